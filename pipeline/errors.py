@@ -1,0 +1,9 @@
+"""Errors with a one-line, user-facing reason."""
+
+
+class InputError(Exception):
+    """The input file cannot be archived (corrupt, encrypted, too large, not a scan...)."""
+
+
+class TransientError(Exception):
+    """A failure worth retrying later (file locked, disk full)."""

@@ -1,0 +1,226 @@
+"""Typed records shared by every stage: pages, OCR results, fields, documents.
+
+Coordinates are pixels of the *processed* page image (after rotation and deskew), origin at the
+top-left, as ``(x0, y0, x1, y1)``. The PDF writer maps them to PDF points using the page dpi.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+Box = tuple[float, float, float, float]
+
+
+def box_union(boxes: list[Box]) -> Box:
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+@dataclass
+class OcrWord:
+    text: str
+    box: Box
+    conf: float  # 0..1
+
+
+@dataclass
+class OcrLine:
+    text: str
+    box: Box
+    conf: float  # 0..1
+    words: list[OcrWord] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> OcrLine:
+        return cls(
+            text=d["text"],
+            box=tuple(d["box"]),  # type: ignore[arg-type]
+            conf=float(d.get("conf", 1.0)),
+            words=[OcrWord(w["text"], tuple(w["box"]), float(w.get("conf", 1.0))) for w in d.get("words", [])],  # type: ignore[arg-type]
+        )
+
+
+@dataclass
+class PageText:
+    """What was read on one page, plus how the page was prepared."""
+
+    page_no: int  # 1-based
+    width: int  # processed image size in pixels
+    height: int
+    dpi: float
+    lines: list[OcrLine] = field(default_factory=list)
+    rotation: int = 0  # clockwise degrees applied to the original (0/90/180/270)
+    skew: float = 0.0  # degrees of deskew rotation applied
+    source: str = "ocr"  # "ocr" or "pdf-text" (born-digital page: text taken from the PDF)
+    ocr_seconds: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PageText:
+        return cls(
+            page_no=int(d["page_no"]),
+            width=int(d["width"]),
+            height=int(d["height"]),
+            dpi=float(d["dpi"]),
+            lines=[OcrLine.from_dict(x) for x in d.get("lines", [])],
+            rotation=int(d.get("rotation", 0)),
+            skew=float(d.get("skew", 0.0)),
+            source=d.get("source", "ocr"),
+            ocr_seconds=float(d.get("ocr_seconds", 0.0)),
+        )
+
+
+@dataclass
+class FieldValue:
+    """One extracted field: its canonical value and the evidence for it.
+
+    ``valid`` means the value passed the field's validation (check digit, format, arithmetic);
+    ``confidence`` combines OCR confidence and validation. A field whose confidence is below the
+    review threshold sends its document to review.
+    """
+
+    value: str | None
+    confidence: float
+    page: int | None = None
+    box: Box | None = None
+    raw: str | None = None  # the text as read, before normalisation
+    valid: bool = False
+    note: str = ""
+    source: str = "extracted"  # "extracted" or "review"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        if self.box is not None:
+            d["box"] = [round(v, 1) for v in self.box]
+        d["confidence"] = round(self.confidence, 3)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FieldValue:
+        box = d.get("box")
+        return cls(
+            value=d.get("value"),
+            confidence=float(d.get("confidence", 0.0)),
+            page=d.get("page"),
+            box=tuple(box) if box else None,  # type: ignore[arg-type]
+            raw=d.get("raw"),
+            valid=bool(d.get("valid", False)),
+            note=d.get("note", ""),
+            source=d.get("source", "extracted"),
+        )
+
+
+CANONICAL_FIELDS = (
+    "order_no",
+    "vin",
+    "plate",
+    "date_in",
+    "date_out",
+    "mileage_km",
+    "customer_name",
+    "phone",
+    "model",
+    "advisor",
+    "labor_cost",
+    "parts_cost",
+    "total_cost",
+)
+
+
+SIDECAR_SCHEMA = 1
+
+
+@dataclass
+class Document:
+    """Everything the archive knows about one document; serialised as its JSON sidecar."""
+
+    id: str
+    source_name: str
+    sha256: str
+    original: str  # path of the original, relative to the archive root
+    archive_pdf: str  # path of the PDF/A copy, relative to the archive root
+    archive_sha256: str
+    pages: list[PageText]
+    ocr_engine: str
+    ocr_version: str
+    ingested_at: str  # ISO 8601, UTC
+    input_bytes: int = 0
+    archive_bytes: int = 0
+    pdfa_level: str = "2b"
+    timings: dict[str, float] = field(default_factory=dict)
+    fields: dict[str, FieldValue] = field(default_factory=dict)
+    items: list[dict[str, Any]] = field(default_factory=list)  # repair items: name, quantity, amount
+    confidence: float = 0.0
+    needs_review: bool = False
+    tags: dict[str, str] = field(default_factory=dict)  # e.g. {"dealer": "广州店"}
+    history: list[dict[str, Any]] = field(default_factory=list)  # review corrections
+    duplicates: list[dict[str, Any]] = field(default_factory=list)  # same bytes seen again
+    schema: int = SIDECAR_SCHEMA
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(p.text for p in self.pages)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": self.schema,
+            "id": self.id,
+            "source_name": self.source_name,
+            "sha256": self.sha256,
+            "original": self.original,
+            "archive_pdf": self.archive_pdf,
+            "archive_sha256": self.archive_sha256,
+            "pdfa_level": self.pdfa_level,
+            "input_bytes": self.input_bytes,
+            "archive_bytes": self.archive_bytes,
+            "ingested_at": self.ingested_at,
+            "ocr": {"engine": self.ocr_engine, "version": self.ocr_version},
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "tags": self.tags,
+            "confidence": round(self.confidence, 3),
+            "needs_review": self.needs_review,
+            "fields": {k: v.to_dict() for k, v in self.fields.items()},
+            "items": self.items,
+            "history": self.history,
+            "duplicates": self.duplicates,
+            "text": self.text,
+            "pages": [p.to_dict() for p in self.pages],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Document:
+        return cls(
+            id=d["id"],
+            source_name=d["source_name"],
+            sha256=d["sha256"],
+            original=d["original"],
+            archive_pdf=d["archive_pdf"],
+            archive_sha256=d["archive_sha256"],
+            pages=[PageText.from_dict(p) for p in d.get("pages", [])],
+            ocr_engine=d.get("ocr", {}).get("engine", ""),
+            ocr_version=d.get("ocr", {}).get("version", ""),
+            ingested_at=d.get("ingested_at", ""),
+            input_bytes=int(d.get("input_bytes", 0)),
+            archive_bytes=int(d.get("archive_bytes", 0)),
+            pdfa_level=d.get("pdfa_level", "2b"),
+            timings=dict(d.get("timings", {})),
+            fields={k: FieldValue.from_dict(v) for k, v in d.get("fields", {}).items()},
+            items=list(d.get("items", [])),
+            confidence=float(d.get("confidence", 0.0)),
+            needs_review=bool(d.get("needs_review", False)),
+            tags=dict(d.get("tags", {})),
+            history=list(d.get("history", [])),
+            duplicates=list(d.get("duplicates", [])),
+            schema=int(d.get("schema", SIDECAR_SCHEMA)),
+        )

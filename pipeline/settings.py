@@ -1,0 +1,91 @@
+"""One settings object, loaded from a TOML file and ``WOA_*`` environment variables.
+
+Precedence (highest first): explicit overrides (CLI flags), environment, TOML file, defaults.
+The TOML file is ``$WOA_CONFIG`` if set, else ``./woa.toml``, else ``~/.config/woa/woa.toml``.
+Environment variables are the field names upper-cased with a ``WOA_`` prefix, e.g.
+``WOA_ARCHIVE_DIR=/srv/archive`` or ``WOA_OCR_ENGINE=tesseract``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    archive_dir: Path = Field(default=Path("woa-archive"), description="Root of the archive on disk")
+
+    # OCR
+    ocr_engine: Literal["rapidocr", "tesseract"] = "rapidocr"
+    tesseract_lang: str = "chi_sim+eng"
+    tesseract_psm: int = 4
+    ocr_threads: int = 1  # per worker process; OMP_THREAD_LIMIT / onnxruntime intra-op threads
+
+    # Input guards
+    max_file_bytes: int = 2 * 1024**3
+    max_page_pixels: int = 150_000_000  # A3 at 600 dpi is ~70 Mpx; larger is treated as a bomb
+    max_pages: int = 2000
+    default_dpi: float = 300.0
+
+    # Preprocessing
+    deskew: bool = True
+    max_skew_degrees: float = 10.0
+
+    # Archive
+    pdfa_level: Literal["1b", "2b"] = "2b"
+    archive_jpeg_quality: int = 0  # 0 = lossless; otherwise JPEG quality for colour pages
+
+    # Extraction / review
+    review_threshold: float = 0.8
+    templates_dir: Path | None = None
+    reviewer: str = Field(default_factory=lambda: os.environ.get("USER", "clerk"))
+
+    # Watched inbox
+    stable_seconds: float = 5.0
+    poll_seconds: float = 0.0  # 0 = native events (auto-switch to polling on network filesystems)
+    rescan_seconds: float = 300.0
+    after_success: Literal["delete", "move"] = "move"
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
+    max_attempts: int = 5
+
+    @property
+    def index_dir(self) -> Path:
+        return self.archive_dir / "index"
+
+
+def _config_path() -> Path | None:
+    env = os.environ.get("WOA_CONFIG")
+    if env:
+        return Path(env)
+    for cand in (Path("woa.toml"), Path.home() / ".config" / "woa" / "woa.toml"):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def _env_values() -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in Settings.model_fields:
+        raw = os.environ.get(f"WOA_{name.upper()}")
+        if raw is not None:
+            values[name] = raw
+    return values
+
+
+def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from file, environment and explicit overrides (``None`` overrides are ignored)."""
+    values: dict[str, Any] = {}
+    path = config or _config_path()
+    if path is not None:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+        values.update(data.get("woa", data))
+    values.update(_env_values())
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**values)
