@@ -1,0 +1,72 @@
+"""Dates in the formats printed on work orders and receipts, validated (no impossible or future dates)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from extractors.text import nfkc
+
+MONTHS = {m: i for i, m in enumerate(
+    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}
+MIN_YEAR = 1990
+_SEP = r"\s*[-/.]\s*"
+
+_YMD = re.compile(rf"(?<!\d)(\d{{4}})(?:{_SEP}|\s*年\s*)(\d{{1,2}})(?:{_SEP}|\s*月\s*)(\d{{1,2}})(?!\d)")
+_YMD_COMPACT = re.compile(r"(?<!\d)((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
+_DMY = re.compile(rf"(?<!\d)(\d{{1,2}}){_SEP}(\d{{1,2}}){_SEP}(\d{{4}}|\d{{2}})(?![\d])")
+_D_MON_Y = re.compile(r"(?<!\d)(\d{1,2})\s*[-/ ]?\s*([A-Z]{3})[A-Z]*\.?\s*[-/ ,]?\s*(\d{4}|\d{2})(?!\d)")
+_MON_D_Y = re.compile(r"\b([A-Z]{3})[A-Z]*\.?\s*(\d{1,2})(?:ST|ND|RD|TH)?,?\s*(\d{4})(?!\d)")
+
+
+def _make(y: int, m: int, d: int, today: date) -> date | None:
+    if y < 100:
+        y += 2000 if y <= today.year % 100 else 1900
+    try:
+        value = date(y, m, d)
+    except ValueError:
+        return None
+    if value.year < MIN_YEAR or value > today + timedelta(days=1):
+        return None
+    return value
+
+
+def find_dates(text: str, today: date | None = None, day_first: bool = True) -> list[tuple[date, str]]:
+    """Every valid date in ``text`` with the matched raw text, in reading order."""
+    today = today or date.today()
+    s = nfkc(text).upper()
+    found: list[tuple[int, date, str]] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(m: re.Match[str], value: date | None) -> None:
+        if value is None or any(a < m.end() and m.start() < b for a, b in taken):
+            return
+        taken.append((m.start(), m.end()))
+        found.append((m.start(), value, m.group(0)))
+
+    for m in _YMD.finditer(s):
+        add(m, _make(int(m[1]), int(m[2]), int(m[3]), today))
+    for m in _YMD_COMPACT.finditer(s):
+        add(m, _make(int(m[1]), int(m[2]), int(m[3]), today))
+    for m in _D_MON_Y.finditer(s):
+        if m[2] in MONTHS:
+            add(m, _make(int(m[3]), MONTHS[m[2]], int(m[1]), today))
+    for m in _MON_D_Y.finditer(s):
+        if m[1] in MONTHS:
+            add(m, _make(int(m[3]), MONTHS[m[1]], int(m[2]), today))
+    for m in _DMY.finditer(s):
+        a, b, y = int(m[1]), int(m[2]), int(m[3])
+        first = _make(y, b, a, today) if day_first else _make(y, a, b, today)
+        add(m, first or (_make(y, a, b, today) if day_first else _make(y, b, a, today)))
+    found.sort(key=lambda t: t[0])
+    return [(v, raw) for _, v, raw in found]
+
+
+def parse_date(text: str, today: date | None = None, day_first: bool = True) -> date | None:
+    dates = find_dates(text, today, day_first)
+    return dates[0][0] if dates else None
+
+
+def normalize_date(text: str, today: date | None = None, day_first: bool = True) -> str | None:
+    d = parse_date(text, today, day_first)
+    return d.isoformat() if d else None

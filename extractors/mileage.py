@@ -1,0 +1,23 @@
+"""Odometer readings: ``12,345 km``, ``12345公里``; stored as whole kilometres."""
+
+from __future__ import annotations
+
+import re
+
+from extractors.text import nfkc
+
+MAX_KM = 2_000_000
+_NUM = re.compile(r"\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+
+
+def normalize_mileage(text: str) -> str | None:
+    s = nfkc(text)
+    m = _NUM.search(s)
+    if m is None:
+        return None
+    km = float(m.group(0).replace(",", "").replace("，", ""))
+    if re.search(r"万\s*(公里|km)", s[m.end():m.end() + 4], re.IGNORECASE):
+        km *= 10_000
+    if not 0 <= km < MAX_KM:
+        return None
+    return str(int(round(km)))

@@ -1,0 +1,48 @@
+"""Money amounts: currency marks, thousands separators, full-width digits; the totals cross-check."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from extractors.text import nfkc
+
+_CURRENCY = re.compile(r"(RMB|CNY|RM|MYR|人民币|[¥$元圆])", re.IGNORECASE)
+# Tesseract reads ¥ as Y: accept a Y directly before a number
+_Y_MARK = re.compile(r"(?<![A-Za-z])[Yy](?=\s*[\d(（-])")
+_AMOUNT = re.compile(r"[-−]?\d{1,3}(?:[,，]\d{3})+(?:[.．]\d{1,2})?|[-−]?\d+(?:[.．]\d{1,2})?")
+TWO = Decimal("0.01")
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """The first amount in ``text`` (``¥1,234.50`` → ``Decimal('1234.50')``), or ``None``."""
+    s = nfkc(text)
+    s = _CURRENCY.sub(" ", s)
+    s = _Y_MARK.sub(" ", s)
+    s = re.sub(r"(?<=\d)\s+(?=[.,]\d)|(?<=[.,])\s+(?=\d)", "", s)  # "12 .50" / "12. 50"
+    m = _AMOUNT.search(s)
+    if m is None:
+        return None
+    num = m.group(0).replace(",", "").replace("，", "").replace("．", ".").replace("−", "-")
+    try:
+        return Decimal(num).quantize(TWO)
+    except InvalidOperation:
+        return None
+
+
+def fmt(amount: Decimal) -> str:
+    return f"{amount.quantize(TWO):.2f}"
+
+
+def normalize_money(text: str) -> str | None:
+    a = parse_amount(text)
+    return None if a is None else fmt(a)
+
+
+def totals_agree(labor: Decimal | None, parts: Decimal | None, total: Decimal | None,
+                 other: Decimal | None = None, discount: Decimal | None = None) -> bool | None:
+    """labour + parts (+ other − discount) == total; ``None`` when there is not enough to tell."""
+    if labor is None or parts is None or total is None:
+        return None
+    expected = labor + parts + (other or Decimal(0)) - abs(discount or Decimal(0))
+    return abs(expected - total) <= TWO

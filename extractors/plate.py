@@ -1,0 +1,59 @@
+"""Mainland licence plates (GA 36): blue/yellow, new-energy, suffix plates; stored without the dot."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from extractors.text import nfkc
+
+PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+SUFFIXES = "挂学警领港澳试超"
+_BODY = "A-HJ-NP-Z0-9"  # letters without I and O
+
+_PATTERNS = (
+    ("new-energy small", re.compile(rf"^[{PROVINCES}][A-Z][DF][{_BODY}][0-9]{{4}}$")),
+    ("new-energy large", re.compile(rf"^[{PROVINCES}][A-Z][0-9]{{5}}[DF]$")),
+    ("standard", re.compile(rf"^[{PROVINCES}][A-Z][{_BODY}]{{5}}$")),
+    ("suffix", re.compile(rf"^[{PROVINCES}][A-Z][{_BODY}]{{4}}[{SUFFIXES}]$")),
+)
+_SEPARATORS = re.compile(r"[\s·•・∙⋅.\-_·]")
+_FIND = re.compile(rf"[{PROVINCES}]\s*[A-Za-z][\s·•・∙⋅.\-]*[0-9A-Za-z]{{4,6}}[{SUFFIXES}]?")
+
+
+@dataclass(frozen=True)
+class PlateReading:
+    value: str
+    valid: bool
+    kind: str
+    confidence: float
+    note: str = ""
+
+
+def normalize(text: str) -> str:
+    return _SEPARATORS.sub("", nfkc(text)).upper()
+
+
+def plate_kind(plate: str) -> str | None:
+    for kind, pat in _PATTERNS:
+        if pat.match(plate):
+            return kind
+    return None
+
+
+def read_plate(text: str) -> PlateReading | None:
+    """Find and validate a plate in ``text``; I/O in the body are read as 1/0 (with lower confidence)."""
+    s = nfkc(text)
+    m = _FIND.search(s)
+    if m is None:
+        c = normalize(s)
+        return PlateReading(c, False, "", 0.2, "not a plate") if c else None
+    raw = normalize(m.group(0))
+    kind = plate_kind(raw)
+    if kind:
+        return PlateReading(raw, True, kind, 1.0)
+    repaired = raw[:2] + raw[2:].replace("O", "0").replace("I", "1")
+    kind = plate_kind(repaired)
+    if kind:
+        return PlateReading(repaired, True, kind, 0.85, f"read I/O as 1/0 in {raw}")
+    return PlateReading(raw, False, "", 0.3, "does not match any plate format")

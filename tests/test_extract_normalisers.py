@@ -1,0 +1,219 @@
+"""Table-driven tests of the field normalisers: VIN, plate, money, dates, phone, mileage."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from extractors import dates, mileage, money, phone, plate, vin
+
+EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval-data"
+
+# reference check digit written from domain.md, independent of extractors.vin
+_VAL = dict(zip("0123456789ABCDEFGHJKLMNPRSTUVWXYZ",
+                [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9],
+                strict=True))
+_W = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2]
+
+
+def ref_valid(v: str) -> bool:
+    r = sum(_VAL[c] * w for c, w in zip(v, _W, strict=True)) % 11
+    return v[8] == ("X" if r == 10 else str(r))
+
+
+VALID_VINS = ["1M8GDM9AXKP042788", "LSV2451V2HFH7BNJ4", "LFVPJ7WH62J005T72", "LHGCFTA78AFA6URJG",
+              "LBV44LW76DXNGBDKC", "LGXF8PX45XGECXXS9", "11111111111111111"]
+
+
+@pytest.mark.parametrize("v", VALID_VINS)
+def test_valid_vins_accepted(v: str) -> None:
+    assert ref_valid(v)
+    r = vin.read_vin(v)
+    assert r is not None and r.valid and r.value == v and r.confidence == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "valid", "min_conf", "max_conf"),
+    [
+        # spacing, lower case, full width, label noise around the value
+        ("lsv2451v2hfh7bnj4", "LSV2451V2HFH7BNJ4", True, 1.0, 1.0),
+        ("LSV 2451 V2HF H7BNJ4", "LSV2451V2HFH7BNJ4", True, 1.0, 1.0),
+        ("ＬＳＶ２４５１Ｖ２ＨＦＨ７ＢＮＪ４", "LSV2451V2HFH7BNJ4", True, 1.0, 1.0),
+        # one OCR confusion (5 read as S): exactly one candidate validates -> repaired
+        ("LSV24S1V2HFH7BNJ4", "LSV2451V2HFH7BNJ4", True, 0.8, 0.95),
+        # O/I/Q cannot occur in a VIN: forced readings
+        ("LBV44LW76DXNGBDKC", "LBV44LW76DXNGBDKC", True, 1.0, 1.0),
+        ("1M8GDM9AXKPO42788", "1M8GDM9AXKP042788", True, 0.8, 0.95),
+        # two confusions (2->Z, 5->S): no single repair validates -> kept as read, low confidence
+        ("LFVPJ7WH6ZJ00ST72", "LFVPJ7WH6ZJ00ST72", False, 0.0, 0.5),
+        # wrong check digit (5 -> 0 at position 9): kept as read, low confidence
+        ("LGXF8PX40XGECXXS9", "LGXF8PX40XGECXXS9", False, 0.0, 0.5),
+        # 16 characters
+        ("LGXF8PX45XGECXXS", "LGXF8PX45XGECXXS", False, 0.0, 0.5),
+    ],
+)
+def test_vin_repair_table(text: str, expected: str, valid: bool, min_conf: float, max_conf: float) -> None:
+    r = vin.read_vin(text)
+    assert r is not None
+    assert (r.value, r.valid) == (expected, valid)
+    assert min_conf <= r.confidence <= max_conf
+    if valid:
+        assert ref_valid(r.value)
+
+
+def test_vin_ambiguous_single_repair_not_taken() -> None:
+    # 1M8GDM9AXKP042788 with 8->B at positions 3 and 16: a single change (8->B at 17) also
+    # validates, so the candidates are ambiguous and nothing is repaired
+    r = vin.read_vin("1MBGDM9AXKP0427B8")
+    assert r is not None and not r.valid and r.value == "1MBGDM9AXKP0427B8" and r.confidence < 0.5
+
+
+def test_vin_manufacturer_from_wmi() -> None:
+    assert vin.manufacturer("LSV2451V2HFH7BNJ4") == "SAIC-Volkswagen"
+    assert vin.manufacturer("LGXF8PX45XGECXXS9") == "BYD"
+    assert vin.manufacturer("ZZZ11111111111111") is None
+
+
+def test_all_real_plates_accepted() -> None:
+    with open(EVAL / "plates-zh" / "labels.tsv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    assert len(rows) == 1000
+    bad = []
+    for row in rows:
+        truth = row["plate"]
+        for printed in (truth, f"{truth[:2]}·{truth[2:]}", f"{truth[:2]} {truth[2:]}", f"{truth[:2]}•{truth[2:]}"):
+            r = plate.read_plate(printed)
+            if r is None or not r.valid or r.value != truth:
+                bad.append((printed, r))
+    assert bad == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "kind"),
+    [
+        ("粤B·D12345", "粤BD12345", "new-energy small"),
+        ("粤B DF1234", "粤BDF1234", "new-energy small"),
+        ("京A12345D", "京A12345D", "new-energy large"),
+        ("鲁A1234挂", "鲁A1234挂", "suffix"),
+        ("苏E1234学", "苏E1234学", "suffix"),
+        ("京A1234警", "京A1234警", "suffix"),
+        ("沪A1234领", "沪A1234领", "suffix"),
+        ("粤Z1234港", "粤Z1234港", "suffix"),
+        ("粤Z1234澳", "粤Z1234澳", "suffix"),
+        ("沪A1234试", "沪A1234试", "suffix"),
+        ("车牌号:浙A·8B2C3", "浙A8B2C3", "standard"),
+        ("ＡＢ 川Ａ１２３４５", "川A12345", "standard"),
+    ],
+)
+def test_plate_formats(text: str, expected: str, kind: str) -> None:
+    r = plate.read_plate(text)
+    assert r is not None and r.valid and r.value == expected and r.kind == kind
+
+
+@pytest.mark.parametrize("text", ["XA12345", "粤B1234", "粤B1234567", "粤BI2345挂挂"])
+def test_plate_rejects(text: str) -> None:
+    r = plate.read_plate(text)
+    assert r is None or not r.valid
+
+
+def test_plate_o_in_body_read_as_zero_with_lower_confidence() -> None:
+    r = plate.read_plate("粤B12O45")
+    assert r is not None and r.valid and r.value == "粤B12045" and r.confidence < 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("¥1,234.50", "1234.50"),
+        ("￥1234.5", "1234.50"),
+        ("Y 860.00", "860.00"),
+        ("Y1,200", "1200.00"),
+        ("RMB 3,495.00", "3495.00"),
+        ("1234元", "1234.00"),
+        ("１，２３４．５６元", "1234.56"),
+        ("合计: 12,345,678.90", "12345678.90"),
+        ("RM 33.90", "33.90"),
+        ("$26.60", "26.60"),
+        ("-50.00", "-50.00"),
+        ("人民币 88", "88.00"),
+        ("12 .50", "12.50"),
+        ("no amount here", None),
+    ],
+)
+def test_money_gallery(text: str, expected: str | None) -> None:
+    assert money.normalize_money(text) == expected
+
+
+def test_totals_cross_check() -> None:
+    D = money.Decimal
+    assert money.totals_agree(D("100.00"), D("250.50"), D("350.50")) is True
+    assert money.totals_agree(D("100.00"), D("250.50"), D("360.50"), other=D("20"), discount=D("10")) is True
+    assert money.totals_agree(D("100.00"), D("250.50"), D("999.00")) is False
+    assert money.totals_agree(None, D("250.50"), D("350.50")) is None
+
+
+TODAY = date(2026, 11, 27)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-03-15", "2024-03-15"),
+        ("2024/3/15", "2024-03-15"),
+        ("2024.03.15", "2024-03-15"),
+        ("2024年3月15日", "2024-03-15"),
+        ("2024 年 03 月 15 日 14:30", "2024-03-15"),
+        ("2024-03-15 09:12:00", "2024-03-15"),
+        ("２０２４－０３－１５", "2024-03-15"),
+        ("20240315", "2024-03-15"),
+        ("25/12/2018", "2018-12-25"),
+        ("12 DEC 2018", "2018-12-12"),
+        ("12DEC2018", "2018-12-12"),
+        ("09-01-19", "2019-01-09"),
+        ("18/01/2018 10:31", "2018-01-18"),
+        ("Date: 05 Jan 2017", "2017-01-05"),
+        ("Mar 3, 2018", "2018-03-03"),
+        ("12/25/2018", "2018-12-25"),  # month-first only when day-first is impossible
+        ("2024-02-30", None),  # impossible
+        ("2024-13-01", None),
+        ("2031-01-01", None),  # future
+        ("1975-01-01", None),  # implausibly old for a work order
+        ("no date", None),
+    ],
+)
+def test_date_gallery(text: str, expected: str | None) -> None:
+    assert dates.normalize_date(text, today=TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "kind"),
+    [
+        ("13800138000", "13800138000", "mobile"),
+        ("138-0013-8000", "13800138000", "mobile"),
+        ("138 0013 8000", "13800138000", "mobile"),
+        ("+86 139 1234 5678", "13912345678", "mobile"),
+        ("020-12345678", "02012345678", "landline"),
+        ("(0755) 2380 6606", "075523806606", "landline"),
+        ("电话:0571-8765432", "05718765432", "landline"),
+    ],
+)
+def test_phone_formats(text: str, expected: str, kind: str) -> None:
+    r = phone.read_phone(text)
+    assert r is not None and r.valid and r.value == expected and r.kind == kind
+
+
+@pytest.mark.parametrize("text", ["12800138000", "1380013800", "12345"])
+def test_phone_rejects(text: str) -> None:
+    r = phone.read_phone(text)
+    assert r is None or not r.valid
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("12,345 km", "12345"), ("12345公里", "12345"), ("８８００KM", "8800"), ("1.5万公里", "15000"), ("km", None)],
+)
+def test_mileage(text: str, expected: str | None) -> None:
+    assert mileage.normalize_mileage(text) == expected
