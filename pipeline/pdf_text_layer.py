@@ -1,0 +1,228 @@
+"""The invisible OCR text layer of an archive page: a glyphless CID font and the text operators.
+
+The font is the one Tesseract's PDF renderer uses: a Type0 font with Identity-H encoding whose
+character codes (CIDs) are Unicode code points, a descendant CIDFontType2 that maps every CID to
+the single blank glyph of Tesseract's ``pdf.ttf`` (Apache-2.0), and a ToUnicode CMap that maps
+each CID back to its code point, so that search, selection and ``pdftotext`` give back the text.
+Characters outside the Basic Multilingual Plane get CIDs from the surrogate range (which no real
+character uses) with their own ToUnicode entries.
+
+Each word is drawn in text render mode 3 (invisible) at its box: the font size is the line
+height and the horizontal scaling (``Tz``) stretches the word to its box width. Between two
+words the line's text decides what follows: a space glyph that fills the gap (Latin words), or
+nothing, the word being stretched up to the next one so that no gap remains (CJK runs, where a
+gap would make text extractors insert a space).
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name
+
+from pipeline.models import Box, OcrLine, PageText
+from pipeline.ocr.base import is_cjk
+
+log = logging.getLogger(__name__)
+
+GLYPHLESS_FONT = Path("/usr/share/tesseract-ocr/5/tessdata/pdf.ttf")
+FONT_NAME = "GlyphLessFont"
+# Advance of the blank glyph (GID 1) of pdf.ttf: 1024 of 2048 units per em, i.e. 500/1000.
+GLYPH_WIDTH = 500
+GLYPH_GID = 1
+SPACE_CID = 0x20
+REPLACEMENT_CID = 0xFFFD
+# CIDs handed out to characters outside the BMP (never used by a BMP character).
+SUPPLEMENTARY_CIDS = range(0xD800, 0xE000)
+MAX_BFRANGES = 100  # entries per beginbfrange block (PDF limit)
+
+
+@dataclass
+class CidMap:
+    """Unicode → CID for one document; BMP characters are their own CID."""
+
+    supplementary: dict[str, int] = field(default_factory=dict)
+
+    def cid(self, ch: str) -> int | None:
+        """The CID for one character, or None for characters that carry no text (controls)."""
+        cp = ord(ch)
+        if unicodedata.category(ch) in ("Cc", "Cs"):
+            return None
+        if cp <= 0xFFFF:
+            return cp
+        if ch not in self.supplementary:
+            if len(self.supplementary) >= len(SUPPLEMENTARY_CIDS):
+                return REPLACEMENT_CID
+            self.supplementary[ch] = SUPPLEMENTARY_CIDS[len(self.supplementary)]
+        return self.supplementary[ch]
+
+    def encode(self, text: str) -> tuple[bytes, int]:
+        """Text as Identity-H codes (2 bytes per character) and the number of glyphs."""
+        cids = [c for c in (self.cid(ch) for ch in text) if c is not None]
+        return b"".join(c.to_bytes(2, "big") for c in cids), len(cids)
+
+
+def to_unicode_cmap(cids: CidMap) -> bytes:
+    """The ToUnicode CMap: BMP CIDs map to themselves, surrogate-range CIDs to their characters."""
+    ranges = [f"<{hi:02X}00> <{hi:02X}FF> <{hi:02X}00>" for hi in range(0x100) if not 0xD8 <= hi <= 0xDF]
+    body: list[str] = []
+    for i in range(0, len(ranges), MAX_BFRANGES):
+        block = ranges[i : i + MAX_BFRANGES]
+        body += [f"{len(block)} beginbfrange", *block, "endbfrange"]
+    chars = [
+        f"<{cid:04X}> <{ch.encode('utf-16-be').hex().upper()}>" for ch, cid in cids.supplementary.items()
+    ]
+    for i in range(0, len(chars), MAX_BFRANGES):
+        block = chars[i : i + MAX_BFRANGES]
+        body += [f"{len(block)} beginbfchar", *block, "endbfchar"]
+    lines = [
+        "/CIDInit /ProcSet findresource begin",
+        "12 dict begin",
+        "begincmap",
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
+        "/CMapName /Adobe-Identity-UCS def",
+        "/CMapType 2 def",
+        "1 begincodespacerange",
+        "<0000> <FFFF>",
+        "endcodespacerange",
+        *body,
+        "endcmap",
+        "CMapName currentdict /CMap defineresource pop",
+        "end",
+        "end",
+    ]
+    return ("\n".join(lines) + "\n").encode("ascii")
+
+
+def add_text_font(pdf: pikepdf.Pdf, font_file: Path = GLYPHLESS_FONT) -> pikepdf.Object:
+    """Add the glyphless Type0 font to ``pdf``; returns the indirect font dictionary.
+
+    Its ToUnicode stream covers the BMP; call ``finish_text_font`` once all pages are written
+    to add the entries for characters outside the BMP.
+    """
+    program = font_file.read_bytes()
+    font_file_stream = pikepdf.Stream(pdf, program)
+    font_file_stream.Length1 = len(program)
+    descriptor = pdf.make_indirect(
+        Dictionary(
+            Type=Name.FontDescriptor,
+            FontName=Name("/" + FONT_NAME),
+            Flags=5,
+            FontBBox=Array([0, 0, GLYPH_WIDTH, 1000]),
+            ItalicAngle=0,
+            Ascent=1000,
+            Descent=0,
+            CapHeight=1000,
+            StemV=80,
+            FontFile2=font_file_stream,
+        )
+    )
+    cid_to_gid = pikepdf.Stream(pdf, GLYPH_GID.to_bytes(2, "big") * 0x10000)
+    cid_font = pdf.make_indirect(
+        Dictionary(
+            Type=Name.Font,
+            Subtype=Name.CIDFontType2,
+            BaseFont=Name("/" + FONT_NAME),
+            CIDSystemInfo=Dictionary(Registry="Adobe", Ordering="Identity", Supplement=0),
+            FontDescriptor=descriptor,
+            DW=GLYPH_WIDTH,
+            CIDToGIDMap=cid_to_gid,
+        )
+    )
+    return pdf.make_indirect(
+        Dictionary(
+            Type=Name.Font,
+            Subtype=Name.Type0,
+            BaseFont=Name("/" + FONT_NAME),
+            Encoding=Name("/Identity-H"),
+            DescendantFonts=Array([cid_font]),
+            ToUnicode=pikepdf.Stream(pdf, zlib.compress(to_unicode_cmap(CidMap())), Filter=Name.FlateDecode),
+        )
+    )
+
+
+def finish_text_font(pdf: pikepdf.Pdf, font: pikepdf.Object, cids: CidMap) -> None:
+    if cids.supplementary:
+        font.ToUnicode = pikepdf.Stream(pdf, zlib.compress(to_unicode_cmap(cids)), Filter=Name.FlateDecode)
+
+
+def _num(v: float) -> str:
+    s = f"{v:.3f}".rstrip("0").rstrip(".")
+    return "0" if s in ("", "-0") else s
+
+
+@dataclass
+class _Run:
+    text: str
+    box: Box
+    space_after: bool
+
+
+def _space_flags(line_text: str, texts: list[str]) -> list[bool] | None:
+    """Whether the line text has a space after each word; None if the words are not found in it."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for text in texts:
+        at = line_text.find(text, pos)
+        if at < 0:
+            return None
+        spans.append((at, at + len(text)))
+        pos = at + len(text)
+    flags = [any(c.isspace() for c in line_text[a[1] : b[0]]) for a, b in zip(spans, spans[1:], strict=False)]
+    return [*flags, False]
+
+
+def _runs(line: OcrLine) -> list[_Run]:
+    """The line's words (or the line itself), each with whether a space follows it."""
+    words = [(w.text.strip(), w.box) for w in line.words if w.text.strip()]
+    if not words:
+        text = line.text.strip()
+        return [_Run(text, line.box, False)] if text else []
+    texts = [t for t, _ in words]
+    flags = _space_flags(line.text, texts)
+    if flags is None:  # words edited apart from the line text: join them as the OCR stage does
+        joined = [is_cjk(a[-1]) and is_cjk(b[0]) for a, b in zip(texts, texts[1:], strict=False)]
+        flags = [not j for j in joined] + [False]
+    return [_Run(t, box, f) for (t, box), f in zip(words, flags, strict=True)]
+
+
+def text_layer(
+    page: PageText, scale_x: float, scale_y: float, page_height: float, font: str, cids: CidMap
+) -> bytes:
+    """Content-stream operators drawing the page's text invisibly over its boxes.
+
+    ``scale_x``/``scale_y`` convert the PageText's pixels to points; ``page_height`` is in points
+    (PDF's origin is bottom-left, the boxes' top-left).
+    """
+    ops: list[str] = []
+    for line in page.lines:
+        x0, y0, x1, y1 = line.box
+        size = (y1 - y0) * scale_y
+        runs = _runs(line)
+        if size <= 0 or not runs:
+            continue
+        baseline = page_height - y1 * scale_y
+        ops.append(f"/{font} {_num(size)} Tf")
+        for i, run in enumerate(runs):
+            code, n = cids.encode(run.text)
+            if not n:
+                continue
+            left = run.box[0] * scale_x
+            right = run.box[2] * scale_x
+            nxt = runs[i + 1].box[0] * scale_x if i + 1 < len(runs) else None
+            if nxt is not None and not run.space_after and nxt > right:
+                right = nxt  # close the gap inside a CJK run
+            width = max(right - left, 0.01)
+            ops.append(f"{_num(100 * width / (n * GLYPH_WIDTH / 1000 * size))} Tz")
+            ops.append(f"1 0 0 1 {_num(left)} {_num(baseline)} Tm <{code.hex()}> Tj")
+            if nxt is not None and run.space_after:
+                gap = max(nxt - right, 0.1 * size)
+                ops.append(f"{_num(100 * gap / (GLYPH_WIDTH / 1000 * size))} Tz <{SPACE_CID:04x}> Tj")
+    if not ops:
+        return b""
+    return ("BT\n3 Tr\n" + "\n".join(ops) + "\nET\n").encode("ascii")

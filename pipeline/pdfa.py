@@ -1,0 +1,131 @@
+"""The PDF/A archive copy: each page the archived page image plus an invisible OCR text layer.
+
+Built with pikepdf alone. ``pikepdf.pdfa.save`` adds what PDF/A asks of the document (XMP
+metadata declaring the part and conformance, the sRGB output intent shipped with pikepdf, a
+version 2 ICC profile and so valid for PDF/A-1 too), writes it with the flavour's settings
+(PDF/A-1: PDF 1.4, no object or XRef streams) and validates the written bytes before they reach
+``dest``: a file that does not pass is never returned.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import BinaryIO
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name
+from pikepdf import pdfa as pikepdf_pdfa
+from pikepdf.models.metadata import encode_pdf_date
+from PIL import Image
+
+from pipeline.models import PageText
+from pipeline.pdf_image import EncodedImage, encode_image
+from pipeline.pdf_text_layer import CidMap, add_text_font, finish_text_font, text_layer
+
+log = logging.getLogger(__name__)
+
+LEVELS = ("1b", "2b")
+CREATOR = "woa"
+IMAGE_NAME = "Im0"
+FONT_NAME = "F0"
+
+
+@dataclass
+class ArchivePage:
+    """One page as it is archived: upright and deskewed, in mode "1", "L" or "RGB"."""
+
+    image: Image.Image
+    dpi: float
+    jpeg_bytes: bytes | None = None  # the original JPEG, when it shows exactly this image
+
+
+def _image_stream(pdf: pikepdf.Pdf, enc: EncodedImage) -> pikepdf.Stream:
+    stream = pikepdf.Stream(pdf, enc.data)
+    stream.Type = Name.XObject
+    stream.Subtype = Name.Image
+    stream.Width = enc.width
+    stream.Height = enc.height
+    stream.ColorSpace = Name("/" + enc.colour_space)
+    stream.BitsPerComponent = enc.bits
+    stream.Filter = Name("/" + enc.filter)
+    if enc.decode_parms:
+        stream.DecodeParms = Dictionary({"/" + k: v for k, v in enc.decode_parms.items()})
+    return stream
+
+
+def _add_page(
+    pdf: pikepdf.Pdf, page: ArchivePage, text: PageText, font: pikepdf.Object, cids: CidMap, jpeg_quality: int
+) -> None:
+    if page.dpi <= 0:
+        raise ValueError(f"page {text.page_no}: dpi must be positive, got {page.dpi}")
+    w_px, h_px = page.image.size
+    width, height = w_px * 72 / page.dpi, h_px * 72 / page.dpi
+    enc = encode_image(page.image, jpeg_quality=jpeg_quality, jpeg_bytes=page.jpeg_bytes)
+    # Boxes are pixels of this image; scale anyway if the OCR saw a different size.
+    scale_x = width / (text.width or w_px)
+    scale_y = height / (text.height or h_px)
+    if (text.width, text.height) not in ((w_px, h_px), (0, 0)):
+        log.warning(
+            "page %d: text is for %dx%d, image is %dx%d; scaling boxes",
+            text.page_no,
+            text.width,
+            text.height,
+            w_px,
+            h_px,
+        )
+    draw = f"q {width:.4f} 0 0 {height:.4f} 0 0 cm /{IMAGE_NAME} Do Q\n".encode("ascii")
+    words = text_layer(text, scale_x, scale_y, height, FONT_NAME, cids)
+    resources = Dictionary(XObject=Dictionary({"/" + IMAGE_NAME: _image_stream(pdf, enc)}))
+    if words:
+        resources.Font = Dictionary({"/" + FONT_NAME: font})
+    pdf.pages.append(
+        pikepdf.Page(
+            Dictionary(
+                Type=Name.Page,
+                MediaBox=Array([0, 0, round(width, 4), round(height, 4)]),
+                Resources=resources,
+                Contents=pikepdf.Stream(pdf, draw + words),
+            )
+        )
+    )
+
+
+def write_pdfa(
+    dest: BinaryIO,
+    pages: Iterable[tuple[ArchivePage, PageText]],
+    *,
+    level: str = "2b",
+    title: str = "",
+    jpeg_quality: int = 0,
+    created: datetime | None = None,
+) -> None:
+    """Write the pages as one validated PDF/A document (``level`` "2b" or "1b") to ``dest``.
+
+    ``dest`` must be a seekable binary stream at its start. Pages are consumed one at a time;
+    each page image is encoded into the document as it arrives and not kept.
+    ``jpeg_quality``: see ``pipeline.pdf_image.encode_image``.
+    Raises ``pikepdf.pdfa.PdfaError`` if the written file does not validate (nothing is
+    written to ``dest`` then) and ``ValueError`` for no pages or bad arguments.
+    """
+    if level not in LEVELS:
+        raise ValueError(f"PDF/A level must be one of {', '.join(LEVELS)}, got {level!r}")
+    pdf = pikepdf.new()
+    font = add_text_font(pdf)
+    cids = CidMap()
+    count = 0
+    for page, text in pages:
+        _add_page(pdf, page, text, font, cids, jpeg_quality)
+        count += 1
+        del page, text  # drop the image before the iterator makes the next one
+    if not count:
+        raise ValueError("a PDF needs at least one page")
+    finish_text_font(pdf, font, cids)
+    when = encode_pdf_date((created or datetime.now(UTC)).astimezone())
+    pdf.docinfo = pdf.make_indirect(Dictionary(Creator=CREATOR, CreationDate=when, ModDate=when))
+    if title:
+        pdf.docinfo.Title = title
+    report = pikepdf_pdfa.save(pdf, dest, level)
+    log.debug("PDF/A-%s written, %d pages: %s", level, count, report.verdict)
