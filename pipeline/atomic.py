@@ -40,7 +40,10 @@ def write_atomic(dest: Path, writer: Callable[[BinaryIO], None]) -> None:
 
 
 def write_bytes_atomic(dest: Path, data: bytes) -> None:
-    write_atomic(dest, lambda fh: fh.write(data))  # type: ignore[arg-type,return-value]
+    def _write(fh: BinaryIO) -> None:
+        fh.write(data)
+
+    write_atomic(dest, _write)
 
 
 def write_json_atomic(dest: Path, obj: Any) -> None:

@@ -12,6 +12,10 @@ from typing import Any
 Box = tuple[float, float, float, float]
 
 
+def _box(v: Any) -> Box:
+    return (float(v[0]), float(v[1]), float(v[2]), float(v[3]))
+
+
 def box_union(boxes: list[Box]) -> Box:
     return (
         min(b[0] for b in boxes),
@@ -39,9 +43,9 @@ class OcrLine:
     def from_dict(cls, d: dict[str, Any]) -> OcrLine:
         return cls(
             text=d["text"],
-            box=tuple(d["box"]),  # type: ignore[arg-type]
+            box=_box(d["box"]),
             conf=float(d.get("conf", 1.0)),
-            words=[OcrWord(w["text"], tuple(w["box"]), float(w.get("conf", 1.0))) for w in d.get("words", [])],  # type: ignore[arg-type]
+            words=[OcrWord(w["text"], _box(w["box"]), float(w.get("conf", 1.0))) for w in d.get("words", [])],
         )
 
 
@@ -113,7 +117,7 @@ class FieldValue:
             value=d.get("value"),
             confidence=float(d.get("confidence", 0.0)),
             page=d.get("page"),
-            box=tuple(box) if box else None,  # type: ignore[arg-type]
+            box=_box(box) if box else None,
             raw=d.get("raw"),
             valid=bool(d.get("valid", False)),
             note=d.get("note", ""),

@@ -1,0 +1,142 @@
+"""The OCR engine interface and the text assembly rules shared by all engines."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from pipeline.models import Box, OcrLine, OcrWord, box_union
+
+
+class OcrEngine(Protocol):
+    name: str
+    version: str
+
+    def read(self, image: np.ndarray, dpi: float) -> list[OcrLine]:
+        """OCR an upright page (grey or BGR uint8) and return its lines in reading order."""
+        ...
+
+
+def is_cjk(ch: str) -> bool:
+    if not ch:
+        return False
+    o = ord(ch[0])
+    return (
+        0x3400 <= o <= 0x9FFF
+        or 0xF900 <= o <= 0xFAFF
+        or 0x3000 <= o <= 0x303F
+        or 0xFF00 <= o <= 0xFFEF
+        or 0x20000 <= o <= 0x2FFFF
+    )
+
+
+def join_words(words: list[str]) -> str:
+    """Join word texts the way the page reads: a space between Latin/digit words, none inside CJK runs."""
+    out = ""
+    for w in words:
+        if not w:
+            continue
+        if out and not (is_cjk(out[-1]) and is_cjk(w[0])):
+            out += " "
+        out += w
+    return out
+
+
+@dataclass
+class Glyph:
+    text: str
+    box: Box
+    conf: float
+
+
+# A gap wider than this many line heights starts a new word (CJK glyph boxes are narrower than
+# their advance, so CJK-to-CJK needs a wider gap); wider than SEGMENT_GAP starts a new line
+# segment (a separate table cell or form field on the same row).
+WORD_GAP = 0.3
+WORD_GAP_CJK = 0.6
+SEGMENT_GAP = 1.8
+
+
+def _word_gap(left: str, right: str) -> float:
+    return WORD_GAP_CJK if is_cjk(left[-1:]) and is_cjk(right[:1]) else WORD_GAP
+
+
+def lines_from_glyphs(glyphs: list[Glyph]) -> list[OcrLine]:
+    """Group a left-to-right run of glyphs (one detected text line) into segments of words."""
+    if not glyphs:
+        return []
+    height = float(np.median([g.box[3] - g.box[1] for g in glyphs])) or 1.0
+    segments: list[list[list[Glyph]]] = [[[glyphs[0]]]]
+    for prev, g in zip(glyphs, glyphs[1:], strict=False):
+        gap = g.box[0] - prev.box[2]
+        if gap > SEGMENT_GAP * height:
+            segments.append([[g]])
+        elif gap > _word_gap(prev.text, g.text) * height or g.text.isspace() or prev.text.isspace():
+            segments[-1].append([g])
+        else:
+            segments[-1][-1].append(g)
+    lines = []
+    for seg in segments:
+        words = []
+        for wg in seg:
+            wg = [g for g in wg if not g.text.isspace()]
+            if not wg:
+                continue
+            words.append(
+                OcrWord(
+                    text="".join(g.text for g in wg),
+                    box=box_union([g.box for g in wg]),
+                    conf=float(min(g.conf for g in wg)),
+                )
+            )
+        if not words:
+            continue
+        lines.append(
+            OcrLine(
+                text=join_words([w.text for w in words]),
+                box=box_union([w.box for w in words]),
+                conf=float(np.mean([w.conf for w in words])),
+                words=words,
+            )
+        )
+    return lines
+
+
+def reading_order(lines: list[OcrLine]) -> list[OcrLine]:
+    """Sort lines top-to-bottom, then left-to-right within a row (rows by vertical overlap)."""
+    rows: list[list[OcrLine]] = []
+    for line in sorted(lines, key=lambda ln: (ln.box[1] + ln.box[3]) / 2):
+        cy = (line.box[1] + line.box[3]) / 2
+        if rows:
+            last = rows[-1]
+            top = min(ln.box[1] for ln in last)
+            bottom = max(ln.box[3] for ln in last)
+            h = bottom - top
+            if top + 0.25 * h <= cy <= bottom - 0.25 * h or abs(cy - (top + bottom) / 2) < 0.3 * h:
+                last.append(line)
+                continue
+        rows.append([line])
+    return [ln for row in rows for ln in sorted(row, key=lambda ln: ln.box[0])]
+
+
+def normalize_for_cer(text: str) -> str:
+    """NFKC, no whitespace: how OCR text is compared with ground truth (Chinese has no spaces)."""
+    t = unicodedata.normalize("NFKC", text)
+    return "".join(t.split())
+
+
+def cer(hyp: str, ref: str) -> float:
+    """Character error rate: Levenshtein distance / reference length, on normalised text."""
+    a, b = normalize_for_cer(hyp), normalize_for_cer(ref)
+    if not b:
+        return 0.0 if not a else 1.0
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+        prev = cur
+    return prev[-1] / len(b)

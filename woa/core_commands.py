@@ -1,0 +1,186 @@
+"""Core commands: ``woa ingest``, ``woa export``, ``woa show``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pipeline.archive import Archive, UnknownDocument
+from pipeline.ingest import IngestResult, ingest_file
+from pipeline.models import Document
+from pipeline.settings import Settings
+
+SCAN_SUFFIXES = {".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png"}
+PROGRESS_MIN_FILES = 4
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("ingest", parents=[common], help="archive scanned files or folders")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument("--engine", choices=("rapidocr", "tesseract"), default=None, help="OCR engine")
+    p.add_argument("--pdfa", choices=("1b", "2b"), default=None, help="PDF/A level of the archive copy")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("export", parents=[common], help="export archived documents")
+    p.add_argument("--format", choices=("jsonl",), default="jsonl")
+    p.add_argument("--pages", action="store_true", help="include per-page lines and boxes")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("show", parents=[common], help="show one archived document")
+    p.add_argument("id", metavar="ID", help="document id (or a unique prefix)")
+    p.add_argument("--json", action="store_true", help="the whole sidecar as JSON")
+    p.add_argument("--text", action="store_true", help="print the OCR text too")
+    p.set_defaults(func=cmd_show)
+
+
+def collect_files(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """Files to ingest (folders walked, hidden and non-scan files skipped) and problems found."""
+    files: list[Path] = []
+    problems: list[str] = []
+    for p in paths:
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                rel = f.relative_to(p).parts
+                if f.is_file() and not any(part.startswith(".") for part in rel) and f.suffix.lower() in SCAN_SUFFIXES:
+                    files.append(f)
+        elif p.exists():
+            files.append(p)
+        else:
+            problems.append(f"{p}: no such file or folder")
+    return files, problems
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    if args.engine:
+        settings.ocr_engine = args.engine
+    if args.pdfa:
+        settings.pdfa_level = args.pdfa
+    files, problems = collect_files(args.paths)
+    for msg in problems:
+        print(f"woa: {msg}", file=sys.stderr)
+    archive = Archive(settings.archive_dir)
+    counts = {"archived": 0, "duplicate": 0, "failed": 0}
+    show_bar = len(files) >= PROGRESS_MIN_FILES and not args.no_progress and not args.quiet
+    bar = None
+    if show_bar:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(files), unit="file", desc="ingest", file=sys.stderr, dynamic_ncols=True)
+    for f in files:
+        res = ingest_file(f, settings, archive=archive)
+        counts[res.status] += 1
+        _report(res, bar, args.quiet)
+        if bar is not None:
+            bar.set_postfix(archived=counts["archived"], dup=counts["duplicate"], failed=counts["failed"])
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    if not args.quiet:
+        print(
+            f"{counts['archived']} archived, {counts['duplicate']} duplicate, {counts['failed']} failed"
+            f" -> {settings.archive_dir}",
+            file=sys.stderr,
+        )
+    return 1 if counts["failed"] or problems else 0
+
+
+def _report(res: IngestResult, bar: Any, quiet: bool) -> None:
+    if res.status == "failed":
+        line = f"woa: {res.path}: {res.error}"
+    elif quiet:
+        return
+    elif res.status == "duplicate":
+        line = f"{res.path}: duplicate of {res.doc_id}"
+    else:
+        review = "  needs review" if res.needs_review else ""
+        line = f"{res.path}: archived as {res.doc_id} ({res.pages} page{'s' * (res.pages != 1)}, {res.seconds:.1f} s){review}"
+    stream = sys.stderr if res.status == "failed" else sys.stdout
+    if bar is not None:
+        bar.write(line, file=stream)
+    else:
+        print(line, file=stream)
+
+
+def export_record(doc: Document, archive: Archive, with_pages: bool = False) -> dict[str, Any]:
+    rec: dict[str, Any] = {
+        "id": doc.id,
+        "source_name": doc.source_name,
+        "sha256": doc.sha256,
+        "pages": len(doc.pages),
+        "original": str(archive.abs(doc.original)),
+        "archive_pdf": str(archive.abs(doc.archive_pdf)),
+        "archive_sha256": doc.archive_sha256,
+        "ingested_at": doc.ingested_at,
+        "ocr_engine": doc.ocr_engine,
+        "fields": {k: v.to_dict() for k, v in doc.fields.items()},
+        "items": doc.items,
+        "confidence": round(doc.confidence, 3),
+        "needs_review": doc.needs_review,
+        "tags": doc.tags,
+        "text": doc.text,
+    }
+    if with_pages:
+        rec["page_text"] = [p.to_dict() for p in doc.pages]
+    return rec
+
+
+def _iter_docs(archive: Archive) -> Iterator[Document]:
+    yield from archive.documents()
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    archive = Archive(settings.archive_dir)
+    if not archive.root.is_dir():
+        print(f"woa: no archive at {archive.root}", file=sys.stderr)
+        return 1
+    n = 0
+    for doc in _iter_docs(archive):
+        sys.stdout.write(json.dumps(export_record(doc, archive, args.pages), ensure_ascii=False) + "\n")
+        n += 1
+    if not args.quiet:
+        print(f"{n} documents exported", file=sys.stderr)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    archive = Archive(settings.archive_dir)
+    try:
+        doc_id = archive.resolve(args.id)
+    except UnknownDocument as exc:
+        print(f"woa: {exc.args[0]}", file=sys.stderr)
+        return 1
+    if args.json:
+        sys.stdout.write(json.dumps(archive.load_raw(doc_id), ensure_ascii=False, indent=1) + "\n")
+        return 0
+    doc = archive.load(doc_id)
+    out = [
+        f"id            {doc.id}",
+        f"source        {doc.source_name}",
+        f"ingested      {doc.ingested_at}",
+        f"pages         {len(doc.pages)}  (OCR: {doc.ocr_engine} {doc.ocr_version})",
+        f"original      {archive.abs(doc.original)}",
+        f"archive PDF   {archive.abs(doc.archive_pdf)}  (PDF/A-{doc.pdfa_level})",
+        f"sha256        {doc.sha256}",
+        f"review        {'NEEDS REVIEW' if doc.needs_review else 'ok'}  (confidence {doc.confidence:.2f})",
+    ]
+    if doc.tags:
+        out.append("tags          " + ", ".join(f"{k}={v}" for k, v in doc.tags.items()))
+    if doc.duplicates:
+        out.append("also seen as  " + ", ".join(d["source_name"] for d in doc.duplicates))
+    if doc.fields:
+        out.append("fields:")
+        for name, fv in doc.fields.items():
+            flag = "" if fv.confidence >= settings.review_threshold else "   <- check"
+            out.append(f"  {name:14} {fv.value if fv.value is not None else '-':<22} {fv.confidence:.2f}{flag}")
+    for item in doc.items:
+        out.append(f"  item: {item.get('name', '')}  x{item.get('quantity', '')}  {item.get('amount', '')}")
+    if args.text:
+        out.append("text:")
+        out.append(doc.text)
+    print("\n".join(out))
+    return 0
