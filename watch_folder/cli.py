@@ -1,0 +1,124 @@
+"""``woa watch``, ``woa status`` and ``woa verify``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from pipeline.settings import Settings
+from watch_folder.journal import JOURNAL_NAME, Journal
+from watch_folder.rules import Folders, LayoutError, default_folders
+from watch_folder.service import AlreadyRunning, ArchiveLock, WatchOptions, WatchService
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    p = subparsers.add_parser(
+        "watch",
+        parents=[common],
+        help="watch an inbox folder and archive every complete scan dropped into it",
+        description="Watch INBOX (recursively; the first subfolder level becomes the dealer tag) and archive "
+        "every file once it is complete. failed/ and processed/ sit beside the inbox unless given.",
+    )
+    p.add_argument("inbox", type=Path, metavar="INBOX")
+    p.add_argument("--poll", type=float, default=None, metavar="SECONDS", help="poll instead of native events")
+    p.add_argument("--oneshot", action="store_true", help="process what is in the inbox now, then exit")
+    p.add_argument("--workers", type=int, default=None, metavar="N", help="worker processes (default: cores)")
+    p.add_argument("--stable", type=float, default=None, metavar="SECONDS", help="size/mtime quiet time")
+    p.add_argument("--rescan", type=float, default=None, metavar="SECONDS", help="full rescan interval")
+    p.add_argument("--after-success", choices=("move", "delete"), default=None, help="what to do with a done file")
+    p.add_argument("--failed", type=Path, default=None, metavar="DIR", help="where failed files go")
+    p.add_argument("--processed", type=Path, default=None, metavar="DIR", help="where done files go (move)")
+    p.set_defaults(func=watch_command)
+
+    s = subparsers.add_parser("status", parents=[common], help="state of the watched inbox queue")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.set_defaults(func=status_command)
+
+    from watch_folder import verify
+
+    verify.register(subparsers, common)
+
+
+def _folders(args: argparse.Namespace, settings: Settings) -> Folders:
+    folders = default_folders(args.inbox, settings.archive_dir)
+    return Folders(
+        inbox=folders.inbox,
+        archive=folders.archive,
+        failed=args.failed.resolve() if args.failed else folders.failed,
+        processed=args.processed.resolve() if args.processed else folders.processed,
+    )
+
+
+def _service_logging(args: argparse.Namespace) -> None:
+    """A service logs its events by default (key=value lines on stderr, e.g. into the systemd journal)."""
+    if not args.quiet and not args.verbose:
+        logging.getLogger("watch_folder").setLevel(logging.INFO)
+
+
+def watch_command(args: argparse.Namespace, settings: Settings) -> int:
+    _service_logging(args)
+    opts = WatchOptions.from_settings(
+        _folders(args, settings),
+        settings,
+        poll_seconds=args.poll,
+        oneshot=args.oneshot,
+        workers=args.workers,
+        stable_seconds=args.stable,
+        rescan_seconds=args.rescan,
+        after_success=args.after_success,
+    )
+    service = WatchService(opts, settings)
+
+    def _on_signal(signum: int, _frame: FrameType | None) -> None:
+        service.request_stop()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    try:
+        return service.run()
+    except LayoutError as exc:
+        print(f"woa watch: refusing to start: {exc}", file=sys.stderr)
+        return 2
+    except AlreadyRunning as exc:
+        print(f"woa watch: {exc}", file=sys.stderr)
+        return 3
+
+
+def _fmt_time(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds") if ts else "-"
+
+
+def status_command(args: argparse.Namespace, settings: Settings) -> int:
+    archive = Path(settings.archive_dir)
+    path = archive / JOURNAL_NAME
+    if not path.is_file():
+        print(f"woa status: no watch journal in {archive} (woa watch has not run there)", file=sys.stderr)
+        return 1
+    with Journal(path, readonly=True) as journal:
+        summary = journal.summary()
+    running = ArchiveLock.held(archive)
+    data = {"archive": str(archive), "running": running, **summary.to_dict()}
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False))
+        return 0
+    print(f"archive      {archive}")
+    print(f"service      {'running' if running else 'not running'}")
+    print(f"queued       {summary.queued} ({summary.waiting_retry} waiting to retry)")
+    print(f"in flight    {summary.processing}{'' if running or not summary.processing else ' (interrupted; resumes on start)'}")
+    print(f"done         {summary.done} ({summary.archived} archived, {summary.duplicates} duplicates)")
+    print(f"failed       {summary.failed}")
+    if summary.gone:
+        print(f"vanished     {summary.gone}")
+    last = summary.last_error
+    if last:
+        print(f"last error   {_fmt_time(last['updated_at'])} {last['path']}: {last['error']}")
+    else:
+        print("last error   -")
+    return 0

@@ -1,0 +1,502 @@
+"""The watched-inbox service: events and rescans → stable files → journal queue → worker pool → out of the inbox.
+
+One main thread owns the journal and every decision; the watchdog observer thread only reports
+paths, and worker processes only run ``ingest_file``. The journal is the queue, so the number of
+files handed to the pool at once is bounded by the worker count however many files wait.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import multiprocessing
+import os
+import queue
+import threading
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
+from watchdog.observers.polling import PollingObserver
+
+from pipeline.archive import Archive, sha256_file
+from pipeline.settings import Settings
+from watch_folder import files
+from watch_folder.journal import ACTIVE_STATES, JOURNAL_NAME, Identity, Journal, Row
+from watch_folder.rules import (
+    Folders,
+    candidate,
+    check_layout,
+    filesystem_type,
+    is_network_fs,
+    read_mounts,
+    tags_for,
+    walk_inbox,
+)
+from watch_folder.stability import StabilityTracker
+from watch_folder.worker import Job, JobResult, init_worker, run_job
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = "watch.lock"
+DEFAULT_NETWORK_POLL = 2.0
+
+
+def kv(event: str, **fields: Any) -> str:
+    """A structured log line: ``event=archived path="a b.pdf" doc=…``."""
+    parts = [f"event={event}"]
+    for key, value in fields.items():
+        if value is None:
+            continue
+        text = str(value)
+        if not text or any(c in text for c in ' ="\n\t'):
+            text = json.dumps(text, ensure_ascii=False)
+        parts.append(f"{key}={text}")
+    return " ".join(parts)
+
+
+def backoff_delay(attempts: int, base: float, cap: float) -> float:
+    """Seconds to wait before attempt ``attempts + 1`` after a transient failure."""
+    return float(min(cap, base * 2 ** max(attempts - 1, 0)))
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    folders: Folders
+    stable_seconds: float = 5.0
+    poll_seconds: float = 0.0  # > 0: always poll at this interval; 0: native events unless network FS
+    rescan_seconds: float = 300.0
+    after_success: str = "move"  # "move" to folders.processed, or "delete"
+    workers: int = 1
+    max_attempts: int = 5
+    oneshot: bool = False
+    backoff_base: float = 2.0
+    backoff_cap: float = 300.0
+
+    @classmethod
+    def from_settings(cls, folders: Folders, settings: Settings, **overrides: Any) -> WatchOptions:
+        base = cls(
+            folders=folders,
+            stable_seconds=settings.stable_seconds,
+            poll_seconds=settings.poll_seconds,
+            rescan_seconds=settings.rescan_seconds,
+            after_success=settings.after_success,
+            workers=max(1, settings.workers),
+            max_attempts=max(1, settings.max_attempts),
+        )
+        return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def choose_observer(inbox: Path, poll_seconds: float, mounts_text: str) -> tuple[str, float, str]:
+    """("native" | "polling", poll interval, why)."""
+    if poll_seconds > 0:
+        return "polling", poll_seconds, "requested"
+    fs_type = filesystem_type(inbox, mounts_text)
+    if is_network_fs(fs_type):
+        return "polling", DEFAULT_NETWORK_POLL, f"network filesystem {fs_type}"
+    return "native", 0.0, f"filesystem {fs_type or 'unknown'}"
+
+
+class AlreadyRunning(RuntimeError):
+    pass
+
+
+class ArchiveLock:
+    """One watcher per archive (its journal has one writer). Released by the kernel if we die."""
+
+    def __init__(self, archive_root: Path) -> None:
+        self.path = archive_root / LOCK_NAME
+        self._fh: Any = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(self.path, "a+")  # noqa: SIM115 - held for the service's lifetime
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            raise AlreadyRunning(f"another woa watch is already running on {self.path.parent}") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{os.getpid()}\n")
+        fh.flush()
+        self._fh = fh
+
+    def release(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    @staticmethod
+    def held(archive_root: Path) -> bool:
+        path = archive_root / LOCK_NAME
+        if not path.exists():
+            return False
+        with open(path) as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(fh, fcntl.LOCK_UN)
+        return False
+
+
+class _EventHandler(FileSystemEventHandler):
+    def __init__(self, sink: queue.SimpleQueue[Path], wake: threading.Event) -> None:
+        self._sink = sink
+        self._wake = wake
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("deleted", "opened", "closed_no_write"):
+            return
+        for raw in (event.src_path, getattr(event, "dest_path", "")):
+            if raw:
+                self._sink.put(Path(os.fsdecode(raw)))
+        self._wake.set()
+
+
+def _warm_up() -> bool:
+    """Import the pipeline in a fresh worker so the first scan does not pay for it."""
+    try:
+        import pipeline.ingest  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class WatchService:
+    def __init__(self, opts: WatchOptions, settings: Settings) -> None:
+        self.opts = opts
+        self.settings = settings.model_copy(update={"archive_dir": opts.folders.archive})
+        self.inbox = opts.folders.inbox
+        self.archive = Archive(opts.folders.archive)
+        self.tracker = StabilityTracker(opts.stable_seconds)
+        self.observer_kind = "none"
+        self.failed_this_run = 0
+        self._events: queue.SimpleQueue[Path] = queue.SimpleQueue()
+        self._wake = threading.Event()
+        self._stops = 0
+        self._in_flight: dict[Future[JobResult], Row] = {}
+        self._pool: ProcessPoolExecutor | None = None
+        self._journal: Journal | None = None
+        self._started = time.time()
+
+    # -- control -------------------------------------------------------------------------------
+    def request_stop(self) -> None:
+        """First call: finish in-flight files and stop. Second call: stop now, in-flight back to queued."""
+        self._stops += 1
+        self._wake.set()
+
+    @property
+    def journal(self) -> Journal:
+        assert self._journal is not None
+        return self._journal
+
+    def run(self) -> int:
+        check_layout(self.opts.folders)
+        self.archive.root.mkdir(parents=True, exist_ok=True)
+        lock = ArchiveLock(self.archive.root)
+        lock.acquire()
+        observer: BaseObserver | None = None
+        try:
+            self._journal = Journal(self.archive.root / JOURNAL_NAME)
+            recovered = self.journal.recover()
+            self._clean_temps()
+            if not self.opts.oneshot:
+                observer = self._start_observer()
+            log.info(
+                kv(
+                    "start",
+                    inbox=self.inbox,
+                    archive=self.archive.root,
+                    observer=self.observer_kind,
+                    workers=self.opts.workers,
+                    recovered=recovered,
+                    pending=self.journal.pending(),
+                    oneshot=self.opts.oneshot,
+                )
+            )
+            self._loop()
+        finally:
+            if observer is not None:
+                observer.stop()
+                observer.join(timeout=5)
+            self._shutdown_pool()
+            if self._journal is not None:
+                self._clean_temps()
+                s = self.journal.summary()
+                log.info(kv("stop", queued=s.queued, done=s.done, failed=s.failed))
+                self.journal.close()
+            lock.release()
+        return 1 if (self.opts.oneshot and self.failed_this_run) else 0
+
+    # -- main loop -----------------------------------------------------------------------------
+    def _loop(self) -> None:
+        tick = max(0.05, min(0.25, self.opts.stable_seconds / 5))
+        self._scan()
+        next_rescan = time.monotonic() + self.opts.rescan_seconds
+        self._warm_pool()
+        while not self._stops:
+            self._drain_events()
+            if not self.opts.oneshot and time.monotonic() >= next_rescan:
+                self._scan()
+                self._clean_temps()
+                next_rescan = time.monotonic() + self.opts.rescan_seconds
+            for path in self.tracker.poll(time.monotonic()):
+                self._admit(path)
+            self._collect()
+            self._dispatch()
+            if self.opts.oneshot and not len(self.tracker) and not self._in_flight and not self.journal.pending():
+                return
+            self._wake.wait(tick)
+            self._wake.clear()
+        if self._in_flight:
+            log.info(kv("draining", in_flight=len(self._in_flight)))
+        while self._in_flight and self._stops < 2:
+            self._wake.wait(tick)
+            self._wake.clear()
+            self._collect()
+
+    def _drain_events(self) -> None:
+        while True:
+            try:
+                path = self._events.get_nowait()
+            except queue.Empty:
+                return
+            if path.is_dir() and not path.is_symlink():
+                for found in walk_inbox(path):
+                    self.tracker.touch(found)
+            elif candidate(self.inbox, path) is not None:
+                self.tracker.touch(path)
+
+    def _scan(self) -> None:
+        active = self.journal.active_paths()
+        n = 0
+        for path in walk_inbox(self.inbox):
+            if str(path) not in active and path not in self.tracker:
+                self.tracker.touch(path)
+                n += 1
+        log.debug(kv("rescan", new=n))
+
+    def _clean_temps(self) -> None:
+        removed = files.remove_stale_temps(self.archive.root.resolve())
+        for path in removed:
+            log.warning(kv("removed_temp", path=path))
+
+    def _start_observer(self) -> BaseObserver:
+        kind, interval, why = choose_observer(self.inbox, self.opts.poll_seconds, read_mounts())
+        handler = _EventHandler(self._events, self._wake)
+        if kind == "native":
+            try:
+                native = Observer()
+                native.schedule(handler, str(self.inbox), recursive=True)
+                native.start()
+                self.observer_kind = "native"
+                return native
+            except OSError as exc:
+                why = f"native watching failed: {exc}"
+                interval = DEFAULT_NETWORK_POLL
+        polling = PollingObserver(timeout=interval)
+        polling.schedule(handler, str(self.inbox), recursive=True)
+        polling.start()
+        self.observer_kind = f"polling/{interval:g}s"
+        log.info(kv("polling", interval=interval, reason=why))
+        return polling
+
+    # -- admission -----------------------------------------------------------------------------
+    def _admit(self, path: Path) -> None:
+        rel = candidate(self.inbox, path)
+        if rel is None:
+            return
+        try:
+            ident = Identity.of(path)
+        except OSError:
+            return
+        latest = self.journal.latest_for(path)
+        if latest is not None:
+            if latest.state in ACTIVE_STATES:
+                return
+            if latest.identity == ident and latest.state in ("done", "failed") and latest.outcome:
+                # The journal finished this file but a crash kept it from leaving the inbox.
+                self._leave(latest)
+                return
+        try:
+            sha = sha256_file(path)
+            if Identity.of(path) != ident:
+                raise OSError("changed while hashing")
+        except OSError:
+            self.tracker.touch(path)
+            return
+        row_id = self.journal.enqueue(path, ident, sha, tags_for(rel))
+        log.info(kv("queued", path=rel, id=row_id, bytes=ident.size, sha256=sha[:16]))
+        self._wake.set()
+
+    # -- dispatch and results ------------------------------------------------------------------
+    def _ensure_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.opts.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=init_worker,
+            )
+        return self._pool
+
+    def _warm_pool(self) -> None:
+        if self.journal.pending() or len(self.tracker) or not self.opts.oneshot:
+            pool = self._ensure_pool()
+            for _ in range(self.opts.workers):
+                pool.submit(_warm_up)
+
+    def _dispatch(self) -> None:
+        if self._stops:
+            return
+        capacity = self.opts.workers - len(self._in_flight)
+        if capacity <= 0:
+            return
+        busy = {row.sha256 for row in self._in_flight.values()}
+        for row in self.journal.due(time.time(), limit=capacity + len(busy) + 100):
+            if capacity <= 0:
+                break
+            if row.sha256 in busy:
+                continue  # same content in flight: wait, so ingest sees it archived and records a duplicate
+            if row.outcome is not None:
+                self._leave(row)  # ingest finished before a crash; only the move was missing
+                continue
+            path = Path(row.path)
+            try:
+                ident = Identity.of(path)
+            except OSError:
+                self.journal.finish(row.id, "gone", error="vanished from the inbox before it was archived")
+                log.warning(kv("gone", path=path, id=row.id))
+                continue
+            if ident != row.identity:
+                self.journal.finish(row.id, "gone", error="changed after it was queued; queued again")
+                self.tracker.touch(path)
+                continue
+            self.journal.mark_processing(row.id)
+            row = replace(row, attempts=row.attempts + 1, state="processing")
+            job = Job(row.id, row.path, row.tags, resumed=row.attempts > 1)
+            future = self._ensure_pool().submit(run_job, job, self.settings)
+            future.add_done_callback(lambda _f: self._wake.set())
+            self._in_flight[future] = row
+            busy.add(row.sha256)
+            capacity -= 1
+            log.info(kv("processing", path=self._rel(path), id=row.id, attempt=row.attempts))
+
+    def _collect(self) -> None:
+        broken = False
+        for future in [f for f in self._in_flight if f.done()]:
+            row = self._in_flight.pop(future)
+            try:
+                result = future.result()
+            except Exception as exc:  # the worker process died (killed, out of memory, crashed)
+                broken = True
+                result = JobResult(row.id, "failed", None, f"worker process died: {type(exc).__name__}: {exc}", True, 0, 0.0)
+            self._complete(row, result)
+        if broken:
+            self._shutdown_pool()
+
+    def _complete(self, row: Row, res: JobResult) -> None:
+        now = time.time()
+        if res.status in ("archived", "duplicate"):
+            outcome = res.status
+            if outcome == "duplicate" and res.doc_id and self._archived_by_earlier_attempt(row, res.doc_id):
+                outcome = "archived"
+            self.journal.record_outcome(row.id, outcome, doc_id=res.doc_id, pages=res.pages, seconds=res.seconds)
+            log.info(
+                kv(outcome, path=self._rel(Path(row.path)), id=row.id, doc=res.doc_id, pages=res.pages, seconds=f"{res.seconds:.2f}")
+            )
+            self._leave(self.journal.get(row.id))
+            return
+        reason = res.error or "ingest failed without a reason"
+        if res.transient and row.attempts < self.opts.max_attempts:
+            delay = backoff_delay(row.attempts, self.opts.backoff_base, self.opts.backoff_cap)
+            self.journal.retry_later(row.id, reason, now + delay)
+            log.warning(kv("retry", path=self._rel(Path(row.path)), id=row.id, attempt=row.attempts, delay=f"{delay:g}", error=reason))
+            return
+        if res.transient:
+            reason = f"{reason} (gave up after {row.attempts} attempts)"
+        self.journal.record_outcome(row.id, "failed", error=reason)
+        self._leave(self.journal.get(row.id))
+
+    def _archived_by_earlier_attempt(self, row: Row, doc_id: str) -> bool:
+        """A "duplicate" of a document archived after this file was queued, by no other row, is our own
+        earlier attempt that was interrupted after its sidecar was written."""
+        if self.journal.archived_elsewhere(row.sha256, row.id):
+            return False
+        try:
+            doc = self.archive.load(doc_id)
+            ingested = datetime.fromisoformat(doc.ingested_at).timestamp()
+        except (OSError, ValueError, KeyError):
+            return False
+        return doc.source_name == Path(row.path).name and ingested >= row.first_seen - 1.0
+
+    def _rel(self, path: Path) -> Path:
+        try:
+            return path.relative_to(self.inbox)
+        except ValueError:
+            return Path(path.name)
+
+    def _leave(self, row: Row) -> None:
+        """Take a finished file out of the inbox, then mark its row finished (in this order)."""
+        path = Path(row.path)
+        success = row.outcome in ("archived", "duplicate")
+        state = "done" if success else "failed"
+        rel = self._rel(path)
+        try:
+            if not os.path.lexists(path):
+                self.journal.finish(row.id, state, dest=row.dest)
+            elif success and self.opts.after_success == "delete":
+                files.delete_durably(path)
+                self.journal.finish(row.id, state, dest="deleted")
+            elif success:
+                dest = files.unique_destination(self.opts.folders.processed / rel)
+                files.move_durably(path, dest)
+                self.journal.finish(row.id, state, dest=str(dest))
+            else:
+                dest = files.unique_destination(self.opts.folders.failed / rel)
+                reason = row.error or "failed"
+                files.write_error_note(
+                    dest,
+                    reason,
+                    {
+                        "file": str(rel),
+                        "sha256": row.sha256,
+                        "attempts": str(row.attempts),
+                        "failed_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+                    },
+                )
+                files.move_durably(path, dest)
+                self.journal.finish(row.id, state, dest=str(dest), error=reason)
+                self.failed_this_run += 1
+                log.error(kv("failed", path=rel, id=row.id, error=reason, moved_to=dest))
+        except OSError as exc:
+            delay = backoff_delay(max(row.attempts, 1), self.opts.backoff_base, self.opts.backoff_cap)
+            error = f"{row.error + '; ' if row.error and not success else ''}cannot move out of the inbox: {exc}"
+            self.journal.retry_later(row.id, error, time.time() + delay)
+            log.error(kv("move_failed", path=rel, id=row.id, error=str(exc)))
+
+    def _shutdown_pool(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if self._in_flight:  # hard stop: workers are killed, their files go back to the queue
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                with contextlib.suppress(Exception):
+                    proc.kill()
+            pool.shutdown(wait=True, cancel_futures=True)
+            for row in self._in_flight.values():
+                if self._journal is not None:
+                    self.journal.requeue(row.id)
+            log.warning(kv("requeued", files=len(self._in_flight)))
+            self._in_flight.clear()
+            return
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,214 @@
+"""``woa verify``: the archive on disk is exactly what its sidecars say, and the index agrees.
+
+Checks: every sidecar parses and names itself; original and PDF/A copy exist and match the
+SHA-256 in the sidecar; every PDF is valid PDF/A at the sidecar's level; no orphan file in
+``originals/`` or ``pdf/``, no temp file from an interrupted write; the search index holds exactly
+the archived documents; every file the watcher journalled as archived has its document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.archive import ID_LEN, Archive, sha256_file
+from pipeline.atomic import TMP_PREFIX
+from pipeline.models import Document
+from pipeline.settings import Settings
+
+JOURNAL_FILES = ("watch-journal.sqlite", "watch-journal.sqlite-wal", "watch-journal.sqlite-shm", "watch.lock")
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str
+    path: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.path}: {self.detail}"
+
+
+@dataclass
+class DocCheck:
+    doc_id: str | None
+    referenced: list[str] = field(default_factory=list)  # archive-relative paths the sidecar owns
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    documents: int
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _validate_pdfa(path: Path, level: str) -> str | None:
+    """None if valid, else a one-line reason."""
+    import pikepdf.pdfa
+
+    try:
+        report = pikepdf.pdfa.validate_written(path, level)
+    except ValueError as exc:
+        return f"cannot check PDF/A-{level}: {exc}"
+    if report.passed:
+        return None
+    first = report.findings[0] if report.findings else None
+    return f"not valid PDF/A-{level} ({report.verdict}, {len(report.findings)} findings; first: {first})"
+
+
+def check_document(root: Path, sidecar: Path) -> DocCheck:
+    rel_sidecar = sidecar.relative_to(root).as_posix()
+    try:
+        doc = Document.from_dict(json.loads(sidecar.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return DocCheck(None, problems=[Problem("sidecar", rel_sidecar, f"does not parse: {type(exc).__name__}: {exc}")])
+    check = DocCheck(doc.id, referenced=[doc.original, doc.archive_pdf])
+    problems = check.problems
+    if doc.id != sidecar.stem:
+        problems.append(Problem("sidecar", rel_sidecar, f"id {doc.id} does not match the file name"))
+    if doc.sha256[:ID_LEN] != doc.id:
+        problems.append(Problem("sidecar", rel_sidecar, f"id {doc.id} is not the prefix of sha256 {doc.sha256}"))
+    for kind, rel, expected in (("original", doc.original, doc.sha256), ("archive_pdf", doc.archive_pdf, doc.archive_sha256)):
+        path = root / rel
+        if not rel or not path.is_file():
+            problems.append(Problem(kind, rel or rel_sidecar, f"missing (document {doc.id})"))
+            continue
+        actual = sha256_file(path)
+        if actual != expected:
+            problems.append(Problem(kind, rel, f"sha256 {actual} differs from the sidecar's {expected}"))
+        if kind == "archive_pdf":
+            reason = _validate_pdfa(path, doc.pdfa_level)
+            if reason:
+                problems.append(Problem("pdfa", rel, reason))
+    return check
+
+
+def _check_one(args: tuple[str, str]) -> DocCheck:
+    return check_document(Path(args[0]), Path(args[1]))
+
+
+def sidecar_files(root: Path) -> list[Path]:
+    base = root / "sidecars"
+    return sorted(p for p in base.rglob("*.json") if not p.name.startswith(TMP_PREFIX)) if base.is_dir() else []
+
+
+def check_strays(root: Path, referenced: set[str], sidecars: Iterable[Path]) -> list[Problem]:
+    """Temp files anywhere, and files under originals/, pdf/ or sidecars/ no document owns."""
+    problems = [Problem("temp", p.relative_to(root).as_posix(), "temporary file left by an interrupted write")
+                for p in sorted(root.rglob(TMP_PREFIX + "*"))]
+    owned = set(referenced) | {p.relative_to(root).as_posix() for p in sidecars}
+    for kind in ("originals", "pdf", "sidecars"):
+        base = root / kind
+        if not base.is_dir():
+            continue
+        for path in sorted(base.rglob("*")):
+            rel = path.relative_to(root).as_posix()
+            if path.is_file() and not path.name.startswith(TMP_PREFIX) and rel not in owned:
+                problems.append(Problem("orphan", rel, "no sidecar refers to this file"))
+    return problems
+
+
+def indexed_ids(archive: Archive) -> set[str] | None:
+    """Ids of every document in the search index, or None when there is no index."""
+    index_pkg: Any
+    try:
+        import index as index_pkg
+    except ImportError:
+        index_pkg = None
+    lister = getattr(index_pkg, "indexed_ids", None)
+    if lister is not None:
+        result = lister(archive)
+        return None if result is None else {str(i) for i in result}
+    from whoosh import index as windex
+
+    if not archive.index_dir.is_dir() or not windex.exists_in(str(archive.index_dir)):
+        return None
+    ix = windex.open_dir(str(archive.index_dir))
+    try:
+        with ix.searcher() as searcher:
+            return {str(fields["id"]) for fields in searcher.all_stored_fields() if "id" in fields}
+    finally:
+        ix.close()
+
+
+def check_index(archive: Archive, ids: set[str]) -> list[Problem]:
+    try:
+        in_index = indexed_ids(archive)
+    except Exception as exc:  # a broken index is a finding, not a crash of verify
+        return [Problem("index", "index", f"cannot be read: {type(exc).__name__}: {exc}")]
+    if in_index is None:
+        return [Problem("index", "index", f"no search index, but {len(ids)} documents")] if ids else []
+    problems = [Problem("index", doc_id, "archived but not in the search index") for doc_id in sorted(ids - in_index)]
+    problems += [Problem("index", doc_id, "in the search index but not archived") for doc_id in sorted(in_index - ids)]
+    return problems
+
+
+def check_journal(archive: Archive, ids: set[str]) -> list[Problem]:
+    path = archive.root / "watch-journal.sqlite"
+    if not path.is_file():
+        return []
+    from watch_folder.journal import Journal
+
+    problems = []
+    with Journal(path, readonly=True) as journal:
+        for row in journal.rows("done"):
+            if row.doc_id and row.doc_id not in ids:
+                problems.append(Problem("journal", row.path, f"recorded as {row.outcome} {row.doc_id}, which is not archived"))
+    return problems
+
+
+def verify_archive(root: Path, *, workers: int = 1) -> Report:
+    root = Path(root)
+    archive = Archive(root)
+    sidecars = sidecar_files(root)
+    jobs = [(str(root), str(p)) for p in sidecars]
+    if workers > 1 and len(jobs) > 4:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            checks = list(pool.map(_check_one, jobs, chunksize=4))
+    else:
+        checks = [_check_one(j) for j in jobs]
+    problems: list[Problem] = []
+    referenced: set[str] = set()
+    ids: set[str] = set()
+    for check in checks:
+        problems.extend(check.problems)
+        referenced.update(check.referenced)
+        if check.doc_id:
+            ids.add(check.doc_id)
+    problems += check_strays(root, referenced, sidecars)
+    problems += check_index(archive, ids)
+    problems += check_journal(archive, ids)
+    return Report(documents=len(sidecars), problems=problems)
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    p = subparsers.add_parser(
+        "verify",
+        parents=[common],
+        help="check hashes, PDF/A validity, sidecars, strays and the index of the archive",
+    )
+    p.add_argument("--workers", type=int, default=None, metavar="N", help="parallel checks (default: cores)")
+    p.set_defaults(func=verify_command)
+
+
+def verify_command(args: argparse.Namespace, settings: Settings) -> int:
+    root = Path(settings.archive_dir)
+    if not root.is_dir():
+        print(f"woa verify: no archive at {root}", file=sys.stderr)
+        return 2
+    report = verify_archive(root, workers=args.workers or settings.workers)
+    for problem in report.problems:
+        print(problem)
+    verdict = "no problems" if report.ok else f"{len(report.problems)} problem(s)"
+    print(f"woa verify: {report.documents} documents checked in {root}: {verdict}", file=sys.stderr)
+    return 0 if report.ok else 1
