@@ -1,0 +1,212 @@
+"""``extract()``: labels → value candidates by layout → per-field parsing → cross-checks → review flag."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from extractors import money
+from extractors.fields import PARSERS, Parsed
+from extractors.items import extract_items
+from extractors.labels import IGNORE, Lexicon
+from extractors.layout import Candidate, Line, PageIndex, candidates_for, lines_in_region
+from extractors.templates import Template, choose_template, load_templates
+from pipeline.models import CANONICAL_FIELDS, FieldValue, PageText
+from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LAYOUT_FACTOR = {"same-line": 1.0, "right": 0.97, "below": 0.9, "region": 0.95, "scan": 0.9}
+FUZZY_LABEL_FACTOR = 0.95
+MONEY_FIELDS = ("labor_cost", "parts_cost", "total_cost")
+SCANNABLE = ("vin", "plate", "phone")  # formats distinctive enough to find without a label
+
+
+@dataclass
+class Extraction:
+    fields: dict[str, FieldValue] = field(default_factory=dict)
+    items: list[dict[str, Any]] = field(default_factory=list)
+    confidence: float = 0.0
+    needs_review: bool = False
+    template: str | None = None
+
+
+@dataclass
+class Scored:
+    field: str
+    parsed: Parsed
+    cand: Candidate
+    confidence: float
+    rank: int
+    order: tuple[int, float, float]  # page, y, x
+
+    def key(self) -> tuple[bool, int, float]:
+        """Valid first, then the most specific wording (行驶里程 over 里程), then confidence."""
+        return (self.parsed.valid, -self.rank, round(self.confidence, 3))
+
+    def to_field(self) -> FieldValue:
+        return FieldValue(
+            value=self.parsed.value,
+            confidence=max(0.0, min(1.0, self.confidence)),
+            page=self.cand.page,
+            box=self.cand.box,
+            raw=self.cand.text,
+            valid=self.parsed.valid,
+            note=self.parsed.note,
+        )
+
+
+def ocr_factor(conf: float) -> float:
+    return 0.6 + 0.4 * max(0.0, min(1.0, conf))
+
+
+def _score(fld: str, cand: Candidate, rank: int, exact: bool, today: date) -> Scored | None:
+    parsed = PARSERS[fld](cand.text, today)
+    if parsed is None:
+        return None
+    conf = parsed.confidence * LAYOUT_FACTOR[cand.how] * ocr_factor(cand.ocr_conf)
+    if not exact:
+        conf *= FUZZY_LABEL_FACTOR
+    return Scored(fld, parsed, cand, conf, rank, (cand.page, cand.box[1], cand.box[0]))
+
+
+def _labelled(index: PageIndex, today: date) -> tuple[dict[str, list[Scored]], dict[str, Line]]:
+    found: dict[str, list[Scored]] = {}
+    seen: dict[str, Line] = {}
+    for page_lines in index.pages:
+        for ln in page_lines:
+            if ln.table_header:
+                continue
+            for k, hit in enumerate(ln.hits):
+                if hit.field not in PARSERS:
+                    continue
+                seen.setdefault(hit.field, ln)
+                for cand in candidates_for(ln, k, page_lines):
+                    s = _score(hit.field, cand, hit.rank, hit.exact, today)
+                    if s is not None:
+                        found.setdefault(hit.field, []).append(s)
+                        if s.parsed.valid:
+                            break
+    return found, seen
+
+
+def _unclaimed_text(ln: Line) -> str:
+    """The line without the spans of ignored labels and their values (a dealer's hotline)."""
+    out, pos = [], 0
+    for k, h in enumerate(ln.hits):
+        if h.field == IGNORE:
+            out.append(ln.text[pos:h.start])
+            nxt = ln.hits[k + 1].start if k + 1 < len(ln.hits) else len(ln.text)
+            pos = nxt
+    out.append(ln.text[pos:])
+    return " ".join(out)
+
+
+def _scanned(index: PageIndex, fld: str, today: date) -> list[Scored]:
+    out = []
+    for ln in index.all_lines():
+        s = _score(fld, Candidate(_unclaimed_text(ln), ln.page, ln.box, ln.conf, "scan"), 99, True, today)
+        if s is not None and s.parsed.valid and not (fld == "phone" and s.parsed.note != "mobile"):
+            out.append(s)
+    return out
+
+
+def _from_regions(index: PageIndex, pages: list[PageText], template: Template, today: date) -> dict[str, list[Scored]]:
+    out: dict[str, list[Scored]] = {}
+    for fld, region in template.regions.items():
+        if fld not in PARSERS or not 1 <= region.page <= len(pages):
+            continue
+        lines = lines_in_region(index.pages[region.page - 1], pages[region.page - 1], region.box)
+        if not lines:
+            continue
+        text = " ".join(ln.text for ln in lines)
+        box = (min(ln.box[0] for ln in lines), min(ln.box[1] for ln in lines),
+               max(ln.box[2] for ln in lines), max(ln.box[3] for ln in lines))
+        conf = min(ln.conf for ln in lines)
+        s = _score(fld, Candidate(text, region.page, box, conf, "region"), -1, True, today)
+        if s is not None:
+            out.setdefault(fld, []).append(s)
+    return out
+
+
+def _pick(cands: list[Scored]) -> Scored:
+    return max(cands, key=lambda s: (*s.key(), s.order))
+
+
+def _amount(s: Scored | None) -> Decimal | None:
+    return Decimal(s.parsed.value) if s is not None and s.parsed.valid else None
+
+
+def _cross_check_money(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
+    labor, parts = _amount(chosen.get("labor_cost")), _amount(chosen.get("parts_cost"))
+    other, discount = _amount(chosen.get("other_cost")), _amount(chosen.get("discount"))
+    if labor is None or parts is None:
+        return
+    totals = [s for s in found.get("total_cost", []) if s.parsed.valid]
+    agreeing = [s for s in totals if money.totals_agree(labor, parts, _amount(s), other, discount)]
+    if agreeing:
+        best = _pick(agreeing)
+        chosen["total_cost"] = best
+        for f in MONEY_FIELDS:
+            s = chosen[f]
+            s.confidence = max(s.confidence, 0.97)
+            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, True, "labour + parts (+ other - discount) = total")
+    elif "total_cost" in chosen:
+        for f in MONEY_FIELDS:
+            s = chosen[f]
+            s.confidence = min(s.confidence, 0.6)
+            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid,
+                              "labour + parts (+ other - discount) does not equal total")
+
+
+def _cross_check_dates(chosen: dict[str, Scored]) -> None:
+    din, dout = chosen.get("date_in"), chosen.get("date_out")
+    if din and dout and din.parsed.valid and dout.parsed.valid and dout.parsed.value < din.parsed.value:
+        for s in (din, dout):
+            s.confidence = min(s.confidence, 0.5)
+            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, False, "date out is before date in")
+
+
+def extract(pages: list[PageText], settings: Settings, *, today: date | None = None) -> Extraction:
+    """Canonical fields and repair items of one document's pages."""
+    today = today or date.today()
+    templates = load_templates(settings.templates_dir) if settings.templates_dir else []
+    template = choose_template(templates, "\n".join(p.text for p in pages))
+    lexicon = Lexicon().extended(template.labels) if template else Lexicon()
+    index = PageIndex.build(pages, lexicon)
+
+    found, seen = _labelled(index, today)
+    if template:
+        for fld, scored in _from_regions(index, pages, template, today).items():
+            found.setdefault(fld, []).extend(scored)
+    for fld in SCANNABLE:
+        if not any(s.parsed.valid for s in found.get(fld, [])):
+            found.setdefault(fld, []).extend(_scanned(index, fld, today))
+
+    chosen = {fld: _pick(c) for fld, c in found.items() if c}
+    _cross_check_money(found, chosen)
+    _cross_check_dates(chosen)
+
+    result = Extraction(template=template.name if template else None)
+    for fld in CANONICAL_FIELDS:
+        if fld in chosen:
+            result.fields[fld] = chosen[fld].to_field()
+        elif fld in seen:
+            ln = seen[fld]
+            result.fields[fld] = FieldValue(None, 0.0, ln.page, ln.box, ln.text, False, "label found, no value read")
+    result.items = extract_items(index)
+    finish(result.fields, result, settings.review_threshold)
+    return result
+
+
+def finish(fields: dict[str, FieldValue], result: Extraction | None, threshold: float) -> tuple[float, bool]:
+    """Document confidence (lowest field) and whether any field is under the review threshold."""
+    confs = [fv.confidence for fv in fields.values()]
+    confidence = min(confs) if confs else 0.0
+    needs_review = any(c < threshold for c in confs) or not confs
+    if result is not None:
+        result.confidence, result.needs_review = confidence, needs_review
+    return confidence, needs_review

@@ -1,0 +1,122 @@
+"""Per-field parsing of a value candidate's text: canonical value, how trustworthy it is, why."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from extractors import dates, mileage, money, phone, plate, vin
+from extractors.text import clean, nfkc
+
+
+@dataclass(frozen=True)
+class Parsed:
+    value: str
+    confidence: float  # trust in the reading itself (format / check digit), 0..1
+    valid: bool
+    note: str = ""
+    raw: str = ""
+
+
+def parse_vin(text: str, today: date) -> Parsed | None:
+    r = vin.read_vin(text)
+    if r is None:
+        return None
+    note = r.note + (f"; manufacturer {r.manufacturer}" if r.manufacturer else "")
+    return Parsed(r.value, r.confidence, r.valid, note.strip("; "))
+
+
+def parse_plate(text: str, today: date) -> Parsed | None:
+    r = plate.read_plate(text)
+    return None if r is None else Parsed(r.value, r.confidence, r.valid, r.note or r.kind)
+
+
+def parse_date(text: str, today: date) -> Parsed | None:
+    found = dates.find_dates(text, today, day_first=False)
+    if not found:
+        return None
+    d, raw = found[0]
+    return Parsed(d.isoformat(), 1.0, True, raw=raw)
+
+
+def parse_money(text: str, today: date) -> Parsed | None:
+    a = money.parse_amount(text)
+    if a is None:
+        return None
+    return Parsed(money.fmt(a), 0.95, a >= 0)
+
+
+def parse_mileage(text: str, today: date) -> Parsed | None:
+    v = mileage.normalize_mileage(text)
+    return None if v is None else Parsed(v, 0.95, True)
+
+
+def parse_phone(text: str, today: date) -> Parsed | None:
+    r = phone.read_phone(text)
+    return None if r is None else Parsed(r.value, r.confidence, r.valid, r.note or r.kind)
+
+
+_ORDER = re.compile(r"[A-Z0-9][A-Z0-9\-_/]{3,29}")
+
+
+def parse_order_no(text: str, today: date) -> Parsed | None:
+    s = nfkc(text).upper().replace(" ", "")
+    m = _ORDER.search(s)
+    if m is None:
+        return None
+    v = m.group(0).strip("-_/")
+    digits = sum(c.isdigit() for c in v)
+    return Parsed(v, 0.95 if digits >= 4 else 0.6, digits >= 4)
+
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _free_text(text: str, max_len: int) -> str:
+    s = clean(text)
+    s = re.split(r"\s{2,}", s)[0]
+    return s.strip(" :：,，;；.")[:max_len]
+
+
+def parse_name(text: str, today: date) -> Parsed | None:
+    s = _free_text(text, 40)
+    if not s or re.fullmatch(r"[\d\s\-+]+", s):
+        return None
+    ok = bool(_CJK.search(s)) or bool(re.search(r"[A-Za-z]{2}", s))
+    return Parsed(s, 0.95 if ok else 0.5, ok)
+
+
+def parse_person(text: str, today: date) -> Parsed | None:
+    s = _free_text(text, 20).split(" ")[0]
+    if not s or re.search(r"\d", s):
+        return None
+    ok = bool(re.fullmatch(r"[\u3400-\u9fff·]{2,5}", s)) or bool(re.fullmatch(r"[A-Za-z .]{2,20}", s))
+    return Parsed(s, 0.95 if ok else 0.5, ok)
+
+
+def parse_model(text: str, today: date) -> Parsed | None:
+    s = _free_text(text, 40)
+    if not s or re.fullmatch(r"[\d\s\-.:]+", s):
+        return None
+    return Parsed(s, 0.92, True)
+
+
+PARSERS: dict[str, Callable[[str, date], Parsed | None]] = {
+    "order_no": parse_order_no,
+    "vin": parse_vin,
+    "plate": parse_plate,
+    "date_in": parse_date,
+    "date_out": parse_date,
+    "mileage_km": parse_mileage,
+    "customer_name": parse_name,
+    "phone": parse_phone,
+    "model": parse_model,
+    "advisor": parse_person,
+    "labor_cost": parse_money,
+    "parts_cost": parse_money,
+    "other_cost": parse_money,
+    "discount": parse_money,
+    "total_cost": parse_money,
+}

@@ -1,0 +1,149 @@
+"""The label lexicon (domain.md's wordings and more) and finding labels in OCR lines.
+
+Matching is exact on the cleaned text (full-width folded, spaces between Chinese characters
+removed), longest wording first; at the start of a segment a wording of three or more characters
+also matches with one character missing, extra or wrong (OCR noise). ``IGNORE`` wordings claim
+text that contains a label without being one (客户描述 is not 客户).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from extractors.text import COLONS, clean
+
+IGNORE = "_ignore"
+
+DEFAULT_LABELS: dict[str, tuple[str, ...]] = {
+    "order_no": ("工单号", "委托书号", "维修单号", "结算单号", "工单编号", "委托书编号", "维修单编号", "结算单编号",
+                 "派工单号", "单据编号", "单号", "NO.", "NO:"),
+    "vin": ("车辆识别代号", "车辆识别号", "车架号码", "车架号", "VIN码", "VIN号", "VIN", "底盘号", "车辆识别码"),
+    "plate": ("车牌号码", "车牌号", "牌照号码", "牌照号", "车牌", "号牌号码"),
+    "date_in": ("进厂日期", "接车日期", "入厂时间", "进厂时间", "入厂日期", "接车时间", "送修日期", "送修时间",
+                "报修日期", "开单日期", "委托日期"),
+    "date_out": ("出厂日期", "结算日期", "交车日期", "出厂时间", "结算时间", "交车时间", "完工日期"),
+    "mileage_km": ("行驶里程", "进厂里程", "公里数", "里程数", "表显里程", "里程"),
+    "customer_name": ("客户名称", "客户姓名", "车主姓名", "车主名称", "送修人", "车主", "客户", "顾客"),
+    "phone": ("联系电话", "手机号码", "客户电话", "车主电话", "手机号", "联系方式", "手机", "电话"),
+    "model": ("品牌车型", "车辆型号", "车型名称", "车型", "品牌型号"),
+    "advisor": ("服务顾问", "接待员", "服务专员", "接车员", "服务接待", "接待人"),
+    "labor_cost": ("工时费合计", "工时费", "人工费", "维修工时费"),
+    "parts_cost": ("材料费合计", "配件费合计", "材料费", "配件费", "零件费", "备件费"),
+    "other_cost": ("其他费用", "材料管理费", "管理费", "其它费用", "外加工费", "外修费"),
+    "discount": ("优惠金额", "折扣金额", "优惠", "折扣"),
+    "total_cost": ("应收金额", "结算金额", "实收金额", "费用总计", "费用合计", "合计金额", "总金额", "总计", "合计"),
+    IGNORE: ("客户描述", "客户签字", "客户签名", "客户意见", "客户确认", "客户须知", "车主签字", "服务热线",
+             "救援电话", "服务电话", "预计交车", "预计完工", "打印日期", "打印时间", "服务顾问签字",
+             "维修项目", "作业项目", "配件名称", "零件名称", "材料名称", "数量", "单价", "维修技师", "车身颜色",
+             "颜色", "故障描述", "委托项目", "地址", "金额大写", "温馨提示", "保养里程", "下次保养", "接待员签字"),
+}
+
+
+def _is_ascii(s: str) -> bool:
+    return all(ord(c) < 128 for c in s)
+
+
+@dataclass
+class Lexicon:
+    """Wordings per field, in order of preference (earlier = more specific)."""
+
+    wordings: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_LABELS))
+
+    def extended(self, extra: dict[str, list[str]]) -> Lexicon:
+        merged = dict(self.wordings)
+        for fld, words in extra.items():
+            merged[fld] = tuple(words) + tuple(w for w in merged.get(fld, ()) if w not in words)
+        return Lexicon(merged)
+
+    def entries(self) -> list[tuple[str, str, int]]:
+        """(wording upper-cased, field, rank) longest first."""
+        out = [(clean(w).upper(), fld, rank) for fld, ws in self.wordings.items() for rank, w in enumerate(ws)]
+        return sorted(out, key=lambda e: -len(e[0]))
+
+
+@dataclass(frozen=True)
+class LabelHit:
+    field: str
+    wording: str
+    rank: int  # position of the wording in the field's list
+    start: int  # character span in the cleaned line text
+    end: int
+    exact: bool
+
+
+def levenshtein_le1(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    if la > lb:
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1:]
+
+
+_SEGMENT_BREAK = set(" \t|｜/;；,，、()（）[]【】") | set(COLONS)
+
+
+def _boundary_ok(s: str, start: int, end: int, wording: str) -> bool:
+    if not _is_ascii(wording):
+        return True
+    before = s[start - 1] if start > 0 else " "
+    after = s[end] if end < len(s) else " "
+    return not before.isalnum() and not (after.isalpha() and wording[-1].isalpha())
+
+
+def find_labels(text: str, lexicon: Lexicon) -> tuple[str, list[LabelHit]]:
+    """The cleaned line text and the label hits in it (non-overlapping, in order)."""
+    s = clean(text)
+    up = s.upper()
+    taken = [False] * len(s)
+    hits: list[LabelHit] = []
+    entries = lexicon.entries()
+    for wording, fld, rank in entries:
+        if not wording:
+            continue
+        start = up.find(wording)
+        while start >= 0:
+            end = start + len(wording)
+            if not any(taken[start:end]) and _boundary_ok(up, start, end, wording):
+                for i in range(start, end):
+                    taken[i] = True
+                hits.append(LabelHit(fld, wording, rank, start, end, True))
+            start = up.find(wording, start + 1)
+    # fuzzy matches of longer Chinese wordings at segment starts, followed by a colon, space or end
+    for i in range(len(up)):
+        if taken[i] or (i > 0 and up[i - 1] not in _SEGMENT_BREAK):
+            continue
+        for wording, fld, rank in entries:
+            if len(wording) < 3 or _is_ascii(wording):
+                continue
+            for n in (len(wording) - 1, len(wording), len(wording) + 1):
+                window = up[i:i + n]
+                end = i + n
+                if len(window) != n or any(taken[i:end]):
+                    continue
+                if end < len(up) and up[end] not in COLONS and up[end] != " ":
+                    continue
+                if window[0] in (wording[0], wording[1]) and levenshtein_le1(window, wording):
+                    for j in range(i, end):
+                        taken[j] = True
+                    hits.append(LabelHit(fld, wording, rank, i, end, False))
+                    break
+            if taken[i]:
+                break
+    hits.sort(key=lambda h: h.start)
+    return s, hits
+
+
+_VALUE_STRIP = re.compile(rf"^[\s{COLONS}:|｜_\-—=>》】\]）)]+|[\s|｜_]+$")
+
+
+def strip_value(s: str) -> str:
+    return _VALUE_STRIP.sub("", s)

@@ -1,0 +1,152 @@
+"""Where a label's value is on the page: after it on the same line, in the next box to the right on
+the same row, or in the cell below. Works on ``PageText`` lines in pixel coordinates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from extractors.labels import IGNORE, LabelHit, Lexicon, find_labels, strip_value
+from pipeline.models import Box, OcrLine, PageText
+
+TABLE_HEADER_WORDS = ("数量", "单价", "金额", "序号", "项目名称", "配件名称", "零件名称", "材料名称", "零件号", "零件编号",
+                      "配件编号", "工时", "备注", "维修项目", "作业项目")
+
+
+@dataclass
+class Line:
+    page: int
+    idx: int
+    text: str  # cleaned
+    box: Box
+    conf: float
+    hits: list[LabelHit]
+    table_header: bool = False
+
+    @property
+    def height(self) -> float:
+        return max(1.0, self.box[3] - self.box[1])
+
+    def span_box(self, start: int, end: int) -> Box:
+        """Approximate box of characters ``start:end`` (proportional to the character count)."""
+        x0, y0, x1, y1 = self.box
+        n = max(1, len(self.text))
+        w = x1 - x0
+        return (x0 + w * start / n, y0, x0 + w * min(end, n) / n, y1)
+
+
+@dataclass
+class Candidate:
+    text: str
+    page: int
+    box: Box
+    ocr_conf: float
+    how: str  # same-line | right | below | region | scan
+
+
+@dataclass
+class PageIndex:
+    pages: list[list[Line]]
+
+    @classmethod
+    def build(cls, pages: list[PageText], lexicon: Lexicon) -> PageIndex:
+        out = []
+        for p in pages:
+            lines = []
+            for i, ol in enumerate(p.lines):
+                text, hits = find_labels(ol.text, lexicon)
+                lines.append(Line(p.page_no, i, text, _box(ol), ol.conf, hits))
+            _mark_table_headers(lines)
+            out.append(lines)
+        return cls(out)
+
+    def all_lines(self) -> list[Line]:
+        return [ln for page in self.pages for ln in page]
+
+    def hits(self) -> list[tuple[Line, int, LabelHit]]:
+        return [(ln, k, h) for ln in self.all_lines() for k, h in enumerate(ln.hits)
+                if h.field != IGNORE and not ln.table_header]
+
+
+def _box(ol: OcrLine) -> Box:
+    return tuple(float(v) for v in ol.box)  # type: ignore[return-value]
+
+
+def same_row(a: Box, b: Box) -> bool:
+    overlap = min(a[3], b[3]) - max(a[1], b[1])
+    return overlap >= 0.5 * min(a[3] - a[1], b[3] - b[1])
+
+
+def _mark_table_headers(lines: list[Line]) -> None:
+    for ln in lines:
+        row = [o for o in lines if same_row(o.box, ln.box)]
+        words = sum(1 for o in row for w in TABLE_HEADER_WORDS if w in o.text)
+        ln.table_header = words >= 3
+
+
+def _text_until_label(line: Line, start: int, after_hit: int) -> str:
+    nxt = [h.start for h in line.hits[after_hit + 1:]]
+    end = nxt[0] if nxt else len(line.text)
+    return strip_value(line.text[start:end])
+
+
+def _starts_with_label(line: Line) -> bool:
+    return bool(line.hits) and line.hits[0].start <= 1
+
+
+def _value_of_line(line: Line) -> str:
+    end = line.hits[0].start if line.hits else len(line.text)
+    return strip_value(line.text[:end])
+
+
+def _is_value_of_left_label(line: Line, row: list[Line]) -> bool:
+    """``line`` sits right of a box that ends with a label: it is that label's value."""
+    for o in row:
+        if o is line or o.box[2] > line.box[0] + 2:
+            continue
+        if o.hits and not _text_until_label(o, o.hits[-1].end, len(o.hits) - 1):
+            return True
+    return False
+
+
+def candidates_for(hit_line: Line, k: int, page_lines: list[Line]) -> list[Candidate]:
+    """Value candidates for hit ``k`` of ``hit_line``, best first."""
+    hit = hit_line.hits[k]
+    out: list[Candidate] = []
+    same = _text_until_label(hit_line, hit.end, k)
+    if same:
+        start = hit_line.text.find(same, hit.end)
+        out.append(Candidate(same, hit_line.page, hit_line.span_box(start, start + len(same)), hit_line.conf, "same-line"))
+        return out
+    if k + 1 < len(hit_line.hits):
+        return out  # another label follows directly: this one is empty on this line
+    label_box = hit_line.span_box(hit.start, hit.end)
+    right = sorted((o for o in page_lines if o is not hit_line and same_row(o.box, hit_line.box)
+                    and o.box[0] >= hit_line.box[2] - 0.5 * hit_line.height), key=lambda o: o.box[0])
+    if right and not _starts_with_label(right[0]):
+        v = _value_of_line(right[0])
+        gap = right[0].box[0] - hit_line.box[2]
+        if v and gap < 12 * hit_line.height:
+            out.append(Candidate(v, right[0].page, right[0].box, right[0].conf, "right"))
+    below = [o for o in page_lines if o.box[1] >= hit_line.box[3] - 0.3 * hit_line.height
+             and o.box[1] - hit_line.box[3] < 2.5 * hit_line.height
+             and min(o.box[2], label_box[2] + 2 * hit_line.height) - max(o.box[0], label_box[0] - hit_line.height) > 0]
+    below.sort(key=lambda o: (o.box[1], abs(o.box[0] - label_box[0])))
+    if below:
+        b = below[0]
+        row = [o for o in page_lines if same_row(o.box, b.box)]
+        if not _starts_with_label(b) and not b.table_header and not _is_value_of_left_label(b, row):
+            v = _value_of_line(b)
+            if v:
+                out.append(Candidate(v, b.page, b.box, b.conf, "below"))
+    return out
+
+
+def lines_in_region(lines: list[Line], page: PageText, region: tuple[float, float, float, float]) -> list[Line]:
+    """Lines whose centre lies in ``region`` (fractions of the page: x0, y0, x1, y1)."""
+    rx0, ry0, rx1, ry1 = region[0] * page.width, region[1] * page.height, region[2] * page.width, region[3] * page.height
+    out = []
+    for ln in lines:
+        cx, cy = (ln.box[0] + ln.box[2]) / 2, (ln.box[1] + ln.box[3]) / 2
+        if rx0 <= cx <= rx1 and ry0 <= cy <= ry1:
+            out.append(ln)
+    return sorted(out, key=lambda ln: (ln.box[1], ln.box[0]))

@@ -1,0 +1,213 @@
+"""Layout tests: PageText built from hand-written lines and boxes, through ``extract()``."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from extractors import extract
+from pipeline.models import OcrLine, PageText
+from pipeline.settings import Settings
+
+TODAY = date(2026, 11, 27)
+VIN = "LSV2451V2HFH7BNJ4"  # check digit verified in test_extract_normalisers
+
+
+def L(text: str, x0: float, y0: float, x1: float, y1: float, conf: float = 0.97) -> OcrLine:
+    return OcrLine(text, (x0, y0, x1, y1), conf)
+
+
+def page(lines: list[OcrLine], no: int = 1) -> PageText:
+    return PageText(no, 1654, 2339, 200, lines)
+
+
+def run(*pages: PageText, settings: Settings | None = None) -> dict[str, str | None]:
+    ex = extract(list(pages), settings or Settings(), today=TODAY)
+    return {k: v.value for k, v in ex.fields.items()}
+
+
+def test_label_and_value_in_one_line() -> None:
+    p = page([
+        L("工单号：WO202403150012", 100, 300, 600, 340),
+        L("进厂日期：2024-03-15 09:30", 650, 300, 1100, 340),
+        L("车架号：" + VIN, 100, 360, 600, 400),
+        L("车牌号：粤B·D12345", 650, 360, 1100, 400),
+        L("客户名称：张三", 100, 420, 600, 460),
+        L("联系电话：138-0013-8000", 650, 420, 1100, 460),
+        L("服务顾问：李四", 100, 480, 600, 520),
+        L("车型：帕萨特", 650, 480, 1100, 520),
+        L("行驶里程：12,345 km", 100, 540, 600, 580),
+        L("出厂日期：2024年3月16日", 650, 540, 1100, 580),
+    ])
+    assert run(p) == {
+        "order_no": "WO202403150012", "vin": VIN, "plate": "粤BD12345", "date_in": "2024-03-15",
+        "date_out": "2024-03-16", "mileage_km": "12345", "customer_name": "张三", "phone": "13800138000",
+        "model": "帕萨特", "advisor": "李四",
+    }
+
+
+def test_several_pairs_in_one_ocr_line() -> None:
+    p = page([L("车牌号: 皖A·8B2C3  车型: 朗逸  服务顾问: 王小明", 100, 300, 1500, 340)])
+    assert run(p) == {"plate": "皖A8B2C3", "model": "朗逸", "advisor": "王小明"}
+
+
+def test_value_in_separate_box_to_the_right() -> None:
+    p = page([
+        L("车辆识别代号", 100, 300, 300, 340), L(VIN, 330, 300, 700, 340),
+        L("牌照号", 800, 300, 950, 340), L("沪A12345", 980, 300, 1200, 340),
+        L("送修人", 100, 360, 300, 400), L("赵六", 330, 360, 500, 400),
+        L("手机", 800, 360, 950, 400), L("13912345678", 980, 360, 1200, 400),
+    ])
+    assert run(p) == {"vin": VIN, "plate": "沪A12345", "customer_name": "赵六", "phone": "13912345678"}
+
+
+def test_value_in_cell_below() -> None:
+    p = page([
+        L("委托书号", 100, 300, 260, 330), L("接车日期", 500, 300, 660, 330),
+        L("VIN码", 900, 300, 1000, 330), L("车牌号码", 1300, 300, 1460, 330),
+        L("RO2403150001", 100, 345, 400, 385), L("2024/3/15", 500, 345, 700, 385),
+        L(VIN, 900, 345, 1250, 385), L("京A12345D", 1300, 345, 1500, 385),
+        L("车主", 100, 400, 260, 430), L("接待员", 500, 400, 660, 430),
+        L("公里数", 900, 400, 1060, 430), L("电话", 1300, 400, 1460, 430),
+        L("钱七", 100, 445, 300, 485), L("孙八", 500, 445, 700, 485),
+        L("88000公里", 900, 445, 1100, 485), L("020-12345678", 1300, 445, 1550, 485),
+    ])
+    assert run(p) == {
+        "order_no": "RO2403150001", "date_in": "2024-03-15", "vin": VIN, "plate": "京A12345D",
+        "customer_name": "钱七", "advisor": "孙八", "mileage_km": "88000", "phone": "02012345678",
+    }
+
+
+@pytest.mark.parametrize(
+    ("label", "fld"),
+    [
+        ("车 架 号", "vin"),  # spaces between characters
+        ("车架號", "vin"),  # one wrong character (traditional form)
+        ("车辆识别代", "vin"),  # one character missing
+        ("车架号码", "vin"),
+        ("底盘号", "vin"),
+        ("VIN", "vin"),
+    ],
+)
+def test_label_wording_variants_and_ocr_noise(label: str, fld: str) -> None:
+    p = page([L(f"{label}：{VIN}", 100, 300, 700, 340)])
+    ex = extract([p], Settings(), today=TODAY)
+    assert ex.fields[fld].value == VIN
+    assert ex.fields[fld].box is not None and ex.fields[fld].page == 1
+
+
+@pytest.mark.parametrize("colon", ["：", ":", "∶", " ", ""])
+def test_colon_variants(colon: str) -> None:
+    p = page([L(f"进厂日期{colon}2024.03.15", 100, 300, 700, 340)])
+    assert run(p) == {"date_in": "2024-03-15"}
+
+
+def test_totals_on_page_two_with_cross_check() -> None:
+    p1 = page([L("结算单号：JS-20240315-0007", 100, 200, 700, 240), L("车架号：" + VIN, 100, 260, 700, 300)])
+    p2 = page([
+        L("人工费", 100, 300, 250, 340), L("¥1,200.00", 300, 300, 500, 340),
+        L("配件费", 600, 300, 750, 340), L("￥3,456.50", 800, 300, 1000, 340),
+        L("管理费：50.00元", 100, 360, 500, 400), L("优惠：-106.50", 600, 360, 1000, 400),
+        L("实收金额：RMB 4,600.00", 100, 420, 700, 460),
+    ], no=2)
+    ex = extract([p1, p2], Settings(), today=TODAY)
+    f = ex.fields
+    assert (f["labor_cost"].value, f["parts_cost"].value, f["total_cost"].value) == ("1200.00", "3456.50", "4600.00")
+    assert f["total_cost"].page == 2 and f["total_cost"].confidence >= 0.95
+    assert "= total" in f["total_cost"].note
+    assert f["order_no"].value == "JS-20240315-0007"
+
+
+def test_totals_that_do_not_add_up_lower_confidence() -> None:
+    p = page([L("工时费：100.00", 100, 300, 500, 340), L("材料费：200.00", 600, 300, 1000, 340),
+              L("合计：350.00", 100, 360, 500, 400)])
+    ex = extract([p], Settings(), today=TODAY)
+    assert ex.fields["total_cost"].value == "350.00"
+    assert ex.fields["total_cost"].confidence < 0.8 and ex.needs_review
+
+
+def test_specific_wording_beats_generic() -> None:
+    # the reminder line mentions 里程 too; 行驶里程 is the odometer
+    p = page([L("温馨提示：建议下次保养里程 20000公里", 100, 900, 1200, 940), L("行驶里程：15000", 100, 300, 600, 340)])
+    assert run(p)["mileage_km"] == "15000"
+
+
+def test_ignored_labels_do_not_leak() -> None:
+    p = page([L("客户描述：发动机异响", 100, 300, 900, 340), L("服务热线：020-88886666", 100, 360, 900, 400),
+              L("客户：周九", 100, 420, 500, 460)])
+    assert run(p) == {"customer_name": "周九"}
+
+
+def test_table_header_cost_columns_are_not_cost_fields() -> None:
+    p = page([
+        L("序号", 100, 300, 180, 340), L("维修项目", 200, 300, 500, 340), L("工时", 800, 300, 900, 340),
+        L("工时费", 1100, 300, 1250, 340),
+        L("1", 100, 360, 180, 400), L("更换机油机滤", 200, 360, 500, 400), L("0.5", 800, 360, 900, 400),
+        L("150.00", 1100, 360, 1250, 400),
+        L("2", 100, 420, 180, 460), L("四轮定位", 200, 420, 500, 460), L("1.0", 800, 420, 900, 460),
+        L("300.00", 1100, 420, 1250, 460),
+        L("工时费：450.00", 100, 600, 500, 640),
+    ])
+    ex = extract([p], Settings(), today=TODAY)
+    assert ex.fields["labor_cost"].value == "450.00"
+    assert ex.items == [
+        {"name": "更换机油机滤", "quantity": "0.5", "amount": "150.00"},
+        {"name": "四轮定位", "quantity": "1.0", "amount": "300.00"},
+    ]
+
+
+def test_invalid_vin_kept_as_read_and_sent_to_review() -> None:
+    p = page([L("车架号：LGXF8PX40XGECXXS9", 100, 300, 700, 340), L("车牌号：粤B12345", 100, 360, 700, 400)])
+    ex = extract([p], Settings(), today=TODAY)
+    v = ex.fields["vin"]
+    assert v.value == "LGXF8PX40XGECXXS9" and not v.valid and v.confidence < 0.8
+    assert ex.needs_review and ex.fields["plate"].confidence >= 0.8
+
+
+def test_label_without_value_is_expected_and_flagged() -> None:
+    p = page([L("车牌号：粤B12345", 100, 300, 700, 340), L("出厂日期：", 100, 360, 400, 400)])
+    ex = extract([p], Settings(), today=TODAY)
+    assert ex.fields["date_out"].value is None and ex.needs_review
+
+
+def test_date_out_before_date_in_is_doubtful() -> None:
+    p = page([L("进厂日期：2024-03-15", 100, 300, 700, 340), L("出厂日期：2024-03-10", 100, 360, 700, 400)])
+    ex = extract([p], Settings(), today=TODAY)
+    assert not ex.fields["date_out"].valid and ex.fields["date_out"].confidence < 0.8
+
+
+def test_future_date_rejected() -> None:
+    p = page([L("进厂日期：2030-01-01", 100, 300, 700, 340)])
+    ex = extract([p], Settings(), today=TODAY)
+    assert ex.fields["date_in"].value is None
+
+
+def test_vin_and_plate_found_without_labels() -> None:
+    p = page([L(f"{VIN}  粤A·12345", 100, 300, 900, 340)])
+    ex = extract([p], Settings(), today=TODAY)
+    assert ex.fields["vin"].value == VIN and ex.fields["plate"].value == "粤A12345"
+
+
+def test_low_ocr_confidence_goes_to_review() -> None:
+    p = page([L("车牌号：粤B12345", 100, 300, 700, 340, conf=0.3)])
+    ex = extract([p], Settings(), today=TODAY)
+    assert ex.fields["plate"].value == "粤B12345" and ex.fields["plate"].confidence < 0.8 and ex.needs_review
+
+
+def test_dealer_template_adds_wording_and_region(tmp_path: Path) -> None:
+    (tmp_path / "dealer.toml").write_text(
+        'name = "某店"\nkeywords = ["某某汽车", "派工凭证"]\n[labels]\norder_no = ["凭证编号"]\n'
+        '[regions.customer_name]\npage = 1\nbox = [0.5, 0.0, 1.0, 0.1]\n', encoding="utf-8")
+    p = page([
+        L("某某汽车 派工凭证", 100, 50, 600, 90), L("吴十", 1000, 60, 1200, 100),
+        L("凭证编号：PZ-0099812", 100, 300, 700, 340),
+    ])
+    without = run(p)
+    assert "order_no" not in without and "customer_name" not in without
+    ex = extract([p], Settings(templates_dir=tmp_path), today=TODAY)
+    assert ex.template == "某店"
+    assert ex.fields["order_no"].value == "PZ-0099812" and ex.fields["customer_name"].value == "吴十"
+    other = page([L("别家汽车 派工凭证", 100, 50, 600, 90), L("凭证编号：PZ-0099812", 100, 300, 700, 340)])
+    assert extract([other], Settings(templates_dir=tmp_path), today=TODAY).template is None
