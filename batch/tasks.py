@@ -1,0 +1,84 @@
+"""The Celery task: archive one scan from shared storage, exactly once, keyed by its SHA-256."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from batch.outcome import FileOutcome
+from batch.redis_state import BatchState, connect, sha_lock
+from batch.work import outcome_for_archived, peak_rss_kb, process_file, worker_settings
+from pipeline.archive import Archive, doc_id_for
+from pipeline.settings import load_settings
+
+log = logging.getLogger(__name__)
+
+MAX_TRANSIENT_RETRIES = 3
+
+
+def retry_countdown(retries: int) -> float:
+    return min(300.0, 10.0 * 2**retries)
+
+
+def recovered_outcome(archive: Archive, path: str, sha256: str, worker: str, threshold: float) -> FileOutcome:
+    """The outcome of an attempt that committed its sidecar but died before recording it."""
+    outcome = FileOutcome(path=path, sha256=sha256, status="archived", doc_id=doc_id_for(sha256), worker=worker)
+    return outcome_for_archived(archive, outcome, threshold)
+
+
+def run_ingest_task(
+    task: Any, key: str, batch_id: str, path: str, sha256: str, tags: dict[str, str] | None = None
+) -> str:
+    """Body of ``woa.ingest_document``; returns the recorded status.
+
+    Idempotent: a redelivered task whose outcome is recorded does nothing; one whose earlier
+    attempt committed the sidecar records it without archiving again. The per-SHA lock keeps two
+    copies of the same bytes (or a redelivery racing a slow original) from being ingested at once.
+    """
+    worker = str(task.request.hostname or f"pid{os.getpid()}")
+    settings = worker_settings(load_settings())
+    r = connect(task.app.conf.broker_url)
+    state = BatchState(r, batch_id)
+    try:
+        if state.is_recorded(key):
+            return "recorded"
+        state.mark_running(key, worker, path)
+        with sha_lock(r, sha256):
+            if state.is_recorded(key):
+                return "recorded"
+            archive = Archive(settings.archive_dir)
+            if archive.has(sha256) and not state.archived_in_batch(sha256):
+                outcome = recovered_outcome(archive, path, sha256, worker, settings.review_threshold)
+            else:
+                outcome = process_file(path, sha256, settings, worker, tags)
+            if outcome.transient and task.request.retries < MAX_TRANSIENT_RETRIES:
+                state.unmark_running(key)
+                log.warning("transient failure on %s (%s): retrying", path, outcome.error)
+                raise task.retry(countdown=retry_countdown(task.request.retries), max_retries=MAX_TRANSIENT_RETRIES)
+            outcome.max_rss_kb = max(outcome.max_rss_kb, peak_rss_kb())
+            state.record(key, outcome)
+            return outcome.status
+    except redis.RedisError as exc:
+        log.warning("redis error on %s: %s; retrying", path, exc)
+        raise task.retry(exc=exc, countdown=retry_countdown(task.request.retries), max_retries=10) from exc
+    finally:
+        r.close()
+
+
+def describe(outcome: FileOutcome) -> str:
+    return f"{Path(outcome.path).name}: {outcome.status} {outcome.doc_id} {outcome.error}".strip()
+
+
+def wait_for(predicate: Any, timeout: float, poll: float = 0.5) -> bool:
+    """Poll ``predicate`` until true or ``timeout`` seconds; used by the enqueuer and tests."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(poll)
+    return bool(predicate())

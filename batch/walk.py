@@ -1,0 +1,62 @@
+"""Find the scans to archive under the folders and files given on the command line.
+
+The walk is lazy and sorted (same order on every run, so a resumed batch starts where the
+last one stopped) and skips hidden files, files other tools leave behind (Thumbs.db, Office
+lock files, macOS resource forks) and system folders of file servers and NAS boxes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+SCAN_SUFFIXES = frozenset({".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png"})
+
+SYSTEM_NAMES = frozenset(
+    {
+        "thumbs.db",
+        "desktop.ini",
+        "ehthumbs.db",
+        "$recycle.bin",
+        "system volume information",
+        "@eadir",  # Synology thumbnails
+        "#recycle",  # Synology recycle bin
+        "#snapshot",
+        "lost+found",
+        "__macosx",
+    }
+)
+
+
+def is_skipped_name(name: str) -> bool:
+    """Hidden, system or temporary names that never hold a scan."""
+    low = name.lower()
+    return name.startswith((".", "~$")) or low in SYSTEM_NAMES or low.endswith((".tmp", ".part"))
+
+
+def is_scan(path: Path) -> bool:
+    return path.suffix.lower() in SCAN_SUFFIXES and not is_skipped_name(path.name)
+
+
+def _walk_dir(root: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not is_skipped_name(d))
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            if is_scan(path) and path.is_file():
+                yield path
+
+
+def iter_scans(sources: Iterable[Path]) -> Iterator[Path]:
+    """Scans under ``sources`` (folders are walked, files taken as given if they are scans)."""
+    for src in sources:
+        src = Path(src)
+        if src.is_dir():
+            yield from _walk_dir(src)
+        elif src.is_file() and is_scan(src):
+            yield src
+
+
+def count_scans(sources: Iterable[Path]) -> int:
+    return sum(1 for _ in iter_scans(sources))

@@ -1,0 +1,108 @@
+"""What a batch worker process does with one scan (shared by the local pool and Celery tasks)."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import resource
+import signal
+import time
+from pathlib import Path
+
+from batch.outcome import STATUSES, FileOutcome, review_summary
+from pipeline.archive import Archive
+from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1
+
+
+def limit_threads() -> None:
+    """One OCR thread per process: with N processes on N cores, more threads only contend.
+
+    Tesseract is several times slower on 2 cores unless ``OMP_THREAD_LIMIT=1``.
+    """
+    for var in ("OMP_THREAD_LIMIT", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
+    try:
+        import cv2
+
+        cv2.setNumThreads(1)
+    except ImportError:  # pragma: no cover - opencv is a dependency, but the worker does not need it
+        pass
+
+
+def die_with_parent() -> None:
+    """Ask Linux to terminate this process when its parent dies (a killed ``woa batch``)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def init_pool_worker() -> None:
+    """Initializer of a local pool process: Ctrl-C is the parent's to handle."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
+    limit_threads()
+
+
+def worker_settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"ocr_threads": 1})
+
+
+def peak_rss_kb() -> int:
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def outcome_for_archived(archive: Archive, outcome: FileOutcome, review_threshold: float) -> FileOutcome:
+    """Fill in the review facts of an archived document from its sidecar."""
+    try:
+        doc = archive.load(outcome.doc_id)
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("sidecar of %s unreadable after ingest: %s", outcome.doc_id, exc)
+        return outcome
+    outcome.needs_review = doc.needs_review
+    outcome.doubtful, outcome.present = review_summary(doc, review_threshold)
+    if not outcome.pages:
+        outcome.pages = len(doc.pages)
+    return outcome
+
+
+def process_file(
+    path: str, sha256: str, settings: Settings, worker: str = "", tags: dict[str, str] | None = None
+) -> FileOutcome:
+    """Archive one scan without touching the index (the batch's single writer indexes it)."""
+    from pipeline.ingest import ingest_file
+
+    t0 = time.monotonic()
+    try:
+        res = ingest_file(Path(path), settings, tags=tags, update_index=False)
+    except Exception as exc:  # the contract says it never raises; a bug must not stop a batch
+        log.exception("ingest of %s raised", path)
+        return FileOutcome(
+            path=path,
+            sha256=sha256,
+            status="failed",
+            error=f"internal error: {type(exc).__name__}: {exc}".splitlines()[0],
+            seconds=time.monotonic() - t0,
+            worker=worker,
+            max_rss_kb=peak_rss_kb(),
+        )
+    outcome = FileOutcome(
+        path=path,
+        sha256=sha256,
+        status=res.status if res.status in STATUSES else "failed",
+        doc_id=res.doc_id or "",
+        error=(res.error or "").replace("\n", " "),
+        pages=int(res.pages or 0),
+        seconds=float(res.seconds or (time.monotonic() - t0)),
+        worker=worker,
+        transient=bool(getattr(res, "transient", False)),
+    )
+    if outcome.status == "archived" and outcome.doc_id:
+        outcome_for_archived(Archive(settings.archive_dir), outcome, settings.review_threshold)
+    outcome.max_rss_kb = peak_rss_kb()
+    return outcome
