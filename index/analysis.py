@@ -1,0 +1,203 @@
+"""Text analysis for Chinese work orders: CJK runs as character bigrams, Latin/digit runs as words.
+
+Whoosh's standard analyzer turns a whole run of Chinese characters into one token, so 机油 is never
+found inside 更换机油机滤. Here a run of CJK characters becomes overlapping bigrams (更换 换机 机油
+油机 机滤; a lone character stays a unigram) and a run of letters/digits becomes one lower-cased
+word. Queries are analysed the same way, so a Chinese phrase becomes a phrase of its bigrams.
+
+The same module normalises the identifiers (VIN, plate, phone, order number) and values (money in
+integer fen, dates) for both indexing and querying, so the two sides always agree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from whoosh.analysis import Token, Tokenizer
+
+CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_RUN = re.compile(rf"([{CJK_CLASS}]+)|([0-9A-Za-z\u00c0-\u024f]+)")
+# Full-width ASCII (ＡＢＣ１２３) to ASCII; one character to one character, so offsets stay valid.
+_FULLWIDTH = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_PLATE_SEPARATORS = re.compile(r"[\s·•・.．\-—_]")
+
+
+def fold_width(text: str) -> str:
+    return text.translate(_FULLWIDTH)
+
+
+def terms_with_spans(text: str) -> Iterator[tuple[str, int, int]]:
+    """``(term, startchar, endchar)`` for every token of ``text``, in order."""
+    for m in _RUN.finditer(fold_width(text)):
+        run = m.group(1)
+        start = m.start()
+        if run is None:
+            yield m.group(2).lower(), start, m.end()
+        elif len(run) == 1:
+            yield run, start, start + 1
+        else:
+            for i in range(len(run) - 1):
+                yield run[i : i + 2], start + i, start + i + 2
+
+
+def terms(text: str) -> list[str]:
+    return [t for t, _, _ in terms_with_spans(text)]
+
+
+def is_cjk(ch: str) -> bool:
+    return bool(re.match(rf"[{CJK_CLASS}]", ch))
+
+
+class CjkBigramTokenizer(Tokenizer):
+    """Whoosh tokenizer emitting CJK bigrams and lower-cased Latin/digit words (see module doc)."""
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos = start_pos
+        for m in _RUN.finditer(value.translate(_FULLWIDTH)):
+            run = m.group(1)
+            start = m.start()
+            if run is None:
+                t.text = m.group(2).lower()
+                if keeporiginal:
+                    t.original = m.group(2)
+                if positions:
+                    t.pos = pos
+                    pos += 1
+                if chars:
+                    t.startchar = start_char + start
+                    t.endchar = start_char + m.end()
+                yield t
+                continue
+            n = len(run)
+            if n == 1:
+                spans: range | tuple[int, ...] = (0,)
+                width = 1
+            else:
+                spans = range(n - 1)
+                width = 2
+            for i in spans:
+                t.text = run[i : i + width]
+                if keeporiginal:
+                    t.original = t.text
+                if positions:
+                    t.pos = pos
+                    pos += 1
+                if chars:
+                    t.startchar = start_char + start + i
+                    t.endchar = start_char + start + i + width
+                yield t
+
+
+# -- identifiers ------------------------------------------------------------------------------
+_VIN_FOLD = str.maketrans({"O": "0", "I": "1", "Q": "0"})
+
+
+def norm_vin(raw: str) -> str:
+    """Upper-case alphanumerics; O/I/Q (never in a VIN) folded to 0/1/0 so OCR slips still match."""
+    return re.sub(r"[^0-9A-Z]", "", fold_width(raw).upper()).translate(_VIN_FOLD)
+
+
+def norm_plate(raw: str) -> str:
+    """Plate without separators (粤B·D12345 → 粤BD12345), letters upper-cased."""
+    return _PLATE_SEPARATORS.sub("", fold_width(raw)).upper()
+
+
+def plate_without_province(plate: str) -> str:
+    return plate[1:] if plate[:1] in PROVINCES else plate
+
+
+def norm_phone(raw: str) -> str:
+    return re.sub(r"\D", "", fold_width(raw))
+
+
+def norm_order(raw: str) -> str:
+    return re.sub(r"[^0-9A-Z]", "", fold_width(raw).upper())
+
+
+def suffixes(value: str, shortest: int = 4) -> list[str]:
+    """All suffixes of ``value`` at least ``shortest`` long (the whole value included)."""
+    return [value[i:] for i in range(0, max(len(value) - shortest + 1, 1))]
+
+
+PLATE_RE = re.compile(rf"^[{PROVINCES}][A-Z][A-Z0-9]{{4,6}}[挂学警领港澳试超]?$")
+PLATE_NO_PROVINCE_RE = re.compile(r"^[A-Z][A-Z0-9]{5,6}$")
+VIN_RE = re.compile(r"^[0-9A-HJ-NPR-Z]{17}$")
+
+
+def looks_like_plate(raw: str) -> bool:
+    return bool(PLATE_RE.match(norm_plate(raw)))
+
+
+# -- values -----------------------------------------------------------------------------------
+def money_to_fen(raw: object) -> int | None:
+    """Decimal yuan (``"1234.50"``, ``"1,234.5"``, ``"¥88"``) → integer fen; ``None`` if unreadable."""
+    if raw is None:
+        return None
+    text = re.sub(r"[,\s¥￥元]|RMB", "", fold_width(str(raw)))
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not value.is_finite():
+        return None
+    return int((value * 100).to_integral_value())
+
+
+def fen_to_yuan(fen: int | None) -> str | None:
+    if fen is None:
+        return None
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
+
+
+_DATE_RE = re.compile(r"^\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})")
+
+
+def parse_date(raw: object) -> date | None:
+    """ISO date (optionally with a time; the other printed forms are accepted too) → date."""
+    if raw is None:
+        return None
+    m = _DATE_RE.match(str(raw))
+    if not m:
+        return None
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+def date_key(d: date) -> int:
+    """A date as the integer yyyymmdd (ordered like the date; what the index stores)."""
+    return d.year * 10000 + d.month * 100 + d.day
+
+
+def key_date(key: int) -> date:
+    return date(key // 10000, key // 100 % 100, key % 100)
+
+
+def parse_int(raw: object) -> int | None:
+    if raw is None:
+        return None
+    try:
+        return int(Decimal(re.sub(r"[,\s]|km|公里", "", str(raw), flags=re.I)))
+    except (InvalidOperation, ValueError):
+        return None

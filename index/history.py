@@ -1,0 +1,98 @@
+"""Vehicle history: every order of a car, found by VIN (or its tail) or by plate.
+
+A car keeps its VIN for life but its plate may change (and a plate may be re-issued). A plate is
+therefore linked through the VIN: every VIN seen with the plate, then every order of those VINs,
+plus orders that carry the plate but no VIN. A VIN query adds the orders without a VIN that carry
+a plate seen with that VIN (``linked_by="plate"``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from whoosh import query as Q
+
+from index import store
+from index.analysis import PLATE_NO_PROVINCE_RE, PLATE_RE, PROVINCES, fen_to_yuan, norm_plate, norm_vin
+from pipeline.archive import Archive
+
+
+@dataclass
+class HistoryEntry:
+    id: str
+    date: str | None
+    order_no: str | None
+    vin: str | None
+    plate: str | None
+    model: str | None
+    mileage_km: int | None
+    items: list[dict[str, Any]]  # name, quantity, amount (yuan string or None)
+    labor: str | None
+    parts: str | None
+    total: str | None
+    dealer: str | None
+    needs_review: bool
+    linked_by: str  # "vin" or "plate"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _is_plate(key: str) -> bool:
+    p = norm_plate(key)
+    return p[:1] in PROVINCES or bool(PLATE_RE.match(p)) or (bool(PLATE_NO_PROVINCE_RE.match(p)) and len(p) <= 7)
+
+
+def _docs(searcher: Any, q: Q.Query) -> list[dict[str, Any]]:
+    return [searcher.stored_fields(n) for n in q.docs(searcher)]
+
+
+def _entry(stored: dict[str, Any], linked_by: str) -> HistoryEntry:
+    meta = stored.get("meta") or {}
+    items = [
+        {"name": i["name"], "quantity": i.get("quantity"), "amount": fen_to_yuan(i.get("amount_fen"))}
+        for i in meta.get("items", [])
+    ]
+    return HistoryEntry(
+        id=stored["id"], date=meta.get("date"), order_no=meta.get("order_no"), vin=stored.get("vin"),
+        plate=stored.get("plate"), model=stored.get("model"), mileage_km=stored.get("mileage"), items=items,
+        labor=fen_to_yuan(stored.get("labor")), parts=fen_to_yuan(stored.get("parts")),
+        total=fen_to_yuan(stored.get("total")), dealer=stored.get("dealer"),
+        needs_review=bool(stored.get("needs_review")), linked_by=linked_by,
+    )
+
+
+def history_in(searcher: Any, key: str) -> list[HistoryEntry]:
+    """The history of ``key`` (VIN, VIN tail of ≥ 6 characters, or plate) on an open searcher."""
+    found: dict[str, HistoryEntry] = {}
+    if _is_plate(key):
+        plate = norm_plate(key)
+        by_plate = _docs(searcher, Q.Prefix("plate_rev", plate[::-1]))
+        vins = {d["vin"] for d in by_plate if d.get("vin")}
+        for d in by_plate:
+            found[d["id"]] = _entry(d, "plate")
+        if vins:
+            for d in _docs(searcher, Q.Or([Q.Term("vin", v) for v in sorted(vins)])):
+                found[d["id"]] = _entry(d, "vin")
+    else:
+        vin = norm_vin(key)
+        if len(vin) < 6:
+            raise ValueError(f"{key!r}: give a plate, a VIN or at least its last 6 characters")
+        q = Q.Term("vin", vin) if len(vin) == 17 else Q.Prefix("vin_rev", vin[::-1])
+        by_vin = _docs(searcher, q)
+        for d in by_vin:
+            found[d["id"]] = _entry(d, "vin")
+        plates = {d["plate"] for d in by_vin if d.get("plate")}
+        if plates:
+            for d in _docs(searcher, Q.Or([Q.Term("plate", p) for p in sorted(plates)])):
+                if not d.get("vin") and d["id"] not in found:
+                    found[d["id"]] = _entry(d, "plate")
+    return sorted(found.values(), key=lambda e: (e.date or "9999", e.order_no or "", e.id))
+
+
+def vehicle_history(archive: Archive, vin_or_plate: str) -> list[HistoryEntry]:
+    """Every order of the vehicle, oldest first."""
+    if not vin_or_plate.strip():
+        raise ValueError("give a VIN or a plate")
+    return store.with_searcher(archive, lambda s: history_in(s, vin_or_plate))

@@ -1,0 +1,171 @@
+"""The Whoosh schema and the mapping from a sidecar ``Document`` to index fields.
+
+Bump ``INDEX_SCHEMA_VERSION`` whenever the schema or the analysis changes: an index with another
+version is rebuilt from the sidecars automatically on first use.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+
+from index.analysis import (
+    CjkBigramTokenizer,
+    date_key,
+    money_to_fen,
+    norm_order,
+    norm_phone,
+    norm_plate,
+    norm_vin,
+    parse_date,
+    parse_int,
+)
+from pipeline.models import Document
+
+log = logging.getLogger(__name__)
+
+INDEX_SCHEMA_VERSION = 1
+
+# Text fields a user can name in a query (``model:朗逸``); all use the bigram analysis.
+TEXT_FIELDS = ("model", "make", "customer", "advisor", "dealer")
+MONEY_FIELDS = {"total": "total_cost", "labor": "labor_cost", "parts": "parts_cost"}
+
+
+def build_schema() -> Schema:
+    cjk = CjkBigramTokenizer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        # Everything searchable as free text: OCR text, field values, repair items, tags.
+        content=TEXT(analyzer=cjk, phrase=False, stored=False),
+        text=STORED(),
+        order=ID(stored=True),
+        vin=ID(stored=True),
+        vin_rev=ID(),  # reversed: a VIN tail is a prefix query (one term per document, not n suffixes)
+        plate=ID(stored=True),
+        plate_rev=ID(),
+        phone=ID(stored=True),
+        phone_rev=ID(),
+        model=TEXT(analyzer=cjk, phrase=True, stored=True),
+        make=TEXT(analyzer=cjk, phrase=True, stored=True),
+        customer=TEXT(analyzer=cjk, phrase=True, stored=True),
+        advisor=TEXT(analyzer=cjk, phrase=True, stored=True),
+        dealer=TEXT(analyzer=cjk, phrase=True, stored=True),
+        # Numeric fields index one term per shift step: few, coarse steps keep indexing fast.
+        date=NUMERIC(bits=32, shift_step=8, stored=False, sortable=True),  # yyyymmdd
+        total=NUMERIC(bits=64, shift_step=16, stored=True, sortable=True),  # fen
+        labor=STORED(),
+        parts=STORED(),
+        mileage=STORED(),
+        needs_review=BOOLEAN(stored=True),
+        tags=KEYWORD(stored=True, commas=True, lowercase=False),
+        meta=STORED(),  # dates as printed, items, source name: for display, history and stats
+    )
+
+
+def _value(doc: Document, name: str) -> str | None:
+    fv = doc.fields.get(name)
+    if fv is None or fv.value is None:
+        return None
+    value = str(fv.value).strip()
+    return value or None
+
+
+def _items(doc: Document) -> tuple[list[dict[str, Any]], bool]:
+    """Repair items as ``{name, quantity, amount_fen}``; the flag says some amount was unreadable."""
+    out: list[dict[str, Any]] = []
+    bad = False
+    for item in doc.items:
+        name = str(item.get("name") or "").strip()
+        if not name:
+            continue
+        amount = money_to_fen(item.get("amount"))
+        if item.get("amount") not in (None, "") and amount is None:
+            bad = True
+        out.append({"name": name, "quantity": item.get("quantity"), "amount_fen": amount})
+    return out, bad
+
+
+def document_fields(doc: Document) -> dict[str, Any]:
+    """Index fields for one document. Only values are indexed; an unreadable value is skipped and
+    the document marked ``needs_review``."""
+    review = doc.needs_review
+    f: dict[str, Any] = {"id": doc.id}
+    extra: list[str] = []
+
+    order = _value(doc, "order_no")
+    if order:
+        f["order"] = norm_order(order)
+        extra.append(order)
+    vin = _value(doc, "vin")
+    if vin:
+        v = norm_vin(vin)
+        f["vin"] = v
+        f["vin_rev"] = v[::-1]
+        extra.append(v)
+    plate = _value(doc, "plate")
+    if plate:
+        p = norm_plate(plate)
+        f["plate"] = p
+        f["plate_rev"] = p[::-1]
+        extra.append(p)
+    phone = _value(doc, "phone")
+    if phone:
+        ph = norm_phone(phone)
+        if ph:
+            f["phone"] = ph
+            f["phone_rev"] = ph[::-1]
+            extra.append(ph)
+
+    for name, key in (("model", "model"), ("make", "make"), ("customer", "customer_name"), ("advisor", "advisor")):
+        value = _value(doc, key)
+        if value:
+            f[name] = value
+            extra.append(value)
+    dealer = doc.tags.get("dealer")
+    if dealer:
+        f["dealer"] = dealer
+        extra.append(dealer)
+    if doc.tags:
+        f["tags"] = ",".join(f"{k}={v}" for k, v in sorted(doc.tags.items()))
+
+    date_in, date_out = _value(doc, "date_in"), _value(doc, "date_out")
+    d_in, d_out = parse_date(date_in), parse_date(date_out)
+    if (date_in and d_in is None) or (date_out and d_out is None):
+        review = True
+    when = d_in or d_out
+    if when is not None:
+        f["date"] = date_key(when)
+
+    for name, key in MONEY_FIELDS.items():
+        raw = _value(doc, key)
+        fen = money_to_fen(raw)
+        if raw is not None and fen is None:
+            review = True
+        if fen is not None:
+            f[name] = fen
+    raw_km = _value(doc, "mileage_km")
+    km = parse_int(raw_km)
+    if raw_km is not None and km is None:
+        review = True
+    if km is not None:
+        f["mileage"] = km
+
+    items, bad_items = _items(doc)
+    review = review or bad_items
+    extra.extend(i["name"] for i in items)
+    f["needs_review"] = review
+
+    text = doc.text
+    f["text"] = text
+    f["content"] = text + "\n" + "\n".join(extra)
+    f["meta"] = {
+        "date": when.isoformat() if when else None,
+        "date_in": d_in.isoformat() if d_in else date_in,
+        "date_out": d_out.isoformat() if d_out else date_out,
+        "order_no": order,
+        "items": items,
+        "source_name": doc.source_name,
+    }
+    return f

@@ -1,0 +1,196 @@
+"""Search: run a parsed query on the live index, page the hits and cut highlighted snippets."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from index import store
+from index.analysis import fen_to_yuan, norm_plate, terms_with_spans
+from index.query import ParsedQuery, parse_query
+from pipeline.archive import Archive
+
+Sort = Literal["relevance", "date"]
+SNIPPET_LINES = 2
+SNIPPET_LINE_CHARS = 80
+_SEP = r"[\s·•・.\-]?"
+
+
+@dataclass
+class Hit:
+    id: str
+    score: float | None  # None when sorted by date
+    fields: dict[str, Any]
+    snippet: str  # plain text
+    highlights: list[tuple[int, int]] = field(default_factory=list)  # spans of ``snippet`` to mark
+
+    def marked(self, start: str = "<b>", end: str = "</b>", escape: bool = True) -> str:
+        """The snippet with its highlights wrapped in ``start``/``end`` (HTML-escaped by default)."""
+        esc = html.escape if escape else (lambda s: s)
+        out, pos = [], 0
+        for a, b in self.highlights:
+            out += [esc(self.snippet[pos:a]), start, esc(self.snippet[a:b]), end]
+            pos = b
+        out.append(esc(self.snippet[pos:]))
+        return "".join(out)
+
+
+@dataclass
+class SearchResults:
+    query: str
+    total: int
+    page: int
+    limit: int
+    sort: str
+    hits: list[Hit]
+    seconds: float
+    fuzzy: bool = False  # no exact hit: Latin words were matched with one error allowed
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.limit))
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["pages"] = self.pages
+        for h, hd in zip(self.hits, d["hits"], strict=True):
+            hd["snippet"] = h.marked()
+            del hd["highlights"]
+        return d
+
+
+def hit_fields(stored: dict[str, Any]) -> dict[str, Any]:
+    """Stored index fields → what a caller shows: printed values, money in yuan strings."""
+    meta = stored.get("meta") or {}
+    return {
+        "order_no": meta.get("order_no"),
+        "date": meta.get("date"),
+        "date_in": meta.get("date_in"),
+        "date_out": meta.get("date_out"),
+        "vin": stored.get("vin"),
+        "plate": stored.get("plate"),
+        "model": stored.get("model"),
+        "make": stored.get("make"),
+        "customer": stored.get("customer"),
+        "phone": stored.get("phone"),
+        "advisor": stored.get("advisor"),
+        "dealer": stored.get("dealer"),
+        "mileage_km": stored.get("mileage"),
+        "labor": fen_to_yuan(stored.get("labor")),
+        "parts": fen_to_yuan(stored.get("parts")),
+        "total": fen_to_yuan(stored.get("total")),
+        "needs_review": bool(stored.get("needs_review")),
+        "source_name": meta.get("source_name"),
+    }
+
+
+# -- snippets ---------------------------------------------------------------------------------
+def _within_one(a: str, b: str) -> bool:
+    """Edit distance ≤ 1 (what a fuzzy ``~`` query matched)."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def _line_spans(
+    line: str, wanted: set[str], fuzzy: list[str], needles: list[re.Pattern[str]]
+) -> tuple[set[str], list[tuple[int, int]]]:
+    found: set[str] = set()
+    spans: list[tuple[int, int]] = []
+    for term, a, b in terms_with_spans(line):
+        if term in wanted or (fuzzy and term.isascii() and any(_within_one(term, f) for f in fuzzy)):
+            found.add(term)
+            spans.append((a, b))
+    for needle in needles:
+        for m in needle.finditer(line):
+            found.add(needle.pattern)
+            spans.append(m.span())
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return found, merged
+
+
+def _needles(query: str) -> list[re.Pattern[str]]:
+    """Identifiers in the query (plates, VIN tails) as patterns that allow a printed separator."""
+    idents = {norm_plate(c.split(":", 1)[-1]) for c in query.split()}
+    idents = {i for i in idents if 5 <= len(i) <= 17 and any(ch.isdigit() for ch in i) and i.isalnum()}
+    return [re.compile(_SEP.join(re.escape(ch) for ch in i), re.I) for i in sorted(idents, key=len, reverse=True)]
+
+
+def make_snippet(text: str, pq: ParsedQuery, query: str) -> tuple[str, list[tuple[int, int]]]:
+    """The (up to two) lines matching most query terms, trimmed around the first match."""
+    wanted = set(pq.text_terms)
+    fuzzy_words = pq.fuzzy_terms
+    needles = _needles(query)
+    scored = []
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    for no, line in enumerate(lines):
+        found, spans = _line_spans(line, wanted, fuzzy_words, needles)
+        if spans:
+            scored.append((len(found), -no, line, spans))
+    if not scored:
+        return " ".join(lines[:SNIPPET_LINES])[: SNIPPET_LINE_CHARS * SNIPPET_LINES], []
+    best = sorted(sorted(scored, reverse=True)[:SNIPPET_LINES], key=lambda s: -s[1])
+    parts: list[str] = []
+    highlights: list[tuple[int, int]] = []
+    offset = 0
+    for _, _, line, spans in best:
+        start = 0
+        if len(line) > SNIPPET_LINE_CHARS:
+            start = max(0, min(spans[0][0] - SNIPPET_LINE_CHARS // 4, len(line) - SNIPPET_LINE_CHARS))
+        piece = line[start : start + SNIPPET_LINE_CHARS].strip()
+        lead = len(line[start:]) - len(line[start:].lstrip())
+        if parts:
+            parts.append(" … ")
+            offset += 3
+        for a, b in spans:
+            a2, b2 = a - start - lead, b - start - lead
+            if a2 >= 0 and b2 <= len(piece):
+                highlights.append((offset + a2, offset + b2))
+        parts.append(piece)
+        offset += len(piece)
+    return "".join(parts), highlights
+
+
+# -- search -----------------------------------------------------------------------------------
+def _run(searcher: Any, pq: ParsedQuery, query: str, limit: int, page: int, sort: Sort, fuzzy: bool) -> SearchResults:
+    started = time.perf_counter()
+    kwargs: dict[str, Any] = {}
+    by_date = sort == "date" or pq.filters_only
+    if by_date:
+        kwargs = {"sortedby": "date", "reverse": True}
+    res = searcher.search_page(pq.query, page, pagelen=limit, **kwargs)
+    hits = []
+    for hit in res:
+        stored = hit.fields()
+        snippet, spans = make_snippet(stored.get("text") or "", pq, query)
+        hits.append(Hit(id=stored["id"], score=None if by_date else round(float(hit.score or 0.0), 4), fields=hit_fields(stored),
+                        snippet=snippet, highlights=spans))
+    return SearchResults(query=query, total=res.total, page=page, limit=limit, sort="date" if by_date else "relevance",
+                         hits=hits, seconds=time.perf_counter() - started, fuzzy=fuzzy)
+
+
+def search(archive: Archive, query: str, limit: int = 20, page: int = 1, sort: Sort = "relevance") -> SearchResults:
+    """Search the archive's index. With no exact hit, Latin words are retried allowing one error."""
+    if limit < 1 or page < 1:
+        raise ValueError("limit and page start at 1")
+    pq = parse_query(query)
+
+    def action(searcher: Any) -> SearchResults:
+        res = _run(searcher, pq, query, limit, page, sort, fuzzy=False)
+        if res.total == 0 and pq.fuzzy_words:
+            return _run(searcher, parse_query(query, fuzzy_all=True), query, limit, page, sort, fuzzy=True)
+        return res
+
+    return store.with_searcher(archive, action)

@@ -1,0 +1,92 @@
+"""Statistics over the archive: orders and revenue (labour, parts) per month, top repairs and models."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from whoosh import query as Q
+
+from index import store
+from index.analysis import date_key, fen_to_yuan
+from pipeline.archive import Archive
+
+TOP_N = 10
+
+
+@dataclass
+class MonthStats:
+    month: str  # YYYY-MM, or "undated"
+    orders: int = 0
+    labor_fen: int = 0
+    parts_fen: int = 0
+    total_fen: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"month": self.month, "orders": self.orders, "labor": fen_to_yuan(self.labor_fen),
+                "parts": fen_to_yuan(self.parts_fen), "total": fen_to_yuan(self.total_fen)}
+
+
+@dataclass
+class Stats:
+    date_from: str | None
+    date_to: str | None
+    orders: int = 0
+    months: list[MonthStats] = field(default_factory=list)
+    top_items: list[tuple[str, int, int]] = field(default_factory=list)  # name, count, amount fen
+    top_models: list[tuple[str, int]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "from": self.date_from,
+            "to": self.date_to,
+            "orders": self.orders,
+            "labor": fen_to_yuan(sum(m.labor_fen for m in self.months)),
+            "parts": fen_to_yuan(sum(m.parts_fen for m in self.months)),
+            "total": fen_to_yuan(sum(m.total_fen for m in self.months)),
+            "months": [m.to_dict() for m in self.months],
+            "top_items": [{"name": n, "count": c, "amount": fen_to_yuan(a)} for n, c, a in self.top_items],
+            "top_models": [{"model": m, "count": c} for m, c in self.top_models],
+        }
+
+
+def stats_in(searcher: Any, date_from: date | None, date_to: date | None, top: int = TOP_N) -> Stats:
+    q: Q.Query = Q.Every()
+    if date_from or date_to:
+        q = Q.NumericRange("date", date_key(date_from) if date_from else None, date_key(date_to) if date_to else None)
+    months: dict[str, MonthStats] = {}
+    item_count: Counter[str] = Counter()
+    item_amount: defaultdict[str, int] = defaultdict(int)
+    models: Counter[str] = Counter()
+    n = 0
+    for docnum in q.docs(searcher):
+        stored = searcher.stored_fields(docnum)
+        meta = stored.get("meta") or {}
+        month = (meta.get("date") or "")[:7] or "undated"
+        m = months.setdefault(month, MonthStats(month))
+        labor, parts, total = stored.get("labor"), stored.get("parts"), stored.get("total")
+        m.orders += 1
+        m.labor_fen += labor or 0
+        m.parts_fen += parts or 0
+        m.total_fen += total if total is not None else (labor or 0) + (parts or 0)
+        for item in meta.get("items", []):
+            item_count[item["name"]] += 1
+            item_amount[item["name"]] += item.get("amount_fen") or 0
+        if stored.get("model"):
+            models[stored["model"]] += 1
+        n += 1
+    return Stats(
+        date_from=date_from.isoformat() if date_from else None,
+        date_to=date_to.isoformat() if date_to else None,
+        orders=n,
+        months=[months[k] for k in sorted(months)],
+        top_items=[(name, c, item_amount[name]) for name, c in item_count.most_common(top)],
+        top_models=models.most_common(top),
+    )
+
+
+def stats(archive: Archive, date_from: date | None = None, date_to: date | None = None, top: int = TOP_N) -> Stats:
+    """Orders and revenue per month in [date_from, date_to] (inclusive; by order date)."""
+    return store.with_searcher(archive, lambda s: stats_in(s, date_from, date_to, top))

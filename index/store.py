@@ -1,0 +1,328 @@
+"""The index on disk: generations, the writer lock, crash detection and automatic rebuild.
+
+Layout under ``Archive.index_dir``::
+
+    write.lock          fcntl lock held by the one writer (update, remove, repair, rebuild)
+    CURRENT             name of the live generation, replaced atomically
+    pending.json        ids being written by the current writer; left over = the writer died
+    g<N>/               a Whoosh index plus ``woa-index.json`` (schema version marker)
+
+Readers never take the lock: they open the generation named by ``CURRENT`` and see the last
+committed state while a writer commits (Whoosh writes a new TOC by rename). A rebuild writes a new
+generation beside the live one and switches ``CURRENT``. A dead writer is detected by its
+``pending.json`` with the lock free; its documents are re-read from their sidecars. An index that
+fails to open or search, or whose marker has another schema version, is rebuilt from the sidecars.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import FileIndex
+from whoosh.multiproc import MpWriter
+
+from index.schema import INDEX_SCHEMA_VERSION, build_schema, document_fields
+from pipeline.archive import Archive
+from pipeline.atomic import fsync_dir, write_bytes_atomic, write_json_atomic
+from pipeline.models import Document
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = "write.lock"
+CURRENT_NAME = "CURRENT"
+PENDING_NAME = "pending.json"
+MARKER_NAME = "woa-index.json"
+GEN_PREFIX = "g"
+WRITER_LIMITMB = 128
+OPEN_ATTEMPTS = 3
+
+T = TypeVar("T")
+
+
+class IndexUnavailable(RuntimeError):
+    """The index could not be opened even after a rebuild."""
+
+
+@dataclass(frozen=True)
+class BuildStats:
+    docs: int
+    seconds: float
+    bytes: int
+
+
+# -- locking ----------------------------------------------------------------------------------
+@contextlib.contextmanager
+def write_lock(index_dir: Path, blocking: bool = True) -> Iterator[bool]:
+    """Hold the writer lock; yields False (without waiting) if ``blocking`` is off and it is taken."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(index_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+# -- generations ------------------------------------------------------------------------------
+def _current_gen(index_dir: Path) -> Path | None:
+    try:
+        name = (index_dir / CURRENT_NAME).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return index_dir / name if name else None
+
+
+def _marker_ok(gen_dir: Path) -> bool:
+    try:
+        marker = json.loads((gen_dir / MARKER_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(marker, dict) and marker.get("schema") == INDEX_SCHEMA_VERSION
+
+
+def _dir_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def build_generation(gen_dir: Path, docs: Iterable[Document], procs: int = 1) -> BuildStats:
+    """Write a fresh Whoosh index of ``docs`` into ``gen_dir`` (which must not exist) with its marker."""
+    started = time.perf_counter()
+    gen_dir.mkdir(parents=True)
+    ix = whoosh_index.create_in(str(gen_dir), build_schema())
+    if procs > 1:
+        writer: Any = MpWriter(ix, procs=procs, limitmb=WRITER_LIMITMB, batchsize=256, multisegment=True)
+    else:
+        writer = ix.writer(limitmb=WRITER_LIMITMB)
+    n = 0
+    try:
+        for doc in docs:
+            writer.add_document(**document_fields(doc))
+            n += 1
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    finally:
+        ix.close()
+    write_json_atomic(
+        gen_dir / MARKER_NAME,
+        {"schema": INDEX_SCHEMA_VERSION, "docs": n, "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+    )
+    return BuildStats(docs=n, seconds=time.perf_counter() - started, bytes=_dir_bytes(gen_dir))
+
+
+def _next_gen_name(index_dir: Path) -> str:
+    numbers = [
+        int(p.name[len(GEN_PREFIX) :].split(".")[0])
+        for p in index_dir.glob(f"{GEN_PREFIX}*")
+        if p.name[len(GEN_PREFIX) :].split(".")[0].isdigit()
+    ]
+    return f"{GEN_PREFIX}{max(numbers, default=0) + 1:06d}"
+
+
+def _remove_other_generations(index_dir: Path, keep: str) -> None:
+    for p in index_dir.iterdir():
+        if p.is_dir() and p.name.startswith(GEN_PREFIX) and p.name != keep:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _rebuild_locked(archive: Archive, procs: int) -> BuildStats:
+    index_dir = archive.index_dir
+    name = _next_gen_name(index_dir)
+    tmp = index_dir / f"{name}.building"
+    shutil.rmtree(tmp, ignore_errors=True)
+    stats = build_generation(tmp, archive.documents(), procs=procs)
+    final = index_dir / name
+    os.replace(tmp, final)
+    write_bytes_atomic(index_dir / CURRENT_NAME, name.encode())
+    with contextlib.suppress(FileNotFoundError):
+        (index_dir / PENDING_NAME).unlink()
+    fsync_dir(index_dir)
+    _remove_other_generations(index_dir, keep=name)
+    log.info("index rebuilt: %d documents in %.1f s (%s)", stats.docs, stats.seconds, final)
+    return stats
+
+
+def default_procs() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def rebuild(archive: Archive, procs: int | None = None) -> BuildStats:
+    """Re-index every sidecar into a new generation, then switch to it atomically."""
+    with write_lock(archive.index_dir):
+        return _rebuild_locked(archive, default_procs() if procs is None else procs)
+
+
+# -- opening, repair --------------------------------------------------------------------------
+def _open_gen(index_dir: Path) -> FileIndex | None:
+    gen = _current_gen(index_dir)
+    if gen is None or not _marker_ok(gen):
+        return None
+    return FileStorage(str(gen)).open_index()
+
+
+def _replay_pending_locked(archive: Archive) -> None:
+    """A writer died mid-commit: re-index the documents it was writing from their sidecars."""
+    pending = archive.index_dir / PENDING_NAME
+    try:
+        ids = json.loads(pending.read_text(encoding="utf-8"))["ids"]
+    except (OSError, ValueError, KeyError, TypeError):
+        ids = None
+    if ids is None:
+        log.warning("index: unreadable %s; rebuilding", pending)
+        _rebuild_locked(archive, default_procs())
+        return
+    log.warning("index: a writer died while indexing %d documents; re-indexing them", len(ids))
+    ix = _open_gen(archive.index_dir)
+    if ix is None:
+        _rebuild_locked(archive, default_procs())
+        return
+    _write_locked(archive, ix, ids, lambda w: _apply_sidecars(archive, w, ids))
+
+
+def _apply_sidecars(archive: Archive, writer: Any, ids: list[str]) -> None:
+    for doc_id in ids:
+        if archive.sidecar_path(doc_id).is_file():
+            writer.update_document(**document_fields(archive.load(doc_id)))
+        else:
+            writer.delete_by_term("id", doc_id)
+
+
+def _write_locked(archive: Archive, ix: FileIndex, ids: list[str], apply: Callable[[Any], None]) -> None:
+    pending = archive.index_dir / PENDING_NAME
+    write_json_atomic(pending, {"ids": ids, "pid": os.getpid()})
+    writer = ix.writer(limitmb=WRITER_LIMITMB)
+    try:
+        apply(writer)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+    pending.unlink()
+
+
+def _ready_locked(archive: Archive) -> FileIndex:
+    """With the lock held: repair or rebuild as needed and return the open live index."""
+    index_dir = archive.index_dir
+    if (index_dir / PENDING_NAME).exists():
+        try:
+            _replay_pending_locked(archive)
+        except Exception:
+            log.exception("index: replaying an interrupted write failed; rebuilding")
+            _rebuild_locked(archive, default_procs())
+    try:
+        ix = _open_gen(index_dir)
+        if ix is not None:
+            ix.doc_count()  # reads the TOC and every segment's metadata
+            return ix
+        if _current_gen(index_dir) is None:
+            log.info("index: none yet in %s; building it from the sidecars", index_dir)
+        else:
+            log.warning("index: missing or of another schema version in %s; rebuilding", index_dir)
+    except Exception as exc:
+        log.warning("index: cannot open (%s: %s); rebuilding from the sidecars", type(exc).__name__, exc)
+    _rebuild_locked(archive, default_procs())
+    ix = _open_gen(index_dir)
+    if ix is None:
+        raise IndexUnavailable(f"index in {index_dir} unusable after a rebuild")
+    return ix
+
+
+def with_searcher(archive: Archive, action: Callable[[Any], T]) -> T:
+    """Run ``action(searcher)`` on the live index, repairing or rebuilding it first if needed.
+
+    Without a pending crash, a reader takes no lock. An error from opening or searching is retried
+    (a concurrent commit or rebuild may have removed files between reading the TOC and opening
+    them); if it persists, the index is checked under the lock and rebuilt if it is broken.
+    """
+    index_dir = archive.index_dir
+    last_exc: Exception | None = None
+    for _attempt in range(OPEN_ATTEMPTS):
+        if (index_dir / PENDING_NAME).exists():
+            with write_lock(index_dir, blocking=False) as got:
+                if got:
+                    _ready_locked(archive)
+        try:
+            ix = _open_gen(index_dir)
+            if ix is None:
+                with write_lock(index_dir):
+                    ix = _ready_locked(archive)
+            with ix.searcher() as searcher:
+                return action(searcher)
+        except (IndexUnavailable, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            last_exc = exc
+            log.debug("index: search attempt failed: %s", exc)
+            time.sleep(0.05)
+    log.warning("index: search keeps failing (%s); checking the index under the lock", last_exc)
+    with write_lock(index_dir):
+        try:
+            ix = _ready_locked(archive)
+            with ix.searcher() as searcher:
+                return action(searcher)
+        except IndexUnavailable:
+            raise
+        except Exception:
+            log.exception("index: broken; rebuilding from the sidecars")
+            _rebuild_locked(archive, default_procs())
+            ix = _ready_locked(archive)
+            with ix.searcher() as searcher:
+                return action(searcher)
+
+
+# -- writes -----------------------------------------------------------------------------------
+def update(archive: Archive, docs: list[Document]) -> None:
+    if not docs:
+        return
+    with write_lock(archive.index_dir):
+        ix = _ready_locked(archive)
+        fields = [document_fields(d) for d in docs]
+        ids = [d.id for d in docs]
+
+        def apply(writer: Any) -> None:
+            for f in fields:
+                writer.update_document(**f)
+
+        try:
+            _write_locked(archive, ix, ids, apply)
+        except Exception:
+            log.exception("index: update failed; rebuilding from the sidecars")
+            _rebuild_locked(archive, default_procs())
+
+
+def remove(archive: Archive, ids: Iterable[str]) -> None:
+    id_list = list(ids)
+    if not id_list:
+        return
+    with write_lock(archive.index_dir):
+        ix = _ready_locked(archive)
+
+        def apply(writer: Any) -> None:
+            for doc_id in id_list:
+                writer.delete_by_term("id", doc_id)
+
+        try:
+            _write_locked(archive, ix, id_list, apply)
+        except Exception:
+            log.exception("index: removal failed; rebuilding from the sidecars")
+            _rebuild_locked(archive, default_procs())
