@@ -26,7 +26,7 @@ from pipeline.atomic import write_atomic
 from pipeline.errors import InputError, TransientError
 from pipeline.load import SourcePage, iter_pages
 from pipeline.models import Document, PageText
-from pipeline.ocr import get_engine
+from pipeline.ocr import get_engine, read_page
 from pipeline.pdfa import ArchivePage, write_pdfa
 from pipeline.preprocess import prepare
 from pipeline.settings import Settings
@@ -59,9 +59,10 @@ def now_iso() -> str:
 
 @contextlib.contextmanager
 def _doc_lock(archive: Archive, doc_id: str) -> Iterator[None]:
+    # 256 lock stripes (by the id's first two hex digits): bounded, and no file left per document.
     lock_dir = archive.root / "locks"
     lock_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_dir / f"{doc_id}.lock", os.O_CREAT | os.O_RDWR, 0o644)
+    fd = os.open(lock_dir / f"{doc_id[:2]}.lock", os.O_CREAT | os.O_RDWR, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -86,7 +87,7 @@ def _process_pages(
         t1 = time.perf_counter()
         if engine is None:
             engine = get_engine(settings)
-        lines = engine.read(prep.ocr_image, src.dpi)
+        lines = read_page(engine, prep.ocr_image, src.dpi, settings.ocr_max_dpi)
         t2 = time.perf_counter()
         page = PageText(
             page_no=src.page_no,

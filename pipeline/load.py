@@ -19,6 +19,7 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from pipeline.errors import InputError
 from pipeline.models import OcrLine, OcrWord
+from pipeline.ocr import scale_line
 from pipeline.ocr.base import join_words
 from pipeline.settings import Settings
 
@@ -66,6 +67,8 @@ def infer_dpi(width: int, height: int, dpi: tuple[float, float] | None) -> tuple
     """The image's dpi, or the dpi that makes it an A4 page (snapped to a common value)."""
     if dpi and dpi[0] and dpi[0] > 1:
         d = float(dpi[0])
+        # PNG stores pixels per metre: 150 dpi comes back as 150.0124.
+        d = next((float(c) for c in COMMON_DPI if abs(d - c) < 0.5), round(d, 2))
         # Many writers put 72 or 96 dpi in files that are really scans: trust only what fits a page.
         long_inch = max(width, height) / d
         if 3.0 <= long_inch <= 20.0:
@@ -153,7 +156,8 @@ def _open_pdf(path: Path) -> pikepdf.Pdf:
     except pikepdf.PasswordError as exc:
         raise InputError("password-protected PDF (remove the password and scan again)") from exc
     except (pikepdf.PdfError, OSError, ValueError) as exc:
-        raise InputError(f"corrupt PDF: {str(exc).splitlines()[0][:200]}") from exc
+        reason = str(exc).splitlines()[0].removeprefix(f"{path}: ")
+        raise InputError(f"corrupt PDF: {reason[:200]}") from exc
 
 
 def _iter_pdf(path: Path, settings: Settings) -> Iterator[SourcePage]:
@@ -210,7 +214,7 @@ def _pdf_page(path: Path, page: pikepdf.Page, page_no: int, settings: Settings) 
         im = _render_pdf_page(path, page_no, dpi)
         jpeg = None
     if text_lines is not None:
-        text_lines = [_scale_line(ln, dpi / 72.0) for ln in text_lines]
+        text_lines = [scale_line(ln, dpi / 72.0) for ln in text_lines]
     return SourcePage(page_no, im, dpi, False, text_lines, jpeg)
 
 
@@ -225,13 +229,6 @@ def _render_pdf_page(path: Path, page_no: int, dpi: float) -> Image.Image:
     if not images:
         raise InputError(f"page {page_no} cannot be rendered")
     return _load_frame(images[0], f"page {page_no}")
-
-
-def _scale_line(line: OcrLine, s: float) -> OcrLine:
-    def sb(b: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
-        return (b[0] * s, b[1] * s, b[2] * s, b[3] * s)
-
-    return OcrLine(line.text, sb(line.box), line.conf, [OcrWord(w.text, sb(w.box), w.conf) for w in line.words])
 
 
 def _born_digital_text(path: Path, page_no: int) -> list[OcrLine] | None:

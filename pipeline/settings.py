@@ -25,6 +25,7 @@ class Settings(BaseModel):
     ocr_engine: Literal["rapidocr", "tesseract"] = "rapidocr"
     tesseract_lang: str = "chi_sim+eng"
     tesseract_psm: int = 4
+    ocr_max_dpi: float = 200.0  # pages scanned finer are downscaled for OCR only (0 = never)
     ocr_threads: int = 1  # per worker process; OMP_THREAD_LIMIT / onnxruntime intra-op threads
 
     # Input guards
