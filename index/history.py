@@ -51,7 +51,8 @@ def _docs(searcher: Any, q: Q.Query) -> list[dict[str, Any]]:
 def _entry(stored: dict[str, Any], linked_by: str) -> HistoryEntry:
     meta = stored.get("meta") or {}
     items = [
-        {"name": i["name"], "quantity": i.get("quantity"), "amount": fen_to_yuan(i.get("amount_fen"))}
+        {"name": i["name"], "kind": i.get("kind"), "quantity": i.get("quantity"),
+         "amount": fen_to_yuan(i.get("amount_fen"))}
         for i in meta.get("items", [])
     ]
     return HistoryEntry(

@@ -134,7 +134,13 @@ def _range(value: str) -> tuple[str | None, str | None]:
 
 
 def date_query(value: str) -> Q.Query:
-    lo, hi = _range(value)
+    """``A..B`` (both inclusive, each a year, month or day), ``>A``, ``>=A``, ``<B``, ``<=B`` or ``A``."""
+    v = value.strip()
+    if v.startswith(">") and not v.startswith(">="):
+        return Q.NumericRange("date", day_bound(v[1:], end=True), None, startexcl=True)
+    if v.startswith("<") and not v.startswith("<="):
+        return Q.NumericRange("date", None, day_bound(v[1:], end=False), endexcl=True)
+    lo, hi = _range(v)
     start = day_bound(lo, end=False) if lo else None
     end = day_bound(hi, end=True) if hi else None
     return Q.NumericRange("date", start, end)

@@ -83,7 +83,7 @@ def _items(doc: Document) -> tuple[list[dict[str, Any]], bool]:
         amount = money_to_fen(item.get("amount"))
         if item.get("amount") not in (None, "") and amount is None:
             bad = True
-        out.append({"name": name, "quantity": item.get("quantity"), "amount_fen": amount})
+        out.append({"name": name, "kind": item.get("kind"), "quantity": item.get("quantity"), "amount_fen": amount})
     return out, bad
 
 

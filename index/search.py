@@ -172,7 +172,7 @@ def _run(searcher: Any, pq: ParsedQuery, query: str, limit: int, page: int, sort
         kwargs = {"sortedby": "date", "reverse": True}
     res = searcher.search_page(pq.query, page, pagelen=limit, **kwargs)
     hits = []
-    for hit in res:
+    for hit in res if res.pagenum == page else []:  # Whoosh would repeat the last page
         stored = hit.fields()
         snippet, spans = make_snippet(stored.get("text") or "", pq, query)
         hits.append(Hit(id=stored["id"], score=None if by_date else round(float(hit.score or 0.0), 4), fields=hit_fields(stored),

@@ -72,6 +72,8 @@ def stats_in(searcher: Any, date_from: date | None, date_to: date | None, top: i
         m.parts_fen += parts or 0
         m.total_fen += total if total is not None else (labor or 0) + (parts or 0)
         for item in meta.get("items", []):
+            if item.get("kind") == "part":  # repair work, not the parts it used
+                continue
             item_count[item["name"]] += 1
             item_amount[item["name"]] += item.get("amount_fen") or 0
         if stored.get("model"):
