@@ -66,29 +66,24 @@ def _entry(stored: dict[str, Any], linked_by: str) -> HistoryEntry:
 
 def history_in(searcher: Any, key: str) -> list[HistoryEntry]:
     """The history of ``key`` (VIN, VIN tail of ≥ 6 characters, or plate) on an open searcher."""
-    found: dict[str, HistoryEntry] = {}
     if _is_plate(key):
         plate = norm_plate(key)
-        by_plate = _docs(searcher, Q.Prefix("plate_rev", plate[::-1]))
-        vins = {d["vin"] for d in by_plate if d.get("vin")}
-        for d in by_plate:
-            found[d["id"]] = _entry(d, "plate")
-        if vins:
-            for d in _docs(searcher, Q.Or([Q.Term("vin", v) for v in sorted(vins)])):
-                found[d["id"]] = _entry(d, "vin")
+        seed = _docs(searcher, Q.Prefix("plate_rev", plate[::-1]))
     else:
         vin = norm_vin(key)
         if len(vin) < 6:
             raise ValueError(f"{key!r}: give a plate, a VIN or at least its last 6 characters")
-        q = Q.Term("vin", vin) if len(vin) == 17 else Q.Prefix("vin_rev", vin[::-1])
-        by_vin = _docs(searcher, q)
-        for d in by_vin:
+        seed = _docs(searcher, Q.Term("vin", vin) if len(vin) == 17 else Q.Prefix("vin_rev", vin[::-1]))
+    found = {d["id"]: _entry(d, "vin" if d.get("vin") else "plate") for d in seed}
+    vins = sorted({d["vin"] for d in seed if d.get("vin")})
+    if vins:  # every order of every car found
+        for d in _docs(searcher, Q.Or([Q.Term("vin", v) for v in vins])):
             found[d["id"]] = _entry(d, "vin")
-        plates = {d["plate"] for d in by_vin if d.get("plate")}
-        if plates:
-            for d in _docs(searcher, Q.Or([Q.Term("plate", p) for p in sorted(plates)])):
-                if not d.get("vin") and d["id"] not in found:
-                    found[d["id"]] = _entry(d, "plate")
+    plates = sorted({e.plate for e in found.values() if e.plate})
+    if plates:  # orders without a readable VIN that carry one of those cars' plates
+        for d in _docs(searcher, Q.Or([Q.Term("plate", p) for p in plates])):
+            if not d.get("vin") and d["id"] not in found:
+                found[d["id"]] = _entry(d, "plate")
     return sorted(found.values(), key=lambda e: (e.date or "9999", e.order_no or "", e.id))
 
 
