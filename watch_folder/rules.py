@@ -119,7 +119,7 @@ def candidate(inbox: Path, path: Path) -> Path | None:
     """The path relative to ``inbox`` if ``path`` is a file the service should take, else None.
 
     Symbolic links are taken only when they resolve to a regular file inside the inbox; linked
-    folders are never descended into (see ``walk_inbox``).
+    folders are never descended into by ``walk_inbox`` and never lead out of the inbox here.
     """
     try:
         rel = path.relative_to(inbox)
@@ -128,7 +128,7 @@ def candidate(inbox: Path, path: Path) -> Path | None:
     if ignored_reason(rel) is not None:
         return None
     try:
-        if path.is_symlink() and not is_inside(path, inbox):
+        if not is_inside(path, inbox):  # the file or a folder on its way is a link out of the inbox
             return None
         if not path.is_file():
             return None

@@ -1,0 +1,308 @@
+"""The real ``woa watch`` service on real folders with real OCR (the default engine on small rendered pages).
+
+Each test starts ``python -m woa.cli watch`` as a subprocess, drops files the way a scanner or a
+user does, and checks the archive, the journal and the inbox afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.archive import Archive
+from watch_folder.journal import JOURNAL_NAME, Journal, Row
+from watch_folder.soak import render_scan
+
+ROOT = Path(__file__).resolve().parents[1]
+STABLE = "0.5"
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"PYTHONUNBUFFERED": "1"})
+    env.pop("WOA_OCR_ENGINE", None)
+    env.pop("WOA_CONFIG", None)
+    return env
+
+
+def run_woa(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "woa.cli", *args], cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=timeout
+    )
+
+
+class Watcher:
+    """``woa watch`` running in the background, its log in a file."""
+
+    def __init__(self, tmp: Path, *extra: str, inbox: Path | None = None, workers: int = 2) -> None:
+        self.inbox = inbox or tmp / "inbox"
+        self.archive = tmp / "archive"
+        self.log_path = tmp / f"watch-{time.monotonic_ns()}.log"
+        self.inbox.mkdir(parents=True, exist_ok=True)
+        args = [str(self.inbox), "--archive", str(self.archive), "--stable", STABLE, "--workers", str(workers), *extra]
+        self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()/kill()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "woa.cli", "watch", *args], cwd=ROOT, env=_env(), stdout=self._log, stderr=self._log
+        )
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def wait_log(self, text: str, timeout: float = 60) -> None:
+        wait_for(lambda: text in self.log, timeout, f"{text!r} in the service log", self)
+
+    def stop(self, timeout: float = 60) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(timeout)
+        self._log.close()
+        return rc
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+        self._log.close()
+
+
+def wait_for(cond: Callable[[], bool], timeout: float, what: str, watcher: Watcher | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        if watcher is not None and watcher.proc.poll() is not None:
+            raise AssertionError(f"service exited ({watcher.proc.returncode}) waiting for {what}:\n{watcher.log[-3000:]}")
+        time.sleep(0.1)
+    tail = watcher.log[-3000:] if watcher else ""
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{tail}")
+
+
+def journal_rows(archive: Path) -> list[Row]:
+    path = archive / JOURNAL_NAME
+    if not path.exists():
+        return []
+    with Journal(path, readonly=True) as j:
+        return j.rows()
+
+
+def finished(archive: Path) -> int:
+    return sum(r.state in ("done", "failed") for r in journal_rows(archive))
+
+
+@pytest.fixture
+def watcher_factory(tmp_path: Path) -> Iterator[Callable[..., Watcher]]:
+    started: list[Watcher] = []
+
+    def make(*extra: str, **kw: object) -> Watcher:
+        w = Watcher(tmp_path, *extra, **kw)  # type: ignore[arg-type]
+        started.append(w)
+        return w
+
+    yield make
+    for w in started:
+        if w.proc.poll() is None:
+            w.kill()
+
+
+def drop(staging: Path, inbox: Path, files: dict[str, bytes]) -> None:
+    """Write files completely beside the inbox, then rename them in: they appear at once."""
+    staging.mkdir(exist_ok=True)
+    for rel, data in files.items():
+        tmp = staging / rel.replace("/", "__")
+        tmp.write_bytes(data)
+    for rel in files:
+        dest = inbox / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(staging / rel.replace("/", "__"), dest)
+
+
+def test_slow_writer_is_taken_once_and_complete(tmp_path: Path, watcher_factory: Callable[..., Watcher]) -> None:
+    w = watcher_factory("--stable", "1.0")
+    w.wait_log("event=start")
+    data = render_scan(1, size=(900, 400))
+    dest = w.inbox / "广州店" / "scan_0001.png"
+    dest.parent.mkdir()
+    chunks = 25
+    step = -(-len(data) // chunks)
+    t0 = time.monotonic()
+    with open(dest, "wb") as fh:  # a scanner over SMB: the file grows in pieces over ~10 s
+        for i in range(chunks):
+            fh.write(data[i * step : (i + 1) * step])
+            fh.flush()
+            time.sleep(0.4)
+    assert time.monotonic() - t0 >= 10
+    assert journal_rows(w.archive) == []  # nothing taken while it was being written
+    wait_for(lambda: finished(w.archive) >= 1, 60, "the slow file to be archived", w)
+    time.sleep(1.5)  # any second take would show up by now
+    assert w.stop() == 0
+    rows = journal_rows(w.archive)
+    assert [(r.path, r.state, r.outcome) for r in rows] == [(str(dest), "done", "archived")]
+    archive = Archive(w.archive)
+    doc = archive.load(rows[0].doc_id or "")
+    assert (w.archive / doc.original).read_bytes() == data
+    assert doc.tags == {"dealer": "广州店"}
+    assert "机油" in doc.text
+    assert (tmp_path / "processed" / "广州店" / "scan_0001.png").read_bytes() == data
+    assert not dest.exists()
+
+
+def test_hundred_files_dropped_at_once_are_archived_once_each(
+    tmp_path: Path, watcher_factory: Callable[..., Watcher]
+) -> None:
+    w = watcher_factory()
+    w.wait_log("event=start")
+    files = {f"{'深圳店/' if n % 3 == 0 else ''}scan_{n:03d}.png": render_scan(n) for n in range(100)}
+    drop(tmp_path / "staging", w.inbox, files)
+    wait_for(lambda: finished(w.archive) >= 100, 240, "100 files to be archived", w)
+    assert w.stop() == 0
+    rows = journal_rows(w.archive)
+    assert len(rows) == 100
+    assert Counter((r.state, r.outcome) for r in rows) == {("done", "archived"): 100}
+    assert len({r.doc_id for r in rows}) == 100
+    archive = Archive(w.archive)
+    assert sorted(archive.ids()) == sorted(r.doc_id for r in rows)
+    by_name = {Path(r.path).relative_to(w.inbox).as_posix(): r for r in rows}
+    for rel, data in files.items():
+        doc = archive.load(by_name[rel].doc_id or "")
+        assert (w.archive / doc.original).read_bytes() == data
+        assert doc.tags == ({"dealer": "深圳店"} if rel.startswith("深圳店/") else {})
+        assert (tmp_path / "processed" / rel).read_bytes() == data
+    assert list(w.inbox.rglob("*.png")) == []
+
+
+def test_same_content_under_two_names_is_archived_once(tmp_path: Path, watcher_factory: Callable[..., Watcher]) -> None:
+    w = watcher_factory("--after-success", "delete")
+    w.wait_log("event=start")
+    data = render_scan(7)
+    drop(tmp_path / "staging", w.inbox, {"a.png": data, "广州店/copy of a.png": data})
+    wait_for(lambda: finished(w.archive) >= 2, 60, "both files", w)
+    assert w.stop() == 0
+    rows = journal_rows(w.archive)
+    assert sorted((r.state, r.outcome) for r in rows) == [("done", "archived"), ("done", "duplicate")]
+    assert rows[0].doc_id == rows[1].doc_id == hashlib.sha256(data).hexdigest()[:16]
+    archive = Archive(w.archive)
+    assert list(archive.ids()) == [rows[0].doc_id]
+    doc = archive.load(rows[0].doc_id or "")
+    names = {doc.source_name} | {d["source_name"] for d in doc.duplicates}
+    assert names == {"a.png", "copy of a.png"}
+    assert [r.dest for r in rows] == ["deleted", "deleted"]
+    assert list(w.inbox.rglob("*.png")) == [] and not (tmp_path / "processed").exists()
+
+
+def test_polling_mode_sees_new_files(tmp_path: Path, watcher_factory: Callable[..., Watcher]) -> None:
+    # --rescan 3600: only the poller can see a file dropped after the start.
+    w = watcher_factory("--poll", "0.3", "--rescan", "3600")
+    w.wait_log("event=start")
+    assert "observer=polling/0.3s" in w.log
+    drop(tmp_path / "staging", w.inbox, {"北京店/p.png": render_scan(11)})
+    wait_for(lambda: finished(w.archive) >= 1, 60, "the polled file", w)
+    assert w.stop() == 0
+    [row] = journal_rows(w.archive)
+    assert (row.state, row.outcome, row.tags) == ("done", "archived", {"dealer": "北京店"})
+
+
+def test_rescan_catches_files_no_event_reported(tmp_path: Path, watcher_factory: Callable[..., Watcher]) -> None:
+    # A poller that never polls stands in for a share that delivers no events: the rescan finds it.
+    w = watcher_factory("--poll", "3600", "--rescan", "1")
+    w.wait_log("event=start")
+    drop(tmp_path / "staging", w.inbox, {"r.png": render_scan(12)})
+    wait_for(lambda: finished(w.archive) >= 1, 60, "the rescanned file", w)
+    assert w.stop() == 0
+    assert [(r.state, r.outcome) for r in journal_rows(w.archive)] == [("done", "archived")]
+
+
+def test_bad_files_go_to_failed_with_a_reason_and_the_service_keeps_going(
+    tmp_path: Path, watcher_factory: Callable[..., Watcher]
+) -> None:
+    w = watcher_factory()
+    w.wait_log("event=start")
+    jpeg = render_scan(21, fmt="JPEG")
+    bad = {
+        "empty.pdf": b"",
+        "notes.pdf": "这不是PDF，只是文字。\n".encode() * 20,
+        "广州店/truncated.jpg": jpeg[: len(jpeg) // 2],
+    }
+    drop(tmp_path / "staging", w.inbox, {**bad, "good1.png": render_scan(22)})
+    wait_for(lambda: finished(w.archive) >= 4, 90, "bad and good files", w)
+    drop(tmp_path / "staging", w.inbox, {"good2.png": render_scan(23)})
+    wait_for(lambda: finished(w.archive) >= 5, 60, "a good file after the bad ones", w)
+    assert w.proc.poll() is None
+    assert w.stop() == 0
+    rows = {Path(r.path).relative_to(w.inbox).as_posix(): r for r in journal_rows(w.archive)}
+    for rel in bad:
+        row = rows[rel]
+        assert (row.state, row.outcome) == ("failed", "failed"), rel
+        assert row.error
+        moved = tmp_path / "failed" / rel
+        assert moved.read_bytes() == bad[rel]
+        note = moved.with_name(moved.name + ".error.txt").read_text(encoding="utf-8")
+        assert note.splitlines()[0] == row.error
+        assert not (w.inbox / rel).exists()
+    assert rows["good1.png"].outcome == rows["good2.png"].outcome == "archived"
+    assert len(list(Archive(w.archive).ids())) == 2
+    status = run_woa("status", "--archive", str(w.archive), "--json")
+    assert status.returncode == 0, status.stderr
+    s = json.loads(status.stdout)
+    assert (s["done"], s["failed"], s["queued"], s["processing"], s["running"]) == (2, 3, 0, 0, False)
+    assert s["last_error"]["path"] in {str(w.inbox / rel) for rel in bad}
+
+
+def test_refuses_to_start_when_outputs_lie_inside_the_inbox(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    r = run_woa("watch", str(inbox), "--archive", str(inbox / "archive"), "--oneshot")
+    assert r.returncode == 2 and "inside the inbox" in r.stderr
+    r = run_woa("watch", str(inbox), "--archive", str(tmp_path / "a"), "--failed", str(inbox / "failed"), "--oneshot")
+    assert r.returncode == 2 and "failed folder" in r.stderr
+    assert not (inbox / "archive").exists()
+
+
+def test_second_watcher_on_the_same_archive_is_refused(tmp_path: Path, watcher_factory: Callable[..., Watcher]) -> None:
+    w = watcher_factory()
+    w.wait_log("event=start")
+    other = tmp_path / "inbox2"
+    other.mkdir()
+    r = run_woa("watch", str(other), "--archive", str(w.archive), "--oneshot")
+    assert r.returncode == 3 and "already running" in r.stderr
+    assert w.stop() == 0
+
+
+def test_sigterm_finishes_in_flight_files_and_restart_resumes(
+    tmp_path: Path, watcher_factory: Callable[..., Watcher]
+) -> None:
+    w = watcher_factory(workers=1)
+    w.wait_log("event=start")
+    files = {f"t{n}.png": render_scan(100 + n) for n in range(8)}
+    drop(tmp_path / "staging", w.inbox, files)
+    wait_for(lambda: finished(w.archive) >= 1, 60, "the first file", w)
+    assert w.stop() == 0
+    assert "event=stop" in w.log
+    rows = journal_rows(w.archive)
+    assert all(r.state in ("queued", "done") for r in rows), [(r.path, r.state) for r in rows]
+    done_before = sum(r.state == "done" for r in rows)
+    assert done_before < 8
+    r = run_woa("watch", str(w.inbox), "--archive", str(w.archive), "--stable", STABLE, "--oneshot", "--workers", "2")
+    assert r.returncode == 0, r.stderr[-3000:]
+    rows = journal_rows(w.archive)
+    assert Counter((x.state, x.outcome) for x in rows) == {("done", "archived"): 8}
+    assert len(list(Archive(w.archive).ids())) == 8
+
+
+def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    """Short version of the soak test (benchmarks/soak_watch.py runs 50 files x 5 kills)."""
+    from watch_folder.soak import run_soak
+
+    result = run_soak(tmp_path, files=20, kills=3, seed=5, workers=2, env=_env(), cwd=ROOT)
+    assert result.problems == [], "\n".join(result.problems)
+    assert result.kills == 3
+    assert result.archived == 20
