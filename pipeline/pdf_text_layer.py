@@ -26,7 +26,6 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name
 
 from pipeline.models import Box, OcrLine, PageText
-from pipeline.ocr.base import is_cjk
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +39,10 @@ REPLACEMENT_CID = 0xFFFD
 # CIDs handed out to characters outside the BMP (never used by a BMP character).
 SUPPLEMENTARY_CIDS = range(0xD800, 0xE000)
 MAX_BFRANGES = 100  # entries per beginbfrange block (PDF limit)
+# Poppler puts a space between two words only if the gap is about 0.2 em or more (pdftotext
+# -raw; 0.05 em in its default mode): a space in the text is drawn at least this wide.
+MIN_SPACE = 0.25
+MAX_TZ = 30000.0  # PDF/A-1 limits reals to ±32767
 
 
 @dataclass
@@ -163,6 +166,19 @@ class _Run:
     space_after: bool
 
 
+def is_cjk(ch: str) -> bool:
+    """CJK ideographs, CJK punctuation and full-width forms: the same classes as
+    ``pipeline.ocr.base.is_cjk``, which joins words into line texts (a test keeps them equal)."""
+    o = ord(ch)
+    return (
+        0x3400 <= o <= 0x9FFF
+        or 0xF900 <= o <= 0xFAFF
+        or 0x3000 <= o <= 0x303F
+        or 0xFF00 <= o <= 0xFFEF
+        or 0x20000 <= o <= 0x2FFFF
+    )
+
+
 def _space_flags(line_text: str, texts: list[str]) -> list[bool] | None:
     """Whether the line text has a space after each word; None if the words are not found in it."""
     spans: list[tuple[int, int]] = []
@@ -191,38 +207,55 @@ def _runs(line: OcrLine) -> list[_Run]:
     return [_Run(t, box, f) for (t, box), f in zip(words, flags, strict=True)]
 
 
+def _extents(runs: list[_Run], scale_x: float, size: float) -> list[tuple[float, float]]:
+    """Where each run is drawn, in points: its box, stretched to the next run when no space
+    separates them, shrunk to leave a gap of at least ``MIN_SPACE`` em when one does."""
+    extents = []
+    for i, run in enumerate(runs):
+        left, right = run.box[0] * scale_x, run.box[2] * scale_x
+        if i + 1 < len(runs):
+            nxt = runs[i + 1].box[0] * scale_x
+            if not run.space_after:
+                right = max(right, nxt)
+            else:
+                right = max(min(right, nxt - MIN_SPACE * size), left + (right - left) / 2)
+        extents.append((left, max(right, left + 0.01)))
+    return extents
+
+
+def _tz(width: float, glyphs: int, size: float) -> str:
+    """Horizontal scaling (percent) that makes ``glyphs`` glyphs of the font fill ``width``."""
+    return _num(min(max(100 * width / (glyphs * GLYPH_WIDTH / 1000 * size), 0.01), MAX_TZ))
+
+
 def text_layer(
     page: PageText, scale_x: float, scale_y: float, page_height: float, font: str, cids: CidMap
 ) -> bytes:
     """Content-stream operators drawing the page's text invisibly over its boxes.
 
     ``scale_x``/``scale_y`` convert the PageText's pixels to points; ``page_height`` is in points
-    (PDF's origin is bottom-left, the boxes' top-left).
+    (PDF's origin is bottom-left, the boxes' top-left). One font size and baseline per line (its
+    box), so that text extractors see one line.
     """
     ops: list[str] = []
     for line in page.lines:
-        x0, y0, x1, y1 = line.box
-        size = (y1 - y0) * scale_y
+        size = (line.box[3] - line.box[1]) * scale_y
         runs = _runs(line)
         if size <= 0 or not runs:
             continue
-        baseline = page_height - y1 * scale_y
-        ops.append(f"/{font} {_num(size)} Tf")
-        for i, run in enumerate(runs):
+        baseline = page_height - line.box[3] * scale_y
+        ops.append(f"{font} {_num(size)} Tf")
+        extents = _extents(runs, scale_x, size)
+        for i, (run, (left, right)) in enumerate(zip(runs, extents, strict=True)):
             code, n = cids.encode(run.text)
             if not n:
                 continue
-            left = run.box[0] * scale_x
-            right = run.box[2] * scale_x
-            nxt = runs[i + 1].box[0] * scale_x if i + 1 < len(runs) else None
-            if nxt is not None and not run.space_after and nxt > right:
-                right = nxt  # close the gap inside a CJK run
-            width = max(right - left, 0.01)
-            ops.append(f"{_num(100 * width / (n * GLYPH_WIDTH / 1000 * size))} Tz")
-            ops.append(f"1 0 0 1 {_num(left)} {_num(baseline)} Tm <{code.hex()}> Tj")
-            if nxt is not None and run.space_after:
-                gap = max(nxt - right, 0.1 * size)
-                ops.append(f"{_num(100 * gap / (GLYPH_WIDTH / 1000 * size))} Tz <{SPACE_CID:04x}> Tj")
+            ops.append(
+                f"{_tz(right - left, n, size)} Tz 1 0 0 1 {_num(left)} {_num(baseline)} Tm <{code.hex()}> Tj"
+            )
+            if run.space_after and i + 1 < len(runs):
+                # the space glyph fills the gap up to the next word, so selection spans it
+                ops.append(f"{_tz(extents[i + 1][0] - right, 1, size)} Tz <{SPACE_CID:04x}> Tj")
     if not ops:
         return b""
     return ("BT\n3 Tr\n" + "\n".join(ops) + "\nET\n").encode("ascii")

@@ -10,9 +10,11 @@ version 2 ICC profile and so valid for PDF/A-1 too), writes it with the flavour'
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import BinaryIO
 
 import pikepdf
@@ -29,8 +31,11 @@ log = logging.getLogger(__name__)
 
 LEVELS = ("1b", "2b")
 CREATOR = "woa"
-IMAGE_NAME = "Im0"
-FONT_NAME = "F0"
+IMAGE_NAME = "/Im0"
+FONT_NAME = "/F0"
+FONT_KEY = "/Font"
+# Encoded image bytes kept in memory before pages are moved to a temporary file.
+CHUNK_BYTES = 32 * 1024 * 1024
 
 
 @dataclass
@@ -58,7 +63,8 @@ def _image_stream(pdf: pikepdf.Pdf, enc: EncodedImage) -> pikepdf.Stream:
 
 def _add_page(
     pdf: pikepdf.Pdf, page: ArchivePage, text: PageText, font: pikepdf.Object, cids: CidMap, jpeg_quality: int
-) -> None:
+) -> int:
+    """Append the page to ``pdf``; returns the size of its encoded image."""
     if page.dpi <= 0:
         raise ValueError(f"page {text.page_no}: dpi must be positive, got {page.dpi}")
     w_px, h_px = page.image.size
@@ -76,11 +82,11 @@ def _add_page(
             w_px,
             h_px,
         )
-    draw = f"q {width:.4f} 0 0 {height:.4f} 0 0 cm /{IMAGE_NAME} Do Q\n".encode("ascii")
+    draw = f"q {width:.4f} 0 0 {height:.4f} 0 0 cm {IMAGE_NAME} Do Q\n".encode("ascii")
     words = text_layer(text, scale_x, scale_y, height, FONT_NAME, cids)
-    resources = Dictionary(XObject=Dictionary({"/" + IMAGE_NAME: _image_stream(pdf, enc)}))
+    resources = Dictionary(XObject=Dictionary({IMAGE_NAME: _image_stream(pdf, enc)}))
     if words:
-        resources.Font = Dictionary({"/" + FONT_NAME: font})
+        resources.Font = Dictionary({FONT_NAME: font})
     pdf.pages.append(
         pikepdf.Page(
             Dictionary(
@@ -91,6 +97,71 @@ def _add_page(
             )
         )
     )
+    return len(enc.data)
+
+
+class _PageSink:
+    """Collects the pages of one document in bounded memory.
+
+    pikepdf keeps the data of the streams it is given in memory, and copying pages between
+    documents copies their data too. Pages therefore go into a chunk document; when its images
+    pass ``chunk_bytes`` it is saved to a temporary file. At the end the chunk files are merged
+    by a qpdf job, which copies stream data lazily, and the merged file is opened from disk, so
+    image data is read only while the final document is written. A document that fits in one
+    chunk never touches the disk.
+    """
+
+    def __init__(self, tmpdir: Path, chunk_bytes: int) -> None:
+        self.tmpdir = tmpdir
+        self.chunk_bytes = chunk_bytes
+        self.cids = CidMap()
+        self.count = 0
+        self._files: list[Path] = []
+        self._merged: pikepdf.Pdf | None = None
+        self._new_chunk()
+
+    def _new_chunk(self) -> None:
+        # Replacing the previous chunk's Pdf and font frees its stream data (close() does not).
+        self._chunk = pikepdf.new()
+        self._font = add_text_font(self._chunk)
+        self._chunk_bytes = 0
+
+    def add(self, page: ArchivePage, text: PageText, jpeg_quality: int) -> None:
+        self._chunk_bytes += _add_page(self._chunk, page, text, self._font, self.cids, jpeg_quality)
+        self.count += 1
+        if self._chunk_bytes >= self.chunk_bytes:
+            self._spill()
+            self._new_chunk()
+
+    def _spill(self) -> None:
+        path = self.tmpdir / f"chunk-{len(self._files):04d}.pdf"
+        self._chunk.save(path)
+        self._chunk.close()
+        self._files.append(path)
+
+    def finish(self) -> pikepdf.Pdf:
+        """The whole document, valid until ``close``."""
+        if not self._files:
+            finish_text_font(self._chunk, self._font, self.cids)
+            return self._chunk
+        if len(self._chunk.pages):
+            self._spill()
+        merged = self.tmpdir / "merged.pdf"
+        pikepdf.Job(["qpdf", "--empty", "--pages", *map(str, self._files), "--", str(merged)]).run()
+        pdf = self._merged = pikepdf.open(merged, access_mode=pikepdf.AccessMode.stream)
+        font: pikepdf.Object | None = None
+        for page in pdf.pages:  # each chunk brought its own copy of the font: keep one
+            if FONT_KEY in page.Resources:
+                font = font if font is not None else page.Resources.Font[FONT_NAME]
+                page.Resources.Font = Dictionary({FONT_NAME: font})
+        if font is not None:
+            finish_text_font(pdf, font, self.cids)
+        return pdf
+
+    def close(self) -> None:
+        self._chunk.close()
+        if self._merged is not None:
+            self._merged.close()
 
 
 def write_pdfa(
@@ -105,27 +176,28 @@ def write_pdfa(
     """Write the pages as one validated PDF/A document (``level`` "2b" or "1b") to ``dest``.
 
     ``dest`` must be a seekable binary stream at its start. Pages are consumed one at a time;
-    each page image is encoded into the document as it arrives and not kept.
+    each page image is encoded as it arrives and not kept; memory stays bounded by
+    ``CHUNK_BYTES`` of encoded images (more go to temporary files in ``TMPDIR``).
     ``jpeg_quality``: see ``pipeline.pdf_image.encode_image``.
     Raises ``pikepdf.pdfa.PdfaError`` if the written file does not validate (nothing is
     written to ``dest`` then) and ``ValueError`` for no pages or bad arguments.
     """
     if level not in LEVELS:
         raise ValueError(f"PDF/A level must be one of {', '.join(LEVELS)}, got {level!r}")
-    pdf = pikepdf.new()
-    font = add_text_font(pdf)
-    cids = CidMap()
-    count = 0
-    for page, text in pages:
-        _add_page(pdf, page, text, font, cids, jpeg_quality)
-        count += 1
-        del page, text  # drop the image before the iterator makes the next one
-    if not count:
-        raise ValueError("a PDF needs at least one page")
-    finish_text_font(pdf, font, cids)
-    when = encode_pdf_date((created or datetime.now(UTC)).astimezone())
-    pdf.docinfo = pdf.make_indirect(Dictionary(Creator=CREATOR, CreationDate=when, ModDate=when))
-    if title:
-        pdf.docinfo.Title = title
-    report = pikepdf_pdfa.save(pdf, dest, level)
-    log.debug("PDF/A-%s written, %d pages: %s", level, count, report.verdict)
+    with tempfile.TemporaryDirectory(prefix="woa-pdfa-") as tmp:
+        sink = _PageSink(Path(tmp), CHUNK_BYTES)
+        try:
+            for page, text in pages:
+                sink.add(page, text, jpeg_quality)
+                del page, text  # drop the image before the iterator makes the next one
+            if not sink.count:
+                raise ValueError("a PDF needs at least one page")
+            pdf = sink.finish()
+            when = encode_pdf_date((created or datetime.now(UTC)).astimezone())
+            pdf.docinfo = pdf.make_indirect(Dictionary(Creator=CREATOR, CreationDate=when, ModDate=when))
+            if title:
+                pdf.docinfo.Title = title
+            report = pikepdf_pdfa.save(pdf, dest, level)
+        finally:
+            sink.close()
+    log.debug("PDF/A-%s written, %d pages: %s", level, sink.count, report.verdict)
