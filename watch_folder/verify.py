@@ -119,26 +119,25 @@ def check_strays(root: Path, referenced: set[str], sidecars: Iterable[Path]) -> 
 
 
 def indexed_ids(archive: Archive) -> set[str] | None:
-    """Ids of every document in the search index, or None when there is no index."""
+    """Ids of every document in the search index, or None when there is no index.
+
+    Reads through ``index.store.with_searcher``, which (like any search) first completes an index
+    write a crash interrupted; an index that cannot be opened at all raises.
+    """
     index_pkg: Any
     try:
         import index as index_pkg
     except ImportError:
-        index_pkg = None
+        return None
     lister = getattr(index_pkg, "indexed_ids", None)
     if lister is not None:
         result = lister(archive)
         return None if result is None else {str(i) for i in result}
-    from whoosh import index as windex
-
-    if not archive.index_dir.is_dir() or not windex.exists_in(str(archive.index_dir)):
+    if not archive.index_dir.is_dir() or not any(archive.index_dir.iterdir()):
         return None
-    ix = windex.open_dir(str(archive.index_dir))
-    try:
-        with ix.searcher() as searcher:
-            return {str(fields["id"]) for fields in searcher.all_stored_fields() if "id" in fields}
-    finally:
-        ix.close()
+    from index.store import with_searcher
+
+    return with_searcher(archive, lambda searcher: {str(f["id"]) for f in searcher.all_stored_fields() if "id" in f})
 
 
 def check_index(archive: Archive, ids: set[str]) -> list[Problem]:
