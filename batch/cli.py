@@ -90,7 +90,7 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     archive = Archive(settings.archive_dir)
     archive.root.mkdir(parents=True, exist_ok=True)
-    total = count_scans(sources)
+    total = count_scans(sources, exclude=[archive.root])
     workers = args.workers or os.cpu_count() or 1
     report_dir = args.report or default_report_dir(archive.root)
     show = not args.no_progress and not args.quiet

@@ -190,7 +190,7 @@ def run_distributed(
     interrupted = False
     try:
         with GracefulStop() as stop:
-            for path in iter_scans(sources):
+            for path in iter_scans(sources, exclude=[archive.root]):
                 if stop.requested:
                     break
                 enq.add(path)

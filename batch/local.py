@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -82,6 +83,7 @@ class LocalBatch:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("forkserver"),
             initializer=init_pool_worker,
+            initargs=(os.getpid(),),
         )
 
     def _next_job(self, jobs: Iterator[Job]) -> Job | None:
@@ -145,7 +147,7 @@ class LocalBatch:
             self._finish(job, FileOutcome(str(job.path), job.sha256, "failed", error=reason))
 
     def run(self) -> bool:
-        jobs = _hash_jobs(iter_scans(self.sources), self.sink)
+        jobs = _hash_jobs(iter_scans(self.sources, exclude=[self.archive.root]), self.sink)
         pool = self._new_pool()
         interrupted = False
         try:

@@ -39,24 +39,31 @@ def is_scan(path: Path) -> bool:
     return path.suffix.lower() in SCAN_SUFFIXES and not is_skipped_name(path.name)
 
 
-def _walk_dir(root: Path) -> Iterator[Path]:
+def _walk_dir(root: Path, exclude: frozenset[Path]) -> Iterator[Path]:
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not is_skipped_name(d))
+        dirnames[:] = sorted(
+            d for d in dirnames if not is_skipped_name(d) and (Path(dirpath) / d).resolve() not in exclude
+        )
         for name in sorted(filenames):
             path = Path(dirpath) / name
             if is_scan(path) and path.is_file():
                 yield path
 
 
-def iter_scans(sources: Iterable[Path]) -> Iterator[Path]:
-    """Scans under ``sources`` (folders are walked, files taken as given if they are scans)."""
+def iter_scans(sources: Iterable[Path], exclude: Iterable[Path] = ()) -> Iterator[Path]:
+    """Scans under ``sources`` (folders are walked, files taken as given if they are scans).
+
+    Folders in ``exclude`` (the archive itself, when it lies inside a source) are not entered.
+    """
+    excluded = frozenset(Path(p).resolve() for p in exclude)
     for src in sources:
         src = Path(src)
         if src.is_dir():
-            yield from _walk_dir(src)
+            if src.resolve() not in excluded:
+                yield from _walk_dir(src, excluded)
         elif src.is_file() and is_scan(src):
             yield src
 
 
-def count_scans(sources: Iterable[Path]) -> int:
-    return sum(1 for _ in iter_scans(sources))
+def count_scans(sources: Iterable[Path], exclude: Iterable[Path] = ()) -> int:
+    return sum(1 for _ in iter_scans(sources, exclude))

@@ -7,7 +7,9 @@ import ctypes
 import logging
 import os
 import resource
+import select
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -36,16 +38,47 @@ def limit_threads() -> None:
 
 
 def die_with_parent() -> None:
-    """Ask Linux to terminate this process when its parent dies (a killed ``woa batch``)."""
+    """Ask Linux to terminate this process when its parent dies."""
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def init_pool_worker() -> None:
-    """Initializer of a local pool process: Ctrl-C is the parent's to handle."""
+def _wait_for_exit(pid: int) -> None:
+    try:
+        fd = os.pidfd_open(pid)
+    except (OSError, AttributeError):
+        while True:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            except PermissionError:
+                pass
+            time.sleep(1.0)
+    select.select([fd], [], [])
+
+
+def exit_with(pid: int) -> None:
+    """End this process as soon as process ``pid`` (the ``woa batch`` that owns it) is gone.
+
+    Pool processes are children of multiprocessing's fork server, not of the batch process, so
+    ``PR_SET_PDEATHSIG`` alone does not fire when a ``woa batch`` is killed with SIGKILL. What the
+    worker was doing is lost, never half-written: archive writes are atomic and the sidecar last.
+    """
+
+    def watch() -> None:
+        _wait_for_exit(pid)
+        os._exit(1)
+
+    threading.Thread(target=watch, name=f"exit with {pid}", daemon=True).start()
+
+
+def init_pool_worker(batch_pid: int) -> None:
+    """Initializer of a local pool process: Ctrl-C is the parent's to handle; die with the batch."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent()
+    exit_with(batch_pid)
     limit_threads()
 
 
