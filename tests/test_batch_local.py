@@ -38,7 +38,7 @@ def test_batch_archives_reports_and_rerun_skips(tmp_path: Path) -> None:
     assert len(docs) == 5
     assert sorted(d["source_name"] for d in docs) == sorted(p.name for p in scans)
     first = next(d for d in docs if d["source_name"] == scans[0].name)
-    assert [x["source_name"] for x in first["duplicates"]] == ["copy-of-first.png"]  # type: ignore[index]
+    assert [x["source_name"] for x in first["duplicates"]] == ["copy-of-first.png"]
 
     summary = read_summary(report)
     assert (summary["archived"], summary["duplicate"], summary["failed"], summary["skipped"]) == ("5", "1", "1", "0")

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -39,7 +40,7 @@ def woa(*args: str | os.PathLike[str], timeout: float = 240, **kw: object) -> su
     )
 
 
-def sidecars(archive: Path) -> list[dict[str, object]]:
+def sidecars(archive: Path) -> list[dict[str, Any]]:
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted((archive / "sidecars").glob("*/*.json"))]
 
 
