@@ -26,6 +26,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name
 
 from pipeline.models import Box, OcrLine, PageText
+from pipeline.ocr.base import is_cjk
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ MAX_BFRANGES = 100  # entries per beginbfrange block (PDF limit)
 # Poppler puts a space between two words only if the gap is about 0.2 em or more (pdftotext
 # -raw; 0.05 em in its default mode): a space in the text is drawn at least this wide.
 MIN_SPACE = 0.25
+SPACE_ADVANCE = 0.3  # em, for lines given without words
 MAX_TZ = 30000.0  # PDF/A-1 limits reals to ±32767
 
 
@@ -119,7 +121,7 @@ def add_text_font(pdf: pikepdf.Pdf, font_file: Path = GLYPHLESS_FONT) -> pikepdf
             FontBBox=Array([0, 0, GLYPH_WIDTH, 1000]),
             ItalicAngle=0,
             Ascent=1000,
-            Descent=0,
+            Descent=-1,  # as in the font program; poppler replaces 0 by -0.35 em
             CapHeight=1000,
             StemV=80,
             FontFile2=font_file_stream,
@@ -166,19 +168,6 @@ class _Run:
     space_after: bool
 
 
-def is_cjk(ch: str) -> bool:
-    """CJK ideographs, CJK punctuation and full-width forms: the same classes as
-    ``pipeline.ocr.base.is_cjk``, which joins words into line texts (a test keeps them equal)."""
-    o = ord(ch)
-    return (
-        0x3400 <= o <= 0x9FFF
-        or 0xF900 <= o <= 0xFAFF
-        or 0x3000 <= o <= 0x303F
-        or 0xFF00 <= o <= 0xFFEF
-        or 0x20000 <= o <= 0x2FFFF
-    )
-
-
 def _space_flags(line_text: str, texts: list[str]) -> list[bool] | None:
     """Whether the line text has a space after each word; None if the words are not found in it."""
     spans: list[tuple[int, int]] = []
@@ -193,12 +182,30 @@ def _space_flags(line_text: str, texts: list[str]) -> list[bool] | None:
     return [*flags, False]
 
 
+def _advance(text: str) -> float:
+    """Rough printed width in em: full-width characters 1, others about half."""
+    return sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.55 for ch in text)
+
+
+def _split_line(text: str, box: Box) -> list[_Run]:
+    """A line given without words, cut at its spaces; each piece gets the share of the box its
+    estimated width takes, so that positions stay close and spaces stay spaces."""
+    pieces = text.split()
+    widths = [_advance(p) for p in pieces]
+    total = sum(widths) + SPACE_ADVANCE * (len(pieces) - 1)
+    x, unit = box[0], (box[2] - box[0]) / total
+    runs = []
+    for i, (piece, width) in enumerate(zip(pieces, widths, strict=True)):
+        runs.append(_Run(piece, (x, box[1], x + width * unit, box[3]), i + 1 < len(pieces)))
+        x += (width + SPACE_ADVANCE) * unit
+    return runs
+
+
 def _runs(line: OcrLine) -> list[_Run]:
-    """The line's words (or the line itself), each with whether a space follows it."""
+    """The line's words (or pieces of the line), each with whether a space follows it."""
     words = [(w.text.strip(), w.box) for w in line.words if w.text.strip()]
     if not words:
-        text = line.text.strip()
-        return [_Run(text, line.box, False)] if text else []
+        return _split_line(line.text, line.box) if line.text.strip() else []
     texts = [t for t, _ in words]
     flags = _space_flags(line.text, texts)
     if flags is None:  # words edited apart from the line text: join them as the OCR stage does
