@@ -414,6 +414,9 @@ class Style:
     font: str
     upper_total: bool
     next_service: bool
+    pad_tables: bool
+    terms: int  # how many of the standard terms are printed at the foot (0 = none)
+    barcode: bool
 
 
 LABEL_CHOICES: dict[str, tuple[str, ...]] = {
@@ -456,6 +459,9 @@ def make_style(rng: random.Random) -> Style:
         font=rng.choice(FONTS),
         upper_total=rng.random() < 0.4,
         next_service=rng.random() < 0.4,
+        pad_tables=rng.random() < 0.6,
+        terms=rng.choice((0, 2, 3, 4, 5)),
+        barcode=rng.random() < 0.4,
     )
 
 
@@ -727,15 +733,18 @@ def draw_header(cv: Canvas, doc: Doc, y: float, centred: bool = True) -> float:
 
 
 def draw_table(cv: Canvas, y: float, headers: Sequence[str], rows: Sequence[Sequence[str]], cols: Sequence[float],
-               grid: bool, title: str | None = None, pt: float = 9.5) -> float:
-    """A table with a header row; ``grid`` draws every cell border, otherwise only rules."""
+               grid: bool, title: str | None = None, pt: float = 9.5, blank_rows: int = 0) -> float:
+    """A table with a header row; ``grid`` draws every cell border, otherwise only rules.
+
+    ``blank_rows`` empty rows follow the filled ones, as on pre-printed forms.
+    """
     widths = [f * (RIGHT - LEFT) for f in cols]
     xs = [LEFT + sum(widths[:i]) for i in range(len(widths) + 1)]
     if title:
         cv.text(LEFT, y, title, 10.5, bold=True)
         y += 6.5
     top = y
-    all_rows = [list(headers), *[list(r) for r in rows]]
+    all_rows = [list(headers), *[list(r) for r in rows], *[[""] * len(headers) for _ in range(blank_rows)]]
     for ri, row in enumerate(all_rows):
         for ci, cell in enumerate(row):
             numeric = ri > 0 and ci >= len(row) - 3 and ci > 1
@@ -894,6 +903,45 @@ def draw_upper_total(cv: Canvas, doc: Doc, y: float) -> float:
         return y
     cv.text(LEFT, y, f"金额大写{doc.style.colon}{rmb_upper(doc.content.total)}", 10)
     return y + 7
+
+
+TERMS = (
+    "本委托书经客户签字确认后生效，维修项目如需增加，本公司将事先征得客户同意。",
+    "请客户在交车时当面检查车辆及维修项目，车辆离厂后本公司对外观问题恕不负责。",
+    "更换的旧件如客户未要求带走，由本公司按环保规定统一处理。",
+    "车内贵重物品请客户自行保管，如有遗失本公司不承担责任。",
+    "本公司所更换的原厂配件享受原厂质量担保，维修工时质保期为3个月或5000公里。",
+    "车辆维修完毕通知客户后3日内未提车的，本公司将按规定收取停车费。",
+)
+
+
+def terms_height(doc: Doc) -> float:
+    return 5.5 + 4.6 * doc.style.terms if doc.style.terms else 0.0
+
+
+def draw_terms(cv: Canvas, doc: Doc, y: float) -> float:
+    """Small-print terms at the foot, only as many as fit above the footer."""
+    if not doc.style.terms or y + terms_height(doc) > PAGE_BOTTOM:
+        return y
+    cv.text(LEFT, y, "服务条款：", 8, bold=True)
+    y += 5.5
+    for i, term in enumerate(TERMS[:doc.style.terms], 1):
+        cv.text(LEFT + 2, y, f"{i}. {term}", 7.5, max_w=RIGHT - LEFT - 2)
+        y += 4.6
+    return y
+
+
+def draw_barcode(cv: Canvas, x1: float, y: float, code: str, h: float = 9.0) -> None:
+    """A Code-128-looking bar pattern for ``code`` (graphic only, not part of the page text)."""
+    rng = random.Random(code)
+    widths = [rng.choice((0.25, 0.25, 0.5, 0.75)) for _ in range(11 * len(code) + 24)]
+    total = sum(widths)
+    x = x1 - total
+    for i, w in enumerate(widths):
+        if i % 2 == 0:
+            x0 = cv.px(x)
+            cv.draw.rectangle([x0, cv.px(y), max(x0, cv.px(x + w) - 1), cv.px(y + h)], fill=15)
+        x += w
 
 
 # --------------------------------------------------------------------------------------------
@@ -1059,21 +1107,32 @@ def costs_block(cv: Canvas, doc: Doc, layout: str, y: float) -> float:
     return y + 8
 
 
-def render_document(doc: Doc, layout: str, dpi: int, two_page: bool) -> tuple[list[Canvas], list[Marks]]:
-    """Draw the upright pages of one document."""
+@dataclass
+class Rendered:
+    canvases: list[Canvas]
+    marks: list[Marks]
+    end_y: float  # mm, bottom of the content on the last page
+
+
+def render_document(doc: Doc, layout: str, dpi: int, two_page: bool, blank_rows: int = 0) -> Rendered:
+    """Draw the upright pages of one document; ``blank_rows`` pads the last page's tables."""
     grid = layout in ("grid_right", "grid_below", "two_column")
     font = "mono" if layout == "dms_print" else doc.style.font
     pages = 2 if two_page else 1
     canvases = [Canvas(dpi, font) for _ in range(pages)]
     marks = [Marks() for _ in range(pages)]
     cv = canvases[0]
+    if doc.style.barcode:
+        draw_barcode(cv, RIGHT, 4.5, doc.content.order_no, h=7.5)
     y = draw_header(cv, doc, 14, centred=layout != "dms_print")
     y = INFO_BLOCKS[layout](cv, doc, y)
     y = draw_paragraph(cv, LEFT, y, doc.label("complaint") + doc.style.colon, "；".join(doc.content.complaint) + "。", RIGHT - LEFT)
     y += 3
     lrows, prows1, prows2 = split_rows(doc, two_page)
-    y = draw_table(cv, y, labour_headers(doc), lrows, LABOUR_COLS, grid, title="维修项目明细")
-    y = draw_table(cv, y, part_headers(doc), prows1, PARTS_COLS, grid, title="配件明细")
+    pad_labour = 0 if two_page else blank_rows // 2
+    pad_parts = 0 if two_page else blank_rows - pad_labour
+    y = draw_table(cv, y, labour_headers(doc), lrows, LABOUR_COLS, grid, title="维修项目明细", blank_rows=pad_labour)
+    y = draw_table(cv, y, part_headers(doc), prows1, PARTS_COLS, grid, title="配件明细", blank_rows=pad_parts)
     if two_page:
         if y > PAGE_BOTTOM:
             raise PageOverflow(f"layout {layout}: page 1 overflows ({y:.0f} mm)")
@@ -1084,7 +1143,7 @@ def render_document(doc: Doc, layout: str, dpi: int, two_page: bool) -> tuple[li
         cv.text(LEFT + w + 4, y, f"{doc.content.title}（续）", 10.5, bold=True)
         cv.text(RIGHT, y, f"{doc.label('order_no')}{doc.style.colon}{doc.content.order_no}", 10, align="right", row=y)
         y += 10
-        y = draw_table(cv, y, part_headers(doc), prows2, PARTS_COLS, grid, title="配件明细（续）")
+        y = draw_table(cv, y, part_headers(doc), prows2, PARTS_COLS, grid, title="配件明细（续）", blank_rows=blank_rows)
     y += 2
     y = costs_block(cv, doc, layout, y)
     y = draw_upper_total(cv, doc, y)
@@ -1097,7 +1156,24 @@ def render_document(doc: Doc, layout: str, dpi: int, two_page: bool) -> tuple[li
         draw_footer(cv, 2, 2)
     if y > PAGE_BOTTOM:
         raise PageOverflow(f"layout {layout} overflows the page ({y:.0f} mm)")
-    return canvases, marks
+    return Rendered(canvases, marks, y)
+
+
+def render_fitted(doc: Doc, layout: str, dpi: int, two_page: bool) -> Rendered:
+    """Render, dropping jobs until the content fits; pad tables and add terms in the space left."""
+    while True:
+        try:
+            first = render_document(doc, layout, dpi, two_page)
+            break
+        except PageOverflow:
+            if len(doc.content.jobs) == 1:
+                raise
+            doc.content.jobs.pop()
+    slack = PAGE_BOTTOM - first.end_y - terms_height(doc)
+    pad = min(8, int(slack // ROW)) if doc.style.pad_tables and slack > 0 else 0
+    done = render_document(doc, layout, dpi, two_page, blank_rows=pad) if pad else first
+    draw_terms(done.canvases[-1], doc, done.end_y)
+    return done
 
 
 # --------------------------------------------------------------------------------------------
@@ -1379,21 +1455,28 @@ def truth_items(c: Content) -> list[dict[str, str]]:
     return items
 
 
-def build_document(plan: DocPlan, seed: int) -> tuple[list[Image.Image], dict[str, Any]]:
+@dataclass
+class Composed:
+    doc: Doc
+    rendered: Rendered
+    rng: random.Random  # continues into the ink (seal placement, signatures)
+
+
+def compose(plan: DocPlan, dpi: int | None = None) -> Composed:
+    """Content and the clean upright pages of one planned document (at ``dpi`` or the plan's)."""
     rng = random.Random(plan.content_seed)
     content = make_content(rng)
     if plan.pages == 2:
         make_longer(rng, content, min_rows=14)
-    style = make_style(rng)
-    doc = Doc(content, style)
-    while True:
-        try:
-            canvases, marks = render_document(doc, plan.layout, plan.dpi, plan.pages == 2)
-            break
-        except PageOverflow:
-            if len(content.jobs) == 1:
-                raise
-            content.jobs.pop()
+    doc = Doc(content, make_style(rng))
+    return Composed(doc, render_fitted(doc, plan.layout, dpi or plan.dpi, plan.pages == 2), rng)
+
+
+def build_document(plan: DocPlan, seed: int) -> tuple[list[Image.Image], dict[str, Any]]:
+    """Compose, ink and scan one document; return its page images and ground truth."""
+    composed = compose(plan)
+    content, style, rng = composed.doc.content, composed.doc.style, composed.rng
+    canvases, marks = composed.rendered.canvases, composed.rendered.marks
     nrng = np.random.default_rng([seed, int.from_bytes(plan.content_seed.encode()[-8:], "big")])
     images, pages = [], []
     for cv, mk, params in zip(canvases, marks, plan.page_params, strict=True):
