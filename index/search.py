@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from index import store
-from index.analysis import fen_to_yuan, norm_plate, terms_with_spans
+from index.analysis import fen_to_yuan, fold_width, norm_plate, terms_with_spans
 from index.query import ParsedQuery, parse_query
 from pipeline.archive import Archive
 
@@ -103,7 +103,11 @@ def _line_spans(
 ) -> tuple[set[str], list[tuple[int, int]]]:
     found: set[str] = set()
     spans: list[tuple[int, int]] = []
-    for term, a, b in terms_with_spans(line):
+    # Every term is a literal substring of the (width-folded, lower-cased) line it occurs in: a cheap
+    # test before tokenising.
+    folded = fold_width(line).lower()
+    tokens = terms_with_spans(line) if fuzzy or any(t in folded for t in wanted) else iter(())
+    for term, a, b in tokens:
         if term in wanted or (fuzzy and term.isascii() and any(_within_one(term, f) for f in fuzzy)):
             found.add(term)
             spans.append((a, b))

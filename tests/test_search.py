@@ -174,6 +174,9 @@ def ids(archive: Archive, query: str, **kw: object) -> set[str]:
         ("RO2024011500012", {D1}),
         ("phone:138-0013-8000", {D1}),
         ("phone:4455", {D3}),
+        ("order:RO2024*", {D1, D4}),
+        ("id:a00000000000000", ALL),
+        (f"id:{D5}", {D5}),
         # dates: months, days, open ranges
         ("date:2024-01..2024-02", {D1, D6}),
         ("date:2023-12-31..2024-01-15", {D5, D1}),
@@ -203,6 +206,8 @@ def ids(archive: Archive, query: str, **kw: object) -> set[str]:
         ("dealer:广州 total:>200", {D1}),
         ("张伟 plate:粤BA88888", {D2}),
         ("更换 空气滤清器", {D3, D5}),
+        ('"客户 张伟"', {D1, D2, D4}),  # quoted: one term, all of its parts must occur
+        ("ＢＯＳＣＨ", {D1}),  # full-width letters
     ],
 )
 def test_search_finds(archive: Archive, query: str, expected: set[str]) -> None:
