@@ -22,7 +22,7 @@ import math
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -441,7 +441,8 @@ LABEL_CHOICES: dict[str, tuple[str, ...]] = {
     "part_no": ("零件号", "配件编号", "零件编号"),
 }
 
-MONEY_FMTS = ("yen_comma", "fw_yen", "yuan", "rmb", "plain_comma")
+MONEY_FMTS = ("yen_comma", "yen_comma", "fw_yen", "fw_yen", "yuan", "yuan", "rmb", "plain_comma", "fullwidth")
+_FULLWIDTH = str.maketrans("0123456789.,", "０１２３４５６７８９．，")
 FONTS = ("sans", "serif", "wqy")
 
 
@@ -487,6 +488,7 @@ def fmt_money(v: Decimal, style: str) -> str:
         "rmb": f"RMB {comma}",
         "plain_comma": comma,
         "plain": plain,
+        "fullwidth": "￥" + plain.translate(_FULLWIDTH),
     }[style]
 
 
@@ -1195,6 +1197,9 @@ class ScanParams:
     fax: bool = False
     seal: bool = True
     signature: bool = True
+    punch_holes: bool = False  # two filing holes in the left margin
+    fold: bool = False  # a crease across the page where it was folded
+    dark_bed: bool = False  # black scanner backing: dark corners around a skewed page
 
     def degradations(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -1202,10 +1207,16 @@ class ScanParams:
             out.append({"kind": "seal"})
         if self.carbon:
             out.append({"kind": "carbon_copy"})
+        if self.punch_holes:
+            out.append({"kind": "punch_holes"})
+        if self.fold:
+            out.append({"kind": "fold"})
         if self.illumination:
             out.append({"kind": "uneven_illumination", "strength": round(self.illumination, 3)})
         if self.skew_ccw:
             out.append({"kind": "skew", "degrees_ccw": self.skew_ccw})
+        if self.dark_bed:
+            out.append({"kind": "dark_scanner_bed"})
         if self.blur_radius:
             out.append({"kind": "blur", "radius_px": round(self.blur_radius, 2)})
         if self.noise_sigma:
@@ -1242,6 +1253,34 @@ def apply_ink(page: Image.Image, marks: Marks, params: ScanParams, rng: random.R
     return out
 
 
+def draw_fold(img: Image.Image, nrng: np.random.Generator) -> Image.Image:
+    """A crease across the page (folded in half or in three): a thin shadow with a light edge."""
+    w, h = img.size
+    y = int(h * (0.5 if nrng.random() < 0.5 else 1 / 3) + nrng.integers(-h // 60, h // 60))
+    band = max(2, h // 600)
+    profile = np.ones(h, dtype=np.float32)
+    profile[y - band:y] = 0.86
+    profile[y:y + band] = 1.0
+    profile[y + band:y + 3 * band] = 0.95
+    mask = Image.fromarray((np.repeat(profile[:, None], w, axis=1) * 255).astype(np.uint8), "L")
+    return ImageChops.multiply(img, mask.convert(img.mode))
+
+
+def draw_punch_holes(img: Image.Image, dark: bool) -> Image.Image:
+    """Two filing holes 80 mm apart in the left margin (ISO 838), seen against the scanner lid."""
+    w, h = img.size
+    mm = w / 210
+    out = img.copy()
+    dr = ImageDraw.Draw(out)
+    fill = 40 if dark else 238
+    rim = 120 if dark else 200
+    for cy in (h / 2 - 40 * mm, h / 2 + 40 * mm):
+        box = [8 * mm - 3 * mm, cy - 3 * mm, 8 * mm + 3 * mm, cy + 3 * mm]
+        dr.ellipse(box, fill=(fill,) * 3 if img.mode == "RGB" else fill, outline=(rim,) * 3 if img.mode == "RGB" else rim,
+                   width=max(1, round(0.3 * mm)))
+    return out
+
+
 def scan_page(img: Image.Image, params: ScanParams, nrng: np.random.Generator) -> Image.Image:
     """Turn a clean RGB page into what the scanner stored."""
     colour = params.mode == "colour"
@@ -1263,8 +1302,13 @@ def scan_page(img: Image.Image, params: ScanParams, nrng: np.random.Generator) -
         small = Image.fromarray(((1 - params.illumination * dist) * 255).astype(np.uint8)).resize((w, h), Image.Resampling.BILINEAR)
         shade = ImageChops.multiply(shade, small.convert(out.mode))
     out = ImageChops.multiply(out, shade)
+    if params.fold:
+        out = draw_fold(out, nrng)
+    if params.punch_holes:
+        out = draw_punch_holes(out, params.dark_bed)
+    bed = 35 if params.dark_bed else 252
     if params.skew_ccw:
-        out = out.rotate(params.skew_ccw, resample=Image.Resampling.BICUBIC, fillcolor=(252, 252, 252) if colour else 252)
+        out = out.rotate(params.skew_ccw, resample=Image.Resampling.BICUBIC, fillcolor=(bed,) * 3 if colour else bed)
     if params.blur_radius:
         out = out.filter(ImageFilter.GaussianBlur(params.blur_radius))
     if params.noise_sigma:
@@ -1328,10 +1372,14 @@ def page_params(rng: random.Random, fmt: str, mode: str, carbon: bool, rotation:
         fax=fax,
         seal=rng.random() < 0.85,
         signature=rng.random() < 0.8,
+        punch_holes=rng.random() < 0.15,
+        fold=rng.random() < 0.15,
+        dark_bed=rng.random() < 0.1 and fmt in ("jpg", "pdf"),
     )
 
 
-def plan_batch(count: int, seed: int, formats: Sequence[str] = FORMATS, pages_mix: bool = False) -> list[DocPlan]:
+def plan_batch(count: int, seed: int, formats: Sequence[str] = FORMATS, pages_mix: bool = False,
+               clean: bool = False) -> list[DocPlan]:
     """Choose layout, format, dpi and scan conditions for each document.
 
     Coverage is forced rather than left to chance: layouts and formats cycle; the first rotated
@@ -1378,12 +1426,13 @@ def plan_batch(count: int, seed: int, formats: Sequence[str] = FORMATS, pages_mi
     for i in range(count):
         fmt = fmt_of(i)
         pages = 2 if i in two_page else 1
-        mode = "bilevel" if i in fax else "colour" if i in colour else "grey"
+        mode = "bilevel" if i in fax and not clean else "colour" if i in colour else "grey"
         params = []
         for p in range(pages):
             rot = rotations.get(i, 0) if p == 0 or not pages_mix else rng.choice((0, 0, 180, rotations.get(i, 0)))
             page_mode = mode if p == 0 or not pages_mix or mode == "bilevel" else rng.choice(("grey", mode))
-            params.append(page_params(rng, fmt, page_mode, i in carbon, rot))
+            pp = page_params(rng, fmt, page_mode, i in carbon, rot)
+            params.append(ScanParams(seal=pp.seal, signature=pp.signature) if clean else pp)
         plans.append(DocPlan(
             name=f"wo{seed:02d}_{i + 1:03d}",
             layout=LAYOUTS[i % len(LAYOUTS)],
@@ -1478,8 +1527,10 @@ def build_document(plan: DocPlan, seed: int) -> tuple[list[Image.Image], dict[st
     content, style, rng = composed.doc.content, composed.doc.style, composed.rng
     canvases, marks = composed.rendered.canvases, composed.rendered.marks
     nrng = np.random.default_rng([seed, int.from_bytes(plan.content_seed.encode()[-8:], "big")])
-    images, pages = [], []
-    for cv, mk, params in zip(canvases, marks, plan.page_params, strict=True):
+    images: list[Image.Image] = []
+    pages: list[dict[str, Any]] = []
+    for cv, mk, planned in zip(canvases, marks, plan.page_params, strict=True):
+        params = replace(planned, seal=planned.seal and mk.seal_at is not None, signature=planned.signature and bool(mk.signatures))
         inked = apply_ink(cv.img, mk, params, rng, plan.dpi, content)
         images.append(scan_page(inked, params, nrng))
         pages.append({
@@ -1501,21 +1552,24 @@ def build_document(plan: DocPlan, seed: int) -> tuple[list[Image.Image], dict[st
         "dealer": content.dealer,
         "title": content.title,
         "labels": style.labels,
-        "seal_text": content.seal_text if any(p.seal for p in plan.page_params) else None,
+        "seal_text": content.seal_text if any(d["kind"] == "seal" for p in pages for d in p["degradations"]) else None,
     }
     return images, truth
 
 
 def generate(out_dir: str | Path, count: int, seed: int, *, formats: Sequence[str] = FORMATS,
-             pages_mix: bool = False) -> list[Path]:
-    """Write ``count`` documents and their ``.truth.json`` files; return the document paths."""
+             pages_mix: bool = False, clean: bool = False) -> list[Path]:
+    """Write ``count`` documents and their ``.truth.json`` files; return the document paths.
+
+    ``clean`` keeps seal and signatures but skips every scanner defect (upright, no skew, grey).
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown formats: {sorted(unknown)}")
     paths = []
-    for plan in plan_batch(count, seed, formats, pages_mix):
+    for plan in plan_batch(count, seed, formats, pages_mix, clean):
         images, truth = build_document(plan, seed)
         path = out / f"{plan.name}.{plan.fmt}"
         save_pages(images, path, plan.fmt, plan.dpi, plan.record_dpi)
@@ -1537,7 +1591,8 @@ def summary_table(out_dir: str | Path) -> str:
         if not t["dpi_in_file"]:
             notes.append("**no dpi in file**")
         for k, label in (("fax_binarisation", "fax"), ("carbon_copy", "carbon copy"), ("uneven_illumination", "shading"),
-                         ("jpeg_artifacts", "JPEG artefacts"), ("seal", "seal")):
+                         ("jpeg_artifacts", "JPEG artefacts"), ("punch_holes", "punch holes"), ("fold", "fold"),
+                         ("dark_scanner_bed", "dark scanner bed"), ("seal", "seal")):
             if k in kinds:
                 notes.append(label)
         skews = ", ".join(f"{p['skew_ccw']:+.2f}°" for p in t["pages"])
@@ -1555,13 +1610,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--pages-mix", action="store_true",
                     help="more two-page documents, each sheet scanned with its own rotation and mode")
     ap.add_argument("--formats", default=",".join(FORMATS), help="comma-separated subset of jpg,png,tif,pdf")
+    ap.add_argument("--clean", action="store_true", help="no scanner defects: upright, unskewed, grey pages")
     ap.add_argument("--summary", action="store_true", help="print a markdown table of the documents written")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     formats = [f.strip().lower().replace("tiff", "tif").replace("jpeg", "jpg") for f in args.formats.split(",") if f.strip()]
     t0 = time.perf_counter()
-    paths = generate(args.out, args.count, args.seed, formats=formats, pages_mix=args.pages_mix)
+    paths = generate(args.out, args.count, args.seed, formats=formats, pages_mix=args.pages_mix, clean=args.clean)
     print(f"wrote {len(paths)} documents to {args.out} in {time.perf_counter() - t0:.1f} s")
     if args.summary:
         print(summary_table(args.out))
