@@ -142,7 +142,7 @@ def test_slow_writer_is_taken_once_and_complete(tmp_path: Path, watcher_factory:
             time.sleep(0.4)
     assert time.monotonic() - t0 >= 10
     assert journal_rows(w.archive) == []  # nothing taken while it was being written
-    wait_for(lambda: finished(w.archive) >= 1, 60, "the slow file to be archived", w)
+    wait_for(lambda: finished(w.archive) >= 1, 300, "the slow file to be archived", w)
     time.sleep(1.5)  # any second take would show up by now
     assert w.stop() == 0
     rows = journal_rows(w.archive)
@@ -163,7 +163,7 @@ def test_hundred_files_dropped_at_once_are_archived_once_each(
     w.wait_log("event=start")
     files = {f"{'深圳店/' if n % 3 == 0 else ''}scan_{n:03d}.png": render_scan(n) for n in range(100)}
     drop(tmp_path / "staging", w.inbox, files)
-    wait_for(lambda: finished(w.archive) >= 100, 240, "100 files to be archived", w)
+    wait_for(lambda: finished(w.archive) >= 100, 900, "100 files to be archived", w)
     assert w.stop() == 0
     rows = journal_rows(w.archive)
     assert len(rows) == 100
@@ -185,7 +185,7 @@ def test_same_content_under_two_names_is_archived_once(tmp_path: Path, watcher_f
     w.wait_log("event=start")
     data = render_scan(7)
     drop(tmp_path / "staging", w.inbox, {"a.png": data, "广州店/copy of a.png": data})
-    wait_for(lambda: finished(w.archive) >= 2, 60, "both files", w)
+    wait_for(lambda: finished(w.archive) >= 2, 300, "both files", w)
     assert w.stop() == 0
     rows = journal_rows(w.archive)
     assert sorted((r.state, r.outcome) for r in rows) == [("done", "archived"), ("done", "duplicate")]
@@ -205,10 +205,30 @@ def test_polling_mode_sees_new_files(tmp_path: Path, watcher_factory: Callable[.
     w.wait_log("event=start")
     assert "observer=polling/0.3s" in w.log
     drop(tmp_path / "staging", w.inbox, {"北京店/p.png": render_scan(11)})
-    wait_for(lambda: finished(w.archive) >= 1, 60, "the polled file", w)
+    wait_for(lambda: finished(w.archive) >= 1, 300, "the polled file", w)
     assert w.stop() == 0
     [row] = journal_rows(w.archive)
     assert (row.state, row.outcome, row.tags) == ("done", "archived", {"dealer": "北京店"})
+
+
+def test_folder_moved_into_the_inbox_is_picked_up_from_events(
+    tmp_path: Path, watcher_factory: Callable[..., Watcher]
+) -> None:
+    w = watcher_factory("--rescan", "3600")  # native events only: no rescan will come
+    w.wait_log("event=start")
+    assert "observer=native" in w.log
+    folder = tmp_path / "staging" / "上海店"
+    (folder / "2024").mkdir(parents=True)
+    (folder / "2024" / "m1.png").write_bytes(render_scan(31))
+    (folder / "m2.png").write_bytes(render_scan(32))
+    (folder / "m2.png.part").write_bytes(b"still copying")
+    os.rename(folder, w.inbox / "上海店")
+    wait_for(lambda: finished(w.archive) >= 2, 300, "files of the moved-in folder", w)
+    assert w.stop() == 0
+    rows = journal_rows(w.archive)
+    assert sorted(Path(r.path).relative_to(w.inbox).as_posix() for r in rows) == ["上海店/2024/m1.png", "上海店/m2.png"]
+    assert all(r.tags == {"dealer": "上海店"} and r.outcome == "archived" for r in rows)
+    assert (w.inbox / "上海店" / "m2.png.part").exists()  # ignored, left alone
 
 
 def test_rescan_catches_files_no_event_reported(tmp_path: Path, watcher_factory: Callable[..., Watcher]) -> None:
@@ -216,7 +236,7 @@ def test_rescan_catches_files_no_event_reported(tmp_path: Path, watcher_factory:
     w = watcher_factory("--poll", "3600", "--rescan", "1")
     w.wait_log("event=start")
     drop(tmp_path / "staging", w.inbox, {"r.png": render_scan(12)})
-    wait_for(lambda: finished(w.archive) >= 1, 60, "the rescanned file", w)
+    wait_for(lambda: finished(w.archive) >= 1, 300, "the rescanned file", w)
     assert w.stop() == 0
     assert [(r.state, r.outcome) for r in journal_rows(w.archive)] == [("done", "archived")]
 
@@ -233,9 +253,9 @@ def test_bad_files_go_to_failed_with_a_reason_and_the_service_keeps_going(
         "广州店/truncated.jpg": jpeg[: len(jpeg) // 2],
     }
     drop(tmp_path / "staging", w.inbox, {**bad, "good1.png": render_scan(22)})
-    wait_for(lambda: finished(w.archive) >= 4, 90, "bad and good files", w)
+    wait_for(lambda: finished(w.archive) >= 4, 300, "bad and good files", w)
     drop(tmp_path / "staging", w.inbox, {"good2.png": render_scan(23)})
-    wait_for(lambda: finished(w.archive) >= 5, 60, "a good file after the bad ones", w)
+    wait_for(lambda: finished(w.archive) >= 5, 300, "a good file after the bad ones", w)
     assert w.proc.poll() is None
     assert w.stop() == 0
     rows = {Path(r.path).relative_to(w.inbox).as_posix(): r for r in journal_rows(w.archive)}
@@ -284,7 +304,7 @@ def test_sigterm_finishes_in_flight_files_and_restart_resumes(
     w.wait_log("event=start")
     files = {f"t{n}.png": render_scan(100 + n) for n in range(8)}
     drop(tmp_path / "staging", w.inbox, files)
-    wait_for(lambda: finished(w.archive) >= 1, 60, "the first file", w)
+    wait_for(lambda: finished(w.archive) >= 1, 300, "the first file", w)
     assert w.stop() == 0
     assert "event=stop" in w.log
     rows = journal_rows(w.archive)

@@ -137,10 +137,10 @@ def candidate(inbox: Path, path: Path) -> Path | None:
     return rel
 
 
-def walk_inbox(inbox: Path) -> list[Path]:
-    """Every candidate file below ``inbox`` (absolute paths), not following folder links."""
+def walk_inbox(inbox: Path, start: Path | None = None) -> list[Path]:
+    """Every candidate file below ``inbox`` (or its subfolder ``start``), not following folder links."""
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(inbox, followlinks=False):
+    for dirpath, dirnames, filenames in os.walk(start or inbox, followlinks=False):
         base = Path(dirpath)
         rel_dir = base.relative_to(inbox)
         dirnames[:] = sorted(d for d in dirnames if not dir_is_ignored(rel_dir / d))

@@ -35,6 +35,7 @@ from watch_folder.rules import (
     Folders,
     candidate,
     check_layout,
+    dir_is_ignored,
     filesystem_type,
     is_network_fs,
     read_mounts,
@@ -271,9 +272,14 @@ class WatchService:
                 path = self._events.get_nowait()
             except queue.Empty:
                 return
-            if path.is_dir() and not path.is_symlink():
-                for found in walk_inbox(path):
-                    self.tracker.touch(found)
+            if path.is_dir() and not path.is_symlink():  # a folder moved in: its files bring no events
+                try:
+                    rel_dir = path.relative_to(self.inbox)
+                except ValueError:
+                    continue
+                if not dir_is_ignored(rel_dir):
+                    for found in walk_inbox(self.inbox, path):
+                        self.tracker.touch(found)
             elif candidate(self.inbox, path) is not None:
                 self.tracker.touch(path)
 
