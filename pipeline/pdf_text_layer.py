@@ -25,7 +25,7 @@ from pathlib import Path
 import pikepdf
 from pikepdf import Array, Dictionary, Name
 
-from pipeline.models import Box, OcrLine, PageText
+from pipeline.models import Box, OcrLine, OcrWord, PageText
 from pipeline.ocr.base import is_cjk
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,10 @@ MAX_BFRANGES = 100  # entries per beginbfrange block (PDF limit)
 # -raw; 0.05 em in its default mode): a space in the text is drawn at least this wide.
 MIN_SPACE = 0.25
 SPACE_ADVANCE = 0.3  # em, for lines given without words
-MAX_TZ = 30000.0  # PDF/A-1 limits reals to ±32767
+MAX_TZ = 30000.0
+VERTICAL_RATIO = (
+    2.0  # a line this many times taller than wide is written top to bottom  # PDF/A-1 limits reals to ±32767
+)
 
 
 @dataclass
@@ -235,6 +238,21 @@ def _tz(width: float, glyphs: int, size: float) -> str:
     return _num(min(max(100 * width / (glyphs * GLYPH_WIDTH / 1000 * size), 0.01), MAX_TZ))
 
 
+def _is_vertical(line: OcrLine) -> bool:
+    """A line written top to bottom: much taller than wide, with more than one character."""
+    x0, y0, x1, y1 = line.box
+    return y1 - y0 > VERTICAL_RATIO * (x1 - x0) and len(line.text.strip()) > 1
+
+
+def _transposed(line: OcrLine) -> OcrLine:
+    """The line with x and y swapped, so that a vertical line is laid out like a horizontal one."""
+
+    def t(box: Box) -> Box:
+        return (box[1], box[0], box[3], box[2])
+
+    return OcrLine(line.text, t(line.box), line.conf, [OcrWord(w.text, t(w.box), w.conf) for w in line.words])
+
+
 def text_layer(
     page: PageText, scale_x: float, scale_y: float, page_height: float, font: str, cids: CidMap
 ) -> bytes:
@@ -242,27 +260,35 @@ def text_layer(
 
     ``scale_x``/``scale_y`` convert the PageText's pixels to points; ``page_height`` is in points
     (PDF's origin is bottom-left, the boxes' top-left). One font size and baseline per line (its
-    box), so that text extractors see one line.
+    box), so that text extractors see one line. Vertical lines are drawn top to bottom (text
+    turned 90° clockwise), their size being the line's width.
     """
     ops: list[str] = []
     for line in page.lines:
-        size = (line.box[3] - line.box[1]) * scale_y
-        runs = _runs(line)
+        vertical = _is_vertical(line)
+        runs = _runs(_transposed(line) if vertical else line)  # boxes along the writing direction
+        if vertical:
+            size = (line.box[2] - line.box[0]) * scale_x
+            along = scale_y
+        else:
+            size = (line.box[3] - line.box[1]) * scale_y
+            along = scale_x
         if size <= 0 or not runs:
             continue
-        baseline = page_height - line.box[3] * scale_y
         ops.append(f"{font} {_num(size)} Tf")
-        extents = _extents(runs, scale_x, size)
-        for i, (run, (left, right)) in enumerate(zip(runs, extents, strict=True)):
+        extents = _extents(runs, along, size)
+        for i, (run, (start, end)) in enumerate(zip(runs, extents, strict=True)):
             code, n = cids.encode(run.text)
             if not n:
                 continue
-            ops.append(
-                f"{_tz(right - left, n, size)} Tz 1 0 0 1 {_num(left)} {_num(baseline)} Tm <{code.hex()}> Tj"
-            )
+            if vertical:
+                matrix = f"0 -1 1 0 {_num(line.box[0] * scale_x)} {_num(page_height - start)}"
+            else:
+                matrix = f"1 0 0 1 {_num(start)} {_num(page_height - line.box[3] * scale_y)}"
+            ops.append(f"{_tz(end - start, n, size)} Tz {matrix} Tm <{code.hex()}> Tj")
             if run.space_after and i + 1 < len(runs):
                 # the space glyph fills the gap up to the next word, so selection spans it
-                ops.append(f"{_tz(extents[i + 1][0] - right, 1, size)} Tz <{SPACE_CID:04x}> Tj")
+                ops.append(f"{_tz(extents[i + 1][0] - end, 1, size)} Tz <{SPACE_CID:04x}> Tj")
     if not ops:
         return b""
     return ("BT\n3 Tr\n" + "\n".join(ops) + "\nET\n").encode("ascii")

@@ -328,3 +328,22 @@ def test_bad_arguments(tmp_path: Path, page_l) -> None:
         write(tmp_path / "b.pdf", [])
     with pytest.raises(ValueError, match="dpi"):
         write(tmp_path / "c.pdf", [(ArchivePage(image, 0), text)])
+
+
+def test_vertical_lines_are_written_top_to_bottom(tmp_path: Path) -> None:
+    image = Image.new("L", (800, 1000), 255)
+    lines = [
+        OcrLine("2024/3/26", (100, 100, 130, 300), 0.9, [OcrWord("2024/3/26", (100, 100, 130, 300), 0.9)]),
+        OcrLine(
+            "序号",
+            (300, 100, 330, 160),
+            0.9,
+            [OcrWord("序", (300, 100, 330, 128), 0.9), OcrWord("号", (300, 132, 330, 160), 0.9)],
+        ),
+    ]
+    out = write(tmp_path / "a.pdf", [(ArchivePage(image, 72), PageText(1, 800, 1000, 72, lines))])
+    assert pdfa.validate_written(out, "2b").passed
+    assert text_lines(pdftotext(out)) == ["2024/3/26", "序号"]
+    found = poppler_words(out)
+    assert found["2024/3/26"] == pytest.approx((100, 100, 130, 300), abs=1)
+    assert found["序号"] == pytest.approx((300, 100, 330, 160), abs=1)
