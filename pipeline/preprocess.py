@@ -13,6 +13,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from pipeline.orientation import detect_orientation
+
 log = logging.getLogger(__name__)
 
 ANALYSIS_WIDTH = 1000  # pixels: enough for 0.02 degree resolution, cheap to rotate
@@ -105,52 +107,11 @@ def _rot90_cw(arr: np.ndarray, degrees: int) -> np.ndarray:
     return np.rot90(arr, k=-(degrees // 90) % 4).copy() if degrees else arr
 
 
-def coarse_orientation_is_vertical(grey: np.ndarray) -> bool:
-    """True when text lines run vertically (page turned 90 or 270 degrees)."""
-    bw, _ = _binary_small(grey)
-    # Join characters into lines: horizontal lines become long horizontal blobs when upright.
-    k = max(3, bw.shape[1] // 100)
-    h_close = cv2.morphologyEx(bw, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, 1)))
-    v_close = cv2.morphologyEx(bw, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, k)))
-
-    def sharpness(img: np.ndarray, axis: int) -> float:
-        prof = img.sum(axis=axis, dtype=np.float64)
-        d = np.diff(prof)
-        return float((d * d).sum()) / max(1.0, float((prof * prof).sum()))
-
-    return sharpness(v_close, 0) > sharpness(h_close, 1)
-
-
-def detect_rotation(grey: np.ndarray, dpi: float) -> int:
-    """Clockwise rotation (0/90/180/270) that makes the page upright.
-
-    Tesseract OSD decides; when it is unsure (too little text), a line-direction heuristic
-    at least decides between portrait-reading and sideways.
-    """
-    try:
-        import pytesseract
-
-        small = grey
-        if dpi > 200:
-            f = 200 / dpi
-            small = cv2.resize(grey, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
-        osd = pytesseract.image_to_osd(small, config=f"--psm 0 --dpi {min(int(dpi), 200)} -c min_characters_to_try=20",
-                                       output_type=pytesseract.Output.DICT)
-        rot = int(osd.get("rotate", 0)) % 360
-        conf = float(osd.get("orientation_conf", 0.0))
-        log.debug("OSD rotate=%s conf=%.2f", rot, conf)
-        if conf >= 1.0:
-            return rot
-    except Exception as exc:  # OSD fails on pages with too little text
-        log.debug("OSD failed: %s", exc)
-    return 90 if coarse_orientation_is_vertical(grey) else 0
-
-
 def prepare(im: Image.Image, dpi: float, *, deskew: bool = True, max_skew: float = 10.0,
             orient: bool = True) -> Prepared:
     arr = to_array(im)
     grey = grey_for_ocr(arr)
-    rotation = detect_rotation(grey, dpi) if orient else 0
+    rotation = detect_orientation(grey, dpi) if orient else 0
     arr = _rot90_cw(arr, rotation)
     grey = _rot90_cw(grey, rotation)
     skew = estimate_skew(grey, max_skew) if deskew else 0.0

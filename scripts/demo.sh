@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The main job on the committed samples with the embedded defaults, then what came out.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ARCHIVE=${1:-demo-archive}
+WOA=.venv/bin/woa
+
+echo "== woa demo: archiving samples/ into $ARCHIVE (OCR engine: ${WOA_OCR_ENGINE:-default})"
+$WOA ingest samples --archive "$ARCHIVE" || true   # bad files would be listed above; the demo goes on
+
+echo
+echo "== extracted fields (woa export)"
+$WOA export --archive "$ARCHIVE" -q | .venv/bin/python scripts/fields_table.py
+
+echo
+echo "== archive files (originals byte for byte, PDF/A copies, JSON sidecars)"
+first=$(ls "$ARCHIVE"/sidecars/*/ | head -1 | cut -d. -f1)
+find "$ARCHIVE" -path "*/$first*" -type f | sort
+echo "... $(find "$ARCHIVE/originals" -type f | wc -l) originals, $(find "$ARCHIVE/pdf" -type f | wc -l) PDF/A copies, $(find "$ARCHIVE/sidecars" -type f | wc -l) sidecars, $(du -sh "$ARCHIVE" | cut -f1) in all"
+
+echo
+echo "== one document (woa show $first)"
+$WOA show "$first" --archive "$ARCHIVE"
+
+if $WOA --help | grep -q " search "; then
+  echo
+  echo "== search: 机油 (finds 更换机油机滤 inside longer words)"
+  $WOA search "机油" --archive "$ARCHIVE" --limit 5
+  vin=$($WOA export --archive "$ARCHIVE" -q | .venv/bin/python -c "
+import json, sys
+for line in sys.stdin:
+    f = json.loads(line)['fields'].get('vin') or {}
+    if f.get('valid'):
+        print(f['value']); break")
+  if [ -n "$vin" ]; then
+    echo
+    echo "== vehicle history by the last 8 characters of a VIN: ${vin: -8}"
+    $WOA search "vin:${vin: -8}" --archive "$ARCHIVE" --limit 5
+    $WOA history "$vin" --archive "$ARCHIVE"
+  fi
+fi
