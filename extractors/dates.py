@@ -14,9 +14,19 @@ _SEP = r"\s*[-/.]\s*"
 
 _YMD = re.compile(rf"(?<!\d)(\d{{4}})(?:{_SEP}|\s*年\s*)(\d{{1,2}})(?:{_SEP}|\s*月\s*)(\d{{1,2}})(?!\d)")
 _YMD_COMPACT = re.compile(r"(?<!\d)((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
-_DMY = re.compile(rf"(?<!\d)(\d{{1,2}}){_SEP}(\d{{1,2}}){_SEP}(\d{{4}}|\d{{2}})(?![\d])")
+# day-month-year: one separator used twice, no spaces ("03-7 - 15" on a receipt is a part number)
+_DMY = re.compile(r"(?<![\d\-/.])(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})(?![\d\-/])")
 _D_MON_Y = re.compile(r"(?<!\d)(\d{1,2})\s*[-/ ]?\s*([A-Z]{3})[A-Z]*\.?\s*[-/ ,]?\s*(\d{4}|\d{2})(?!\d)")
 _MON_D_Y = re.compile(r"\b([A-Z]{3})[A-Z]*\.?\s*(\d{1,2})(?:ST|ND|RD|TH)?,?\s*(\d{4})(?!\d)")
+
+
+def _overlapping(pattern: re.Pattern[str], s: str) -> list[re.Match[str]]:
+    """Matches starting at every position (``19- 18/01/2018`` must still yield ``18/01/2018``)."""
+    out, pos = [], 0
+    while (m := pattern.search(s, pos)) is not None:
+        out.append(m)
+        pos = m.start() + 1
+    return out
 
 
 def _make(y: int, m: int, d: int, today: date) -> date | None:
@@ -44,18 +54,18 @@ def find_dates(text: str, today: date | None = None, day_first: bool = True) -> 
         taken.append((m.start(), m.end()))
         found.append((m.start(), value, m.group(0)))
 
-    for m in _YMD.finditer(s):
+    for m in _overlapping(_YMD, s):
         add(m, _make(int(m[1]), int(m[2]), int(m[3]), today))
-    for m in _YMD_COMPACT.finditer(s):
+    for m in _overlapping(_YMD_COMPACT, s):
         add(m, _make(int(m[1]), int(m[2]), int(m[3]), today))
-    for m in _D_MON_Y.finditer(s):
+    for m in _overlapping(_D_MON_Y, s):
         if m[2] in MONTHS:
             add(m, _make(int(m[3]), MONTHS[m[2]], int(m[1]), today))
-    for m in _MON_D_Y.finditer(s):
+    for m in _overlapping(_MON_D_Y, s):
         if m[1] in MONTHS:
             add(m, _make(int(m[3]), MONTHS[m[1]], int(m[2]), today))
-    for m in _DMY.finditer(s):
-        a, b, y = int(m[1]), int(m[2]), int(m[3])
+    for m in _overlapping(_DMY, s):
+        a, b, y = int(m[1]), int(m[3]), int(m[4])
         first = _make(y, b, a, today) if day_first else _make(y, a, b, today)
         add(m, first or (_make(y, a, b, today) if day_first else _make(y, b, a, today)))
     found.sort(key=lambda t: t[0])

@@ -59,6 +59,7 @@ def parse_phone(text: str, today: date) -> Parsed | None:
 
 
 _ORDER = re.compile(r"[A-Z0-9][A-Z0-9\-_/]{3,29}")
+_RO_WO = re.compile(r"^[RW]0\d{6,}$")
 
 
 def parse_order_no(text: str, today: date) -> Parsed | None:
@@ -68,7 +69,11 @@ def parse_order_no(text: str, today: date) -> Parsed | None:
         return None
     v = m.group(0).strip("-_/")
     digits = sum(c.isdigit() for c in v)
-    return Parsed(v, 0.95 if digits >= 4 else 0.6, digits >= 4)
+    note = ""
+    conf = 0.95 if digits >= 4 else 0.6
+    if _RO_WO.match(v):  # RO / WO (repair / work order) read with a zero
+        v, note, conf = v[0] + "O" + v[2:], f"read {v[:2]} as {v[0]}O", 0.85
+    return Parsed(v, conf, digits >= 4, note)
 
 
 _CJK = re.compile(r"[\u3400-\u9fff]")

@@ -77,10 +77,14 @@ def same_row(a: Box, b: Box) -> bool:
 
 
 def _mark_table_headers(lines: list[Line]) -> None:
+    """A row with three or more cells that are column titles (序号, 数量, 单价 ...) is a table header.
+
+    Cells must *be* titles, not contain them: the cost row 工时费 | 配件费 | 优惠金额 is no header.
+    """
     for ln in lines:
         row = [o for o in lines if same_row(o.box, ln.box)]
-        words = sum(1 for o in row for w in TABLE_HEADER_WORDS if w in o.text)
-        ln.table_header = words >= 3
+        cells = [c.strip(" :：") for o in row for c in o.text.split()]
+        ln.table_header = sum(c in TABLE_HEADER_WORDS for c in cells) >= 3
 
 
 def _text_until_label(line: Line, start: int, after_hit: int) -> str:
@@ -108,25 +112,35 @@ def _is_value_of_left_label(line: Line, row: list[Line]) -> bool:
     return False
 
 
-def candidates_for(hit_line: Line, k: int, page_lines: list[Line]) -> list[Candidate]:
-    """Value candidates for hit ``k`` of ``hit_line``, best first."""
+def candidates_for(hit_line: Line, k: int, page_lines: list[Line], max_gap: float = 12.0) -> list[Candidate]:
+    """Value candidates for hit ``k`` of ``hit_line``, best first.
+
+    ``max_gap`` is the widest gap (in line heights) between a label and a value box to its right.
+    """
     hit = hit_line.hits[k]
     out: list[Candidate] = []
     same = _text_until_label(hit_line, hit.end, k)
     if same:
         start = hit_line.text.find(same, hit.end)
         out.append(Candidate(same, hit_line.page, hit_line.span_box(start, start + len(same)), hit_line.conf, "same-line"))
-        return out
     if k + 1 < len(hit_line.hits):
         return out  # another label follows directly: this one is empty on this line
     label_box = hit_line.span_box(hit.start, hit.end)
     right = sorted((o for o in page_lines if o is not hit_line and same_row(o.box, hit_line.box)
                     and o.box[0] >= hit_line.box[2] - 0.5 * hit_line.height), key=lambda o: o.box[0])
-    if right and not _starts_with_label(right[0]):
-        v = _value_of_line(right[0])
-        gap = right[0].box[0] - hit_line.box[2]
-        if v and gap < 12 * hit_line.height:
-            out.append(Candidate(v, right[0].page, right[0].box, right[0].conf, "right"))
+    joined: list[Line] = []
+    for o in right:  # the boxes to the right up to the next label: "RM" "50.00" is one value
+        if _starts_with_label(o) or o.box[0] - (joined[-1].box[2] if joined else hit_line.box[2]) > max_gap * hit_line.height:
+            break
+        joined.append(o)
+    if joined:
+        v = _value_of_line(joined[0])
+        if v:
+            out.append(Candidate(v, joined[0].page, joined[0].box, joined[0].conf, "right"))
+        if len(joined) > 1:
+            text = "  ".join(_value_of_line(o) for o in joined)
+            box = (joined[0].box[0], min(o.box[1] for o in joined), joined[-1].box[2], max(o.box[3] for o in joined))
+            out.append(Candidate(text, hit_line.page, box, min(o.conf for o in joined), "right"))
     below = [o for o in page_lines if o.box[1] >= hit_line.box[3] - 0.3 * hit_line.height
              and o.box[1] - hit_line.box[3] < 2.5 * hit_line.height
              and min(o.box[2], label_box[2] + 2 * hit_line.height) - max(o.box[0], label_box[0] - hit_line.height) > 0]

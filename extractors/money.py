@@ -10,7 +10,9 @@ from extractors.text import nfkc
 _CURRENCY = re.compile(r"(RMB|CNY|RM|MYR|人民币|[¥$元圆])", re.IGNORECASE)
 # Tesseract reads ¥ as Y: accept a Y directly before a number
 _Y_MARK = re.compile(r"(?<![A-Za-z])[Yy](?=\s*[\d(（-])")
-_AMOUNT = re.compile(r"[-−]?\d{1,3}(?:[,，]\d{3})+(?:[.．]\d{1,2})?|[-−]?\d+(?:[.．]\d{1,2})?")
+# thousands groups may be read with a dot ("4.950.00" is OCR for "4,950.00")
+_AMOUNT = re.compile(r"[-−]?\d{1,3}(?:[,，.]\d{3})+[.．]\d{2}(?!\d)|[-−]?\d{1,3}(?:[,，]\d{3})+(?:[.．]\d{1,2})?"
+                     r"|[-−]?\d+(?:[.．]\d{1,2})?")
 TWO = Decimal("0.01")
 
 
@@ -24,6 +26,9 @@ def parse_amount(text: str) -> Decimal | None:
     if m is None:
         return None
     num = m.group(0).replace(",", "").replace("，", "").replace("．", ".").replace("−", "-")
+    if num.count(".") > 1:
+        head, _, tail = num.rpartition(".")
+        num = head.replace(".", "") + "." + tail
     try:
         return Decimal(num).quantize(TWO)
     except InvalidOperation:

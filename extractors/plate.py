@@ -41,10 +41,18 @@ def plate_kind(plate: str) -> str | None:
     return None
 
 
+# OCR reads 川 as three strokes: "111", "lll", "|||"
+_CHUAN = re.compile(r"(?<![0-9A-Za-z])(?:111|lll|Ill|\|\|\||l1l|1l1)(?=\s*[A-Z])")
+
+
 def read_plate(text: str) -> PlateReading | None:
     """Find and validate a plate in ``text``; I/O in the body are read as 1/0 (with lower confidence)."""
     s = nfkc(text)
     m = _FIND.search(s)
+    if m is None and _CHUAN.search(s):
+        r = read_plate(_CHUAN.sub("川", s, count=1))
+        if r is not None and r.valid:
+            return PlateReading(r.value, True, r.kind, min(r.confidence, 0.85), "read 111 as 川")
     if m is None:
         c = normalize(s)
         return PlateReading(c, False, "", 0.2, "not a plate") if c else None

@@ -128,6 +128,31 @@ def test_totals_that_do_not_add_up_lower_confidence() -> None:
     assert ex.fields["total_cost"].confidence < 0.8 and ex.needs_review
 
 
+@pytest.mark.parametrize(("printed", "expected", "max_conf"), [
+    ("WO202403150012", "WO202403150012", 1.0),
+    ("W0202403150012", "WO202403150012", 0.9),  # RO/WO read with a zero: repaired, not fully trusted
+    ("R01909254805", "RO1909254805", 0.9),
+    ("JS-20240315-0007", "JS-20240315-0007", 1.0),
+    ("W20220398668", "W20220398668", 1.0),
+])
+def test_order_numbers(printed: str, expected: str, max_conf: float) -> None:
+    ex = extract([page([L(f"工单号：{printed}", 100, 300, 700, 340)])], Settings(), today=TODAY)
+    assert ex.fields["order_no"].value == expected and ex.fields["order_no"].confidence <= max_conf
+
+
+def test_cost_row_with_values_below_is_not_a_table_header() -> None:
+    p = page([
+        L("工时费", 100, 300, 250, 340), L("配件费", 400, 300, 550, 340), L("外加工费", 700, 300, 880, 340),
+        L("优惠金额", 1000, 300, 1180, 340), L("实收金额", 1300, 300, 1480, 340),
+        L("¥2,727.00", 100, 360, 300, 400, 0.5), L("￥2,225.43", 400, 360, 600, 400, 0.5),
+        L("￥0.00", 700, 360, 800, 400), L("￥2.43", 1000, 360, 1100, 400), L("¥4.950.00", 1300, 360, 1500, 400, 0.4),
+    ])
+    ex = extract([p], Settings(), today=TODAY)
+    got = {k: (v.value, v.confidence >= 0.8) for k, v in ex.fields.items()}
+    # low OCR confidence, but the amounts add up: trusted
+    assert got == {"labor_cost": ("2727.00", True), "parts_cost": ("2225.43", True), "total_cost": ("4950.00", True)}
+
+
 def test_specific_wording_beats_generic() -> None:
     # the reminder line mentions 里程 too; 行驶里程 is the odometer
     p = page([L("温馨提示：建议下次保养里程 20000公里", 100, 900, 1200, 940), L("行驶里程：15000", 100, 300, 600, 340)])

@@ -119,6 +119,11 @@ def test_plate_rejects(text: str) -> None:
     assert r is None or not r.valid
 
 
+def test_plate_chuan_read_as_strokes_is_repaired_with_lower_confidence() -> None:
+    r = plate.read_plate("111A7T197")
+    assert r is not None and r.valid and r.value == "川A7T197" and r.confidence < 1.0
+
+
 def test_plate_o_in_body_read_as_zero_with_lower_confidence() -> None:
     r = plate.read_plate("粤B12O45")
     assert r is not None and r.valid and r.value == "粤B12045" and r.confidence < 1.0
@@ -140,6 +145,8 @@ def test_plate_o_in_body_read_as_zero_with_lower_confidence() -> None:
         ("-50.00", "-50.00"),
         ("人民币 88", "88.00"),
         ("12 .50", "12.50"),
+        ("¥4.950.00", "4950.00"),  # OCR read the thousands comma as a dot
+        ("1.465.24", "1465.24"),
         ("no amount here", None),
     ],
 )
