@@ -270,11 +270,24 @@ def test_bad_files_go_to_failed_with_a_reason_and_the_service_keeps_going(
         assert not (w.inbox / rel).exists()
     assert rows["good1.png"].outcome == rows["good2.png"].outcome == "archived"
     assert len(list(Archive(w.archive).ids())) == 2
+    # moving a failed file back into the inbox retries it (here it fails again, under a new name)
+    w2 = watcher_factory()
+    w2.wait_log("event=start")
+    os.rename(tmp_path / "failed" / "notes.pdf", w.inbox / "notes.pdf")
+    wait_for(lambda: finished(w.archive) >= 6, 300, "the retried file", w2)
+    assert w2.stop() == 0
+    retried = [r for r in journal_rows(w.archive) if r.path == str(w.inbox / "notes.pdf")]
+    assert [(r.state, r.dest) for r in retried] == [
+        ("failed", str(tmp_path / "failed" / "notes.pdf")),
+        ("failed", str(tmp_path / "failed" / "notes (1).pdf")),
+    ]
     status = run_woa("status", "--archive", str(w.archive), "--json")
     assert status.returncode == 0, status.stderr
     s = json.loads(status.stdout)
-    assert (s["done"], s["failed"], s["queued"], s["processing"], s["running"]) == (2, 3, 0, 0, False)
-    assert s["last_error"]["path"] in {str(w.inbox / rel) for rel in bad}
+    assert (s["done"], s["failed"], s["queued"], s["processing"], s["running"]) == (2, 4, 0, 0, False)
+    assert s["last_error"]["path"] == str(w.inbox / "notes.pdf")
+    human = run_woa("status", "--archive", str(w.archive))
+    assert "failed       4" in human.stdout and "notes.pdf" in human.stdout
 
 
 def test_refuses_to_start_when_outputs_lie_inside_the_inbox(tmp_path: Path) -> None:

@@ -188,7 +188,6 @@ class WatchService:
         self._in_flight: dict[Future[JobResult], Row] = {}
         self._pool: ProcessPoolExecutor | None = None
         self._journal: Journal | None = None
-        self._started = time.time()
 
     # -- control -------------------------------------------------------------------------------
     def request_stop(self) -> None:
@@ -327,13 +326,10 @@ class WatchService:
         except OSError:
             return
         latest = self.journal.latest_for(path)
-        if latest is not None:
-            if latest.state in ACTIVE_STATES:
-                return
-            if latest.identity == ident and latest.state in ("done", "failed") and latest.outcome:
-                # The journal finished this file but a crash kept it from leaving the inbox.
-                self._leave(latest)
-                return
+        if latest is not None and latest.state in ACTIVE_STATES:
+            return
+        # A finished row means its file left the inbox (the move is durable before the row is
+        # finished): a file at that path now is a new arrival, e.g. a failed file moved back to retry.
         try:
             sha = sha256_file(path)
             if Identity.of(path) != ident:
