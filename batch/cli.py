@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from batch.indexing import IndexFeeder, load_update_index
 from batch.progress import BatchProgress
@@ -67,6 +68,16 @@ def _tags(pairs: list[str]) -> dict[str, str]:
     return tags
 
 
+def redact(url: str) -> str:
+    """The broker URL without its password (it goes into reports and terminal output)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def _broker(args: argparse.Namespace) -> str:
     from batch.celery_app import broker_from_env
 
@@ -95,7 +106,7 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
     report_dir = args.report or default_report_dir(archive.root)
     show = not args.no_progress and not args.quiet
     if args.broker:
-        summary = RunSummary(mode=f"celery ({args.broker})", workers=0, sources=[str(s) for s in sources])
+        summary = RunSummary(mode=f"celery ({redact(args.broker)})", workers=0, sources=[str(s) for s in sources])
         report = ReportWriter(report_dir, summary)
         progress = BatchProgress(total, enabled=show)
         interrupted, batch_id = _run_broker(args, settings, archive, sources, tags, report, progress)
@@ -115,7 +126,7 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
         file=sys.stderr,
     )
     if batch_id:
-        print(f"batch {batch_id}: `woa batch --status --broker {args.broker}` shows progress", file=sys.stderr)
+        print(f"batch {batch_id}: `woa batch --status --broker {redact(args.broker)}` shows progress", file=sys.stderr)
     print(f"report: {html_path}")
     if interrupted:
         return 130
