@@ -226,13 +226,17 @@ def cases(p: Probe) -> list[Case]:
         Case("plate: field", f"plate:{p.plates[2]}", (fts_top, (f'plate:"{p.plates[2]}"',))),
         Case("Chinese phrase", "更换机油机滤", (fts_top, ('content:"更换机油机滤"',))),
         Case("Chinese phrase", "刹车片", (fts_top, ('content:"刹车片"',))),
-        Case("Chinese words", "发动机 异响", (fts_top, ('content:"发动机" AND content:"异响"',))),
+        # Trigrams cannot match a two-character word: FTS5 falls back to LIKE (a scan of the matches).
+        Case("Chinese words", "发动机 异响",
+             ("SELECT f.id FROM docs f WHERE docs MATCH ? AND f.content LIKE ? ORDER BY rank LIMIT 20",
+              ('content:"发动机"', "%异响%"))),
         Case("Chinese phrase", "空调系统清洗", (fts_top, ('content:"空调系统清洗"',))),
         Case("customer name", f"customer:{p.customers[4]}", (fts_top, (f'customer:"{p.customers[4]}"',))),
         Case("date range + text", "date:2024-01..2024-03 刹车片", (fts_date, ('content:"刹车片"', 20240101, 20240331))),
         Case("date month + text", "date:2023-06 更换蓄电池", (fts_date, ('content:"更换蓄电池"', 20230601, 20230630))),
         Case("date range + text", "date:2022 四轮定位 dealer:广州",
-             (fts_date, ('content:"四轮定位" AND dealer:"广州"', 20220101, 20221231))),
+             (fts_date.replace(" ORDER BY", " AND f.dealer LIKE ? ORDER BY"),
+              ('content:"四轮定位"', 20220101, 20221231, "%广州%"))),
         Case("amount range", "total:>5000",
              ("SELECT id FROM meta WHERE total > ? ORDER BY date DESC LIMIT 20", (500000,))),
         Case("amount range + text", "total:500..2000 四轮定位",
@@ -412,8 +416,8 @@ def render(r: dict[str, object]) -> str:
         "|---|---|---|",
         f"| build | {wb['docs_per_s']:.0f} docs/s ({wb['seconds']:.0f} s wall, {wb['cpu_seconds']:.0f} s CPU) "
         f"| {sb['docs_per_s']:.0f} docs/s ({sb['seconds']:.0f} s wall, {sb['cpu_seconds']:.0f} s CPU) |",
-        f"| size | {wb['bytes'] / 1e6:.0f} MB ({wb['bytes'] / r['docs']:.0f} B/doc) "  # type: ignore[operator]
-        f"| {sb['bytes'] / 1e6:.0f} MB ({sb['bytes'] / r['docs']:.0f} B/doc) |",  # type: ignore[operator]
+        f"| size | {wb['bytes'] / 1e6:.0f} MB ({wb['bytes'] / r['docs']:.0f} B/doc) "
+        f"| {sb['bytes'] / 1e6:.0f} MB ({sb['bytes'] / r['docs']:.0f} B/doc) |",
         f"| query p50 | {r['whoosh_p50_ms']:.1f} ms | {r['sqlite_p50_ms']:.1f} ms |",
         f"| query p95 | {r['whoosh_p95_ms']:.1f} ms | {r['sqlite_p95_ms']:.1f} ms |",
         "",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import logging
 import re
 import time
 from dataclasses import asdict, dataclass, field
@@ -10,8 +11,11 @@ from typing import Any, Literal
 
 from index import store
 from index.analysis import fen_to_yuan, fold_width, norm_plate, terms_with_spans
+from index.engine import Evaluator, Unsupported
 from index.query import ParsedQuery, parse_query
 from pipeline.archive import Archive
+
+log = logging.getLogger(__name__)
 
 Sort = Literal["relevance", "date"]
 SNIPPET_LINES = 2
@@ -168,33 +172,52 @@ def make_snippet(text: str, pq: ParsedQuery, query: str) -> tuple[str, list[tupl
 
 
 # -- search -----------------------------------------------------------------------------------
-def _run(searcher: Any, pq: ParsedQuery, query: str, limit: int, page: int, sort: Sort, fuzzy: bool) -> SearchResults:
+def _hit(stored: dict[str, Any], score: float | None, pq: ParsedQuery, query: str) -> Hit:
+    snippet, spans = make_snippet(stored.get("text") or "", pq, query)
+    return Hit(id=stored["id"], score=None if score is None else round(score, 4), fields=hit_fields(stored),
+               snippet=snippet, highlights=spans)
+
+
+def _run(searcher: Any, pq: ParsedQuery, query: str, limit: int, page: int, sort: Sort, fuzzy: bool,
+         bm25f: bool) -> SearchResults:
     started = time.perf_counter()
-    kwargs: dict[str, Any] = {}
     by_date = sort == "date" or pq.filters_only
-    if by_date:
-        kwargs = {"sortedby": "date", "reverse": True}
-    res = searcher.search_page(pq.query, page, pagelen=limit, **kwargs)
-    hits = []
-    for hit in res if res.pagenum == page else []:  # Whoosh would repeat the last page
-        stored = hit.fields()
-        snippet, spans = make_snippet(stored.get("text") or "", pq, query)
-        hits.append(Hit(id=stored["id"], score=None if by_date else round(float(hit.score or 0.0), 4), fields=hit_fields(stored),
-                        snippet=snippet, highlights=spans))
-    return SearchResults(query=query, total=res.total, page=page, limit=limit, sort="date" if by_date else "relevance",
+    matches = None
+    if not bm25f:
+        ev = Evaluator(searcher)
+        try:
+            matches = ev.eval(pq.query)
+        except Unsupported as exc:
+            log.debug("query node %s: using Whoosh's matcher", exc)
+    if matches is not None:
+        total = len(matches.ids)
+        top = ev.top(matches, (page - 1) * limit, limit, by_date)
+        hits = [_hit(searcher.stored_fields(n), None if by_date else s, pq, query) for n, s in top]
+    else:
+        kwargs: dict[str, Any] = {"sortedby": "date", "reverse": True} if by_date else {}
+        res = searcher.search_page(pq.query, page, pagelen=limit, **kwargs)
+        total = res.total
+        hits = [_hit(h.fields(), None if by_date else float(h.score or 0.0), pq, query)
+                for h in (res if res.pagenum == page else [])]  # Whoosh would repeat the last page
+    return SearchResults(query=query, total=total, page=page, limit=limit, sort="date" if by_date else "relevance",
                          hits=hits, seconds=time.perf_counter() - started, fuzzy=fuzzy)
 
 
-def search(archive: Archive, query: str, limit: int = 20, page: int = 1, sort: Sort = "relevance") -> SearchResults:
-    """Search the archive's index. With no exact hit, Latin words are retried allowing one error."""
+def search(archive: Archive, query: str, limit: int = 20, page: int = 1, sort: Sort = "relevance",
+           bm25f: bool = False) -> SearchResults:
+    """Search the archive's index. With no exact hit, Latin words are retried allowing one error.
+
+    Ranking is BM25 without length normalisation on vectorised postings (fast on large result
+    sets); ``bm25f=True`` uses Whoosh's own BM25F matcher instead (same hits, slower).
+    """
     if limit < 1 or page < 1:
         raise ValueError("limit and page start at 1")
     pq = parse_query(query)
 
     def action(searcher: Any) -> SearchResults:
-        res = _run(searcher, pq, query, limit, page, sort, fuzzy=False)
+        res = _run(searcher, pq, query, limit, page, sort, False, bm25f)
         if res.total == 0 and pq.fuzzy_words:
-            return _run(searcher, parse_query(query, fuzzy_all=True), query, limit, page, sort, fuzzy=True)
+            return _run(searcher, parse_query(query, fuzzy_all=True), query, limit, page, sort, True, bm25f)
         return res
 
     return store.with_searcher(archive, action)

@@ -109,9 +109,9 @@ def build_generation(gen_dir: Path, docs: Iterable[Document], procs: int = 1) ->
     gen_dir.mkdir(parents=True)
     ix = whoosh_index.create_in(str(gen_dir), build_schema())
     if procs > 1:
-        writer: Any = MpWriter(ix, procs=procs, limitmb=WRITER_LIMITMB, batchsize=256, multisegment=True)
+        writer: Any = MpWriter(ix, procs=procs, limitmb=WRITER_LIMITMB, batchsize=256, multisegment=True, compound=False)
     else:
-        writer = ix.writer(limitmb=WRITER_LIMITMB)
+        writer = ix.writer(limitmb=WRITER_LIMITMB, compound=False)
     n = 0
     try:
         for doc in docs:
@@ -210,7 +210,7 @@ def _apply_sidecars(archive: Archive, writer: Any, ids: list[str]) -> None:
 def _write_locked(archive: Archive, ix: FileIndex, ids: list[str], apply: Callable[[Any], None]) -> None:
     pending = archive.index_dir / PENDING_NAME
     write_json_atomic(pending, {"ids": ids, "pid": os.getpid()})
-    writer = ix.writer(limitmb=WRITER_LIMITMB)
+    writer = ix.writer(limitmb=WRITER_LIMITMB, compound=False)
     try:
         apply(writer)
     except BaseException:

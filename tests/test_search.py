@@ -210,8 +210,9 @@ def ids(archive: Archive, query: str, **kw: object) -> set[str]:
         ("ＢＯＳＣＨ", {D1}),  # full-width letters
     ],
 )
-def test_search_finds(archive: Archive, query: str, expected: set[str]) -> None:
-    assert ids(archive, query) == expected
+@pytest.mark.parametrize("bm25f", [False, True], ids=["vectorised", "whoosh-matcher"])
+def test_search_finds(archive: Archive, query: str, expected: set[str], bm25f: bool) -> None:
+    assert ids(archive, query, bm25f=bm25f) == expected
 
 
 @pytest.mark.parametrize(
@@ -223,8 +224,9 @@ def test_search_finds(archive: Archive, query: str, expected: set[str]) -> None:
         ("EDGF~1", {D6}),
     ],
 )
-def test_fuzzy_latin_token(archive: Archive, query: str, expected: set[str]) -> None:
-    res = index.search(archive, query)
+@pytest.mark.parametrize("bm25f", [False, True], ids=["vectorised", "whoosh-matcher"])
+def test_fuzzy_latin_token(archive: Archive, query: str, expected: set[str], bm25f: bool) -> None:
+    res = index.search(archive, query, bm25f=bm25f)
     assert {h.id for h in res.hits} == expected
 
 
@@ -259,12 +261,15 @@ def test_snippet_html_escapes_text(archive: Archive) -> None:
     assert d["total"] == 1 and d["pages"] == 1
 
 
-def test_sort_by_date_and_paging(archive: Archive) -> None:
-    everything = index.search(archive, "date:2024", sort="date", limit=10)
+@pytest.mark.parametrize("bm25f", [False, True], ids=["vectorised", "whoosh-matcher"])
+def test_sort_by_date_and_paging(archive: Archive, bm25f: bool) -> None:
+    everything = index.search(archive, "date:2024", sort="date", limit=10, bm25f=bm25f)
     assert [h.id for h in everything.hits] == [D3, D4, D6, D1]  # newest first
-    page2 = index.search(archive, "date:2024", sort="date", limit=3, page=2)
+    page2 = index.search(archive, "date:2024", sort="date", limit=3, page=2, bm25f=bm25f)
     assert page2.total == 4 and page2.pages == 2 and [h.id for h in page2.hits] == [D1]
-    assert index.search(archive, "date:2024", sort="date", limit=3, page=3).hits == []
+    assert index.search(archive, "date:2024", sort="date", limit=3, page=3, bm25f=bm25f).hits == []
+    by_relevance = index.search(archive, "张伟", limit=2, page=2, bm25f=bm25f)
+    assert by_relevance.total == 3 and len(by_relevance.hits) == 1
 
 
 def test_relevance_ranks_more_matching_terms_first(archive: Archive) -> None:
