@@ -64,16 +64,20 @@ def _entry(stored: dict[str, Any], linked_by: str) -> HistoryEntry:
     )
 
 
-def history_in(searcher: Any, key: str) -> list[HistoryEntry]:
-    """The history of ``key`` (VIN, VIN tail of ≥ 6 characters, or plate) on an open searcher."""
+def _seed_query(key: str) -> Q.Query:
+    """The orders that name ``key`` directly; raises ``ValueError`` for a key that names nothing."""
     if _is_plate(key):
         plate = norm_plate(key)
-        seed = _docs(searcher, Q.Prefix("plate_rev", plate[::-1]))
-    else:
-        vin = norm_vin(key)
-        if len(vin) < 6:
-            raise ValueError(f"{key!r}: give a plate, a VIN or at least its last 6 characters")
-        seed = _docs(searcher, Q.Term("vin", vin) if len(vin) == 17 else Q.Prefix("vin_rev", vin[::-1]))
+        return Q.Prefix("plate_rev", plate[::-1])
+    vin = norm_vin(key)
+    if len(vin) < 6:
+        raise ValueError(f"{key!r}: give a plate, a VIN or at least its last 6 characters")
+    return Q.Term("vin", vin) if len(vin) == 17 else Q.Prefix("vin_rev", vin[::-1])
+
+
+def history_in(searcher: Any, seed_query: Q.Query) -> list[HistoryEntry]:
+    """Every order of the vehicles found by ``seed_query`` on an open searcher, oldest first."""
+    seed = _docs(searcher, seed_query)
     found = {d["id"]: _entry(d, "vin" if d.get("vin") else "plate") for d in seed}
     vins = sorted({d["vin"] for d in seed if d.get("vin")})
     if vins:  # every order of every car found
@@ -88,7 +92,8 @@ def history_in(searcher: Any, key: str) -> list[HistoryEntry]:
 
 
 def vehicle_history(archive: Archive, vin_or_plate: str) -> list[HistoryEntry]:
-    """Every order of the vehicle, oldest first."""
+    """Every order of the vehicle (VIN, VIN tail of ≥ 6 characters, or plate), oldest first."""
     if not vin_or_plate.strip():
         raise ValueError("give a VIN or a plate")
-    return store.with_searcher(archive, lambda s: history_in(s, vin_or_plate))
+    seed = _seed_query(vin_or_plate)
+    return store.with_searcher(archive, lambda s: history_in(s, seed))
