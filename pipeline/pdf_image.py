@@ -17,10 +17,12 @@ from PIL import Image, TiffImagePlugin, features
 log = logging.getLogger(__name__)
 
 # JPEG quality for colour pages when the caller does not choose one: visually lossless for
-# scans (stamps and coloured print keep their edges) at about a tenth of the Flate size.
+# scans (stamps and coloured print keep their edges) at about a fifth of the Flate size.
 DEFAULT_RGB_QUALITY = 90
 LOSSLESS = -1  # jpeg_quality value that asks for lossless images in every mode
-PNG_COMPRESS_LEVEL = 6
+# zlib level for grey/colour Flate: on 200 dpi grey scans level 3 is 3x faster than 6 (0.1 s vs
+# 0.3 s CPU per page) for 12 % more bytes; level 9 saves 3 % more at 4x the time of 6.
+PNG_COMPRESS_LEVEL = 3
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _EXIF_ORIENTATION = 0x0112
 
