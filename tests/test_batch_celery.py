@@ -112,7 +112,7 @@ def test_thirty_documents_archived_exactly_once_by_two_workers(tmp_path: Path, r
 
 def test_task_of_a_killed_worker_is_finished_by_the_other_exactly_once(tmp_path: Path, redis_url: str) -> None:
     src, archive, report = tmp_path / "cabinet", tmp_path / "archive", tmp_path / "report"
-    make_scans(src, 8)
+    make_scans(src, 6)
     r = redis.Redis.from_url(redis_url, decode_responses=True)
     with workers(redis_url, archive, tmp_path / "logs") as procs:
         cmd = [PY, "-m", "woa.cli", "batch", str(src), "--broker", redis_url, "--archive", str(archive),
@@ -139,7 +139,7 @@ def test_task_of_a_killed_worker_is_finished_by_the_other_exactly_once(tmp_path:
     state = BatchState(r, batch_id)
     victim = json.loads(r.hget(state.results_key, victim_key) or "{}")
     assert victim["status"] == "archived" and victim["worker"] == "w2@test"
-    assert_archived_once(archive, 8)
+    assert_archived_once(archive, 6)
     summary = read_summary(report)
-    assert (summary["archived"], summary["duplicate"], summary["failed"]) == ("8", "0", "0")
-    assert r.hlen(state.results_key) == 8
+    assert (summary["archived"], summary["duplicate"], summary["failed"]) == ("6", "0", "0")
+    assert r.hlen(state.results_key) == 6

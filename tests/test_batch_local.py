@@ -118,3 +118,14 @@ def test_interrupted_batch_resumes_without_duplicates(tmp_path: Path) -> None:
     assert len(docs) == 12
     assert len({d["sha256"] for d in docs}) == 12
     assert all(d["duplicates"] == [] for d in docs)
+    # documents archived by the killed run before it could index them are indexed by the re-run
+    indexed = (archive / "batch" / "indexed-ids.txt").read_text(encoding="ascii").split()
+    assert sorted(set(indexed)) == sorted(d["id"] for d in docs)
+    assert index_doc_count(archive) == 12
+
+
+def index_doc_count(archive: Path) -> int:
+    from index import store
+    from pipeline.archive import Archive
+
+    return int(store.with_searcher(Archive(archive), lambda s: s.doc_count()))
