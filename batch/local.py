@@ -112,7 +112,7 @@ class LocalBatch:
         job.attempts += 1
         self._seen.add(job.sha256)
         self._shas_in_flight.add(job.sha256)
-        fut = pool.submit(process_file, str(job.path), job.sha256, self.settings, "local", self.tags)
+        fut = pool.submit(process_file, str(job.path), job.sha256, self.settings, "", self.tags)
         self._in_flight[fut] = job
 
     def _finish(self, job: Job, outcome: FileOutcome) -> None:

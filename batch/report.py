@@ -215,7 +215,7 @@ def render_html(summary: RunSummary, rows: Iterator[dict[str, str]]) -> str:
         "<h2>Counts</h2>",
         _table(("status", "files"), counts),
         "<h2>Run</h2>",
-        _table(("", ""), facts),
+        _table(("item", "value"), facts),
         "<h2>Field coverage</h2><p>Share of the documents archived in this run with a value for each field.</p>",
         _table(("field", "documents", "share"), cov),
         f'<h2 class="{"bad" if n_fail else ""}">Failures ({n_fail})</h2>',

@@ -110,6 +110,7 @@ def process_file(
     """Archive one scan without touching the index (the batch's single writer indexes it)."""
     from pipeline.ingest import ingest_file
 
+    worker = worker or f"local-{os.getpid()}"
     t0 = time.monotonic()
     try:
         res = ingest_file(Path(path), settings, tags=tags, update_index=False)
