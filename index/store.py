@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import json
 import logging
 import os
@@ -150,6 +151,8 @@ def _rebuild_locked(archive: Archive, procs: int) -> BuildStats:
     name = _next_gen_name(index_dir)
     tmp = index_dir / f"{name}.building"
     shutil.rmtree(tmp, ignore_errors=True)
+    if procs > 1 and sum(1 for _ in itertools.islice(archive.ids(), PARALLEL_MIN_DOCS)) < PARALLEL_MIN_DOCS:
+        procs = 1
     stats = build_generation(tmp, archive.documents(), procs=procs)
     final = index_dir / name
     os.replace(tmp, final)
@@ -160,6 +163,9 @@ def _rebuild_locked(archive: Archive, procs: int) -> BuildStats:
     _remove_other_generations(index_dir, keep=name)
     log.info("index rebuilt: %d documents in %.1f s (%s)", stats.docs, stats.seconds, final)
     return stats
+
+
+PARALLEL_MIN_DOCS = 2000  # below this, starting indexing processes costs more than it saves
 
 
 def default_procs() -> int:
