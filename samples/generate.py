@@ -417,6 +417,9 @@ class Style:
     pad_tables: bool
     terms: int  # how many of the standard terms are printed at the foot (0 = none)
     barcode: bool
+    value_offset: tuple[float, float]  # mm; DMS values printed onto a pre-printed grid form, misaligned
+    dot_matrix: bool  # printed on a worn-ribbon dot-matrix printer (dms_print layout)
+    handwritten: tuple[str, ...]  # info fields the clerk filled in by hand
 
 
 LABEL_CHOICES: dict[str, tuple[str, ...]] = {
@@ -463,6 +466,9 @@ def make_style(rng: random.Random) -> Style:
         pad_tables=rng.random() < 0.6,
         terms=rng.choice((0, 2, 3, 4, 5)),
         barcode=rng.random() < 0.4,
+        value_offset=(round(rng.uniform(-2.5, 3), 2), round(rng.uniform(-1.2, 1.5), 2)) if rng.random() < 0.35 else (0.0, 0.0),
+        dot_matrix=rng.random() < 0.6,
+        handwritten=tuple(rng.sample(("customer", "phone", "mileage", "plate"), rng.randint(1, 3))) if rng.random() < 0.3 else (),
     )
 
 
@@ -580,6 +586,7 @@ class Run:
     row: float  # rows are keyed by their top edge in mm
     x: float
     text: str
+    glue: bool = False  # continues the run before it on the row without a space
 
 
 class Canvas:
@@ -592,6 +599,7 @@ class Canvas:
         self.img = Image.new("L", self.size, 255)
         self.draw = ImageDraw.Draw(self.img)
         self.runs: list[Run] = []
+        self.hand: Image.Image | None = None  # mask of handwritten ink, if any
         self._fonts: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
 
     def px(self, mm: float) -> int:
@@ -641,11 +649,45 @@ class Canvas:
     def rect(self, x0: float, y0: float, x1: float, y1: float, width: float = 0.3, fill: int | None = None) -> None:
         self.draw.rectangle([self.px(x0), self.px(y0), self.px(x1), self.px(y1)], outline=30, width=max(1, self.px(width)), fill=fill)
 
+    def hand_text(self, x: float, y: float, text: str, pt: float, rng: random.Random, *, row: float,
+                  glue: bool = False, max_w: float | None = None) -> float:
+        """Handwritten-looking text: glyph by glyph, each tilted, scaled and shifted a little, drawn
+        into the ``hand`` mask that the ink stage colours blue-black. Returns the width in mm."""
+        if self.hand is None:
+            self.hand = Image.new("L", self.size, 0)
+        size = max(6, round(pt / 72 * self.dpi))
+        path, index = FONT_FILES[rng.choice(("serif", "wqy", "sans"))]
+        slant = rng.uniform(-4, 4)
+        scale = 1.0
+        if max_w is not None:
+            natural = sum(ImageFont.truetype(path, size, index=index).getlength(ch) for ch in text) * 1.05
+            scale = min(1.0, self.px(max_w) / max(1.0, natural))
+        cx = float(self.px(x))
+        for ch in text:
+            gsize = max(6, round(size * scale * rng.uniform(0.9, 1.12)))
+            font = ImageFont.truetype(path, gsize, index=index)
+            adv = font.getlength(ch)
+            glyph = Image.new("L", (gsize * 2, gsize * 2), 0)
+            ImageDraw.Draw(glyph).text((gsize // 2, gsize // 2), ch, font=font, fill=255, anchor="lt")
+            glyph = glyph.rotate(slant + rng.uniform(-6, 6), resample=Image.Resampling.BICUBIC)
+            dy = rng.uniform(-0.05, 0.05) * size
+            self.hand.paste(255, (round(cx - gsize // 2), round(self.px(y) + dy - gsize // 2)), glyph)
+            cx += adv * rng.uniform(0.98, 1.1)
+        width = self.mm(cx) - x
+        self.runs.append(Run(round(row, 2), x, text, glue))
+        return width
+
     def page_text(self) -> str:
         rows: dict[float, list[Run]] = {}
         for r in self.runs:
             rows.setdefault(r.row, []).append(r)
-        return "\n".join(" ".join(r.text for r in sorted(rows[k], key=lambda r: r.x)) for k in sorted(rows))
+        lines = []
+        for k in sorted(rows):
+            line = ""
+            for r in sorted(rows[k], key=lambda r: r.x):
+                line = line + r.text if (r.glue or not line) else f"{line} {r.text}"
+            lines.append(line)
+        return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------------
@@ -666,6 +708,7 @@ class Doc:
 
     content: Content
     style: Style
+    rng: random.Random = field(default_factory=lambda: random.Random(0))  # handwriting jitter
 
     def label(self, key: str) -> str:
         return self.style.labels[key]
@@ -675,6 +718,9 @@ class Doc:
 
     def table_money(self, v: Decimal) -> str:
         return fmt_money(v, self.style.table_money_fmt)
+
+    def hand(self, key: str) -> bool:
+        return key in self.style.handwritten
 
     def info_pairs(self) -> list[tuple[str, str]]:
         c, s = self.content, self.style
@@ -700,6 +746,18 @@ class Doc:
         pairs.append((self.label("discount"), self.money(c.discount)))
         pairs.append((self.label("total"), self.money(c.total)))
         return pairs
+
+
+INFO_KEYS = ("order_no", "date_in", "date_out", "advisor", "customer", "phone", "plate", "vin", "model", "mileage",
+             "colour", "technician")
+
+
+def draw_value(cv: Canvas, doc: Doc, key: str, x: float, y: float, val: str, pt: float, *, row: float,
+               max_w: float | None = None, glue: bool = False) -> float:
+    """A filled-in value: printed, or handwritten when the dealer's clerk fills that field by hand."""
+    if doc.hand(key):
+        return cv.hand_text(x, y - 0.6, val, pt + 1.5, doc.rng, row=row, glue=glue, max_w=max_w)
+    return cv.text(x, y, val, pt, max_w=max_w, row=row)
 
 
 def labour_rows(doc: Doc) -> list[list[str]]:
@@ -957,8 +1015,12 @@ def info_form_colon(cv: Canvas, doc: Doc, y: float) -> float:
     for i in range(0, len(pairs), 3):
         for j, (lab, val) in enumerate(pairs[i:i + 3]):
             x = LEFT + j * col
-            text = f"{lab}{doc.style.colon}{val}"
-            w = cv.text(x, y, text, 10, max_w=col - 3, row=y)
+            key = INFO_KEYS[i + j]
+            if doc.hand(key):
+                lw = cv.text(x, y, lab + doc.style.colon, 10, row=y)
+                w = lw + draw_value(cv, doc, key, x + lw + 1, y, val, 10, row=y, max_w=col - lw - 4, glue=True)
+            else:
+                w = cv.text(x, y, f"{lab}{doc.style.colon}{val}", 10, max_w=col - 3, row=y)
             cv.hline(x + cv.width(lab + doc.style.colon, 10), x + max(w, col - 4), y + 5.6, width=0.15)
         y += 8
     return y + 2
@@ -974,7 +1036,9 @@ def info_grid_right(cv: Canvas, doc: Doc, y: float) -> float:
         for j, (lab, val) in enumerate(pairs[i:i + 2]):
             cv.rect(xs[2 * j], y, xs[2 * j + 1], y + ROW + 1, width=0.25, fill=235)
             cv.text(xs[2 * j] + 1.5, y + 1.8, lab, 9.5, max_w=xs[2 * j + 1] - xs[2 * j] - 3, row=y)
-            cv.text(xs[2 * j + 1] + 1.5, y + 1.8, val, 10, max_w=xs[2 * j + 2] - xs[2 * j + 1] - 3, row=y)
+            dx, dy = doc.style.value_offset
+            draw_value(cv, doc, INFO_KEYS[i + j], xs[2 * j + 1] + 1.5 + dx, y + 1.8 + dy, val, 10,
+                       max_w=xs[2 * j + 2] - xs[2 * j + 1] - 3, row=y)
         y += ROW + 1
         cv.hline(LEFT, RIGHT, y)
     cv.rect(LEFT, top, RIGHT, y, width=0.4)
@@ -995,8 +1059,9 @@ def info_grid_below(cv: Canvas, doc: Doc, y: float) -> float:
         for j, (lab, _) in enumerate(chunk):
             cv.text(LEFT + j * w + 1.5, y + 1.0, lab, 8.5, max_w=w - 3, row=y)
         cv.hline(LEFT, RIGHT, y + 6)
+        dx, dy = doc.style.value_offset
         for j, (_, val) in enumerate(chunk):
-            cv.text(LEFT + j * w + 1.5, y + 7.5, val, 10.5, max_w=w - 3, row=y + 6)
+            draw_value(cv, doc, INFO_KEYS[i + j], LEFT + j * w + 1.5 + dx, y + 7.5 + dy, val, 10.5, max_w=w - 3, row=y + 6)
         y += 14
         cv.hline(LEFT, RIGHT, y)
     cv.rect(LEFT, top, RIGHT, y, width=0.4)
@@ -1007,9 +1072,9 @@ def info_grid_below(cv: Canvas, doc: Doc, y: float) -> float:
 
 def info_two_column(cv: Canvas, doc: Doc, y: float) -> float:
     """Two boxed blocks side by side: customer and vehicle left, order right."""
-    p = dict(enumerate(doc.info_pairs()))
-    left = [p[4], p[5], p[6], p[7], p[8], p[9], p[10]]
-    right = [p[0], p[1], p[2], p[3], p[11]]
+    p = {INFO_KEYS[i]: pair for i, pair in enumerate(doc.info_pairs())}
+    left = [(k, *p[k]) for k in ("customer", "phone", "plate", "vin", "model", "mileage", "colour")]
+    right = [(k, *p[k]) for k in ("order_no", "date_in", "date_out", "advisor", "technician")]
     mid = LEFT + (RIGHT - LEFT) * 0.56
     top = y
     cv.text(LEFT + 2, y + 1.5, "客户及车辆信息", 10.5, bold=True, row=y)
@@ -1021,9 +1086,9 @@ def info_two_column(cv: Canvas, doc: Doc, y: float) -> float:
     for i in range(max(len(left), len(right))):
         for x0, x1, block in ((LEFT + 2, mid - 2, left), (mid + 4, RIGHT - 2, right)):
             if i < len(block):
-                lab, val = block[i]
+                key, lab, val = block[i]
                 cv.text(x0, y, lab + doc.style.colon, 10, max_w=label_w, row=y)
-                cv.text(x0 + label_w + 1, y, val, 10, max_w=x1 - x0 - label_w - 1, row=y)
+                draw_value(cv, doc, key, x0 + label_w + 1, y, val, 10, max_w=x1 - x0 - label_w - 1, row=y)
         y += 6.8
     cv.rect(LEFT, top, RIGHT, y + 1, width=0.4)
     cv.vline(mid, top, y + 1)
@@ -1231,9 +1296,14 @@ class ScanParams:
         return out
 
 
-def apply_ink(page: Image.Image, marks: Marks, params: ScanParams, rng: random.Random, dpi: int, content: Content) -> Image.Image:
-    """Red seal and blue signatures, multiplied so the black print stays visible under them."""
+def apply_ink(page: Image.Image, marks: Marks, params: ScanParams, rng: random.Random, dpi: int, content: Content,
+              hand: Image.Image | None = None) -> Image.Image:
+    """Handwriting, red seal and blue signatures, multiplied so the black print stays visible under them."""
     out = page.convert("RGB")
+    if hand is not None:
+        tint = Image.new("RGB", page.size, (255, 255, 255))
+        tint.paste((25, 35, 110), mask=hand)
+        out = ImageChops.multiply(out, tint)
     if params.signature and marks.signatures:
         mask = Image.new("L", page.size, 0)
         dr = ImageDraw.Draw(mask)
@@ -1251,6 +1321,22 @@ def apply_ink(page: Image.Image, marks: Marks, params: ScanParams, rng: random.R
         tint.paste((219, 31, 31), (sx, sy), mask=seal)
         out = ImageChops.multiply(out, tint)
     return out
+
+
+def dot_matrix(img: Image.Image, dpi: int, nrng: np.random.Generator) -> Image.Image:
+    """Re-print the page as a dot-matrix printer with a worn ribbon would: strokes made of dots,
+    darkness fading in bands down the page."""
+    grey = np.asarray(img, dtype=np.float32)
+    h, w = grey.shape
+    pitch = max(3, round(dpi / 60))  # about 0.4 mm between dot centres
+    dot = pitch - 1
+    ys = (np.arange(h) % pitch) < dot
+    xs = (np.arange(w) % pitch) < dot
+    dots = (ys[:, None] & xs[None, :]).astype(np.float32)
+    bands = np.interp(np.arange(h), np.linspace(0, h, 14), nrng.uniform(0.55, 1.0, 14)).astype(np.float32)
+    darkness = np.minimum(255, (255 - grey) * 1.3) * dots * bands[:, None]
+    out = Image.fromarray((255 - darkness).clip(0, 255).astype(np.uint8), "L")
+    return out.filter(ImageFilter.GaussianBlur(0.3 * dpi / 200))
 
 
 def draw_fold(img: Image.Image, nrng: np.random.Generator) -> Image.Image:
@@ -1517,7 +1603,7 @@ def compose(plan: DocPlan, dpi: int | None = None) -> Composed:
     content = make_content(rng)
     if plan.pages == 2:
         make_longer(rng, content, min_rows=14)
-    doc = Doc(content, make_style(rng))
+    doc = Doc(content, make_style(rng), random.Random(plan.content_seed + "-hand"))
     return Composed(doc, render_fitted(doc, plan.layout, dpi or plan.dpi, plan.pages == 2), rng)
 
 
@@ -1531,7 +1617,8 @@ def build_document(plan: DocPlan, seed: int) -> tuple[list[Image.Image], dict[st
     pages: list[dict[str, Any]] = []
     for cv, mk, planned in zip(canvases, marks, plan.page_params, strict=True):
         params = replace(planned, seal=planned.seal and mk.seal_at is not None, signature=planned.signature and bool(mk.signatures))
-        inked = apply_ink(cv.img, mk, params, rng, plan.dpi, content)
+        printed = dot_matrix(cv.img, plan.dpi, nrng) if plan.layout == "dms_print" and style.dot_matrix else cv.img
+        inked = apply_ink(printed, mk, params, rng, plan.dpi, content, cv.hand)
         images.append(scan_page(inked, params, nrng))
         pages.append({
             "text": cv.page_text(),
@@ -1552,6 +1639,8 @@ def build_document(plan: DocPlan, seed: int) -> tuple[list[Image.Image], dict[st
         "dealer": content.dealer,
         "title": content.title,
         "labels": style.labels,
+        "handwritten": sorted(style.handwritten) if plan.layout != "dms_print" else [],
+        "print": "dot_matrix" if plan.layout == "dms_print" and style.dot_matrix else "laser",
         "seal_text": content.seal_text if any(d["kind"] == "seal" for p in pages for d in p["degradations"]) else None,
     }
     return images, truth
@@ -1595,6 +1684,10 @@ def summary_table(out_dir: str | Path) -> str:
                          ("dark_scanner_bed", "dark scanner bed"), ("seal", "seal")):
             if k in kinds:
                 notes.append(label)
+        if t.get("print") == "dot_matrix":
+            notes.append("dot-matrix print")
+        if t.get("handwritten"):
+            notes.append("handwritten " + "/".join(t["handwritten"]))
         skews = ", ".join(f"{p['skew_ccw']:+.2f}°" for p in t["pages"])
         rots = ", ".join(str(p["rotation_cw"]) for p in t["pages"])
         name = f"{t['name']}.{t['format']}"

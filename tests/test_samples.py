@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 import pikepdf
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -257,8 +257,11 @@ def test_committed_samples_are_up_to_date_with_the_generator(gen: ModuleType, co
 
 
 def ink_correlation(clean: Image.Image, scan: Image.Image) -> float:
+    """Correlation of the two pages' ink at the clean page's size, shading removed from the scan."""
     a = 255 - np.asarray(clean.convert("L"), dtype=np.float32)
-    b = 255 - np.asarray(scan.convert("L").resize(clean.size, Image.Resampling.BOX), dtype=np.float32)
+    small = scan.convert("L").resize(clean.size, Image.Resampling.BOX)
+    background = np.asarray(small.filter(ImageFilter.GaussianBlur(6)), dtype=np.float32)
+    b = background - np.asarray(small, dtype=np.float32)
     a, b = a - a.mean(), b - b.mean()
     return float((a * b).sum() / math.sqrt(float((a * a).sum() * (b * b).sum())))
 
@@ -278,7 +281,7 @@ def test_rotation_and_skew_conventions_match_the_image(gen: ModuleType, committe
         scores[rot] = ink_correlation(clean, g.rotate(-page["skew_ccw"], resample=Image.Resampling.BILINEAR, fillcolor=255))
     best = max(scores, key=lambda r: scores[r])
     assert best == page["rotation_cw"], scores
-    assert scores[best] > 0.3 and scores[best] > 3 * max(v for r, v in scores.items() if r != best), scores
+    assert scores[best] > 0.2 and scores[best] - max(v for r, v in scores.items() if r != best) > 0.15, scores
     # the opposite tilt must fit worse
     undo_recorded = UNDO_CW[page["rotation_cw"]]
     g = scan.convert("L")
