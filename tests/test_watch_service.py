@@ -338,4 +338,6 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path: Path) 
     result = run_soak(tmp_path, files=20, kills=3, seed=5, workers=2, env=_env(), cwd=ROOT)
     assert result.problems == [], "\n".join(result.problems)
     assert result.kills == 3
+    # each kill came after some files were done and while others were still waiting
+    assert 0 < result.kill_points[0] < result.kill_points[1] < result.kill_points[2] < 20, result.kill_points
     assert result.archived == 20

@@ -111,10 +111,11 @@ def run_soak(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
     stable: float = 0.5,
-    max_delay: float = 3.0,
+    max_delay: float = 1.5,
 ) -> SoakResult:
-    """Drop ``files`` scans, then ``kills`` times: start the service, SIGKILL it at a random moment after
-    it began processing; finally run it to completion and check the archive, journal and folders."""
+    """Drop ``files`` scans, then ``kills`` times: start the service, let it finish a random number of
+    files, SIGKILL it up to ``max_delay`` s later; finally run it to completion and check the archive,
+    journal and folders."""
     rng = random.Random(seed)
     env = dict(env or os.environ)
     cwd = cwd or Path(__file__).resolve().parents[1]
@@ -130,11 +131,14 @@ def run_soak(
     for k in range(kills):
         log_path = tmp / f"run{k}.log"
         with open(log_path, "w") as log:
+            # Let a random share of the remaining files finish, then kill at a random moment of
+            # whatever comes next (OCR, sidecar write, index update, journal update, move).
+            done_now = _finished(archive_dir)
+            share = max(1, (files - done_now) // (kills - k + 1))
+            target = done_now + rng.randint(1, share)
             proc = subprocess.Popen(base, cwd=cwd, env=env, stdout=log, stderr=log)
-            deadline = time.monotonic() + 120
-            while "event=processing" not in log_path.read_text(errors="replace"):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    break
+            deadline = time.monotonic() + 600
+            while _finished(archive_dir) < target and proc.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.05)
             time.sleep(rng.uniform(0.0, max_delay))
             if proc.poll() is None:
