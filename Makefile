@@ -1,4 +1,4 @@
-.PHONY: setup demo test lint typecheck bench bench-ocr bench-extract bench-index samples clean
+.PHONY: setup demo test lint bench bench-pipeline bench-extract bench-index bench-watch bench-batch samples clean
 
 PY := .venv/bin/python
 ARCHIVE ?= demo-archive
@@ -14,13 +14,28 @@ test: setup
 
 lint: setup
 	.venv/bin/ruff check .
-	.venv/bin/mypy pipeline extractors index watch_folder woa
+	.venv/bin/mypy pipeline extractors index watch_folder batch woa
 
 samples: setup
 	$(PY) samples/generate.py --out samples --count 20 --seed 7
 
-bench: setup
-	$(PY) benchmarks/run_all.py
+# Benchmarks are long (tens of minutes each on 2 cores) and never part of `make test`.
+bench: bench-pipeline bench-extract bench-index bench-watch bench-batch
+
+bench-pipeline: setup
+	$(PY) benchmarks/bench_pipeline.py --pages 100
+
+bench-extract: setup
+	$(PY) benchmarks/bench_extract.py
+
+bench-index: setup
+	$(PY) benchmarks/bench_index.py --docs 100000
+
+bench-watch: setup
+	$(PY) benchmarks/bench_watch.py
+
+bench-batch: setup
+	$(PY) benchmarks/bench_batch.py
 
 clean:
 	rm -rf demo-archive bench-out .pytest_cache .mypy_cache .ruff_cache

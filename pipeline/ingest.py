@@ -134,7 +134,7 @@ def index_documents(archive: Archive, docs: list[Document]) -> None:
     except ImportError:
         return
     try:
-        index.update_index(archive, docs)  # type: ignore[attr-defined,unused-ignore]
+        index.update_index(archive, docs)
     except Exception:
         log.exception("index update failed for %s; run 'woa reindex'", ", ".join(d.id for d in docs))
 
