@@ -21,7 +21,7 @@ class FileOutcome:
     pages: int = 0
     seconds: float = 0.0
     needs_review: bool = False
-    doubtful: list[str] = field(default_factory=list)  # fields with a value that needs a look
+    doubtful: list[str] = field(default_factory=list)  # fields below the review threshold
     present: list[str] = field(default_factory=list)  # canonical fields that have a value
     worker: str = ""
     max_rss_kb: int = 0  # peak resident memory of the worker process so far
@@ -37,11 +37,7 @@ class FileOutcome:
 
 
 def review_summary(doc: Document, review_threshold: float) -> tuple[list[str], list[str]]:
-    """(doubtful, present): fields with a value below the threshold or invalid, and fields with a value."""
+    """(doubtful, present): fields below the review threshold (as `woa review` counts them), fields with a value."""
     present = [name for name in CANONICAL_FIELDS if (fv := doc.fields.get(name)) is not None and fv.value]
-    doubtful = [
-        name
-        for name, fv in doc.fields.items()
-        if fv.value and fv.source != "review" and (not fv.valid or fv.confidence < review_threshold)
-    ]
+    doubtful = [name for name, fv in doc.fields.items() if fv.confidence < review_threshold]
     return doubtful, present

@@ -65,3 +65,22 @@ def test_interrupted_run_is_marked_and_default_dir_is_under_reports(tmp_path: Pa
     html_path = writer.close(interrupted=True)
     assert "woa batch report (interrupted)" in html_path.read_text(encoding="utf-8")
     assert "interrupted,yes" in (d / "summary.csv").read_text(encoding="utf-8")
+
+
+def test_review_summary_matches_review_threshold_and_counts_values() -> None:
+    from batch.outcome import review_summary
+    from pipeline.models import Document, FieldValue
+
+    doc = Document(
+        id="x", source_name="x.pdf", sha256="0" * 64, original="", archive_pdf="", archive_sha256="",
+        pages=[], ocr_engine="rapidocr", ocr_version="", ingested_at="",
+        fields={
+            "vin": FieldValue("LSVAU2180N2183294", 0.95, valid=True),
+            "plate": FieldValue("粤B12345", 0.6, valid=True),  # read, but not sure enough
+            "phone": FieldValue(None, 0.0),  # not found
+            "total_cost": FieldValue("1280.00", 0.8, valid=True),  # exactly at the threshold: fine
+        },
+    )  # fmt: skip
+    doubtful, present = review_summary(doc, 0.8)
+    assert doubtful == ["plate", "phone"]
+    assert present == ["vin", "plate", "total_cost"]
