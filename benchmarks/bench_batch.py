@@ -73,8 +73,8 @@ def make_corpus(out: Path, pages: int, seed: int) -> tuple[int, int]:
     from samples.generate import generate
 
     out.mkdir(parents=True, exist_ok=True)
-    total = sum(page_count(t) for t in out.glob("*.truth.json"))
-    batch = 0
+    total = sum(page_count(t) for t in out.rglob("*.truth.json"))  # a kept --work folder is reused
+    batch = sum(1 for p in out.glob("part*"))
     while total < pages:
         need = max(1, int((pages - total) / 1.2))
         sub = out / f"part{batch}"
