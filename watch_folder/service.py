@@ -164,11 +164,15 @@ class _EventHandler(FileSystemEventHandler):
         self._wake.set()
 
 
-def _warm_up() -> bool:
-    """Import the pipeline in a fresh worker so the first scan does not pay for it."""
+def _warm_up(settings: Settings) -> bool:
+    """Import the pipeline and load the OCR models in a fresh worker, so the first scan does not wait."""
     try:
         import pipeline.ingest  # noqa: F401
-    except ImportError:
+        from pipeline.ocr import get_engine
+
+        get_engine(settings)
+    except Exception as exc:  # the first real file reports the problem properly
+        log.debug("worker warm-up failed: %s", exc)
         return False
     return True
 
@@ -355,7 +359,7 @@ class WatchService:
         if self.journal.pending() or len(self.tracker) or not self.opts.oneshot:
             pool = self._ensure_pool()
             for _ in range(self.opts.workers):
-                pool.submit(_warm_up)
+                pool.submit(_warm_up, self.settings)
 
     def _dispatch(self) -> None:
         if self._stops:
