@@ -35,7 +35,7 @@ from extractors.dates import normalize_date  # noqa: E402
 from extractors.money import normalize_money  # noqa: E402
 from extractors.receipt import extract_receipt  # noqa: E402
 from pipeline.archive import Archive, sha256_file  # noqa: E402
-from pipeline.models import CANONICAL_FIELDS, PageText  # noqa: E402
+from pipeline.models import CANONICAL_FIELDS, OcrLine, PageText  # noqa: E402
 from pipeline.settings import Settings, load_settings  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval-data"
@@ -60,12 +60,13 @@ def _ocr_one(job: tuple[str, str, str]) -> tuple[str, float, str]:
     return Path(path).name, time.perf_counter() - t0, ""
 
 
-def ocr_cached(files: list[Path], cache_dir: Path, archive_dir: Path, workers: int) -> dict[str, list[PageText]]:
+def ocr_cached(files: list[Path], cache_dir: Path, archive_dir: Path, workers: int,
+               cached_only: bool = False) -> dict[str, list[PageText]]:
     cache_dir.mkdir(parents=True, exist_ok=True)
     # the cache is keyed by content: a regenerated document is OCR-ed again
     caches = {f: cache_dir / f"{f.stem}.{sha256_file(f)[:12]}.pages.json" for f in files}
     jobs = [(str(f), str(c), str(archive_dir)) for f, c in caches.items() if not c.is_file()]
-    if jobs:
+    if jobs and not cached_only:
         print(f"OCR of {len(jobs)} files with {workers} workers (cached in {cache_dir}) ...", file=sys.stderr)
         t0 = time.perf_counter()
         with ProcessPoolExecutor(workers) as pool:
@@ -81,9 +82,44 @@ def ocr_cached(files: list[Path], cache_dir: Path, archive_dir: Path, workers: i
     return out
 
 
+# -- the generator's drawn text as PageText (no OCR): measures labels and layout alone ----------
+
+def pages_from_runs(count: int, seed: int, cache_dir: Path) -> dict[str, list[PageText]]:
+    """PageText built from the text runs the generator drew (exact text, boxes from the run positions)."""
+    import importlib.util
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    spec = importlib.util.spec_from_file_location("woa_samples_generate", ROOT / "samples" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    gen = importlib.util.module_from_spec(spec)
+    sys.modules["woa_samples_generate"] = gen
+    spec.loader.exec_module(gen)
+    out: dict[str, list[PageText]] = {}
+    for plan in gen.plan_batch(count, seed):
+        cache = cache_dir / f"{plan.name}.pages.json"
+        if cache.is_file():
+            out[plan.name] = [PageText.from_dict(d) for d in json.loads(cache.read_text(encoding="utf-8"))]
+            continue
+        pages = []
+        for no, cv in enumerate(gen.compose(plan).rendered.canvases, 1):
+            lines: list[OcrLine] = []
+            for r in sorted(cv.runs, key=lambda r: (r.row, r.x)):
+                w = cv.width(r.text, 10)
+                if r.glue and lines:
+                    last = lines[-1]
+                    lines[-1] = OcrLine(last.text + r.text, (last.box[0], last.box[1], last.box[2] + cv.px(w), last.box[3]), 1.0)
+                    continue
+                lines.append(OcrLine(r.text, (cv.px(r.x), cv.px(r.row + 1), cv.px(r.x + w), cv.px(r.row + 5)), 1.0))
+            pages.append(PageText(no, cv.size[0], cv.size[1], float(plan.dpi), lines))
+        cache.write_text(json.dumps([p.to_dict() for p in pages], ensure_ascii=False), encoding="utf-8")
+        out[plan.name] = pages
+    return out
+
+
 # -- generated work orders -----------------------------------------------------------------------
 
-def bench_work_orders(out: Path, count: int, seed: int, workers: int, settings: Settings) -> dict[str, Any]:
+def bench_work_orders(out: Path, count: int, seed: int, workers: int, settings: Settings,
+                      text_runs: bool = False, cached_only: bool = False) -> dict[str, Any]:
     docs_dir = out / "docs"
     truths = sorted(docs_dir.glob("*.truth.json"))
     if len(truths) < count:
@@ -96,7 +132,10 @@ def bench_work_orders(out: Path, count: int, seed: int, workers: int, settings: 
     for t in truths:
         stem = t.name.removesuffix(".truth.json")
         files += [p for p in docs_dir.glob(f"{stem}.*") if not p.name.endswith(".truth.json")]
-    pages = ocr_cached(sorted(files), out / "ocr", out / "archive", workers)
+    if text_runs:
+        pages = pages_from_runs(count, seed, out / "runs")
+    else:
+        pages = ocr_cached(sorted(files), out / "ocr", out / "archive", workers, cached_only)
 
     per_field = {f: {"n": 0, "correct": 0, "confident_wrong": 0, "missing": 0, "correct_ignoring_spaces": 0}
                  for f in CANONICAL_FIELDS}
@@ -145,7 +184,7 @@ def bench_work_orders(out: Path, count: int, seed: int, workers: int, settings: 
     table = {f: {**st, "accuracy": st["correct"] / st["n"] if st["n"] else None,
                  "confident_wrong_rate": st["confident_wrong"] / st["n"] if st["n"] else None}
              for f, st in per_field.items()}
-    (out / "errors.jsonl").write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors), encoding="utf-8")
+    (out / ("errors-runs.jsonl" if text_runs else "errors.jsonl")).write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors), encoding="utf-8")
     return {
         "documents": n_docs,
         "fields": table,
@@ -210,9 +249,23 @@ GOALS = {"vin": 0.98, "plate": 0.97, "total_cost": 0.98, "date_in": 0.98}
 
 
 def markdown(res: dict[str, Any], threshold: float) -> str:
+    lines: list[str] = []
+    if "work_orders" in res:
+        lines += work_order_table(res, threshold)
+    if "sroie" in res:
+        s, v = res["sroie"], res["vat"]
+        lines += ["", "| real data | documents | date accuracy | total accuracy |", "|---|---|---|---|",
+                  f"| SROIE receipts (en) | {s['documents']} | {s['date_accuracy']:.1%} | {s['total_accuracy']:.1%} |",
+                  f"| VAT invoices (zh) | {v['documents']} | {v['date_accuracy']:.1%} | {v['total_accuracy']:.1%} |"]
+    return "\n".join(lines)
+
+
+def work_order_table(res: dict[str, Any], threshold: float) -> list[str]:
     wo = res["work_orders"]
-    lines = [f"Generated work orders: {wo['documents']} documents (seed {res['seed']}), OCR RapidOCR via "
-             f"`pipeline.ingest.ingest_file`; review threshold {threshold}.", "",
+    how = ("text as drawn by the generator (no OCR: labels and layout alone)" if wo.get("source") == "text-runs"
+           else "OCR RapidOCR via `pipeline.ingest.ingest_file`")
+    lines = [f"Generated work orders: {wo['documents']} documents (seed {res['seed']}), {how}; "
+             f"review threshold {threshold}.", "",
              "| field | accuracy | goal | confident-but-wrong | missing | accuracy ignoring spaces |",
              "|---|---|---|---|---|---|"]
     for f, st in wo["fields"].items():
@@ -225,12 +278,7 @@ def markdown(res: dict[str, Any], threshold: float) -> str:
               f"Accuracy by layout: " + ", ".join(f"{k} {v:.1%}" for k, v in wo["by_layout"].items()) + ". "
               f"Repair items (name and amount exact): {it['matched']}/{it['truth']} found, {it['predicted']} predicted. "
               f"Extraction time per document (median): {wo['extract_seconds_median'] * 1000:.0f} ms."]
-    if "sroie" in res:
-        s, v = res["sroie"], res["vat"]
-        lines += ["", "| real data | documents | date accuracy | total accuracy |", "|---|---|---|---|",
-                  f"| SROIE receipts (en) | {s['documents']} | {s['date_accuracy']:.1%} | {s['total_accuracy']:.1%} |",
-                  f"| VAT invoices (zh) | {v['documents']} | {v['date_accuracy']:.1%} | {v['total_accuracy']:.1%} |"]
-    return "\n".join(lines)
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -240,16 +288,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "bench-out" / "extract")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--no-real", action="store_true", help="skip the SROIE and VAT-invoice runs")
+    ap.add_argument("--only-real", action="store_true", help="only the SROIE and VAT-invoice runs")
+    ap.add_argument("--text-runs", action="store_true",
+                    help="work orders from the generator's drawn text instead of OCR (labels and layout alone)")
+    ap.add_argument("--cached-only", action="store_true", help="work orders: only those already OCR-ed")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()
     res: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": platform.uname()._asdict(),
                            "nproc": os.cpu_count(), "seed": args.seed}
-    res["work_orders"] = bench_work_orders(args.out, args.count, args.seed, args.workers, settings)
+    if not args.only_real:
+        res["work_orders"] = bench_work_orders(args.out, args.count, args.seed, args.workers, settings,
+                                               text_runs=args.text_runs, cached_only=args.cached_only)
+        res["work_orders"]["source"] = "text-runs" if args.text_runs else "ocr"
     if not args.no_real:
         res["sroie"] = bench_sroie(args.out, args.workers)
         res["vat"] = bench_vat(args.out, args.workers)
-    (args.out / "results.json").write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+    name = "results-real.json" if args.only_real else "results-runs.json" if args.text_runs else "results.json"
+    (args.out / name).write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
     print(markdown(res, settings.review_threshold))
     return 0
 

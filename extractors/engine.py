@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 LAYOUT_FACTOR = {"same-line": 1.0, "right": 0.97, "below": 0.9, "region": 0.95, "scan": 0.9}
 FUZZY_LABEL_FACTOR = 0.95
+GLUED_FACTOR = 0.88  # "客户及车辆信息" is a heading, "客户：张三" a label; OCR does drop colons, though
 MONEY_FIELDS = ("labor_cost", "parts_cost", "total_cost")
 SCANNABLE = ("vin", "plate", "phone")  # formats distinctive enough to find without a label
 
@@ -70,6 +71,8 @@ def _score(fld: str, cand: Candidate, rank: int, exact: bool, today: date) -> Sc
     conf = parsed.confidence * LAYOUT_FACTOR[cand.how] * ocr_factor(cand.ocr_conf)
     if not exact:
         conf *= FUZZY_LABEL_FACTOR
+    if cand.glued:
+        conf *= GLUED_FACTOR
     return Scored(fld, parsed, cand, conf, rank, (cand.page, cand.box[1], cand.box[0]))
 
 

@@ -91,9 +91,16 @@ def levenshtein_le1(a: str, b: str) -> bool:
 _SEGMENT_BREAK = set(" \t|｜/;；,，、()（）[]【】") | set(COLONS)
 
 
-def _boundary_ok(s: str, start: int, end: int, wording: str) -> bool:
+def _is_cjk(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff"
+
+
+def _boundary_ok(s: str, start: int, end: int, wording: str, fld: str) -> bool:
     if not _is_ascii(wording):
-        return True
+        # inside running Chinese text (请客户在交车时...) a wording is a word, not a label,
+        # unless a colon follows it
+        inside = start > 0 and _is_cjk(s[start - 1])
+        return fld == IGNORE or not inside or (end < len(s) and s[end] in COLONS)
     before = s[start - 1] if start > 0 else " "
     after = s[end] if end < len(s) else " "
     return not before.isalnum() and not (after.isalpha() and wording[-1].isalpha())
@@ -112,7 +119,7 @@ def find_labels(text: str, lexicon: Lexicon) -> tuple[str, list[LabelHit]]:
         start = up.find(wording)
         while start >= 0:
             end = start + len(wording)
-            if not any(taken[start:end]) and _boundary_ok(up, start, end, wording):
+            if not any(taken[start:end]) and _boundary_ok(up, start, end, wording, fld):
                 for i in range(start, end):
                     taken[i] = True
                 hits.append(LabelHit(fld, wording, rank, start, end, True))

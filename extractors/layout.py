@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from extractors.labels import IGNORE, LabelHit, Lexicon, find_labels, strip_value
+from extractors.text import COLONS
 from pipeline.models import Box, OcrLine, PageText
 
 TABLE_HEADER_WORDS = ("数量", "单价", "金额", "序号", "项目名称", "配件名称", "零件名称", "材料名称", "零件号", "零件编号",
@@ -41,6 +42,7 @@ class Candidate:
     box: Box
     ocr_conf: float
     how: str  # same-line | right | below | region | scan
+    glued: bool = False  # same-line text directly after the label, no colon or space between
 
 
 @dataclass
@@ -112,7 +114,7 @@ def _is_value_of_left_label(line: Line, row: list[Line]) -> bool:
     return False
 
 
-def candidates_for(hit_line: Line, k: int, page_lines: list[Line], max_gap: float = 12.0) -> list[Candidate]:
+def candidates_for(hit_line: Line, k: int, page_lines: list[Line], max_gap: float = 20.0) -> list[Candidate]:
     """Value candidates for hit ``k`` of ``hit_line``, best first.
 
     ``max_gap`` is the widest gap (in line heights) between a label and a value box to its right.
@@ -122,7 +124,9 @@ def candidates_for(hit_line: Line, k: int, page_lines: list[Line], max_gap: floa
     same = _text_until_label(hit_line, hit.end, k)
     if same:
         start = hit_line.text.find(same, hit.end)
-        out.append(Candidate(same, hit_line.page, hit_line.span_box(start, start + len(same)), hit_line.conf, "same-line"))
+        glued = hit.end < len(hit_line.text) and hit_line.text[hit.end] not in " " + COLONS
+        out.append(Candidate(same, hit_line.page, hit_line.span_box(start, start + len(same)), hit_line.conf,
+                             "same-line", glued))
     if k + 1 < len(hit_line.hits):
         return out  # another label follows directly: this one is empty on this line
     label_box = hit_line.span_box(hit.start, hit.end)
