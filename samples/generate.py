@@ -1334,7 +1334,7 @@ def dot_matrix(img: Image.Image, dpi: int, nrng: np.random.Generator) -> Image.I
     xs = (np.arange(w) % pitch) < dot
     dots = (ys[:, None] & xs[None, :]).astype(np.float32)
     bands = np.interp(np.arange(h), np.linspace(0, h, 14), nrng.uniform(0.55, 1.0, 14)).astype(np.float32)
-    darkness = np.minimum(255, (255 - grey) * 1.3) * dots * bands[:, None]
+    darkness = np.minimum(255, (255 - grey) * 1.6) * dots * bands[:, None]
     out = Image.fromarray((255 - darkness).clip(0, 255).astype(np.uint8), "L")
     return out.filter(ImageFilter.GaussianBlur(0.3 * dpi / 200))
 
@@ -1374,7 +1374,7 @@ def scan_page(img: Image.Image, params: ScanParams, nrng: np.random.Generator) -
     w, h = out.size
     if params.carbon:  # faint carbon copy, purple-blue in colour scans
         grey = np.asarray(img.convert("L"), dtype=np.float32)
-        darkness = (255 - grey)[..., None] * 0.5
+        darkness = (255 - grey)[..., None] * 0.6
         ink = np.array([0.75, 0.7, 0.35] if colour else [0.6], dtype=np.float32) / 0.75
         arr = (255 - darkness * ink).clip(0, 255).astype(np.uint8)
         out = Image.fromarray(arr if colour else arr[..., 0], "RGB" if colour else "L")
@@ -1435,15 +1435,16 @@ class DocPlan:
 
 
 def random_skew(rng: random.Random) -> float:
+    """Most pages are fed almost straight; a few are badly skewed (up to 6 degrees)."""
     roll = rng.random()
     if roll < 0.25:
         return 0.0
-    if roll < 0.8:
+    if roll < 0.85:
         return round(rng.uniform(-3, 3), 2)
     return round(rng.choice((-1, 1)) * rng.uniform(3, 6), 2)
 
 
-def page_params(rng: random.Random, fmt: str, mode: str, carbon: bool, rotation: int) -> ScanParams:
+def page_params(rng: random.Random, fmt: str, mode: str, carbon: bool, rotation: int, hard: bool = False) -> ScanParams:
     fax = mode == "bilevel"
     return ScanParams(
         rotation_cw=rotation,
@@ -1460,17 +1461,18 @@ def page_params(rng: random.Random, fmt: str, mode: str, carbon: bool, rotation:
         signature=rng.random() < 0.8,
         punch_holes=rng.random() < 0.15,
         fold=rng.random() < 0.15,
-        dark_bed=rng.random() < 0.1 and fmt in ("jpg", "pdf"),
+        dark_bed=rng.random() < 0.25 and hard and fmt in ("jpg", "pdf"),
     )
 
 
 def plan_batch(count: int, seed: int, formats: Sequence[str] = FORMATS, pages_mix: bool = False,
-               clean: bool = False) -> list[DocPlan]:
+               clean: bool = False, hard: bool = False) -> list[DocPlan]:
     """Choose layout, format, dpi and scan conditions for each document.
 
     Coverage is forced rather than left to chance: layouts and formats cycle; the first rotated
     documents get 90, 180 and 270 degrees; there is a document without dpi per JPEG/PNG, a fax
-    and a carbon copy, a 150 and a 300 dpi scan, and colour scans among JPEG/PDF.
+    and a carbon copy, a 150 and a 300 dpi scan, colour scans among JPEG/PDF, and a page skewed
+    by 4.5-6 degrees.
     """
     rng = random.Random(f"plan-{seed}")
     fmts = list(formats)
@@ -1517,7 +1519,7 @@ def plan_batch(count: int, seed: int, formats: Sequence[str] = FORMATS, pages_mi
         for p in range(pages):
             rot = rotations.get(i, 0) if p == 0 or not pages_mix else rng.choice((0, 0, 180, rotations.get(i, 0)))
             page_mode = mode if p == 0 or not pages_mix or mode == "bilevel" else rng.choice(("grey", mode))
-            pp = page_params(rng, fmt, page_mode, i in carbon, rot)
+            pp = page_params(rng, fmt, page_mode, i in carbon, rot, hard)
             params.append(ScanParams(seal=pp.seal, signature=pp.signature) if clean else pp)
         plans.append(DocPlan(
             name=f"wo{seed:02d}_{i + 1:03d}",
@@ -1529,6 +1531,11 @@ def plan_batch(count: int, seed: int, formats: Sequence[str] = FORMATS, pages_mi
             page_params=params,
             content_seed=f"content-{seed}-{i}",
         ))
+    # at least one badly skewed page (4.5-6 degrees) on an ordinary laser-printed scan
+    steep = [i for i in order if i not in fax and i not in carbon and LAYOUTS[i % len(LAYOUTS)] != "dms_print"]
+    if steep and not clean:
+        first = plans[steep[0]].page_params[0]
+        first.skew_ccw = round(rng.choice((-1, 1)) * rng.uniform(4.5, 6), 2)
     return plans
 
 
@@ -1647,10 +1654,11 @@ def build_document(plan: DocPlan, seed: int) -> tuple[list[Image.Image], dict[st
 
 
 def generate(out_dir: str | Path, count: int, seed: int, *, formats: Sequence[str] = FORMATS,
-             pages_mix: bool = False, clean: bool = False) -> list[Path]:
+             pages_mix: bool = False, clean: bool = False, hard: bool = False) -> list[Path]:
     """Write ``count`` documents and their ``.truth.json`` files; return the document paths.
 
-    ``clean`` keeps seal and signatures but skips every scanner defect (upright, no skew, grey).
+    ``clean`` keeps seal and signatures but skips every scanner defect (upright, no skew, grey);
+    ``hard`` adds defects beyond the committed set's (black ADF backing around skewed pages).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -1658,7 +1666,7 @@ def generate(out_dir: str | Path, count: int, seed: int, *, formats: Sequence[st
     if unknown:
         raise ValueError(f"unknown formats: {sorted(unknown)}")
     paths = []
-    for plan in plan_batch(count, seed, formats, pages_mix, clean):
+    for plan in plan_batch(count, seed, formats, pages_mix, clean, hard):
         images, truth = build_document(plan, seed)
         path = out / f"{plan.name}.{plan.fmt}"
         save_pages(images, path, plan.fmt, plan.dpi, plan.record_dpi)
@@ -1704,13 +1712,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="more two-page documents, each sheet scanned with its own rotation and mode")
     ap.add_argument("--formats", default=",".join(FORMATS), help="comma-separated subset of jpg,png,tif,pdf")
     ap.add_argument("--clean", action="store_true", help="no scanner defects: upright, unskewed, grey pages")
+    ap.add_argument("--hard", action="store_true", help="also black scanner backing around skewed JPEG/PDF pages")
     ap.add_argument("--summary", action="store_true", help="print a markdown table of the documents written")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     formats = [f.strip().lower().replace("tiff", "tif").replace("jpeg", "jpg") for f in args.formats.split(",") if f.strip()]
     t0 = time.perf_counter()
-    paths = generate(args.out, args.count, args.seed, formats=formats, pages_mix=args.pages_mix, clean=args.clean)
+    paths = generate(args.out, args.count, args.seed, formats=formats, pages_mix=args.pages_mix, clean=args.clean, hard=args.hard)
     print(f"wrote {len(paths)} documents to {args.out} in {time.perf_counter() - t0:.1f} s")
     if args.summary:
         print(summary_table(args.out))
