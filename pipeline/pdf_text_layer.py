@@ -8,7 +8,8 @@ Characters outside the Basic Multilingual Plane get CIDs from the surrogate rang
 character uses) with their own ToUnicode entries.
 
 Each word is drawn in text render mode 3 (invisible) at its box: the font size is the line
-height and the horizontal scaling (``Tz``) stretches the word to its box width. Between two
+height (its width for a vertical line) and the horizontal scaling (``Tz``) stretches the word
+to its box width. Poppler then reports word boxes within a fraction of a point of the OCR boxes. Between two
 words the line's text decides what follows: a space glyph that fills the gap (Latin words), or
 nothing, the word being stretched up to the next one so that no gap remains (CJK runs, where a
 gap would make text extractors insert a space).
@@ -16,7 +17,9 @@ gap would make text extractors insert a space).
 
 from __future__ import annotations
 
-import logging
+import functools
+import glob
+import os
 import unicodedata
 import zlib
 from dataclasses import dataclass, field
@@ -28,9 +31,12 @@ from pikepdf import Array, Dictionary, Name
 from pipeline.models import Box, OcrLine, OcrWord, PageText
 from pipeline.ocr.base import is_cjk
 
-log = logging.getLogger(__name__)
-
-GLYPHLESS_FONT = Path("/usr/share/tesseract-ocr/5/tessdata/pdf.ttf")
+# Tesseract's glyphless font, installed with its language data (tesseract-ocr 4 or 5).
+GLYPHLESS_FONT_PATTERNS = (
+    "/usr/share/tesseract-ocr/*/tessdata/pdf.ttf",
+    "/usr/share/tessdata/pdf.ttf",
+    "/usr/local/share/tessdata/pdf.ttf",
+)
 FONT_NAME = "GlyphLessFont"
 # Advance of the blank glyph (GID 1) of pdf.ttf: 1024 of 2048 units per em, i.e. 500/1000.
 GLYPH_WIDTH = 500
@@ -44,10 +50,8 @@ MAX_BFRANGES = 100  # entries per beginbfrange block (PDF limit)
 # -raw; 0.05 em in its default mode): a space in the text is drawn at least this wide.
 MIN_SPACE = 0.25
 SPACE_ADVANCE = 0.3  # em, for lines given without words
-MAX_TZ = 30000.0
-VERTICAL_RATIO = (
-    2.0  # a line this many times taller than wide is written top to bottom  # PDF/A-1 limits reals to ±32767
-)
+MAX_TZ = 30000.0  # PDF/A-1 limits reals to ±32767
+VERTICAL_RATIO = 2.0  # a line this many times taller than wide is written top to bottom
 
 
 @dataclass
@@ -107,13 +111,24 @@ def to_unicode_cmap(cids: CidMap) -> bytes:
     return ("\n".join(lines) + "\n").encode("ascii")
 
 
-def add_text_font(pdf: pikepdf.Pdf, font_file: Path = GLYPHLESS_FONT) -> pikepdf.Object:
+@functools.cache
+def glyphless_font() -> bytes:
+    """The font program: ``$TESSDATA_PREFIX/pdf.ttf`` or the first installed copy."""
+    candidates = [Path(os.environ["TESSDATA_PREFIX"]) / "pdf.ttf"] if "TESSDATA_PREFIX" in os.environ else []
+    candidates += [Path(p) for pattern in GLYPHLESS_FONT_PATTERNS for p in sorted(glob.glob(pattern))]
+    for path in candidates:
+        if path.is_file():
+            return path.read_bytes()
+    raise FileNotFoundError("Tesseract's pdf.ttf not found (install tesseract-ocr or set TESSDATA_PREFIX)")
+
+
+def add_text_font(pdf: pikepdf.Pdf) -> pikepdf.Object:
     """Add the glyphless Type0 font to ``pdf``; returns the indirect font dictionary.
 
     Its ToUnicode stream covers the BMP; call ``finish_text_font`` once all pages are written
     to add the entries for characters outside the BMP.
     """
-    program = font_file.read_bytes()
+    program = glyphless_font()
     font_file_stream = pikepdf.Stream(pdf, program)
     font_file_stream.Length1 = len(program)
     descriptor = pdf.make_indirect(
