@@ -1,10 +1,16 @@
-"""The repair-items table: a header row (项目名称 / 数量 / 金额 ...) and the rows under it."""
+"""The repair-items table: a header row (项目名称 / 数量 / 金额 ...) and the rows under it.
+
+Columns are the spans between header cells: numbers are right-aligned under left-aligned titles,
+so a value belongs to the column whose span holds its centre, not to the nearest title.
+"""
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from typing import Any
 
+from extractors.labels import IGNORE
 from extractors.layout import Line, PageIndex, same_row
 from extractors.money import fmt, parse_amount
 from extractors.text import nfkc
@@ -12,17 +18,6 @@ from extractors.text import nfkc
 NAME_HEADERS = ("维修项目", "作业项目", "项目名称", "配件名称", "零件名称", "材料名称", "维修内容", "项目", "名称")
 QTY_HEADERS = ("数量", "工时")
 AMOUNT_HEADERS = ("金额", "小计", "工时费", "人工费", "费用")
-STOP_WORDS = ("合计", "总计", "工时费", "材料费", "应收", "结算金额", "优惠", "备注", "签字", "签名")
-
-
-def _column(row: list[Line], words: tuple[str, ...]) -> float | None:
-    for w in words:
-        for ln in row:
-            if w in ln.text:
-                i = ln.text.find(w)
-                b = ln.span_box(i, i + len(w))
-                return (b[0] + b[2]) / 2
-    return None
 
 
 def _rows(lines: list[Line]) -> list[list[Line]]:
@@ -35,8 +30,24 @@ def _rows(lines: list[Line]) -> list[list[Line]]:
     return [sorted(r, key=lambda o: o.box[0]) for r in rows]
 
 
-def _nearest(row: list[Line], x: float) -> Line:
-    return min(row, key=lambda o: abs((o.box[0] + o.box[2]) / 2 - x))
+def _header_cells(row: list[Line]) -> list[tuple[float, str]]:
+    """(left edge, title) of every header cell, also when OCR merged cells into one line."""
+    cells = []
+    for ln in row:
+        pos = 0
+        for word in ln.text.split():
+            i = ln.text.find(word, pos)
+            pos = i + len(word)
+            cells.append((ln.span_box(i, pos)[0], word.strip(" :：")))
+    return sorted(cells)
+
+
+def _find(cells: list[tuple[float, str]], titles: tuple[str, ...]) -> int | None:
+    for t in titles:
+        for i, (_, c) in enumerate(cells):
+            if c == t:
+                return i
+    return None
 
 
 def extract_items(index: PageIndex) -> list[dict[str, Any]]:
@@ -46,29 +57,37 @@ def extract_items(index: PageIndex) -> list[dict[str, Any]]:
         for r, row in enumerate(rows):
             if not any(ln.table_header for ln in row):
                 continue
-            xs = (_column(row, NAME_HEADERS), _column(row, QTY_HEADERS), _column(row, AMOUNT_HEADERS))
-            if xs[0] is None or xs[2] is None:
+            cells = _header_cells(row)
+            cols = (_find(cells, NAME_HEADERS), _find(cells, QTY_HEADERS), _find(cells, AMOUNT_HEADERS))
+            if cols[0] is None or cols[2] is None:
                 continue
+            edges = [x for x, _ in cells]
             for body in rows[r + 1:]:
-                if any(ln.table_header for ln in body) or any(w in ln.text for ln in body for w in STOP_WORDS):
+                if any(ln.table_header for ln in body) or any(h.field != IGNORE for ln in body for h in ln.hits):
                     break
-                item = _item(body, xs)
+                item = _item(body, edges, cols)
                 if item is None:
                     break
                 items.append(item)
     return items
 
 
-def _item(row: list[Line], xs: tuple[float | None, float | None, float | None]) -> dict[str, Any] | None:
-    name_x, qty_x, amount_x = xs
-    assert name_x is not None and amount_x is not None
-    name = _nearest(row, name_x).text.strip()
-    amount_line = _nearest(row, amount_x)
-    amount = parse_amount(amount_line.text.split()[-1]) if amount_line.text.split() else None
+def _cell_text(row: list[Line], edges: list[float], col: int) -> str:
+    tol = 0.5 * (row[0].box[3] - row[0].box[1])
+    parts = [ln.text for ln in row if bisect_right(edges, (ln.box[0] + ln.box[2]) / 2 + tol) - 1 == col]
+    return " ".join(parts).strip()
+
+
+def _item(row: list[Line], edges: list[float], cols: tuple[int | None, int | None, int | None]) -> dict[str, Any] | None:
+    name_col, qty_col, amount_col = cols
+    assert name_col is not None and amount_col is not None
+    name = _cell_text(row, edges, name_col)
+    amount_text = _cell_text(row, edges, amount_col)
+    amount = parse_amount(amount_text.split()[-1]) if amount_text.split() else None
     if not name or amount is None or re.fullmatch(r"[\d.\s,¥]+", nfkc(name)):
         return None
     qty: str | None = None
-    if qty_x is not None:
-        q = re.search(r"\d+(?:\.\d+)?", nfkc(_nearest(row, qty_x).text))
+    if qty_col is not None:
+        q = re.search(r"\d+(?:\.\d+)?", nfkc(_cell_text(row, edges, qty_col)))
         qty = q.group(0) if q else None
     return {"name": name, "quantity": qty, "amount": fmt(amount)}
