@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
-from pathlib import Path
 from typing import Any
 
 import redis
@@ -68,17 +66,3 @@ def run_ingest_task(
         raise task.retry(exc=exc, countdown=retry_countdown(task.request.retries), max_retries=10) from exc
     finally:
         r.close()
-
-
-def describe(outcome: FileOutcome) -> str:
-    return f"{Path(outcome.path).name}: {outcome.status} {outcome.doc_id} {outcome.error}".strip()
-
-
-def wait_for(predicate: Any, timeout: float, poll: float = 0.5) -> bool:
-    """Poll ``predicate`` until true or ``timeout`` seconds; used by the enqueuer and tests."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(poll)
-    return bool(predicate())
