@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import PurePath
 from typing import Any
 
 import redis
@@ -23,6 +24,14 @@ def retry_countdown(retries: int) -> float:
     return min(300.0, 10.0 * 2**retries)
 
 
+def archived_from(archive: Archive, sha256: str, path: str) -> bool:
+    """Whether the archived document with these bytes came from this very file name."""
+    try:
+        return archive.load(doc_id_for(sha256)).source_name == PurePath(path).name
+    except (OSError, ValueError, KeyError):
+        return False
+
+
 def recovered_outcome(archive: Archive, path: str, sha256: str, worker: str, threshold: float) -> FileOutcome:
     """The outcome of an attempt that committed its sidecar but died before recording it."""
     outcome = FileOutcome(path=path, sha256=sha256, status="archived", doc_id=doc_id_for(sha256), worker=worker)
@@ -35,7 +44,8 @@ def run_ingest_task(
     """Body of ``woa.ingest_document``; returns the recorded status.
 
     Idempotent: a redelivered task whose outcome is recorded does nothing; one whose earlier
-    attempt committed the sidecar records it without archiving again. The per-SHA lock keeps two
+    attempt committed the sidecar (archived from this file, not by this batch's other tasks)
+    records it without archiving again; other copies of archived bytes become duplicates. The per-SHA lock keeps two
     copies of the same bytes (or a redelivery racing a slow original) from being ingested at once.
     """
     worker = str(task.request.hostname or f"pid{os.getpid()}")
@@ -50,7 +60,11 @@ def run_ingest_task(
             if state.is_recorded(key):
                 return "recorded"
             archive = Archive(settings.archive_dir)
-            if archive.has(sha256) and not state.archived_in_batch(sha256):
+            if (
+                archive.has(sha256)
+                and not state.archived_in_batch(sha256)
+                and archived_from(archive, sha256, path)
+            ):
                 outcome = recovered_outcome(archive, path, sha256, worker, settings.review_threshold)
             else:
                 outcome = process_file(path, sha256, settings, worker, tags)
