@@ -20,6 +20,10 @@ _D_MON_Y = re.compile(r"(?<!\d)(\d{1,2})\s*[-/ ]?\s*([A-Z]{3})[A-Z]*\.?\s*[-/ ,]
 _MON_D_Y = re.compile(r"\b([A-Z]{3})[A-Z]*\.?\s*(\d{1,2})(?:ST|ND|RD|TH)?,?\s*(\d{4})(?!\d)")
 
 
+# OCR drops the space before a time: "2020.02.1414:45"
+_GLUED_TIME = re.compile(r"(\d{4}[-/.年]\d{1,2}[-/.月]\d{2})(\d{1,2}[:：]\d{2})")
+
+
 def _overlapping(pattern: re.Pattern[str], s: str) -> list[re.Match[str]]:
     """Matches starting at every position (``19- 18/01/2018`` must still yield ``18/01/2018``)."""
     out, pos = [], 0
@@ -45,6 +49,7 @@ def find_dates(text: str, today: date | None = None, day_first: bool = True) -> 
     """Every valid date in ``text`` with the matched raw text, in reading order."""
     today = today or date.today()
     s = nfkc(text).upper()
+    s = _GLUED_TIME.sub(r"\1 \2", s)
     found: list[tuple[int, date, str]] = []
     taken: list[tuple[int, int]] = []
 

@@ -165,6 +165,27 @@ def _cross_check_money(found: dict[str, list[Scored]], chosen: dict[str, Scored]
                               "labour + parts (+ other - discount) does not equal total")
 
 
+def _infer_total(index: PageIndex, chosen: dict[str, Scored], today: date) -> FieldValue | None:
+    """No total read under a label: find the amount that labour + parts (+ other - discount) make.
+
+    Printed somewhere (its label lost to OCR): taken, a little less trusted. Not printed or not
+    read: the sum is offered with low confidence, so the document goes to review.
+    """
+    labor, parts = _amount(chosen.get("labor_cost")), _amount(chosen.get("parts_cost"))
+    if labor is None or parts is None:
+        return None
+    expected = labor + parts + (_amount(chosen.get("other_cost")) or Decimal(0)) - abs(_amount(chosen.get("discount")) or Decimal(0))
+    for ln in reversed(index.all_lines()):
+        for piece in ln.text.split():
+            a = money.parse_amount(piece)
+            if a is not None and a == expected and not ln.table_header:
+                conf = 0.9 * ocr_factor(ln.conf)
+                return FieldValue(money.fmt(a), conf, ln.page, ln.box, ln.text, True,
+                                  "total label not read; the amount equals labour + parts (+ other - discount)")
+    return FieldValue(money.fmt(expected), 0.5, None, None, None, False,
+                      "not read; computed as labour + parts (+ other - discount)")
+
+
 def _cross_check_dates(chosen: dict[str, Scored]) -> None:
     din, dout = chosen.get("date_in"), chosen.get("date_out")
     if din and dout and din.parsed.valid and dout.parsed.valid and dout.parsed.value < din.parsed.value:
@@ -200,6 +221,10 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
         elif fld in seen:
             ln = seen[fld]
             result.fields[fld] = FieldValue(None, 0.0, ln.page, ln.box, ln.text, False, "label found, no value read")
+    if "total_cost" not in chosen:
+        inferred = _infer_total(index, chosen, today)
+        if inferred is not None:
+            result.fields["total_cost"] = inferred
     result.items = extract_items(index)
     finish(result.fields, result, settings.review_threshold)
     return result

@@ -136,7 +136,7 @@ def find_labels(text: str, lexicon: Lexicon) -> tuple[str, list[LabelHit]]:
                 end = i + n
                 if len(window) != n or any(taken[i:end]):
                     continue
-                if end < len(up) and up[end] not in COLONS and up[end] != " ":
+                if end < len(up) and up[end] not in COLONS and up[end] not in " .,":
                     continue
                 if window[0] in (wording[0], wording[1]) and levenshtein_le1(window, wording):
                     for j in range(i, end):

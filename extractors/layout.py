@@ -86,7 +86,8 @@ def _mark_table_headers(lines: list[Line]) -> None:
     for ln in lines:
         row = [o for o in lines if same_row(o.box, ln.box)]
         cells = [c.strip(" :：") for o in row for c in o.text.split()]
-        ln.table_header = sum(c in TABLE_HEADER_WORDS for c in cells) >= 3
+        titles = [c for c in cells if c in TABLE_HEADER_WORDS]
+        ln.table_header = len(titles) >= 3 or (len(titles) == 2 and "序号" in titles)
 
 
 def _text_until_label(line: Line, start: int, after_hit: int) -> str:

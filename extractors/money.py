@@ -21,7 +21,9 @@ def parse_amount(text: str) -> Decimal | None:
     s = nfkc(text)
     s = _CURRENCY.sub(" ", s)
     s = _Y_MARK.sub(" ", s)
-    s = re.sub(r"(?<=\d)\s+(?=[.,]\d)|(?<=[.,])\s+(?=\d)", "", s)  # "12 .50" / "12. 50"
+    # OCR of spaced print: "¥ 3 3 8 .. 0 0", "¥160 0. 00", "1217..12"
+    s = re.sub(r"(?<=[\d.,])\s+(?=[\d.,])", "", s)
+    s = re.sub(r"\.{2,}", ".", s)
     m = _AMOUNT.search(s)
     if m is None:
         return None

@@ -153,6 +153,24 @@ def test_cost_row_with_values_below_is_not_a_table_header() -> None:
     assert got == {"labor_cost": ("2727.00", True), "parts_cost": ("2225.43", True), "total_cost": ("4950.00", True)}
 
 
+def test_total_whose_label_was_not_read_is_found_by_the_sum() -> None:
+    p = page([
+        L("工时费", 100, 300, 250, 340), L("材料费", 400, 300, 550, 340), L("优惠", 700, 300, 800, 340), L("计", 1000, 300, 1040, 340),
+        L("2727.00元", 100, 360, 300, 400), L("2192.81元", 400, 360, 600, 400), L("9.81", 700, 360, 800, 400),
+        L("4910.00元", 1000, 360, 1200, 400),
+    ])
+    ex = extract([p], Settings(), today=TODAY)
+    t = ex.fields["total_cost"]
+    assert (t.value, t.page, t.box) == ("4910.00", 1, (1000, 360, 1200, 400)) and t.confidence >= 0.8
+
+
+def test_total_not_printed_is_offered_as_the_sum_for_review() -> None:
+    p = page([L("工时费：100.00", 100, 300, 500, 340), L("材料费：250.50", 600, 300, 1000, 340), L("应收金额", 100, 360, 300, 400)])
+    ex = extract([p], Settings(), today=TODAY)
+    t = ex.fields["total_cost"]
+    assert t.value == "350.50" and t.confidence < 0.8 and not t.valid and ex.needs_review
+
+
 def test_specific_wording_beats_generic() -> None:
     # the reminder line mentions 里程 too; 行驶里程 is the odometer
     p = page([L("温馨提示：建议下次保养里程 20000公里", 100, 900, 1200, 940), L("行驶里程：15000", 100, 300, 600, 340)])
