@@ -135,11 +135,44 @@ def test_task_of_a_killed_worker_is_finished_by_the_other_exactly_once(tmp_path:
             if batch.poll() is None:
                 batch.kill()
         assert batch.returncode == 0, err
-    assert batch_id is not None
-    state = BatchState(r, batch_id)
-    victim = json.loads(r.hget(state.results_key, victim_key) or "{}")
-    assert victim["status"] == "archived" and victim["worker"] == "w2@test"
-    assert_archived_once(archive, 6)
-    summary = read_summary(report)
-    assert (summary["archived"], summary["duplicate"], summary["failed"]) == ("6", "0", "0")
-    assert r.hlen(state.results_key) == 6
+        assert batch_id is not None
+        state = BatchState(r, batch_id)
+        victim = json.loads(r.hget(state.results_key, victim_key) or "{}")
+        assert victim["status"] == "archived" and victim["worker"] == "w2@test"
+        assert_archived_once(archive, 6)
+        summary = read_summary(report)
+        assert (summary["archived"], summary["duplicate"], summary["failed"]) == ("6", "0", "0")
+        assert r.hlen(state.results_key) == 6
+
+        redelivered = send_tasks_for_archived_bytes(redis_url, src, tmp_path / "elsewhere", r)
+
+    # Tasks for bytes already archived do no OCR: the same file again counts as the earlier
+    # attempt's commit (a redelivery after the sidecar was written); another file with those
+    # bytes is a duplicate, recorded in the sidecar.
+    first = next(d for d in sidecars(archive) if d["source_name"] == "scan-000.png")
+    assert redelivered == {"same-file": ("archived", first["id"]), "other-file": ("duplicate", first["id"])}
+    again = next(d for d in sidecars(archive) if d["id"] == first["id"])
+    assert again["ingested_at"] == first["ingested_at"] and again["archive_sha256"] == first["archive_sha256"]
+    assert [x["source_name"] for x in again["duplicates"]] == ["copy-of-000.png"]
+    assert len(sidecars(archive)) == 6
+
+
+def send_tasks_for_archived_bytes(url: str, src: Path, elsewhere: Path, r: redis.Redis) -> dict[str, tuple[str, str]]:
+    from batch.celery_app import QUEUE, TASK_NAME, create_app
+    from pipeline.archive import sha256_file
+
+    original = next(src.rglob("scan-000.png"))
+    copy = elsewhere / "copy-of-000.png"
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes(original.read_bytes())
+    sha = sha256_file(original)
+    state = BatchState(r, "manual")
+    app = create_app(url)
+    app.send_task(TASK_NAME, args=["same-file", "manual", str(original), sha, {}], queue=QUEUE)
+    app.send_task(TASK_NAME, args=["other-file", "manual", str(copy), sha, {}], queue=QUEUE)
+    deadline = time.monotonic() + 60
+    while r.hlen(state.results_key) < 2:
+        assert time.monotonic() < deadline, "the tasks were not run"
+        time.sleep(0.2)
+    results = {str(k): json.loads(v) for k, v in r.hgetall(state.results_key).items()}
+    return {k: (v["status"], v["doc_id"]) for k, v in results.items()}
