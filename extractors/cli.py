@@ -51,7 +51,7 @@ def update_index(archive: Archive, docs: list[Document]) -> None:
     try:
         import index
 
-        index.update_index(archive, docs)  # type: ignore[attr-defined]
+        index.update_index(archive, docs)
     except (ImportError, AttributeError) as exc:
         log.warning("search index not updated (%s); run 'woa reindex'", exc)
     except Exception:

@@ -21,7 +21,7 @@ _MON_D_Y = re.compile(r"\b([A-Z]{3})[A-Z]*\.?\s*(\d{1,2})(?:ST|ND|RD|TH)?,?\s*(\
 
 
 # OCR drops the space before a time: "2020.02.1414:45"
-_GLUED_TIME = re.compile(r"(\d{4}[-/.年]\d{1,2}[-/.月]\d{2})(\d{1,2}[:：]\d{2})")
+_GLUED_TIME = re.compile(r"(\d{4}[-/.年]\d{1,2}[-/.月]\d{2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})(\d{1,2}[:：]\d{2})")
 
 
 def _overlapping(pattern: re.Pattern[str], s: str) -> list[re.Match[str]]:

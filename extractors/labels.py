@@ -44,22 +44,36 @@ def _is_ascii(s: str) -> bool:
     return all(ord(c) < 128 for c in s)
 
 
+@dataclass(frozen=True)
+class Entry:
+    wording: str  # cleaned, upper-case
+    field: str
+    rank: int
+    ascii: bool
+
+
 @dataclass
 class Lexicon:
     """Wordings per field, in order of preference (earlier = more specific)."""
 
     wordings: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_LABELS))
 
+    def __post_init__(self) -> None:
+        entries = [Entry(clean(w).upper(), fld, rank, _is_ascii(w))
+                   for fld, ws in self.wordings.items() for rank, w in enumerate(ws) if clean(w)]
+        self.entries: list[Entry] = sorted(entries, key=lambda e: -len(e.wording))
+        # fuzzy candidates by their first and second character (one of them survives one edit)
+        self.fuzzy: dict[str, list[Entry]] = {}
+        for e in self.entries:
+            if len(e.wording) >= 3 and not e.ascii:
+                for ch in {e.wording[0], e.wording[1]}:
+                    self.fuzzy.setdefault(ch, []).append(e)
+
     def extended(self, extra: dict[str, list[str]]) -> Lexicon:
         merged = dict(self.wordings)
         for fld, words in extra.items():
             merged[fld] = tuple(words) + tuple(w for w in merged.get(fld, ()) if w not in words)
         return Lexicon(merged)
-
-    def entries(self) -> list[tuple[str, str, int]]:
-        """(wording upper-cased, field, rank) longest first."""
-        out = [(clean(w).upper(), fld, rank) for fld, ws in self.wordings.items() for rank, w in enumerate(ws)]
-        return sorted(out, key=lambda e: -len(e[0]))
 
 
 @dataclass(frozen=True)
@@ -106,42 +120,56 @@ def _boundary_ok(s: str, start: int, end: int, wording: str, fld: str) -> bool:
     return not before.isalnum() and not (after.isalpha() and wording[-1].isalpha())
 
 
+_DIGIT_AS_LETTER = {"1": "L", "0": "O", "5": "S"}
+
+
+def _letters_view(up: str) -> str:
+    """Digits inside a Latin word read as the letters OCR took them for (``TOTA1`` → ``TOTAL``).
+
+    Same length as the input, so spans stay valid; only used to find labels.
+    """
+    chars = list(up)
+    for i, c in enumerate(chars):
+        if c in _DIGIT_AS_LETTER and i > 0 and chars[i - 1].isalpha() and chars[i - 1].isascii():
+            chars[i] = _DIGIT_AS_LETTER[c]
+    return "".join(chars)
+
+
 def find_labels(text: str, lexicon: Lexicon) -> tuple[str, list[LabelHit]]:
     """The cleaned line text and the label hits in it (non-overlapping, in order)."""
     s = clean(text)
-    up = s.upper()
+    up = _letters_view(s.upper())
     taken = [False] * len(s)
     hits: list[LabelHit] = []
-    entries = lexicon.entries()
-    for wording, fld, rank in entries:
-        if not wording:
-            continue
-        start = up.find(wording)
+    for e in lexicon.entries:
+        start = up.find(e.wording)
         while start >= 0:
-            end = start + len(wording)
-            if not any(taken[start:end]) and _boundary_ok(up, start, end, wording, fld):
+            end = start + len(e.wording)
+            if not any(taken[start:end]) and _boundary_ok(up, start, end, e.wording, e.field):
                 for i in range(start, end):
                     taken[i] = True
-                hits.append(LabelHit(fld, wording, rank, start, end, True))
-            start = up.find(wording, start + 1)
+                hits.append(LabelHit(e.field, e.wording, e.rank, start, end, True))
+            start = up.find(e.wording, start + 1)
     # fuzzy matches of longer Chinese wordings at segment starts, followed by a colon, space or end
     for i in range(len(up)):
         if taken[i] or (i > 0 and up[i - 1] not in _SEGMENT_BREAK):
             continue
-        for wording, fld, rank in entries:
-            if len(wording) < 3 or _is_ascii(wording):
+        seen: set[Entry] = set()
+        for e in lexicon.fuzzy.get(up[i], []) + (lexicon.fuzzy.get(up[i + 1], []) if i + 1 < len(up) else []):
+            if e in seen:
                 continue
-            for n in (len(wording) - 1, len(wording), len(wording) + 1):
-                window = up[i:i + n]
+            seen.add(e)
+            for n in (len(e.wording) - 1, len(e.wording), len(e.wording) + 1):
                 end = i + n
+                window = up[i:end]
                 if len(window) != n or any(taken[i:end]):
                     continue
                 if end < len(up) and up[end] not in COLONS and up[end] not in " .,":
                     continue
-                if window[0] in (wording[0], wording[1]) and levenshtein_le1(window, wording):
+                if window[0] in (e.wording[0], e.wording[1]) and levenshtein_le1(window, e.wording):
                     for j in range(i, end):
                         taken[j] = True
-                    hits.append(LabelHit(fld, wording, rank, i, end, False))
+                    hits.append(LabelHit(e.field, e.wording, e.rank, i, end, False))
                     break
             if taken[i]:
                 break

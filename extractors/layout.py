@@ -83,11 +83,18 @@ def _mark_table_headers(lines: list[Line]) -> None:
 
     Cells must *be* titles, not contain them: the cost row 工时费 | 配件费 | 优惠金额 is no header.
     """
-    for ln in lines:
-        row = [o for o in lines if same_row(o.box, ln.box)]
+    rows: list[list[Line]] = []
+    for ln in sorted(lines, key=lambda o: (o.box[1] + o.box[3]) / 2):
+        if rows and same_row(rows[-1][0].box, ln.box):
+            rows[-1].append(ln)
+        else:
+            rows.append([ln])
+    for row in rows:
         cells = [c.strip(" :：") for o in row for c in o.text.split()]
         titles = [c for c in cells if c in TABLE_HEADER_WORDS]
-        ln.table_header = len(titles) >= 3 or (len(titles) == 2 and "序号" in titles)
+        header = len(titles) >= 3 or (len(titles) == 2 and "序号" in titles)
+        for ln in row:
+            ln.table_header = header
 
 
 def _text_until_label(line: Line, start: int, after_hit: int) -> str:

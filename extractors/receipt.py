@@ -16,10 +16,10 @@ from extractors.text import nfkc
 from pipeline.models import FieldValue, PageText
 
 RECEIPT_LABELS: dict[str, tuple[str, ...]] = {
-    "total": ("(小写)", "小写", "价税合计", "GRAND TOTAL", "TOTAL ROUNDED", "ROUNDED TOTAL", "TOTAL PAYABLE",
+    "total": ("(小写)", "小写", "价税合计", "GRAND TOTAL", "GRANDTOTAL", "TOTAL ROUNDED", "ROUNDED TOTAL", "TOTAL PAYABLE",
               "NETT TOTAL", "NET TOTAL", "AMOUNT DUE", "TOTAL DUE", "NETT AMOUNT", "NET AMOUNT",
               "TOTAL INCL GST", "TOTAL INCL. GST", "TOTAL INCLUSIVE GST", "INCLUSIVE OF GST", "INCL GST", "INCL. GST",
-              "TOTAL (RM)", "TOTAL RM", "TOTAL AMOUNT", "TOTAL SALES", "TOTAL:", "TOTAL", "合计", "总计"),
+              "TOTAL (RM)", "TOTAL RM", "TOTAL AMOUNT", "TOTAL SALES", "TOTALSALES", "TOTAL:", "TOTAL", "合计", "总计"),
     "date": ("开票日期", "INVOICE DATE", "RECEIPT DATE", "DATE/TIME", "DATE", "TARIKH", "日期"),
     IGNORE: ("SUBTOTAL", "SUB TOTAL", "SUB-TOTAL", "TOTAL QTY", "TOTAL QUANTITY", "TOTAL ITEMS", "TOTAL ITEM",
              "TOTAL GST", "TOTAL TAX", "TOTAL EXCL", "EXCLUDING GST", "EXCL GST", "EXCL. GST", "EXCLUSIVE OF GST",

@@ -1,0 +1,99 @@
+"""Receipt / invoice date and total (extractors.receipt): hand-built lines and the SROIE transcripts."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from extractors.dates import normalize_date
+from extractors.money import normalize_money
+from extractors.receipt import extract_receipt
+from pipeline.models import OcrLine, PageText
+
+TODAY = date(2026, 11, 27)
+SROIE = Path(__file__).resolve().parents[2] / "shared" / "eval-data" / "sroie-receipts-en"
+
+
+def L(text: str, x0: float, y0: float, x1: float, y1: float) -> OcrLine:
+    return OcrLine(text, (x0, y0, x1, y1), 0.95)
+
+
+def values(lines: list[OcrLine]) -> tuple[str | None, str | None]:
+    got = extract_receipt([PageText(1, 600, 1200, 200, lines)], TODAY)
+    return (got["date"].value if got["date"] else None, got["total"].value if got["total"] else None)
+
+
+def test_rounded_total_beats_total_and_cash_is_ignored() -> None:
+    lines = [
+        L("DATE: 12-01-19 21:13", 20, 100, 300, 120),
+        L("SUBTOTAL", 20, 600, 120, 620), L("RM 30.00", 400, 600, 500, 620),
+        L("TOTAL", 20, 640, 80, 660), L("RM 33.92", 400, 645, 500, 665),
+        L("ROUNDING ADJUSTMENT", 20, 670, 220, 690), L("-RM 0.02", 400, 670, 500, 690),
+        L("TOTAL ROUNDED", 20, 690, 160, 710), L("RM 33.90", 400, 690, 500, 710),
+        L("CASH", 20, 710, 60, 730), L("RM 50.00", 400, 710, 500, 730),
+        L("CHANGE", 20, 730, 90, 750), L("RM 16.10", 400, 730, 500, 750),
+    ]
+    assert values(lines) == ("2019-01-12", "33.90")
+
+
+@pytest.mark.parametrize(
+    ("total_line", "expected"),
+    [
+        ("Grand Tota1 RM39.00", "39.00"),  # OCR read L as 1
+        ("GRANDTOTAL 10.00", "10.00"),
+        ("Total Sales (Inclusive GST) RM 141.50", "141.50"),
+        ("TOTAL INCL. GST@6% RM 3.30", "3.30"),
+        ("Total (RM): 26.60", "26.60"),
+    ],
+)
+def test_total_wordings(total_line: str, expected: str) -> None:
+    lines = [L("Total GST: 0.19", 20, 500, 300, 520), L(total_line, 20, 540, 500, 560), L("25/12/2018", 20, 50, 200, 70)]
+    assert values(lines) == ("2018-12-25", expected)
+
+
+@pytest.mark.parametrize(
+    ("date_line", "expected"),
+    [("Date: 12 DEC 2018", "2018-12-12"), ("09-01-19 11:25 SH01", "2019-01-09"), ("23/03/20189:34:40 AM", "2018-03-23"),
+     ("Bill Date : 20/12/2017", "2017-12-20"), ("HC03-7 - 15", None)],
+)
+def test_receipt_dates_day_first(date_line: str, expected: str | None) -> None:
+    assert values([L(date_line, 20, 50, 400, 70)])[0] == expected
+
+
+def test_vat_invoice_total_and_date() -> None:
+    lines = [
+        L("开票日期：2016年06月12日", 2500, 680, 3900, 750),
+        L("合计", 400, 1880, 520, 1970), L("￥2987.18", 2960, 1884, 3330, 1976), L("￥507.82", 3710, 1864, 4030, 1956),
+        L("价税合计（大写）", 300, 1990, 900, 2090), L("⊗叁仟肆佰玖拾伍圆整", 1000, 1990, 2000, 2090),
+        L("（小写）￥3495.00", 2900, 1992, 3770, 2088),
+    ]
+    got = extract_receipt([PageText(1, 4208, 3120, 300, lines)], TODAY)
+    assert got["date"] is not None and got["date"].value == "2016-06-12"
+    t = got["total"]
+    assert t is not None and t.value == "3495.00" and t.box is not None and 2900 <= t.box[0] and t.box[2] <= 3770
+
+
+def _sroie_page(row: dict[str, object]) -> PageText:
+    lines = []
+    for raw in (SROIE / "boxes" / f"{row['id']}.txt").read_text(encoding="utf-8", errors="replace").splitlines():
+        parts = raw.split(",", 8)
+        if len(parts) < 9:
+            continue
+        xs, ys = [int(v) for v in parts[0:8:2]], [int(v) for v in parts[1:8:2]]
+        lines.append(OcrLine(parts[8], (min(xs), min(ys), max(xs), max(ys)), 1.0))
+    return PageText(1, int(row["width"]), int(row["height"]), 200, lines)  # type: ignore[call-overload]
+
+
+def test_sroie_transcripts_date_and_total() -> None:
+    """The dataset's own line transcripts and boxes (no OCR): the label/layout logic on 100 real receipts."""
+    rows = [json.loads(x) for x in (SROIE / "labels.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    ok_date = ok_total = 0
+    for row in rows:
+        got = extract_receipt([_sroie_page(row)], TODAY)
+        ok_date += (got["date"].value if got["date"] else None) == normalize_date(row["entities"]["date"], TODAY)
+        ok_total += (got["total"].value if got["total"] else None) == normalize_money(row["entities"]["total"])
+    assert len(rows) == 100
+    assert ok_date >= 97 and ok_total >= 88, (ok_date, ok_total)
