@@ -147,7 +147,10 @@ class _PageSink:
         if len(self._chunk.pages):
             self._spill()
         merged = self.tmpdir / "merged.pdf"
-        pikepdf.Job(["qpdf", "--empty", "--pages", *map(str, self._files), "--", str(merged)]).run()
+        job = pikepdf.Job(["qpdf", "--empty", "--pages", *map(str, self._files), "--", str(merged)])
+        job.run()
+        if job.has_warnings:  # the result is validated anyway; keep a trace of the cause
+            log.warning("qpdf warned while merging %d chunks of %d pages", len(self._files), self.count)
         pdf = self._merged = pikepdf.open(merged, access_mode=pikepdf.AccessMode.stream)
         font: pikepdf.Object | None = None
         for page in pdf.pages:  # each chunk brought its own copy of the font: keep one
