@@ -24,6 +24,11 @@ from whoosh.reading import TermNotFound
 log = logging.getLogger(__name__)
 
 K1 = 1.2
+# Check a few candidates against a sub-query by skipping its matcher to each (Whoosh's skip_to walks
+# a block in Python, so this only pays off for a handful of candidates against long posting lists).
+VERIFY_MAX = 64
+VERIFY_RATIO = 50
+MAX_ESTIMATE_TERMS = 2000
 
 
 class Unsupported(Exception):
@@ -56,27 +61,55 @@ def _or(parts: list[Matches]) -> Matches:
     return Matches(ids, scores)
 
 
+_BLOCK_API = ("_read_data", "_byteids", "_next_block", "_lastblock", "_blocklength")
+
+
+def _block_arrays(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The current block's ids and weights, decoded with numpy (Whoosh decodes in Python)."""
+    matcher._read_data()
+    raw_ids, raw_weights = matcher._data[0], matcher._data[1]
+    ids = np.asarray(raw_ids, dtype=np.int64)
+    if not matcher._byteids:
+        ids = np.cumsum(ids)  # delta-encoded
+    n = matcher._blocklength
+    if raw_weights is None:
+        weights = np.ones(n)
+    elif isinstance(raw_weights, float):
+        weights = np.full(n, raw_weights)
+    else:
+        weights = np.asarray(raw_weights, dtype=np.float64)
+    return ids, weights
+
+
 def _leaf_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
     """All (docnum, weight) of one segment's posting list."""
-    if all(hasattr(matcher, a) for a in ("_read_ids", "_read_weights", "_next_block", "_lastblock")):
+    if all(hasattr(matcher, a) for a in _BLOCK_API):
         ids_parts, w_parts = [], []
         while matcher._blocklength:
-            matcher._read_ids()
-            matcher._read_weights()
-            ids_parts.append(np.asarray(matcher._ids, dtype=np.int64))
-            w_parts.append(np.asarray(matcher._weights, dtype=np.float64))
+            ids, weights = _block_arrays(matcher)
+            ids_parts.append(ids)
+            w_parts.append(weights)
             if matcher._lastblock:
                 break
             matcher._next_block()
         if ids_parts:
             return np.concatenate(ids_parts), np.concatenate(w_parts)
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
-    ids, ws = [], []
+    ids_list, ws_list = [], []
     while matcher.is_active():
-        ids.append(matcher.id())
-        ws.append(matcher.weight())
+        ids_list.append(matcher.id())
+        ws_list.append(matcher.weight())
         matcher.next()
-    return np.asarray(ids, dtype=np.int64), np.asarray(ws, dtype=np.float64)
+    return np.asarray(ids_list, dtype=np.int64), np.asarray(ws_list, dtype=np.float64)
+
+
+def _lazy(q: Q.Query) -> bool:
+    """Whoosh's matcher for ``q`` reads postings on demand (ranges and prefixes read them all)."""
+    if isinstance(q, Q.Term):
+        return True
+    if isinstance(q, (Q.And, Q.Or)):
+        return all(_lazy(s) for s in q.subqueries)
+    return False
 
 
 class Evaluator:
@@ -131,14 +164,17 @@ class Evaluator:
         if isinstance(q, Q.Term):
             return self.term(q.fieldname, q.text, q.boost)
         if isinstance(q, Q.And):
-            subs = q.subqueries
+            subs = sorted(q.subqueries, key=self.estimate)  # the most selective first
             if not subs:
                 return self.every()
             result = self.eval(subs[0])
             for sub in subs[1:]:
                 if not len(result.ids):
                     break
-                result = _and(result, self.eval(sub))
+                if _lazy(sub) and len(result.ids) <= VERIFY_MAX and len(result.ids) * VERIFY_RATIO < self.estimate(sub):
+                    result = self.verify(result, sub)
+                else:
+                    result = _and(result, self.eval(sub))
             return result
         if isinstance(q, Q.Or):
             return _or([self.eval(s) for s in q.subqueries])
@@ -159,6 +195,50 @@ class Evaluator:
         if isinstance(q, Q.MultiTerm):  # Prefix, FuzzyTerm, TermRange, Wildcard …
             return _or([self.term(q.fieldname, bt, q.boost) for bt in q._btexts(self.reader)])
         raise Unsupported(type(q).__name__)
+
+    def estimate(self, q: Q.Query) -> int:
+        """About how many postings evaluating ``q`` reads (an upper bound of its matches)."""
+        if isinstance(q, Q.Term):
+            if q.fieldname not in self.schema:
+                return 0
+            text = q.text if isinstance(q.text, bytes) else self.schema[q.fieldname].to_bytes(q.text)
+            return int(self.searcher.doc_frequency(q.fieldname, text))
+        if isinstance(q, Q.And):
+            return min((self.estimate(s) for s in q.subqueries), default=0)
+        if isinstance(q, Q.Or):
+            return sum(self.estimate(s) for s in q.subqueries)
+        if isinstance(q, Q.AndNot):
+            return self.estimate(q.a)
+        if isinstance(q, Q.ConstantScoreQuery):
+            return self.estimate(q.child)
+        if isinstance(q, Q.NumericRange):
+            return self.estimate(q._compile_query(self.reader))
+        if isinstance(q, Q.MultiTerm):
+            total = 0
+            for n, bt in enumerate(q._btexts(self.reader)):
+                if n >= MAX_ESTIMATE_TERMS:
+                    return max(total, self.searcher.doc_count_all())
+                total += int(self.searcher.doc_frequency(q.fieldname, bt))
+            return total
+        return int(self.searcher.doc_count_all())
+
+    def verify(self, candidates: Matches, q: Q.Query) -> Matches:
+        """``candidates`` that also match ``q``, checked by skipping Whoosh's matcher to each one.
+
+        Cheaper than reading all of ``q``'s postings when the candidates are few. ``q`` adds no
+        score here (it only filters).
+        """
+        m = q.matcher(self.searcher)
+        keep = np.zeros(len(candidates.ids), dtype=bool)
+        for i, docnum in enumerate(candidates.ids.tolist()):
+            if not m.is_active():
+                break
+            if m.id() < docnum:
+                m.skip_to(docnum)
+                if not m.is_active():
+                    break
+            keep[i] = m.id() == docnum
+        return Matches(candidates.ids[keep], candidates.scores[keep])
 
     # -- ordering ---------------------------------------------------------------------------
     def column(self, fieldname: str) -> np.ndarray:
