@@ -23,6 +23,7 @@ __all__ = [
     "QueryError",
     "SearchResults",
     "Stats",
+    "indexed_ids",
     "rebuild_index",
     "remove_from_index",
     "search",
@@ -44,3 +45,10 @@ def remove_from_index(archive: Archive, ids: Iterable[str]) -> None:
 def rebuild_index(archive: Archive, procs: int | None = None) -> int:
     """Re-index every sidecar into a fresh index and switch to it atomically; returns the count."""
     return store.rebuild(archive, procs).docs
+
+
+def indexed_ids(archive: Archive) -> set[str] | None:
+    """Ids of every indexed document, or None when the archive has no index yet (for ``woa verify``)."""
+    if not (archive.index_dir / store.CURRENT_NAME).is_file():
+        return None
+    return store.with_searcher(archive, lambda s: {str(f["id"]) for f in s.all_stored_fields()})

@@ -302,5 +302,8 @@ def test_update_replaces_and_remove_deletes(tmp_path: Path) -> None:
     index.remove_from_index(a, [D3])
     assert ids(a, "customer:王芳芳") == set()
     assert index.search(a, "").total == len(ALL) - 1
+    assert index.indexed_ids(a) == ALL - {D3}
     assert index.rebuild_index(a) == len(ALL)  # the sidecar still exists: reindex brings it back
     assert ids(a, "customer:王芳芳") == {D3}
+    assert index.indexed_ids(a) == ALL
+    assert index.indexed_ids(Archive(tmp_path / "empty")) is None
