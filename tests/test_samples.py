@@ -104,6 +104,19 @@ def test_formats_option_restricts_output(gen: ModuleType, tmp_path: Path) -> Non
         gen.generate(tmp_path, 1, 5, formats=["bmp"])
 
 
+def test_plan_options_clean_hard_and_pages_mix(gen: ModuleType) -> None:
+    clean = [pp for plan in gen.plan_batch(40, 9, clean=True) for pp in plan.page_params]
+    assert all(pp.rotation_cw == 0 and pp.skew_ccw == 0 and pp.mode == "grey" and not pp.noise_sigma for pp in clean)
+    normal = [pp for plan in gen.plan_batch(40, 9) for pp in plan.page_params]
+    hard = [pp for plan in gen.plan_batch(40, 9, hard=True) for pp in plan.page_params]
+    assert not any(pp.dark_bed for pp in normal) and any(pp.dark_bed for pp in hard)
+    assert max(abs(pp.skew_ccw) for pp in normal) <= 6
+    mixed = gen.plan_batch(40, 9, pages_mix=True)
+    two = [plan for plan in mixed if plan.pages == 2]
+    assert len(two) > len([plan for plan in gen.plan_batch(40, 9) if plan.pages == 2])
+    assert any(len({(pp.rotation_cw, pp.mode) for pp in plan.page_params}) == 2 for plan in two)
+
+
 def test_page_text_is_what_was_drawn(gen: ModuleType) -> None:
     """OCR a clean rendering (no seal, no defects): its characters match the truth's page text."""
     from rapidocr_onnxruntime import RapidOCR
