@@ -197,11 +197,42 @@ def run_memory(corpus: Path, work: Path, pages: int) -> Run:
     return to_run(f"one {pages}-page PDF, 1 worker", 1, report, load)
 
 
+_OCR_PEAK = """
+import sys
+import numpy as np
+from PIL import Image
+from rapidocr_onnxruntime import RapidOCR
+
+ocr = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1, max_side_len=int(sys.argv[2]))
+page = np.asarray(Image.open(sys.argv[1]).convert("RGB"))
+for _ in range(2):
+    ocr(page)
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM"))
+print(int(hwm.split()[1]) // 1024)
+"""
+
+
+def run_ocr_peak(corpus: Path, sides: tuple[int, ...] = (4000, 2500)) -> list[tuple[int, int, int]]:
+    """Peak RSS (MB) of a process that only runs RapidOCR twice on one page, per dpi and max_side_len.
+
+    Explains the worker peak: RapidOCR detects text on the whole page at up to max_side_len pixels.
+    """
+    out = []
+    for dpi in (200, 300):
+        page = next((p for p in sorted(corpus.rglob("*")) if p.suffix in {".jpg", ".png"} and _dpi(p) == dpi), None)
+        if page is None:
+            continue
+        for side in sides:
+            res = subprocess.run([PY, "-c", _OCR_PEAK, str(page), str(side)], capture_output=True, text=True, check=True)
+            out.append((dpi, side, int(res.stdout.strip())))
+    return out
+
+
 def machine() -> str:
     return f"`{' '.join(platform.uname())}`, nproc {os.cpu_count()}"
 
 
-def render(runs: dict[str, Run], corpus_files: int, corpus_pages: int) -> str:
+def render(runs: dict[str, Run], corpus_files: int, corpus_pages: int, ocr_peaks: list[tuple[int, int, int]] | None = None) -> str:
     lines = [
         SECTION,
         "",
@@ -233,6 +264,11 @@ def render(runs: dict[str, Run], corpus_files: int, corpus_pages: int) -> str:
             f"- Peak memory of the worker archiving a {m.pages}-page PDF (200 dpi A4 pages): "
             f"**{m.max_rss_mb:.0f} MB** (goal ≤ 1 GB){same}; {m.ppm:.1f} pages/min on one worker."
         )
+    if ocr_peaks:
+        lines.append(
+            "- Where the worker's peak comes from: a process that only runs RapidOCR (twice) on one A4 page "
+            "peaks at " + ", ".join(f"{mb} MB ({dpi} dpi, max_side_len {side})" for dpi, side, mb in ocr_peaks) + "."
+        )
     lines.append("")
     return "\n".join(lines)
 
@@ -253,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pages", type=int, default=200, help="pages in the corpus (at least)")
     ap.add_argument("--seed", type=int, default=601)
     ap.add_argument("--memory-pages", type=int, default=300)
-    ap.add_argument("--phases", default="local1,local2,celery,memory1,memory")
+    ap.add_argument("--phases", default="local1,local2,celery,memory1,memory,ocrpeak")
     ap.add_argument("--work", type=Path, default=None, help="working folder (default: a temp folder, removed)")
     ap.add_argument("--write", type=Path, default=None, help="replace the section in this markdown file")
     args = ap.parse_args(argv)
@@ -264,7 +300,12 @@ def main(argv: list[str] | None = None) -> int:
         files, pages = make_corpus(corpus, args.pages, args.seed)
         print(f"corpus: {files} files, {pages} pages in {corpus}", file=sys.stderr)
         runs: dict[str, Run] = {}
+        peaks: list[tuple[int, int, int]] = []
         for phase in args.phases.split(","):
+            if phase == "ocrpeak":
+                peaks = run_ocr_peak(corpus)
+                print(f"{phase}: {peaks}", file=sys.stderr, flush=True)
+                continue
             if phase == "local1":
                 runs[phase] = run_local(corpus, work, 1)
             elif phase == "local2":
@@ -279,8 +320,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"unknown phase {phase}")
             print(f"{phase}: {runs[phase]}", file=sys.stderr, flush=True)
             if args.write:  # after every phase: a long run that is stopped still leaves its numbers
-                write_section(args.write, render(runs, files, pages))
-        print(render(runs, files, pages))
+                write_section(args.write, render(runs, files, pages, peaks))
+        print(render(runs, files, pages, peaks))
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
