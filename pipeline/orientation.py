@@ -10,23 +10,17 @@ boxes.
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 from typing import Any
 
 import cv2
 import numpy as np
 
+from pipeline.ocr.rapid import rapidocr_models
+
 log = logging.getLogger(__name__)
 
 ANALYSIS_DPI = 100.0  # text detection works well on ~100 dpi pages and is cheap there
 MAX_VOTES = 40
-
-
-@lru_cache(maxsize=1)
-def _models() -> Any:
-    from rapidocr_onnxruntime import RapidOCR
-
-    return RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
 
 
 def _boxes(ocr: Any, bgr: np.ndarray) -> np.ndarray:
@@ -42,7 +36,7 @@ def _wide_tall(boxes: np.ndarray) -> tuple[int, int]:
 
 def detect_orientation(grey: np.ndarray, dpi: float) -> int:
     """Clockwise rotation (0/90/180/270) that makes the page upright."""
-    ocr = _models()
+    ocr = rapidocr_models()
     f = min(1.0, ANALYSIS_DPI / dpi) if dpi > 0 else 1.0
     small = cv2.resize(grey, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else grey
     bgr = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)

@@ -1,11 +1,20 @@
-"""RapidOCR (PP-OCRv4 ONNX models shipped inside the rapidocr-onnxruntime wheel; works offline)."""
+"""RapidOCR (PP-OCRv4 ONNX models shipped inside the rapidocr-onnxruntime wheel; works offline).
+
+RapidOCR's own ``__call__`` detects text on the whole page at full size and crops from that
+same image. Detection at full 200 dpi cost ten times more than at 1280 px on the long side,
+with no loss (measured on the samples: character bag error 0.020 at 1280 px against 0.026 at
+full size), so this engine detects on a bounded copy and recognises crops cut from the full
+page. Page orientation is decided before OCR (``pipeline.orientation``): no per-line classifier.
+"""
 
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from importlib.metadata import version as pkg_version
 from typing import Any
 
+import cv2
 import numpy as np
 
 from pipeline.models import OcrLine
@@ -13,39 +22,56 @@ from pipeline.ocr.base import Glyph, lines_from_glyphs, reading_order
 
 log = logging.getLogger(__name__)
 
+DET_MAX_SIDE = 1280
+
 
 def _quad_to_box(quad: Any) -> tuple[float, float, float, float]:
     pts = np.asarray(quad, dtype=float)
     return (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
 
 
+@lru_cache(maxsize=2)
+def rapidocr_models(threads: int = 1) -> Any:
+    """One RapidOCR instance (three ONNX sessions) per process, shared with orientation detection."""
+    from rapidocr_onnxruntime import RapidOCR
+
+    return RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
+
+
 class RapidOcrEngine:
     name = "rapidocr"
 
-    def __init__(self, threads: int = 1) -> None:
-        from rapidocr_onnxruntime import RapidOCR
-
+    def __init__(self, threads: int = 1, det_max_side: int = DET_MAX_SIDE) -> None:
         self.version = pkg_version("rapidocr-onnxruntime")
-        # max_side_len: RapidOCR shrinks pages above this before detection; 300 dpi A4 is 3508 px.
-        self._ocr = RapidOCR(
-            intra_op_num_threads=threads,
-            inter_op_num_threads=1,
-            max_side_len=4000,
-        )
+        self.det_max_side = det_max_side
+        self._ocr = rapidocr_models(threads)
+
+    def detect(self, bgr: np.ndarray) -> np.ndarray:
+        """Text line quads (N, 4, 2) in pixels of ``bgr``, detected on a copy of bounded size."""
+        f = min(1.0, self.det_max_side / max(bgr.shape[:2]))
+        small = cv2.resize(bgr, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else bgr
+        boxes, _ = self._ocr.text_det(small)
+        if boxes is None or len(boxes) == 0:
+            return np.zeros((0, 4, 2), dtype=np.float32)
+        return (np.asarray(boxes, dtype=np.float32) / f).astype(np.float32)
 
     def read(self, image: np.ndarray, dpi: float) -> list[OcrLine]:
-        if image.ndim == 2:
-            image = np.stack([image] * 3, axis=-1)
-        result, _ = self._ocr(image, return_word_box=True)
+        bgr = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image
+        boxes = self.detect(bgr)
+        if len(boxes) == 0:
+            return []
+        crops = self._ocr.get_crop_img_list(bgr, boxes)
+        rec, _ = self._ocr.text_rec(crops, True)
+        words = self._ocr.cal_rec_boxes(crops, boxes, rec)
         lines: list[OcrLine] = []
-        for item in result or []:
-            quad, text, score = item[0], item[1], float(item[2])
-            glyphs: list[Glyph] = []
-            if len(item) > 5 and item[3] and len(item[4]) == len(item[3]):
-                for gquad, gtext, gconf in zip(item[3], item[4], item[5], strict=False):
-                    glyphs.append(Glyph(gtext, _quad_to_box(gquad), float(gconf)))
+        for quad, (text, score, word_quads, word_texts, word_confs) in zip(boxes, words, strict=True):
+            if not text or float(score) < 0.5:
+                continue
+            glyphs = [
+                Glyph(t, _quad_to_box(q), float(c)) for q, t, c in zip(word_quads, word_texts, word_confs, strict=False)
+            ]
             if glyphs and "".join(g.text for g in glyphs).replace(" ", "") == text.replace(" ", ""):
                 lines.extend(lines_from_glyphs(glyphs))
             else:
-                lines.extend(lines_from_glyphs([Glyph(text, _quad_to_box(quad), score)]))
+                lines.extend(lines_from_glyphs([Glyph(text, _quad_to_box(quad), float(score))]))
         return reading_order(lines)
