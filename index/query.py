@@ -101,7 +101,7 @@ def _ident_queries(chunk: str) -> list[Q.Query]:
             out.append(Q.Prefix("vin_rev", vin[::-1]))
         out.append(Q.Term("order", norm_order(chunk)))
         digits = norm_phone(chunk)
-        if len(digits) >= 4 and digits == chunk:
+        if len(digits) >= 7 and digits == chunk:  # shorter digit runs are years, amounts, mileage
             out.append(Q.Prefix("phone_rev", digits[::-1]))
     return out
 

@@ -174,6 +174,8 @@ def ids(archive: Archive, query: str, **kw: object) -> set[str]:
         ("RO2024011500012", {D1}),
         ("phone:138-0013-8000", {D1}),
         ("phone:4455", {D3}),
+        ("2345678", {D5}),  # the last 7 digits of a phone (printed 010-12345678), as free text
+        ("5678", set()),  # but not 4: that is more often a year, an amount or a mileage
         ("order:RO2024*", {D1, D4}),
         ("id:a00000000000000", ALL),
         (f"id:{D5}", {D5}),
