@@ -9,7 +9,8 @@ a row are joined left to right with one space, rows top to bottom with ``\\n``. 
 hand-drawn signatures are graphics and are not part of the page text.
 
 Usage: ``.venv/bin/python samples/generate.py --out DIR --count N --seed S [--pages-mix]
-[--formats jpg,png,tif,pdf]``; importable as ``generate(out_dir, count, seed)``.
+[--formats jpg,png,tif,pdf] [--clean] [--hard] [--summary]``; importable as
+``generate(out_dir, count, seed)``. See samples/README.md for the truth format and conventions.
 """
 
 from __future__ import annotations
@@ -575,7 +576,7 @@ FONT_FILES = {
     "serif": ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", 2),
     "serif_bold": ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc", 2),
     "wqy": ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
-    "wqy_bold": ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2),
+    "wqy_bold": ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2),  # WQY Micro Hei has no bold
     "mono": ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 7),
     "mono_bold": ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 7),
 }
@@ -1644,6 +1645,7 @@ def build_document(plan: DocPlan, seed: int) -> tuple[list[Image.Image], dict[st
         "format": plan.fmt,
         "dpi_in_file": plan.record_dpi,
         "dealer": content.dealer,
+        "maker": content.brand.maker,
         "title": content.title,
         "labels": style.labels,
         "handwritten": sorted(style.handwritten) if plan.layout != "dms_print" else [],
