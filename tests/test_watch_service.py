@@ -7,6 +7,7 @@ user does, and checks the archive, the journal and the inbox afterwards.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from pipeline.archive import Archive
 from watch_folder.journal import JOURNAL_NAME, Journal, Row
@@ -288,6 +290,28 @@ def test_bad_files_go_to_failed_with_a_reason_and_the_service_keeps_going(
     assert s["last_error"]["path"] == str(w.inbox / "notes.pdf")
     human = run_woa("status", "--archive", str(w.archive))
     assert "failed       4" in human.stdout and "notes.pdf" in human.stdout
+
+
+def _many_page_pdf(pages: int) -> bytes:
+    images = [Image.open(io.BytesIO(render_scan(7000 + i))).convert("L") for i in range(pages)]
+    buf = io.BytesIO()
+    images[0].save(buf, format="PDF", save_all=True, append_images=images[1:], resolution=200)
+    return buf.getvalue()
+
+
+def test_a_file_that_hangs_a_worker_times_out_and_the_queue_moves_on(
+    tmp_path: Path, watcher_factory: Callable[..., Watcher], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WOA_MAX_ATTEMPTS", "1")  # read by the service subprocess
+    w = watcher_factory("--timeout", "15", workers=1)
+    w.wait_log("event=start")
+    drop(tmp_path / "staging", w.inbox, {"long.pdf": _many_page_pdf(80), "short.png": render_scan(77)})
+    wait_for(lambda: finished(w.archive) >= 2, 300, "the long file to time out and the short one", w)
+    assert w.stop() == 0
+    rows = {Path(r.path).name: r for r in journal_rows(w.archive)}
+    assert (rows["long.pdf"].state, rows["long.pdf"].error) == ("failed", "timed out after 15 s (gave up after 1 attempts)")
+    assert (tmp_path / "failed" / "long.pdf.error.txt").read_text().startswith("timed out after 15 s")
+    assert (rows["short.png"].state, rows["short.png"].outcome) == ("done", "archived")
 
 
 def test_refuses_to_start_when_outputs_lie_inside_the_inbox(tmp_path: Path) -> None:

@@ -33,6 +33,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--stable", type=float, default=None, metavar="SECONDS", help="size/mtime quiet time")
     p.add_argument("--rescan", type=float, default=None, metavar="SECONDS", help="full rescan interval")
     p.add_argument("--after-success", choices=("move", "delete"), default=None, help="what to do with a done file")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="give up on one file after this long in a worker (a transient failure; default 1800)")
     p.add_argument("--failed", type=Path, default=None, metavar="DIR", help="where failed files go")
     p.add_argument("--processed", type=Path, default=None, metavar="DIR", help="where done files go (move)")
     p.set_defaults(func=watch_command)
@@ -73,6 +75,7 @@ def watch_command(args: argparse.Namespace, settings: Settings) -> int:
         stable_seconds=args.stable,
         rescan_seconds=args.rescan,
         after_success=args.after_success,
+        file_timeout=args.timeout,
     )
     service = WatchService(opts, settings)
 

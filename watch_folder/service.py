@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 LOCK_NAME = "watch.lock"
 DEFAULT_NETWORK_POLL = 2.0
+WARM_UP_ALLOWANCE = 300.0  # seconds a new pool may take to load the pipeline before file timeouts count
 
 
 def kv(event: str, **fields: Any) -> str:
@@ -81,6 +82,7 @@ class WatchOptions:
     oneshot: bool = False
     backoff_base: float = 2.0
     backoff_cap: float = 300.0
+    file_timeout: float = 1800.0  # a file still in a worker after this long is treated as a transient failure
 
     @classmethod
     def from_settings(cls, folders: Folders, settings: Settings, **overrides: Any) -> WatchOptions:
@@ -190,6 +192,9 @@ class WatchService:
         self._wake = threading.Event()
         self._stops = 0
         self._in_flight: dict[Future[JobResult], Row] = {}
+        self._started_at: dict[Future[JobResult], float] = {}
+        self._warming: list[Future[bool]] = []
+        self._pool_ready_at: float | None = None
         self._pool: ProcessPoolExecutor | None = None
         self._journal: Journal | None = None
 
@@ -347,19 +352,30 @@ class WatchService:
 
     # -- dispatch and results ------------------------------------------------------------------
     def _ensure_pool(self) -> ProcessPoolExecutor:
+        """The worker pool; a new one first loads the pipeline in every worker (warm-up)."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.opts.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=init_worker,
             )
+            self._warming = [self._pool.submit(_warm_up, self.settings) for _ in range(self.opts.workers)]
+            self._pool_ready_at = None
         return self._pool
 
     def _warm_pool(self) -> None:
         if self.journal.pending() or len(self.tracker) or not self.opts.oneshot:
-            pool = self._ensure_pool()
-            for _ in range(self.opts.workers):
-                pool.submit(_warm_up, self.settings)
+            self._ensure_pool()
+
+    def _timed_out(self, future: Future[JobResult], now: float) -> bool:
+        """A file's clock starts when it was handed over, but not before the pool finished warming up."""
+        if self._pool_ready_at is None:
+            if self._warming and all(f.done() for f in self._warming):
+                self._pool_ready_at = now
+            elif now - self._started_at[future] <= self.opts.file_timeout + WARM_UP_ALLOWANCE:
+                return False
+        start = max(self._started_at[future], self._pool_ready_at or 0.0)
+        return now - start > self.opts.file_timeout
 
     def _dispatch(self) -> None:
         if self._stops:
@@ -393,22 +409,35 @@ class WatchService:
             future = self._ensure_pool().submit(run_job, job, self.settings)
             future.add_done_callback(lambda _f: self._wake.set())
             self._in_flight[future] = row
+            self._started_at[future] = time.monotonic()
             busy.add(row.sha256)
             capacity -= 1
             log.info(kv("processing", path=self._rel(path), id=row.id, attempt=row.attempts))
 
     def _collect(self) -> None:
         broken = False
-        for future in [f for f in self._in_flight if f.done()]:
-            row = self._in_flight.pop(future)
-            try:
-                result = future.result()
-            except Exception as exc:  # the worker process died (killed, out of memory, crashed)
+        now = time.monotonic()
+        for future in list(self._in_flight):
+            if future.done():
+                row = self._in_flight.pop(future)
+                try:
+                    result = future.result()
+                except Exception as exc:  # the worker process died (killed, out of memory, crashed)
+                    broken = True
+                    reason = f"worker process died: {type(exc).__name__}: {exc}"
+                    result = JobResult(row.id, "failed", None, reason, True, 0, 0.0)
+            elif self._timed_out(future, now):
+                # A worker cannot be stopped alone: the pool is replaced, other in-flight files requeued.
+                row = self._in_flight.pop(future)
                 broken = True
-                result = JobResult(row.id, "failed", None, f"worker process died: {type(exc).__name__}: {exc}", True, 0, 0.0)
+                reason = f"timed out after {self.opts.file_timeout:g} s"
+                result = JobResult(row.id, "failed", None, reason, True, 0, 0.0)
+            else:
+                continue
+            self._started_at.pop(future, None)
             self._complete(row, result)
         if broken:
-            self._shutdown_pool()
+            self._shutdown_pool(kill=True)
 
     def _complete(self, row: Row, res: JobResult) -> None:
         now = time.time()
@@ -490,19 +519,22 @@ class WatchService:
             self.journal.retry_later(row.id, error, time.time() + delay)
             log.error(kv("move_failed", path=rel, id=row.id, error=str(exc)))
 
-    def _shutdown_pool(self) -> None:
+    def _shutdown_pool(self, *, kill: bool = False) -> None:
+        """Stop the workers; with ``kill`` (or files still in flight) without waiting for them.
+
+        Files still in flight go back to the queue without counting the attempt."""
         pool, self._pool = self._pool, None
         if pool is None:
             return
-        if self._in_flight:  # hard stop: workers are killed, their files go back to the queue
+        if kill or self._in_flight:
             for proc in list(getattr(pool, "_processes", {}).values()):
                 with contextlib.suppress(Exception):
                     proc.kill()
-            pool.shutdown(wait=True, cancel_futures=True)
-            for row in self._in_flight.values():
-                if self._journal is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+        if self._in_flight:
+            if self._journal is not None:
+                for row in self._in_flight.values():
                     self.journal.requeue(row.id)
             log.warning(kv("requeued", files=len(self._in_flight)))
             self._in_flight.clear()
-            return
-        pool.shutdown(wait=True, cancel_futures=True)
+            self._started_at.clear()
