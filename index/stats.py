@@ -10,7 +10,7 @@ from typing import Any
 from whoosh import query as Q
 
 from index import store
-from index.analysis import date_key, fen_to_yuan
+from index.analysis import date_key, fen_to_yuan, parse_date
 from pipeline.archive import Archive
 
 TOP_N = 10
@@ -89,6 +89,17 @@ def stats_in(searcher: Any, date_from: date | None, date_to: date | None, top: i
     )
 
 
-def stats(archive: Archive, date_from: date | None = None, date_to: date | None = None, top: int = TOP_N) -> Stats:
+def _as_date(value: date | str | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    parsed = parse_date(value)
+    if parsed is None:
+        raise ValueError(f"{value!r}: not a date (YYYY-MM-DD)")
+    return parsed
+
+
+def stats(archive: Archive, date_from: date | str | None = None, date_to: date | str | None = None,
+          top: int = TOP_N) -> Stats:
     """Orders and revenue per month in [date_from, date_to] (inclusive; by order date)."""
-    return store.with_searcher(archive, lambda s: stats_in(s, date_from, date_to, top))
+    lo, hi = _as_date(date_from), _as_date(date_to)
+    return store.with_searcher(archive, lambda s: stats_in(s, lo, hi, top))

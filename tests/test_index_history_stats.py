@@ -94,3 +94,6 @@ def test_stats_range_bounds_inclusive(archive: Archive) -> None:
     assert index.stats(archive, date(2023, 12, 31), date(2024, 1, 15)).orders == 2
     assert index.stats(archive, date(2025, 1, 1), None).orders == 0
     assert index.stats(archive, None, date(2022, 6, 10)).orders == 1
+    assert index.stats(archive, "2023-12-31", "2024-01-15").orders == 2  # ISO strings too
+    with pytest.raises(ValueError):
+        index.stats(archive, "last year")
