@@ -348,6 +348,17 @@ def test_sigterm_finishes_in_flight_files_and_restart_resumes(
     assert all(r.state in ("queued", "done") for r in rows), [(r.path, r.state) for r in rows]
     done_before = sum(r.state == "done" for r in rows)
     assert done_before < 8
+    assert w.log.count("event=processing") == done_before  # every file started was finished
+    # a second signal stops at once: the in-flight file goes back to the queue, its attempt uncounted
+    w2 = watcher_factory(workers=1)
+    wait_for(lambda: "event=processing" in w2.log, 300, "a file in flight", w2)
+    w2.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.05)
+    assert w2.stop() == 0
+    assert "event=requeued files=1" in w2.log
+    rows = journal_rows(w.archive)
+    assert all(r.state in ("queued", "done") for r in rows)
+    assert all(r.attempts == 0 for r in rows if r.state == "queued")
     r = run_woa("watch", str(w.inbox), "--archive", str(w.archive), "--stable", STABLE, "--oneshot", "--workers", "2")
     assert r.returncode == 0, r.stderr[-3000:]
     rows = journal_rows(w.archive)
