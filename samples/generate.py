@@ -23,7 +23,7 @@ import math
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -588,14 +588,19 @@ class Run:
     x: float
     text: str
     glue: bool = False  # continues the run before it on the row without a space
+    top: float = 0.0  # mm, where the glyphs start (may differ from ``row`` in table cells)
+    pt: float = 0.0  # font size actually used
+    bold: bool = False
+    width: float = 0.0  # mm
 
 
 class Canvas:
     """One upright A4 page in greyscale; remembers every text run for the ground truth."""
 
-    def __init__(self, dpi: int, font: str) -> None:
+    def __init__(self, dpi: int, font: str, vector_text: bool = False) -> None:
         self.dpi = dpi
         self.font = font
+        self.vector_text = vector_text  # born-digital page: text goes to the PDF, not the image
         self.size = (round(A4_MM[0] / 25.4 * dpi), round(A4_MM[1] / 25.4 * dpi))
         self.img = Image.new("L", self.size, 255)
         self.draw = ImageDraw.Draw(self.img)
@@ -629,9 +634,9 @@ class Canvas:
             pt -= 0.5
         w = self.width(text, pt, bold)
         x0 = x - w if align == "right" else x - w / 2 if align == "center" else x
-        font = self.get_font(pt, bold)
-        self.draw.text((self.px(x0), self.px(y)), text, font=font, fill=20, anchor="lt")
-        self.runs.append(Run(round(y if row is None else row, 2), x0, text))
+        if not self.vector_text:
+            self.draw.text((self.px(x0), self.px(y)), text, font=self.get_font(pt, bold), fill=20, anchor="lt")
+        self.runs.append(Run(round(y if row is None else row, 2), x0, text, top=y, pt=pt, bold=bold, width=w))
         return w
 
     def hline(self, x0: float, x1: float, y: float, width: float = 0.25, dash: bool = False) -> None:
@@ -675,7 +680,7 @@ class Canvas:
             self.hand.paste(255, (round(cx - gsize // 2), round(self.px(y) + dy - gsize // 2)), glyph)
             cx += adv * rng.uniform(0.98, 1.1)
         width = self.mm(cx) - x
-        self.runs.append(Run(round(row, 2), x, text, glue))
+        self.runs.append(Run(round(row, 2), x, text, glue, top=y, pt=pt, width=width))
         return width
 
     def page_text(self) -> str:
@@ -1182,12 +1187,13 @@ class Rendered:
     end_y: float  # mm, bottom of the content on the last page
 
 
-def render_document(doc: Doc, layout: str, dpi: int, two_page: bool, blank_rows: int = 0) -> Rendered:
+def render_document(doc: Doc, layout: str, dpi: int, two_page: bool, blank_rows: int = 0,
+                    vector_text: bool = False) -> Rendered:
     """Draw the upright pages of one document; ``blank_rows`` pads the last page's tables."""
     grid = layout in ("grid_right", "grid_below", "two_column")
     font = "mono" if layout == "dms_print" else doc.style.font
     pages = 2 if two_page else 1
-    canvases = [Canvas(dpi, font) for _ in range(pages)]
+    canvases = [Canvas(dpi, font, vector_text) for _ in range(pages)]
     marks = [Marks() for _ in range(pages)]
     cv = canvases[0]
     if doc.style.barcode:
@@ -1227,11 +1233,11 @@ def render_document(doc: Doc, layout: str, dpi: int, two_page: bool, blank_rows:
     return Rendered(canvases, marks, y)
 
 
-def render_fitted(doc: Doc, layout: str, dpi: int, two_page: bool) -> Rendered:
+def render_fitted(doc: Doc, layout: str, dpi: int, two_page: bool, vector_text: bool = False) -> Rendered:
     """Render, dropping jobs until the content fits; pad tables and add terms in the space left."""
     while True:
         try:
-            first = render_document(doc, layout, dpi, two_page)
+            first = render_document(doc, layout, dpi, two_page, vector_text=vector_text)
             break
         except PageOverflow:
             if len(doc.content.jobs) == 1:
@@ -1239,7 +1245,7 @@ def render_fitted(doc: Doc, layout: str, dpi: int, two_page: bool) -> Rendered:
             doc.content.jobs.pop()
     slack = PAGE_BOTTOM - first.end_y - terms_height(doc)
     pad = min(8, int(slack // ROW)) if doc.style.pad_tables and slack > 0 else 0
-    done = render_document(doc, layout, dpi, two_page, blank_rows=pad) if pad else first
+    done = render_document(doc, layout, dpi, two_page, blank_rows=pad, vector_text=vector_text) if pad else first
     draw_terms(done.canvases[-1], doc, done.end_y)
     return done
 
@@ -1433,6 +1439,7 @@ class DocPlan:
     record_dpi: bool
     page_params: list[ScanParams]
     content_seed: str
+    born_digital: bool = False  # a PDF printed from the DMS: real text, no scan
 
 
 def random_skew(rng: random.Random) -> float:
@@ -1467,7 +1474,7 @@ def page_params(rng: random.Random, fmt: str, mode: str, carbon: bool, rotation:
 
 
 def plan_batch(count: int, seed: int, formats: Sequence[str] = FORMATS, pages_mix: bool = False,
-               clean: bool = False, hard: bool = False) -> list[DocPlan]:
+               clean: bool = False, hard: bool = False, born_digital: bool = False) -> list[DocPlan]:
     """Choose layout, format, dpi and scan conditions for each document.
 
     Coverage is forced rather than left to chance: layouts and formats cycle; the first rotated
@@ -1521,6 +1528,8 @@ def plan_batch(count: int, seed: int, formats: Sequence[str] = FORMATS, pages_mi
             rot = rotations.get(i, 0) if p == 0 or not pages_mix else rng.choice((0, 0, 180, rotations.get(i, 0)))
             page_mode = mode if p == 0 or not pages_mix or mode == "bilevel" else rng.choice(("grey", mode))
             pp = page_params(rng, fmt, page_mode, i in carbon, rot, hard)
+            if born_digital and fmt == "pdf":  # electronic seal, not signed yet, never scanned
+                pp = ScanParams(mode="colour", seal=pp.seal, signature=False)
             params.append(ScanParams(seal=pp.seal, signature=pp.signature) if clean else pp)
         plans.append(DocPlan(
             name=f"wo{seed:02d}_{i + 1:03d}",
@@ -1531,9 +1540,11 @@ def plan_batch(count: int, seed: int, formats: Sequence[str] = FORMATS, pages_mi
             record_dpi=i not in no_dpi,
             page_params=params,
             content_seed=f"content-{seed}-{i}",
+            born_digital=born_digital and fmt == "pdf",
         ))
     # at least one badly skewed page (4.5-6 degrees) on an ordinary laser-printed scan
-    steep = [i for i in order if i not in fax and i not in carbon and LAYOUTS[i % len(LAYOUTS)] != "dms_print"]
+    steep = [i for i in order if i not in fax and i not in carbon and LAYOUTS[i % len(LAYOUTS)] != "dms_print"
+             and not plans[i].born_digital]
     if steep and not clean:
         first = plans[steep[0]].page_params[0]
         first.skew_ccw = round(rng.choice((-1, 1)) * rng.uniform(4.5, 6), 2)
@@ -1566,6 +1577,94 @@ def save_pages(images: list[Image.Image], path: Path, fmt: str, dpi: int, record
                        creationDate=FIXED_PDF_DATE, modDate=FIXED_PDF_DATE, title="scan", producer="scanner")
     else:
         raise ValueError(f"unknown format {fmt}")
+
+
+TEXT_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"  # TrueType outlines: embeddable as CIDFontType2
+
+
+def subset_font(chars: set[str]) -> tuple[bytes, dict[str, int], dict[int, int]]:
+    """WQY Micro Hei cut down to ``chars``: font bytes, char -> glyph id, glyph id -> width (1/1000 em)."""
+    from fontTools import subset
+    from fontTools.ttLib import TTCollection
+
+    font = TTCollection(TEXT_FONT).fonts[0]
+    options = subset.Options()
+    options.layout_features = []
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    options.drop_tables += ["FFTM"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=[ord(c) for c in chars])
+    subsetter.subset(font)
+    buf = io.BytesIO()
+    font.save(buf)
+    cmap = font.getBestCmap()
+    upem = font["head"].unitsPerEm
+    gids = {c: font.getGlyphID(cmap[ord(c)]) for c in chars if ord(c) in cmap}
+    widths = {gid: round(font["hmtx"][font.getGlyphName(gid)][0] * 1000 / upem) for gid in gids.values()}
+    return buf.getvalue(), gids, widths
+
+
+def born_digital_pdf(pages: list[tuple[Image.Image, list[Run]]], dpi: int) -> bytes:
+    """A PDF as a dealer system prints it: the form graphics and seal as an image, the text as real
+    text in an embedded subset font (Identity-H, ToUnicode), each run stretched to its drawn width."""
+    import pikepdf
+    from pikepdf import Array, Dictionary, Name
+
+    chars = {ch for _, runs in pages for r in runs for ch in r.text}
+    font_bytes, gids, widths = subset_font(chars)
+    pdf = pikepdf.new()
+    font_file = pdf.make_stream(font_bytes)
+    font_file["/Length1"] = len(font_bytes)
+    to_unicode = ["/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
+                  "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
+                  "/CMapName /Adobe-Identity-UCS def", "/CMapType 2 def",
+                  "1 begincodespacerange", "<0000> <FFFF>", "endcodespacerange"]
+    pairs = sorted((gid, ch) for ch, gid in gids.items())
+    for i in range(0, len(pairs), 100):
+        chunk = pairs[i:i + 100]
+        to_unicode.append(f"{len(chunk)} beginbfchar")
+        to_unicode += [f"<{gid:04X}> <{ch.encode('utf-16-be').hex().upper()}>" for gid, ch in chunk]
+        to_unicode.append("endbfchar")
+    to_unicode += ["endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end"]
+    descriptor = Dictionary(Type=Name.FontDescriptor, FontName=Name("/WOAAAA+WQYMicroHei"), Flags=4,
+                            FontBBox=Array([-100, -250, 1100, 950]), ItalicAngle=0, Ascent=880, Descent=-120,
+                            CapHeight=700, StemV=80, FontFile2=font_file)
+    w_list: list[Any] = []
+    for gid in sorted(widths):
+        w_list += [gid, [widths[gid]]]
+    w_array = Array(w_list)
+    cid_font = Dictionary(Type=Name.Font, Subtype=Name.CIDFontType2, BaseFont=Name("/WOAAAA+WQYMicroHei"),
+                          CIDSystemInfo=Dictionary(Registry="Adobe", Ordering="Identity", Supplement=0),
+                          FontDescriptor=pdf.make_indirect(descriptor), W=w_array, CIDToGIDMap=Name.Identity)
+    font = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type0, BaseFont=Name("/WOAAAA+WQYMicroHei"),
+                                        Encoding=Name("/Identity-H"), DescendantFonts=Array([pdf.make_indirect(cid_font)]),
+                                        ToUnicode=pdf.make_stream("\n".join(to_unicode).encode())))
+    w_pt, h_pt = A4_MM[0] / 25.4 * 72, A4_MM[1] / 25.4 * 72
+    for graphics, runs in pages:
+        buf = io.BytesIO()
+        graphics.convert("RGB").save(buf, "JPEG", quality=85)
+        image = pdf.make_stream(buf.getvalue(), Type=Name.XObject, Subtype=Name.Image, Width=graphics.width,
+                                Height=graphics.height, ColorSpace=Name.DeviceRGB, BitsPerComponent=8,
+                                Filter=Name.DCTDecode)
+        ops = [f"q {w_pt:.2f} 0 0 {h_pt:.2f} 0 0 cm /Im0 Do Q", "BT 0 g"]
+        for r in runs:
+            codes = "".join(f"{gids.get(ch, 0):04X}" for ch in r.text)
+            natural = sum(widths.get(gids.get(ch, 0), 1000) for ch in r.text) / 1000 * r.pt
+            target = r.width / 25.4 * 72
+            scale = 100 * target / natural if natural else 100
+            x = r.x / 25.4 * 72
+            y = h_pt - (r.top / 25.4 * 72 + 0.88 * r.pt)
+            mode = f"2 Tr {0.03 * r.pt:.2f} w" if r.bold else "0 Tr"
+            ops.append(f"/F1 {r.pt:.2f} Tf {scale:.2f} Tz {mode} 1 0 0 1 {x:.2f} {y:.2f} Tm <{codes}> Tj")
+        ops.append("ET")
+        page = pdf.add_blank_page(page_size=(w_pt, h_pt))
+        page.Resources = Dictionary(XObject=Dictionary(Im0=image), Font=Dictionary(F1=font))
+        page.Contents = pdf.make_stream("\n".join(ops).encode())
+    pdf.docinfo["/Producer"] = "DMS report writer (synthetic)"
+    out = io.BytesIO()
+    pdf.save(out, deterministic_id=True)
+    return out.getvalue()
 
 
 def truth_fields(c: Content) -> dict[str, str]:
@@ -1611,8 +1710,11 @@ def compose(plan: DocPlan, dpi: int | None = None) -> Composed:
     content = make_content(rng)
     if plan.pages == 2:
         make_longer(rng, content, min_rows=14)
-    doc = Doc(content, make_style(rng), random.Random(plan.content_seed + "-hand"))
-    return Composed(doc, render_fitted(doc, plan.layout, dpi or plan.dpi, plan.pages == 2), rng)
+    style = make_style(rng)
+    if plan.born_digital:  # nothing filled in by hand, no dot-matrix printer
+        style = replace(style, handwritten=(), dot_matrix=False)
+    doc = Doc(content, style, random.Random(plan.content_seed + "-hand"))
+    return Composed(doc, render_fitted(doc, plan.layout, dpi or plan.dpi, plan.pages == 2, plan.born_digital), rng)
 
 
 def build_document(plan: DocPlan, seed: int) -> tuple[list[Image.Image], dict[str, Any]]:
@@ -1627,15 +1729,19 @@ def build_document(plan: DocPlan, seed: int) -> tuple[list[Image.Image], dict[st
         params = replace(planned, seal=planned.seal and mk.seal_at is not None, signature=planned.signature and bool(mk.signatures))
         printed = dot_matrix(cv.img, plan.dpi, nrng) if plan.layout == "dms_print" and style.dot_matrix else cv.img
         inked = apply_ink(printed, mk, params, rng, plan.dpi, content, cv.hand)
-        images.append(scan_page(inked, params, nrng))
+        images.append(inked if plan.born_digital else scan_page(inked, params, nrng))
         pages.append({
             "text": cv.page_text(),
             "rotation_cw": params.rotation_cw,
             "skew_ccw": params.skew_ccw,
             "dpi": plan.dpi,
-            "degradations": params.degradations(),
+            "degradations": ([d for d in params.degradations() if d["kind"] == "seal"] + [{"kind": "born_digital"}]
+                             if plan.born_digital else params.degradations()),
             "size_px": list(images[-1].size),
         })
+        if plan.born_digital:
+            pages[-1]["source"] = "pdf-text"
+            pages[-1]["runs"] = [asdict(r) for r in cv.runs]
     truth = {
         "name": plan.name,
         "fields": truth_fields(content),
@@ -1651,16 +1757,18 @@ def build_document(plan: DocPlan, seed: int) -> tuple[list[Image.Image], dict[st
         "handwritten": sorted(style.handwritten) if plan.layout != "dms_print" else [],
         "print": "dot_matrix" if plan.layout == "dms_print" and style.dot_matrix else "laser",
         "seal_text": content.seal_text if any(d["kind"] == "seal" for p in pages for d in p["degradations"]) else None,
+        "born_digital": plan.born_digital,
     }
     return images, truth
 
 
 def generate(out_dir: str | Path, count: int, seed: int, *, formats: Sequence[str] = FORMATS,
-             pages_mix: bool = False, clean: bool = False, hard: bool = False) -> list[Path]:
+             pages_mix: bool = False, clean: bool = False, hard: bool = False, born_digital: bool = False) -> list[Path]:
     """Write ``count`` documents and their ``.truth.json`` files; return the document paths.
 
     ``clean`` keeps seal and signatures but skips every scanner defect (upright, no skew, grey);
-    ``hard`` adds defects beyond the committed set's (black ADF backing around skewed pages).
+    ``hard`` adds defects beyond the committed set's (black ADF backing around skewed pages);
+    ``born_digital`` makes the PDF documents DMS print-outs with real text instead of scans.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -1668,10 +1776,14 @@ def generate(out_dir: str | Path, count: int, seed: int, *, formats: Sequence[st
     if unknown:
         raise ValueError(f"unknown formats: {sorted(unknown)}")
     paths = []
-    for plan in plan_batch(count, seed, formats, pages_mix, clean, hard):
+    for plan in plan_batch(count, seed, formats, pages_mix, clean, hard, born_digital):
         images, truth = build_document(plan, seed)
         path = out / f"{plan.name}.{plan.fmt}"
-        save_pages(images, path, plan.fmt, plan.dpi, plan.record_dpi)
+        if plan.born_digital:
+            runs = [[Run(**r) for r in page.pop("runs")] for page in truth["pages"]]
+            path.write_bytes(born_digital_pdf(list(zip(images, runs, strict=True)), plan.dpi))
+        else:
+            save_pages(images, path, plan.fmt, plan.dpi, plan.record_dpi)
         (out / f"{plan.name}.truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         log.info("wrote %s (%s, %d page(s), %d dpi)", path, plan.layout, plan.pages, plan.dpi)
         paths.append(path)
@@ -1686,7 +1798,7 @@ def summary_table(out_dir: str | Path) -> str:
         notes = []
         kinds = {d["kind"]: d for p in t["pages"] for d in p["degradations"]}
         modes = sorted({d["value"] for p in t["pages"] for d in p["degradations"] if d["kind"] == "mode"})
-        notes.append("/".join(modes))
+        notes.append("/".join(modes) if modes else "born-digital (text in the PDF)")
         if not t["dpi_in_file"]:
             notes.append("**no dpi in file**")
         for k, label in (("fax_binarisation", "fax"), ("carbon_copy", "carbon copy"), ("uneven_illumination", "shading"),
@@ -1715,13 +1827,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--formats", default=",".join(FORMATS), help="comma-separated subset of jpg,png,tif,pdf")
     ap.add_argument("--clean", action="store_true", help="no scanner defects: upright, unskewed, grey pages")
     ap.add_argument("--hard", action="store_true", help="also black scanner backing around skewed JPEG/PDF pages")
+    ap.add_argument("--born-digital", action="store_true", help="PDF documents carry real text (DMS print-outs), not scans")
     ap.add_argument("--summary", action="store_true", help="print a markdown table of the documents written")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     formats = [f.strip().lower().replace("tiff", "tif").replace("jpeg", "jpg") for f in args.formats.split(",") if f.strip()]
     t0 = time.perf_counter()
-    paths = generate(args.out, args.count, args.seed, formats=formats, pages_mix=args.pages_mix, clean=args.clean, hard=args.hard)
+    paths = generate(args.out, args.count, args.seed, formats=formats, pages_mix=args.pages_mix, clean=args.clean, hard=args.hard,
+                     born_digital=args.born_digital)
     print(f"wrote {len(paths)} documents to {args.out} in {time.perf_counter() - t0:.1f} s")
     if args.summary:
         print(summary_table(args.out))

@@ -6,6 +6,7 @@ import importlib.util
 import json
 import math
 import re
+import subprocess
 import sys
 import unicodedata
 from collections import Counter
@@ -115,6 +116,26 @@ def test_plan_options_clean_hard_and_pages_mix(gen: ModuleType) -> None:
     two = [plan for plan in mixed if plan.pages == 2]
     assert len(two) > len([plan for plan in gen.plan_batch(40, 9) if plan.pages == 2])
     assert any(len({(pp.rotation_cw, pp.mode) for pp in plan.page_params}) == 2 for plan in two)
+
+
+def test_born_digital_pdf_carries_the_truth_text(gen: ModuleType, tmp_path: Path) -> None:
+    """--born-digital PDFs: embedded font, upright A4 pages, pdftotext gives back the drawn text."""
+    (path,) = gen.generate(tmp_path, 1, 5, formats=["pdf"], born_digital=True)
+    truth = json.loads(path.with_name(path.stem + ".truth.json").read_text(encoding="utf-8"))
+    assert truth["born_digital"] and all(p["source"] == "pdf-text" and "runs" not in p for p in truth["pages"])
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    assert "Identity-H" in fonts and " yes yes yes " in fonts
+    with pikepdf.open(path) as pdf:
+        assert len(pdf.pages) == len(truth["pages"])
+        for page in pdf.pages:
+            box = [float(v) for v in page.mediabox]
+            assert [box[2] - box[0], box[3] - box[1]] == pytest.approx(list(A4_PT), abs=1.5)
+    for no, page in enumerate(truth["pages"], 1):
+        text = subprocess.run(["pdftotext", "-f", str(no), "-l", str(no), "-enc", "UTF-8", str(path), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        got = Counter(re.sub(r"\s", "", text))
+        want = Counter(re.sub(r"\s", "", page["text"]))
+        assert got == want
 
 
 def test_page_text_is_what_was_drawn(gen: ModuleType) -> None:
