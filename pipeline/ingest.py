@@ -27,6 +27,7 @@ from pipeline.errors import InputError, TransientError
 from pipeline.load import SourcePage, iter_pages
 from pipeline.models import Document, PageText
 from pipeline.ocr import get_engine, read_page
+from pipeline.pdf_image import LOSSLESS
 from pipeline.pdfa import ArchivePage, write_pdfa
 from pipeline.preprocess import prepare
 from pipeline.settings import Settings
@@ -80,7 +81,8 @@ def _process_pages(
         t0 = time.perf_counter()
         if src.text_lines is not None:
             page = PageText(src.page_no, src.image.width, src.image.height, src.dpi, src.text_lines, source="pdf-text")
-            yield ArchivePage(src.image, src.dpi, src.jpeg_bytes), page
+            quality = settings.archive_jpeg_quality if src.lossy else LOSSLESS
+            yield ArchivePage(src.image, src.dpi, src.jpeg_bytes, quality), page
             pages_out.append(page)
             continue
         prep = prepare(src.image, src.dpi, deskew=settings.deskew, max_skew=settings.max_skew_degrees)
@@ -102,7 +104,8 @@ def _process_pages(
         timings["preprocess"] = timings.get("preprocess", 0.0) + (t1 - t0)
         timings["ocr"] = timings.get("ocr", 0.0) + (t2 - t1)
         untouched = prep.rotation == 0 and prep.skew == 0.0
-        yield ArchivePage(prep.archive_image, src.dpi, src.jpeg_bytes if untouched else None), page
+        quality = settings.archive_jpeg_quality if src.lossy else LOSSLESS
+        yield ArchivePage(prep.archive_image, src.dpi, src.jpeg_bytes if untouched else None, quality), page
         pages_out.append(page)
         _release(src)
 

@@ -39,6 +39,7 @@ class SourcePage:
     dpi_inferred: bool = False
     text_lines: list[OcrLine] | None = None  # born-digital text, in pixels of ``image``
     jpeg_bytes: bytes | None = None  # the page's original JPEG data, if it is one
+    lossy: bool = False  # the source image was JPEG/JPEG 2000 compressed
 
 
 def sniff_kind(path: Path) -> str:
@@ -144,7 +145,8 @@ def _iter_image(path: Path, kind: str, settings: Settings) -> Iterator[SourcePag
         page = _load_frame(frame.copy() if kind == "tiff" else frame, f"page {i}")
         dpi, inferred = infer_dpi(page.width, page.height, dpi_info)
         jpeg = path.read_bytes() if kind == "jpeg" and page.mode in ("L", "RGB") else None
-        yield SourcePage(i, page, dpi, inferred, None, jpeg)
+        lossy = kind == "jpeg" or str(frame.info.get("compression", "")) in ("jpeg", "tiff_jpeg")
+        yield SourcePage(i, page, dpi, inferred, None, jpeg, lossy)
 
 
 # -- PDF -------------------------------------------------------------------------------------
@@ -202,6 +204,7 @@ def _pdf_page(path: Path, page: pikepdf.Page, page_no: int, settings: Settings) 
         except Exception as exc:  # pikepdf raises several types for unsupported/corrupt streams
             raise InputError(f"page {page_no}: image cannot be decoded: {exc}") from exc
         im = _load_frame(im, f"page {page_no}")
+        lossy = any(f in ("/DCTDecode", "/JPXDecode") for f in pdfimg.filters)
         if pdfimg.filters == ["/DCTDecode"] and rotate == 0 and im.mode in ("L", "RGB"):
             jpeg = images[0].read_raw_bytes()
         if rotate:
@@ -212,10 +215,10 @@ def _pdf_page(path: Path, page: pikepdf.Page, page_no: int, settings: Settings) 
         dpi = RENDER_DPI if text_lines is not None else settings.default_dpi
         _check_pixels(int(w_pt / 72 * dpi), int(h_pt / 72 * dpi), settings, f"page {page_no}")
         im = _render_pdf_page(path, page_no, dpi)
-        jpeg = None
+        jpeg, lossy = None, False
     if text_lines is not None:
         text_lines = [scale_line(ln, dpi / 72.0) for ln in text_lines]
-    return SourcePage(page_no, im, dpi, False, text_lines, jpeg)
+    return SourcePage(page_no, im, dpi, False, text_lines, jpeg, lossy)
 
 
 def _render_pdf_page(path: Path, page_no: int, dpi: float) -> Image.Image:

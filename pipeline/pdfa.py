@@ -45,6 +45,7 @@ class ArchivePage:
     image: Image.Image
     dpi: float
     jpeg_bytes: bytes | None = None  # the original JPEG, when it shows exactly this image
+    jpeg_quality: int | None = None  # per-page choice; None = the document's ``jpeg_quality``
 
 
 def _image_stream(pdf: pikepdf.Pdf, enc: EncodedImage) -> pikepdf.Stream:
@@ -69,7 +70,8 @@ def _add_page(
         raise ValueError(f"page {text.page_no}: dpi must be positive, got {page.dpi}")
     w_px, h_px = page.image.size
     width, height = w_px * 72 / page.dpi, h_px * 72 / page.dpi
-    enc = encode_image(page.image, jpeg_quality=jpeg_quality, jpeg_bytes=page.jpeg_bytes)
+    quality = jpeg_quality if page.jpeg_quality is None else page.jpeg_quality
+    enc = encode_image(page.image, jpeg_quality=quality, jpeg_bytes=page.jpeg_bytes)
     # Boxes are pixels of this image; scale anyway if the OCR saw a different size.
     scale_x = width / (text.width or w_px)
     scale_y = height / (text.height or h_px)

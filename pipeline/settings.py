@@ -40,7 +40,10 @@ class Settings(BaseModel):
 
     # Archive
     pdfa_level: Literal["1b", "2b"] = "2b"
-    archive_jpeg_quality: int = 0  # 0 = lossless; otherwise JPEG quality for colour pages
+    # Pages whose source was JPEG-compressed (JPEG files, JPEG in TIFF or PDF) and had to be
+    # rotated or deskewed are re-encoded as JPEG at this quality (visually lossless; lossless
+    # would be 4x the input); pages from lossless sources stay lossless. -1: everything lossless.
+    archive_jpeg_quality: int = 90
 
     # Extraction / review
     review_threshold: float = 0.8
