@@ -26,7 +26,7 @@ from pipeline.models import Document
 
 log = logging.getLogger(__name__)
 
-INDEX_SCHEMA_VERSION = 1
+INDEX_SCHEMA_VERSION = 2
 
 # Text fields a user can name in a query (``model:朗逸``); all use the bigram analysis.
 TEXT_FIELDS = ("model", "make", "customer", "advisor", "dealer")

@@ -34,6 +34,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex
 from whoosh.multiproc import MpWriter
 
+from index.codec import WoaCodec
 from index.schema import INDEX_SCHEMA_VERSION, build_schema, document_fields
 from pipeline.archive import Archive
 from pipeline.atomic import fsync_dir, write_bytes_atomic, write_json_atomic
@@ -46,7 +47,8 @@ CURRENT_NAME = "CURRENT"
 PENDING_NAME = "pending.json"
 MARKER_NAME = "woa-index.json"
 GEN_PREFIX = "g"
-WRITER_LIMITMB = 128
+# Non-compound segments: opening a compound segment copies it into memory on every search.
+WRITER_ARGS: dict[str, Any] = {"limitmb": 128, "compound": False, "codec": WoaCodec()}
 OPEN_ATTEMPTS = 3
 
 T = TypeVar("T")
@@ -110,9 +112,9 @@ def build_generation(gen_dir: Path, docs: Iterable[Document], procs: int = 1) ->
     gen_dir.mkdir(parents=True)
     ix = whoosh_index.create_in(str(gen_dir), build_schema())
     if procs > 1:
-        writer: Any = MpWriter(ix, procs=procs, limitmb=WRITER_LIMITMB, batchsize=256, multisegment=True, compound=False)
+        writer: Any = MpWriter(ix, procs=procs, batchsize=256, multisegment=True, **WRITER_ARGS)
     else:
-        writer = ix.writer(limitmb=WRITER_LIMITMB, compound=False)
+        writer = ix.writer(**WRITER_ARGS)
     n = 0
     try:
         for doc in docs:
@@ -216,7 +218,7 @@ def _apply_sidecars(archive: Archive, writer: Any, ids: list[str]) -> None:
 def _write_locked(archive: Archive, ix: FileIndex, ids: list[str], apply: Callable[[Any], None]) -> None:
     pending = archive.index_dir / PENDING_NAME
     write_json_atomic(pending, {"ids": ids, "pid": os.getpid()})
-    writer = ix.writer(limitmb=WRITER_LIMITMB, compound=False)
+    writer = ix.writer(**WRITER_ARGS)
     try:
         apply(writer)
     except BaseException:
