@@ -159,7 +159,8 @@ def find_labels(text: str, lexicon: Lexicon) -> tuple[str, list[LabelHit]]:
             if e in seen:
                 continue
             seen.add(e)
-            for n in (len(e.wording) - 1, len(e.wording), len(e.wording) + 1):
+            # never shorter than three: "工时" is a word of its own, not "工时费" with a character lost
+            for n in (max(3, len(e.wording) - 1), len(e.wording), len(e.wording) + 1):
                 end = i + n
                 window = up[i:end]
                 if len(window) != n or any(taken[i:end]):

@@ -78,6 +78,18 @@ def same_row(a: Box, b: Box) -> bool:
     return overlap >= 0.5 * min(a[3] - a[1], b[3] - b[1])
 
 
+def _titles(cell: str) -> list[str]:
+    """Column titles a cell consists of; OCR merges neighbours ("序号维修项目")."""
+    out = []
+    while cell:
+        t = next((w for w in sorted(TABLE_HEADER_WORDS, key=len, reverse=True) if cell.startswith(w)), None)
+        if t is None:
+            return []
+        out.append(t)
+        cell = cell[len(t):]
+    return out
+
+
 def _mark_table_headers(lines: list[Line]) -> None:
     """A row with three or more cells that are column titles (序号, 数量, 单价 ...) is a table header.
 
@@ -91,7 +103,7 @@ def _mark_table_headers(lines: list[Line]) -> None:
             rows.append([ln])
     for row in rows:
         cells = [c.strip(" :：") for o in row for c in o.text.split()]
-        titles = [c for c in cells if c in TABLE_HEADER_WORDS]
+        titles = [t for c in cells for t in _titles(c)]
         header = len(titles) >= 3 or (len(titles) == 2 and "序号" in titles)
         for ln in row:
             ln.table_header = header

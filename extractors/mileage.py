@@ -7,7 +7,8 @@ import re
 from extractors.text import nfkc
 
 MAX_KM = 2_000_000
-_NUM = re.compile(r"\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+# a dot followed by exactly three digits is a thousands separator OCR read as a dot: "5.912"
+_NUM = re.compile(r"\d{1,3}(?:[,，.]\d{3})+(?![\d.])|\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 
 
 def normalize_mileage(text: str) -> str | None:
@@ -15,7 +16,10 @@ def normalize_mileage(text: str) -> str | None:
     m = _NUM.search(s)
     if m is None:
         return None
-    km = float(m.group(0).replace(",", "").replace("，", ""))
+    num = m.group(0).replace(",", "").replace("，", "")
+    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", num):
+        num = num.replace(".", "")
+    km = float(num)
     if re.search(r"万\s*(公里|km)", s[m.end():m.end() + 4], re.IGNORECASE):
         km *= 10_000
     if not 0 <= km < MAX_KM:

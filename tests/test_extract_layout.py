@@ -201,6 +201,16 @@ def test_table_header_cost_columns_are_not_cost_fields() -> None:
     ]
 
 
+def test_table_header_merged_by_ocr_is_still_a_header() -> None:
+    # "序号" and "维修项目" in one box, "工时费" read as "工时": no labour cost from the hours column
+    p = page([
+        L("序号维修项目", 100, 300, 500, 340), L("工时", 800, 300, 900, 340), L("工时", 1100, 300, 1200, 340),
+        L("1", 100, 360, 180, 400), L("更换轮胎", 200, 360, 500, 400), L("0.5", 800, 360, 900, 400),
+        L("100.00", 1100, 360, 1250, 400),
+    ])
+    assert "labor_cost" not in extract([p], Settings(), today=TODAY).fields
+
+
 def test_invalid_vin_kept_as_read_and_sent_to_review() -> None:
     p = page([L("车架号：LGXF8PX40XGECXXS9", 100, 300, 700, 340), L("车牌号：粤B12345", 100, 360, 700, 400)])
     ex = extract([p], Settings(), today=TODAY)

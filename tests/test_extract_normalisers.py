@@ -150,6 +150,7 @@ def test_plate_o_in_body_read_as_zero_with_lower_confidence() -> None:
         ("¥ 3 3 8 .. 0 0", "338.00"),  # OCR of widely spaced print
         ("¥160 0. 00", "1600.00"),
         ("¥1217..12", "1217.12"),
+        ("¥1581:14", "1581.14"),
         ("no amount here", None),
     ],
 )
@@ -178,6 +179,7 @@ TODAY = date(2026, 11, 27)
         ("2024 年 03 月 15 日 14:30", "2024-03-15"),
         ("2024-03-15 09:12:00", "2024-03-15"),
         ("2020.02.1414:45", "2020-02-14"),  # OCR dropped the space before the time
+        ("2020:02.15 14:50", "2020-02-15"),  # the dot read as a colon
         ("２０２４－０３－１５", "2024-03-15"),
         ("20240315", "2024-03-15"),
         ("25/12/2018", "2018-12-25"),
@@ -225,7 +227,7 @@ def test_phone_rejects(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("12,345 km", "12345"), ("12345公里", "12345"), ("８８００KM", "8800"), ("1.5万公里", "15000"), ("km", None)],
+    [("12,345 km", "12345"), ("5.912", "5912"), ("58.660", "58660"), ("12.5公里", "12"), ("12345公里", "12345"), ("８８００KM", "8800"), ("1.5万公里", "15000"), ("km", None)],
 )
 def test_mileage(text: str, expected: str | None) -> None:
     assert mileage.normalize_mileage(text) == expected
