@@ -37,6 +37,23 @@ def limit_threads() -> None:
         pass
 
 
+_M_MMAP_THRESHOLD = -3
+_M_ARENA_MAX = -8
+
+
+def tune_malloc() -> None:
+    """Return big freed buffers (page images, OCR tensors) to the OS instead of keeping them.
+
+    glibc raises its mmap threshold after large frees, so page-sized buffers end up in the heap
+    and the resident size creeps up page after page. A fixed 128 KiB threshold and two arenas
+    measured about 200 MB less peak and 300 MB less resting memory per OCR process.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
+        libc.mallopt(_M_ARENA_MAX, 2)
+
+
 def die_with_parent() -> None:
     """Ask Linux to terminate this process when its parent dies."""
     with contextlib.suppress(OSError, AttributeError):
@@ -80,6 +97,7 @@ def init_pool_worker(batch_pid: int) -> None:
     die_with_parent()
     exit_with(batch_pid)
     limit_threads()
+    tune_malloc()
 
 
 def worker_settings(settings: Settings) -> Settings:
