@@ -127,6 +127,7 @@ def measure_latency(work: Path, samples: list[tuple[Path, str]], reps: int, stab
                     raise TimeoutError(scan)
                 time.sleep(0.05)
             t_search = time.monotonic() - t0
+            svc.wait_done(k, timeout=120)  # the journal records the outcome just after the index commit
             with Journal(svc.archive / JOURNAL_NAME, readonly=True) as j:
                 row = [r for r in j.rows() if r.doc_id == doc_id][0]
             out.append({"scan": scan.name, "seconds": t_search, "ingest": row.seconds or 0.0, "found_by": found_by})
