@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps
 
 log = logging.getLogger("samples.generate")
 
@@ -1272,6 +1272,8 @@ class ScanParams:
     punch_holes: bool = False  # two filing holes in the left margin
     fold: bool = False  # a crease across the page where it was folded
     dark_bed: bool = False  # black scanner backing: dark corners around a skewed page
+    show_through: float = 0.0  # darkness of the mirrored print on the back of thin paper
+    aged: bool = False  # yellowed, lower-contrast paper from years in a cabinet
 
     def degradations(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -1279,6 +1281,10 @@ class ScanParams:
             out.append({"kind": "seal"})
         if self.carbon:
             out.append({"kind": "carbon_copy"})
+        if self.aged:
+            out.append({"kind": "aged_paper"})
+        if self.show_through:
+            out.append({"kind": "show_through", "strength": round(self.show_through, 3)})
         if self.punch_holes:
             out.append({"kind": "punch_holes"})
         if self.fold:
@@ -1386,7 +1392,13 @@ def scan_page(img: Image.Image, params: ScanParams, nrng: np.random.Generator) -
         arr = (255 - darkness * ink).clip(0, 255).astype(np.uint8)
         out = Image.fromarray(arr if colour else arr[..., 0], "RGB" if colour else "L")
         out = out.filter(ImageFilter.GaussianBlur(0.6 * w / 1654))
-    paper = (250, 248, 241) if colour else 247
+    if params.aged:  # faded print on yellowed paper
+        out = Image.blend(out, Image.new(out.mode, out.size, (255,) * len(out.getbands())), 0.25)
+    if params.show_through:  # the back side's print, mirrored, seen through the sheet
+        back = ImageOps.mirror(img.convert("L")).filter(ImageFilter.GaussianBlur(1.5 * w / 1654))
+        faint = back.point(lambda v: 255 - round((255 - v) * params.show_through))
+        out = ImageChops.multiply(out, faint.convert(out.mode))
+    paper = ((240, 228, 196) if params.aged else (250, 248, 241)) if colour else (232 if params.aged else 247)
     shade = Image.new(out.mode, out.size, paper)
     if params.illumination:
         gy, gx = np.mgrid[0:h:32, 0:w:32].astype(np.float32)
@@ -1470,6 +1482,9 @@ def page_params(rng: random.Random, fmt: str, mode: str, carbon: bool, rotation:
         punch_holes=rng.random() < 0.15,
         fold=rng.random() < 0.15,
         dark_bed=rng.random() < 0.25 and hard and fmt in ("jpg", "pdf"),
+        # drawn only for --hard, so that the committed set's random stream stays as it is
+        show_through=round(rng.uniform(0.08, 0.18), 3) if hard and rng.random() < 0.3 else 0.0,
+        aged=hard and rng.random() < 0.3,
     )
 
 
@@ -1767,7 +1782,8 @@ def generate(out_dir: str | Path, count: int, seed: int, *, formats: Sequence[st
     """Write ``count`` documents and their ``.truth.json`` files; return the document paths.
 
     ``clean`` keeps seal and signatures but skips every scanner defect (upright, no skew, grey);
-    ``hard`` adds defects beyond the committed set's (black ADF backing around skewed pages);
+    ``hard`` adds defects beyond the committed set's (black ADF backing around skewed pages,
+    show-through of the back side, aged yellowed paper);
     ``born_digital`` makes the PDF documents DMS print-outs with real text instead of scans.
     """
     out = Path(out_dir)
@@ -1803,7 +1819,8 @@ def summary_table(out_dir: str | Path) -> str:
             notes.append("**no dpi in file**")
         for k, label in (("fax_binarisation", "fax"), ("carbon_copy", "carbon copy"), ("uneven_illumination", "shading"),
                          ("jpeg_artifacts", "JPEG artefacts"), ("punch_holes", "punch holes"), ("fold", "fold"),
-                         ("dark_scanner_bed", "dark scanner bed"), ("seal", "seal")):
+                         ("dark_scanner_bed", "dark scanner bed"), ("show_through", "show-through"),
+                         ("aged_paper", "aged paper"), ("seal", "seal")):
             if k in kinds:
                 notes.append(label)
         if t.get("print") == "dot_matrix":
@@ -1826,7 +1843,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="more two-page documents, each sheet scanned with its own rotation and mode")
     ap.add_argument("--formats", default=",".join(FORMATS), help="comma-separated subset of jpg,png,tif,pdf")
     ap.add_argument("--clean", action="store_true", help="no scanner defects: upright, unskewed, grey pages")
-    ap.add_argument("--hard", action="store_true", help="also black scanner backing around skewed JPEG/PDF pages")
+    ap.add_argument("--hard", action="store_true",
+                    help="also black scanner backing, show-through of the back side, aged paper")
     ap.add_argument("--born-digital", action="store_true", help="PDF documents carry real text (DMS print-outs), not scans")
     ap.add_argument("--summary", action="store_true", help="print a markdown table of the documents written")
     ap.add_argument("-v", "--verbose", action="store_true")
