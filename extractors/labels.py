@@ -160,14 +160,15 @@ def find_labels(text: str, lexicon: Lexicon) -> tuple[str, list[LabelHit]]:
                 continue
             seen.add(e)
             # never shorter than three: "工时" is a word of its own, not "工时费" with a character lost
-            for n in (max(3, len(e.wording) - 1), len(e.wording), len(e.wording) + 1):
+            for n in (max(3, len(e.wording) - 1), len(e.wording), len(e.wording) + 1, len(e.wording) + 2):
                 end = i + n
                 window = up[i:end]
                 if len(window) != n or any(taken[i:end]):
                     continue
                 if end < len(up) and up[end] not in COLONS and up[end] not in " .,":
                     continue
-                if window[0] in (e.wording[0], e.wording[1]) and levenshtein_le1(window, e.wording):
+                compact = window.replace(" ", "")  # "入F 时间": a misread character and a stray space
+                if compact[0] in (e.wording[0], e.wording[1]) and levenshtein_le1(compact, e.wording):
                     for j in range(i, end):
                         taken[j] = True
                     hits.append(LabelHit(e.field, e.wording, e.rank, i, end, False))

@@ -89,6 +89,7 @@ def test_value_in_cell_below() -> None:
         ("车架号码", "vin"),
         ("底盘号", "vin"),
         ("VIN", "vin"),
+        ("车架 f", "vin"),  # a character misread as a Latin letter, with a stray space
     ],
 )
 def test_label_wording_variants_and_ocr_noise(label: str, fld: str) -> None:
