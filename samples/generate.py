@@ -1789,8 +1789,8 @@ def generate(out_dir: str | Path, count: int, seed: int, *, formats: Sequence[st
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     unknown = set(formats) - set(FORMATS)
-    if unknown:
-        raise ValueError(f"unknown formats: {sorted(unknown)}")
+    if unknown or not formats:
+        raise ValueError(f"formats must be a non-empty subset of {FORMATS}, got {list(formats)}")
     paths = []
     for plan in plan_batch(count, seed, formats, pages_mix, clean, hard, born_digital):
         images, truth = build_document(plan, seed)
@@ -1852,8 +1852,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     formats = [f.strip().lower().replace("tiff", "tif").replace("jpeg", "jpg") for f in args.formats.split(",") if f.strip()]
     t0 = time.perf_counter()
-    paths = generate(args.out, args.count, args.seed, formats=formats, pages_mix=args.pages_mix, clean=args.clean, hard=args.hard,
-                     born_digital=args.born_digital)
+    if not formats or set(formats) - set(FORMATS):
+        ap.error(f"--formats must be a non-empty subset of {','.join(FORMATS)}")
+    paths = generate(args.out, args.count, args.seed, formats=formats, pages_mix=args.pages_mix,
+                     clean=args.clean, hard=args.hard, born_digital=args.born_digital)
     print(f"wrote {len(paths)} documents to {args.out} in {time.perf_counter() - t0:.1f} s")
     if args.summary:
         print(summary_table(args.out))
