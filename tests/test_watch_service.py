@@ -254,8 +254,10 @@ def test_bad_files_go_to_failed_with_a_reason_and_the_service_keeps_going(
         "notes.pdf": "这不是PDF，只是文字。\n".encode() * 20,
         "广州店/truncated.jpg": jpeg[: len(jpeg) // 2],
     }
-    drop(tmp_path / "staging", w.inbox, {**bad, "good1.png": render_scan(22)})
+    gbk_name = os.fsdecode("广州.png".encode("gbk"))  # a share mounted with the wrong iocharset
+    drop(tmp_path / "staging", w.inbox, {**bad, "good1.png": render_scan(22), gbk_name: render_scan(24)})
     wait_for(lambda: finished(w.archive) >= 4, 300, "bad and good files", w)
+    wait_for(lambda: (tmp_path / "failed" / gbk_name).exists(), 60, "the undecodable name in failed/", w)
     drop(tmp_path / "staging", w.inbox, {"good2.png": render_scan(23)})
     wait_for(lambda: finished(w.archive) >= 5, 300, "a good file after the bad ones", w)
     assert w.proc.poll() is None
@@ -271,6 +273,9 @@ def test_bad_files_go_to_failed_with_a_reason_and_the_service_keeps_going(
         assert note.splitlines()[0] == row.error
         assert not (w.inbox / rel).exists()
     assert rows["good1.png"].outcome == rows["good2.png"].outcome == "archived"
+    note = (tmp_path / "failed" / (gbk_name + ".error.txt")).read_text(encoding="utf-8")
+    assert note.startswith("file name is not valid UTF-8") and "\\xb9\\xe3" in note
+    assert gbk_name not in rows
     assert len(list(Archive(w.archive).ids())) == 2
     # moving a failed file back into the inbox retries it (here it fails again, under a new name)
     w2 = watcher_factory()

@@ -52,13 +52,26 @@ DEFAULT_NETWORK_POLL = 2.0
 WARM_UP_ALLOWANCE = 300.0  # seconds a new pool may take to load the pipeline before file timeouts count
 
 
+def _utf8_name(path: Path) -> bool:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(text: str) -> str:
+    """Undecodable bytes of a file name (surrogate escapes) shown as \\xNN."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def kv(event: str, **fields: Any) -> str:
     """A structured log line: ``event=archived path="a b.pdf" doc=…``."""
     parts = [f"event={event}"]
     for key, value in fields.items():
         if value is None:
             continue
-        text = str(value)
+        text = _printable(str(value))
         if not text or any(c in text for c in ' ="\n\t'):
             text = json.dumps(text, ensure_ascii=False)
         parts.append(f"{key}={text}")
@@ -334,6 +347,9 @@ class WatchService:
             ident = Identity.of(path)
         except OSError:
             return
+        if not _utf8_name(path):
+            self._reject_name(path, rel)
+            return
         latest = self.journal.latest_for(path)
         if latest is not None and latest.state in ACTIVE_STATES:
             return
@@ -349,6 +365,20 @@ class WatchService:
         row_id = self.journal.enqueue(path, ident, sha, tags_for(rel))
         log.info(kv("queued", path=rel, id=row_id, bytes=ident.size, sha256=sha[:16]))
         self._wake.set()
+
+    def _reject_name(self, path: Path, rel: Path) -> None:
+        """A name that is not UTF-8 (a share mounted with the wrong iocharset) cannot be journalled or
+        archived under its name: it goes to failed/ straight away, with the reason."""
+        reason = "file name is not valid UTF-8 (is the share mounted with the right iocharset?); rename it and drop it again"
+        try:
+            dest = files.unique_destination(self.opts.folders.failed / rel)
+            files.write_error_note(dest, reason, {"file": _printable(str(rel))})
+            files.move_durably(path, dest)
+        except OSError as exc:
+            log.error(kv("move_failed", path=rel, error=str(exc)))
+            return
+        self.failed_this_run += 1
+        log.error(kv("failed", path=rel, error=reason, moved_to=dest))
 
     # -- dispatch and results ------------------------------------------------------------------
     def _ensure_pool(self) -> ProcessPoolExecutor:
