@@ -429,7 +429,7 @@ class WatchService:
                 self.journal.finish(row.id, "gone", error="vanished from the inbox before it was archived")
                 log.warning(kv("gone", path=path, id=row.id))
                 continue
-            if ident != row.identity:
+            if (ident.size, ident.mtime_ns) != (row.identity.size, row.identity.mtime_ns):  # not inode: unstable on CIFS
                 self.journal.finish(row.id, "gone", error="changed after it was queued; queued again")
                 self.tracker.touch(path)
                 continue
