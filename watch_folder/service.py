@@ -249,6 +249,8 @@ class WatchService:
             self._loop()
         finally:
             if observer is not None:
+                # watchdog logs a spurious ERROR when its inotify thread is stopped mid-read
+                logging.getLogger("watchdog.observers.inotify").setLevel(logging.CRITICAL)
                 observer.stop()
                 observer.join(timeout=5)
             self._shutdown_pool()
