@@ -521,49 +521,32 @@ _CN_DIGITS = "零壹贰叁肆伍陆柒捌玖"
 
 
 def rmb_upper(v: Decimal) -> str:
-    """Amount in Chinese capital numerals as printed on invoices (大写)."""
+    """Amount in Chinese capital numerals as printed on invoices (大写), e.g. 贰万零壹拾元伍角."""
     fen_total = int((v * 100).quantize(Decimal("1")))
     yuan, rest = divmod(fen_total, 100)
     jiao, fen = divmod(rest, 10)
-    units = ("", "拾", "佰", "仟")
-    big = ("", "万", "亿")
-    parts: list[str] = []
-    group_idx = 0
-    need_zero = False
-    n = yuan
-    if n == 0:
-        parts.append("零")
-    while n > 0:
-        n, group = divmod(n, 10000)
-        g = ""
-        zero = False
-        for i in range(3, -1, -1):
-            d = (group // 10**i) % 10
-            if d == 0:
-                zero = bool(g)
-            else:
-                if zero:
-                    g += "零"
-                    zero = False
-                g += _CN_DIGITS[d] + units[i]
-        if g:
-            if need_zero:
-                g += "零"
-            parts.insert(0, g + big[group_idx])
-            need_zero = group < 1000
-        elif parts:
-            need_zero = True
-        group_idx += 1
-    s = "".join(parts) + "元"
-    if jiao == 0 and fen == 0:
-        return s + "整"
+    digits = str(yuan)
+    out = ""
+    zero = False
+    for i, ch in enumerate(digits):
+        pos = len(digits) - 1 - i
+        if ch == "0":
+            zero = True
+        else:
+            out += ("零" if zero else "") + _CN_DIGITS[int(ch)] + ("", "拾", "佰", "仟")[pos % 4]
+            zero = False
+        if pos % 4 == 0 and pos > 0 and int(digits[max(0, i - 3):i + 1]):
+            out += ("", "万", "亿")[pos // 4]
+    out = (out or "零") + "元" if yuan or not (jiao or fen) else ""
+    if not jiao and not fen:
+        return out + "整"
     if jiao:
-        s += _CN_DIGITS[jiao] + "角"
+        out += _CN_DIGITS[jiao] + "角"
     elif yuan:
-        s += "零"
+        out += "零"
     if fen:
-        s += _CN_DIGITS[fen] + "分"
-    return s
+        out += _CN_DIGITS[fen] + "分"
+    return out
 
 
 # --------------------------------------------------------------------------------------------

@@ -79,6 +79,20 @@ def test_vin_checker_itself() -> None:
     assert not vin_ok("1M8GDM9AXKP04278O")  # letter O is not allowed
 
 
+@pytest.mark.parametrize(("amount", "printed"), [
+    ("1234.50", "壹仟贰佰叁拾肆元伍角"),
+    ("1005.07", "壹仟零伍元零柒分"),
+    ("100000.00", "壹拾万元整"),
+    ("20010.00", "贰万零壹拾元整"),
+    ("1000001.01", "壹佰万零壹元零壹分"),
+    ("60000.05", "陆万元零伍分"),
+    ("736.79", "柒佰叁拾陆元柒角玖分"),
+    ("100010000.00", "壹亿零壹万元整"),
+])
+def test_total_in_chinese_capitals(gen: ModuleType, amount: str, printed: str) -> None:
+    assert gen.rmb_upper(Decimal(amount)) == printed
+
+
 # --------------------------------------------------------------------------------------------
 # Generation
 
