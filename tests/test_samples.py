@@ -97,6 +97,22 @@ def test_total_in_chinese_capitals(gen: ModuleType, amount: str, printed: str) -
 # Generation
 
 
+def test_many_generated_contents_are_valid(gen: ModuleType) -> None:
+    """500 documents' content (no rendering): VIN, WMI, plate, phone, dates and arithmetic."""
+    import random
+
+    for k in range(500):
+        c = gen.make_content(random.Random(f"bulk-{k}"))
+        f = gen.truth_fields(c)
+        assert vin_ok(f["vin"]) and f["vin"].startswith(c.brand.wmi), f["vin"]
+        assert PLATE_RE.match(f["plate"]), f["plate"]
+        assert re.fullmatch(r"1[3-9]\d{9}|0\d{2,3}[2-8]\d{7}", f["phone"]), f["phone"]
+        assert f["date_in"] <= f["date_out"]
+        m = {key: Decimal(f[key]) for key in ("labor_cost", "parts_cost", "other_cost", "discount", "total_cost")}
+        assert m["labor_cost"] + m["parts_cost"] + m["other_cost"] - m["discount"] == m["total_cost"] > 0
+        assert m["discount"] < m["labor_cost"] + m["parts_cost"] + m["other_cost"]
+
+
 def test_generation_is_deterministic_and_seeded(gen: ModuleType, tmp_path: Path) -> None:
     a = gen.generate(tmp_path / "a", 1, 123)
     b = gen.generate(tmp_path / "b", 1, 123)
