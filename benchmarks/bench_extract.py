@@ -61,11 +61,13 @@ def _ocr_one(job: tuple[str, str, str]) -> tuple[str, float, str]:
 
 
 def ocr_cached(files: list[Path], cache_dir: Path, archive_dir: Path, workers: int,
-               cached_only: bool = False) -> dict[str, list[PageText]]:
+               cached_only: bool = False, reverse: bool = False) -> dict[str, list[PageText]]:
     cache_dir.mkdir(parents=True, exist_ok=True)
     # the cache is keyed by content: a regenerated document is OCR-ed again
     caches = {f: cache_dir / f"{f.stem}.{sha256_file(f)[:12]}.pages.json" for f in files}
     jobs = [(str(f), str(c), str(archive_dir)) for f, c in caches.items() if not c.is_file()]
+    if reverse:  # a second run working from the other end of the list
+        jobs.reverse()
     if jobs and not cached_only:
         print(f"OCR of {len(jobs)} files with {workers} workers (cached in {cache_dir}) ...", file=sys.stderr)
         t0 = time.perf_counter()
@@ -119,7 +121,7 @@ def pages_from_runs(count: int, seed: int, cache_dir: Path) -> dict[str, list[Pa
 # -- generated work orders -----------------------------------------------------------------------
 
 def bench_work_orders(out: Path, count: int, seed: int, workers: int, settings: Settings,
-                      text_runs: bool = False, cached_only: bool = False) -> dict[str, Any]:
+                      text_runs: bool = False, cached_only: bool = False, reverse: bool = False) -> dict[str, Any]:
     docs_dir = out / "docs"
     truths = sorted(docs_dir.glob("*.truth.json"))
     if len(truths) < count:
@@ -135,7 +137,7 @@ def bench_work_orders(out: Path, count: int, seed: int, workers: int, settings: 
     if text_runs:
         pages = pages_from_runs(count, seed, out / "runs")
     else:
-        pages = ocr_cached(sorted(files), out / "ocr", out / "archive", workers, cached_only)
+        pages = ocr_cached(sorted(files), out / "ocr", out / "archive", workers, cached_only, reverse)
 
     per_field = {f: {"n": 0, "correct": 0, "confident_wrong": 0, "missing": 0, "correct_ignoring_spaces": 0}
                  for f in CANONICAL_FIELDS}
@@ -293,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--text-runs", action="store_true",
                     help="work orders from the generator's drawn text instead of OCR (labels and layout alone)")
     ap.add_argument("--cached-only", action="store_true", help="only documents already OCR-ed (no new OCR)")
+    ap.add_argument("--reverse", action="store_true", help="OCR the work orders last to first")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()
@@ -300,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
                            "nproc": os.cpu_count(), "seed": args.seed}
     if not args.only_real:
         res["work_orders"] = bench_work_orders(args.out, args.count, args.seed, args.workers, settings,
-                                               text_runs=args.text_runs, cached_only=args.cached_only)
+                                               text_runs=args.text_runs, cached_only=args.cached_only,
+                                               reverse=args.reverse)
         res["work_orders"]["source"] = "text-runs" if args.text_runs else "ocr"
     if not args.no_real:
         res["sroie"] = bench_sroie(args.out, args.workers, args.cached_only)

@@ -134,10 +134,13 @@ def _is_value_of_left_label(line: Line, row: list[Line]) -> bool:
     return False
 
 
-def candidates_for(hit_line: Line, k: int, page_lines: list[Line], max_gap: float = 20.0) -> list[Candidate]:
+def candidates_for(hit_line: Line, k: int, page_lines: list[Line], max_gap: float = 20.0,
+                   below_anywhere: bool = False) -> list[Candidate]:
     """Value candidates for hit ``k`` of ``hit_line``, best first.
 
-    ``max_gap`` is the widest gap (in line heights) between a label and a value box to its right.
+    ``max_gap`` is the widest gap (in line heights) between a label and a value box to its right;
+    ``below_anywhere`` also takes the next row's value when it is not under the label (receipts
+    print TOTAL at the left and the amount at the right, half a line lower).
     """
     hit = hit_line.hits[k]
     out: list[Candidate] = []
@@ -167,8 +170,8 @@ def candidates_for(hit_line: Line, k: int, page_lines: list[Line], max_gap: floa
             out.append(Candidate(text, hit_line.page, box, min(o.conf for o in joined), "right"))
     below = [o for o in page_lines if o.box[1] >= hit_line.box[3] - 0.3 * hit_line.height
              and o.box[1] - hit_line.box[3] < 2.5 * hit_line.height
-             and min(o.box[2], label_box[2] + 2 * hit_line.height) - max(o.box[0], label_box[0] - hit_line.height) > 0]
-    below.sort(key=lambda o: (o.box[1], abs(o.box[0] - label_box[0])))
+             and (below_anywhere or min(o.box[2], label_box[2] + 2 * hit_line.height) - max(o.box[0], label_box[0] - hit_line.height) > 0)]
+    below.sort(key=lambda o: (o.box[1], abs(o.box[0] - label_box[0])) if not below_anywhere else (round(o.box[1] / hit_line.height), -o.box[0]))
     if below:
         b = below[0]
         row = [o for o in page_lines if same_row(o.box, b.box)]

@@ -74,7 +74,7 @@ def extract_receipt(pages: list[PageText], today: date | None = None) -> dict[st
             for k, hit in enumerate(ln.hits):
                 if hit.field not in ("total", "date"):
                     continue
-                for cand in candidates_for(ln, k, page_lines, max_gap=60.0):
+                for cand in candidates_for(ln, k, page_lines, max_gap=60.0, below_anywhere=hit.field == "total"):
                     if hit.field == "total":
                         a = last_amount(cand.text)
                         if a is not None and a > 0:
