@@ -698,6 +698,7 @@ class Doc:
     content: Content
     style: Style
     rng: random.Random = field(default_factory=lambda: random.Random(0))  # handwriting jitter
+    split_labour: bool = False  # two-page document whose labour table, not parts table, runs over
 
     def label(self, key: str) -> str:
         return self.style.labels[key]
@@ -1186,10 +1187,15 @@ def render_document(doc: Doc, layout: str, dpi: int, two_page: bool, blank_rows:
     y = draw_paragraph(cv, LEFT, y, doc.label("complaint") + doc.style.colon, "；".join(doc.content.complaint) + "。", RIGHT - LEFT)
     y += 3
     lrows, prows1, prows2 = split_rows(doc, two_page)
+    lrows2: list[list[str]] = []
+    if two_page and doc.split_labour:
+        cut = max(1, len(lrows) // 2)
+        lrows, lrows2, prows1, prows2 = lrows[:cut], lrows[cut:], [], prows1 + prows2
     pad_labour = 0 if two_page else blank_rows // 2
     pad_parts = 0 if two_page else blank_rows - pad_labour
     y = draw_table(cv, y, labour_headers(doc), lrows, LABOUR_COLS, grid, title="维修项目明细", blank_rows=pad_labour)
-    y = draw_table(cv, y, part_headers(doc), prows1, PARTS_COLS, grid, title="配件明细", blank_rows=pad_parts)
+    if prows1:
+        y = draw_table(cv, y, part_headers(doc), prows1, PARTS_COLS, grid, title="配件明细", blank_rows=pad_parts)
     if two_page:
         if y > PAGE_BOTTOM:
             raise PageOverflow(f"layout {layout}: page 1 overflows ({y:.0f} mm)")
@@ -1200,7 +1206,10 @@ def render_document(doc: Doc, layout: str, dpi: int, two_page: bool, blank_rows:
         cv.text(LEFT + w + 4, y, f"{doc.content.title}（续）", 10.5, bold=True)
         cv.text(RIGHT, y, f"{doc.label('order_no')}{doc.style.colon}{doc.content.order_no}", 10, align="right", row=y)
         y += 10
-        y = draw_table(cv, y, part_headers(doc), prows2, PARTS_COLS, grid, title="配件明细（续）", blank_rows=blank_rows)
+        if lrows2:
+            y = draw_table(cv, y, labour_headers(doc), lrows2, LABOUR_COLS, grid, title="维修项目明细（续）")
+        parts_title = "配件明细（续）" if not doc.split_labour else "配件明细"
+        y = draw_table(cv, y, part_headers(doc), prows2, PARTS_COLS, grid, title=parts_title, blank_rows=blank_rows)
     y += 2
     y = costs_block(cv, doc, layout, y)
     y = draw_upper_total(cv, doc, y)
@@ -1711,7 +1720,8 @@ def compose(plan: DocPlan, dpi: int | None = None) -> Composed:
     style = make_style(rng)
     if plan.born_digital:  # nothing filled in by hand, no dot-matrix printer
         style = replace(style, handwritten=(), dot_matrix=False)
-    doc = Doc(content, style, random.Random(plan.content_seed + "-hand"))
+    split = plan.pages == 2 and random.Random(plan.content_seed + "-split").random() < 0.5
+    doc = Doc(content, style, random.Random(plan.content_seed + "-hand"), split_labour=split)
     return Composed(doc, render_fitted(doc, plan.layout, dpi or plan.dpi, plan.pages == 2, plan.born_digital), rng)
 
 
