@@ -38,6 +38,8 @@ def parse_date(text: str, today: date) -> Parsed | None:
     if not found:
         return None
     d, raw = found[0]
+    if dates.GLUED_TIME.search(nfkc(text).upper()):  # where the day ends and the hour starts is a guess
+        return Parsed(d.isoformat(), 0.75, True, "date and time run together", raw)
     return Parsed(d.isoformat(), 1.0, True, raw=raw)
 
 
@@ -94,7 +96,7 @@ def parse_name(text: str, today: date) -> Parsed | None:
 
 
 def parse_person(text: str, today: date) -> Parsed | None:
-    s = _free_text(text, 20).split(" ")[0]
+    s = _free_text(text, 20).split(" ")[0].strip("·.,，。")
     if not s or re.search(r"\d", s):
         return None
     ok = bool(re.fullmatch(r"[\u3400-\u9fff·]{2,5}", s)) or bool(re.fullmatch(r"[A-Za-z .]{2,20}", s))

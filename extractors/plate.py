@@ -18,7 +18,7 @@ _PATTERNS = (
     ("suffix", re.compile(rf"^[{PROVINCES}][A-Z][{_BODY}]{{4}}[{SUFFIXES}]$")),
 )
 _SEPARATORS = re.compile(r"[\s·•・∙⋅.\-_·]")
-_FIND = re.compile(rf"[{PROVINCES}]\s*[A-Za-z][\s·•・∙⋅.\-]*[0-9A-Za-z]{{4,6}}[{SUFFIXES}]?")
+_FIND = re.compile(rf"[{PROVINCES}]\s*[Il1|]?[A-Za-z][\s·•・∙⋅.\-]*[0-9A-Za-z]{{4,6}}[{SUFFIXES}]?")
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,9 @@ def read_plate(text: str) -> PlateReading | None:
     kind = plate_kind(raw)
     if kind:
         return PlateReading(raw, True, kind, 1.0)
+    if raw.startswith("川") and raw[1:2] in ("I", "1", "L", "|") and plate_kind(raw[0] + raw[2:]):
+        # the last stroke of 川 read as a separate I
+        return PlateReading(raw[0] + raw[2:], True, plate_kind(raw[0] + raw[2:]) or "", 0.85, f"read {raw[:2]} as 川")
     repaired = raw[:2] + raw[2:].replace("O", "0").replace("I", "1")
     kind = plate_kind(repaired)
     if kind:

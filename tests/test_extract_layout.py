@@ -232,6 +232,12 @@ def test_date_out_before_date_in_is_doubtful() -> None:
     assert not ex.fields["date_out"].valid and ex.fields["date_out"].confidence < 0.8
 
 
+def test_date_run_together_with_time_is_doubtful() -> None:
+    p = page([L("进厂日期：2022/10/316:50", 100, 300, 700, 340)])
+    f = extract([p], Settings(), today=TODAY).fields["date_in"]
+    assert f.value == "2022-10-03" and f.confidence < 0.8
+
+
 def test_future_date_rejected() -> None:
     p = page([L("进厂日期：2030-01-01", 100, 300, 700, 340)])
     ex = extract([p], Settings(), today=TODAY)

@@ -124,6 +124,12 @@ def test_plate_chuan_read_as_strokes_is_repaired_with_lower_confidence() -> None
     assert r is not None and r.valid and r.value == "川A7T197" and r.confidence < 1.0
 
 
+@pytest.mark.parametrize(("text", "expected"), [("川IG·8Q181", "川G8Q181"), ("J川IAT7092", "川AT7092")])
+def test_plate_chuan_with_a_stray_stroke(text: str, expected: str) -> None:
+    r = plate.read_plate(text)
+    assert r is not None and r.valid and r.value == expected and r.confidence < 1.0
+
+
 def test_plate_o_in_body_read_as_zero_with_lower_confidence() -> None:
     r = plate.read_plate("粤B12O45")
     assert r is not None and r.valid and r.value == "粤B12045" and r.confidence < 1.0
@@ -180,6 +186,7 @@ TODAY = date(2026, 11, 27)
         ("2024-03-15 09:12:00", "2024-03-15"),
         ("2020.02.1414:45", "2020-02-14"),  # OCR dropped the space before the time
         ("2020:02.15 14:50", "2020-02-15"),  # the dot read as a colon
+        ("2022/10/316:50", "2022-10-03"),  # day 3 at 16:50, not day 31 at 6:50
         ("２０２４－０３－１５", "2024-03-15"),
         ("20240315", "2024-03-15"),
         ("25/12/2018", "2018-12-25"),
