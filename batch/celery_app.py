@@ -19,7 +19,7 @@ from celery import Celery, Task
 from celery.signals import worker_process_init
 
 from batch.tasks import run_ingest_task
-from batch.work import limit_threads, tune_malloc
+from batch.work import limit_threads, low_memory_from_env, tune_malloc
 
 QUEUE = "woa"
 TASK_NAME = "woa.ingest_document"
@@ -80,7 +80,7 @@ def create_app(broker_url: str | None = None, visibility_timeout: float | None =
 
 def _init_worker_process(**_: Any) -> None:
     limit_threads()
-    tune_malloc()
+    tune_malloc(low_memory_from_env())
 
 
 worker_process_init.connect(_init_worker_process, weak=False)

@@ -36,6 +36,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=None, metavar="N", help="local worker processes (default: cores)")
     p.add_argument("--report", type=Path, default=None, metavar="DIR", help="report folder (default ARCHIVE/reports/batch-…)")
     p.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE", help="tag every document, e.g. dealer=广州店")
+    p.add_argument("--low-memory", action="store_true", help="workers return page buffers to the OS: far less memory, more CPU")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--broker", default=None, metavar="URL", help="Redis URL: queue tasks for `woa worker` instead of a local pool")
     p.add_argument("--no-wait", action="store_true", help="with --broker: enqueue and return without following")
@@ -50,6 +51,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--concurrency", type=int, default=None, metavar="N", help="worker processes (default: cores)")
     p.add_argument("--hostname", default=None, metavar="NAME", help="worker name (default woa-PID@host)")
     p.add_argument("--visibility-timeout", type=float, default=None, metavar="S", help="redeliver a dead worker's task after S seconds")
+    p.add_argument("--low-memory", action="store_true", help="return page buffers to the OS: far less memory, more CPU")
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("index-writer", parents=[common], help="index documents finished by batch workers (single writer)")
@@ -115,7 +117,7 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
         summary = RunSummary(mode="local", workers=workers, sources=[str(s) for s in sources])
         report = ReportWriter(report_dir, summary)
         progress = BatchProgress(total, enabled=show)
-        interrupted = _run_local(settings, sources, workers, tags, report, progress)
+        interrupted = _run_local(settings, sources, workers, tags, report, progress, args.low_memory)
         batch_id = ""
     progress.close()
     html_path = report.close(interrupted=interrupted)
@@ -134,7 +136,13 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run_local(
-    settings: Settings, sources: list[Path], workers: int, tags: dict[str, str], report: ReportWriter, progress: BatchProgress
+    settings: Settings,
+    sources: list[Path],
+    workers: int,
+    tags: dict[str, str],
+    report: ReportWriter,
+    progress: BatchProgress,
+    low_memory: bool,
 ) -> bool:
     from batch.local import LocalBatch
 
@@ -145,7 +153,8 @@ def _run_local(
             progress.bar.write(f"woa batch: {outcome.path}: {outcome.error}", file=sys.stderr)
 
     feeder = IndexFeeder(Archive(settings.archive_dir), load_update_index())
-    return LocalBatch(sources, settings, workers=workers, sink=sink, feeder=feeder, tags=tags).run()
+    batch = LocalBatch(sources, settings, workers=workers, sink=sink, feeder=feeder, tags=tags, low_memory=low_memory)
+    return batch.run()
 
 
 def _run_broker(
@@ -221,6 +230,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         os.environ["WOA_CONFIG"] = str(Path(args.config).resolve())
     if args.visibility_timeout is not None:
         os.environ["WOA_VISIBILITY_TIMEOUT"] = str(args.visibility_timeout)
+    if args.low_memory:
+        os.environ["WOA_LOW_MEMORY"] = "1"
     limit_threads()
     app = create_app(broker)
     level = "WARNING" if args.quiet else ("DEBUG" if args.verbose > 1 else "INFO")

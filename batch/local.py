@@ -62,6 +62,7 @@ class LocalBatch:
         sink: OutcomeSink,
         feeder: IndexFeeder,
         tags: dict[str, str] | None = None,
+        low_memory: bool = False,
     ) -> None:
         self.sources = sources
         self.settings = worker_settings(settings)
@@ -69,6 +70,7 @@ class LocalBatch:
         self.sink = sink
         self.feeder = feeder
         self.tags = dict(tags or {})
+        self.low_memory = low_memory
         self.archive = Archive(settings.archive_dir)
         self.max_in_flight = 2 * self.workers
         self._ready: deque[Job] = deque()  # retries, and copies released when their first copy finished
@@ -83,7 +85,7 @@ class LocalBatch:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("forkserver"),
             initializer=init_pool_worker,
-            initargs=(os.getpid(),),
+            initargs=(os.getpid(), self.low_memory),
         )
 
     def _next_job(self, jobs: Iterator[Job]) -> Job | None:

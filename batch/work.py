@@ -41,17 +41,23 @@ _M_MMAP_THRESHOLD = -3
 _M_ARENA_MAX = -8
 
 
-def tune_malloc() -> None:
-    """Return big freed buffers (page images, OCR tensors) to the OS instead of keeping them.
+def tune_malloc(low_memory: bool = False) -> None:
+    """Fewer malloc arenas (free); with ``low_memory``, page-sized buffers go back to the OS.
 
-    glibc raises its mmap threshold after large frees, so page-sized buffers end up in the heap
-    and the resident size creeps up page after page. A fixed 128 KiB threshold and two arenas
-    measured about 200 MB less peak and 300 MB less resting memory per OCR process.
+    glibc raises its mmap threshold after large frees, so page images and OCR tensors end up in
+    the heap and the resident size creeps up page after page. A fixed 128 KiB threshold cut the
+    peak of a worker on a 20-page PDF from about 1.4 GB to 0.45 GB, but every big buffer is then
+    mapped and zeroed afresh: OCR took about twice the CPU time (benchmarks.md). Hence an option.
     """
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
         libc.mallopt(_M_ARENA_MAX, 2)
+        if low_memory:
+            libc.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
+
+
+def low_memory_from_env() -> bool:
+    return os.environ.get("WOA_LOW_MEMORY", "") in ("1", "true", "yes")
 
 
 def die_with_parent() -> None:
@@ -91,13 +97,13 @@ def exit_with(pid: int) -> None:
     threading.Thread(target=watch, name=f"exit with {pid}", daemon=True).start()
 
 
-def init_pool_worker(batch_pid: int) -> None:
+def init_pool_worker(batch_pid: int, low_memory: bool = False) -> None:
     """Initializer of a local pool process: Ctrl-C is the parent's to handle; die with the batch."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent()
     exit_with(batch_pid)
     limit_threads()
-    tune_malloc()
+    tune_malloc(low_memory)
 
 
 def worker_settings(settings: Settings) -> Settings:
