@@ -31,6 +31,25 @@ _NUMERIC_DATE = re.compile(r"(?<![A-Z\d])[\dOSIL]{1,4}[-/.][\dOSIL]{1,2}[-/.][\d
 _AS_DIGIT = str.maketrans("OSIL", "0511")
 
 
+def glued_time_ambiguous(text: str) -> bool:
+    """Date and time run together where both splits make sense ("2022/10/316:50": 3rd 16:50 or 31st 6:50)."""
+    s = nfkc(text)
+    for m in re.finditer(r"(\d{4})[-/.:年](\d{1,2})[-/.:月](\d{2,4})[:：](\d{2})", s):
+        y, mo, g = int(m[1]), int(m[2]), m[3]
+        ok = 0
+        for cut in (len(g) - 2, len(g) - 1):
+            day, hour = g[:cut], g[cut:]
+            if 1 <= len(day) <= 2 and int(hour) < 24:
+                try:
+                    date(y, mo, int(day))
+                    ok += 1
+                except ValueError:
+                    pass
+        if ok > 1:
+            return True
+    return False
+
+
 def _overlapping(pattern: re.Pattern[str], s: str) -> list[re.Match[str]]:
     """Matches starting at every position (``19- 18/01/2018`` must still yield ``18/01/2018``)."""
     out, pos = [], 0

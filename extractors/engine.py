@@ -143,13 +143,44 @@ def _amount(s: Scored | None) -> Decimal | None:
     return Decimal(s.parsed.value) if s is not None and s.parsed.valid else None
 
 
-def _cross_check_money(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
+def _printed_amounts(index: PageIndex) -> set[Decimal]:
+    out = set()
+    for ln in index.all_lines():
+        for piece in ln.text.split():
+            a = money.parse_amount(piece)
+            if a is not None:
+                out.add(abs(a))
+    return out
+
+
+def _agree_with_printed_difference(index: PageIndex, totals: list[Scored], labor: Decimal, parts: Decimal,
+                                   other: Decimal | None, discount: Decimal | None) -> list[Scored]:
+    """Totals that agree once the discount (or other fee) is the printed amount the sum needs.
+
+    The discount's label or value is often what OCR loses (a seal over it); an amount exact to the
+    cent that closes the sum is strong evidence.
+    """
+    printed = _printed_amounts(index)
+    out = []
+    for s in totals:
+        t = _amount(s)
+        assert t is not None
+        need_discount = labor + parts + (other or Decimal(0)) - t
+        need_other = t - labor - parts + abs(discount or Decimal(0))
+        if (Decimal(0) < need_discount < t and need_discount in printed) or (Decimal(0) < need_other < t and need_other in printed):
+            out.append(s)
+    return out
+
+
+def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
     labor, parts = _amount(chosen.get("labor_cost")), _amount(chosen.get("parts_cost"))
     other, discount = _amount(chosen.get("other_cost")), _amount(chosen.get("discount"))
     if labor is None or parts is None:
         return
     totals = [s for s in found.get("total_cost", []) if s.parsed.valid]
     agreeing = [s for s in totals if money.totals_agree(labor, parts, _amount(s), other, discount)]
+    if not agreeing:
+        agreeing = _agree_with_printed_difference(index, totals, labor, parts, other, discount)
     if agreeing:
         best = _pick(agreeing)
         chosen["total_cost"] = best
@@ -211,7 +242,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
             found.setdefault(fld, []).extend(_scanned(index, fld, today))
 
     chosen = {fld: _pick(c) for fld, c in found.items() if c}
-    _cross_check_money(found, chosen)
+    _cross_check_money(index, found, chosen)
     _cross_check_dates(chosen)
 
     result = Extraction(template=template.name if template else None)

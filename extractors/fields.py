@@ -38,8 +38,8 @@ def parse_date(text: str, today: date) -> Parsed | None:
     if not found:
         return None
     d, raw = found[0]
-    if dates.GLUED_TIME.search(nfkc(text).upper()):  # where the day ends and the hour starts is a guess
-        return Parsed(d.isoformat(), 0.75, True, "date and time run together", raw)
+    if dates.glued_time_ambiguous(text):  # where the day ends and the hour starts is a guess
+        return Parsed(d.isoformat(), 0.75, True, "date and time run together; the day is a guess", raw)
     return Parsed(d.isoformat(), 1.0, True, raw=raw)
 
 

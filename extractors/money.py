@@ -24,7 +24,7 @@ def parse_amount(text: str) -> Decimal | None:
     # OCR of spaced print: "¥ 3 3 8 .. 0 0", "¥160 0. 00", "1217..12"
     s = re.sub(r"(?<=[\d.,])\s+(?=[\d.,])", "", s)
     s = re.sub(r"\.{2,}", ".", s)
-    s = re.sub(r"(?<=\d)[:：](?=\d{2}(?!\d))", ".", s)  # "¥1581:14": the decimal point read as a colon
+    s = re.sub(r"(?<=\d)\s*[:：]\s*(?=\d{2}(?!\d))", ".", s)  # "¥1581:14": the decimal point read as a colon
     m = _AMOUNT.search(s)
     if m is None:
         return None

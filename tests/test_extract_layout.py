@@ -121,6 +121,13 @@ def test_totals_on_page_two_with_cross_check() -> None:
     assert f["order_no"].value == "JS-20240315-0007"
 
 
+def test_discount_whose_label_was_lost_still_closes_the_sum() -> None:
+    p = page([L("工时费：100.00", 100, 300, 500, 340), L("材料费：200.00", 600, 300, 1000, 340),
+              L("公司  6.84", 100, 360, 500, 400), L("合计：293.16", 600, 360, 1000, 400)])
+    ex = extract([p], Settings(), today=TODAY)
+    assert ex.fields["total_cost"].value == "293.16" and ex.fields["total_cost"].confidence >= 0.95
+
+
 def test_totals_that_do_not_add_up_lower_confidence() -> None:
     p = page([L("工时费：100.00", 100, 300, 500, 340), L("材料费：200.00", 600, 300, 1000, 340),
               L("合计：350.00", 100, 360, 500, 400)])
@@ -232,10 +239,14 @@ def test_date_out_before_date_in_is_doubtful() -> None:
     assert not ex.fields["date_out"].valid and ex.fields["date_out"].confidence < 0.8
 
 
-def test_date_run_together_with_time_is_doubtful() -> None:
-    p = page([L("进厂日期：2022/10/316:50", 100, 300, 700, 340)])
+@pytest.mark.parametrize(("printed", "expected", "doubtful"), [
+    ("2022/10/316:50", "2022-10-03", True),  # the 3rd at 16:50 or the 31st at 6:50
+    ("2020.02.1414:45", "2020-02-14", False),  # only one split is a date and a time
+])
+def test_date_run_together_with_time(printed: str, expected: str, doubtful: bool) -> None:
+    p = page([L(f"进厂日期：{printed}", 100, 300, 700, 340)])
     f = extract([p], Settings(), today=TODAY).fields["date_in"]
-    assert f.value == "2022-10-03" and f.confidence < 0.8
+    assert f.value == expected and (f.confidence < 0.8) == doubtful
 
 
 def test_future_date_rejected() -> None:

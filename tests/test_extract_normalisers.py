@@ -157,6 +157,7 @@ def test_plate_o_in_body_read_as_zero_with_lower_confidence() -> None:
         ("¥160 0. 00", "1600.00"),
         ("¥1217..12", "1217.12"),
         ("¥1581:14", "1581.14"),
+        ("¥3: 15", "3.15"),
         ("no amount here", None),
     ],
 )
