@@ -1,8 +1,9 @@
 """VIN (ISO 3779 / GB 16735): format, check digit, OCR-confusion repair, manufacturer.
 
-A repair is accepted only when exactly one candidate with up to two confusions validates (a random
-change validates 1 time in 11, so a unique one-change candidate alone proves little); an invalid
-VIN is returned as read with low confidence, never silently fixed.
+A repair is accepted only when exactly one candidate with up to two confusions validates and it
+needs a single change (a random change validates 1 time in 11, so a unique one-change candidate
+alone proves little, and a two-change one is as likely a wrong "repair" of another misreading);
+an invalid VIN is returned as read with low confidence, never silently fixed.
 """
 
 from __future__ import annotations
@@ -137,7 +138,8 @@ def read_vin(text: str) -> VinReading | None:
     if forced != cand and is_valid(forced):
         return VinReading(forced, True, 0.9, f"repaired I/O/Q from {cand}", manufacturer(forced))
     valid = sorted({c for n in range(1, MAX_REPAIRS + 1) for c in _candidates(forced, n) if is_valid(c)})
-    if len(valid) == 1:
+    one_change = set(_candidates(forced, 1))
+    if len(valid) == 1 and valid[0] in one_change:
         return VinReading(valid[0], True, 0.9, f"repaired OCR confusion from {cand}", manufacturer(valid[0]))
     if valid:
         return VinReading(forced, False, 0.3, f"check digit fails; {len(valid)} repairs possible: {', '.join(valid[:4])}")

@@ -64,6 +64,13 @@ def test_vin_repair_table(text: str, expected: str, valid: bool, min_conf: float
         assert ref_valid(r.value)
 
 
+def test_vin_unique_two_change_repair_not_taken() -> None:
+    # LGBZ7NK10F9869890: Z read as 7 (not a listed confusion); the only candidate that validates
+    # needs two changes (8->B, 6->G) and would be a wrong VIN: keep the reading, low confidence
+    r = vin.read_vin("LGBZ7NK10F9869890")
+    assert r is not None and not r.valid and r.value == "LGBZ7NK10F9869890" and r.confidence < 0.5
+
+
 def test_vin_ambiguous_single_repair_not_taken() -> None:
     # 1M8GDM9AXKP042788 with 8->B at positions 3 and 16: a single change (8->B at 17) also
     # validates, so the candidates are ambiguous and nothing is repaired
