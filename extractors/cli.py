@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 from typing import Any
 
@@ -87,7 +88,8 @@ def cmd_review_list(args: argparse.Namespace, settings: Settings) -> int:
         for name, d in rec["doubtful"].items():
             value = d["value"] if d["value"] is not None else "-"
             note = f"  {d['note']}" if d["note"] else ""
-            print(f"    {name:14} {value:<22} {d['confidence']:.2f}{note}")
+            shown = math.floor(d["confidence"] * 100) / 100  # 0.799 is under 0.80: do not print it as 0.80
+            print(f"    {name:14} {value:<22} {shown:.2f}{note}")
     if not args.json and not args.quiet:
         print(f"{n} document{'s' * (n != 1)} need review", file=sys.stderr)
     return 0
