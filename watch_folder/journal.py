@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +85,6 @@ class Row:
     dest: str | None = None
     pages: int | None = None
     seconds: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_sql(cls, r: sqlite3.Row) -> Row:
