@@ -53,6 +53,13 @@ class IngestResult:
     def ok(self) -> bool:
         return self.status in ("archived", "duplicate")
 
+    @property
+    def archived_id(self) -> str:
+        """The document id of a successful ingest (archived or duplicate)."""
+        if not self.ok or self.doc_id is None:
+            raise ValueError(f"{self.path}: not archived: {self.error}")
+        return self.doc_id
+
 
 def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

@@ -71,7 +71,7 @@ def test_same_bytes_twice_is_a_duplicate(tmp_path: Path) -> None:
     assert r1.doc_id == r2.doc_id
     archive = Archive(settings.archive_dir)
     assert list(archive.ids()) == [r1.doc_id]
-    doc = archive.load(r1.doc_id)
+    doc = archive.load(r1.archived_id)
     assert [d["source_name"] for d in doc.duplicates] == ["scan_b_copy.png"]
     # the original is kept byte for byte, with its hash
     assert archive.abs(doc.original).read_bytes() == a.read_bytes()
@@ -83,7 +83,7 @@ def test_sidecar_has_the_documented_keys(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "arch")
     res = ingest_file(small_page(tmp_path / "p.png"), settings)
     assert res.status == "archived", res.error
-    side = json.loads(Archive(settings.archive_dir).sidecar_path(res.doc_id).read_text(encoding="utf-8"))
+    side = json.loads(Archive(settings.archive_dir).sidecar_path(res.archived_id).read_text(encoding="utf-8"))
     for key in ("id", "source_name", "sha256", "archive_sha256", "pages", "ocr", "timings", "text", "fields"):
         assert key in side
     page = side["pages"][0]
@@ -106,10 +106,10 @@ def test_export_and_show(tmp_path: Path) -> None:
         assert key in rec
     assert rec["id"] == res.doc_id and Path(rec["archive_pdf"]).is_file()
     show = subprocess.run(
-        [sys.executable, "-m", "woa.cli", "show", res.doc_id[:6], "--archive", str(arch)],
+        [sys.executable, "-m", "woa.cli", "show", res.archived_id[:6], "--archive", str(arch)],
         capture_output=True, text=True, check=True, timeout=60,
     )
-    assert res.doc_id in show.stdout and "p.png" in show.stdout
+    assert res.archived_id in show.stdout and "p.png" in show.stdout
     missing = subprocess.run(
         [sys.executable, "-m", "woa.cli", "show", "ffffff", "--archive", str(arch)],
         capture_output=True, text=True, timeout=60,
