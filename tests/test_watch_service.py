@@ -293,8 +293,11 @@ def test_bad_files_go_to_failed_with_a_reason_and_the_service_keeps_going(
     s = json.loads(status.stdout)
     assert (s["done"], s["failed"], s["queued"], s["processing"], s["running"]) == (2, 4, 0, 0, False)
     assert s["last_error"]["path"] == str(w.inbox / "notes.pdf")
-    human = run_woa("status", "--archive", str(w.archive))
-    assert "failed       4" in human.stdout and "notes.pdf" in human.stdout
+    human = run_woa("status", "--archive", str(w.archive), "--failed")
+    assert "failed       4" in human.stdout
+    listed = [line for line in human.stdout.splitlines() if line.startswith("  failed ")]
+    assert len(listed) == 4 and all(": " in line for line in listed)
+    assert sum(str(w.inbox / "notes.pdf") in line for line in listed) == 2
 
 
 def _many_page_pdf(pages: int) -> bytes:

@@ -41,6 +41,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
     s = subparsers.add_parser("status", parents=[common], help="state of the watched inbox queue")
     s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.add_argument("--failed", type=int, nargs="?", const=20, default=0, metavar="N",
+                   help="also list the last N failed files with their reasons (default 20)")
     s.set_defaults(func=status_command)
 
     from watch_folder import verify
@@ -106,8 +108,13 @@ def status_command(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     with Journal(path, readonly=True) as journal:
         summary = journal.summary()
+        failed = journal.rows("failed")[-args.failed :] if args.failed else []
     running = ArchiveLock.held(archive)
-    data = {"archive": str(archive), "running": running, **summary.to_dict()}
+    data: dict[str, Any] = {"archive": str(archive), "running": running, **summary.to_dict()}
+    if args.failed:
+        data["failed_files"] = [
+            {"path": r.path, "error": r.error, "moved_to": r.dest, "at": _fmt_time(r.finished_at)} for r in failed
+        ]
     if args.json:
         print(json.dumps(data, ensure_ascii=False))
         return 0
@@ -124,4 +131,6 @@ def status_command(args: argparse.Namespace, settings: Settings) -> int:
         print(f"last error   {_fmt_time(last['updated_at'])} {last['path']}: {last['error']}")
     else:
         print("last error   -")
+    for r in failed:
+        print(f"  failed {_fmt_time(r.finished_at)} {r.path}: {r.error}")
     return 0
