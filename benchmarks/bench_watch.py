@@ -171,6 +171,7 @@ def main() -> int:
     ap.add_argument("--reps", type=int, default=5, help="latency measurements per setting")
     ap.add_argument("--pages", type=int, default=24, help="pages for the throughput runs")
     ap.add_argument("--stable", type=float, nargs="+", default=[5.0, 1.0], help="stable_seconds values for latency")
+    ap.add_argument("--only", choices=("latency", "throughput"), default=None, help="run one half only")
     args = ap.parse_args()
     if args.work.exists():
         shutil.rmtree(args.work)
@@ -182,8 +183,12 @@ def main() -> int:
     if len(samples) < args.pages + 2:
         raise SystemExit(f"only {len(samples)} one-page samples generated")
     load_before = os.getloadavg()
-    latency = {s: measure_latency(args.work, samples, args.reps, s) for s in args.stable}
-    throughput = [measure_throughput(args.work, [p for p, _ in samples[: args.pages + w]], w, 1.0) for w in (1, 2)]
+    latency = {} if args.only == "throughput" else {s: measure_latency(args.work, samples, args.reps, s) for s in args.stable}
+    throughput = (
+        []
+        if args.only == "latency"
+        else [measure_throughput(args.work, [p for p, _ in samples[: args.pages + w]], w, 1.0) for w in (1, 2)]
+    )
     load_after = os.getloadavg()
     result = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -194,7 +199,7 @@ def main() -> int:
         "latency": {str(k): v for k, v in latency.items()},
         "latency_median": {str(k): statistics.median(float(x["seconds"]) for x in v) for k, v in latency.items()},
         "throughput": throughput,
-        "speedup_2_vs_1": throughput[1]["pages_per_min"] / throughput[0]["pages_per_min"],
+        "speedup_2_vs_1": throughput[1]["pages_per_min"] / throughput[0]["pages_per_min"] if throughput else None,
     }
     out = args.work / "bench_watch.json"
     out.write_text(json.dumps(result, indent=1, ensure_ascii=False))
