@@ -24,7 +24,7 @@ from typing import BinaryIO
 from pipeline.archive import Archive, doc_id_for, sha256_file
 from pipeline.atomic import write_atomic
 from pipeline.errors import InputError, TransientError
-from pipeline.load import SourcePage, iter_pages
+from pipeline.load import iter_pages
 from pipeline.models import Document, PageText
 from pipeline.ocr import get_engine, read_page
 from pipeline.pdf_image import LOSSLESS
@@ -86,11 +86,12 @@ def _process_pages(
     engine = None
     for src in iter_pages(path, settings):
         t0 = time.perf_counter()
+        quality = settings.archive_jpeg_quality if src.lossy else LOSSLESS
         if src.text_lines is not None:
             page = PageText(src.page_no, src.image.width, src.image.height, src.dpi, src.text_lines, source="pdf-text")
-            quality = settings.archive_jpeg_quality if src.lossy else LOSSLESS
             yield ArchivePage(src.image, src.dpi, src.jpeg_bytes, quality), page
             pages_out.append(page)
+            src.image.close()
             continue
         prep = prepare(src.image, src.dpi, deskew=settings.deskew, max_skew=settings.max_skew_degrees)
         t1 = time.perf_counter()
@@ -111,14 +112,9 @@ def _process_pages(
         timings["preprocess"] = timings.get("preprocess", 0.0) + (t1 - t0)
         timings["ocr"] = timings.get("ocr", 0.0) + (t2 - t1)
         untouched = prep.rotation == 0 and prep.skew == 0.0
-        quality = settings.archive_jpeg_quality if src.lossy else LOSSLESS
         yield ArchivePage(prep.archive_image, src.dpi, src.jpeg_bytes if untouched else None, quality), page
         pages_out.append(page)
-        _release(src)
-
-
-def _release(src: SourcePage) -> None:
-    src.image.close()
+        src.image.close()
 
 
 def _extract(doc: Document, settings: Settings) -> None:
