@@ -194,6 +194,11 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
             s.confidence = min(s.confidence, 0.6)
             s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid,
                               "labour + parts (+ other - discount) does not equal total")
+        read = _amount(chosen["total_cost"])
+        if read is not None and read < (labor + parts) / 2:
+            # a total under half of labour + parts is a truncated reading ("¥5" for "¥5,460.59"):
+            # offer the sum instead, for review
+            chosen.pop("total_cost")
 
 
 def _infer_total(index: PageIndex, chosen: dict[str, Scored], today: date) -> FieldValue | None:
@@ -213,6 +218,17 @@ def _infer_total(index: PageIndex, chosen: dict[str, Scored], today: date) -> Fi
                 conf = 0.9 * ocr_factor(ln.conf)
                 return FieldValue(money.fmt(a), conf, ln.page, ln.box, ln.text, True,
                                   "total label not read; the amount equals labour + parts (+ other - discount)")
+    if chosen.get("discount") is None:
+        # the discount's label may be lost too: a printed pair total + discount = the sum
+        gross = expected
+        printed = _printed_amounts(index)
+        pairs = sorted(a for a in printed if gross * Decimal("0.8") <= a < gross and (gross - a) in printed)
+        if pairs:
+            total = pairs[-1]
+            for ln in reversed(index.all_lines()):
+                if any(money.parse_amount(p) == total for p in ln.text.split()):
+                    return FieldValue(money.fmt(total), 0.75, ln.page, ln.box, ln.text, True,
+                                      "total label not read; total + a printed discount = labour + parts (+ other)")
     return FieldValue(money.fmt(expected), 0.5, None, None, None, False,
                       "not read; computed as labour + parts (+ other - discount)")
 
@@ -256,6 +272,10 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
         inferred = _infer_total(index, chosen, today)
         if inferred is not None:
             result.fields["total_cost"] = inferred
+            if not inferred.valid:  # a computed total checks nothing: labour and parts stay unverified
+                for f in ("labor_cost", "parts_cost"):
+                    if f in result.fields:
+                        result.fields[f].confidence = min(result.fields[f].confidence, 0.75)
     result.items = extract_items(index)
     finish(result.fields, result, settings.review_threshold)
     return result

@@ -128,6 +128,16 @@ def test_discount_whose_label_was_lost_still_closes_the_sum() -> None:
     assert ex.fields["total_cost"].value == "293.16" and ex.fields["total_cost"].confidence >= 0.95
 
 
+def test_truncated_total_reading_is_replaced_by_the_sum_for_review() -> None:
+    p = page([L("人工费", 100, 300, 250, 340), L("￥2,781.00", 600, 300, 800, 340),
+              L("零件费", 100, 360, 250, 400), L("￥2,679.59", 600, 360, 800, 400),
+              L("应收金额", 100, 420, 250, 460), L("￥5", 600, 420, 640, 460, conf=0.36)])
+    f = extract([p], Settings(), today=TODAY).fields
+    t = f["total_cost"]
+    assert t.value == "5460.59" and t.confidence < 0.8 and "computed" in t.note
+    assert f["labor_cost"].confidence < 0.8 and f["parts_cost"].confidence < 0.8  # nothing checked them
+
+
 def test_totals_that_do_not_add_up_lower_confidence() -> None:
     p = page([L("工时费：100.00", 100, 300, 500, 340), L("材料费：200.00", 600, 300, 1000, 340),
               L("合计：350.00", 100, 360, 500, 400)])
