@@ -125,13 +125,12 @@ def _value_of_line(line: Line) -> str:
 
 
 def _is_value_of_left_label(line: Line, row: list[Line]) -> bool:
-    """``line`` sits right of a box that ends with a label: it is that label's value."""
-    for o in row:
-        if o is line or o.box[2] > line.box[0] + 2:
-            continue
-        if o.hits and not _text_until_label(o, o.hits[-1].end, len(o.hits) - 1):
-            return True
-    return False
+    """``line``'s nearest neighbour on its left ends with a label: it is that label's value."""
+    left = [o for o in row if o is not line and o.box[2] <= line.box[0] + 2]
+    if not left:
+        return False
+    o = max(left, key=lambda o: o.box[2])
+    return bool(o.hits) and not _text_until_label(o, o.hits[-1].end, len(o.hits) - 1)
 
 
 def candidates_for(hit_line: Line, k: int, page_lines: list[Line], max_gap: float = 20.0,

@@ -128,6 +128,23 @@ def test_discount_whose_label_was_lost_still_closes_the_sum() -> None:
     assert ex.fields["total_cost"].value == "293.16" and ex.fields["total_cost"].confidence >= 0.95
 
 
+def test_cell_below_on_a_slightly_skewed_row() -> None:
+    # residual skew: the labour label sits level with the discount's value far to its right;
+    # only the nearest box on the left can claim a value
+    p = page([
+        L("其他费用", 722, 1698, 819, 1736), L("折扣", 1002, 1687, 1052, 1725), L("人工费", 162, 1723, 241, 1764),
+        L("¥1.79", 1013, 1737, 1088, 1775), L("￥35.00", 731, 1749, 823, 1787), L("¥736.00", 172, 1774, 280, 1813),
+    ])
+    ex = extract([p], Settings(), today=TODAY)
+    assert ex.fields["labor_cost"].value == "736.00"
+    from extractors.engine import _labelled
+    from extractors.labels import Lexicon
+    from extractors.layout import PageIndex
+
+    found, _ = _labelled(PageIndex.build([p], Lexicon()), TODAY)
+    assert [s.parsed.value for s in found["discount"]] == ["1.79"]
+
+
 def test_truncated_total_reading_is_replaced_by_the_sum_for_review() -> None:
     p = page([L("人工费", 100, 300, 250, 340), L("￥2,781.00", 600, 300, 800, 340),
               L("零件费", 100, 360, 250, 400), L("￥2,679.59", 600, 360, 800, 400),
