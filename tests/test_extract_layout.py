@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from extractors import extract
+from extractors.engine import _labelled
+from extractors.labels import Lexicon
+from extractors.layout import PageIndex
 from pipeline.models import OcrLine, PageText
 from pipeline.settings import Settings
 
@@ -139,10 +142,6 @@ def test_cell_below_on_a_slightly_skewed_row() -> None:
     ])
     ex = extract([p], Settings(), today=TODAY)
     assert (ex.fields["labor_cost"].value, ex.fields["parts_cost"].value) == ("736.00", "590.79")
-    from extractors.engine import _labelled
-    from extractors.labels import Lexicon
-    from extractors.layout import PageIndex
-
     found, _ = _labelled(PageIndex.build([p], Lexicon()), TODAY)
     assert [s.parsed.value for s in found["discount"]] == ["1.79"]
 
