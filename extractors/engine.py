@@ -233,6 +233,40 @@ def _infer_total(index: PageIndex, chosen: dict[str, Scored], today: date) -> Fi
                       "not read; computed as labour + parts (+ other - discount)")
 
 
+def _upper_amount(index: PageIndex) -> tuple[Decimal, Line] | None:
+    """The total in Chinese capital numerals (金额大写), an independent second reading of it."""
+    for ln in index.all_lines():
+        a = money.parse_upper_amount(ln.text)
+        if a is not None and a > 0:
+            return a, ln
+    return None
+
+
+def _check_with_upper(index: PageIndex, result: dict[str, FieldValue], chosen: dict[str, Scored]) -> None:
+    """Compare the total with its 大写 form: agreement confirms it, a disagreement the sum settles."""
+    upper = _upper_amount(index)
+    if upper is None:
+        return
+    amount, ln = upper
+    total = result.get("total_cost")
+    labor, parts = _amount(chosen.get("labor_cost")), _amount(chosen.get("parts_cost"))
+    in_words = f"the amount in words ({money.fmt(amount)})"
+    if total is not None and total.value == money.fmt(amount) and total.valid:
+        total.confidence = max(total.confidence, 0.95)
+        total.note = (total.note + "; " if total.note else "") + f"{in_words} agrees"
+        return
+    sum_agrees = labor is not None and parts is not None and money.totals_agree(
+        labor, parts, amount, _amount(chosen.get("other_cost")), _amount(chosen.get("discount")))
+    if total is None or not total.valid or sum_agrees:
+        conf = 0.9 if sum_agrees else 0.7
+        note = f"from {in_words}" + ("; labour + parts (+ other - discount) agree" if sum_agrees else "")
+        result["total_cost"] = FieldValue(money.fmt(amount), conf, ln.page, ln.box, ln.text, True, note)
+        if sum_agrees:
+            for f in ("labor_cost", "parts_cost"):
+                if f in result:
+                    result[f].confidence = max(result[f].confidence, 0.9)
+
+
 def _cross_check_dates(chosen: dict[str, Scored]) -> None:
     din, dout = chosen.get("date_in"), chosen.get("date_out")
     if din and dout and din.parsed.valid and dout.parsed.valid and dout.parsed.value < din.parsed.value:
@@ -276,6 +310,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
                 for f in ("labor_cost", "parts_cost"):
                     if f in result.fields:
                         result.fields[f].confidence = min(result.fields[f].confidence, 0.75)
+    _check_with_upper(index, result.fields, chosen)
     result.items = extract_items(index)
     finish(result.fields, result, settings.review_threshold)
     return result

@@ -54,3 +54,33 @@ def totals_agree(labor: Decimal | None, parts: Decimal | None, total: Decimal | 
         return None
     expected = labor + parts + (other or Decimal(0)) - abs(discount or Decimal(0))
     return abs(expected - total) <= TWO
+
+
+_CN_DIGIT = {c: i for i, c in enumerate("零壹贰叁肆伍陆柒捌玖")} | {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"两": 2}
+_CN_UNIT = {"拾": 10, "十": 10, "佰": 100, "百": 100, "仟": 1000, "千": 1000}
+_CN_BIG = {"万": 10_000, "亿": 100_000_000}
+UPPER_AMOUNT = re.compile(r"[零壹贰叁肆伍陆柒捌玖拾佰仟万亿]+[元圆](?:零?[壹贰叁肆伍陆柒捌玖][角分]){0,2}[整正]?")
+
+
+def parse_upper_amount(text: str) -> Decimal | None:
+    """An amount in Chinese capital numerals (金额大写): ``壹仟叁佰陆拾元整`` → ``1360.00``."""
+    m = UPPER_AMOUNT.search(text)
+    if m is None:
+        return None
+    s = m.group(0)
+    integer, _, fraction = re.split(r"([元圆])", s, maxsplit=1)
+    total = section = number = 0
+    for ch in integer:
+        if ch in _CN_DIGIT:
+            number = _CN_DIGIT[ch]
+        elif ch in _CN_UNIT:
+            section += (number or (1 if ch in "拾十" else 0)) * _CN_UNIT[ch]
+            number = 0
+        elif ch in _CN_BIG:
+            total += (section + number) * _CN_BIG[ch]
+            section = number = 0
+    total += section + number
+    cents = 0
+    for digit, unit in re.findall(r"([零壹贰叁肆伍陆柒捌玖])([角分])", fraction):
+        cents += _CN_DIGIT[digit] * (10 if unit == "角" else 1)
+    return (Decimal(total) + Decimal(cents) / 100).quantize(TWO)

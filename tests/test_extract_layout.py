@@ -156,6 +156,14 @@ def test_truncated_total_reading_is_replaced_by_the_sum_for_review() -> None:
     assert f["labor_cost"].confidence < 0.8 and f["parts_cost"].confidence < 0.8  # nothing checked them
 
 
+def test_amount_in_words_settles_a_misread_total() -> None:
+    p = page([L("工时费：1,000.00", 100, 300, 500, 340), L("材料费：1,325.27", 600, 300, 1000, 340),
+              L("合计：825.27元", 100, 360, 500, 400), L("金额大写：贰仟叁佰贰拾伍元贰角柒分", 100, 420, 900, 460)])
+    f = extract([p], Settings(), today=TODAY).fields
+    assert f["total_cost"].value == "2325.27" and f["total_cost"].confidence >= 0.8
+    assert "amount in words" in f["total_cost"].note and f["total_cost"].box == (100, 420, 900, 460)
+
+
 def test_totals_that_do_not_add_up_lower_confidence() -> None:
     p = page([L("工时费：100.00", 100, 300, 500, 340), L("材料费：200.00", 600, 300, 1000, 340),
               L("合计：350.00", 100, 360, 500, 400)])

@@ -172,6 +172,24 @@ def test_money_gallery(text: str, expected: str | None) -> None:
     assert money.normalize_money(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("金额大写：壹仟叁佰陆拾元整", "1360.00"),
+        ("贰仟叁佰贰拾壹元捌角肆分", "2321.84"),
+        ("叁仟零贰拾元整", "3020.00"),
+        ("⊗叁仟肆佰玖拾伍圆整", "3495.00"),
+        ("壹万零伍佰元零伍分", "10500.05"),
+        ("拾元整", "10.00"),
+        ("壹拾贰万叁仟元整", "123000.00"),
+        ("没有金额", None),
+    ],
+)
+def test_amount_in_chinese_capital_numerals(text: str, expected: str | None) -> None:
+    a = money.parse_upper_amount(text)
+    assert (money.fmt(a) if a is not None else None) == expected
+
+
 def test_totals_cross_check() -> None:
     D = money.Decimal
     assert money.totals_agree(D("100.00"), D("250.50"), D("350.50")) is True
