@@ -12,7 +12,6 @@ from typing import Any
 from extractors.engine import extract
 from extractors.review import ReviewError, apply_corrections, doubtful_fields, set_field
 from pipeline.archive import Archive, UnknownDocument
-from pipeline.ingest import _doc_lock
 from pipeline.models import CANONICAL_FIELDS, Document
 from pipeline.settings import Settings
 
@@ -101,7 +100,7 @@ def cmd_review_set(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     try:
         doc_id = archive.resolve(args.id)
-        with _doc_lock(archive, doc_id):
+        with archive.lock(doc_id):
             doc = archive.load(doc_id)
             entry = set_field(doc, args.field, args.value, settings.reviewer, settings.review_threshold)
             archive.save(doc)
@@ -142,7 +141,7 @@ def cmd_reprocess(args: argparse.Namespace, settings: Settings) -> int:
     failed = 0
     for doc_id in ids:
         try:
-            with _doc_lock(archive, doc_id):
+            with archive.lock(doc_id):
                 doc = archive.load(doc_id)
                 reprocess_document(doc, settings)
                 archive.save(doc)

@@ -15,9 +15,12 @@ overwrites (and ``woa verify`` reports).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -117,6 +120,22 @@ class Archive:
                 log.error("sidecar %s unreadable: %s", self.sidecar_path(doc_id), exc)
 
     # -- writes ------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self, doc_id: str) -> Iterator[None]:
+        """Exclusive lock for writing one document (ingest, review, reprocess), across processes.
+
+        256 lock stripes by the id's first two hex digits: bounded, and no file left per document.
+        """
+        lock_dir = self.root / "locks"
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_dir / f"{doc_id[:2]}.lock", os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
     def store_original(self, src: Path, doc_id: str) -> Path:
         dest = self.original_path(doc_id, src.suffix or ".bin")
         copy_atomic(src, dest)

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import logging
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -63,20 +61,6 @@ class IngestResult:
 
 def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-@contextlib.contextmanager
-def _doc_lock(archive: Archive, doc_id: str) -> Iterator[None]:
-    # 256 lock stripes (by the id's first two hex digits): bounded, and no file left per document.
-    lock_dir = archive.root / "locks"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_dir / f"{doc_id[:2]}.lock", os.O_CREAT | os.O_RDWR, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def _process_pages(
@@ -130,7 +114,7 @@ def _extract(doc: Document, settings: Settings) -> None:
     doc.confidence = result.confidence
     doc.needs_review = result.needs_review
     if hasattr(extractors, "apply_corrections"):
-        extractors.apply_corrections(doc)
+        extractors.apply_corrections(doc, settings.review_threshold)
 
 
 def index_documents(archive: Archive, docs: list[Document]) -> None:
@@ -172,7 +156,7 @@ def ingest_file(
         sha = sha256_file(path)
         doc_id = doc_id_for(sha)
         result.doc_id = doc_id
-        with _doc_lock(archive, doc_id):
+        with archive.lock(doc_id):
             if archive.has(sha):
                 doc = archive.record_duplicate(sha, path.name, now_iso())
                 result.status = "duplicate"

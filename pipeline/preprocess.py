@@ -75,7 +75,10 @@ def estimate_skew(grey: np.ndarray, max_angle: float = 10.0) -> float:
     """
     scale = min(1.0, ANALYSIS_WIDTH / max(grey.shape[:2]))
     small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else grey
-    ink = (255 - small).astype(np.float32)
+    # Ink is darkness relative to the local paper, not absolute darkness: a dark scanner bed
+    # around a skewed sheet would otherwise dominate the profile and pin the answer at 0.
+    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15)))
+    ink = cv2.subtract(paper, small).astype(np.float32)
     if float(ink.max()) < 32:
         return 0.0
     h, w = ink.shape
