@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from extractors import extract  # noqa: E402
 from extractors.dates import normalize_date  # noqa: E402
+from extractors.fields import canonical_model  # noqa: E402
 from extractors.money import normalize_money  # noqa: E402
 from extractors.receipt import extract_receipt  # noqa: E402
 from pipeline.archive import Archive, sha256_file  # noqa: E402
@@ -159,6 +160,8 @@ def bench_work_orders(out: Path, count: int, seed: int, workers: int, settings: 
             want = truth["fields"].get(f)
             if want is None:
                 continue
+            if f == "model":
+                want = canonical_model(want)
             st = per_field[f]
             st["n"] += 1
             fv = ex.fields.get(f)

@@ -103,11 +103,27 @@ def parse_person(text: str, today: date) -> Parsed | None:
     return Parsed(s, 0.95 if ok else 0.5, ok)
 
 
+def canonical_model(text: str) -> str:
+    """A model name without spaces: OCR cannot see them reliably (迈腾 330TSI reads 迈腾330TSI),
+    so, like the plate's dot, they are formatting and not part of the value. A dot belongs only
+    inside a number (1.6L); elsewhere it is a speck read as a dot (2.0L.四驱)."""
+    s = "".join(text.split())
+    return re.sub(r"(?<!\d)\.|\.(?!\d)", "", s)
+
+
+# A 0 or 1 right after a letter and not part of a longer number (TURB0, TS1, DM-1) is as likely
+# an O or I misread: nothing validates a model name, so such a value goes to review.
+_MODEL_CONFUSABLE = re.compile(r"[A-Za-z]-?[01](?!\d)")
+
+
 def parse_model(text: str, today: date) -> Parsed | None:
     s = _free_text(text, 40)
     if not s or re.fullmatch(r"[\d\s\-.:]+", s):
         return None
-    return Parsed(s, 0.92, True)
+    value = canonical_model(s)
+    if _MODEL_CONFUSABLE.search(value):
+        return Parsed(value, 0.6, False)
+    return Parsed(value, 0.92, True)
 
 
 PARSERS: dict[str, Callable[[str, date], Parsed | None]] = {

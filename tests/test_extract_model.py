@@ -1,0 +1,36 @@
+"""The model name: spaces and stray dots are formatting; a possible O/0 or I/1 misread goes to review."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from extractors.fields import parse_model
+
+TODAY = date(2026, 11, 27)
+
+
+@pytest.mark.parametrize(
+    ("printed", "value", "confident"),
+    [
+        ("迈腾 330TSI 豪华型", "迈腾330TSI豪华型", True),
+        ("迈腾330TSI豪华型", "迈腾330TSI豪华型", True),  # as OCR reads it: same value
+        ("轩逸 1.6L.XL", "轩逸1.6LXL", True),  # a speck read as a dot
+        ("奇骏 2.0L 四驱", "奇骏2.0L四驱", True),
+        ("GLC300L 4MATIC", "GLC300L4MATIC", True),
+        ("雅阁 260TURB0", "雅阁260TURB0", False),  # TURB0: O or 0? kept as read, reviewed
+        ("帕萨特330TS1", "帕萨特330TS1", False),
+        ("秦PLUS DM-1", "秦PLUSDM-1", False),
+        ("X1 sDrive20Li", "X1sDrive20Li", False),  # a real X1 is reviewed too: nothing validates it
+    ],
+)
+def test_model_values(printed: str, value: str, confident: bool) -> None:
+    parsed = parse_model(printed, TODAY)
+    assert parsed is not None
+    assert parsed.value == value
+    assert (parsed.confidence >= 0.8) is confident
+
+
+def test_numbers_alone_are_not_a_model() -> None:
+    assert parse_model("2024-03-15", TODAY) is None
