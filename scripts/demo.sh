@@ -14,7 +14,7 @@ $WOA export --archive "$ARCHIVE" -q | .venv/bin/python scripts/fields_table.py
 
 echo
 echo "== archive files (originals byte for byte, PDF/A copies, JSON sidecars)"
-first=$(ls "$ARCHIVE"/sidecars/*/ | head -1 | cut -d. -f1)
+first=$(find "$ARCHIVE/sidecars" -name '*.json' | sort | head -1 | xargs basename | cut -d. -f1)
 find "$ARCHIVE" -path "*/$first*" -type f | sort
 echo "... $(find "$ARCHIVE/originals" -type f | wc -l) originals, $(find "$ARCHIVE/pdf" -type f | wc -l) PDF/A copies, $(find "$ARCHIVE/sidecars" -type f | wc -l) sidecars, $(du -sh "$ARCHIVE" | cut -f1) in all"
 
