@@ -25,7 +25,6 @@ from batch.redis_state import INDEX_PROCESSING, INDEX_QUEUE, INDEX_WRITER_LOCK, 
 from batch.report import ReportWriter
 from batch.walk import iter_scans
 from pipeline.archive import Archive, doc_id_for, sha256_file
-from pipeline.models import Document
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +71,7 @@ class RedisIndexWriter:
             ids.append(str(doc_id))
         if not ids:
             return 0
-        docs: list[Document] = []
-        for doc_id in dict.fromkeys(ids):
-            try:
-                docs.append(self.archive.load(doc_id))
-            except (OSError, ValueError, KeyError) as exc:
-                log.error("cannot load %s for indexing: %s", doc_id, exc)
+        docs = self.archive.load_many(ids)
         try:
             self.update(self.archive, docs)
         except Exception as exc:  # put them back; the archive is intact and `woa reindex` repairs

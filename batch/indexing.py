@@ -98,12 +98,7 @@ class IndexFeeder:
         if not self._pending or self.update is None:
             return True
         ids, self._pending = self._pending, []
-        docs: list[Document] = []
-        for doc_id in dict.fromkeys(ids):
-            try:
-                docs.append(self.archive.load(doc_id))
-            except (OSError, ValueError, KeyError) as exc:
-                log.error("cannot load %s for indexing: %s", doc_id, exc)
+        docs = self.archive.load_many(ids)
         try:
             self.update(self.archive, docs)
         except Exception as exc:  # the archive is the truth; `woa reindex` repairs the index

@@ -112,6 +112,16 @@ class Archive:
     def load(self, doc_id: str) -> Document:
         return Document.from_dict(self.load_raw(doc_id))
 
+    def load_many(self, ids: list[str]) -> list[Document]:
+        """The documents with these ids (each once, in order); unreadable sidecars are logged and skipped."""
+        docs: list[Document] = []
+        for doc_id in dict.fromkeys(ids):
+            try:
+                docs.append(self.load(doc_id))
+            except (OSError, ValueError, KeyError) as exc:
+                log.error("sidecar of %s unreadable: %s", doc_id, exc)
+        return docs
+
     def documents(self) -> Iterator[Document]:
         for doc_id in self.ids():
             try:
