@@ -112,7 +112,7 @@ def test_sigkill_mid_commit_then_search_returns_every_document(tmp_path: Path, m
 
 def test_sigkill_during_rebuild_keeps_the_old_index(tmp_path: Path) -> None:
     a = base_archive(tmp_path)
-    more = variants(600, "c")
+    more = variants(3000, "c")  # enough that the rebuild is still running when it is killed
     save_fast(a, more)
     index.update_index(a, more)
     old = live_gen(a)
@@ -120,12 +120,15 @@ def test_sigkill_during_rebuild_keeps_the_old_index(tmp_path: Path) -> None:
            f"index.rebuild_index(Archive({str(a.root)!r}))"
     child = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
     wait_for(lambda: any(p.name.endswith(".building") for p in a.index_dir.iterdir()))
-    time.sleep(0.5)
+    time.sleep(0.05)
     os.killpg(child.pid, signal.SIGKILL)  # the rebuild and its worker processes
     child.wait()
+    assert any(p.name.endswith(".building") for p in a.index_dir.iterdir()), (
+        "the rebuild finished before it was killed; the test proved nothing"
+    )
     assert live_gen(a) == old
-    assert index.search(a, "").total == len(ALL) + 600
-    assert index.rebuild_index(a) == len(ALL) + 600
+    assert index.search(a, "").total == len(ALL) + 3000
+    assert index.rebuild_index(a) == len(ALL) + 3000
     assert not any(p.name.endswith(".building") for p in a.index_dir.iterdir())
 
 
