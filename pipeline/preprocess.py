@@ -59,13 +59,6 @@ def flatten_background(grey: np.ndarray, dpi: float) -> np.ndarray:
     return norm
 
 
-def _binary_small(grey: np.ndarray) -> tuple[np.ndarray, float]:
-    scale = min(1.0, ANALYSIS_WIDTH / max(grey.shape[:2]))
-    small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else grey
-    _, bw = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    return bw, scale
-
-
 def estimate_skew(grey: np.ndarray, max_angle: float = 10.0) -> float:
     """Counter-clockwise rotation (degrees) that makes text lines horizontal.
 

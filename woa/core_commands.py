@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -129,17 +128,13 @@ def export_record(doc: Document, archive: Archive, with_pages: bool = False) -> 
     return rec
 
 
-def _iter_docs(archive: Archive) -> Iterator[Document]:
-    yield from archive.documents()
-
-
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     archive = Archive(settings.archive_dir)
     if not archive.root.is_dir():
         print(f"woa: no archive at {archive.root}", file=sys.stderr)
         return 1
     n = 0
-    for doc in _iter_docs(archive):
+    for doc in archive.documents():
         sys.stdout.write(json.dumps(export_record(doc, archive, args.pages), ensure_ascii=False) + "\n")
         n += 1
     if not args.quiet:
