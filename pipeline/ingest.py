@@ -77,11 +77,19 @@ def _process_pages(
             pages_out.append(page)
             src.image.close()
             continue
-        prep = prepare(src.image, src.dpi, deskew=settings.deskew, max_skew=settings.max_skew_degrees)
-        t1 = time.perf_counter()
         if engine is None:
             engine = get_engine(settings)
-        lines = read_page(engine, prep.ocr_image, src.dpi, settings.ocr_max_dpi)
+        prep = prepare(
+            src.image,
+            src.dpi,
+            deskew=settings.deskew,
+            max_skew=settings.max_skew_degrees,
+            text_regions=engine.uses_text_regions,
+        )
+        t1 = time.perf_counter()
+        lines = read_page(
+            engine, prep.ocr_image, src.dpi, settings.ocr_max_dpi, regions=prep.text_regions, to_page=prep.to_archive
+        )
         t2 = time.perf_counter()
         page = PageText(
             page_no=src.page_no,

@@ -1,31 +1,42 @@
-"""Page orientation (0/90/180/270) from PP-OCR's text detector and direction classifier.
+"""Page layout analysis: orientation (0/90/180/270) and text-line regions, from PP-OCR.
 
 Tesseract OSD was measured first: right on the synthetic A4 samples, but it called upright
 SROIE receipts upside down with confidence 3.7. The PP-OCR models that ship inside the
 rapidocr-onnxruntime wheel decide better: detected text boxes tell sideways from upright
 (boxes are wide when lines run horizontally), and the 0/180 classifier votes on the largest
-boxes.
+boxes. The detection is the expensive part, and it is the same one OCR needs, so it is done
+once, at the OCR engine's detection scale, and its quads are handed on to recognition.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import cv2
 import numpy as np
 
-from pipeline.ocr.rapid import rapidocr_models
+from pipeline.ocr.rapid import DET_MAX_SIDE, rapidocr_models
 
 log = logging.getLogger(__name__)
 
-ANALYSIS_DPI = 100.0  # text detection works well on ~100 dpi pages and is cheap there
 MAX_VOTES = 40
+
+
+@dataclass(frozen=True)
+class TextLayout:
+    """The clockwise rotation (0/90/180/270) that makes the page upright, and the text-line
+    quads (N, 4, 2; clockwise from the text's top left) in full-size pixels of the page turned
+    by that rotation."""
+
+    rotation: int
+    quads: np.ndarray
 
 
 def _boxes(ocr: Any, bgr: np.ndarray) -> np.ndarray:
     boxes, _ = ocr.text_det(bgr)
-    return np.zeros((0, 4, 2)) if boxes is None else np.asarray(boxes)
+    return np.zeros((0, 4, 2), dtype=np.float32) if boxes is None else np.asarray(boxes, dtype=np.float32)
 
 
 def _wide_tall(boxes: np.ndarray) -> tuple[int, int]:
@@ -34,28 +45,48 @@ def _wide_tall(boxes: np.ndarray) -> tuple[int, int]:
     return int((w > 1.5 * h).sum()), int((h > 1.5 * w).sum())
 
 
-def detect_orientation(grey: np.ndarray, dpi: float) -> int:
-    """Clockwise rotation (0/90/180/270) that makes the page upright."""
-    ocr = rapidocr_models()
-    f = min(1.0, ANALYSIS_DPI / dpi) if dpi > 0 else 1.0
-    small = cv2.resize(grey, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else grey
-    bgr = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
-    boxes = _boxes(ocr, bgr)
-    if len(boxes) == 0:
-        return 0
-    wide, tall = _wide_tall(boxes)
-    base = 0
-    if tall > wide:
-        base = 90
-        bgr = np.rot90(bgr, k=-1).copy()
-        boxes = _boxes(ocr, bgr)
-        if len(boxes) == 0:
-            return base
+def turn_quads_180(quads: np.ndarray, width: float, height: float) -> np.ndarray:
+    """Quads of a page turned by 180°: points mirrored, and re-ordered so the first is top left again."""
+    out = np.empty_like(quads)
+    out[..., 0] = width - quads[..., 0]
+    out[..., 1] = height - quads[..., 1]
+    return out[:, [2, 3, 0, 1]]
+
+
+def _upside_down(ocr: Any, bgr: np.ndarray, boxes: np.ndarray) -> bool:
     widths = np.linalg.norm(boxes[:, 1] - boxes[:, 0], axis=1)
-    chosen = boxes[np.argsort(-widths)[:MAX_VOTES]].astype(np.float32)
+    chosen = boxes[np.argsort(-widths)[:MAX_VOTES]]
     crops = ocr.get_crop_img_list(bgr, chosen)
     _, cls_res, _ = ocr.text_cls(crops)
     up = sum(score for label, score in cls_res if label == "0")
     down = sum(score for label, score in cls_res if label == "180")
-    log.debug("orientation: wide=%d tall=%d up=%.1f down=%.1f", wide, tall, up, down)
-    return (base + (180 if down > up else 0)) % 360
+    log.debug("orientation: up=%.1f down=%.1f over %d lines", up, down, len(chosen))
+    return bool(down > up)
+
+
+def analyse_layout(grey: np.ndarray, *, orient: bool = True) -> TextLayout:
+    """Orientation and text-line regions of a grey page (detected on a copy of at most DET_MAX_SIDE px)."""
+    ocr = rapidocr_models()
+    f = min(1.0, DET_MAX_SIDE / max(grey.shape[:2]))
+    small = cv2.resize(grey, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else grey
+    bgr = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
+    boxes = _boxes(ocr, bgr)
+    height, width = grey.shape[:2]
+    if len(boxes) == 0 or not orient:
+        return TextLayout(0, boxes / f)
+    wide, tall = _wide_tall(boxes)
+    rotation = 0
+    if tall > wide:
+        rotation = 90
+        bgr = np.rot90(bgr, k=-1).copy()
+        height, width = width, height
+        boxes = _boxes(ocr, bgr)
+        if len(boxes) == 0:
+            return TextLayout(rotation, boxes)
+    quads = boxes / f
+    if _upside_down(ocr, bgr, boxes):
+        rotation += 180
+        quads = turn_quads_180(quads, width, height)
+    log.debug("orientation: wide=%d tall=%d -> %d", wide, tall, rotation)
+    return TextLayout(rotation % 360, quads.astype(np.float32))
+

@@ -1,31 +1,39 @@
 """Preprocessing with OpenCV: orientation (0/90/180/270), deskew, background normalisation.
 
 The archive image is the original page only rotated and deskewed; the cleaned image (flat
-background, red seals faded) is used for OCR alone.
+background, red seals faded) is used for OCR alone. With an engine that recognises given text
+regions, the OCR image is only turned upright, not deskewed: the regions found while deciding
+the orientation are cut out of it with their own slant, and the words' boxes are mapped into
+the deskewed page by ``Prepared.to_archive``.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 from PIL import Image
 
-from pipeline.orientation import detect_orientation
+from pipeline.orientation import TextLayout, analyse_layout
 
 log = logging.getLogger(__name__)
 
 ANALYSIS_WIDTH = 1000  # pixels: enough for 0.02 degree resolution, cheap to rotate
 
 
+IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+
+
 @dataclass
 class Prepared:
     archive_image: Image.Image  # upright, deskewed; same mode as the input
-    ocr_image: np.ndarray  # grey uint8, background flattened, red faded
+    ocr_image: np.ndarray  # grey uint8, background flattened, red faded, upright
     rotation: int  # clockwise degrees applied
     skew: float  # counter-clockwise degrees applied
+    text_regions: np.ndarray | None = None  # text-line quads in ocr_image pixels, when asked for
+    to_archive: np.ndarray = field(default_factory=lambda: IDENTITY.copy())  # 2x3: ocr_image -> archive pixels
 
 
 def to_array(im: Image.Image) -> np.ndarray:
@@ -111,33 +119,49 @@ def estimate_skew(grey: np.ndarray, max_angle: float = 10.0) -> float:
     return round(best, 2)
 
 
-def rotate_bound(arr: np.ndarray, angle: float, fill: int | tuple[int, int, int]) -> np.ndarray:
-    """Rotate counter-clockwise by ``angle`` degrees, enlarging the canvas so nothing is cut."""
+def rotate_bound(arr: np.ndarray, angle: float, fill: int | tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate counter-clockwise by ``angle`` degrees, enlarging the canvas so nothing is cut.
+
+    Returns the rotated image and the 2x3 affine map from input to output pixels.
+    """
     h, w = arr.shape[:2]
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     cos, sin = abs(m[0, 0]), abs(m[0, 1])
     nw, nh = int(h * sin + w * cos + 0.5), int(h * cos + w * sin + 0.5)
     m[0, 2] += nw / 2 - w / 2
     m[1, 2] += nh / 2 - h / 2
-    return cv2.warpAffine(arr, m, (nw, nh), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
+    out = cv2.warpAffine(arr, m, (nw, nh), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
+    return out, m
 
 
 def _rot90_cw(arr: np.ndarray, degrees: int) -> np.ndarray:
     return np.rot90(arr, k=-(degrees // 90) % 4).copy() if degrees else arr
 
 
-def prepare(im: Image.Image, dpi: float, *, deskew: bool = True, max_skew: float = 10.0,
-            orient: bool = True) -> Prepared:
+def prepare(
+    im: Image.Image,
+    dpi: float,
+    *,
+    deskew: bool = True,
+    max_skew: float = 10.0,
+    orient: bool = True,
+    text_regions: bool = False,
+) -> Prepared:
+    """Turn a page upright and deskew it; with ``text_regions``, also hand on the text-line quads."""
     arr = to_array(im)
     grey = grey_for_ocr(arr)
-    rotation = detect_orientation(grey, dpi) if orient else 0
-    arr = _rot90_cw(arr, rotation)
-    grey = _rot90_cw(grey, rotation)
+    flat = flatten_background(grey, dpi)
+    layout = analyse_layout(flat, orient=orient) if orient or text_regions else TextLayout(0, np.zeros((0, 4, 2)))
+    rotation = layout.rotation
+    arr, grey, flat = (_rot90_cw(a, rotation) for a in (arr, grey, flat))
     skew = estimate_skew(grey, max_skew) if deskew else 0.0
+    to_archive = IDENTITY.copy()
     if abs(skew) >= 0.05:
         fill: int | tuple[int, int, int] = (255, 255, 255) if arr.ndim == 3 else 255
-        arr = rotate_bound(arr, skew, fill)
-        grey = rotate_bound(grey, skew, 255)
+        arr, to_archive = rotate_bound(arr, skew, fill)
+        if not text_regions:
+            flat, _ = rotate_bound(flat, skew, 255)
+            to_archive = IDENTITY.copy()
     else:
         skew = 0.0
     if im.mode == "RGB":
@@ -146,4 +170,4 @@ def prepare(im: Image.Image, dpi: float, *, deskew: bool = True, max_skew: float
         archive = Image.fromarray(arr).convert("1", dither=Image.Dither.NONE)
     else:
         archive = Image.fromarray(arr)
-    return Prepared(archive, flatten_background(grey, dpi), rotation, skew)
+    return Prepared(archive, flat, rotation, skew, layout.quads if text_regions else None, to_archive)

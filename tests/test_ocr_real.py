@@ -34,8 +34,10 @@ def ocr_cer(path: Path, truth: str, engine_name: str) -> float:
     settings = Settings.model_validate({"ocr_engine": engine_name})
     engine = get_engine(settings)
     [src] = list(iter_pages(path, settings))
-    prep = prepare(src.image, src.dpi)
-    lines = read_page(engine, prep.ocr_image, src.dpi, settings.ocr_max_dpi)
+    prep = prepare(src.image, src.dpi, text_regions=engine.uses_text_regions)
+    lines = read_page(
+        engine, prep.ocr_image, src.dpi, settings.ocr_max_dpi, regions=prep.text_regions, to_page=prep.to_archive
+    )
     # SROIE transcripts are upper-case: compare without case.
     return cer("\n".join(ln.text for ln in lines).upper(), truth.upper())
 

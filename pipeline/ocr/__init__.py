@@ -32,13 +32,27 @@ def get_engine(settings: Settings, name: str | None = None) -> OcrEngine:
     return _engine(name or settings.ocr_engine, settings.tesseract_lang, settings.tesseract_psm, settings.ocr_threads)
 
 
-def read_page(engine: OcrEngine, image: np.ndarray, dpi: float, max_dpi: float) -> list[OcrLine]:
-    """OCR at no more than ``max_dpi`` (cheaper, and no less accurate for print), boxes in full-size pixels."""
+def read_page(
+    engine: OcrEngine,
+    image: np.ndarray,
+    dpi: float,
+    max_dpi: float,
+    *,
+    regions: np.ndarray | None = None,
+    to_page: np.ndarray | None = None,
+) -> list[OcrLine]:
+    """OCR at no more than ``max_dpi`` (cheaper, and no less accurate for print).
+
+    ``regions`` are text-line quads in ``image`` pixels (see ``OcrEngine.read``); the boxes
+    returned are in ``image`` pixels, or mapped by the 2x3 affine ``to_page`` when given.
+    """
     if max_dpi <= 0 or dpi <= max_dpi * 1.05:
-        return engine.read(image, dpi)
+        return engine.read(image, dpi, regions, to_page)
     f = max_dpi / dpi
     small = cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
-    return [scale_line(line, 1 / f) for line in engine.read(small, max_dpi)]
+    page = np.eye(3) if to_page is None else np.vstack([to_page, [0.0, 0.0, 1.0]])
+    unscale = page @ np.diag([1 / f, 1 / f, 1.0])
+    return engine.read(small, max_dpi, None if regions is None else regions * f, unscale[:2])
 
 
 def scale_line(line: OcrLine, s: float) -> OcrLine:

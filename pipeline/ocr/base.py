@@ -14,10 +14,33 @@ from pipeline.models import Box, OcrLine, OcrWord, box_union
 class OcrEngine(Protocol):
     name: str
     version: str
+    # True when the engine recognises text-line regions found beforehand (``regions``), so the
+    # pipeline can hand it the detection its orientation step already made.
+    uses_text_regions: bool
 
-    def read(self, image: np.ndarray, dpi: float) -> list[OcrLine]:
-        """OCR an upright page (grey or BGR uint8) and return its lines in reading order."""
+    def read(
+        self, image: np.ndarray, dpi: float, regions: np.ndarray | None = None, to_page: np.ndarray | None = None
+    ) -> list[OcrLine]:
+        """OCR an upright page (grey or BGR uint8) and return its lines in reading order.
+
+        ``regions``: text-line quads (N, 4, 2) in pixels of ``image``, clockwise from the text's
+        top left; engines that find lines themselves ignore them. ``to_page``: a 2x3 affine map
+        from ``image`` pixels to the pixels the returned boxes are in (identity when None).
+        """
         ...
+
+
+def affine_box(points: np.ndarray, to_page: np.ndarray | None) -> Box:
+    """Axis-aligned box around ``points`` (K, 2) after the affine map ``to_page`` (2x3)."""
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    if to_page is not None:
+        pts = pts @ to_page[:, :2].T + to_page[:, 2]
+    return (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
+
+
+def box_corners(box: Box) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
 
 
 def is_cjk(ch: str) -> bool:

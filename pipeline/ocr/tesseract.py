@@ -9,11 +9,12 @@ import numpy as np
 import pytesseract
 
 from pipeline.models import OcrLine
-from pipeline.ocr.base import Glyph, lines_from_glyphs, reading_order
+from pipeline.ocr.base import Glyph, affine_box, box_corners, lines_from_glyphs, reading_order
 
 
 class TesseractEngine:
     name = "tesseract"
+    uses_text_regions = False  # Tesseract's own layout analysis finds the lines
 
     def __init__(self, lang: str = "chi_sim+eng", psm: int = 4, threads: int = 1) -> None:
         # Tesseract's OpenMP threads fight with our worker processes: 5x slower on 2 cores without this.
@@ -22,7 +23,9 @@ class TesseractEngine:
         self.psm = psm
         self.version = str(pytesseract.get_tesseract_version())
 
-    def read(self, image: np.ndarray, dpi: float) -> list[OcrLine]:
+    def read(
+        self, image: np.ndarray, dpi: float, regions: np.ndarray | None = None, to_page: np.ndarray | None = None
+    ) -> list[OcrLine]:
         config = f"--psm {self.psm} --dpi {int(round(dpi))} -c preserve_interword_spaces=1"
         data = pytesseract.image_to_data(
             image, lang=self.lang, config=config, output_type=pytesseract.Output.DICT
@@ -35,7 +38,8 @@ class TesseractEngine:
                 continue
             x, y, w, h = data["left"][i], data["top"][i], data["width"][i], data["height"][i]
             key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
-            groups[key].append(Glyph(text, (x, y, x + w, y + h), conf / 100.0))
+            box = affine_box(box_corners((x, y, x + w, y + h)), to_page)
+            groups[key].append(Glyph(text, box, conf / 100.0))
         lines: list[OcrLine] = []
         for glyphs in groups.values():
             glyphs.sort(key=lambda g: g.box[0])
