@@ -1,4 +1,4 @@
-.PHONY: setup demo test lint bench bench-pipeline bench-extract bench-index bench-watch bench-batch samples clean
+.PHONY: setup demo test lint bench bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch samples clean
 
 PY := .venv/bin/python
 ARCHIVE ?= demo-archive
@@ -20,10 +20,13 @@ samples: setup
 	$(PY) samples/generate.py --out samples --count 20 --seed 7
 
 # Benchmarks are long (tens of minutes each on 2 cores) and never part of `make test`.
-bench: bench-pipeline bench-extract bench-index bench-watch bench-batch
+bench: bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch
 
 bench-pipeline: setup
-	$(PY) benchmarks/bench_pipeline.py --pages 100
+	$(PY) benchmarks/bench_pipeline.py --pages 100 --receipts 20
+
+bench-orientation: setup
+	$(PY) benchmarks/bench_orientation.py --receipts 40 --docs 100
 
 bench-extract: setup
 	$(PY) benchmarks/bench_extract.py
