@@ -9,6 +9,7 @@ version 2 ICC profile and so valid for PDF/A-1 too), writes it with the flavour'
 
 from __future__ import annotations
 
+import gc
 import logging
 import tempfile
 from collections.abc import Iterable
@@ -169,6 +170,30 @@ class _PageSink:
             self._merged.close()
 
 
+def _save_validated(pdf: pikepdf.Pdf, dest: BinaryIO, level: str) -> pikepdf_pdfa.Report:
+    """``pikepdf.pdfa.save``, shielded from Python warnings that have nothing to do with the PDF.
+
+    pikepdf's content-stream check records every Python warning raised while it parses a page —
+    from any thread, or from the garbage collector finalising an unclosed file at that moment —
+    as a violation of the document: a valid 300-page copy was once refused for an unclosed file
+    of another thread. The collector runs before the save and is paused during it, and a
+    failure is retried once: validating the same document is deterministic, so a failure that
+    does not repeat came from such a stray warning.
+    """
+    gc.collect()
+    gc.disable()
+    try:
+        try:
+            return pikepdf_pdfa.save(pdf, dest, level)
+        except pikepdf_pdfa.PdfaError as exc:
+            log.warning("PDF/A validation failed, trying once more: %s", " ".join(str(exc).split())[:300])
+            dest.seek(0)
+            dest.truncate()
+            return pikepdf_pdfa.save(pdf, dest, level)
+    finally:
+        gc.enable()
+
+
 def write_pdfa(
     dest: BinaryIO,
     pages: Iterable[tuple[ArchivePage, PageText]],
@@ -202,7 +227,7 @@ def write_pdfa(
             pdf.docinfo = pdf.make_indirect(Dictionary(Creator=CREATOR, CreationDate=when, ModDate=when))
             if title:
                 pdf.docinfo.Title = title
-            report = pikepdf_pdfa.save(pdf, dest, level)
+            report = _save_validated(pdf, dest, level)
         finally:
             sink.close()
     log.debug("PDF/A-%s written, %d pages: %s", level, sink.count, report.verdict)

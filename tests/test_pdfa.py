@@ -347,3 +347,34 @@ def test_vertical_lines_are_written_top_to_bottom(tmp_path: Path) -> None:
     found = poppler_words(out)
     assert found["2024/3/26"] == pytest.approx((100, 100, 130, 300), abs=1)
     assert found["序号"] == pytest.approx((300, 100, 330, 160), abs=1)
+
+
+def test_a_stray_python_warning_during_validation_does_not_refuse_a_valid_copy(
+    tmp_path: Path, page_l, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """pikepdf records any Python warning raised while it parses content as a violation; one
+    raised by something else (here: once, from inside the parse, as a finaliser or another
+    thread would) must not make a valid archive copy fail."""
+    import warnings
+
+    from pikepdf.pdfa import _content
+
+    real = _content.content_checker
+    stray = {"left": 1}
+
+    class Noisy:
+        def __init__(self, inner: object) -> None:
+            self.inner = inner
+
+        def check(self, stream: object) -> object:
+            if stray["left"]:
+                stray["left"] -= 1
+                warnings.warn("unclosed file <_io.TextIOWrapper name='/proc/self/status'>", ResourceWarning, stacklevel=1)
+            return self.inner.check(stream)  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(_content, "content_checker", lambda limits: Noisy(real(limits)))
+    out = write(tmp_path / "a.pdf", [(ArchivePage(page_l[0], DPI), page_l[1])])
+    assert stray["left"] == 0  # the warning was raised inside the validation
+    assert "trying once more" in caplog.text
+    assert pdfa.validate_written(out, "2b").passed
+    assert "WO-2024-0315" in pdftotext(out)
