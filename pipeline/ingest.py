@@ -23,6 +23,7 @@ from pipeline.archive import Archive, doc_id_for, sha256_file
 from pipeline.atomic import write_atomic
 from pipeline.errors import InputError, TransientError
 from pipeline.load import iter_pages
+from pipeline.memory import release_free_memory
 from pipeline.models import Document, PageText
 from pipeline.ocr import get_engine, read_page
 from pipeline.pdf_image import LOSSLESS
@@ -107,6 +108,8 @@ def _process_pages(
         yield ArchivePage(prep.archive_image, src.dpi, src.jpeg_bytes if untouched else None, quality), page
         pages_out.append(page)
         src.image.close()
+        del prep, src
+        release_free_memory()
 
 
 def _extract(doc: Document, settings: Settings) -> None:
