@@ -109,7 +109,7 @@ def _process_pages(
         pages_out.append(page)
         src.image.close()
         del prep, src
-        release_free_memory()
+        release_free_memory(settings.release_memory_above_mb)
 
 
 def _extract(doc: Document, settings: Settings) -> None:

@@ -28,3 +28,17 @@ def test_holes_in_the_heap_are_returned() -> None:
     after = rss_mb()
     assert len(kept) == 300
     assert before - after > 150, (before, after)  # about 270 MB of the 300 MB freed were resident
+
+
+def test_below_the_threshold_nothing_is_trimmed() -> None:
+    if _libc() is None:
+        pytest.skip("not glibc")
+    blocks = [bytes(100_000) for _ in range(3000)]
+    kept = blocks[::10]
+    del blocks
+    before = rss_mb()
+    assert not release_free_memory(above_mb=before + 500)
+    assert rss_mb() > before - 20
+    assert release_free_memory(above_mb=before / 2)
+    assert rss_mb() < before - 150
+    assert len(kept) == 300
