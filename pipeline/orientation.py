@@ -17,7 +17,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from pipeline.ocr.rapid import DET_MAX_SIDE, rapidocr_models
+from pipeline.ocr.rapid import detection_copy, rapidocr_models
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +65,9 @@ def _upside_down(ocr: Any, bgr: np.ndarray, boxes: np.ndarray) -> bool:
 
 
 def analyse_layout(grey: np.ndarray, *, orient: bool = True) -> TextLayout:
-    """Orientation and text-line regions of a grey page (detected on a copy of at most DET_MAX_SIDE px)."""
+    """Orientation and text-line regions of a grey page, detected at the OCR engine's detection scale."""
     ocr = rapidocr_models()
-    f = min(1.0, DET_MAX_SIDE / max(grey.shape[:2]))
-    small = cv2.resize(grey, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else grey
+    small, f = detection_copy(grey)
     bgr = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
     boxes = _boxes(ocr, bgr)
     height, width = grey.shape[:2]

@@ -158,10 +158,11 @@ def prepare(
     to_archive = IDENTITY.copy()
     if abs(skew) >= 0.05:
         fill: int | tuple[int, int, int] = (255, 255, 255) if arr.ndim == 3 else 255
-        arr, to_archive = rotate_bound(arr, skew, fill)
-        if not text_regions:
+        arr, deskew_map = rotate_bound(arr, skew, fill)
+        if text_regions:
+            to_archive = deskew_map
+        else:
             flat, _ = rotate_bound(flat, skew, 255)
-            to_archive = IDENTITY.copy()
     else:
         skew = 0.0
     if im.mode == "RGB":

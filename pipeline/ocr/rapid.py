@@ -35,6 +35,12 @@ def rapidocr_models(threads: int = 1) -> Any:
     return RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
 
 
+def detection_copy(image: np.ndarray, max_side: int = DET_MAX_SIDE) -> tuple[np.ndarray, float]:
+    """The image scaled down to at most ``max_side`` pixels on its long side, and the factor used."""
+    f = min(1.0, max_side / max(image.shape[:2]))
+    return (cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else image), f
+
+
 class RapidOcrEngine:
     name = "rapidocr"
     uses_text_regions = True
@@ -46,8 +52,7 @@ class RapidOcrEngine:
 
     def detect(self, bgr: np.ndarray) -> np.ndarray:
         """Text line quads (N, 4, 2) in pixels of ``bgr``, detected on a copy of bounded size."""
-        f = min(1.0, self.det_max_side / max(bgr.shape[:2]))
-        small = cv2.resize(bgr, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else bgr
+        small, f = detection_copy(bgr, self.det_max_side)
         boxes, _ = self._ocr.text_det(small)
         if boxes is None or len(boxes) == 0:
             return np.zeros((0, 4, 2), dtype=np.float32)
