@@ -24,7 +24,7 @@ from batch.progress import BatchProgress, GracefulStop
 from batch.redis_state import INDEX_PROCESSING, INDEX_QUEUE, INDEX_WRITER_LOCK, BatchState, RedisLock
 from batch.report import ReportWriter
 from batch.walk import iter_scans
-from pipeline.archive import Archive, doc_id_for, sha256_file
+from core.archive import Archive, doc_id_for, sha256_file
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from pipeline.archive import Archive
-from pipeline.models import Document
+from core.archive import Archive
+from core.models import Document
 
 log = logging.getLogger(__name__)
 

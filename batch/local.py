@@ -24,8 +24,8 @@ from batch.outcome import FileOutcome
 from batch.progress import GracefulStop
 from batch.walk import iter_scans
 from batch.work import init_pool_worker, process_file, worker_settings
-from pipeline.archive import Archive, doc_id_for, sha256_file
-from pipeline.settings import Settings
+from core.archive import Archive, doc_id_for, sha256_file
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

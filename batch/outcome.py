@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from pipeline.models import CANONICAL_FIELDS, Document
+from core.models import CANONICAL_FIELDS, Document
 
 Status = Literal["archived", "duplicate", "failed", "skipped"]
 STATUSES: tuple[Status, ...] = ("archived", "duplicate", "failed", "skipped")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from batch.outcome import STATUSES, FileOutcome
-from pipeline.models import CANONICAL_FIELDS
+from core.models import CANONICAL_FIELDS
 
 CSV_COLUMNS = (
     "path",

@@ -12,8 +12,8 @@ import redis
 from batch.outcome import FileOutcome
 from batch.redis_state import BatchState, connect, sha_lock
 from batch.work import outcome_for_archived, peak_rss_kb, process_file, worker_settings
-from pipeline.archive import Archive, doc_id_for
-from pipeline.settings import load_settings
+from core.archive import Archive, doc_id_for
+from core.settings import load_settings
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from batch.outcome import STATUSES, FileOutcome, review_summary
-from pipeline.archive import Archive
-from pipeline.settings import Settings
+from core.archive import Archive
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def process_file(
     path: str, sha256: str, settings: Settings, worker: str = "", tags: dict[str, str] | None = None
 ) -> FileOutcome:
     """Archive one scan without touching the index (the batch's single writer indexes it)."""
-    from pipeline.ingest import ingest_file
+    from app.ingest import ingest_file
 
     worker = worker or f"local-{os.getpid()}"
     t0 = time.monotonic()

@@ -1,7 +1,7 @@
 """Field-extraction benchmark.
 
 1. Generated work orders (``samples/generate.py``) run through the real pipeline
-   (``pipeline.ingest.ingest_file``, RapidOCR); per-field exact-match accuracy and the
+   (``app.ingest.ingest_file``, RapidOCR); per-field exact-match accuracy and the
    confident-but-wrong rate (confidence >= review threshold and value wrong) against the truth.
 2. Real receipts (SROIE) and Chinese VAT invoices: date and total via ``extractors.receipt``.
 
@@ -30,14 +30,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from core.archive import Archive, sha256_file  # noqa: E402
+from core.models import CANONICAL_FIELDS, OcrLine, PageText  # noqa: E402
+from core.settings import Settings, load_settings  # noqa: E402
 from extractors import extract  # noqa: E402
 from extractors.dates import normalize_date  # noqa: E402
 from extractors.fields import canonical_model  # noqa: E402
 from extractors.money import normalize_money  # noqa: E402
 from extractors.receipt import extract_receipt  # noqa: E402
-from pipeline.archive import Archive, sha256_file  # noqa: E402
-from pipeline.models import CANONICAL_FIELDS, OcrLine, PageText  # noqa: E402
-from pipeline.settings import Settings, load_settings  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval-data"
 log = logging.getLogger("bench_extract")
@@ -49,7 +49,7 @@ def _ocr_one(job: tuple[str, str, str]) -> tuple[str, float, str]:
     """Ingest one file into a scratch archive and cache its pages; returns (name, seconds, error)."""
     path, cache, archive_dir = job
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    from pipeline.ingest import ingest_file
+    from app.ingest import ingest_file
 
     settings = load_settings(archive_dir=Path(archive_dir), ocr_threads=1)
     t0 = time.perf_counter()
@@ -269,7 +269,7 @@ def markdown(res: dict[str, Any], threshold: float) -> str:
 def work_order_table(res: dict[str, Any], threshold: float) -> list[str]:
     wo = res["work_orders"]
     how = ("text as drawn by the generator (no OCR: labels and layout alone)" if wo.get("source") == "text-runs"
-           else "OCR RapidOCR via `pipeline.ingest.ingest_file`")
+           else "OCR RapidOCR via `app.ingest.ingest_file`")
     lines = [f"Generated work orders: {wo['documents']} documents (seed {res['seed']}), {how}; "
              f"review threshold {threshold}.", "",
              "| field | accuracy | goal | confident-but-wrong | missing | accuracy ignoring spaces |",

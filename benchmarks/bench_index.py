@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.models import Document, FieldValue, OcrLine, PageText  # noqa: E402
+from core.models import Document, FieldValue, OcrLine, PageText  # noqa: E402
 
 _VIN_CHARS = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ"
 _VIN_VALUES = {**{str(i): i for i in range(10)}, **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
@@ -310,7 +310,7 @@ def build_sqlite(path: Path, n: int, seed: int) -> dict[str, float]:
 def time_whoosh(root: Path, case: Case) -> tuple[float, float, int]:
     """Wall and CPU seconds of one query through the public API (opens the index, as the CLI does)."""
     import index
-    from pipeline.archive import Archive
+    from core.archive import Archive
 
     archive = Archive(root)
     c0, t0 = time.process_time(), time.perf_counter()
@@ -380,8 +380,8 @@ def main(argv: list[str] | None = None) -> int:
                         samples[key][i].append(v)
                 hits["w"][i], hits["s"][i] = wn, sn
         con.close()
+        from core.archive import Archive
         from index import search
-        from pipeline.archive import Archive
 
         indexed = search(Archive(work / "whoosh"), "", limit=1).total
         assert indexed == args.docs, f"index holds {indexed} documents, expected {args.docs}"

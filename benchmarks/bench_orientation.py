@@ -27,9 +27,9 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from core.settings import Settings  # noqa: E402
 from pipeline.load import iter_pages  # noqa: E402
 from pipeline.preprocess import prepare  # noqa: E402
-from pipeline.settings import Settings  # noqa: E402
 from samples.generate import generate  # noqa: E402
 
 OUT = ROOT / "bench-out" / "orientation"

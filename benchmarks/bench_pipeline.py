@@ -28,13 +28,13 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.archive import Archive  # noqa: E402
-from pipeline.ingest import ingest_file  # noqa: E402
+from app.ingest import ingest_file  # noqa: E402
+from core.archive import Archive  # noqa: E402
+from core.settings import Settings  # noqa: E402
 from pipeline.load import iter_pages  # noqa: E402
 from pipeline.ocr import get_engine, read_page  # noqa: E402
 from pipeline.ocr.base import cer  # noqa: E402
 from pipeline.preprocess import prepare  # noqa: E402
-from pipeline.settings import Settings  # noqa: E402
 from samples.generate import generate  # noqa: E402
 
 OUT = ROOT / "bench-out" / "pipeline"

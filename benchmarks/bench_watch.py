@@ -31,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.archive import Archive  # noqa: E402
+from core.archive import Archive  # noqa: E402
 from watch_folder.journal import JOURNAL_NAME, Journal  # noqa: E402
 
 
@@ -119,7 +119,7 @@ def measure_latency(work: Path, samples: list[tuple[Path, str]], reps: int, stab
                     if any(h.id == doc_id for h in hits):
                         found_by = "order_no"
                     elif svc.done() >= k:
-                        from watch_folder.verify import indexed_ids
+                        from app.verify import indexed_ids
 
                         if doc_id in (indexed_ids(archive) or set()):
                             found_by = "id"

@@ -8,14 +8,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from core.models import CANONICAL_FIELDS, FieldValue, PageText
+from core.settings import Settings
 from extractors import money
 from extractors.fields import PARSERS, Parsed
 from extractors.items import extract_items
 from extractors.labels import IGNORE, Lexicon
 from extractors.layout import Candidate, Line, PageIndex, candidates_for, lines_in_region
 from extractors.templates import Template, choose_template, load_templates
-from pipeline.models import CANONICAL_FIELDS, FieldValue, PageText
-from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.models import Box, OcrLine, PageText
 from extractors.labels import IGNORE, LabelHit, Lexicon, find_labels, strip_value
 from extractors.text import COLONS
-from pipeline.models import Box, OcrLine, PageText
 
 TABLE_HEADER_WORDS = ("数量", "单价", "金额", "序号", "项目名称", "配件名称", "零件名称", "材料名称", "零件号", "零件编号",
                       "配件编号", "工时", "备注", "维修项目", "作业项目")

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from core.models import FieldValue, PageText
 from extractors import dates
 from extractors.labels import IGNORE, Lexicon
 from extractors.layout import Candidate, PageIndex, candidates_for
 from extractors.money import fmt
 from extractors.text import nfkc
-from pipeline.models import FieldValue, PageText
 
 RECEIPT_LABELS: dict[str, tuple[str, ...]] = {
     "total": ("(小写)", "小写", "价税合计", "GRAND TOTAL", "GRANDTOTAL", "TOTAL ROUNDED", "ROUNDED TOTAL", "TOTAL PAYABLE",

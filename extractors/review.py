@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from core.models import CANONICAL_FIELDS, Document, FieldValue
 from extractors.fields import PARSERS
-from pipeline.models import CANONICAL_FIELDS, Document, FieldValue
 
 DEFAULT_THRESHOLD = 0.8
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from core.archive import Archive
+from core.models import Document
 from index import store
 from index.history import HistoryEntry, vehicle_history
 from index.query import QueryError
 from index.search import Hit, SearchResults, search
 from index.stats import Stats, stats
-from pipeline.archive import Archive
-from pipeline.models import Document
 
 __all__ = [
     "Hit",

@@ -13,9 +13,9 @@ from typing import Any
 
 from whoosh import query as Q
 
+from core.archive import Archive
 from index import store
 from index.analysis import PLATE_NO_PROVINCE_RE, PLATE_RE, PROVINCES, fen_to_yuan, norm_plate, norm_vin
-from pipeline.archive import Archive
 
 
 @dataclass

@@ -11,6 +11,7 @@ from typing import Any
 
 from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
+from core.models import Document
 from index.analysis import (
     CjkBigramTokenizer,
     date_key,
@@ -22,7 +23,6 @@ from index.analysis import (
     parse_date,
     parse_int,
 )
-from pipeline.models import Document
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from core.archive import Archive
 from index import store
 from index.analysis import fen_to_yuan, fold_width, norm_plate, terms_with_spans
 from index.engine import Evaluator, Unsupported
 from index.query import ParsedQuery, parse_query
-from pipeline.archive import Archive
 
 log = logging.getLogger(__name__)
 

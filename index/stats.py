@@ -9,9 +9,9 @@ from typing import Any
 
 from whoosh import query as Q
 
+from core.archive import Archive
 from index import store
 from index.analysis import date_key, fen_to_yuan, parse_date
-from pipeline.archive import Archive
 
 TOP_N = 10
 

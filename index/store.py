@@ -34,11 +34,11 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex
 from whoosh.multiproc import MpWriter
 
+from core.archive import Archive
+from core.atomic import fsync_dir, write_bytes_atomic, write_json_atomic
+from core.models import Document
 from index.codec import WoaCodec
 from index.schema import INDEX_SCHEMA_VERSION, build_schema, document_fields
-from pipeline.archive import Archive
-from pipeline.atomic import fsync_dir, write_bytes_atomic, write_json_atomic
-from pipeline.models import Document
 
 log = logging.getLogger(__name__)
 

@@ -17,11 +17,11 @@ from pathlib import Path
 import pikepdf
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
-from pipeline.errors import InputError
-from pipeline.models import OcrLine, OcrWord
+from core.errors import InputError
+from core.models import OcrLine, OcrWord
+from core.settings import Settings
 from pipeline.ocr import scale_line
 from pipeline.ocr.base import join_words
-from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 

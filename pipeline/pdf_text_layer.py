@@ -28,7 +28,7 @@ from pathlib import Path
 import pikepdf
 from pikepdf import Array, Dictionary, Name
 
-from pipeline.models import Box, OcrLine, OcrWord, PageText
+from core.models import Box, OcrLine, OcrWord, PageText
 from pipeline.ocr.base import is_cjk
 
 # Tesseract's glyphless font, installed with its language data (tesseract-ocr 4 or 5).

@@ -24,7 +24,7 @@ from pikepdf import pdfa as pikepdf_pdfa
 from pikepdf.models.metadata import encode_pdf_date
 from PIL import Image
 
-from pipeline.models import PageText
+from core.models import PageText
 from pipeline.pdf_image import EncodedImage, encode_image
 from pipeline.pdf_text_layer import CidMap, add_text_font, finish_text_font, text_layer
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.archive import Archive
-from pipeline.settings import Settings, load_settings
+from core.archive import Archive
+from core.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -63,7 +63,7 @@ class IngestedArchive:
 @pytest.fixture(scope="session")
 def ingested_archive(tmp_path_factory: pytest.TempPathFactory, samples: list[Sample]) -> IngestedArchive:
     """Every committed sample ingested once, with the default settings, into a fresh archive."""
-    from pipeline.ingest import ingest_file
+    from app.ingest import ingest_file
 
     root = tmp_path_factory.mktemp("archive")
     settings = make_settings(root)

@@ -63,8 +63,8 @@ def workers(url: str, archive: Path, logs: Path, names: tuple[str, ...] = ("w1@t
 
 
 def index_doc_count(archive: Path) -> int:
+    from core.archive import Archive
     from index import store
-    from pipeline.archive import Archive
 
     return int(store.with_searcher(Archive(archive), lambda s: s.doc_count()))
 
@@ -159,7 +159,7 @@ def test_task_of_a_killed_worker_is_finished_by_the_other_exactly_once(tmp_path:
 
 def send_tasks_for_archived_bytes(url: str, src: Path, elsewhere: Path, r: redis.Redis) -> dict[str, tuple[str, str]]:
     from batch.celery_app import QUEUE, TASK_NAME, create_app
-    from pipeline.archive import sha256_file
+    from core.archive import sha256_file
 
     original = next(src.rglob("scan-000.png"))
     copy = elsewhere / "copy-of-000.png"

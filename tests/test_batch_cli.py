@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from batch.cli import redact
 from woa.cli import main
+from woa.commands.batch import redact
 
 
 @pytest.mark.parametrize(

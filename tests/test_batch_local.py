@@ -125,7 +125,7 @@ def test_interrupted_batch_resumes_without_duplicates(tmp_path: Path) -> None:
 
 
 def index_doc_count(archive: Path) -> int:
+    from core.archive import Archive
     from index import store
-    from pipeline.archive import Archive
 
     return int(store.with_searcher(Archive(archive), lambda s: s.doc_count()))

@@ -69,7 +69,7 @@ def test_interrupted_run_is_marked_and_default_dir_is_under_reports(tmp_path: Pa
 
 def test_review_summary_matches_review_threshold_and_counts_values() -> None:
     from batch.outcome import review_summary
-    from pipeline.models import Document, FieldValue
+    from core.models import Document, FieldValue
 
     doc = Document(
         id="x", source_name="x.pdf", sha256="0" * 64, original="", archive_pdf="", archive_sha256="",

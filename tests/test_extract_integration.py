@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipeline.archive import Archive
-from pipeline.ingest import ingest_file
-from pipeline.settings import Settings
+from app.ingest import ingest_file
+from core.archive import Archive
+from core.settings import Settings
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "wo07_018.png"  # grid_below layout, values under labels
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from core.models import OcrLine, PageText
+from core.settings import Settings
 from extractors import extract
 from extractors.engine import _labelled
 from extractors.labels import Lexicon
 from extractors.layout import PageIndex
-from pipeline.models import OcrLine, PageText
-from pipeline.settings import Settings
 
 TODAY = date(2026, 11, 27)
 VIN = "LSV2451V2HFH7BNJ4"  # check digit verified in test_extract_normalisers

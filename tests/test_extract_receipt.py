@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from core.models import OcrLine, PageText
 from extractors.dates import normalize_date
 from extractors.money import normalize_money
 from extractors.receipt import extract_receipt
-from pipeline.models import OcrLine, PageText
 
 TODAY = date(2026, 11, 27)
 SROIE = Path(__file__).resolve().parents[2] / "shared" / "eval-data" / "sroie-receipts-en"

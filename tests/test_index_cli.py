@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import index
-from pipeline.archive import Archive
+from core.archive import Archive
 from tests.test_search import ALL, D1, D2, D3, D4, VIN1, documents
 
 ROOT = Path(__file__).resolve().parents[1]

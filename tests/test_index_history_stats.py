@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 import index
-from pipeline.archive import Archive
+from core.archive import Archive
 from tests.test_search import D1, D2, D3, D4, D5, D6, VIN1, VIN2, documents
 
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 import index
+from core.archive import Archive
+from core.models import Document
 from index.schema import INDEX_SCHEMA_VERSION
 from index.store import CURRENT_NAME, MARKER_NAME, PENDING_NAME
-from pipeline.archive import Archive
-from pipeline.models import Document
 from tests.test_search import ALL, D3, documents
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 WRITER = """
 import json, sys
 sys.path.insert(0, {root!r})
-from pipeline.archive import Archive
+from core.archive import Archive
 import index
 a = Archive({archive!r})
 ids = json.loads(open({ids!r}).read())
@@ -116,7 +116,7 @@ def test_sigkill_during_rebuild_keeps_the_old_index(tmp_path: Path) -> None:
     save_fast(a, more)
     index.update_index(a, more)
     old = live_gen(a)
-    code = f"import sys; sys.path.insert(0, {str(ROOT)!r}); import index; from pipeline.archive import Archive; " \
+    code = f"import sys; sys.path.insert(0, {str(ROOT)!r}); import index; from core.archive import Archive; " \
            f"index.rebuild_index(Archive({str(a.root)!r}))"
     child = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
     wait_for(lambda: any(p.name.endswith(".building") for p in a.index_dir.iterdir()))

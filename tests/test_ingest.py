@@ -9,8 +9,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.archive import Archive, sha256_file
-from pipeline.ingest import ingest_file
+from app.ingest import ingest_file
+from core.archive import Archive, sha256_file
 from tests.conftest import make_settings
 from tests.test_load import BAD_CASES, EXPECTED_REASON, make_bad
 

@@ -9,9 +9,9 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from pipeline.errors import InputError
+from core.errors import InputError
+from core.settings import Settings
 from pipeline.load import count_pages, infer_dpi, iter_pages, sniff_kind
-from pipeline.settings import Settings
 
 
 def _png(path: Path, size: tuple[int, int] = (400, 300), dpi: tuple[int, int] | None = (200, 200)) -> Path:

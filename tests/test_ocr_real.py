@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import Settings
 from pipeline.load import iter_pages
 from pipeline.ocr import get_engine, read_page
 from pipeline.ocr.base import cer
 from pipeline.preprocess import prepare
-from pipeline.settings import Settings
 
 RECEIPTS = ("X00016469620", "X00016469623", "X51005230617")
 # Thermal receipts at low resolution are hard, and SROIE lists some columns in another order

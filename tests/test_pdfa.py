@@ -18,7 +18,7 @@ from pikepdf import pdfa
 from PIL import Image, ImageDraw, ImageFont
 
 import pipeline.pdfa as pdfa_writer
-from pipeline.models import Box, OcrLine, OcrWord, PageText, box_union
+from core.models import Box, OcrLine, OcrWord, PageText, box_union
 from pipeline.ocr.base import join_words
 from pipeline.pdfa import ArchivePage, write_pdfa
 from tests.pdfbox import preflight_1b

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from core.archive import Archive
+from core.models import Document, OcrLine, PageText
+from core.settings import Settings
 from extractors import apply_corrections, extract
-from pipeline.archive import Archive
-from pipeline.models import Document, OcrLine, PageText
-from pipeline.settings import Settings
 from woa.cli import main
 
 BAD_VIN = "LGXF8PX40XGECXXS9"  # check digit wrong (the car's VIN is LGXF8PX45XGECXXS9)

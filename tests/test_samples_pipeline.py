@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from pikepdf import pdfa
 
-from pipeline.archive import Archive
-from pipeline.ingest import ingest_file
-from pipeline.models import Document
+from app.ingest import ingest_file
+from core.archive import Archive
+from core.models import Document
 from pipeline.ocr.base import cer, normalize_for_cer
 from tests.conftest import IngestedArchive, Sample, make_settings
 from tests.pdfbox import preflight_1b

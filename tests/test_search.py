@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import index
-from pipeline.archive import Archive
-from pipeline.models import Document, FieldValue, OcrLine, PageText
+from core.archive import Archive
+from core.models import Document, FieldValue, OcrLine, PageText
 
 VIN1 = "LSVAB2BM5KN123456"
 VIN2 = "LFV2A21K8E4000777"

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from core.models import OcrLine
+from core.settings import Settings
 from pipeline.load import iter_pages
-from pipeline.models import OcrLine
 from pipeline.ocr import get_engine, read_page
 from pipeline.ocr.base import affine_box, box_corners
 from pipeline.orientation import turn_quads_180
 from pipeline.preprocess import prepare
-from pipeline.settings import Settings
 from tests.conftest import SAMPLES
 
 

@@ -12,12 +12,12 @@ import pikepdf
 import pytest
 
 import index
-from pipeline.archive import Archive, sha256_file
-from pipeline.atomic import TMP_PREFIX
-from pipeline.ingest import ingest_file
-from pipeline.settings import load_settings
+from app.ingest import ingest_file
+from app.verify import verify_archive
+from core.archive import Archive, sha256_file
+from core.atomic import TMP_PREFIX
+from core.settings import load_settings
 from watch_folder.soak import render_scan
-from watch_folder.verify import verify_archive
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,7 +7,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from pipeline.atomic import TMP_PREFIX
+from core.atomic import TMP_PREFIX
 from watch_folder.files import move_durably, remove_stale_temps, unique_destination, write_error_note
 from watch_folder.journal import Identity, Journal
 from watch_folder.stability import StabilityTracker

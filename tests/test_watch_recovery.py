@@ -8,12 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipeline.archive import Archive, sha256_file
-from pipeline.ingest import ingest_file
-from pipeline.settings import load_settings
+from app.ingest import ingest_file
+from app.verify import indexed_ids, verify_archive
+from core.archive import Archive, sha256_file
+from core.settings import load_settings
 from watch_folder.journal import JOURNAL_NAME, Identity, Journal
 from watch_folder.soak import render_scan
-from watch_folder.verify import indexed_ids, verify_archive
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pipeline.archive import Archive
+from core.archive import Archive
 from watch_folder.journal import JOURNAL_NAME, Journal, Row
 from watch_folder.soak import render_scan
 

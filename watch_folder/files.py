@@ -9,7 +9,7 @@ import shutil
 import time
 from pathlib import Path
 
-from pipeline.atomic import TMP_PREFIX, fsync_dir, write_bytes_atomic
+from core.atomic import TMP_PREFIX, fsync_dir, write_bytes_atomic
 
 ERROR_SUFFIX = ".error.txt"
 

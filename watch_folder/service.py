@@ -27,8 +27,8 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
-from pipeline.archive import Archive, sha256_file
-from pipeline.settings import Settings
+from core.archive import Archive, sha256_file
+from core.settings import Settings
 from watch_folder import files
 from watch_folder.journal import ACTIVE_STATES, JOURNAL_NAME, Identity, Journal, Row
 from watch_folder.rules import (
@@ -182,7 +182,7 @@ class _EventHandler(FileSystemEventHandler):
 def _warm_up(settings: Settings) -> bool:
     """Import the pipeline and load the OCR models in a fresh worker, so the first scan does not wait."""
     try:
-        import pipeline.ingest  # noqa: F401
+        import app.ingest  # noqa: F401
         from pipeline.ocr import get_engine
 
         get_engine(settings)

@@ -18,8 +18,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.archive import Archive
-from pipeline.atomic import TMP_PREFIX
+from core.archive import Archive
+from core.atomic import TMP_PREFIX
 from watch_folder.journal import JOURNAL_NAME, Journal
 
 FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"

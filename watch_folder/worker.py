@@ -1,4 +1,4 @@
-"""Code that runs inside a worker process: one inbox file through ``pipeline.ingest.ingest_file``."""
+"""Code that runs inside a worker process: one inbox file through ``app.ingest.ingest_file``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.settings import Settings
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def init_worker() -> None:
 
 
 def _is_transient(exc: BaseException) -> bool:
-    from pipeline.errors import TransientError
+    from core.errors import TransientError
 
     if isinstance(exc, TransientError):
         return True
@@ -76,11 +76,11 @@ def _ensure_indexed(archive: Any, doc_id: str) -> None:
 
 def run_job(job: Job, settings: Settings) -> JobResult:
     """Never raises for a bad file: every problem becomes a failed result with a one-line reason."""
-    from pipeline.archive import Archive
+    from core.archive import Archive
 
     archive = Archive(settings.archive_dir)
     try:
-        from pipeline.ingest import ingest_file
+        from app.ingest import ingest_file
 
         res = ingest_file(Path(job.path), settings, archive=archive, tags=dict(job.tags), update_index=True)
     except Exception as exc:

@@ -1,7 +1,7 @@
 """The ``woa`` command line.
 
-Core commands live here; each capability package may add its own through a ``cli`` module with
-``register(subparsers, common)`` (see ``CAPABILITY_CLIS``). Every command takes ``--archive DIR``;
+Each command group is a module of ``woa.commands`` with ``register(subparsers, common)``, listed
+in ``COMMAND_GROUPS``. Every command takes ``--archive DIR``;
 without it the archive comes from the settings (``WOA_ARCHIVE_DIR`` or ``archive_dir`` in woa.toml).
 A command handler is ``func(args, settings) -> int`` (the exit status).
 """
@@ -9,15 +9,15 @@ A command handler is ``func(args, settings) -> int`` (the exit status).
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.settings import Settings, load_settings
+from core.settings import Settings, load_settings
+from woa.commands import batch, documents, review, search, watch
 
-CAPABILITY_CLIS = ("extractors.cli", "index.cli", "watch_folder.cli", "batch.cli")
+COMMAND_GROUPS = (documents, review, search, watch, batch)
 
 log = logging.getLogger("woa")
 
@@ -40,17 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    from woa import core_commands
-
-    core_commands.register(sub, common)
-    for mod_name in CAPABILITY_CLIS:
-        try:
-            mod = importlib.import_module(mod_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and mod_name.startswith(exc.name):
-                continue
-            raise
-        mod.register(sub, common)
+    for group in COMMAND_GROUPS:
+        group.register(sub, common)
     return parser
 
 

@@ -7,9 +7,9 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from pipeline.models import Box, OcrLine, OcrWord
+from core.models import Box, OcrLine, OcrWord
+from core.settings import Settings
 from pipeline.ocr.base import OcrEngine
-from pipeline.settings import Settings
 
 ENGINES = ("rapidocr", "tesseract")
 

@@ -8,7 +8,7 @@ from typing import Protocol
 
 import numpy as np
 
-from pipeline.models import Box, OcrLine, OcrWord, box_union
+from core.models import Box, OcrLine, OcrWord, box_union
 
 
 class OcrEngine(Protocol):

@@ -19,7 +19,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from pipeline.models import OcrLine
+from core.models import OcrLine
 from pipeline.ocr.base import Glyph, affine_box, lines_from_glyphs, reading_order
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from collections import defaultdict
 import numpy as np
 import pytesseract
 
-from pipeline.models import OcrLine
+from core.models import OcrLine
 from pipeline.ocr.base import Glyph, affine_box, box_corners, lines_from_glyphs, reading_order
 
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.archive import ID_LEN, Archive, sha256_file
-from pipeline.atomic import TMP_PREFIX
-from pipeline.models import Document
-from pipeline.settings import Settings
+from core.archive import ID_LEN, Archive, sha256_file
+from core.atomic import TMP_PREFIX
+from core.models import Document
+from core.settings import Settings
 
 JOURNAL_FILES = ("watch-journal.sqlite", "watch-journal.sqlite-wal", "watch-journal.sqlite-shm", "watch.lock")
 

@@ -19,17 +19,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from pipeline.archive import Archive, doc_id_for, sha256_file
-from pipeline.atomic import write_atomic
-from pipeline.errors import InputError, TransientError
+from core.archive import Archive, doc_id_for, sha256_file
+from core.atomic import write_atomic
+from core.errors import InputError, TransientError
+from core.models import Document, PageText
+from core.settings import Settings
 from pipeline.load import iter_pages
 from pipeline.memory import release_free_memory
-from pipeline.models import Document, PageText
 from pipeline.ocr import get_engine, read_page
 from pipeline.pdf_image import LOSSLESS
 from pipeline.pdfa import ArchivePage, write_pdfa
 from pipeline.preprocess import prepare
-from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ import math
 import sys
 from typing import Any
 
+from core.archive import Archive, UnknownDocument
+from core.models import CANONICAL_FIELDS, Document
+from core.settings import Settings
 from extractors.engine import extract
 from extractors.review import ReviewError, apply_corrections, doubtful_fields, set_field
-from pipeline.archive import Archive, UnknownDocument
-from pipeline.models import CANONICAL_FIELDS, Document
-from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from core.archive import Archive
+from core.settings import Settings
 from index import rebuild_index, search, stats, vehicle_history
 from index.analysis import key_date
 from index.query import QueryError, day_bound
 from index.store import IndexUnavailable
-from pipeline.archive import Archive
-from pipeline.settings import Settings
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:

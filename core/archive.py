@@ -25,8 +25,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pipeline.atomic import copy_atomic, write_json_atomic
-from pipeline.models import Document
+from core.atomic import copy_atomic, write_json_atomic
+from core.models import Document
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from pipeline.settings import Settings
+from core.settings import Settings
 from watch_folder.journal import JOURNAL_NAME, Journal
 from watch_folder.rules import Folders, LayoutError, default_folders
 from watch_folder.service import AlreadyRunning, ArchiveLock, WatchOptions, WatchService
@@ -45,7 +45,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
                    help="also list the last N failed files with their reasons (default 20)")
     s.set_defaults(func=status_command)
 
-    from watch_folder import verify
+    from app import verify
 
     verify.register(subparsers, common)
 

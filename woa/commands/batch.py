@@ -17,8 +17,8 @@ from batch.indexing import IndexFeeder, load_update_index
 from batch.progress import BatchProgress
 from batch.report import ReportWriter, RunSummary, default_report_dir
 from batch.walk import count_scans
-from pipeline.archive import Archive
-from pipeline.settings import Settings
+from core.archive import Archive
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pipeline.archive import Archive, UnknownDocument
-from pipeline.ingest import IngestResult, ingest_file
-from pipeline.models import Document
-from pipeline.settings import Settings
+from app.ingest import IngestResult, ingest_file
+from core.archive import Archive, UnknownDocument
+from core.models import Document
+from core.settings import Settings
 
 SCAN_SUFFIXES = {".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png"}
 PROGRESS_MIN_FILES = 4

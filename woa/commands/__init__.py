@@ -1,0 +1,1 @@
+"""The ``woa`` command groups, one module each."""
