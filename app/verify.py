@@ -70,8 +70,8 @@ def check_document(root: Path, sidecar: Path) -> DocCheck:
     rel_sidecar = sidecar.relative_to(root).as_posix()
     try:
         doc = Document.from_dict(json.loads(sidecar.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return DocCheck(None, problems=[Problem("sidecar", rel_sidecar, f"does not parse: {type(exc).__name__}: {exc}")])
+    except (OSError, ValueError) as exc:  # SidecarError is a ValueError: wrong shape, named
+        return DocCheck(None, problems=[Problem("sidecar", rel_sidecar, f"damaged: {exc}")])
     check = DocCheck(doc.id, referenced=[doc.original, doc.archive_pdf])
     problems = check.problems
     if doc.id != sidecar.stem:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from core.atomic import copy_atomic, write_json_atomic
+from core.errors import SidecarError
 from core.models import Document
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,13 @@ def doc_id_for(sha256: str) -> str:
 
 class UnknownDocument(KeyError):
     pass
+
+
+def _skip(doc_id: str, exc: BaseException, errors: list[str] | None) -> None:
+    reason = str(exc) if isinstance(exc, SidecarError) else f"sidecar of {doc_id} unreadable: {exc}"
+    log.error("%s (skipped)", reason)
+    if errors is not None:
+        errors.append(reason)
 
 
 class Archive:
@@ -105,29 +113,41 @@ class Archive:
         raise UnknownDocument(f"id prefix {id_prefix!r} is ambiguous: {', '.join(sorted(matches)[:5])}")
 
     def load_raw(self, doc_id: str) -> dict[str, Any]:
-        with open(self.sidecar_path(doc_id), encoding="utf-8") as fh:
-            data: dict[str, Any] = json.load(fh)
+        """The sidecar as JSON; ``SidecarError`` if it is not valid JSON (``OSError`` if unreadable)."""
+        path = self.sidecar_path(doc_id)
+        try:
+            with open(path, encoding="utf-8") as fh:
+                data: dict[str, Any] = json.load(fh)
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+            raise SidecarError(f"sidecar {path} is damaged: {exc}") from exc
         return data
 
     def load(self, doc_id: str) -> Document:
-        return Document.from_dict(self.load_raw(doc_id))
+        """The document; ``SidecarError`` (one line naming the file) if its sidecar is damaged."""
+        data = self.load_raw(doc_id)
+        try:
+            return Document.from_dict(data)
+        except SidecarError as exc:
+            raise SidecarError(f"sidecar {self.sidecar_path(doc_id)} is damaged: {exc}") from exc
 
-    def load_many(self, ids: list[str]) -> list[Document]:
-        """The documents with these ids (each once, in order); unreadable sidecars are logged and skipped."""
+    def load_many(self, ids: list[str], errors: list[str] | None = None) -> list[Document]:
+        """The documents with these ids (each once, in order); unreadable sidecars are logged,
+        appended to ``errors`` and skipped."""
         docs: list[Document] = []
         for doc_id in dict.fromkeys(ids):
             try:
                 docs.append(self.load(doc_id))
-            except (OSError, ValueError, KeyError) as exc:
-                log.error("sidecar of %s unreadable: %s", doc_id, exc)
+            except (OSError, ValueError) as exc:
+                _skip(doc_id, exc, errors)
         return docs
 
-    def documents(self) -> Iterator[Document]:
+    def documents(self, errors: list[str] | None = None) -> Iterator[Document]:
+        """Every readable document; a damaged sidecar is logged, appended to ``errors`` and skipped."""
         for doc_id in self.ids():
             try:
                 yield self.load(doc_id)
-            except (OSError, ValueError, KeyError) as exc:
-                log.error("sidecar %s unreadable: %s", self.sidecar_path(doc_id), exc)
+            except (OSError, ValueError) as exc:
+                _skip(doc_id, exc, errors)
 
     # -- writes ------------------------------------------------------------------------------
     @contextlib.contextmanager

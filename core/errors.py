@@ -7,3 +7,7 @@ class InputError(Exception):
 
 class TransientError(Exception):
     """A failure worth retrying later (file locked, disk full)."""
+
+
+class SidecarError(ValueError):
+    """A sidecar that does not parse or does not have the shape of a ``Document`` (one-line reason)."""

@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 from core.archive import Archive, UnknownDocument
+from core.errors import SidecarError
 from core.models import CANONICAL_FIELDS, Document
 from core.settings import Settings
 from extractors.engine import extract
@@ -73,7 +74,8 @@ def cmd_review_list(args: argparse.Namespace, settings: Settings) -> int:
     if archive is None:
         return 1
     n = 0
-    for doc in archive.documents():
+    damaged: list[str] = []
+    for doc in archive.documents(damaged):
         if not doc.needs_review:
             continue
         n += 1
@@ -90,8 +92,9 @@ def cmd_review_list(args: argparse.Namespace, settings: Settings) -> int:
             shown = math.floor(d["confidence"] * 100) / 100  # 0.799 is under 0.80: do not print it as 0.80
             print(f"    {name:14} {value:<22} {shown:.2f}{note}")
     if not args.json and not args.quiet:
-        print(f"{n} document{'s' * (n != 1)} need review", file=sys.stderr)
-    return 0
+        print(f"{n} document{'s' * (n != 1)} need review"
+              + (f"; {len(damaged)} damaged sidecar(s) skipped (see 'woa verify')" if damaged else ""), file=sys.stderr)
+    return 1 if damaged else 0
 
 
 def cmd_review_set(args: argparse.Namespace, settings: Settings) -> int:
@@ -106,6 +109,9 @@ def cmd_review_set(args: argparse.Namespace, settings: Settings) -> int:
             archive.save(doc)
     except UnknownDocument as exc:
         print(f"woa: {exc.args[0]}", file=sys.stderr)
+        return 1
+    except SidecarError as exc:
+        print(f"woa: {exc} (see 'woa verify --repair')", file=sys.stderr)
         return 1
     except ReviewError as exc:
         print(f"woa: {args.field}: {exc}", file=sys.stderr)
