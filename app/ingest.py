@@ -173,6 +173,7 @@ def ingest_file(
                 result.status = "duplicate"
                 result.pages = len(doc.pages)
                 return result
+            archive.remove_dead_temps(doc_id)
             doc = _archive_new(path, sha, doc_id, settings, archive, tags or {})
         result.status = "archived"
         result.pages = len(doc.pages)

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from core.atomic import copy_atomic, write_json_atomic
+from core.atomic import copy_atomic, remove_dead_temps, write_json_atomic
 from core.errors import SidecarError
 from core.models import Document
 
@@ -165,6 +165,19 @@ class Archive:
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
+
+    def remove_dead_temps(self, doc_id: str | None = None) -> list[Path]:
+        """Delete temp files a killed writer of this host left in ``doc_id``'s shards (every shard
+        when None); each is logged."""
+        kinds = ("originals", "pdf", "sidecars")
+        if doc_id is not None:
+            dirs = [self.root / kind / doc_id[:2] for kind in kinds]
+        else:
+            dirs = [d for kind in kinds if (self.root / kind).is_dir() for d in (self.root / kind).iterdir() if d.is_dir()]
+        removed = remove_dead_temps(dirs)
+        for p in removed:
+            log.warning("removed %s, left by a writer that was killed mid-write", p)
+        return removed
 
     def store_original(self, src: Path, doc_id: str) -> Path:
         dest = self.original_path(doc_id, src.suffix or ".bin")

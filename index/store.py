@@ -180,6 +180,7 @@ def _rebuild_locked(archive: Archive, procs: int) -> BuildStats:
     index_dir = archive.index_dir
     for p in remove_stale_builds(index_dir):
         log.warning("index: removed %s, left by a build that did not finish", p)
+    archive.remove_dead_temps()
     name = _next_gen_name(index_dir)
     tmp = index_dir / f"{name}{BUILDING_SUFFIX}"
     if procs > 1 and sum(1 for _ in itertools.islice(archive.ids(), PARALLEL_MIN_DOCS)) < PARALLEL_MIN_DOCS:

@@ -91,6 +91,21 @@ def _check_pixels(w: int, h: int, settings: Settings, what: str = "page") -> Non
         )
 
 
+def check_geometry(w: int, h: int, settings: Settings, what: str = "page") -> None:
+    """A page's shape, from its header, before any pixel is decoded: not too small, not a sliver."""
+    _check_pixels(w, h, settings, what)
+    if min(w, h) < settings.min_page_side_px:
+        raise InputError(
+            f"{what} is {w}x{h} pixels: too small to be a scanned page "
+            f"(at least {settings.min_page_side_px} px a side, setting min_page_side_px)"
+        )
+    if max(w, h) > settings.max_page_aspect * min(w, h):
+        raise InputError(
+            f"{what} is {w}x{h} pixels: {max(w, h) / min(w, h):.0f} times longer than wide, not a page "
+            f"(at most {settings.max_page_aspect:g}, setting max_page_aspect)"
+        )
+
+
 def _open_image(path: Path, settings: Settings) -> Image.Image:
     try:
         im = Image.open(path)
@@ -98,7 +113,7 @@ def _open_image(path: Path, settings: Settings) -> Image.Image:
         raise InputError(f"image too large (decompression bomb guard): {exc}") from exc
     except (UnidentifiedImageError, OSError) as exc:
         raise InputError(f"unreadable image: {exc}") from exc
-    _check_pixels(im.width, im.height, settings)
+    check_geometry(im.width, im.height, settings, "page 1" if getattr(im, "n_frames", 1) > 1 else "page")
     return im
 
 
@@ -140,7 +155,7 @@ def _iter_image(path: Path, kind: str, settings: Settings) -> Iterator[SourcePag
         raise InputError(f"{n} pages, over the limit of {settings.max_pages} (setting max_pages)")
     frames = ImageSequence.Iterator(im) if kind == "tiff" else iter([im])
     for i, frame in enumerate(frames, 1):
-        _check_pixels(frame.width, frame.height, settings, f"page {i}")
+        check_geometry(frame.width, frame.height, settings, f"page {i}")
         dpi_info = frame.info.get("dpi")
         page = _load_frame(frame.copy() if kind == "tiff" else frame, f"page {i}")
         dpi, inferred = infer_dpi(page.width, page.height, dpi_info)
@@ -197,6 +212,7 @@ def _pdf_page(path: Path, page: pikepdf.Page, page_no: int, settings: Settings) 
         _check_pixels(int(img.get("/Width", 0)), int(img.get("/Height", 0)), settings, f"page {page_no} image")
 
     if len(images) == 1:
+        check_geometry(int(images[0].get("/Width", 0)), int(images[0].get("/Height", 0)), settings, f"page {page_no}")
         pdfimg = pikepdf.PdfImage(images[0])
         jpeg: bytes | None = None
         try:
@@ -213,7 +229,7 @@ def _pdf_page(path: Path, page: pikepdf.Page, page_no: int, settings: Settings) 
         dpi = round(im.width / page_w_in, 2) if page_w_in > 0 else settings.default_dpi
     else:
         dpi = RENDER_DPI if text_lines is not None else settings.default_dpi
-        _check_pixels(int(w_pt / 72 * dpi), int(h_pt / 72 * dpi), settings, f"page {page_no}")
+        check_geometry(int(w_pt / 72 * dpi), int(h_pt / 72 * dpi), settings, f"page {page_no}")
         im = _render_pdf_page(path, page_no, dpi)
         jpeg, lossy = None, False
     if text_lines is not None:

@@ -113,3 +113,76 @@ def test_wrong_shape_sidecars_are_named_and_skipped(archive: Path) -> None:
     search = woa("search", f"id:{good}", "--archive", archive)
     no_traceback(search)
     assert search.returncode == 0 and good in search.stdout, search.stdout + search.stderr
+
+
+# -- 1 and 5: page geometry ---------------------------------------------------------------------
+def _cap_memory(limit: int = 2 * 1024**3) -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _blank(path: Path, size: tuple[int, int], mode: str = "L") -> Path:
+    from PIL import Image
+
+    Image.new(mode, size, 255).save(path)
+    return path
+
+
+def test_sliver_and_tiny_pages_are_refused_before_any_allocation(tmp_path: Path) -> None:
+    files = {
+        _blank(tmp_path / "s.png", (3, 4000)): "too small",
+        _blank(tmp_path / "t.png", (4000, 3)): "too small",
+        _blank(tmp_path / "u.png", (40, 4000)): "100 times longer than wide",
+        _blank(tmp_path / "one.png", (1, 1)): "too small",
+        _blank(tmp_path / "two.png", (2, 2), "RGB"): "too small",
+    }
+    assert (tmp_path / "s.png").stat().st_size < 200
+    proc = woa("ingest", *files, "--archive", tmp_path / "A", "--no-progress", preexec_fn=_cap_memory)
+    no_traceback(proc)
+    assert proc.returncode == 1 and "0 archived, 0 duplicate, 5 failed" in proc.stderr
+    for path, reason in files.items():
+        line = next(ln for ln in proc.stderr.splitlines() if ln.startswith(f"woa: {path}:"))
+        assert reason in line, line
+    assert leftovers(tmp_path / "A") == []
+
+
+def test_detection_input_is_bounded_even_without_the_geometry_guard(tmp_path: Path) -> None:
+    """With the load guard switched off the OCR stage alone keeps a sliver page under 2 GB."""
+    files = [_blank(tmp_path / "s.png", (3, 4000)), _blank(tmp_path / "u.png", (40, 4000)),
+             _blank(tmp_path / "one.png", (1, 1))]
+    env = {"WOA_MIN_PAGE_SIDE_PX": "1", "WOA_MAX_PAGE_ASPECT": "100000"}
+    proc = woa("ingest", *files, "--archive", tmp_path / "A", "--no-progress", env=env, preexec_fn=_cap_memory)
+    no_traceback(proc)
+    assert "out of memory" not in proc.stderr and "unexpected" not in proc.stderr, proc.stderr
+    # the 3 px sliver is 0.2 mm wide at its A4-inferred resolution: PDF/A cannot hold it, said so
+    assert "PDF/A allows" in next(ln for ln in proc.stderr.splitlines() if "s.png" in ln)
+    assert f"{files[1]}: archived" in proc.stdout and f"{files[2]}: archived" in proc.stdout
+    assert leftovers(tmp_path / "A") == []
+
+
+def test_dead_writers_temp_file_is_removed_by_the_next_ingest_and_by_reindex(archive: Path, tmp_path: Path) -> None:
+    """What the OOM killer left (``pdf/XX/.woa-tmp-<pid>@<host>-…``) goes at the next ingest or reindex."""
+    import socket
+    import subprocess
+
+    host = socket.gethostname().replace("-", "_")
+    probe = subprocess.Popen(["true"])  # a process that has finished: its pid names a dead writer
+    probe.wait()
+    pid = probe.pid
+    doc = small_scan(tmp_path / "c.png", "wo07_010.png")
+    from core.archive import doc_id_for, sha256_file
+
+    shard = doc_id_for(sha256_file(doc))[:2]
+    left = archive / "pdf" / shard / f".woa-tmp-{pid}@{host}-abc"
+    left.parent.mkdir(parents=True, exist_ok=True)
+    left.write_bytes(b"%PDF-1.7 half")
+    other = archive / "pdf" / "00" / f".woa-tmp-{pid}@{host}-def"
+    other.parent.mkdir(parents=True, exist_ok=True)
+    other.write_bytes(b"half")
+    proc = woa("ingest", doc, "--archive", archive)
+    no_traceback(proc)
+    assert proc.returncode == 0 and not left.exists() and other.exists()
+    proc = woa("reindex", "--archive", archive)
+    assert proc.returncode == 0 and not other.exists()
+    assert leftovers(archive) == []
