@@ -26,6 +26,7 @@ from core.models import CANONICAL_FIELDS, Document, PageText
 from core.settings import Settings
 from pipeline.load import iter_pages
 from pipeline.memory import release_free_memory
+from pipeline.mrc import MrcOptions
 from pipeline.ocr import get_engine, read_page
 from pipeline.pdf_image import LOSSLESS
 from pipeline.pdfa import ArchivePage, write_pdfa
@@ -202,6 +203,13 @@ def ingest_file(
     return result
 
 
+def mrc_options(settings: Settings) -> MrcOptions | None:
+    """The MRC encoding of the archive copy, or None in faithful mode."""
+    if settings.archive_mode != "mrc":
+        return None
+    return MrcOptions(background_dpi=settings.mrc_background_dpi, jpeg_quality=settings.mrc_jpeg_quality)
+
+
 def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive: Archive, tags: dict[str, str]) -> Document:
     timings: dict[str, float] = {}
     pages: list[PageText] = []
@@ -214,6 +222,7 @@ def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive:
             level=settings.pdfa_level,
             title=path.name,
             jpeg_quality=settings.archive_jpeg_quality,
+            mrc=mrc_options(settings),
         )
 
     pdf_path = archive.pdf_path(doc_id)
