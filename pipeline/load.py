@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pikepdf
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
@@ -122,9 +123,39 @@ def _load_frame(im: Image.Image, what: str) -> Image.Image:
         im.load()
     except (OSError, ValueError, SyntaxError) as exc:
         raise InputError(f"{what} is damaged or truncated: {exc}") from exc
-    if im.mode not in ("1", "L", "RGB"):
-        im = im.convert("RGB") if im.mode not in ("I;16", "I", "F") else im.convert("L")
-    return im
+    return to_page_mode(im)
+
+
+def to_page_mode(im: Image.Image) -> Image.Image:
+    """The image in "1", "L" or "RGB", its tones kept: 16-bit and float grey are scaled (not
+    clipped: a 16-bit scan clipped to 8 bits is all white), transparency is laid on white paper,
+    palettes are expanded."""
+    if im.mode in ("1", "L", "RGB"):
+        return im
+    if im.mode.startswith(("I", "F")):
+        arr = np.asarray(im)
+        if im.mode.startswith("I;16"):
+            full = 65535.0
+        else:
+            top = float(arr.max()) if arr.size else 0.0
+            full = 1.0 if im.mode == "F" and top <= 1.0 else 255.0 if top <= 255 else 65535.0 if top <= 65535 else top
+        grey = np.clip(np.rint(arr.astype(np.float64) * (255.0 / full)), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey, "L")
+    has_alpha = "A" in im.mode or "a" in im.mode or (im.mode == "P" and "transparency" in im.info)
+    if has_alpha:
+        grey = im.mode in ("LA", "La") or (im.mode == "P" and _grey_palette(im))
+        rgba = im.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        flat = Image.alpha_composite(paper, rgba).convert("RGB")
+        return flat.convert("L") if grey else flat
+    if im.mode == "P":
+        return im.convert("L") if _grey_palette(im) else im.convert("RGB")
+    return im.convert("RGB")
+
+
+def _grey_palette(im: Image.Image) -> bool:
+    pal = im.getpalette() or []
+    return all(pal[i] == pal[i + 1] == pal[i + 2] for i in range(0, len(pal) - 2, 3))
 
 
 def count_pages(path: Path, settings: Settings) -> int:

@@ -186,3 +186,39 @@ def test_dead_writers_temp_file_is_removed_by_the_next_ingest_and_by_reindex(arc
     proc = woa("reindex", "--archive", archive)
     assert proc.returncode == 0 and not other.exists()
     assert leftovers(archive) == []
+
+
+# -- 4: 16-bit, palette and transparent images ---------------------------------------------------
+def test_every_image_mode_is_archived_with_its_text(tmp_path: Path) -> None:
+    """16-bit grey PNG and TIFF (I;16), 16-bit RGB, palette (grey and colour) and LA read like the 8-bit scan."""
+    import cv2
+    import numpy as np
+    from PIL import Image
+
+    ref = small_scan(tmp_path / "ref.png")
+    grey = np.asarray(Image.open(ref).convert("L"))
+    Image.fromarray(grey.astype(np.uint16) * 257).save(tmp_path / "grey16.png")
+    Image.fromarray(grey.astype(np.uint16) * 257).save(tmp_path / "grey16.tif")
+    cv2.imwrite(str(tmp_path / "rgb16.tif"), np.stack([grey] * 3, -1).astype(np.uint16) * 257)
+    Image.open(ref).convert("P").save(tmp_path / "palette-grey.png")
+    Image.open(ref).convert("RGB").convert("P", palette=Image.Palette.ADAPTIVE, colors=64).save(tmp_path / "palette.png")
+    alpha = np.full(grey.shape, 255, np.uint8)
+    alpha[:, : grey.shape[1] // 10] = 0  # a transparent strip: must become paper, not black
+    Image.merge("LA", (Image.fromarray(grey), Image.fromarray(alpha))).save(tmp_path / "la.png")
+    assert Image.open(tmp_path / "grey16.png").mode == "I;16" and Image.open(tmp_path / "grey16.tif").mode == "I;16"
+    assert Image.open(tmp_path / "la.png").mode == "LA" and Image.open(tmp_path / "palette.png").mode == "P"
+    files = sorted(tmp_path.glob("*.*"))
+    proc = woa("ingest", *files, "--archive", tmp_path / "A", "--no-progress")
+    no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    export = woa("export", "--archive", tmp_path / "A")
+    docs = {d["source_name"]: d for d in map(json.loads, export.stdout.splitlines())}
+    assert len(docs) == len(files)
+    expected = docs["ref.png"]["text"]
+    assert len(expected) > 100
+    for name, d in docs.items():
+        assert d["confidence"] > 0.5, (name, d["confidence"])
+        same = sum(a == b for a, b in zip(d["text"], expected, strict=False)) / len(expected)
+        assert same > 0.9, (name, d["text"][:200])
