@@ -9,7 +9,6 @@ one-line reason.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import logging
 import time
@@ -19,8 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from core.archive import Archive, doc_id_for, sha256_file
-from core.atomic import write_atomic
+from core.archive import Archive, TamperedFile, doc_id_for, sha256_file
 from core.errors import InputError, TransientError
 from core.models import Document, PageText
 from core.settings import Settings
@@ -140,14 +138,6 @@ def index_documents(archive: Archive, docs: list[Document]) -> None:
         log.exception("index update failed for %s; run 'woa reindex'", ", ".join(d.id for d in docs))
 
 
-def _cleanup_partial(archive: Archive, doc_id: str, ext: str) -> None:
-    if archive.sidecar_path(doc_id).exists():
-        return
-    for p in (archive.pdf_path(doc_id), archive.original_path(doc_id, ext)):
-        with contextlib.suppress(FileNotFoundError):
-            p.unlink()
-
-
 def ingest_file(
     path: Path,
     settings: Settings,
@@ -157,13 +147,14 @@ def ingest_file(
     update_index: bool = True,
 ) -> IngestResult:
     path = Path(path)
-    archive = archive or Archive(settings.archive_dir)
+    archive = archive or Archive.from_settings(settings)
     t_start = time.perf_counter()
     result = IngestResult(path=path, status="failed")
     doc_id: str | None = None
     try:
         if not path.is_file():
             raise InputError("not a regular file" if path.exists() else "file not found")
+        archive.require_keys()
         sha = sha256_file(path)
         doc_id = doc_id_for(sha)
         result.doc_id = doc_id
@@ -182,8 +173,10 @@ def ingest_file(
             index_documents(archive, [doc])
     except InputError as exc:
         result.error = str(exc)
-    except TransientError as exc:
+    except TransientError as exc:  # includes KeyUnavailable: no or wrong master key, retry later
         result.error, result.transient = str(exc), True
+    except TamperedFile as exc:
+        result.error = str(exc)
     except OSError as exc:
         result.error = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
         result.transient = exc.errno in TRANSIENT_ERRNOS
@@ -195,7 +188,7 @@ def ingest_file(
     finally:
         result.seconds = time.perf_counter() - t_start
     if result.status == "failed" and doc_id is not None:
-        _cleanup_partial(archive, doc_id, path.suffix or ".bin")
+        archive.remove_uncommitted(doc_id, path.suffix or ".bin")
     return result
 
 
@@ -213,27 +206,26 @@ def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive:
             jpeg_quality=settings.archive_jpeg_quality,
         )
 
-    pdf_path = archive.pdf_path(doc_id)
-    write_atomic(pdf_path, write)
+    pdf = archive.write_pdf(doc_id, write)
     timings["pages_and_pdf"] = time.perf_counter() - t0
 
-    original = archive.store_original(path, doc_id)
-    if sha256_file(original) != sha:
+    original = archive.write_original(path, doc_id)
+    if original.sha256 != sha:
         raise TransientError("the file changed while it was being read (still being written?)")
 
     doc = Document(
         id=doc_id,
         source_name=path.name,
         sha256=sha,
-        original=archive.rel(original),
-        archive_pdf=archive.rel(pdf_path),
-        archive_sha256=sha256_file(pdf_path),
+        original=original.rel,
+        archive_pdf=pdf.rel,
+        archive_sha256=pdf.sha256,
         pages=pages,
         ocr_engine=get_engine(settings).name if any(p.source == "ocr" for p in pages) else "pdf-text",
         ocr_version=get_engine(settings).version if any(p.source == "ocr" for p in pages) else "",
         ingested_at=now_iso(),
         input_bytes=path.stat().st_size,
-        archive_bytes=pdf_path.stat().st_size,
+        archive_bytes=pdf.size,
         pdfa_level=settings.pdfa_level,
         timings=timings,
         tags=dict(tags),

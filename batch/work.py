@@ -161,6 +161,6 @@ def process_file(
         transient=bool(getattr(res, "transient", False)),
     )
     if outcome.status == "archived" and outcome.doc_id:
-        outcome_for_archived(Archive(settings.archive_dir), outcome, settings.review_threshold)
+        outcome_for_archived(Archive.from_settings(settings), outcome, settings.review_threshold)
     outcome.max_rss_kb = peak_rss_kb()
     return outcome

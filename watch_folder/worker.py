@@ -78,7 +78,7 @@ def run_job(job: Job, settings: Settings) -> JobResult:
     """Never raises for a bad file: every problem becomes a failed result with a one-line reason."""
     from core.archive import Archive
 
-    archive = Archive(settings.archive_dir)
+    archive = Archive.from_settings(settings)
     try:
         from app.ingest import ingest_file
 

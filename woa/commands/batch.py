@@ -101,7 +101,7 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as exc:
         print(f"woa batch: {exc}", file=sys.stderr)
         return 2
-    archive = Archive(settings.archive_dir)
+    archive = Archive.from_settings(settings)
     archive.root.mkdir(parents=True, exist_ok=True)
     total = count_scans(sources, exclude=[archive.root])
     workers = args.workers or os.cpu_count() or 1
@@ -152,7 +152,7 @@ def _run_local(
         if outcome.status == "failed":
             progress.bar.write(f"woa batch: {outcome.path}: {outcome.error}", file=sys.stderr)
 
-    feeder = IndexFeeder(Archive(settings.archive_dir), load_update_index())
+    feeder = IndexFeeder(Archive.from_settings(settings), load_update_index())
     batch = LocalBatch(sources, settings, workers=workers, sink=sink, feeder=feeder, tags=tags, low_memory=low_memory)
     return batch.run()
 
@@ -251,7 +251,7 @@ def cmd_index_writer(args: argparse.Namespace, settings: Settings) -> int:
     if update is None:
         print("woa index-writer: the index package is not installed", file=sys.stderr)
         return 1
-    writer = RedisIndexWriter(connect(_broker(args)), Archive(settings.archive_dir), update)
+    writer = RedisIndexWriter(connect(_broker(args)), Archive.from_settings(settings), update)
     if not writer.start():
         print("woa index-writer: another index writer is running", file=sys.stderr)
         return 1
