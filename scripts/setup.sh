@@ -11,6 +11,7 @@ APT_PACKAGES=(
   libpdfbox2-java libactivation-java libjaxb-api-java default-jre-headless
   redis-server ocrmypdf
   restic
+  chromium postgresql
   python3-venv
 )
 
