@@ -112,14 +112,17 @@ def _process_pages(
         release_free_memory(settings.release_memory_above_mb)
 
 
-def _extract(doc: Document, settings: Settings) -> None:
+def _extract(doc: Document, settings: Settings, archive: Archive | None = None) -> None:
     try:
         import extractors
     except ImportError:
         return
     if not hasattr(extractors, "extract"):
         return
-    result = extractors.extract(doc.pages, settings)
+    from app.evidence import vins_for_plate
+
+    lookup = vins_for_plate(archive, exclude_id=doc.id) if archive is not None else None
+    result = extractors.extract(doc.pages, settings, vins_for_plate=lookup)
     doc.fields = result.fields
     doc.items = result.items
     doc.confidence = result.confidence
@@ -239,7 +242,7 @@ def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive:
         tags=dict(tags),
     )
     t1 = time.perf_counter()
-    _extract(doc, settings)
+    _extract(doc, settings, archive)
     timings["extract"] = time.perf_counter() - t1
     timings["total"] = time.perf_counter() - t0
     archive.save(doc)

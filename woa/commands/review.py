@@ -120,9 +120,12 @@ def cmd_review_set(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def reprocess_document(doc: Document, settings: Settings) -> None:
+def reprocess_document(doc: Document, settings: Settings, archive: Archive | None = None) -> None:
     """Extract again from the stored pages (no OCR) and re-apply review corrections."""
-    result = extract(doc.pages, settings)
+    from app.evidence import vins_for_plate
+
+    result = extract(doc.pages, settings,
+                     vins_for_plate=vins_for_plate(archive, exclude_id=doc.id) if archive is not None else None)
     doc.fields, doc.items = result.fields, result.items
     doc.confidence, doc.needs_review = result.confidence, result.needs_review
     apply_corrections(doc, settings.review_threshold)
@@ -143,7 +146,7 @@ def cmd_reprocess(args: argparse.Namespace, settings: Settings) -> int:
         try:
             with archive.lock(doc_id):
                 doc = archive.load(doc_id)
-                reprocess_document(doc, settings)
+                reprocess_document(doc, settings, archive)
                 archive.save(doc)
             done.append(doc)
         except (OSError, ValueError, KeyError) as exc:
