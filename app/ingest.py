@@ -243,7 +243,7 @@ def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive:
         tags=dict(tags),
     )
     t1 = time.perf_counter()
-    extract_fields(doc, settings)
+    extract_fields(doc, settings, archive)
     timings["extract"] = time.perf_counter() - t1
     timings["total"] = time.perf_counter() - t0
     archive.save(doc)
