@@ -143,11 +143,11 @@ def to_page_mode(im: Image.Image) -> Image.Image:
         return Image.fromarray(grey, "L")
     has_alpha = "A" in im.mode or "a" in im.mode or (im.mode == "P" and "transparency" in im.info)
     if has_alpha:
-        grey = im.mode in ("LA", "La") or (im.mode == "P" and _grey_palette(im))
+        grey_page = im.mode in ("LA", "La") or (im.mode == "P" and _grey_palette(im))
         rgba = im.convert("RGBA")
         paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         flat = Image.alpha_composite(paper, rgba).convert("RGB")
-        return flat.convert("L") if grey else flat
+        return flat.convert("L") if grey_page else flat
     if im.mode == "P":
         return im.convert("L") if _grey_palette(im) else im.convert("RGB")
     return im.convert("RGB")
