@@ -155,7 +155,9 @@ def ingest_file(
     archive: Archive | None = None,
     tags: dict[str, str] | None = None,
     update_index: bool = True,
+    store: str | None = None,
 ) -> IngestResult:
+    """Archive one file. ``store``: the store (门店) it belongs to (None: ``settings.default_store``)."""
     path = Path(path)
     archive = archive or Archive(settings.archive_dir)
     t_start = time.perf_counter()
@@ -173,7 +175,8 @@ def ingest_file(
                 result.status = "duplicate"
                 result.pages = len(doc.pages)
                 return result
-            doc = _archive_new(path, sha, doc_id, settings, archive, tags or {})
+            doc = _archive_new(path, sha, doc_id, settings, archive, tags or {},
+                               settings.default_store if store is None else store)
         result.status = "archived"
         result.pages = len(doc.pages)
         result.needs_review = doc.needs_review
@@ -199,7 +202,8 @@ def ingest_file(
     return result
 
 
-def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive: Archive, tags: dict[str, str]) -> Document:
+def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive: Archive, tags: dict[str, str],
+                 store: str = "") -> Document:
     timings: dict[str, float] = {}
     pages: list[PageText] = []
     t0 = time.perf_counter()
@@ -237,6 +241,7 @@ def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive:
         pdfa_level=settings.pdfa_level,
         timings=timings,
         tags=dict(tags),
+        store=store,
     )
     t1 = time.perf_counter()
     _extract(doc, settings)
