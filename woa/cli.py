@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.settings import Settings, load_settings
-from woa.commands import batch, documents, review, search, watch, web
+from woa.commands import batch, documents, review, search, verify, watch, web
 
-COMMAND_GROUPS = (documents, review, search, watch, batch, web)
+COMMAND_GROUPS = (documents, review, search, watch, verify, batch, web)
 
 log = logging.getLogger("woa")
 
