@@ -89,7 +89,7 @@ def test_document_page_shows_fields_boxes_and_downloads(client: Client, login: A
     page = doc.pages[(vin.page or 1) - 1]
     assert vin.box is not None
     left = round(100 * vin.box[0] / page.width, 3)
-    assert f'data-field="vin"' in html and f"left:{left}%" in html
+    assert 'data-field="vin"' in html and f"left:{left}%" in html
     assert "下载原件" in html and "下载 PDF/A" in html
     img = client.get(f"/doc/{doc.id}/page/1/1000.jpg")
     assert img.status_code == 200 and img["Content-Type"] == "image/jpeg" and img.content[:2] == b"\xff\xd8"

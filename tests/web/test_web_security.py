@@ -77,7 +77,7 @@ def test_session_and_csrf_cookie_flags(client: Client, make_user: Any, settings:
     resp = client.post("/login/", {"username": "chen", "password": PASSWORD})
     session = resp.cookies["woa_session"]
     assert session["secure"] is True and session["httponly"] is True and session["samesite"] == "Lax"
-    assert settings.SESSION_COOKIE_AGE == settings.WOA.web_session_seconds
+    assert settings.WOA.web_session_seconds == settings.SESSION_COOKIE_AGE
     assert settings.SESSION_SAVE_EVERY_REQUEST  # idle expiry
     assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
     from django.contrib.auth import get_user_model

@@ -24,6 +24,7 @@ from core.archive import Archive, UnknownDocument
 from core.models import Document
 from core.settings import Settings
 from index.schema import UNASSIGNED_STORE
+from index.search import Sort
 from web.accounts.roles import permissions_of
 from web.bootstrap import current_settings
 
@@ -56,7 +57,7 @@ def access(user: Any) -> Access:
         return Access({})
     cached = getattr(user, "_woa_access", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     if user.is_superuser:
         acc = Access({}, everything=True)
     else:
@@ -137,7 +138,7 @@ def document_file(user: Any, doc_id: str, kind: str) -> tuple[Document, Path]:
     return doc, path
 
 
-def search(user: Any, query: str, *, limit: int = 20, page: int = 1, sort: index.search.Sort = "relevance",
+def search(user: Any, query: str, *, limit: int = 20, page: int = 1, sort: Sort = "relevance",
            stores: Iterable[str] | None = None, perm: str = "view") -> index.SearchResults:
     """``index.search`` limited to the stores where the user may ``perm`` (and, if given, to ``stores``)."""
     allowed = access(user).stores(perm)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import logging
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_GET
 
 from core.models import CANONICAL_FIELDS, Document
 from index.query import QueryError, day_bound
+from index.search import Sort
 from index.store import IndexUnavailable
 from web import audit
 from web.documents import pages, scope
@@ -46,14 +48,14 @@ class SearchForm:
     date_to: str = ""
     store: str = ""
     review: bool = False
-    sort: str = "relevance"
+    sort: Sort = "relevance"
     page: int = 1
     per_page: int = 20
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> SearchForm:
         g = request.GET
-        sort = g.get("sort", "relevance")
+        sort: Sort = "date" if g.get("sort") == "date" else "relevance"
         try:
             page = max(1, int(g.get("page", "1")))
         except ValueError:
@@ -64,7 +66,7 @@ class SearchForm:
             per_page = 20
         return cls(q=g.get("q", "").strip()[:500], date_from=g.get("from", "").strip(), date_to=g.get("to", "").strip(),
                    store=g.get("store", "").strip(), review=g.get("review") in ("1", "on", "yes"),
-                   sort=sort if sort in ("relevance", "date") else "relevance", page=page,
+                   sort=sort, page=page,
                    per_page=per_page if per_page in PAGE_SIZES else 20)
 
     @property
@@ -115,7 +117,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     if form.active:
         try:
             res = scope.search(request.user, form.query(), limit=form.per_page, page=form.page,
-                               sort=form.sort,  # type: ignore[arg-type]
+                               sort=form.sort,
                                stores=form.stores())
         except (QueryError, ValueError) as exc:
             ctx["error"] = _("The query cannot be understood: %(reason)s") % {"reason": exc}
@@ -137,7 +139,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
 
 def _export_rows(request: HttpRequest, form: SearchForm) -> tuple[list[str], list[list[Any]]]:
     res = scope.search(request.user, form.query(), limit=EXPORT_MAX, page=1,
-                       sort=form.sort,  # type: ignore[arg-type]
+                       sort=form.sort,
                        stores=form.stores(), perm="export")
     header = [_("Date"), _("Order"), _("Plate"), _("VIN"), _("Model"), _("Customer"), _("Phone"), _("Advisor"),
               _("Mileage (km)"), _("Labour"), _("Parts"), _("Total"), _("Store"), _("Needs review"), _("Document id")]
@@ -185,10 +187,8 @@ def search_export(request: HttpRequest, fmt: str) -> HttpResponse:
         out = list(r)
         for i in (9, 10, 11):  # money as numbers, so a spreadsheet can sum them
             if out[i] != "":
-                try:
+                with contextlib.suppress(ValueError):
                     out[i] = float(str(out[i]).replace(",", ""))
-                except ValueError:
-                    pass
         ws.append(out)
     data = io.BytesIO()
     wb.save(data)
@@ -270,7 +270,7 @@ def download(request: HttpRequest, doc_id: str, kind: str) -> HttpResponse:
     else:
         name = doc.source_name or path.name
         ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    resp = FileResponse(open(path, "rb"), as_attachment=True, filename=name, content_type=ctype)
+    resp = FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type=ctype)  # noqa: SIM115 (closed by Django)
     return resp
 
 
@@ -300,7 +300,7 @@ def vehicle_page(request: HttpRequest, key: str) -> HttpResponse:
     plate_rows = [{"plate": p, "first": min(d for d in ds if d) if any(ds) else "",
                    "last": max(d for d in ds if d) if any(ds) else "", "orders": len(ds)}
                   for p, ds in plates.items()]
-    plate_rows.sort(key=lambda r: r["first"] or "9999")
+    plate_rows.sort(key=lambda r: str(r["first"] or "9999"))
     models = sorted({e.model for e in entries if e.model})
     chart = [[e.date, e.mileage_km] for e in entries if e.date and e.mileage_km is not None]
     rows = [{"e": e, "work": "、".join(i["name"] for i in e.items if i.get("kind") != "part"),

@@ -122,7 +122,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         "when_ready": _announce(settings),
     }
 
-    class Server(BaseApplication):  # type: ignore[misc]
+    class Server(BaseApplication):
         def load_config(self) -> None:
             for key, value in options.items():
                 self.cfg.set(key, value)
