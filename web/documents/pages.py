@@ -14,6 +14,7 @@ from pathlib import Path
 
 from core.archive import Archive
 from core.atomic import write_bytes_atomic
+from core.models import Document
 
 log = logging.getLogger(__name__)
 
@@ -24,20 +25,27 @@ def cache_path(archive: Archive, doc_id: str, page_no: int, width: int) -> Path:
     return archive.root / "cache" / "pages" / doc_id[:2] / f"{doc_id}-p{page_no}-w{width}.jpg"
 
 
-def page_jpeg(archive: Archive, doc_id: str, pdf: Path, page_no: int, width: int) -> bytes:
-    """JPEG of page ``page_no`` (1-based) of ``pdf`` at ``width`` pixels (one of ``WIDTHS``)."""
-    from pdf2image import convert_from_path
+def page_jpeg(archive: Archive, doc: Document, page_no: int, width: int) -> bytes:
+    """JPEG of page ``page_no`` (1-based) of the document's PDF/A copy at ``width`` pixels.
 
-    path = cache_path(archive, doc_id, page_no, width)
-    with contextlib.suppress(FileNotFoundError):
-        return path.read_bytes()
-    images = convert_from_path(str(pdf), first_page=page_no, last_page=page_no, size=(width, None),
-                               thread_count=1, fmt="jpeg")
+    The cache is plaintext page images: with encryption at rest it is not kept (each view renders).
+    """
+    from pdf2image import convert_from_bytes
+
+    path = cache_path(archive, doc.id, page_no, width)
+    encrypted = archive.is_encrypted(doc.archive_pdf)
+    if not encrypted:
+        with contextlib.suppress(FileNotFoundError):
+            return path.read_bytes()
+    images = convert_from_bytes(archive.read_pdf_bytes(doc), first_page=page_no, last_page=page_no,
+                                size=(width, None), thread_count=1, fmt="jpeg")
     if not images:
-        raise FileNotFoundError(f"{pdf}: no page {page_no}")
+        raise FileNotFoundError(f"{doc.archive_pdf}: no page {page_no}")
     buf = io.BytesIO()
     images[0].convert("RGB").save(buf, "JPEG", quality=82, optimize=True)
     data = buf.getvalue()
+    if encrypted:
+        return data
     try:
         write_bytes_atomic(path, data)
     except OSError as exc:  # a read-only archive still shows pages

@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.http import Http404
 
@@ -70,7 +69,7 @@ def access(user: Any) -> Access:
 
 
 def archive() -> Archive:
-    return Archive(settings().archive_dir)
+    return Archive.from_settings(settings())
 
 
 def settings() -> Settings:
@@ -128,14 +127,16 @@ def get_document(user: Any, doc_id: str, perm: str = "view") -> Document:
     return doc
 
 
-def document_file(user: Any, doc_id: str, kind: str) -> tuple[Document, Path]:
-    """The original (``kind="original"``) or the PDF/A copy (``"pdf"``) of a document the user may download."""
+def document_file(user: Any, doc_id: str, kind: str) -> tuple[Document, BinaryIO]:
+    """The original (``kind="original"``) or the PDF/A copy (``"pdf"``) of a document the user may
+    download, open for reading (decrypted when the archive is encrypted at rest)."""
     doc = get_document(user, doc_id, "download")
-    rel = doc.original if kind == "original" else doc.archive_pdf
-    path = archive().abs(rel)
-    if not path.is_file():
-        raise Http404("file missing")
-    return doc, path
+    ar = archive()
+    try:
+        fh = ar.open_original(doc) if kind == "original" else ar.open_pdf(doc)
+    except FileNotFoundError as exc:
+        raise Http404("file missing") from exc
+    return doc, fh
 
 
 def search(user: Any, query: str, *, limit: int = 20, page: int = 1, sort: Sort = "relevance",

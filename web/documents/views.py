@@ -246,9 +246,8 @@ def page_image(request: HttpRequest, doc_id: str, page_no: int, width: int) -> H
     doc = scope.get_document(request.user, doc_id)
     if width not in pages.WIDTHS or not 1 <= page_no <= len(doc.pages):
         raise Http404("no such page")
-    pdf = scope.archive().abs(doc.archive_pdf)
     try:
-        data = pages.page_jpeg(scope.archive(), doc.id, pdf, page_no, width)
+        data = pages.page_jpeg(scope.archive(), doc, page_no, width)
     except (OSError, ValueError) as exc:
         log.error("page %d of %s not rendered: %s", page_no, doc.id, exc)
         raise Http404("page not available") from exc
@@ -262,16 +261,15 @@ def page_image(request: HttpRequest, doc_id: str, page_no: int, width: int) -> H
 def download(request: HttpRequest, doc_id: str, kind: str) -> HttpResponse:
     if kind not in ("original", "pdf"):
         raise Http404(kind)
-    doc, path = scope.document_file(request.user, doc_id, kind)
+    doc, fh = scope.document_file(request.user, doc_id, kind)
     _audit(request, "download", doc.id, file=kind)
     if kind == "pdf":
         name = f"{Path(doc.source_name).stem or doc.id}.pdf"
         ctype = "application/pdf"
     else:
-        name = doc.source_name or path.name
+        name = doc.source_name or Path(doc.original).name
         ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    resp = FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type=ctype)  # noqa: SIM115 (closed by Django)
-    return resp
+    return FileResponse(fh, as_attachment=True, filename=name, content_type=ctype)  # Django closes fh
 
 
 # -- vehicle ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from app.verify import verify_archive
+from core.archive import Archive
 from core.settings import Settings
 from watch_folder.journal import check_journal
 
@@ -27,7 +28,9 @@ def verify_command(args: argparse.Namespace, settings: Settings) -> int:
     if not root.is_dir():
         print(f"woa verify: no archive at {root}", file=sys.stderr)
         return 2
-    report = verify_archive(root, workers=args.workers or settings.workers, extra_checks=[check_journal])
+    report = verify_archive(
+        root, workers=args.workers or settings.workers, extra_checks=[check_journal], archive=Archive.from_settings(settings)
+    )
     for problem in report.problems:
         print(problem)
     verdict = "no problems" if report.ok else f"{len(report.problems)} problem(s)"
