@@ -172,6 +172,7 @@ class Document:
     tags: dict[str, str] = field(default_factory=dict)  # e.g. {"dealer": "广州店"}
     history: list[dict[str, Any]] = field(default_factory=list)  # review corrections
     duplicates: list[dict[str, Any]] = field(default_factory=list)  # same bytes seen again
+    store: str = ""  # code of the store (门店) the document belongs to; "" = none given
     schema: int = SIDECAR_SCHEMA
 
     @property
@@ -194,6 +195,7 @@ class Document:
             "ocr": {"engine": self.ocr_engine, "version": self.ocr_version},
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "tags": self.tags,
+            "store": self.store,
             "confidence": round(self.confidence, 3),
             "needs_review": self.needs_review,
             "fields": {k: v.to_dict() for k, v in self.fields.items()},
@@ -245,5 +247,6 @@ class Document:
             tags=dict(d.get("tags", {})),
             history=list(d.get("history", [])),
             duplicates=list(d.get("duplicates", [])),
+            store=str(d.get("store") or ""),
             schema=int(d.get("schema", SIDECAR_SCHEMA)),
         )

@@ -26,10 +26,12 @@ from index.analysis import (
 
 log = logging.getLogger(__name__)
 
-INDEX_SCHEMA_VERSION = 2
+INDEX_SCHEMA_VERSION = 3
 
 # Text fields a user can name in a query (``model:朗逸``); all use the bigram analysis.
 TEXT_FIELDS = ("model", "make", "customer", "advisor", "dealer")
+# The index term of a document archived without a store (an ID field cannot hold "").
+UNASSIGNED_STORE = "-"
 MONEY_FIELDS = {"total": "total_cost", "labor": "labor_cost", "parts": "parts_cost"}
 
 
@@ -60,6 +62,7 @@ def build_schema() -> Schema:
         mileage=STORED(),
         needs_review=BOOLEAN(stored=True),
         tags=KEYWORD(stored=True, commas=True, lowercase=False),
+        store=ID(stored=True),  # the store (门店) code; UNASSIGNED_STORE when the document has none
         meta=STORED(),  # dates as printed, items, source name: for display, history and stats
     )
 
@@ -91,7 +94,7 @@ def document_fields(doc: Document) -> dict[str, Any]:
     """Index fields for one document. Only values are indexed; an unreadable value is skipped and
     the document marked ``needs_review``."""
     review = doc.needs_review
-    f: dict[str, Any] = {"id": doc.id}
+    f: dict[str, Any] = {"id": doc.id, "store": doc.store or UNASSIGNED_STORE}
     extra: list[str] = []
 
     order = _value(doc, "order_no")
