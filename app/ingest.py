@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from app.lifecycle.retention import apply_retention
 from core.archive import Archive, doc_id_for, sha256_file
 from core.atomic import write_atomic
 from core.errors import InputError, TransientError
@@ -168,6 +169,12 @@ def ingest_file(
         doc_id = doc_id_for(sha)
         result.doc_id = doc_id
         with archive.lock(doc_id):
+            tomb = archive.disposed(sha)
+            if tomb is not None and not archive.has(sha):
+                raise InputError(
+                    f"disposed of on {tomb.get('disposed_at', '?')} (approved by {tomb.get('approved_by', '?')},"
+                    f" document {doc_id}); not archived again"
+                )
             if archive.has(sha):
                 doc = archive.record_duplicate(sha, path.name, now_iso())
                 result.status = "duplicate"
@@ -241,6 +248,7 @@ def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive:
     t1 = time.perf_counter()
     _extract(doc, settings)
     timings["extract"] = time.perf_counter() - t1
+    apply_retention(doc, settings)
     timings["total"] = time.perf_counter() - t0
     archive.save(doc)
     return doc

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +40,7 @@ class DocCheck:
     doc_id: str | None
     referenced: list[str] = field(default_factory=list)  # archive-relative paths the sidecar owns
     problems: list[Problem] = field(default_factory=list)
+    cold: bool = False  # the files sit in the cold tier (checked by check_cold)
 
 
 @dataclass
@@ -72,14 +73,17 @@ def check_document(root: Path, sidecar: Path) -> DocCheck:
         doc = Document.from_dict(json.loads(sidecar.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return DocCheck(None, problems=[Problem("sidecar", rel_sidecar, f"does not parse: {type(exc).__name__}: {exc}")])
-    check = DocCheck(doc.id, referenced=[doc.original, doc.archive_pdf])
+    check = DocCheck(doc.id, referenced=[doc.original, doc.archive_pdf], cold=bool(doc.tier))
     problems = check.problems
+    cold_keys = doc.tier.get("keys", {}) if doc.tier else {}
     if doc.id != sidecar.stem:
         problems.append(Problem("sidecar", rel_sidecar, f"id {doc.id} does not match the file name"))
     if doc.sha256[:ID_LEN] != doc.id:
         problems.append(Problem("sidecar", rel_sidecar, f"id {doc.id} is not the prefix of sha256 {doc.sha256}"))
     for kind, rel, expected in (("original", doc.original, doc.sha256), ("archive_pdf", doc.archive_pdf, doc.archive_sha256)):
         path = root / rel
+        if rel and not path.is_file() and cold_keys.get("original" if kind == "original" else "pdf"):
+            continue  # in the cold tier (a hot leftover of an interrupted move is still checked)
         if not rel or not path.is_file():
             problems.append(Problem(kind, rel or rel_sidecar, f"missing (document {doc.id})"))
             continue
@@ -166,7 +170,32 @@ def check_journal(archive: Archive, ids: set[str]) -> list[Problem]:
     return problems
 
 
-def verify_archive(root: Path, *, workers: int = 1) -> Report:
+def check_tombstones(archive: Archive, ids: set[str]) -> list[Problem]:
+    """A tombstone (a disposed document) parses, names itself, and nothing of its document is left."""
+    base = archive.lifecycle_dir / "tombstones"
+    problems: list[Problem] = []
+    if not base.is_dir():
+        return problems
+    for path in sorted(base.rglob("*.json")):
+        rel = archive.rel(path)
+        try:
+            tomb = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            problems.append(Problem("tombstone", rel, f"does not parse: {exc}"))
+            continue
+        if tomb.get("id") != path.stem or str(tomb.get("sha256", ""))[:ID_LEN] != path.stem:
+            problems.append(Problem("tombstone", rel, "id and sha256 do not match the file name"))
+        if path.stem in ids:
+            problems.append(Problem("tombstone", rel, "disposal interrupted: the sidecar is still there "
+                                                      "(the next 'woa lifecycle run' finishes it)"))
+        if not tomb.get("approved_by"):
+            problems.append(Problem("tombstone", rel, "no approver recorded"))
+    return problems
+
+
+def verify_archive(root: Path, *, workers: int = 1,
+                   cold_check: Callable[[list[str]], list[Problem]] | None = None) -> Report:
+    """Check the archive; ``cold_check(ids)`` checks the cold copies of these documents (else not read)."""
     root = Path(root)
     archive = Archive(root)
     sidecars = sidecar_files(root)
@@ -179,15 +208,37 @@ def verify_archive(root: Path, *, workers: int = 1) -> Report:
     problems: list[Problem] = []
     referenced: set[str] = set()
     ids: set[str] = set()
+    cold: list[str] = []
     for check in checks:
         problems.extend(check.problems)
         referenced.update(check.referenced)
         if check.doc_id:
             ids.add(check.doc_id)
+            if check.cold:
+                cold.append(check.doc_id)
+    if cold and cold_check is not None:
+        problems += cold_check(cold)
     problems += check_strays(root, referenced, sidecars)
     problems += check_index(archive, ids)
     problems += check_journal(archive, ids)
+    problems += check_tombstones(archive, ids)
     return Report(documents=len(sidecars), problems=problems)
+
+
+def _cold_checker(settings: Settings, sample: int | None) -> Callable[[list[str]], list[Problem]]:
+    def check(ids: list[str]) -> list[Problem]:
+        from app.lifecycle.tier import TierError, check_cold, context
+
+        try:
+            ctx = context(settings)
+        except TierError as exc:
+            return [Problem("tier", settings.tier_url or "tier", str(exc))]
+        if ctx is None:
+            return [Problem("tier", "tier_url", f"{len(ids)} documents are in a cold tier, but none is configured")]
+        archive = Archive(Path(settings.archive_dir))
+        return [Problem("tier", doc_id, reason) for doc_id, reason in check_cold(archive, ctx, archive.load_many(ids), sample)]
+
+    return check
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -197,6 +248,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         help="check hashes, PDF/A validity, sidecars, strays and the index of the archive",
     )
     p.add_argument("--workers", type=int, default=None, metavar="N", help="parallel checks (default: cores)")
+    p.add_argument("--sample", type=int, default=None, metavar="N",
+                   help="check the cold-tier copies of N random cold documents (default: all)")
     p.set_defaults(func=verify_command)
 
 
@@ -205,7 +258,8 @@ def verify_command(args: argparse.Namespace, settings: Settings) -> int:
     if not root.is_dir():
         print(f"woa verify: no archive at {root}", file=sys.stderr)
         return 2
-    report = verify_archive(root, workers=args.workers or settings.workers)
+    report = verify_archive(root, workers=args.workers or settings.workers,
+                            cold_check=_cold_checker(settings, getattr(args, "sample", None)))
     for problem in report.problems:
         print(problem)
     verdict = "no problems" if report.ok else f"{len(report.problems)} problem(s)"

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.settings import Settings, load_settings
-from woa.commands import batch, documents, review, search, watch
+from woa.commands import batch, documents, lifecycle, review, search, watch
 
-COMMAND_GROUPS = (documents, review, search, watch, batch)
+COMMAND_GROUPS = (documents, review, search, watch, batch, lifecycle)
 
 log = logging.getLogger("woa")
 

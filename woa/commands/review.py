@@ -9,6 +9,7 @@ import math
 import sys
 from typing import Any
 
+from app.lifecycle.retention import apply_retention
 from core.archive import Archive, UnknownDocument
 from core.models import CANONICAL_FIELDS, Document
 from core.settings import Settings
@@ -103,6 +104,7 @@ def cmd_review_set(args: argparse.Namespace, settings: Settings) -> int:
         with archive.lock(doc_id):
             doc = archive.load(doc_id)
             entry = set_field(doc, args.field, args.value, settings.reviewer, settings.review_threshold)
+            apply_retention(doc, settings)  # a corrected date_out moves retain_until
             archive.save(doc)
     except UnknownDocument as exc:
         print(f"woa: {exc.args[0]}", file=sys.stderr)
@@ -126,6 +128,7 @@ def reprocess_document(doc: Document, settings: Settings) -> None:
     doc.fields, doc.items = result.fields, result.items
     doc.confidence, doc.needs_review = result.confidence, result.needs_review
     apply_corrections(doc, settings.review_threshold)
+    apply_retention(doc, settings)
 
 
 def cmd_reprocess(args: argparse.Namespace, settings: Settings) -> int:
