@@ -10,23 +10,23 @@ one-line reason.
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, Literal
 
-from app.lifecycle.retention import apply_retention
+from app.documents import extract_fields, index_documents
 from core.archive import Archive, doc_id_for, sha256_file
 from core.atomic import write_atomic
-from core.errors import InputError, TransientError
-from core.models import Document, PageText
+from core.errors import TRANSIENT_ERRNOS, InputError, TransientError
+from core.models import CANONICAL_FIELDS, Document, PageText
 from core.settings import Settings
 from pipeline.load import iter_pages
 from pipeline.memory import release_free_memory
+from pipeline.mrc import MrcOptions
 from pipeline.ocr import get_engine, read_page
 from pipeline.pdf_image import LOSSLESS
 from pipeline.pdfa import ArchivePage, write_pdfa
@@ -34,20 +34,32 @@ from pipeline.preprocess import prepare
 
 log = logging.getLogger(__name__)
 
-TRANSIENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EAGAIN, errno.EBUSY, errno.EACCES, errno.EIO, errno.ETXTBSY}
+__all__ = ["STATUSES", "IngestResult", "Status", "index_documents", "ingest_file", "now_iso"]
+
+Status = Literal["archived", "duplicate", "failed", "skipped"]
+STATUSES: tuple[Status, ...] = ("archived", "duplicate", "failed", "skipped")
 
 
 @dataclass
 class IngestResult:
+    """What happened to one input file: returned by ``ingest_file``, recorded by the watcher's
+    journal and the batch (its report, its Redis state). ``skipped`` is the batch's: the archive
+    already had the bytes before the run looked at the file."""
+
     path: Path
-    status: str  # "archived" | "duplicate" | "failed"
+    status: Status
     doc_id: str | None = None
-    error: str | None = None
-    transient: bool = False
+    error: str | None = None  # one line: the reason
+    transient: bool = False  # worth retrying later (disk full, file locked, still being written)
     pages: int = 0
     seconds: float = 0.0
     needs_review: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+    sha256: str = ""
+    doubtful: list[str] = field(default_factory=list)  # fields below the review threshold
+    present: list[str] = field(default_factory=list)  # canonical fields that have a value
+    worker: str = ""  # which worker process (batch)
+    max_rss_kb: int = 0  # peak resident memory of that worker so far (batch)
 
     @property
     def ok(self) -> bool:
@@ -59,6 +71,25 @@ class IngestResult:
         if not self.ok or self.doc_id is None:
             raise ValueError(f"{self.path}: not archived: {self.error}")
         return self.doc_id
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["path"] = str(self.path)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> IngestResult:
+        known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+        known["path"] = Path(known.get("path", ""))
+        return cls(**known)
+
+    def add_review_facts(self, doc: Document, review_threshold: float) -> None:
+        """Fill in ``needs_review``, ``doubtful`` (as ``woa review`` counts them) and ``present``."""
+        self.needs_review = doc.needs_review
+        self.doubtful = [name for name, fv in doc.fields.items() if fv.confidence < review_threshold]
+        self.present = [name for name in CANONICAL_FIELDS if (fv := doc.fields.get(name)) is not None and fv.value]
+        if not self.pages:
+            self.pages = len(doc.pages)
 
 
 def now_iso() -> str:
@@ -113,34 +144,6 @@ def _process_pages(
         release_free_memory(settings.release_memory_above_mb)
 
 
-def _extract(doc: Document, settings: Settings) -> None:
-    try:
-        import extractors
-    except ImportError:
-        return
-    if not hasattr(extractors, "extract"):
-        return
-    result = extractors.extract(doc.pages, settings)
-    doc.fields = result.fields
-    doc.items = result.items
-    doc.confidence = result.confidence
-    doc.needs_review = result.needs_review
-    if hasattr(extractors, "apply_corrections"):
-        extractors.apply_corrections(doc, settings.review_threshold)
-
-
-def index_documents(archive: Archive, docs: list[Document]) -> None:
-    """Add documents to the search index; the archive stays correct if this fails."""
-    try:
-        import index
-    except ImportError:
-        return
-    try:
-        index.update_index(archive, docs)
-    except Exception:
-        log.exception("index update failed for %s; run 'woa reindex'", ", ".join(d.id for d in docs))
-
-
 def _cleanup_partial(archive: Archive, doc_id: str, ext: str) -> None:
     if archive.sidecar_path(doc_id).exists():
         return
@@ -167,7 +170,7 @@ def ingest_file(
             raise InputError("not a regular file" if path.exists() else "file not found")
         sha = sha256_file(path)
         doc_id = doc_id_for(sha)
-        result.doc_id = doc_id
+        result.doc_id, result.sha256 = doc_id, sha
         with archive.lock(doc_id):
             tomb = archive.disposed(sha)
             if tomb is not None and not archive.has(sha):
@@ -183,7 +186,7 @@ def ingest_file(
             doc = _archive_new(path, sha, doc_id, settings, archive, tags or {})
         result.status = "archived"
         result.pages = len(doc.pages)
-        result.needs_review = doc.needs_review
+        result.add_review_facts(doc, settings.review_threshold)
         result.timings = doc.timings
         if update_index:
             index_documents(archive, [doc])
@@ -198,12 +201,19 @@ def ingest_file(
         result.error, result.transient = "out of memory", True
     except Exception as exc:
         log.exception("unexpected error on %s", path)
-        result.error = f"unexpected error: {type(exc).__name__}: {exc}"
+        result.error = f"unexpected error: {type(exc).__name__}: {exc}".replace("\n", " ")
     finally:
         result.seconds = time.perf_counter() - t_start
     if result.status == "failed" and doc_id is not None:
         _cleanup_partial(archive, doc_id, path.suffix or ".bin")
     return result
+
+
+def mrc_options(settings: Settings) -> MrcOptions | None:
+    """The MRC encoding of the archive copy, or None in faithful mode."""
+    if settings.archive_mode != "mrc":
+        return None
+    return MrcOptions(background_dpi=settings.mrc_background_dpi, jpeg_quality=settings.mrc_jpeg_quality)
 
 
 def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive: Archive, tags: dict[str, str]) -> Document:
@@ -218,6 +228,7 @@ def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive:
             level=settings.pdfa_level,
             title=path.name,
             jpeg_quality=settings.archive_jpeg_quality,
+            mrc=mrc_options(settings),
         )
 
     pdf_path = archive.pdf_path(doc_id)
@@ -246,9 +257,8 @@ def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive:
         tags=dict(tags),
     )
     t1 = time.perf_counter()
-    _extract(doc, settings)
-    timings["extract"] = time.perf_counter() - t1
-    apply_retention(doc, settings)
+    extract_fields(doc, settings)
+    timings["extract"] = time.perf_counter() - t1  # extract_fields also sets retain_until
     timings["total"] = time.perf_counter() - t0
     archive.save(doc)
     return doc

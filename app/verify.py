@@ -3,26 +3,22 @@
 Checks: every sidecar parses and names itself; original and PDF/A copy exist and match the
 SHA-256 in the sidecar; every PDF is valid PDF/A at the sidecar's level; no orphan file in
 ``originals/`` or ``pdf/``, no temp file from an interrupted write; the search index holds exactly
-the archived documents; every file the watcher journalled as archived has its document.
+the archived documents; and whatever ``extra_checks`` the caller adds (``woa verify`` adds the
+watcher's: every file it journalled as archived has its document).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+import index
 from core.archive import ID_LEN, Archive, sha256_file
 from core.atomic import TMP_PREFIX
 from core.models import Document
-from core.settings import Settings
-
-JOURNAL_FILES = ("watch-journal.sqlite", "watch-journal.sqlite-wal", "watch-journal.sqlite-shm", "watch.lock")
 
 
 @dataclass(frozen=True)
@@ -40,7 +36,7 @@ class DocCheck:
     doc_id: str | None
     referenced: list[str] = field(default_factory=list)  # archive-relative paths the sidecar owns
     problems: list[Problem] = field(default_factory=list)
-    cold: bool = False  # the files sit in the cold tier (checked by check_cold)
+    cold: bool = False  # the files sit in the cold tier (checked by a cold check, see verify_archive)
 
 
 @dataclass
@@ -122,31 +118,9 @@ def check_strays(root: Path, referenced: set[str], sidecars: Iterable[Path]) -> 
     return problems
 
 
-def indexed_ids(archive: Archive) -> set[str] | None:
-    """Ids of every document in the search index, or None when there is no index.
-
-    Reads through ``index.store.with_searcher``, which (like any search) first completes an index
-    write a crash interrupted; an index that cannot be opened at all raises.
-    """
-    index_pkg: Any
-    try:
-        import index as index_pkg
-    except ImportError:
-        return None
-    lister = getattr(index_pkg, "indexed_ids", None)
-    if lister is not None:
-        result = lister(archive)
-        return None if result is None else {str(i) for i in result}
-    if not archive.index_dir.is_dir() or not any(archive.index_dir.iterdir()):
-        return None
-    from index.store import with_searcher
-
-    return with_searcher(archive, lambda searcher: {str(f["id"]) for f in searcher.all_stored_fields() if "id" in f})
-
-
 def check_index(archive: Archive, ids: set[str]) -> list[Problem]:
     try:
-        in_index = indexed_ids(archive)
+        in_index = index.indexed_ids(archive)
     except Exception as exc:  # a broken index is a finding, not a crash of verify
         return [Problem("index", "index", f"cannot be read: {type(exc).__name__}: {exc}")]
     if in_index is None:
@@ -156,18 +130,10 @@ def check_index(archive: Archive, ids: set[str]) -> list[Problem]:
     return problems
 
 
-def check_journal(archive: Archive, ids: set[str]) -> list[Problem]:
-    path = archive.root / "watch-journal.sqlite"
-    if not path.is_file():
-        return []
-    from watch_folder.journal import Journal
-
-    problems = []
-    with Journal(path, readonly=True) as journal:
-        for row in journal.rows("done"):
-            if row.doc_id and row.doc_id not in ids:
-                problems.append(Problem("journal", row.path, f"recorded as {row.outcome} {row.doc_id}, which is not archived"))
-    return problems
+# A check a layer above adds (the watcher's journal): (archive, ids of the archived documents) -> problems
+ExtraCheck = Callable[[Archive, set[str]], list[Problem]]
+# Checks the cold-tier copies of these documents (app.lifecycle.tier.cold_check builds one from the settings)
+ColdCheck = Callable[[Archive, list[str]], list[Problem]]
 
 
 def check_tombstones(archive: Archive, ids: set[str]) -> list[Problem]:
@@ -193,9 +159,9 @@ def check_tombstones(archive: Archive, ids: set[str]) -> list[Problem]:
     return problems
 
 
-def verify_archive(root: Path, *, workers: int = 1,
-                   cold_check: Callable[[list[str]], list[Problem]] | None = None) -> Report:
-    """Check the archive; ``cold_check(ids)`` checks the cold copies of these documents (else not read)."""
+def verify_archive(root: Path, *, workers: int = 1, extra_checks: Sequence[ExtraCheck] = (),
+                   cold_check: ColdCheck | None = None) -> Report:
+    """Check the archive; documents in the cold tier are read back only with a ``cold_check``."""
     root = Path(root)
     archive = Archive(root)
     sidecars = sidecar_files(root)
@@ -217,51 +183,10 @@ def verify_archive(root: Path, *, workers: int = 1,
             if check.cold:
                 cold.append(check.doc_id)
     if cold and cold_check is not None:
-        problems += cold_check(cold)
+        problems += cold_check(archive, cold)
     problems += check_strays(root, referenced, sidecars)
     problems += check_index(archive, ids)
-    problems += check_journal(archive, ids)
     problems += check_tombstones(archive, ids)
+    for extra in extra_checks:
+        problems += extra(archive, ids)
     return Report(documents=len(sidecars), problems=problems)
-
-
-def _cold_checker(settings: Settings, sample: int | None) -> Callable[[list[str]], list[Problem]]:
-    def check(ids: list[str]) -> list[Problem]:
-        from app.lifecycle.tier import TierError, check_cold, context
-
-        try:
-            ctx = context(settings)
-        except TierError as exc:
-            return [Problem("tier", settings.tier_url or "tier", str(exc))]
-        if ctx is None:
-            return [Problem("tier", "tier_url", f"{len(ids)} documents are in a cold tier, but none is configured")]
-        archive = Archive(Path(settings.archive_dir))
-        return [Problem("tier", doc_id, reason) for doc_id, reason in check_cold(archive, ctx, archive.load_many(ids), sample)]
-
-    return check
-
-
-def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    p = subparsers.add_parser(
-        "verify",
-        parents=[common],
-        help="check hashes, PDF/A validity, sidecars, strays and the index of the archive",
-    )
-    p.add_argument("--workers", type=int, default=None, metavar="N", help="parallel checks (default: cores)")
-    p.add_argument("--sample", type=int, default=None, metavar="N",
-                   help="check the cold-tier copies of N random cold documents (default: all)")
-    p.set_defaults(func=verify_command)
-
-
-def verify_command(args: argparse.Namespace, settings: Settings) -> int:
-    root = Path(settings.archive_dir)
-    if not root.is_dir():
-        print(f"woa verify: no archive at {root}", file=sys.stderr)
-        return 2
-    report = verify_archive(root, workers=args.workers or settings.workers,
-                            cold_check=_cold_checker(settings, getattr(args, "sample", None)))
-    for problem in report.problems:
-        print(problem)
-    verdict = "no problems" if report.ok else f"{len(report.problems)} problem(s)"
-    print(f"woa verify: {report.documents} documents checked in {root}: {verdict}", file=sys.stderr)
-    return 0 if report.ok else 1

@@ -52,6 +52,14 @@ class Settings(BaseModel):
     # would be 4x the input); pages from lossless sources stay lossless. -1: everything lossless.
     archive_jpeg_quality: int = 90
 
+    # Archive copy encoding (issue 13). "mrc": grey and colour pages become mixed raster
+    # content (pipeline.mrc): a full-resolution CCITT G4 ink mask over a background and an ink
+    # colour layer at mrc_background_dpi, JPEG at mrc_jpeg_quality; bilevel pages stay G4.
+    # "faithful": each page image as it is (lossless sources stay lossless).
+    archive_mode: Literal["mrc", "faithful"] = "faithful"
+    mrc_background_dpi: float = Field(default=100.0, gt=0)
+    mrc_jpeg_quality: int = Field(default=50, ge=1, le=100)
+
     # Extraction / review
     review_threshold: float = 0.8
     templates_dir: Path | None = None

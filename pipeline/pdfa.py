@@ -25,6 +25,7 @@ from pikepdf.models.metadata import encode_pdf_date
 from PIL import Image
 
 from core.models import PageText
+from pipeline.mrc import MrcLayers, MrcOptions, split_page
 from pipeline.pdf_image import EncodedImage, encode_image
 from pipeline.pdf_text_layer import CidMap, add_text_font, finish_text_font, text_layer
 
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 LEVELS = ("1b", "2b")
 CREATOR = "woa"
 IMAGE_NAME = "/Im0"
+FOREGROUND_NAME = "/Im1"  # MRC pages: /Im0 is the background, /Im1 the foreground under its mask
 FONT_NAME = "/F0"
 FONT_KEY = "/Font"
 # Encoded image bytes kept in memory before pages are moved to a temporary file.
@@ -49,13 +51,16 @@ class ArchivePage:
     jpeg_quality: int | None = None  # per-page choice; None = the document's ``jpeg_quality``
 
 
-def _image_stream(pdf: pikepdf.Pdf, enc: EncodedImage) -> pikepdf.Stream:
+def _image_stream(pdf: pikepdf.Pdf, enc: EncodedImage, *, stencil: bool = False) -> pikepdf.Stream:
     stream = pikepdf.Stream(pdf, enc.data)
     stream.Type = Name.XObject
     stream.Subtype = Name.Image
     stream.Width = enc.width
     stream.Height = enc.height
-    stream.ColorSpace = Name("/" + enc.colour_space)
+    if stencil:  # an explicit mask: samples 0 are painted (PDF 1.3; allowed in PDF/A-1 and -2)
+        stream.ImageMask = True
+    else:
+        stream.ColorSpace = Name("/" + enc.colour_space)
     stream.BitsPerComponent = enc.bits
     stream.Filter = Name("/" + enc.filter)
     if enc.decode_parms:
@@ -63,19 +68,40 @@ def _image_stream(pdf: pikepdf.Pdf, enc: EncodedImage) -> pikepdf.Stream:
     return stream
 
 
+def _word_boxes(text: PageText, sx: float, sy: float) -> list[tuple[float, float, float, float]]:
+    """The page's word boxes (line boxes for lines without words) in image pixels."""
+    boxes = []
+    for line in text.lines:
+        for b in [w.box for w in line.words] or [line.box]:
+            boxes.append((b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy))
+    return boxes
+
+
 def _add_page(
-    pdf: pikepdf.Pdf, page: ArchivePage, text: PageText, font: pikepdf.Object, cids: CidMap, jpeg_quality: int
+    pdf: pikepdf.Pdf,
+    page: ArchivePage,
+    text: PageText,
+    font: pikepdf.Object,
+    cids: CidMap,
+    jpeg_quality: int,
+    mrc: MrcOptions | None = None,
 ) -> int:
-    """Append the page to ``pdf``; returns the size of its encoded image."""
+    """Append the page to ``pdf``; returns the size of its encoded images."""
     if page.dpi <= 0:
         raise ValueError(f"page {text.page_no}: dpi must be positive, got {page.dpi}")
     w_px, h_px = page.image.size
     width, height = w_px * 72 / page.dpi, h_px * 72 / page.dpi
-    quality = jpeg_quality if page.jpeg_quality is None else page.jpeg_quality
-    enc = encode_image(page.image, jpeg_quality=quality, jpeg_bytes=page.jpeg_bytes)
     # Boxes are pixels of this image; scale anyway if the OCR saw a different size.
     scale_x = width / (text.width or w_px)
     scale_y = height / (text.height or h_px)
+    layers: MrcLayers | None = None
+    if mrc is not None and page.image.mode in ("L", "RGB"):  # bilevel pages stay CCITT G4
+        px_x, px_y = w_px / (text.width or w_px), h_px / (text.height or h_px)
+        layers = split_page(page.image, page.dpi, _word_boxes(text, px_x, px_y), mrc)
+        enc = layers.background
+    else:
+        quality = jpeg_quality if page.jpeg_quality is None else page.jpeg_quality
+        enc = encode_image(page.image, jpeg_quality=quality, jpeg_bytes=page.jpeg_bytes)
     if (text.width, text.height) not in ((w_px, h_px), (0, 0)):
         log.warning(
             "page %d: text is for %dx%d, image is %dx%d; scaling boxes",
@@ -85,9 +111,18 @@ def _add_page(
             w_px,
             h_px,
         )
-    draw = f"q {width:.4f} 0 0 {height:.4f} 0 0 cm {IMAGE_NAME} Do Q\n".encode("ascii")
+    place = f"q {width:.4f} 0 0 {height:.4f} 0 0 cm"
+    draw = f"{place} {IMAGE_NAME} Do Q\n".encode("ascii")
+    xobjects = Dictionary({IMAGE_NAME: _image_stream(pdf, enc)})
+    size = len(enc.data)
+    if layers is not None and layers.foreground is not None and layers.mask is not None:
+        fg = _image_stream(pdf, layers.foreground)
+        fg.Mask = _image_stream(pdf, layers.mask, stencil=True)
+        xobjects[FOREGROUND_NAME] = fg
+        draw += f"{place} {FOREGROUND_NAME} Do Q\n".encode("ascii")
+        size = layers.size
     words = text_layer(text, scale_x, scale_y, height, FONT_NAME, cids)
-    resources = Dictionary(XObject=Dictionary({IMAGE_NAME: _image_stream(pdf, enc)}))
+    resources = Dictionary(XObject=xobjects)
     if words:
         resources.Font = Dictionary({FONT_NAME: font})
     pdf.pages.append(
@@ -100,7 +135,7 @@ def _add_page(
             )
         )
     )
-    return len(enc.data)
+    return size
 
 
 class _PageSink:
@@ -129,8 +164,8 @@ class _PageSink:
         self._font = add_text_font(self._chunk)
         self._chunk_bytes = 0
 
-    def add(self, page: ArchivePage, text: PageText, jpeg_quality: int) -> None:
-        self._chunk_bytes += _add_page(self._chunk, page, text, self._font, self.cids, jpeg_quality)
+    def add(self, page: ArchivePage, text: PageText, jpeg_quality: int, mrc: MrcOptions | None = None) -> None:
+        self._chunk_bytes += _add_page(self._chunk, page, text, self._font, self.cids, jpeg_quality, mrc)
         self.count += 1
         if self._chunk_bytes >= self.chunk_bytes:
             self._spill()
@@ -202,13 +237,16 @@ def write_pdfa(
     title: str = "",
     jpeg_quality: int = 0,
     created: datetime | None = None,
+    mrc: MrcOptions | None = None,
 ) -> None:
     """Write the pages as one validated PDF/A document (``level`` "2b" or "1b") to ``dest``.
 
     ``dest`` must be a seekable binary stream at its start. Pages are consumed one at a time;
     each page image is encoded as it arrives and not kept; memory stays bounded by
     ``CHUNK_BYTES`` of encoded images (more go to temporary files in ``TMPDIR``).
-    ``jpeg_quality``: see ``pipeline.pdf_image.encode_image``.
+    ``jpeg_quality``: see ``pipeline.pdf_image.encode_image``. ``mrc``: grey and colour pages
+    become mixed raster content (``pipeline.mrc``; bilevel pages stay CCITT G4); None keeps
+    every page image as it is (faithful mode).
     Raises ``pikepdf.pdfa.PdfaError`` if the written file does not validate (nothing is
     written to ``dest`` then) and ``ValueError`` for no pages or bad arguments.
     """
@@ -218,7 +256,7 @@ def write_pdfa(
         sink = _PageSink(Path(tmp), CHUNK_BYTES)
         try:
             for page, text in pages:
-                sink.add(page, text, jpeg_quality)
+                sink.add(page, text, jpeg_quality, mrc)
                 del page, text  # drop the image before the iterator makes the next one
             if not sink.count:
                 raise ValueError("a PDF needs at least one page")

@@ -121,9 +121,9 @@ def test_move_fetch_verify_status(tmp_path: Path, s3: S3Server, born_digital: li
 
 
 def _checker(settings: Settings, sample: int | None = None):  # type: ignore[no-untyped-def]
-    from app.verify import _cold_checker
+    from app.lifecycle.tier import cold_check
 
-    return _cold_checker(settings, sample)
+    return cold_check(settings, sample)
 
 
 @pytest.mark.parametrize("fault", ["wrong-credentials", "unreachable", "no-bucket"])

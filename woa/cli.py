@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.settings import Settings, load_settings
-from woa.commands import batch, documents, lifecycle, review, search, watch
+from woa.commands import batch, documents, lifecycle, review, search, verify, watch
 
-COMMAND_GROUPS = (documents, review, search, watch, batch, lifecycle)
+COMMAND_GROUPS = (documents, review, search, watch, verify, batch, lifecycle)
 
 log = logging.getLogger("woa")
 

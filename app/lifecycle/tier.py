@@ -388,3 +388,19 @@ def status(archive: Archive, settings: Settings) -> dict[str, Any]:
     return {"hot_documents": hot_docs, "hot_bytes": hot_bytes, "cold_documents": total - hot_docs,
             "cold_bytes": cold_bytes, "cold_objects": objects, "cold_where": tier.where if tier else "",
             "cache_files": cache_files, "cache_bytes": cache_bytes}
+
+
+def cold_check(settings: Settings, sample: int | None = None) -> Callable[[Archive, list[str]], list[Any]]:
+    """A ``woa verify`` check of the cold copies (all, or ``sample`` random documents)."""
+    from app.verify import Problem
+
+    def check(archive: Archive, ids: list[str]) -> list[Any]:
+        try:
+            ctx = context(settings)
+        except TierError as exc:
+            return [Problem("tier", settings.tier_url or "tier", str(exc))]
+        if ctx is None:
+            return [Problem("tier", "tier_url", f"{len(ids)} documents are in a cold tier, but none is configured")]
+        return [Problem("tier", doc_id, reason) for doc_id, reason in check_cold(archive, ctx, archive.load_many(ids), sample)]
+
+    return check

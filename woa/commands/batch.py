@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from batch.indexing import IndexFeeder, load_update_index
+from batch.indexing import IndexFeeder
 from batch.progress import BatchProgress
 from batch.report import ReportWriter, RunSummary, default_report_dir
 from batch.walk import count_scans
@@ -156,7 +156,7 @@ def _run_local(
         if outcome.status == "failed":
             progress.bar.write(f"woa batch: {outcome.path}: {outcome.error}", file=sys.stderr)
 
-    feeder = IndexFeeder(Archive(settings.archive_dir), load_update_index())
+    feeder = IndexFeeder(Archive(settings.archive_dir))
     batch = LocalBatch(sources, settings, workers=workers, sink=sink, feeder=feeder, tags=tags, low_memory=low_memory)
     return batch.run()
 
@@ -178,7 +178,7 @@ def _run_broker(
     r = connect(args.broker)
     batch_id = new_batch_id()
     state = BatchState(r, batch_id)
-    writer = RedisIndexWriter(r, archive, load_update_index())
+    writer = RedisIndexWriter(r, archive)
     interrupted = run_distributed(
         app,
         state,
@@ -251,11 +251,7 @@ def cmd_index_writer(args: argparse.Namespace, settings: Settings) -> int:
     from batch.progress import GracefulStop
     from batch.redis_state import connect
 
-    update = load_update_index()
-    if update is None:
-        print("woa index-writer: the index package is not installed", file=sys.stderr)
-        return 1
-    writer = RedisIndexWriter(connect(_broker(args)), Archive(settings.archive_dir), update)
+    writer = RedisIndexWriter(connect(_broker(args)), Archive(settings.archive_dir))
     if not writer.start():
         print("woa index-writer: another index writer is running", file=sys.stderr)
         return 1
