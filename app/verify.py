@@ -9,14 +9,17 @@ watcher's: every file it journalled as archived has its document).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import index
-from core.archive import ID_LEN, Archive, sha256_file
+from core.archive import ID_LEN, Archive, KeyUnavailable, TamperedFile
 from core.atomic import TMP_PREFIX
 from core.models import Document
 
@@ -49,7 +52,7 @@ class Report:
         return not self.problems
 
 
-def _validate_pdfa(path: Path, level: str) -> str | None:
+def _validate_pdfa(path: Path | BinaryIO, level: str) -> str | None:
     """None if valid, else a one-line reason."""
     import pikepdf.pdfa
 
@@ -63,10 +66,13 @@ def _validate_pdfa(path: Path, level: str) -> str | None:
     return f"not valid PDF/A-{level} ({report.verdict}, {len(report.findings)} findings; first: {first})"
 
 
-def check_document(root: Path, sidecar: Path) -> DocCheck:
+def check_document(archive: Archive, sidecar: Path) -> DocCheck:
+    root = archive.root
     rel_sidecar = sidecar.relative_to(root).as_posix()
     try:
-        doc = Document.from_dict(json.loads(sidecar.read_text(encoding="utf-8")))
+        doc = Document.from_dict(json.loads(archive.read_bytes(rel_sidecar).decode("utf-8")))
+    except (KeyUnavailable, TamperedFile) as exc:
+        return DocCheck(None, problems=[Problem("sidecar", rel_sidecar, str(exc).removeprefix(f"{rel_sidecar}: "))])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return DocCheck(None, problems=[Problem("sidecar", rel_sidecar, f"does not parse: {type(exc).__name__}: {exc}")])
     check = DocCheck(doc.id, referenced=[doc.original, doc.archive_pdf], cold=bool(doc.tier))
@@ -83,18 +89,22 @@ def check_document(root: Path, sidecar: Path) -> DocCheck:
         if not rel or not path.is_file():
             problems.append(Problem(kind, rel or rel_sidecar, f"missing (document {doc.id})"))
             continue
-        actual = sha256_file(path)
+        try:
+            actual = archive.sha256(rel)
+        except (KeyUnavailable, TamperedFile) as exc:
+            problems.append(Problem(kind, rel, str(exc).removeprefix(f"{rel}: ")))
+            continue
         if actual != expected:
             problems.append(Problem(kind, rel, f"sha256 {actual} differs from the sidecar's {expected}"))
         if kind == "archive_pdf":
-            reason = _validate_pdfa(path, doc.pdfa_level)
+            reason = _validate_pdfa(io.BytesIO(archive.read_bytes(rel)) if archive.is_encrypted(rel) else path, doc.pdfa_level)
             if reason:
                 problems.append(Problem("pdfa", rel, reason))
     return check
 
 
-def _check_one(args: tuple[str, str]) -> DocCheck:
-    return check_document(Path(args[0]), Path(args[1]))
+def _check_one(args: tuple[Archive, str]) -> DocCheck:
+    return check_document(args[0], Path(args[1]))
 
 
 def sidecar_files(root: Path) -> list[Path]:
@@ -159,13 +169,21 @@ def check_tombstones(archive: Archive, ids: set[str]) -> list[Problem]:
     return problems
 
 
-def verify_archive(root: Path, *, workers: int = 1, extra_checks: Sequence[ExtraCheck] = (),
-                   cold_check: ColdCheck | None = None) -> Report:
-    """Check the archive; documents in the cold tier are read back only with a ``cold_check``."""
+def verify_archive(
+    root: Path, *, workers: int = 1, extra_checks: Sequence[ExtraCheck] = (), archive: Archive | None = None,
+    cold_check: ColdCheck | None = None,
+) -> Report:
+    """Check the archive at ``root``; ``archive`` (same root) brings the master key of an encrypted one.
+
+    Documents in the cold tier are read back only with a ``cold_check``.
+    """
     root = Path(root)
-    archive = Archive(root)
+    archive = archive if archive is not None else Archive(root)
     sidecars = sidecar_files(root)
-    jobs = [(str(root), str(p)) for p in sidecars]
+    with contextlib.suppress(KeyUnavailable):  # load the key once, not in every worker
+        if archive.encryption_key_id() is not None:
+            archive.keys.master_keys()
+    jobs = [(archive, str(p)) for p in sidecars]
     if workers > 1 and len(jobs) > 4:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             checks = list(pool.map(_check_one, jobs, chunksize=4))

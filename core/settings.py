@@ -104,6 +104,28 @@ class Settings(BaseModel):
             raise ValueError("reminder lead times are days before retain_until, 1..3660")
         return sorted(set(v), reverse=True)
 
+    # Encryption at rest (docs/security.md). New originals, PDF/A copies and sidecars are written
+    # AES-256-GCM encrypted when on; `woa encrypt` converts an existing archive. The master key
+    # lives outside the archive: $WOA_MASTER_KEY, else the output of master_key_command, else
+    # master_key_file (default ~/.config/woa/master.key, must be mode 0600).
+    encrypt_at_rest: bool = False
+    master_key_file: Path | None = None
+    master_key_command: str = ""
+
+    # Backups with restic (`woa backup`, docs/security.md). backup_repository: a local path,
+    # sftp:user@host:/path or s3:https://host/bucket/prefix. The repository password comes from
+    # backup_password_file (or $RESTIC_PASSWORD); S3 credentials from $AWS_ACCESS_KEY_ID and
+    # $AWS_SECRET_ACCESS_KEY. Retention: restic forget --prune with these keep counts after each
+    # backup. `woa backup verify` reads 1/backup_verify_subsets of the repository's data (the next
+    # slice each run) and restores backup_verify_sample random documents.
+    backup_repository: str = ""
+    backup_password_file: Path | None = None
+    backup_keep_daily: int = 7
+    backup_keep_weekly: int = 5
+    backup_keep_monthly: int = 24
+    backup_verify_sample: int = 20
+    backup_verify_subsets: int = 12
+
     @property
     def index_dir(self) -> Path:
         return self.archive_dir / "index"

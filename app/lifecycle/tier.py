@@ -265,7 +265,7 @@ def move_to_cold(archive: Archive, ctx: TierContext, doc_id: str, on_step: Calla
             keys: dict[str, str] = {}
             size = 0
             for kind, rel, _sha256 in _files(doc):
-                data = archive.abs(rel).read_bytes()
+                data = archive.read_bytes(rel)  # the plaintext (the archive may be encrypted at rest)
                 key = _object_key(rel)
                 blob = ctx.cipher.seal(key, data)
                 ctx.tier.put(key, blob)
@@ -300,8 +300,14 @@ def hot_leftovers(archive: Archive, doc: Document) -> bool:
     return bool(doc.tier) and any(archive.abs(rel).exists() for _k, rel, _s in _files(doc))
 
 
+def fetch_bytes(archive: Archive, doc: Document, kind: str, ctx: TierContext | None) -> bytes:
+    """The plaintext of the document's ``original`` or ``pdf``, from the hot file, the cache or the tier."""
+    return archive.read_bytes(archive.rel(fetch(archive, doc, kind, ctx)))
+
+
 def fetch(archive: Archive, doc: Document, kind: str, ctx: TierContext | None) -> Path:
-    """A local path holding the document's ``original`` or ``pdf``: the hot file, or a checked cached copy."""
+    """A path in the archive holding the document's ``original`` or ``pdf``: the hot file, or a checked
+    cached copy fetched from the cold tier (written like any archive file: encrypted if the archive is)."""
     rel, sha = {"original": (doc.original, doc.sha256), "pdf": (doc.archive_pdf, doc.archive_sha256)}[kind]
     hot = archive.abs(rel)
     if hot.is_file():
@@ -309,9 +315,13 @@ def fetch(archive: Archive, doc: Document, kind: str, ctx: TierContext | None) -
     if not doc.tier:
         raise TierError(f"{doc.id}: {rel} is missing and the document has no cold copy")
     cached = archive.cache_path(rel)
+    cache_rel = archive.rel(cached)
     if cached.is_file():
-        data = cached.read_bytes()
-        if _sha(data) == sha:
+        try:
+            ok = _sha(archive.read_bytes(cache_rel)) == sha
+        except Exception:  # damaged or unreadable cache entry: fetch again
+            ok = False
+        if ok:
             os.utime(cached)
             return cached
         log.warning("cached copy %s is damaged; fetching again", cached)
@@ -321,7 +331,7 @@ def fetch(archive: Archive, doc: Document, kind: str, ctx: TierContext | None) -
     data = ctx.cipher.open(key, ctx.tier.get(key))
     if _sha(data) != sha:
         raise TierError(f"{doc.id}: the cold copy of the {kind} does not match its sha256")
-    write_bytes_atomic(cached, data)
+    archive.write_bytes(cache_rel, data)
     return cached
 
 

@@ -105,7 +105,7 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as exc:
         print(f"woa batch: {exc}", file=sys.stderr)
         return 2
-    archive = Archive(settings.archive_dir)
+    archive = Archive.from_settings(settings)
     archive.root.mkdir(parents=True, exist_ok=True)
     total = count_scans(sources, exclude=[archive.root])
     workers = args.workers or os.cpu_count() or 1
@@ -156,7 +156,7 @@ def _run_local(
         if outcome.status == "failed":
             progress.bar.write(f"woa batch: {outcome.path}: {outcome.error}", file=sys.stderr)
 
-    feeder = IndexFeeder(Archive(settings.archive_dir))
+    feeder = IndexFeeder(Archive.from_settings(settings))
     batch = LocalBatch(sources, settings, workers=workers, sink=sink, feeder=feeder, tags=tags, low_memory=low_memory)
     return batch.run()
 
@@ -251,7 +251,7 @@ def cmd_index_writer(args: argparse.Namespace, settings: Settings) -> int:
     from batch.progress import GracefulStop
     from batch.redis_state import connect
 
-    writer = RedisIndexWriter(connect(_broker(args)), Archive(settings.archive_dir))
+    writer = RedisIndexWriter(connect(_broker(args)), Archive.from_settings(settings))
     if not writer.start():
         print("woa index-writer: another index writer is running", file=sys.stderr)
         return 1

@@ -64,7 +64,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     files, problems = collect_files(args.paths)
     for msg in problems:
         print(f"woa: {msg}", file=sys.stderr)
-    archive = Archive(settings.archive_dir)
+    archive = Archive.from_settings(settings)
     counts = {"archived": 0, "duplicate": 0, "failed": 0}
     show_bar = len(files) >= PROGRESS_MIN_FILES and not args.no_progress and not args.quiet
     bar = None
@@ -136,7 +136,7 @@ def export_record(doc: Document, archive: Archive, with_pages: bool = False) -> 
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    archive = Archive(settings.archive_dir)
+    archive = Archive.from_settings(settings)
     if not archive.root.is_dir():
         print(f"woa: no archive at {archive.root}", file=sys.stderr)
         return 1
@@ -150,7 +150,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    archive = Archive(settings.archive_dir)
+    archive = Archive.from_settings(settings)
     try:
         doc_id = archive.resolve(args.id)
     except UnknownDocument as exc:

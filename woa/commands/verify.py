@@ -9,6 +9,7 @@ from typing import Any
 
 from app.lifecycle.tier import cold_check
 from app.verify import verify_archive
+from core.archive import Archive
 from core.settings import Settings
 from watch_folder.journal import check_journal
 
@@ -30,8 +31,10 @@ def verify_command(args: argparse.Namespace, settings: Settings) -> int:
     if not root.is_dir():
         print(f"woa verify: no archive at {root}", file=sys.stderr)
         return 2
-    report = verify_archive(root, workers=args.workers or settings.workers, extra_checks=[check_journal],
-                            cold_check=cold_check(settings, args.sample))
+    report = verify_archive(
+        root, workers=args.workers or settings.workers, extra_checks=[check_journal], archive=Archive.from_settings(settings),
+        cold_check=cold_check(settings, args.sample),
+    )
     for problem in report.problems:
         print(problem)
     verdict = "no problems" if report.ok else f"{len(report.problems)} problem(s)"
