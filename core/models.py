@@ -170,7 +170,7 @@ class Document:
     tags: dict[str, str] = field(default_factory=dict)  # e.g. {"dealer": "广州店"}
     history: list[dict[str, Any]] = field(default_factory=list)  # review corrections
     duplicates: list[dict[str, Any]] = field(default_factory=list)  # same bytes seen again
-    store: str = ""  # the dealership store (code) the document belongs to
+    store: str = ""  # code of the store (门店) the document belongs to; "" = none given
     # Records lifecycle (app/lifecycle): keep until this date (ISO), set by this retention rule;
     # a legal hold {by, at, reason} blocks disposal; tier {name, where, keys, moved_at} = cold copy.
     retain_until: str = ""
@@ -200,13 +200,13 @@ class Document:
             "ocr": {"engine": self.ocr_engine, "version": self.ocr_version},
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "tags": self.tags,
+            "store": self.store,
             "confidence": round(self.confidence, 3),
             "needs_review": self.needs_review,
             "fields": {k: v.to_dict() for k, v in self.fields.items()},
             "items": self.items,
             "history": self.history,
             "duplicates": self.duplicates,
-            "store": self.store,
             "retain_until": self.retain_until,
             "retention_rule": self.retention_rule,
             "retain_extended": self.retain_extended,
@@ -240,7 +240,7 @@ class Document:
             tags=dict(d.get("tags", {})),
             history=list(d.get("history", [])),
             duplicates=list(d.get("duplicates", [])),
-            store=str(d.get("store", "") or ""),
+            store=str(d.get("store") or ""),
             retain_until=str(d.get("retain_until", "") or ""),
             retention_rule=str(d.get("retention_rule", "") or ""),
             retain_extended=str(d.get("retain_extended", "") or ""),

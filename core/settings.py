@@ -104,6 +104,24 @@ class Settings(BaseModel):
             raise ValueError("reminder lead times are days before retain_until, 1..3660")
         return sorted(set(v), reverse=True)
 
+    # Stores (门店): every document belongs to one. `woa ingest/batch --store`, the upload form and
+    # `inbox_stores` set it; documents archived without one count as `default_store` ("" = none).
+    default_store: str = ""
+    inbox_stores: dict[str, str] = Field(default_factory=dict)  # inbox subfolder -> store code
+
+    # Web application (web/, `woa serve`)
+    database_url: str = ""  # "" = SQLite at <archive_dir>/db/web.sqlite3; or postgresql://user:pw@host:port/db
+    web_secret_key_file: Path | None = None  # default <archive_dir>/db/secret_key (created 0600)
+    web_debug: bool = False  # never in production: tracebacks in the browser
+    web_allowed_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost", "[::1]"])
+    web_secure_cookies: bool = True  # Secure flag on session and CSRF cookies (browsers allow it on localhost)
+    web_session_seconds: int = 8 * 3600  # idle time after which a session expires
+    web_login_attempts: int = 5  # failed log-ins per user name (x4 per address) within the window ...
+    web_login_window_seconds: int = 900  # ... before further attempts are refused for this long
+    web_max_upload_bytes: int = 200 * 1024**2
+    web_workers: int = 2  # gunicorn worker processes
+    web_timeout_seconds: int = 300  # a request (an upload runs OCR) may take this long
+
     # Encryption at rest (docs/security.md). New originals, PDF/A copies and sidecars are written
     # AES-256-GCM encrypted when on; `woa encrypt` converts an existing archive. The master key
     # lives outside the archive: $WOA_MASTER_KEY, else the output of master_key_command, else

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -211,6 +212,14 @@ def _field_query(name: str, value: str) -> Q.Query:
     if q is None:
         raise QueryError(f"{name}:{value}: nothing to search for")
     return q
+
+
+def store_filter(stores: Iterable[str]) -> Q.Query:
+    """Documents of these stores (index terms; ``index.schema.UNASSIGNED_STORE`` for none), unscored."""
+    codes = sorted(set(stores))
+    if not codes:
+        return Q.NullQuery
+    return Q.ConstantScoreQuery(Q.Or([Q.Term("store", c) for c in codes]), score=0.0)
 
 
 def parse_query(text: str, fuzzy_all: bool = False) -> ParsedQuery:

@@ -12,6 +12,7 @@ from core.archive import Archive
 from index import store
 from index.engine import Evaluator
 from index.query import parse_query
+from index.schema import UNASSIGNED_STORE
 
 ROW_KEYS = ("id", "store", "tier", "hold")
 
@@ -20,7 +21,7 @@ def _row(stored: dict[str, Any]) -> dict[str, Any]:
     meta = stored.get("meta") or {}
     return {
         "id": stored["id"],
-        "store": stored.get("store") or "",
+        "store": "" if stored.get("store") in (None, UNASSIGNED_STORE) else stored["store"],
         "tier": stored.get("tier") or "hot",
         "hold": bool(stored.get("hold")),
         "order_no": meta.get("order_no"),

@@ -26,10 +26,12 @@ from index.analysis import (
 
 log = logging.getLogger(__name__)
 
-INDEX_SCHEMA_VERSION = 3
+INDEX_SCHEMA_VERSION = 4
 
 # Text fields a user can name in a query (``model:朗逸``); all use the bigram analysis.
 TEXT_FIELDS = ("model", "make", "customer", "advisor", "dealer")
+# The index term of a document archived without a store (an ID field cannot hold "").
+UNASSIGNED_STORE = "-"
 MONEY_FIELDS = {"total": "total_cost", "labor": "labor_cost", "parts": "parts_cost"}
 
 
@@ -60,8 +62,8 @@ def build_schema() -> Schema:
         mileage=STORED(),
         needs_review=BOOLEAN(stored=True),
         tags=KEYWORD(stored=True, commas=True, lowercase=False),
+        store=ID(stored=True),  # the store (门店) code; UNASSIGNED_STORE when the document has none
         # Records lifecycle: what a `woa lifecycle run` pass needs, without reading any sidecar
-        store=ID(stored=True),
         retain_until=NUMERIC(bits=32, shift_step=8, stored=True, sortable=True),  # yyyymmdd
         hold=BOOLEAN(stored=True),
         tier=ID(stored=True),  # "hot" or the cold tier's name
@@ -96,7 +98,7 @@ def document_fields(doc: Document) -> dict[str, Any]:
     """Index fields for one document. Only values are indexed; an unreadable value is skipped and
     the document marked ``needs_review``."""
     review = doc.needs_review
-    f: dict[str, Any] = {"id": doc.id}
+    f: dict[str, Any] = {"id": doc.id, "store": doc.store or UNASSIGNED_STORE}
     extra: list[str] = []
 
     order = _value(doc, "order_no")
@@ -135,8 +137,6 @@ def document_fields(doc: Document) -> dict[str, Any]:
     if doc.tags:
         f["tags"] = ",".join(f"{k}={v}" for k, v in sorted(doc.tags.items()))
 
-    if doc.store:
-        f["store"] = doc.store
     until = parse_date(doc.retain_until) if doc.retain_until else None
     if until is not None:
         f["retain_until"] = date_key(until)

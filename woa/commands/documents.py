@@ -23,6 +23,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=("rapidocr", "tesseract"), default=None, help="OCR engine")
     p.add_argument("--pdfa", choices=("1b", "2b"), default=None, help="PDF/A level of the archive copy")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--store", metavar="CODE", default=None, help="store (门店) the documents belong to "
+                   "(default: the default_store setting)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("export", parents=[common], help="export archived documents")
@@ -61,6 +63,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         settings.ocr_engine = args.engine
     if args.pdfa:
         settings.pdfa_level = args.pdfa
+    if args.store is not None:
+        settings.default_store = args.store
     files, problems = collect_files(args.paths)
     for msg in problems:
         print(f"woa: {msg}", file=sys.stderr)
