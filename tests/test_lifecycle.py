@@ -148,6 +148,7 @@ def _mail_docs(msg: Any) -> set[str]:
     return {line.split()[0] for line in body.splitlines() if line.startswith("  ")}
 
 
+@pytest.mark.django_db  # `woa hold set` writes the web audit trail
 def test_reminders_over_a_simulated_year(tmp_path: Path, born_digital: list[Path]) -> None:
     """Real SMTP on loopback: one mail per lead time (90/30/7), none twice, none after a hold."""
     root = tmp_path / "archive"
@@ -203,6 +204,7 @@ def test_smtp_unreachable_is_retried_next_run(tmp_path: Path, born_digital: list
 
 
 # -- hold and disposal ---------------------------------------------------------------------------
+@pytest.mark.django_db
 def test_hold_and_approved_disposal(tmp_path: Path, born_digital: list[Path], capsys: pytest.CaptureFixture[str]) -> None:
     root = tmp_path / "archive"
     settings = load_settings(archive_dir=root)
@@ -240,6 +242,12 @@ def test_hold_and_approved_disposal(tmp_path: Path, born_digital: list[Path], ca
     actions = [(e["action"], e["target"], e["actor"]) for e in read_events(archive)]
     assert ("hold.set", keep, "li") in actions and ("dispose.approve", go, "boss") in actions
     assert go not in load_state(archive).due
+    from web.audit import verify as audit_verify
+    from web.audit.models import AuditEntry
+
+    rows = {(e.action, e.target, e.actor) for e in AuditEntry.objects.all()}
+    assert {("hold.set", keep, "li"), ("dispose.approve", go, "boss")} <= rows
+    assert audit_verify() == []
 
     report = verify_archive(root)
     assert report.ok, [str(p) for p in report.problems]
@@ -270,6 +278,7 @@ def test_interrupted_disposal_is_finished_by_the_next_pass(tmp_path: Path, born_
     assert verify_archive(root).ok
 
 
+@pytest.mark.django_db
 def test_extend_keeps_a_document_longer(tmp_path: Path, born_digital: list[Path]) -> None:
     root = tmp_path / "archive"
     settings = load_settings(archive_dir=root)

@@ -165,6 +165,7 @@ def test_key_file_inside_the_archive_is_refused(tmp_path: Path, s3: S3Server, bo
     assert report.moved == [] and "inside the archive" in report.move_failures[0]
 
 
+@pytest.mark.django_db
 def test_disposal_removes_the_cold_copy(tmp_path: Path, s3: S3Server, born_digital: list[Path]) -> None:
     settings = _settings(tmp_path, s3, "dispose")
     (doc_id,) = _ingest(born_digital[:1], settings)

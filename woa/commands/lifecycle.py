@@ -112,8 +112,12 @@ def audit(settings: Settings, actor: str, action: str, target: str, detail: dict
         from web.bootstrap import setup  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return
-    setup(settings)
-    web_audit.record(actor=actor, action=action, target=target, detail=detail)
+    try:
+        setup(settings)
+        web_audit.record(actor=actor, action=action, target=target, detail=detail)
+    except Exception as exc:  # the action is done and in lifecycle/events.jsonl; say what is missing
+        print(f"woa: {action} {target}: not written to the web audit trail: {type(exc).__name__}: {exc}",
+              file=sys.stderr)
 
 
 def _targets(archive: Archive, target: str) -> list[str]:
