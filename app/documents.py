@@ -48,8 +48,14 @@ def index_documents(archive: Archive, docs: list[Document]) -> bool:
         return True
     try:
         index.update_index(archive, docs)
-    except Exception:
-        log.exception("index update failed for %s; run 'woa reindex'", ", ".join(d.id for d in docs))
+    except OSError as exc:
+        log.warning("not indexed yet: %s (%s); the next search or 'woa reindex' adds %s",
+                    ", ".join(d.id for d in docs), exc.strerror or exc, "them" if len(docs) > 1 else "it")
+        return False
+    except Exception as exc:
+        log.error("index update failed for %s (%s: %s); run 'woa reindex'", ", ".join(d.id for d in docs),
+                  type(exc).__name__, exc)
+        log.debug("index update failure", exc_info=True)
         return False
     return True
 

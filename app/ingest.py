@@ -9,6 +9,7 @@ one-line reason.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Iterator
@@ -57,6 +58,7 @@ class IngestResult:
     doubtful: list[str] = field(default_factory=list)  # fields below the review threshold
     present: list[str] = field(default_factory=list)  # canonical fields that have a value
     worker: str = ""  # which worker process (batch)
+    warning: str = ""  # archived, but: not indexed yet (disk full...), or what was repaired
     max_rss_kb: int = 0  # peak resident memory of that worker so far (batch)
 
     @property
@@ -171,20 +173,28 @@ def ingest_file(
                     f"disposed of on {tomb.get('disposed_at', '?')} (approved by {tomb.get('approved_by', '?')},"
                     f" document {doc_id}); not archived again"
                 )
+            previous: Document | None = None
             if archive.has(sha):
-                doc = archive.record_duplicate(sha, path.name, now_iso())
-                result.status = "duplicate"
-                result.pages = len(doc.pages)
-                return result
+                damage = archive.damage(doc_id, sha)
+                if damage is None:
+                    doc = archive.record_duplicate(sha, path.name, now_iso())
+                    result.status = "duplicate"
+                    result.pages = len(doc.pages)
+                    return result
+                # The archive has these bytes but its copy is damaged: this intact copy repairs it.
+                log.info("%s: document %s is damaged (%s); re-archiving it from this copy", path, doc_id, damage)
+                result.warning = f"repaired: {damage}"
+                with contextlib.suppress(OSError, ValueError):
+                    previous = archive.load(doc_id)
             archive.remove_dead_temps(doc_id)
             doc = _archive_new(path, sha, doc_id, settings, archive, tags or {},
-                               settings.default_store if store is None else store)
+                               settings.default_store if store is None else store, previous)
         result.status = "archived"
         result.pages = len(doc.pages)
         result.add_review_facts(doc, settings.review_threshold)
         result.timings = doc.timings
-        if update_index:
-            index_documents(archive, [doc])
+        if update_index and not index_documents(archive, [doc]):
+            result.warning = "; ".join(filter(None, [result.warning, "not indexed yet (the next search adds it)"]))
     except InputError as exc:
         result.error = str(exc)
     except TransientError as exc:  # includes KeyUnavailable: no or wrong master key, retry later
@@ -214,7 +224,9 @@ def mrc_options(settings: Settings) -> MrcOptions | None:
 
 
 def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive: Archive, tags: dict[str, str],
-                 store: str = "") -> Document:
+                 store: str = "", previous: Document | None = None) -> Document:
+    """Archive ``path`` as ``doc_id``; ``previous``: the damaged document it replaces (its review
+    history, duplicates, tags and store are kept)."""
     timings: dict[str, float] = {}
     pages: list[PageText] = []
     t0 = time.perf_counter()
@@ -254,9 +266,17 @@ def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive:
         tags=dict(tags),
         store=store,
     )
+    if previous is not None:  # a repair: the document keeps its name, date, history and tags
+        doc.source_name, doc.ingested_at = previous.source_name, previous.ingested_at or doc.ingested_at
+        doc.history, doc.duplicates = list(previous.history), list(previous.duplicates)
+        doc.tags = {**previous.tags, **doc.tags}
+        doc.store = previous.store or doc.store
     t1 = time.perf_counter()
     extract_fields(doc, settings, archive)
     timings["extract"] = time.perf_counter() - t1
     timings["total"] = time.perf_counter() - t0
     archive.save(doc)
+    if previous is not None and previous.original and previous.original != doc.original:
+        with contextlib.suppress(OSError):
+            archive.abs(previous.original).unlink()  # the damaged copy under another extension
     return doc

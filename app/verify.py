@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-import index
 from core.archive import ID_LEN, Archive, KeyUnavailable, TamperedFile
 from core.atomic import TMP_PREFIX
 from core.models import Document
+from index.store import health, read_ids
 
 
 @dataclass(frozen=True)
@@ -129,13 +129,17 @@ def check_strays(root: Path, referenced: set[str], sidecars: Iterable[Path]) -> 
 
 
 def check_index(archive: Archive, ids: set[str]) -> list[Problem]:
+    """The index read as it is (verify repairs nothing unless asked: ``--repair``)."""
+
+    problems = [Problem("index", path, reason) for path, reason in health(archive)]
     try:
-        in_index = index.indexed_ids(archive)
+        in_index = read_ids(archive)
     except Exception as exc:  # a broken index is a finding, not a crash of verify
-        return [Problem("index", "index", f"cannot be read: {type(exc).__name__}: {exc}")]
+        return [*problems, Problem("index", "index", f"cannot be read ({type(exc).__name__}: {exc}); "
+                                                     "'woa reindex' or 'woa verify --repair' rebuilds it")]
     if in_index is None:
         return [Problem("index", "index", f"no search index, but {len(ids)} documents")] if ids else []
-    problems = [Problem("index", doc_id, "archived but not in the search index") for doc_id in sorted(ids - in_index)]
+    problems += [Problem("index", doc_id, "archived but not in the search index") for doc_id in sorted(ids - in_index)]
     problems += [Problem("index", doc_id, "in the search index but not archived") for doc_id in sorted(in_index - ids)]
     return problems
 

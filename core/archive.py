@@ -102,6 +102,22 @@ def _hash_stream(fh: BinaryIO) -> tuple[str, int]:
     return h.hexdigest(), n
 
 
+def not_an_archive(root: Path) -> str | None:
+    """Why ``root`` is no archive a command could read (one line), or None if it is one.
+
+    An archive is a folder with a ``sidecars/`` folder (made by the first ingest); a mistyped
+    ``--archive`` must not become an empty archive that answers "no documents match".
+    """
+    root = Path(root)
+    if not root.exists():
+        return f"no archive at {root} (no such folder)"
+    if not root.is_dir():
+        return f"no archive at {root} (it is a file, not a folder)"
+    if not (root / "sidecars").is_dir():
+        return f"no archive at {root} (no sidecars/ folder: nothing was ever archived there)"
+    return None
+
+
 class Archive:
     def __init__(self, root: Path, *, keys: KeySource | None = None, encrypt: bool = False) -> None:
         self.root = Path(root)
@@ -240,6 +256,29 @@ class Archive:
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
+
+    def damage(self, doc_id: str, sha256: str) -> str | None:
+        """What is wrong with the stored document ``doc_id`` (one line), or None when its sidecar
+        loads and its original and PDF copy are there with the recorded hashes. (PDF/A validity is
+        ``woa verify``'s: too slow for every duplicate.)"""
+        try:
+            doc = self.load(doc_id)
+        except (OSError, ValueError) as exc:
+            return f"sidecar unreadable: {exc}"
+        if doc.sha256 != sha256:
+            return f"sidecar records sha256 {doc.sha256}"
+        if doc.tier:
+            return None  # files in the cold tier are checked there
+        for what, rel, expected in (("original", doc.original, doc.sha256), ("PDF", doc.archive_pdf, doc.archive_sha256)):
+            try:
+                actual = self.sha256(rel)
+            except FileNotFoundError:
+                return f"{what} {rel} missing"
+            except (OSError, ValueError) as exc:
+                return f"{what} {rel} unreadable: {exc}"
+            if actual != expected:
+                return f"{what} {rel} differs from its recorded sha256"
+        return None
 
     def remove_dead_temps(self, doc_id: str | None = None) -> list[Path]:
         """Delete temp files a killed writer of this host left in ``doc_id``'s shards (every shard

@@ -336,6 +336,41 @@ class _ReadFailure(Exception):
     """Reading the index (not running the query) failed."""
 
 
+def read_ids(archive: Archive) -> set[str] | None:
+    """Ids in the live generation, read without repairing anything (for ``woa verify``); None when
+    there is no index. Raises if the index cannot be read."""
+    index_dir = archive.index_dir
+    if _current_gen(index_dir) is None:
+        return None
+    ix = _open_gen(index_dir)
+    if ix is None:
+        raise IndexUnavailable(f"generation {_current_gen(index_dir)} is missing or of another schema version")
+    with ix.searcher() as searcher:
+        return {str(f["id"]) for f in searcher.all_stored_fields() if "id" in f}
+
+
+def health(archive: Archive) -> list[tuple[str, str]]:
+    """What is wrong in ``index/`` besides its content, as (path, reason): half-built generations
+    and an interrupted write, when no writer is at work (the lock is free)."""
+    index_dir = archive.index_dir
+    if not index_dir.is_dir():
+        return []
+    found: list[tuple[str, str]] = []
+    try:
+        with write_lock(index_dir, blocking=False) as free:
+            if not free:
+                return []
+            for p in stale_builds(index_dir):
+                found.append((archive.rel(p), "half-built index generation left by a failed or killed build "
+                                              "(removed by the next reindex or 'woa verify --repair')"))
+            if (index_dir / PENDING_NAME).exists():
+                found.append((archive.rel(index_dir / PENDING_NAME), "an index write did not finish (the next "
+                                                                     "search or reindex completes it)"))
+    except OSError:
+        return found
+    return found
+
+
 def with_searcher(archive: Archive, action: Callable[[Any], T]) -> T:
     """Run ``action(searcher)`` on the live index, repairing or rebuilding it first if needed.
 
@@ -349,9 +384,13 @@ def with_searcher(archive: Archive, action: Callable[[Any], T]) -> T:
     last_exc: BaseException | None = None
     for _attempt in range(OPEN_ATTEMPTS):
         if (index_dir / PENDING_NAME).exists():
-            with write_lock(index_dir, blocking=False) as got:
-                if got:
-                    _ready_locked(archive)
+            try:
+                with write_lock(index_dir, blocking=False) as got:
+                    if got:
+                        _ready_locked(archive)
+            except OSError as exc:  # disk full, read-only: answer from the last committed state
+                log.warning("index: cannot complete an interrupted write now (%s); searching the last "
+                            "committed index", exc.strerror or exc)
         try:
             ix = _open_gen(index_dir)
             if ix is None:
@@ -398,8 +437,12 @@ def update(archive: Archive, docs: list[Document]) -> None:
 
         try:
             _write_locked(archive, ix, ids, apply)
-        except Exception:
-            log.exception("index: update failed; rebuilding from the sidecars")
+        except OSError:
+            # Disk full, read-only, quota: the live generation is intact and pending.json (if it
+            # could be written) makes the next reader or writer redo this once there is room.
+            raise
+        except Exception as exc:
+            log.warning("index: update failed (%s: %s); rebuilding from the sidecars", type(exc).__name__, exc)
             _rebuild_locked(archive, default_procs())
 
 
@@ -416,6 +459,10 @@ def remove(archive: Archive, ids: Iterable[str]) -> None:
 
         try:
             _write_locked(archive, ix, id_list, apply)
-        except Exception:
-            log.exception("index: removal failed; rebuilding from the sidecars")
+        except OSError:
+            # Disk full, read-only, quota: the live generation is intact and pending.json (if it
+            # could be written) makes the next reader or writer redo this once there is room.
+            raise
+        except Exception as exc:
+            log.warning("index: removal failed (%s: %s); rebuilding from the sidecars", type(exc).__name__, exc)
             _rebuild_locked(archive, default_procs())

@@ -6,9 +6,12 @@ to the user. Pages are produced lazily so a 300-page PDF never has all its pages
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
+import struct
 import subprocess
+import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pikepdf
-from PIL import Image, ImageSequence, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from core.errors import InputError
 from core.models import OcrLine, OcrWord
@@ -29,7 +32,9 @@ log = logging.getLogger(__name__)
 A4_LONG_INCH = 297 / 25.4
 COMMON_DPI = (72, 96, 100, 150, 200, 240, 300, 400, 600)
 BORN_DIGITAL_MIN_CHARS = 20
-RENDER_DPI = 200.0  # for PDF pages that are not a single scanned image
+RENDER_DPI = 200.0
+# What Pillow raises on a damaged file or frame (a truncated strip, a bad IFD: "Missing dimensions").
+FRAME_ERRORS = (OSError, ValueError, SyntaxError, TypeError, EOFError, KeyError, IndexError, struct.error)  # for PDF pages that are not a single scanned image
 
 
 @dataclass
@@ -109,19 +114,33 @@ def check_geometry(w: int, h: int, settings: Settings, what: str = "page") -> No
 
 def _open_image(path: Path, settings: Settings) -> Image.Image:
     try:
-        im = Image.open(path)
+        with pillow_warnings_logged(path):
+            im = Image.open(path)
+            with contextlib.suppress(*FRAME_ERRORS):
+                im.getexif()  # parsed now, so a "Corrupt EXIF data" warning is caught here
     except Image.DecompressionBombError as exc:
         raise InputError(f"image too large (decompression bomb guard): {exc}") from exc
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, *FRAME_ERRORS) as exc:
         raise InputError(f"unreadable image: {exc}") from exc
-    check_geometry(im.width, im.height, settings, "page 1" if getattr(im, "n_frames", 1) > 1 else "page")
+    check_geometry(im.width, im.height, settings, "page 1" if im.format == "TIFF" else "page")
     return im
+
+
+@contextlib.contextmanager
+def pillow_warnings_logged(path: object) -> Iterator[None]:
+    """Pillow's warnings about a file (corrupt EXIF, odd chunks) go to the log, not the terminal."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        log.info("%s: %s", path, w.message)
 
 
 def _load_frame(im: Image.Image, what: str) -> Image.Image:
     try:
-        im.load()
-    except (OSError, ValueError, SyntaxError) as exc:
+        with pillow_warnings_logged(what):
+            im.load()
+    except FRAME_ERRORS as exc:
         raise InputError(f"{what} is damaged or truncated: {exc}") from exc
     return to_page_mode(im)
 
@@ -164,8 +183,7 @@ def count_pages(path: Path, settings: Settings) -> int:
         with _open_pdf(path) as pdf:
             return len(pdf.pages)
     if kind == "tiff":
-        im = _open_image(path, settings)
-        return int(getattr(im, "n_frames", 1))
+        return _frame_count(_open_image(path, settings))
     return 1
 
 
@@ -179,16 +197,44 @@ def iter_pages(path: Path, settings: Settings) -> Iterator[SourcePage]:
         yield from _iter_image(path, kind, settings)
 
 
+def _frame_count(im: Image.Image) -> int:
+    try:
+        with pillow_warnings_logged(im.filename if hasattr(im, "filename") else "image"):
+            return int(getattr(im, "n_frames", 1))
+    except FRAME_ERRORS as exc:
+        readable = 0
+        with pillow_warnings_logged("image"), contextlib.suppress(*FRAME_ERRORS):
+            while True:
+                im.seek(readable)
+                readable += 1
+        before = f"; the {readable} before it read fine" if readable else ""
+        raise InputError(f"page {readable + 1} is damaged or truncated: {exc}{before}") from exc
+
+
 def _iter_image(path: Path, kind: str, settings: Settings) -> Iterator[SourcePage]:
     im = _open_image(path, settings)
-    n = int(getattr(im, "n_frames", 1))
+    try:
+        yield from _frames(im, path, kind, settings)
+    finally:
+        im.close()
+
+
+def _frames(im: Image.Image, path: Path, kind: str, settings: Settings) -> Iterator[SourcePage]:
+    n = _frame_count(im)
     if n > settings.max_pages:
         raise InputError(f"{n} pages, over the limit of {settings.max_pages} (setting max_pages)")
-    frames = ImageSequence.Iterator(im) if kind == "tiff" else iter([im])
-    for i, frame in enumerate(frames, 1):
+    of = f" of {n}" if n > 1 else ""
+    for i in range(1, n + 1):
+        try:
+            with pillow_warnings_logged(f"{path} page {i}"):
+                if i > 1:
+                    im.seek(i - 1)
+                frame = im.copy() if kind == "tiff" else im
+        except FRAME_ERRORS as exc:
+            raise InputError(f"page {i}{of} is damaged or truncated: {exc}") from exc
         check_geometry(frame.width, frame.height, settings, f"page {i}")
         dpi_info = frame.info.get("dpi")
-        page = _load_frame(frame.copy() if kind == "tiff" else frame, f"page {i}")
+        page = _load_frame(frame, f"page {i}{of}")
         dpi, inferred = infer_dpi(page.width, page.height, dpi_info)
         jpeg = path.read_bytes() if kind == "jpeg" and page.mode in ("L", "RGB") else None
         lossy = kind == "jpeg" or str(frame.info.get("compression", "")) in ("jpeg", "tiff_jpeg")

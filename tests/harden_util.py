@@ -18,7 +18,7 @@ WOA = [sys.executable, "-m", "woa.cli"]
 def woa(*args: object, env: dict[str, str] | None = None, timeout: float = 300, cwd: Path | None = None,
         preexec_fn: object = None) -> subprocess.CompletedProcess[str]:
     """Run ``woa ARGS`` as a user would; output captured as text."""
-    full_env = {**os.environ, "PYTHONWARNINGS": "default", **(env or {})}
+    full_env = {**os.environ, **(env or {})}
     full_env.pop("WOA_ARCHIVE_DIR", None)
     return subprocess.run([*WOA, *map(str, args)], capture_output=True, text=True, timeout=timeout, env=full_env,
                           cwd=cwd or ROOT, preexec_fn=preexec_fn)  # type: ignore[arg-type]

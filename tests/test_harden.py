@@ -232,3 +232,149 @@ def test_every_image_mode_is_archived_with_its_text(tmp_path: Path) -> None:
         image = next(iter(pdf.pages[0].images.values()))
         page = np.asarray(pikepdf.PdfImage(image).as_pil_image().convert("L"))
     assert page[:, : strip - 2].mean() > 250, "the transparent strip was archived dark"
+
+
+# -- 7 and the minor input points: damaged TIFF pages, odd names, symlink loops, corrupt EXIF -----
+def test_damaged_tiff_pages_odd_names_and_loops_each_get_one_line(tmp_path: Path) -> None:
+    import io
+
+    from PIL import Image
+
+    a = Image.open(small_scan(tmp_path / "p1.png")).convert("L")
+    b = Image.open(small_scan(tmp_path / "p2.png", "wo07_006.png")).convert("L")
+    buf = io.BytesIO()
+    a.save(buf, "TIFF", save_all=True, append_images=[b], compression="raw")
+    data = buf.getvalue()
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "cut80.tif").write_bytes(data[: int(len(data) * 0.8)])
+    (inputs / "cut30.tif").write_bytes(data[: int(len(data) * 0.3)])
+    newline = inputs / "new\nline.png"
+    small_scan(newline, "wo07_010.png")
+    (inputs / "loop1").symlink_to(inputs / "loop2")
+    (inputs / "loop2").symlink_to(inputs / "loop1")
+    exif = Image.Exif()
+    exif[0x010F] = "scanner"
+    jpg = io.BytesIO()
+    a.convert("RGB").save(jpg, "JPEG", exif=exif.tobytes())
+    raw = bytearray(jpg.getvalue())
+    at = raw.find(b"Exif")
+    raw[at + 10 : at + 30] = b"\xff" * 20
+    (inputs / "badexif.jpg").write_bytes(bytes(raw))
+    files = [inputs / "cut80.tif", inputs / "cut30.tif", newline, inputs / "loop1", inputs / "badexif.jpg"]
+    proc = woa("ingest", *files, "--archive", tmp_path / "A", "--no-progress")
+    no_traceback(proc)
+    err = proc.stderr.splitlines()
+    assert any(ln.startswith(f"woa: {inputs}/cut80.tif: page 2 of 2 is damaged or truncated") for ln in err), err
+    assert any(ln.startswith(f"woa: {inputs}/cut30.tif: page 2 is damaged or truncated") for ln in err), err
+    assert f"woa: {inputs}/loop1: symbolic link loop" in err
+    assert "3 failed" in err[-1] and "2 archived" in err[-1], err[-1]
+    assert "EXIF" not in proc.stderr and "Warning" not in proc.stderr
+    out = proc.stdout.splitlines()
+    assert len(out) == 2 and any(ln.startswith(f"{inputs}/new\\nline.png: archived as") for ln in out), out
+    assert leftovers(tmp_path / "A") == []
+
+
+# -- 8 and 12: --archive that is a file, or a mistyped folder ----------------------------------
+def test_archive_that_is_a_file_or_missing_is_refused_by_every_command(tmp_path: Path) -> None:
+    scan = _blank(tmp_path / "x.png", (600, 800))
+    afile = tmp_path / "afile"
+    afile.write_text("not an archive")
+    proc = woa("ingest", scan, scan, "--archive", afile)
+    no_traceback(proc)
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
+        f"woa ingest: cannot use {afile} as the archive: it is a file, not a folder"]
+    typo = tmp_path / "typo"
+    for target, reason in ((afile, "it is a file"), (typo, "no such folder")):
+        for args in (["search", "oil"], ["stats"], ["reindex"], ["history", "BD12345"]):
+            proc = woa(*args, "--archive", target)
+            no_traceback(proc)
+            assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, (args, proc.stderr)
+            assert f"no archive at {target} ({reason}" in proc.stderr, (args, proc.stderr)
+    assert not typo.exists()
+
+
+# -- 9: a read-only archive ----------------------------------------------------------------------
+def test_read_only_archive_reindex_is_one_line_and_search_still_works(archive: Path, tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    if os.geteuid() == 0:
+        subprocess.run(["mount", "--bind", str(archive), str(ro)], check=True)
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(ro)], check=True)
+    else:
+        ro.rmdir()
+        ro.symlink_to(archive)
+        subprocess.run(["chmod", "-R", "a-w", str(archive)], check=True)
+    try:
+        proc = woa("reindex", "--archive", ro)
+        no_traceback(proc)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 1 and len(lines) == 1 and ("Read-only" in lines[0] or "Permission" in lines[0]), lines
+        proc = woa("search", "total:>0", "--archive", ro)
+        no_traceback(proc)
+        assert proc.returncode == 0 and "2 documents" in proc.stdout, proc.stdout + proc.stderr
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["umount", str(ro)], check=True)
+        else:
+            subprocess.run(["chmod", "-R", "u+w", str(archive)], check=True)
+
+
+# -- 11: repairing damaged documents -------------------------------------------------------------
+def test_damaged_documents_are_repaired_by_reingest_and_verify_repair(archive: Path) -> None:
+    a_id, b_id = sorted(ids_of(archive))
+    sources = {}
+    for src in archive.parent.parent.glob("base*/*.png"):
+        from core.archive import sha256_file
+
+        sources[sha256_file(src)[:16]] = src
+    assert set(sources) >= {a_id, b_id}
+    # a flipped byte in an original, then the intact source ingested again: repaired, not "duplicate"
+    original = next((archive / "originals").rglob(f"{a_id}.*"))
+    data = bytearray(original.read_bytes())
+    data[200] ^= 0xFF
+    original.write_bytes(bytes(data))
+    proc = woa("ingest", sources[a_id], "--archive", archive)
+    no_traceback(proc)
+    assert proc.returncode == 0 and f"archived as {a_id}" in proc.stdout and "repaired" in proc.stdout, proc.stdout
+    # a deleted PDF: repaired from the archive's own original; a truncated sidecar whose original is
+    # damaged too: only from the good copy given on the command line
+    next((archive / "pdf").rglob(f"{b_id}.pdf")).unlink()
+    sidecar = next((archive / "sidecars").rglob(f"{a_id}.json"))
+    sidecar.write_bytes(sidecar.read_bytes()[:100])
+    original.write_bytes(bytes(data))
+    show = woa("show", a_id, "--archive", archive)
+    no_traceback(show)
+    assert show.returncode == 1 and len(show.stderr.strip().splitlines()) == 1
+    plain = woa("verify", "--repair", "--archive", archive)
+    no_traceback(plain)
+    assert plain.returncode == 1 and f"repaired: {b_id}" in plain.stdout and f"not repaired: {a_id}" in plain.stdout
+    fixed = woa("verify", "--repair", sources[a_id].parent, "--archive", archive)
+    no_traceback(fixed)
+    assert fixed.returncode == 0 and f"repaired: {a_id}" in fixed.stdout, fixed.stdout + fixed.stderr
+    clean = woa("verify", "--archive", archive)
+    assert clean.returncode == 0, clean.stdout
+    search = woa("search", "total:>0", "--archive", archive)
+    assert "2 documents" in search.stdout
+
+
+def test_verify_reports_a_damaged_index_and_stale_build_without_hiding_them(archive: Path) -> None:
+    gen = (archive / "index" / (archive / "index" / "CURRENT").read_text().strip())
+    for seg in gen.glob("*.seg"):
+        seg.write_bytes(b"garbage")
+    for toc in gen.glob("_*.toc"):
+        toc.write_bytes(b"garbage")
+    (archive / "index" / "g999999.building").mkdir()
+    before = index_state(archive)
+    proc = woa("verify", "--archive", archive)
+    no_traceback(proc)
+    assert proc.returncode == 1 and "index: index: cannot be read" in proc.stdout, proc.stdout
+    assert "index/g999999.building: half-built" in proc.stdout
+    assert index_state(archive) == before  # verify alone changes nothing
+    proc = woa("verify", "--repair", "--archive", archive)
+    no_traceback(proc)
+    assert proc.returncode == 0 and "repaired: index rebuilt: 2 documents" in proc.stdout, proc.stdout
+    assert "removed index/g999999.building" in proc.stdout and leftovers(archive) == []

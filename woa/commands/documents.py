@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from pathlib import Path
@@ -42,6 +43,28 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_show)
 
 
+def shown(path: object) -> str:
+    """A path as one printable line: a newline or other control character in a file name is
+    escaped (as the watcher's log does), undecodable bytes shown as \\xNN."""
+    text = str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        text = json.dumps(text, ensure_ascii=False)[1:-1]
+    return text
+
+
+def _missing_reason(p: Path) -> str:
+    """Why a path named on the command line cannot be read (it does not exist, or loops)."""
+    try:
+        p.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+        if exc.errno == errno.ENOENT:
+            return "broken symbolic link" if p.is_symlink() else "no such file or folder"
+        return exc.strerror or str(exc)
+    return "not a file or folder"
+
+
 def collect_files(paths: list[Path]) -> tuple[list[Path], list[str]]:
     """Files to ingest (folders walked, hidden and non-scan files skipped) and problems found."""
     files: list[Path] = []
@@ -55,7 +78,7 @@ def collect_files(paths: list[Path]) -> tuple[list[Path], list[str]]:
         elif p.exists():
             files.append(p)
         else:
-            problems.append(f"{p}: no such file or folder")
+            problems.append(f"{shown(p)}: {_missing_reason(p)}")
     return files, problems
 
 
@@ -66,6 +89,14 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         settings.pdfa_level = args.pdfa
     if args.store is not None:
         settings.default_store = args.store
+    root = Path(settings.archive_dir)
+    try:
+        if root.exists() and not root.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "it is a file, not a folder")
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"woa ingest: cannot use {shown(root)} as the archive: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     files, problems = collect_files(args.paths)
     for msg in problems:
         print(f"woa: {msg}", file=sys.stderr)
@@ -88,23 +119,24 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         bar.close()
     if not args.quiet:
         print(
-            f"{counts['archived']} archived, {counts['duplicate']} duplicate, {counts['failed']} failed"
-            f" -> {settings.archive_dir}",
+            f"{counts['archived']} archived, {counts['duplicate']} duplicate, {counts['failed'] + len(problems)} failed"
+            f" -> {shown(settings.archive_dir)}",
             file=sys.stderr,
         )
     return 1 if counts["failed"] or problems else 0
 
 
 def _report(res: IngestResult, bar: Any, quiet: bool) -> None:
+    name = shown(res.path)
     if res.status == "failed":
-        line = f"woa: {res.path}: {res.error}"
+        line = f"woa: {name}: {shown(res.error)}"
     elif quiet:
         return
     elif res.status == "duplicate":
-        line = f"{res.path}: duplicate of {res.doc_id}"
+        line = f"{name}: duplicate of {res.doc_id}"
     else:
-        review = "  needs review" if res.needs_review else ""
-        line = f"{res.path}: archived as {res.doc_id} ({res.pages} page{'s' * (res.pages != 1)}, {res.seconds:.1f} s){review}"
+        review = ("  needs review" if res.needs_review else "") + (f"  ({shown(res.warning)})" if res.warning else "")
+        line = f"{name}: archived as {res.doc_id} ({res.pages} page{'s' * (res.pages != 1)}, {res.seconds:.1f} s){review}"
     stream = sys.stderr if res.status == "failed" else sys.stdout
     if bar is not None:
         bar.write(line, file=stream)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from core.archive import Archive
+from core.archive import Archive, not_an_archive
 from core.settings import Settings
 from index import search, stats, vehicle_history
 from index.analysis import key_date
@@ -78,16 +78,37 @@ def _err(cmd: str, msg: object) -> int:
     return 2
 
 
+def _open(cmd: str, settings: Settings) -> Archive | None:
+    """The archive to read, or None (the reason printed) if ``--archive`` names no archive."""
+    problem = not_an_archive(settings.archive_dir)
+    if problem:
+        print(f"woa {cmd}: {problem}", file=sys.stderr)
+        return None
+    return Archive.from_settings(settings)
+
+
+def _os_error(cmd: str, exc: OSError) -> int:
+    """A file-system failure (read-only archive, disk full) as one line."""
+    where = f": {exc.filename}" if exc.filename else ""
+    print(f"woa {cmd}: {exc.strerror or exc}{where}", file=sys.stderr)
+    return 1
+
+
 # -- commands ---------------------------------------------------------------------------------
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     query = " ".join(args.query)
+    archive = _open("search", settings)
+    if archive is None:
+        return 2
     try:
-        res = search(Archive.from_settings(settings), query, limit=args.limit, page=args.page, sort=args.sort)
+        res = search(archive, query, limit=args.limit, page=args.page, sort=args.sort)
     except (QueryError, ValueError) as exc:
         return _err("search", exc)
     except IndexUnavailable as exc:
         print(f"woa search: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        return _os_error("search", exc)
     if args.json:
         _print_json(res.to_dict())
         return 0
@@ -113,13 +134,18 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
+    archive = _open("history", settings)
+    if archive is None:
+        return 2
     try:
-        entries = vehicle_history(Archive.from_settings(settings), args.vehicle)
+        entries = vehicle_history(archive, args.vehicle)
     except ValueError as exc:
         return _err("history", exc)
     except IndexUnavailable as exc:
         print(f"woa history: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        return _os_error("history", exc)
     if args.json:
         _print_json([e.to_dict() for e in entries])
         return 0
@@ -146,13 +172,18 @@ def _day(text: str | None, end: bool) -> date | None:
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    archive = _open("stats", settings)
+    if archive is None:
+        return 2
     try:
-        result = stats(Archive.from_settings(settings), _day(args.date_from, False), _day(args.date_to, True), args.top)
+        result = stats(archive, _day(args.date_from, False), _day(args.date_to, True), args.top)
     except QueryError as exc:
         return _err("stats", exc)
     except IndexUnavailable as exc:
         print(f"woa stats: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        return _os_error("stats", exc)
     d = result.to_dict()
     if args.format == "json":
         _print_json(d)
@@ -187,7 +218,13 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
-    stats = rebuild(Archive.from_settings(settings), procs=args.procs)
+    archive = _open("reindex", settings)
+    if archive is None:
+        return 2
+    try:
+        stats = rebuild(archive, procs=args.procs)
+    except OSError as exc:
+        return _os_error("reindex", exc)
     skipped = f"; {len(stats.skipped)} damaged sidecar(s) left out (see above, 'woa verify')" if stats.skipped else ""
     print(f"indexed {stats.docs} documents in {time.perf_counter() - started:.1f} s{skipped}")
     return 1 if stats.skipped else 0
