@@ -33,6 +33,8 @@ A4_LONG_INCH = 297 / 25.4
 COMMON_DPI = (72, 96, 100, 150, 200, 240, 300, 400, 600)
 BORN_DIGITAL_MIN_CHARS = 20
 RENDER_DPI = 200.0
+# A PDF page side, in points (PDF 1.7 implementation limits; pipeline.pdfa enforces them on output).
+PDF_MIN_SIDE_PT, PDF_MAX_SIDE_PT = 3.0, 14400.0
 # What Pillow raises on a damaged file or frame (a truncated strip, a bad IFD: "Missing dimensions").
 FRAME_ERRORS = (OSError, ValueError, SyntaxError, TypeError, EOFError, KeyError, IndexError, struct.error)  # for PDF pages that are not a single scanned image
 
@@ -282,6 +284,9 @@ def _page_images(page: pikepdf.Page) -> list[pikepdf.Stream]:
 def _pdf_page(path: Path, page: pikepdf.Page, page_no: int, settings: Settings) -> SourcePage:
     mbox = [float(v) for v in page.mediabox]
     w_pt, h_pt = abs(mbox[2] - mbox[0]), abs(mbox[3] - mbox[1])
+    if not (PDF_MIN_SIDE_PT <= w_pt <= PDF_MAX_SIDE_PT and PDF_MIN_SIDE_PT <= h_pt <= PDF_MAX_SIDE_PT):
+        raise InputError(f"page {page_no}: its MediaBox is {w_pt:g} x {h_pt:g} points; a page is "
+                         f"{PDF_MIN_SIDE_PT:g} to {PDF_MAX_SIDE_PT:g} a side (PDF and PDF/A limits)")
     rotate = int(page.obj.get("/Rotate", 0)) % 360
     text_lines = _born_digital_text(path, page_no)
     images = _page_images(page)

@@ -79,6 +79,11 @@ class RapidOcrEngine:
     ) -> list[OcrLine]:
         bgr = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image
         boxes = self.detect(bgr) if regions is None else np.ascontiguousarray(regions, dtype=np.float32)
+        if len(boxes):
+            # A quad under 2 px on a side (a damaged page) leaves RapidOCR a crop it divides by zero.
+            w = np.linalg.norm(boxes[:, 1] - boxes[:, 0], axis=1)
+            h = np.linalg.norm(boxes[:, 3] - boxes[:, 0], axis=1)
+            boxes = boxes[(w >= 2) & (h >= 2)]
         if len(boxes) == 0:
             return []
         crops = self._ocr.get_crop_img_list(bgr, boxes)
