@@ -270,8 +270,10 @@ def _ready_locked(archive: Archive) -> FileIndex:
     if (index_dir / PENDING_NAME).exists():
         try:
             _replay_pending_locked(archive)
-        except Exception:
-            log.exception("index: replaying an interrupted write failed; rebuilding")
+        except OSError:
+            raise  # disk full, read-only: a rebuild would fail the same way; pending.json stays for later
+        except Exception as exc:
+            log.warning("index: replaying an interrupted write failed (%s: %s); rebuilding", type(exc).__name__, exc)
             _rebuild_locked(archive, default_procs())
     try:
         ix = _open_gen(index_dir)
