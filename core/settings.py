@@ -3,7 +3,9 @@
 Precedence (highest first): explicit overrides (CLI flags), environment, TOML file, defaults.
 The TOML file is ``$WOA_CONFIG`` if set, else ``./woa.toml``, else ``~/.config/woa/woa.toml``.
 Environment variables are the field names upper-cased with a ``WOA_`` prefix, e.g.
-``WOA_ARCHIVE_DIR=/srv/archive`` or ``WOA_OCR_ENGINE=tesseract``.
+``WOA_ARCHIVE_DIR=/srv/archive`` or ``WOA_OCR_ENGINE=tesseract``. Settings are loaded once per
+run and passed down explicitly; worker processes receive the object (pickled, or as
+``model_dump(mode="json")`` for Celery), never environment variables.
 """
 
 from __future__ import annotations
@@ -63,17 +65,27 @@ class Settings(BaseModel):
     templates_dir: Path | None = None
     reviewer: str = Field(default_factory=lambda: os.environ.get("USER", "clerk"))
 
-    # Watched inbox
+    # Worker processes (woa watch, woa batch, woa worker, woa verify): how many, and whether they
+    # return page buffers to the OS (far less memory, about twice the OCR CPU time; benchmarks.md)
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    low_memory: bool = False
+
+    # Watched inbox (woa watch; docs/watch.md)
     stable_seconds: float = 5.0
     poll_seconds: float = 0.0  # 0 = native events (auto-switch to polling on network filesystems)
     rescan_seconds: float = 300.0
     after_success: Literal["delete", "move"] = "move"
-    workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
-    max_attempts: int = 5
+    max_attempts: int = Field(default=5, ge=1)  # per file, for transient failures
+    backoff_base_seconds: float = 2.0  # wait before the 2nd attempt; doubles per attempt
+    backoff_cap_seconds: float = 300.0
+    file_timeout_seconds: float = 1800.0  # a file still in a worker after this long: a transient failure
 
-    @property
-    def index_dir(self) -> Path:
-        return self.archive_dir / "index"
+    # Distributed batch (woa batch --broker, woa worker, woa index-writer; docs/digitisation.md).
+    # A message whose worker died entirely is redelivered after visibility_timeout seconds, which
+    # must exceed the longest task (a 300-page PDF takes several minutes on one core).
+    broker_url: str = "redis://localhost:6379/0"
+    visibility_timeout: float = Field(default=7200.0, gt=0)
+    max_queued: int = Field(default=5000, ge=1)  # messages waiting in Redis at most
 
 
 def _config_path() -> Path | None:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.settings import Settings, load_settings
-from woa.commands import batch, documents, review, search, verify, watch
+from woa.commands import batch, documents, review, search, setting_overrides, verify, watch
 
 COMMAND_GROUPS = (documents, review, search, watch, verify, batch)
 
@@ -51,7 +51,8 @@ def setup_logging(verbose: int, quiet: bool) -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    return load_settings(config=args.config, archive_dir=args.archive)
+    """The one Settings of this run: defaults → TOML → ``WOA_*`` → the flags given."""
+    return load_settings(config=args.config, archive_dir=args.archive, **setting_overrides(args))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

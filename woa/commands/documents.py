@@ -12,6 +12,7 @@ from app.ingest import IngestResult, ingest_file
 from core.archive import Archive, UnknownDocument
 from core.models import Document
 from core.settings import Settings
+from woa.commands import setting_flag
 
 SCAN_SUFFIXES = {".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png"}
 PROGRESS_MIN_FILES = 4
@@ -20,8 +21,8 @@ PROGRESS_MIN_FILES = 4
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("ingest", parents=[common], help="archive scanned files or folders")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    p.add_argument("--engine", choices=("rapidocr", "tesseract"), default=None, help="OCR engine")
-    p.add_argument("--pdfa", choices=("1b", "2b"), default=None, help="PDF/A level of the archive copy")
+    setting_flag(p, "--engine", field="ocr_engine", choices=("rapidocr", "tesseract"), help="OCR engine")
+    setting_flag(p, "--pdfa", field="pdfa_level", choices=("1b", "2b"), help="PDF/A level of the archive copy")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_ingest)
 
@@ -55,10 +56,6 @@ def collect_files(paths: list[Path]) -> tuple[list[Path], list[str]]:
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    if args.engine:
-        settings.ocr_engine = args.engine
-    if args.pdfa:
-        settings.pdfa_level = args.pdfa
     files, problems = collect_files(args.paths)
     for msg in problems:
         print(f"woa: {msg}", file=sys.stderr)

@@ -10,6 +10,7 @@ from typing import Any
 from app.verify import verify_archive
 from core.settings import Settings
 from watch_folder.journal import check_journal
+from woa.commands import setting_flag
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -18,7 +19,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="check hashes, PDF/A validity, sidecars, strays and the index of the archive",
     )
-    p.add_argument("--workers", type=int, default=None, metavar="N", help="parallel checks (default: cores)")
+    setting_flag(p, "--workers", field="workers", type=int, metavar="N", help="parallel checks (default: cores)")
     p.set_defaults(func=verify_command)
 
 
@@ -27,7 +28,7 @@ def verify_command(args: argparse.Namespace, settings: Settings) -> int:
     if not root.is_dir():
         print(f"woa verify: no archive at {root}", file=sys.stderr)
         return 2
-    report = verify_archive(root, workers=args.workers or settings.workers, extra_checks=[check_journal])
+    report = verify_archive(root, workers=settings.workers, extra_checks=[check_journal])
     for problem in report.problems:
         print(problem)
     verdict = "no problems" if report.ok else f"{len(report.problems)} problem(s)"
