@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import index
+from app.evidence import vins_for_plate
+from app.lifecycle.retention import apply_retention
 from core.archive import Archive
 from core.models import Document, FieldValue
 from core.settings import Settings
@@ -52,17 +54,22 @@ def index_documents(archive: Archive, docs: list[Document]) -> bool:
     return True
 
 
-def extract_fields(doc: Document, settings: Settings) -> None:
-    """Extract the fields of ``doc`` from its pages (no OCR), then re-apply review corrections."""
-    result = extract(doc.pages, settings)
+def extract_fields(doc: Document, settings: Settings, archive: Archive | None = None) -> None:
+    """Extract the fields of ``doc`` from its pages (no OCR), then re-apply review corrections.
+
+    With ``archive``, the VINs it has seen with the document's plate are evidence for a VIN repair.
+    """
+    lookup = vins_for_plate(archive, exclude_id=doc.id) if archive is not None else None
+    result = extract(doc.pages, settings, vins_for_plate=lookup)
     doc.fields, doc.items = result.fields, result.items
     doc.confidence, doc.needs_review = result.confidence, result.needs_review
     apply_corrections(doc, settings.review_threshold)
+    apply_retention(doc, settings)  # a corrected date_out moves retain_until
 
 
-def reprocess_document(doc: Document, settings: Settings) -> None:
+def reprocess_document(doc: Document, settings: Settings, archive: Archive | None = None) -> None:
     """Extract again from the stored pages (no OCR) and re-apply review corrections."""
-    extract_fields(doc, settings)
+    extract_fields(doc, settings, archive)
 
 
 @dataclass
@@ -83,7 +90,7 @@ def reprocess(archive: Archive, refs: Iterable[str], settings: Settings) -> Repr
         try:
             with archive.lock(doc_id):
                 doc = archive.load(doc_id)
-                reprocess_document(doc, settings)
+                reprocess_document(doc, settings, archive)
                 archive.save(doc)
             out.done.append(doc)
         except (OSError, ValueError, KeyError) as exc:
@@ -112,6 +119,7 @@ def correct_field(archive: Archive, ref: str, fld: str, value: str, settings: Se
     with archive.lock(doc_id):
         doc = archive.load(doc_id)
         entry = set_field(doc, fld, value, user or settings.reviewer, settings.review_threshold)
+        apply_retention(doc, settings)  # a corrected date_out moves retain_until
         archive.save(doc)
     index_documents(archive, [doc])
     return Correction(doc, entry)

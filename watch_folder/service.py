@@ -172,7 +172,7 @@ class WatchService:
         self.oneshot = oneshot
         self.settings = settings.model_copy(update={"archive_dir": folders.archive})
         self.inbox = folders.inbox
-        self.archive = Archive(folders.archive)
+        self.archive = Archive.from_settings(self.settings)
         self.tracker = StabilityTracker(settings.stable_seconds)
         self.observer_kind = "none"
         self.failed_this_run = 0
