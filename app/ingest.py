@@ -165,6 +165,12 @@ def ingest_file(
         doc_id = doc_id_for(sha)
         result.doc_id, result.sha256 = doc_id, sha
         with archive.lock(doc_id):
+            tomb = archive.disposed(sha)
+            if tomb is not None and not archive.has(sha):
+                raise InputError(
+                    f"disposed of on {tomb.get('disposed_at', '?')} (approved by {tomb.get('approved_by', '?')},"
+                    f" document {doc_id}); not archived again"
+                )
             if archive.has(sha):
                 doc = archive.record_duplicate(sha, path.name, now_iso())
                 result.status = "duplicate"

@@ -92,6 +92,9 @@ def hit_fields(stored: dict[str, Any]) -> dict[str, Any]:
         "needs_review": bool(stored.get("needs_review")),
         "source_name": meta.get("source_name"),
         "store": stored.get("store"),
+        "retain_until": meta.get("retain_until"),
+        "hold": bool(stored.get("hold")),
+        "tier": stored.get("tier"),
     }
 
 

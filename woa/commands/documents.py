@@ -36,6 +36,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("id", metavar="ID", help="document id (or a unique prefix)")
     p.add_argument("--json", action="store_true", help="the whole sidecar as JSON")
     p.add_argument("--text", action="store_true", help="print the OCR text too")
+    p.add_argument("--open", choices=("pdf", "original"), nargs="?", const="pdf", default=None,
+                   help="print a local path of the PDF (or original), fetched from the cold tier if needed")
     p.set_defaults(func=cmd_show)
 
 
@@ -125,6 +127,11 @@ def export_record(doc: Document, archive: Archive, with_pages: bool = False) -> 
         "confidence": round(doc.confidence, 3),
         "needs_review": doc.needs_review,
         "tags": doc.tags,
+        "store": doc.store,
+        "retain_until": doc.retain_until,
+        "retention_rule": doc.retention_rule,
+        "hold": doc.hold,
+        "tier": doc.tier.get("where") if doc.tier else "hot",
         "text": doc.text,
     }
     if with_pages:
@@ -157,6 +164,16 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.write(json.dumps(archive.load_raw(doc_id), ensure_ascii=False, indent=1) + "\n")
         return 0
     doc = archive.load(doc_id)
+    if args.open:
+        from app.lifecycle.tier import TierError, context, fetch
+
+        try:
+            path = fetch(archive, doc, args.open, context(settings) if doc.tier else None)
+        except TierError as exc:
+            print(f"woa: {exc}", file=sys.stderr)
+            return 1
+        print(path)
+        return 0
     out = [
         f"id            {doc.id}",
         f"source        {doc.source_name}",
@@ -167,6 +184,14 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
         f"sha256        {doc.sha256}",
         f"review        {'NEEDS REVIEW' if doc.needs_review else 'ok'}  (confidence {doc.confidence:.2f})",
     ]
+    out.append(f"retain until  {doc.retain_until or '-'}  (rule {doc.retention_rule or '-'})")
+    if doc.hold:
+        out.append(f"legal hold    since {doc.hold.get('at')} by {doc.hold.get('by')}: {doc.hold.get('reason')}")
+    if doc.tier:
+        out.append(f"storage       cold: {doc.tier.get('where')} (moved {doc.tier.get('moved_at')}; "
+                   "'woa show --open' fetches it)")
+    if doc.store:
+        out.append(f"store         {doc.store}")
     if doc.tags:
         out.append("tags          " + ", ".join(f"{k}={v}" for k, v in doc.tags.items()))
     if doc.duplicates:
