@@ -45,11 +45,16 @@ def _admin_stores(request: HttpRequest) -> list[Store]:
 @login_required
 def admin_home(request: HttpRequest) -> HttpResponse:
     acc = scope.access(request.user)
-    if acc.can("admin"):
-        return HttpResponseRedirect(reverse("admin_users"))
-    if acc.can("audit"):
-        return HttpResponseRedirect(reverse("admin_audit"))
-    raise PermissionDenied("admin")
+    if not (acc.can("admin") or acc.can("audit")):
+        raise PermissionDenied("admin")
+    from django.contrib.auth import get_user_model
+
+    from web.audit.models import AuditEntry
+
+    ctx = {"users": get_user_model().objects.count() if acc.can("admin") else None,
+           "stores": len(_admin_stores(request)) if acc.can("admin") else None,
+           "audit_rows": AuditEntry.objects.count() if acc.can("audit") else None}
+    return render(request, "web/admin/home.html", ctx)
 
 
 class NewUserForm(forms.Form):
