@@ -335,9 +335,11 @@ def backup(archive: Archive, settings: Settings, *, forget: bool = True) -> Back
     if not summary.get("snapshot_id"):
         raise BackupError(f"restic backup on {restic.repository} reported no snapshot")
     forgot = False
-    if forget and (settings.backup_keep_daily or settings.backup_keep_weekly or settings.backup_keep_monthly):
+    keep = (settings.backup_keep_last, settings.backup_keep_daily, settings.backup_keep_weekly, settings.backup_keep_monthly)
+    if forget and any(keep):
         restic.run(
             "forget", "--tag", TAG, "--prune",
+            "--keep-last", str(settings.backup_keep_last),
             "--keep-daily", str(settings.backup_keep_daily),
             "--keep-weekly", str(settings.backup_keep_weekly),
             "--keep-monthly", str(settings.backup_keep_monthly),
