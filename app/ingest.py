@@ -149,7 +149,9 @@ def ingest_file(
     archive: Archive | None = None,
     tags: dict[str, str] | None = None,
     update_index: bool = True,
+    store: str | None = None,
 ) -> IngestResult:
+    """Archive one file. ``store``: the store (门店) it belongs to (None: ``settings.default_store``)."""
     path = Path(path)
     archive = archive or Archive.from_settings(settings)
     t_start = time.perf_counter()
@@ -163,12 +165,19 @@ def ingest_file(
         doc_id = doc_id_for(sha)
         result.doc_id, result.sha256 = doc_id, sha
         with archive.lock(doc_id):
+            tomb = archive.disposed(sha)
+            if tomb is not None and not archive.has(sha):
+                raise InputError(
+                    f"disposed of on {tomb.get('disposed_at', '?')} (approved by {tomb.get('approved_by', '?')},"
+                    f" document {doc_id}); not archived again"
+                )
             if archive.has(sha):
                 doc = archive.record_duplicate(sha, path.name, now_iso())
                 result.status = "duplicate"
                 result.pages = len(doc.pages)
                 return result
-            doc = _archive_new(path, sha, doc_id, settings, archive, tags or {})
+            doc = _archive_new(path, sha, doc_id, settings, archive, tags or {},
+                               settings.default_store if store is None else store)
         result.status = "archived"
         result.pages = len(doc.pages)
         result.add_review_facts(doc, settings.review_threshold)
@@ -203,7 +212,8 @@ def mrc_options(settings: Settings) -> MrcOptions | None:
     return MrcOptions(background_dpi=settings.mrc_background_dpi, jpeg_quality=settings.mrc_jpeg_quality)
 
 
-def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive: Archive, tags: dict[str, str]) -> Document:
+def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive: Archive, tags: dict[str, str],
+                 store: str = "") -> Document:
     timings: dict[str, float] = {}
     pages: list[PageText] = []
     t0 = time.perf_counter()
@@ -241,6 +251,7 @@ def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive:
         pdfa_level=settings.pdfa_level,
         timings=timings,
         tags=dict(tags),
+        store=store,
     )
     t1 = time.perf_counter()
     extract_fields(doc, settings, archive)

@@ -123,6 +123,27 @@ class Archive:
     def index_dir(self) -> Path:
         return self.root / "index"
 
+    # Records lifecycle (app/lifecycle): state, tombstones of disposed documents, fetched cold copies
+    @property
+    def lifecycle_dir(self) -> Path:
+        return self.root / "lifecycle"
+
+    def tombstone_path(self, doc_id: str) -> Path:
+        return self.lifecycle_dir / "tombstones" / doc_id[:2] / f"{doc_id}.json"
+
+    def cache_path(self, rel: str) -> Path:
+        """Where a fetched cold copy of the archive file ``rel`` is cached (derived; never backed up)."""
+        return self.root / "cache" / rel
+
+    def disposed(self, sha256: str) -> dict[str, Any] | None:
+        """The tombstone of a disposed document with this SHA-256, or None."""
+        path = self.tombstone_path(doc_id_for(sha256))
+        try:
+            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        return data if data.get("sha256") == sha256 else None
+
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from core.crypto import KeyUnavailable, TamperedFile
 from core.settings import Settings, load_settings
-from woa.commands import backup, batch, documents, review, search, verify, watch
+from woa.commands import backup, batch, documents, lifecycle, review, search, verify, watch, web
 
-COMMAND_GROUPS = (documents, review, search, watch, verify, batch, backup)
+COMMAND_GROUPS = (documents, review, search, watch, verify, batch, backup, web, lifecycle)
 
 log = logging.getLogger("woa")
 
