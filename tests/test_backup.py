@@ -15,7 +15,6 @@ import pytest
 
 from core.archive import Archive
 from tests.backup_helpers import WoaRunner, sidecar_hashes, text_pdf_variants
-from tests.conftest import IngestedArchive
 
 pytestmark = pytest.mark.skipif(shutil.which("restic") is None, reason="restic not installed (scripts/setup.sh)")
 
@@ -24,7 +23,7 @@ pytestmark = pytest.mark.skipif(shutil.which("restic") is None, reason="restic n
 def base(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
     """A private copy of the archive of the committed samples (the session's one stays untouched)."""
     dest = tmp_path / "archive"
-    src = __import__("os").environ.get("DEVTMP_BASE") or request.getfixturevalue("ingested_archive").archive.root
+    src = request.getfixturevalue("ingested_archive").archive.root  # session-wide: ingested once
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns("locks"))
     return dest
 
@@ -46,13 +45,15 @@ def test_backup_change_backup_restore_each_snapshot(tmp_path: Path, base: Path) 
     assert woa("backup") == 0, woa.err
     snap1 = woa.snapshot_ids()[-1]
 
-    # change it: two new documents, a correction (a disposal is the lifecycle work's; not on main yet)
+    # change it: two new documents, a correction, a disposal (with its tombstone and audit rows)
     new_pdfs = text_pdf_variants(base, tmp_path / "new", 2)
     assert woa("ingest", *map(str, new_pdfs)) == 0, woa.err
-    corrected = sorted(before)[0]
+    corrected, disposed = sorted(before)[:2]
     assert woa("review", "set", corrected, "plate", "粤B99999") == 0, woa.err
+    assert woa("review", "set", disposed, "date_out", "2010-01-05") == 0, woa.err
+    assert woa("dispose", "--approve", disposed, "--by", "boss") == 0, woa.err
     after = set(Archive(base).ids())
-    assert len(after - before) == 2
+    assert len(after - before) == 2 and disposed not in after
     assert woa("backup") == 0, woa.err
     snap2 = woa.snapshot_ids()[-1]
     assert snap2 != snap1
@@ -69,6 +70,8 @@ def test_backup_change_backup_restore_each_snapshot(tmp_path: Path, base: Path) 
         assert woa("search", "粤B99999" if plate_corrected else "vin:" + docs[corrected]["fields"]["vin"]["value"],
                    archive=target) == 0
         assert corrected in woa.out
+        tombstone = Archive(target).tombstone_path(disposed)
+        assert tombstone.is_file() is plate_corrected  # the disposal's record is in the later snapshot only
         settings_copy = json.loads((target / "woa-settings.json").read_text())
         assert settings_copy["backup_repository"] == str(woa.repo)
         assert "secretpw" not in (target / "woa-settings.json").read_text()

@@ -12,13 +12,12 @@ from core import crypto
 from core.archive import Archive
 from core.crypto import KeySource, parse_keys
 from tests.backup_helpers import WoaRunner, text_pdf_variants
-from tests.conftest import IngestedArchive
 
 
 @pytest.fixture
 def base(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
     dest = tmp_path / "archive"
-    src = __import__("os").environ.get("DEVTMP_BASE") or request.getfixturevalue("ingested_archive").archive.root
+    src = request.getfixturevalue("ingested_archive").archive.root  # session-wide: ingested once
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns("locks"))
     return dest
 
