@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.settings import Settings, load_settings
-from woa.commands import batch, documents, review, search, verify, watch
+from woa.commands import batch, documents, review, search, templates, verify, watch
 
-COMMAND_GROUPS = (documents, review, search, watch, verify, batch)
+COMMAND_GROUPS = (documents, review, search, watch, verify, batch, templates)
 
 log = logging.getLogger("woa")
 
