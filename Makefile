@@ -14,7 +14,7 @@ test: setup
 
 lint: setup
 	.venv/bin/ruff check .
-	.venv/bin/mypy core pipeline extractors index app watch_folder batch woa
+	.venv/bin/mypy core pipeline extractors index app watch_folder batch woa web
 
 samples: setup
 	$(PY) samples/generate.py --out samples --count 20 --seed 7

@@ -16,6 +16,7 @@ from typing import Any
 
 import index
 from app.evidence import vins_for_plate
+from app.lifecycle.retention import apply_retention
 from app.templates import learn_from_document, learned_templates
 from core.archive import Archive
 from core.models import Document, FieldValue
@@ -66,6 +67,7 @@ def extract_fields(doc: Document, settings: Settings, archive: Archive | None = 
     doc.fields, doc.items = result.fields, result.items
     doc.confidence, doc.needs_review = result.confidence, result.needs_review
     apply_corrections(doc, settings.review_threshold)
+    apply_retention(doc, settings)  # a corrected date_out moves retain_until
 
 
 def reprocess_document(doc: Document, settings: Settings, archive: Archive | None = None) -> None:
@@ -120,6 +122,7 @@ def correct_field(archive: Archive, ref: str, fld: str, value: str, settings: Se
     with archive.lock(doc_id):
         doc = archive.load(doc_id)
         entry = set_field(doc, fld, value, user or settings.reviewer, settings.review_threshold)
+        apply_retention(doc, settings)  # a corrected date_out moves retain_until
         archive.save(doc)
     index_documents(archive, [doc])
     try:  # the correction also teaches the layout's learned template; failing that loses nothing

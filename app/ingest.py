@@ -9,7 +9,6 @@ one-line reason.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Iterator
@@ -19,8 +18,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from app.documents import extract_fields, index_documents
-from core.archive import Archive, doc_id_for, sha256_file
-from core.atomic import write_atomic
+from core.archive import Archive, TamperedFile, doc_id_for, sha256_file
 from core.errors import TRANSIENT_ERRNOS, InputError, TransientError
 from core.models import CANONICAL_FIELDS, Document, PageText
 from core.settings import Settings
@@ -144,14 +142,6 @@ def _process_pages(
         release_free_memory(settings.release_memory_above_mb)
 
 
-def _cleanup_partial(archive: Archive, doc_id: str, ext: str) -> None:
-    if archive.sidecar_path(doc_id).exists():
-        return
-    for p in (archive.pdf_path(doc_id), archive.original_path(doc_id, ext)):
-        with contextlib.suppress(FileNotFoundError):
-            p.unlink()
-
-
 def ingest_file(
     path: Path,
     settings: Settings,
@@ -159,25 +149,35 @@ def ingest_file(
     archive: Archive | None = None,
     tags: dict[str, str] | None = None,
     update_index: bool = True,
+    store: str | None = None,
 ) -> IngestResult:
+    """Archive one file. ``store``: the store (门店) it belongs to (None: ``settings.default_store``)."""
     path = Path(path)
-    archive = archive or Archive(settings.archive_dir)
+    archive = archive or Archive.from_settings(settings)
     t_start = time.perf_counter()
     result = IngestResult(path=path, status="failed")
     doc_id: str | None = None
     try:
         if not path.is_file():
             raise InputError("not a regular file" if path.exists() else "file not found")
+        archive.require_keys()
         sha = sha256_file(path)
         doc_id = doc_id_for(sha)
         result.doc_id, result.sha256 = doc_id, sha
         with archive.lock(doc_id):
+            tomb = archive.disposed(sha)
+            if tomb is not None and not archive.has(sha):
+                raise InputError(
+                    f"disposed of on {tomb.get('disposed_at', '?')} (approved by {tomb.get('approved_by', '?')},"
+                    f" document {doc_id}); not archived again"
+                )
             if archive.has(sha):
                 doc = archive.record_duplicate(sha, path.name, now_iso())
                 result.status = "duplicate"
                 result.pages = len(doc.pages)
                 return result
-            doc = _archive_new(path, sha, doc_id, settings, archive, tags or {})
+            doc = _archive_new(path, sha, doc_id, settings, archive, tags or {},
+                               settings.default_store if store is None else store)
         result.status = "archived"
         result.pages = len(doc.pages)
         result.add_review_facts(doc, settings.review_threshold)
@@ -186,8 +186,10 @@ def ingest_file(
             index_documents(archive, [doc])
     except InputError as exc:
         result.error = str(exc)
-    except TransientError as exc:
+    except TransientError as exc:  # includes KeyUnavailable: no or wrong master key, retry later
         result.error, result.transient = str(exc), True
+    except TamperedFile as exc:
+        result.error = str(exc)
     except OSError as exc:
         result.error = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
         result.transient = exc.errno in TRANSIENT_ERRNOS
@@ -199,7 +201,7 @@ def ingest_file(
     finally:
         result.seconds = time.perf_counter() - t_start
     if result.status == "failed" and doc_id is not None:
-        _cleanup_partial(archive, doc_id, path.suffix or ".bin")
+        archive.remove_uncommitted(doc_id, path.suffix or ".bin")
     return result
 
 
@@ -210,7 +212,8 @@ def mrc_options(settings: Settings) -> MrcOptions | None:
     return MrcOptions(background_dpi=settings.mrc_background_dpi, jpeg_quality=settings.mrc_jpeg_quality)
 
 
-def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive: Archive, tags: dict[str, str]) -> Document:
+def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive: Archive, tags: dict[str, str],
+                 store: str = "") -> Document:
     timings: dict[str, float] = {}
     pages: list[PageText] = []
     t0 = time.perf_counter()
@@ -225,30 +228,30 @@ def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive:
             mrc=mrc_options(settings),
         )
 
-    pdf_path = archive.pdf_path(doc_id)
-    write_atomic(pdf_path, write)
+    pdf = archive.write_pdf(doc_id, write)
     timings["pages_and_pdf"] = time.perf_counter() - t0
 
-    original = archive.store_original(path, doc_id)
-    if sha256_file(original) != sha:
+    original = archive.write_original(path, doc_id)
+    if original.sha256 != sha:
         raise TransientError("the file changed while it was being read (still being written?)")
 
     doc = Document(
         id=doc_id,
         source_name=path.name,
         sha256=sha,
-        original=archive.rel(original),
-        archive_pdf=archive.rel(pdf_path),
-        archive_sha256=sha256_file(pdf_path),
+        original=original.rel,
+        archive_pdf=pdf.rel,
+        archive_sha256=pdf.sha256,
         pages=pages,
         ocr_engine=get_engine(settings).name if any(p.source == "ocr" for p in pages) else "pdf-text",
         ocr_version=get_engine(settings).version if any(p.source == "ocr" for p in pages) else "",
         ingested_at=now_iso(),
         input_bytes=path.stat().st_size,
-        archive_bytes=pdf_path.stat().st_size,
+        archive_bytes=pdf.size,
         pdfa_level=settings.pdfa_level,
         timings=timings,
         tags=dict(tags),
+        store=store,
     )
     t1 = time.perf_counter()
     extract_fields(doc, settings, archive)

@@ -71,7 +71,7 @@ class LocalBatch:
         self.feeder = feeder
         self.tags = dict(tags or {})
         self.low_memory = low_memory
-        self.archive = Archive(settings.archive_dir)
+        self.archive = Archive.from_settings(settings)
         self.max_in_flight = 2 * self.workers
         self._ready: deque[Job] = deque()  # retries, and copies released when their first copy finished
         self._waiting: dict[str, list[Job]] = {}  # sha -> later copies of a file in flight

@@ -63,7 +63,7 @@ def run_ingest_task(
         with sha_lock(r, sha256):
             if state.is_recorded(key):
                 return "recorded"
-            archive = Archive(settings.archive_dir)
+            archive = Archive.from_settings(settings)
             if (
                 archive.has(sha256)
                 and not state.archived_in_batch(sha256)

@@ -198,7 +198,7 @@ class WatchService:
         self.opts = opts
         self.settings = settings.model_copy(update={"archive_dir": opts.folders.archive})
         self.inbox = opts.folders.inbox
-        self.archive = Archive(opts.folders.archive)
+        self.archive = Archive.from_settings(self.settings)
         self.tracker = StabilityTracker(opts.stable_seconds)
         self.observer_kind = "none"
         self.failed_this_run = 0

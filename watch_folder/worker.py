@@ -43,7 +43,7 @@ def init_worker() -> None:
 
 def run_job(job: Job, settings: Settings) -> IngestResult:
     """Ingest one inbox file (``ingest_file`` never raises for a bad file: it returns the reason)."""
-    archive = Archive(settings.archive_dir)
+    archive = Archive.from_settings(settings)
     res = ingest_file(Path(job.path), settings, archive=archive, tags=dict(job.tags), update_index=True)
     if job.resumed and res.status == "duplicate" and res.doc_id:  # "archived" was indexed by ingest_file
         try:

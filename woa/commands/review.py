@@ -38,7 +38,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _archive(settings: Settings) -> Archive | None:
-    archive = Archive(settings.archive_dir)
+    archive = Archive.from_settings(settings)
     if not (archive.root / "sidecars").is_dir():
         print(f"woa: no archive at {archive.root}", file=sys.stderr)
         return None
