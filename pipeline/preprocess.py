@@ -87,7 +87,7 @@ def _seal_mask(reddish: np.ndarray, dpi: float) -> np.ndarray:
         cv2.circle(ring, (int(cx), int(cy)), int(rad), 255, max(2, int(4 * px_mm)))
         on = float(np.count_nonzero((ring > 0) & (small > 60))) / max(1.0, float(np.count_nonzero(ring)))
         if on >= 0.3:  # a seal's ring is red most of the way round; chance arcs of red text are not
-            cv2.circle(mask, (int(cx), int(cy)), int(rad + 2 * px_mm), 255, -1)
+            cv2.circle(mask, (int(cx), int(cy)), int(rad + 4 * px_mm), 255, -1)
     if mask.any():
         out = cv2.resize(mask, (reddish.shape[1], reddish.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
     return out
