@@ -9,20 +9,18 @@ one-line reason.
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, Literal
 
-from core.archive import Archive, doc_id_for, sha256_file
-from core.atomic import write_atomic
-from core.errors import InputError, TransientError
-from core.models import Document, PageText
+from app.documents import extract_fields, index_documents
+from core.archive import Archive, TamperedFile, doc_id_for, sha256_file
+from core.errors import TRANSIENT_ERRNOS, InputError, TransientError
+from core.models import CANONICAL_FIELDS, Document, PageText
 from core.settings import Settings
 from pipeline.load import iter_pages
 from pipeline.memory import release_free_memory
@@ -34,20 +32,32 @@ from pipeline.preprocess import prepare
 
 log = logging.getLogger(__name__)
 
-TRANSIENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EAGAIN, errno.EBUSY, errno.EACCES, errno.EIO, errno.ETXTBSY}
+__all__ = ["STATUSES", "IngestResult", "Status", "index_documents", "ingest_file", "now_iso"]
+
+Status = Literal["archived", "duplicate", "failed", "skipped"]
+STATUSES: tuple[Status, ...] = ("archived", "duplicate", "failed", "skipped")
 
 
 @dataclass
 class IngestResult:
+    """What happened to one input file: returned by ``ingest_file``, recorded by the watcher's
+    journal and the batch (its report, its Redis state). ``skipped`` is the batch's: the archive
+    already had the bytes before the run looked at the file."""
+
     path: Path
-    status: str  # "archived" | "duplicate" | "failed"
+    status: Status
     doc_id: str | None = None
-    error: str | None = None
-    transient: bool = False
+    error: str | None = None  # one line: the reason
+    transient: bool = False  # worth retrying later (disk full, file locked, still being written)
     pages: int = 0
     seconds: float = 0.0
     needs_review: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+    sha256: str = ""
+    doubtful: list[str] = field(default_factory=list)  # fields below the review threshold
+    present: list[str] = field(default_factory=list)  # canonical fields that have a value
+    worker: str = ""  # which worker process (batch)
+    max_rss_kb: int = 0  # peak resident memory of that worker so far (batch)
 
     @property
     def ok(self) -> bool:
@@ -59,6 +69,25 @@ class IngestResult:
         if not self.ok or self.doc_id is None:
             raise ValueError(f"{self.path}: not archived: {self.error}")
         return self.doc_id
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["path"] = str(self.path)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> IngestResult:
+        known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+        known["path"] = Path(known.get("path", ""))
+        return cls(**known)
+
+    def add_review_facts(self, doc: Document, review_threshold: float) -> None:
+        """Fill in ``needs_review``, ``doubtful`` (as ``woa review`` counts them) and ``present``."""
+        self.needs_review = doc.needs_review
+        self.doubtful = [name for name, fv in doc.fields.items() if fv.confidence < review_threshold]
+        self.present = [name for name in CANONICAL_FIELDS if (fv := doc.fields.get(name)) is not None and fv.value]
+        if not self.pages:
+            self.pages = len(doc.pages)
 
 
 def now_iso() -> str:
@@ -113,42 +142,6 @@ def _process_pages(
         release_free_memory(settings.release_memory_above_mb)
 
 
-def _extract(doc: Document, settings: Settings) -> None:
-    try:
-        import extractors
-    except ImportError:
-        return
-    if not hasattr(extractors, "extract"):
-        return
-    result = extractors.extract(doc.pages, settings)
-    doc.fields = result.fields
-    doc.items = result.items
-    doc.confidence = result.confidence
-    doc.needs_review = result.needs_review
-    if hasattr(extractors, "apply_corrections"):
-        extractors.apply_corrections(doc, settings.review_threshold)
-
-
-def index_documents(archive: Archive, docs: list[Document]) -> None:
-    """Add documents to the search index; the archive stays correct if this fails."""
-    try:
-        import index
-    except ImportError:
-        return
-    try:
-        index.update_index(archive, docs)
-    except Exception:
-        log.exception("index update failed for %s; run 'woa reindex'", ", ".join(d.id for d in docs))
-
-
-def _cleanup_partial(archive: Archive, doc_id: str, ext: str) -> None:
-    if archive.sidecar_path(doc_id).exists():
-        return
-    for p in (archive.pdf_path(doc_id), archive.original_path(doc_id, ext)):
-        with contextlib.suppress(FileNotFoundError):
-            p.unlink()
-
-
 def ingest_file(
     path: Path,
     settings: Settings,
@@ -156,35 +149,47 @@ def ingest_file(
     archive: Archive | None = None,
     tags: dict[str, str] | None = None,
     update_index: bool = True,
+    store: str | None = None,
 ) -> IngestResult:
+    """Archive one file. ``store``: the store (门店) it belongs to (None: ``settings.default_store``)."""
     path = Path(path)
-    archive = archive or Archive(settings.archive_dir)
+    archive = archive or Archive.from_settings(settings)
     t_start = time.perf_counter()
     result = IngestResult(path=path, status="failed")
     doc_id: str | None = None
     try:
         if not path.is_file():
             raise InputError("not a regular file" if path.exists() else "file not found")
+        archive.require_keys()
         sha = sha256_file(path)
         doc_id = doc_id_for(sha)
-        result.doc_id = doc_id
+        result.doc_id, result.sha256 = doc_id, sha
         with archive.lock(doc_id):
+            tomb = archive.disposed(sha)
+            if tomb is not None and not archive.has(sha):
+                raise InputError(
+                    f"disposed of on {tomb.get('disposed_at', '?')} (approved by {tomb.get('approved_by', '?')},"
+                    f" document {doc_id}); not archived again"
+                )
             if archive.has(sha):
                 doc = archive.record_duplicate(sha, path.name, now_iso())
                 result.status = "duplicate"
                 result.pages = len(doc.pages)
                 return result
-            doc = _archive_new(path, sha, doc_id, settings, archive, tags or {})
+            doc = _archive_new(path, sha, doc_id, settings, archive, tags or {},
+                               settings.default_store if store is None else store)
         result.status = "archived"
         result.pages = len(doc.pages)
-        result.needs_review = doc.needs_review
+        result.add_review_facts(doc, settings.review_threshold)
         result.timings = doc.timings
         if update_index:
             index_documents(archive, [doc])
     except InputError as exc:
         result.error = str(exc)
-    except TransientError as exc:
+    except TransientError as exc:  # includes KeyUnavailable: no or wrong master key, retry later
         result.error, result.transient = str(exc), True
+    except TamperedFile as exc:
+        result.error = str(exc)
     except OSError as exc:
         result.error = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
         result.transient = exc.errno in TRANSIENT_ERRNOS
@@ -192,11 +197,11 @@ def ingest_file(
         result.error, result.transient = "out of memory", True
     except Exception as exc:
         log.exception("unexpected error on %s", path)
-        result.error = f"unexpected error: {type(exc).__name__}: {exc}"
+        result.error = f"unexpected error: {type(exc).__name__}: {exc}".replace("\n", " ")
     finally:
         result.seconds = time.perf_counter() - t_start
     if result.status == "failed" and doc_id is not None:
-        _cleanup_partial(archive, doc_id, path.suffix or ".bin")
+        archive.remove_uncommitted(doc_id, path.suffix or ".bin")
     return result
 
 
@@ -211,7 +216,8 @@ def mrc_options(settings: Settings) -> MrcOptions | None:
     )
 
 
-def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive: Archive, tags: dict[str, str]) -> Document:
+def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive: Archive, tags: dict[str, str],
+                 store: str = "") -> Document:
     timings: dict[str, float] = {}
     pages: list[PageText] = []
     t0 = time.perf_counter()
@@ -226,33 +232,33 @@ def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive:
             mrc=mrc_options(settings),
         )
 
-    pdf_path = archive.pdf_path(doc_id)
-    write_atomic(pdf_path, write)
+    pdf = archive.write_pdf(doc_id, write)
     timings["pages_and_pdf"] = time.perf_counter() - t0
 
-    original = archive.store_original(path, doc_id)
-    if sha256_file(original) != sha:
+    original = archive.write_original(path, doc_id)
+    if original.sha256 != sha:
         raise TransientError("the file changed while it was being read (still being written?)")
 
     doc = Document(
         id=doc_id,
         source_name=path.name,
         sha256=sha,
-        original=archive.rel(original),
-        archive_pdf=archive.rel(pdf_path),
-        archive_sha256=sha256_file(pdf_path),
+        original=original.rel,
+        archive_pdf=pdf.rel,
+        archive_sha256=pdf.sha256,
         pages=pages,
         ocr_engine=get_engine(settings).name if any(p.source == "ocr" for p in pages) else "pdf-text",
         ocr_version=get_engine(settings).version if any(p.source == "ocr" for p in pages) else "",
         ingested_at=now_iso(),
         input_bytes=path.stat().st_size,
-        archive_bytes=pdf_path.stat().st_size,
+        archive_bytes=pdf.size,
         pdfa_level=settings.pdfa_level,
         timings=timings,
         tags=dict(tags),
+        store=store,
     )
     t1 = time.perf_counter()
-    _extract(doc, settings)
+    extract_fields(doc, settings, archive)
     timings["extract"] = time.perf_counter() - t1
     timings["total"] = time.perf_counter() - t0
     archive.save(doc)

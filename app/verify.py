@@ -3,26 +3,25 @@
 Checks: every sidecar parses and names itself; original and PDF/A copy exist and match the
 SHA-256 in the sidecar; every PDF is valid PDF/A at the sidecar's level; no orphan file in
 ``originals/`` or ``pdf/``, no temp file from an interrupted write; the search index holds exactly
-the archived documents; every file the watcher journalled as archived has its document.
+the archived documents; and whatever ``extra_checks`` the caller adds (``woa verify`` adds the
+watcher's: every file it journalled as archived has its document).
 """
 
 from __future__ import annotations
 
-import argparse
+import contextlib
+import io
 import json
-import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import BinaryIO
 
-from core.archive import ID_LEN, Archive, sha256_file
+import index
+from core.archive import ID_LEN, Archive, KeyUnavailable, TamperedFile
 from core.atomic import TMP_PREFIX
 from core.models import Document
-from core.settings import Settings
-
-JOURNAL_FILES = ("watch-journal.sqlite", "watch-journal.sqlite-wal", "watch-journal.sqlite-shm", "watch.lock")
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,7 @@ class DocCheck:
     doc_id: str | None
     referenced: list[str] = field(default_factory=list)  # archive-relative paths the sidecar owns
     problems: list[Problem] = field(default_factory=list)
+    cold: bool = False  # the files sit in the cold tier (checked by a cold check, see verify_archive)
 
 
 @dataclass
@@ -52,7 +52,7 @@ class Report:
         return not self.problems
 
 
-def _validate_pdfa(path: Path, level: str) -> str | None:
+def _validate_pdfa(path: Path | BinaryIO, level: str) -> str | None:
     """None if valid, else a one-line reason."""
     import pikepdf.pdfa
 
@@ -66,35 +66,45 @@ def _validate_pdfa(path: Path, level: str) -> str | None:
     return f"not valid PDF/A-{level} ({report.verdict}, {len(report.findings)} findings; first: {first})"
 
 
-def check_document(root: Path, sidecar: Path) -> DocCheck:
+def check_document(archive: Archive, sidecar: Path) -> DocCheck:
+    root = archive.root
     rel_sidecar = sidecar.relative_to(root).as_posix()
     try:
-        doc = Document.from_dict(json.loads(sidecar.read_text(encoding="utf-8")))
+        doc = Document.from_dict(json.loads(archive.read_bytes(rel_sidecar).decode("utf-8")))
+    except (KeyUnavailable, TamperedFile) as exc:
+        return DocCheck(None, problems=[Problem("sidecar", rel_sidecar, str(exc).removeprefix(f"{rel_sidecar}: "))])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return DocCheck(None, problems=[Problem("sidecar", rel_sidecar, f"does not parse: {type(exc).__name__}: {exc}")])
-    check = DocCheck(doc.id, referenced=[doc.original, doc.archive_pdf])
+    check = DocCheck(doc.id, referenced=[doc.original, doc.archive_pdf], cold=bool(doc.tier))
     problems = check.problems
+    cold_keys = doc.tier.get("keys", {}) if doc.tier else {}
     if doc.id != sidecar.stem:
         problems.append(Problem("sidecar", rel_sidecar, f"id {doc.id} does not match the file name"))
     if doc.sha256[:ID_LEN] != doc.id:
         problems.append(Problem("sidecar", rel_sidecar, f"id {doc.id} is not the prefix of sha256 {doc.sha256}"))
     for kind, rel, expected in (("original", doc.original, doc.sha256), ("archive_pdf", doc.archive_pdf, doc.archive_sha256)):
         path = root / rel
+        if rel and not path.is_file() and cold_keys.get("original" if kind == "original" else "pdf"):
+            continue  # in the cold tier (a hot leftover of an interrupted move is still checked)
         if not rel or not path.is_file():
             problems.append(Problem(kind, rel or rel_sidecar, f"missing (document {doc.id})"))
             continue
-        actual = sha256_file(path)
+        try:
+            actual = archive.sha256(rel)
+        except (KeyUnavailable, TamperedFile) as exc:
+            problems.append(Problem(kind, rel, str(exc).removeprefix(f"{rel}: ")))
+            continue
         if actual != expected:
             problems.append(Problem(kind, rel, f"sha256 {actual} differs from the sidecar's {expected}"))
         if kind == "archive_pdf":
-            reason = _validate_pdfa(path, doc.pdfa_level)
+            reason = _validate_pdfa(io.BytesIO(archive.read_bytes(rel)) if archive.is_encrypted(rel) else path, doc.pdfa_level)
             if reason:
                 problems.append(Problem("pdfa", rel, reason))
     return check
 
 
-def _check_one(args: tuple[str, str]) -> DocCheck:
-    return check_document(Path(args[0]), Path(args[1]))
+def _check_one(args: tuple[Archive, str]) -> DocCheck:
+    return check_document(args[0], Path(args[1]))
 
 
 def sidecar_files(root: Path) -> list[Path]:
@@ -118,31 +128,9 @@ def check_strays(root: Path, referenced: set[str], sidecars: Iterable[Path]) -> 
     return problems
 
 
-def indexed_ids(archive: Archive) -> set[str] | None:
-    """Ids of every document in the search index, or None when there is no index.
-
-    Reads through ``index.store.with_searcher``, which (like any search) first completes an index
-    write a crash interrupted; an index that cannot be opened at all raises.
-    """
-    index_pkg: Any
-    try:
-        import index as index_pkg
-    except ImportError:
-        return None
-    lister = getattr(index_pkg, "indexed_ids", None)
-    if lister is not None:
-        result = lister(archive)
-        return None if result is None else {str(i) for i in result}
-    if not archive.index_dir.is_dir() or not any(archive.index_dir.iterdir()):
-        return None
-    from index.store import with_searcher
-
-    return with_searcher(archive, lambda searcher: {str(f["id"]) for f in searcher.all_stored_fields() if "id" in f})
-
-
 def check_index(archive: Archive, ids: set[str]) -> list[Problem]:
     try:
-        in_index = indexed_ids(archive)
+        in_index = index.indexed_ids(archive)
     except Exception as exc:  # a broken index is a finding, not a crash of verify
         return [Problem("index", "index", f"cannot be read: {type(exc).__name__}: {exc}")]
     if in_index is None:
@@ -152,25 +140,50 @@ def check_index(archive: Archive, ids: set[str]) -> list[Problem]:
     return problems
 
 
-def check_journal(archive: Archive, ids: set[str]) -> list[Problem]:
-    path = archive.root / "watch-journal.sqlite"
-    if not path.is_file():
-        return []
-    from watch_folder.journal import Journal
+# A check a layer above adds (the watcher's journal): (archive, ids of the archived documents) -> problems
+ExtraCheck = Callable[[Archive, set[str]], list[Problem]]
+# Checks the cold-tier copies of these documents (app.lifecycle.tier.cold_check builds one from the settings)
+ColdCheck = Callable[[Archive, list[str]], list[Problem]]
 
-    problems = []
-    with Journal(path, readonly=True) as journal:
-        for row in journal.rows("done"):
-            if row.doc_id and row.doc_id not in ids:
-                problems.append(Problem("journal", row.path, f"recorded as {row.outcome} {row.doc_id}, which is not archived"))
+
+def check_tombstones(archive: Archive, ids: set[str]) -> list[Problem]:
+    """A tombstone (a disposed document) parses, names itself, and nothing of its document is left."""
+    base = archive.lifecycle_dir / "tombstones"
+    problems: list[Problem] = []
+    if not base.is_dir():
+        return problems
+    for path in sorted(base.rglob("*.json")):
+        rel = archive.rel(path)
+        try:
+            tomb = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            problems.append(Problem("tombstone", rel, f"does not parse: {exc}"))
+            continue
+        if tomb.get("id") != path.stem or str(tomb.get("sha256", ""))[:ID_LEN] != path.stem:
+            problems.append(Problem("tombstone", rel, "id and sha256 do not match the file name"))
+        if path.stem in ids:
+            problems.append(Problem("tombstone", rel, "disposal interrupted: the sidecar is still there "
+                                                      "(the next 'woa lifecycle run' finishes it)"))
+        if not tomb.get("approved_by"):
+            problems.append(Problem("tombstone", rel, "no approver recorded"))
     return problems
 
 
-def verify_archive(root: Path, *, workers: int = 1) -> Report:
+def verify_archive(
+    root: Path, *, workers: int = 1, extra_checks: Sequence[ExtraCheck] = (), archive: Archive | None = None,
+    cold_check: ColdCheck | None = None,
+) -> Report:
+    """Check the archive at ``root``; ``archive`` (same root) brings the master key of an encrypted one.
+
+    Documents in the cold tier are read back only with a ``cold_check``.
+    """
     root = Path(root)
-    archive = Archive(root)
+    archive = archive if archive is not None else Archive(root)
     sidecars = sidecar_files(root)
-    jobs = [(str(root), str(p)) for p in sidecars]
+    with contextlib.suppress(KeyUnavailable):  # load the key once, not in every worker
+        if archive.encryption_key_id() is not None:
+            archive.keys.master_keys()
+    jobs = [(archive, str(p)) for p in sidecars]
     if workers > 1 and len(jobs) > 4:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             checks = list(pool.map(_check_one, jobs, chunksize=4))
@@ -179,35 +192,19 @@ def verify_archive(root: Path, *, workers: int = 1) -> Report:
     problems: list[Problem] = []
     referenced: set[str] = set()
     ids: set[str] = set()
+    cold: list[str] = []
     for check in checks:
         problems.extend(check.problems)
         referenced.update(check.referenced)
         if check.doc_id:
             ids.add(check.doc_id)
+            if check.cold:
+                cold.append(check.doc_id)
+    if cold and cold_check is not None:
+        problems += cold_check(archive, cold)
     problems += check_strays(root, referenced, sidecars)
     problems += check_index(archive, ids)
-    problems += check_journal(archive, ids)
+    problems += check_tombstones(archive, ids)
+    for extra in extra_checks:
+        problems += extra(archive, ids)
     return Report(documents=len(sidecars), problems=problems)
-
-
-def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    p = subparsers.add_parser(
-        "verify",
-        parents=[common],
-        help="check hashes, PDF/A validity, sidecars, strays and the index of the archive",
-    )
-    p.add_argument("--workers", type=int, default=None, metavar="N", help="parallel checks (default: cores)")
-    p.set_defaults(func=verify_command)
-
-
-def verify_command(args: argparse.Namespace, settings: Settings) -> int:
-    root = Path(settings.archive_dir)
-    if not root.is_dir():
-        print(f"woa verify: no archive at {root}", file=sys.stderr)
-        return 2
-    report = verify_archive(root, workers=args.workers or settings.workers)
-    for problem in report.problems:
-        print(problem)
-    verdict = "no problems" if report.ok else f"{len(report.problems)} problem(s)"
-    print(f"woa verify: {report.documents} documents checked in {root}: {verdict}", file=sys.stderr)
-    return 0 if report.ok else 1

@@ -17,9 +17,10 @@ from pathlib import Path
 import redis
 from celery import Celery
 
+from app.documents import index_documents
+from app.ingest import IngestResult
 from batch.celery_app import QUEUE, TASK_NAME
-from batch.indexing import UpdateFn, append_indexed_ids, read_indexed_ids
-from batch.outcome import FileOutcome
+from batch.indexing import append_indexed_ids, read_indexed_ids
 from batch.progress import BatchProgress, GracefulStop
 from batch.redis_state import INDEX_PROCESSING, INDEX_QUEUE, INDEX_WRITER_LOCK, BatchState, RedisLock
 from batch.report import ReportWriter
@@ -36,10 +37,9 @@ class RedisIndexWriter:
     did not index (it crashed) are put back in the queue by the next writer.
     """
 
-    def __init__(self, r: redis.Redis, archive: Archive, update: UpdateFn | None, *, batch_size: int = 50) -> None:
+    def __init__(self, r: redis.Redis, archive: Archive, *, batch_size: int = 50) -> None:
         self.r = r
         self.archive = archive
-        self.update = update
         self.batch_size = batch_size
         self.lock = RedisLock(r, INDEX_WRITER_LOCK)
         self.active = False
@@ -47,7 +47,7 @@ class RedisIndexWriter:
 
     def start(self) -> bool:
         """Become the writer if nobody is; False if another process writes the index."""
-        if self.update is None or not self.lock.try_acquire():
+        if not self.lock.try_acquire():
             return False
         self.active = True
         while self.r.lmove(INDEX_PROCESSING, INDEX_QUEUE, "RIGHT", "LEFT") is not None:
@@ -61,7 +61,7 @@ class RedisIndexWriter:
 
     def drain_once(self) -> int:
         """Index up to ``batch_size`` queued documents; returns how many were taken."""
-        if not self.active or self.update is None:
+        if not self.active:
             return 0
         ids: list[str] = []
         while len(ids) < self.batch_size:
@@ -72,10 +72,7 @@ class RedisIndexWriter:
         if not ids:
             return 0
         docs = self.archive.load_many(ids)
-        try:
-            self.update(self.archive, docs)
-        except Exception as exc:  # put them back; the archive is intact and `woa reindex` repairs
-            log.error("indexing %d documents failed: %s", len(docs), exc)
+        if not index_documents(self.archive, docs):  # logged; put them back (the archive is intact)
             while self.r.lmove(INDEX_PROCESSING, INDEX_QUEUE, "RIGHT", "LEFT") is not None:
                 pass
             return 0
@@ -144,11 +141,11 @@ class Enqueuer:
         try:
             sha = sha256_file(path)
         except OSError as exc:
-            self.state.record(key, FileOutcome(str(path), "", "failed", error=f"cannot read: {exc.strerror or exc}"))
+            self.state.record(key, IngestResult(path, "failed", error=f"cannot read: {exc.strerror or exc}"))
             return
         if self.archive.has(sha):
             doc_id = doc_id_for(sha)
-            self.state.record(key, FileOutcome(str(path), sha, "skipped", doc_id=doc_id))
+            self.state.record(key, IngestResult(path, "skipped", doc_id=doc_id, sha256=sha))
             if doc_id not in self._indexed:  # archived by a run that stopped before indexing it
                 self.state.r.rpush(INDEX_QUEUE, doc_id)
             return

@@ -8,29 +8,16 @@ documents that were archived but not yet indexed (the walk skips them as archive
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
+from app.documents import index_documents
 from core.archive import Archive
-from core.models import Document
 
 log = logging.getLogger(__name__)
-
-UpdateFn = Callable[[Archive, list[Document]], object]
-
-
-def load_update_index() -> UpdateFn | None:
-    """``index.update_index`` if the index package is installed, else None (``woa reindex`` later)."""
-    try:
-        module = importlib.import_module("index")
-    except ImportError:
-        return None
-    update = getattr(module, "update_index", None)
-    return update if callable(update) else None
 
 
 def indexed_log_path(archive: Archive) -> Path:
@@ -60,29 +47,19 @@ class IndexFeeder:
     def __init__(
         self,
         archive: Archive,
-        update: UpdateFn | None,
         *,
         batch_size: int = 50,
         max_delay: float = 30.0,
     ) -> None:
         self.archive = archive
-        self.update = update
         self.batch_size = batch_size
         self.max_delay = max_delay
         self._pending: list[str] = []
         self._since = time.monotonic()
         self.indexed = 0
         self.errors = 0
-        if update is None:
-            log.warning("index package not available: documents are archived but not indexed; run `woa reindex`")
-
-    @property
-    def enabled(self) -> bool:
-        return self.update is not None
 
     def add(self, doc_id: str) -> None:
-        if not self.enabled:
-            return
         if not self._pending:
             self._since = time.monotonic()
         self._pending.append(doc_id)
@@ -95,15 +72,12 @@ class IndexFeeder:
 
     def flush(self) -> bool:
         """Index the buffered ids; on failure keep them (the log says how to repair) and return False."""
-        if not self._pending or self.update is None:
+        if not self._pending:
             return True
         ids, self._pending = self._pending, []
         docs = self.archive.load_many(ids)
-        try:
-            self.update(self.archive, docs)
-        except Exception as exc:  # the archive is the truth; `woa reindex` repairs the index
+        if not index_documents(self.archive, docs):  # logged; the archive is the truth, `woa reindex` repairs
             self.errors += 1
-            log.error("indexing %d documents failed (run `woa reindex`): %s", len(docs), exc)
             return False
         append_indexed_ids(self.archive, [d.id for d in docs])
         self.indexed += len(docs)

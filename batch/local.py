@@ -19,8 +19,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.ingest import IngestResult
 from batch.indexing import IndexFeeder, read_indexed_ids
-from batch.outcome import FileOutcome
 from batch.progress import GracefulStop
 from batch.walk import iter_scans
 from batch.work import init_pool_worker, process_file, worker_settings
@@ -39,7 +39,7 @@ class Job:
     attempts: int = 0
 
 
-OutcomeSink = Callable[[FileOutcome], None]
+OutcomeSink = Callable[[IngestResult], None]
 
 
 def _hash_jobs(paths: Iterable[Path], sink: OutcomeSink) -> Iterator[Job]:
@@ -47,7 +47,7 @@ def _hash_jobs(paths: Iterable[Path], sink: OutcomeSink) -> Iterator[Job]:
         try:
             yield Job(path, sha256_file(path))
         except OSError as exc:
-            sink(FileOutcome(path=str(path), sha256="", status="failed", error=f"cannot read: {exc.strerror or exc}"))
+            sink(IngestResult(path, "failed", error=f"cannot read: {exc.strerror or exc}"))
 
 
 class LocalBatch:
@@ -71,14 +71,14 @@ class LocalBatch:
         self.feeder = feeder
         self.tags = dict(tags or {})
         self.low_memory = low_memory
-        self.archive = Archive(settings.archive_dir)
+        self.archive = Archive.from_settings(settings)
         self.max_in_flight = 2 * self.workers
         self._ready: deque[Job] = deque()  # retries, and copies released when their first copy finished
         self._waiting: dict[str, list[Job]] = {}  # sha -> later copies of a file in flight
-        self._in_flight: dict[Future[FileOutcome], Job] = {}
+        self._in_flight: dict[Future[IngestResult], Job] = {}
         self._shas_in_flight: set[str] = set()  # submitted or waiting for a retry, not finished
         self._seen: set[str] = set()  # shas submitted in this run
-        self._indexed = read_indexed_ids(self.archive) if feeder.enabled else set()
+        self._indexed = read_indexed_ids(self.archive)
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -105,8 +105,8 @@ class LocalBatch:
 
     def _skip(self, job: Job) -> None:
         doc_id = doc_id_for(job.sha256)
-        self.sink(FileOutcome(path=str(job.path), sha256=job.sha256, status="skipped", doc_id=doc_id))
-        if self.feeder.enabled and doc_id not in self._indexed:
+        self.sink(IngestResult(job.path, "skipped", doc_id=doc_id, sha256=job.sha256))
+        if doc_id not in self._indexed:
             self.feeder.add(doc_id)  # archived by an earlier run that stopped before indexing it
             self._indexed.add(doc_id)
 
@@ -117,7 +117,7 @@ class LocalBatch:
         fut = pool.submit(process_file, str(job.path), job.sha256, self.settings, "", self.tags)
         self._in_flight[fut] = job
 
-    def _finish(self, job: Job, outcome: FileOutcome) -> None:
+    def _finish(self, job: Job, outcome: IngestResult) -> None:
         self._shas_in_flight.discard(job.sha256)
         self._ready.extend(self._waiting.pop(job.sha256, []))
         self.sink(outcome)
@@ -125,7 +125,7 @@ class LocalBatch:
             self.feeder.add(outcome.doc_id)
             self._indexed.add(outcome.doc_id)
 
-    def _collect(self, fut: Future[FileOutcome], job: Job) -> bool:
+    def _collect(self, fut: Future[IngestResult], job: Job) -> bool:
         """Handle a finished future; False if the pool broke and must be replaced."""
         try:
             outcome = fut.result()
@@ -133,7 +133,7 @@ class LocalBatch:
             self._retry_or_fail(job, "worker process died (out of memory or crashed)")
             return False
         except Exception as exc:  # pickling and similar errors of this one job
-            self._finish(job, FileOutcome(str(job.path), job.sha256, "failed", error=f"worker error: {exc}"))
+            self._finish(job, IngestResult(job.path, "failed", error=f"worker error: {exc}", sha256=job.sha256))
             return True
         if outcome.status == "failed" and outcome.transient and job.attempts < MAX_ATTEMPTS:
             log.info("transient failure of %s (%s): will retry", job.path, outcome.error)
@@ -146,7 +146,7 @@ class LocalBatch:
         if job.attempts < MAX_ATTEMPTS:
             self._ready.append(job)
         else:
-            self._finish(job, FileOutcome(str(job.path), job.sha256, "failed", error=reason))
+            self._finish(job, IngestResult(job.path, "failed", error=reason, sha256=job.sha256))
 
     def run(self) -> bool:
         jobs = _hash_jobs(iter_scans(self.sources, exclude=[self.archive.root]), self.sink)

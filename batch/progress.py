@@ -10,7 +10,7 @@ from types import FrameType, TracebackType
 
 from tqdm import tqdm
 
-from batch.outcome import FileOutcome
+from app.ingest import IngestResult
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ class BatchProgress:
         self.skipped = 0
         self.bar = tqdm(total=total, unit="doc", desc=desc, disable=not enabled, file=sys.stderr, dynamic_ncols=True)
 
-    def update(self, outcome: FileOutcome) -> None:
+    def update(self, outcome: IngestResult) -> None:
         if outcome.status == "archived":
             self.pages += outcome.pages
         elif outcome.status == "failed":

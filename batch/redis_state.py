@@ -30,7 +30,7 @@ from typing import Any
 
 import redis
 
-from batch.outcome import STATUSES, FileOutcome
+from app.ingest import STATUSES, IngestResult
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ class BatchState:
     def archived_in_batch(self, sha256: str) -> bool:
         return bool(self.r.sismember(self.archived_key, sha256))
 
-    def record(self, key: str, outcome: FileOutcome) -> bool:
+    def record(self, key: str, outcome: IngestResult) -> bool:
         """Record a task's outcome once; False if it was already recorded (a redelivered task)."""
         keys = [
             self.results_key,
@@ -183,17 +183,17 @@ class BatchState:
             outcome.worker,
             outcome.pages,
             outcome.sha256,
-            outcome.doc_id,
+            outcome.doc_id or "",
         ]
         return bool(self._record(keys=keys, args=args))
 
     # -- readers -------------------------------------------------------------------------------
-    def outcomes_since(self, offset: int, limit: int = 500) -> list[FileOutcome]:
+    def outcomes_since(self, offset: int, limit: int = 500) -> list[IngestResult]:
         keys = self.r.lrange(self.order_key, offset, offset + limit - 1)
         if not keys:
             return []
         values = self.r.hmget(self.results_key, keys)
-        return [FileOutcome.from_dict(json.loads(v)) for v in values if v]
+        return [IngestResult.from_dict(json.loads(v)) for v in values if v]
 
     def snapshot(self, queue_name: str) -> BatchCounts:
         pipe = self.r.pipeline(transaction=False)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from batch.outcome import STATUSES, FileOutcome
+from app.ingest import STATUSES, IngestResult
 from core.models import CANONICAL_FIELDS
 
 CSV_COLUMNS = (
@@ -56,7 +56,7 @@ class RunSummary:
     max_rss_kb: int = 0
     per_worker: Counter[str] = field(default_factory=Counter)
 
-    def add(self, o: FileOutcome) -> None:
+    def add(self, o: IngestResult) -> None:
         self.counts[o.status] += 1
         if o.worker:
             self.per_worker[o.worker] += 1
@@ -109,14 +109,14 @@ class RunSummary:
         return out
 
 
-def _csv_row(o: FileOutcome) -> list[str]:
+def _csv_row(o: IngestResult) -> list[str]:
     return [
-        o.path,
+        str(o.path),
         o.status,
-        o.doc_id,
+        o.doc_id or "",
         str(o.pages),
         f"{o.seconds:.2f}",
-        o.error,
+        o.error or "",
         "yes" if o.needs_review else "",
         " ".join(o.doubtful),
         " ".join(o.present),
@@ -148,7 +148,7 @@ class ReportWriter:
     def html_path(self) -> Path:
         return self.out_dir / "report.html"
 
-    def add(self, outcome: FileOutcome) -> None:
+    def add(self, outcome: IngestResult) -> None:
         self.summary.add(outcome)
         assert self._fh is not None
         self._csv.writerow(_csv_row(outcome))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 import redis
 
-from batch.outcome import FileOutcome
+from app.ingest import IngestResult
 from batch.redis_state import BatchState, connect, sha_lock
-from batch.work import outcome_for_archived, peak_rss_kb, process_file, worker_settings
+from batch.work import peak_rss_kb, process_file, worker_settings
 from core.archive import Archive, doc_id_for
 from core.settings import load_settings
 
@@ -32,10 +32,14 @@ def archived_from(archive: Archive, sha256: str, path: str) -> bool:
         return False
 
 
-def recovered_outcome(archive: Archive, path: str, sha256: str, worker: str, threshold: float) -> FileOutcome:
+def recovered_outcome(archive: Archive, path: str, sha256: str, worker: str, threshold: float) -> IngestResult:
     """The outcome of an attempt that committed its sidecar but died before recording it."""
-    outcome = FileOutcome(path=path, sha256=sha256, status="archived", doc_id=doc_id_for(sha256), worker=worker)
-    return outcome_for_archived(archive, outcome, threshold)
+    outcome = IngestResult(Path(path), "archived", doc_id=doc_id_for(sha256), sha256=sha256, worker=worker)
+    try:
+        outcome.add_review_facts(archive.load(outcome.archived_id), threshold)
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("sidecar of %s unreadable: %s", outcome.doc_id, exc)
+    return outcome
 
 
 def run_ingest_task(
@@ -59,7 +63,7 @@ def run_ingest_task(
         with sha_lock(r, sha256):
             if state.is_recorded(key):
                 return "recorded"
-            archive = Archive(settings.archive_dir)
+            archive = Archive.from_settings(settings)
             if (
                 archive.has(sha256)
                 and not state.archived_in_batch(sha256)

@@ -13,8 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-from batch.outcome import STATUSES, FileOutcome, review_summary
-from core.archive import Archive
+from app.ingest import IngestResult, ingest_file
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -114,53 +113,12 @@ def peak_rss_kb() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
-def outcome_for_archived(archive: Archive, outcome: FileOutcome, review_threshold: float) -> FileOutcome:
-    """Fill in the review facts of an archived document from its sidecar."""
-    try:
-        doc = archive.load(outcome.doc_id)
-    except (OSError, ValueError, KeyError) as exc:
-        log.warning("sidecar of %s unreadable after ingest: %s", outcome.doc_id, exc)
-        return outcome
-    outcome.needs_review = doc.needs_review
-    outcome.doubtful, outcome.present = review_summary(doc, review_threshold)
-    if not outcome.pages:
-        outcome.pages = len(doc.pages)
-    return outcome
-
-
 def process_file(
     path: str, sha256: str, settings: Settings, worker: str = "", tags: dict[str, str] | None = None
-) -> FileOutcome:
+) -> IngestResult:
     """Archive one scan without touching the index (the batch's single writer indexes it)."""
-    from app.ingest import ingest_file
-
-    worker = worker or f"local-{os.getpid()}"
-    t0 = time.monotonic()
-    try:
-        res = ingest_file(Path(path), settings, tags=tags, update_index=False)
-    except Exception as exc:  # the contract says it never raises; a bug must not stop a batch
-        log.exception("ingest of %s raised", path)
-        return FileOutcome(
-            path=path,
-            sha256=sha256,
-            status="failed",
-            error=f"internal error: {type(exc).__name__}: {exc}".splitlines()[0],
-            seconds=time.monotonic() - t0,
-            worker=worker,
-            max_rss_kb=peak_rss_kb(),
-        )
-    outcome = FileOutcome(
-        path=path,
-        sha256=sha256,
-        status=res.status if res.status in STATUSES else "failed",
-        doc_id=res.doc_id or "",
-        error=(res.error or "").replace("\n", " "),
-        pages=int(res.pages or 0),
-        seconds=float(res.seconds or (time.monotonic() - t0)),
-        worker=worker,
-        transient=bool(getattr(res, "transient", False)),
-    )
-    if outcome.status == "archived" and outcome.doc_id:
-        outcome_for_archived(Archive(settings.archive_dir), outcome, settings.review_threshold)
-    outcome.max_rss_kb = peak_rss_kb()
-    return outcome
+    res = ingest_file(Path(path), settings, tags=tags, update_index=False)
+    res.sha256 = res.sha256 or sha256
+    res.worker = worker or f"local-{os.getpid()}"
+    res.max_rss_kb = peak_rss_kb()
+    return res

@@ -87,7 +87,8 @@ def ocr_cached(files: list[Path], cache_dir: Path, archive_dir: Path, workers: i
 
 # -- the generator's drawn text as PageText (no OCR): measures labels and layout alone ----------
 
-def pages_from_runs(count: int, seed: int, cache_dir: Path) -> dict[str, list[PageText]]:
+def pages_from_runs(count: int, seed: int, cache_dir: Path, layouts: str | None = None,
+                    heldout: bool = False) -> dict[str, list[PageText]]:
     """PageText built from the text runs the generator drew (exact text, boxes from the run positions)."""
     import importlib.util
 
@@ -98,7 +99,8 @@ def pages_from_runs(count: int, seed: int, cache_dir: Path) -> dict[str, list[Pa
     sys.modules["woa_samples_generate"] = gen
     spec.loader.exec_module(gen)
     out: dict[str, list[PageText]] = {}
-    for plan in gen.plan_batch(count, seed):
+    lays = list(gen.FORM_LAYOUTS) if layouts == "forms" else layouts.split(",") if layouts else list(gen.LAYOUTS)
+    for plan in gen.plan_batch(count, seed, layouts=lays, heldout=heldout):
         cache = cache_dir / f"{plan.name}.pages.json"
         if cache.is_file():
             out[plan.name] = [PageText.from_dict(d) for d in json.loads(cache.read_text(encoding="utf-8"))]
@@ -122,13 +124,16 @@ def pages_from_runs(count: int, seed: int, cache_dir: Path) -> dict[str, list[Pa
 # -- generated work orders -----------------------------------------------------------------------
 
 def bench_work_orders(out: Path, count: int, seed: int, workers: int, settings: Settings,
-                      text_runs: bool = False, cached_only: bool = False, reverse: bool = False) -> dict[str, Any]:
+                      text_runs: bool = False, cached_only: bool = False, reverse: bool = False,
+                      layouts: str | None = None, heldout: bool = False, formats: str | None = None) -> dict[str, Any]:
     docs_dir = out / "docs"
     truths = sorted(docs_dir.glob("*.truth.json"))
     if len(truths) < count:
         print(f"generating {count} documents in {docs_dir} ...", file=sys.stderr)
+        extra = (["--layouts", layouts] if layouts else []) + (["--heldout"] if heldout else []) \
+            + (["--formats", formats] if formats else [])
         subprocess.run([sys.executable, str(ROOT / "samples" / "generate.py"), "--out", str(docs_dir),
-                        "--count", str(count), "--seed", str(seed)], check=True)
+                        "--count", str(count), "--seed", str(seed), *extra], check=True)
         truths = sorted(docs_dir.glob("*.truth.json"))
     truths = truths[:count]
     files = []
@@ -136,7 +141,7 @@ def bench_work_orders(out: Path, count: int, seed: int, workers: int, settings: 
         stem = t.name.removesuffix(".truth.json")
         files += [p for p in docs_dir.glob(f"{stem}.*") if not p.name.endswith(".truth.json")]
     if text_runs:
-        pages = pages_from_runs(count, seed, out / "runs")
+        pages = pages_from_runs(count, seed, out / "runs", layouts, heldout)
     else:
         pages = ocr_cached(sorted(files), out / "ocr", out / "archive", workers, cached_only, reverse)
 
@@ -145,6 +150,7 @@ def bench_work_orders(out: Path, count: int, seed: int, workers: int, settings: 
     errors: list[dict[str, Any]] = []
     extract_secs, review = [], 0
     by_layout: dict[str, list[int]] = {}
+    field_layout: dict[str, dict[str, list[int]]] = {}  # layout -> field -> [correct, n, confident wrong]
     item_hits = item_truth = item_pred = 0
     for t in truths:
         truth = json.loads(t.read_text(encoding="utf-8"))
@@ -164,6 +170,8 @@ def bench_work_orders(out: Path, count: int, seed: int, workers: int, settings: 
                 want = canonical_model(want)
             st = per_field[f]
             st["n"] += 1
+            fl = field_layout.setdefault(truth["layout"], {}).setdefault(f, [0, 0, 0])
+            fl[1] += 1
             fv = ex.fields.get(f)
             got = fv.value if fv else None
             lay[1] += 1
@@ -172,12 +180,14 @@ def bench_work_orders(out: Path, count: int, seed: int, workers: int, settings: 
             if got == want:
                 st["correct"] += 1
                 lay[0] += 1
+                fl[0] += 1
                 continue
             if got is None:
                 st["missing"] += 1
             conf = fv.confidence if fv else 0.0
             if fv is not None and got is not None and conf >= settings.review_threshold:
                 st["confident_wrong"] += 1
+                fl[2] += 1
             errors.append({"doc": name, "layout": truth["layout"], "field": f, "want": want, "got": got,
                            "conf": round(conf, 3), "raw": fv.raw if fv else None, "note": fv.note if fv else ""})
         want_items = {(i["name"], i["amount"]) for i in truth.get("items", [])}
@@ -196,6 +206,7 @@ def bench_work_orders(out: Path, count: int, seed: int, workers: int, settings: 
         "needs_review": review,
         "extract_seconds_median": statistics.median(extract_secs) if extract_secs else None,
         "by_layout": {k: v[0] / v[1] for k, v in sorted(by_layout.items()) if v[1]},
+        "field_by_layout": {k: v for k, v in sorted(field_layout.items())},
         "items": {"truth": item_truth, "predicted": item_pred, "matched": item_hits},
     }
 
@@ -280,6 +291,16 @@ def work_order_table(res: dict[str, Any], threshold: float) -> list[str]:
                      f"{st['confident_wrong_rate']:.2%} ({st['confident_wrong']}) | {st['missing']} |"
                      + (f" {st['correct_ignoring_spaces'] / st['n']:.1%} |" if st["n"] else " |"))
     it = wo["items"]
+    fbl = wo.get("field_by_layout", {})
+    if len(fbl) > 1:
+        lays = list(fbl)
+        lines += ["", "| field | " + " | ".join(lays) + " |", "|---|" + "---|" * len(lays)]
+        for f in wo["fields"]:
+            cells = []
+            for lay in lays:
+                c, n, cw = fbl[lay].get(f, [0, 0, 0])
+                cells.append(f"{c / n:.0%} ({cw} cw)" if n else "–")
+            lines.append(f"| {f} | " + " | ".join(cells) + " |")
     lines += ["", f"Documents sent to review: {wo['needs_review']}/{wo['documents']}. "
               f"Accuracy by layout: " + ", ".join(f"{k} {v:.1%}" for k, v in wo["by_layout"].items()) + ". "
               f"Repair items (name and amount exact): {it['matched']}/{it['truth']} found, {it['predicted']} predicted. "
@@ -298,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--text-runs", action="store_true",
                     help="work orders from the generator's drawn text instead of OCR (labels and layout alone)")
     ap.add_argument("--cached-only", action="store_true", help="only documents already OCR-ed (no new OCR)")
+    ap.add_argument("--layouts", help="generator layouts (e.g. 'forms': the four other dealers' / national forms)")
+    ap.add_argument("--heldout", action="store_true", help="held-out wordings and layout variants (measure only)")
+    ap.add_argument("--formats", help="generator formats, e.g. jpg,png")
     ap.add_argument("--reverse", action="store_true", help="OCR the work orders last to first")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -307,7 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.only_real:
         res["work_orders"] = bench_work_orders(args.out, args.count, args.seed, args.workers, settings,
                                                text_runs=args.text_runs, cached_only=args.cached_only,
-                                               reverse=args.reverse)
+                                               reverse=args.reverse, layouts=args.layouts, heldout=args.heldout,
+                                               formats=args.formats)
         res["work_orders"]["source"] = "text-runs" if args.text_runs else "ocr"
     if not args.no_real:
         res["sroie"] = bench_sroie(args.out, args.workers, args.cached_only)

@@ -119,7 +119,7 @@ def measure_latency(work: Path, samples: list[tuple[Path, str]], reps: int, stab
                     if any(h.id == doc_id for h in hits):
                         found_by = "order_no"
                     elif svc.done() >= k:
-                        from app.verify import indexed_ids
+                        from index import indexed_ids
 
                         if doc_id in (indexed_ids(archive) or set()):
                             found_by = "id"

@@ -1,5 +1,7 @@
 """Errors with a one-line, user-facing reason."""
 
+import errno
+
 
 class InputError(Exception):
     """The input file cannot be archived (corrupt, encrypted, too large, not a scan...)."""
@@ -7,3 +9,19 @@ class InputError(Exception):
 
 class TransientError(Exception):
     """A failure worth retrying later (file locked, disk full)."""
+
+
+# errno values of an OSError worth retrying later: full or quota-limited disk, a file locked,
+# busy or not yet readable (a scanner still writing it), a flaky network share
+TRANSIENT_ERRNOS: frozenset[int] = frozenset(
+    {
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EAGAIN,
+        errno.EBUSY,
+        errno.EACCES,
+        errno.EIO,
+        errno.ETXTBSY,
+        errno.ENOLCK,
+    }
+)

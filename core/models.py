@@ -170,6 +170,14 @@ class Document:
     tags: dict[str, str] = field(default_factory=dict)  # e.g. {"dealer": "广州店"}
     history: list[dict[str, Any]] = field(default_factory=list)  # review corrections
     duplicates: list[dict[str, Any]] = field(default_factory=list)  # same bytes seen again
+    store: str = ""  # code of the store (门店) the document belongs to; "" = none given
+    # Records lifecycle (app/lifecycle): keep until this date (ISO), set by this retention rule;
+    # a legal hold {by, at, reason} blocks disposal; tier {name, where, keys, moved_at} = cold copy.
+    retain_until: str = ""
+    retention_rule: str = ""
+    retain_extended: str = ""  # a manager's extension: retain_until is never earlier than this
+    hold: dict[str, Any] | None = None
+    tier: dict[str, Any] = field(default_factory=dict)
     schema: int = SIDECAR_SCHEMA
 
     @property
@@ -192,12 +200,18 @@ class Document:
             "ocr": {"engine": self.ocr_engine, "version": self.ocr_version},
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "tags": self.tags,
+            "store": self.store,
             "confidence": round(self.confidence, 3),
             "needs_review": self.needs_review,
             "fields": {k: v.to_dict() for k, v in self.fields.items()},
             "items": self.items,
             "history": self.history,
             "duplicates": self.duplicates,
+            "retain_until": self.retain_until,
+            "retention_rule": self.retention_rule,
+            "retain_extended": self.retain_extended,
+            "hold": self.hold,
+            "tier": self.tier,
             "text": self.text,
             "pages": [p.to_dict() for p in self.pages],
         }
@@ -226,5 +240,11 @@ class Document:
             tags=dict(d.get("tags", {})),
             history=list(d.get("history", [])),
             duplicates=list(d.get("duplicates", [])),
+            store=str(d.get("store") or ""),
+            retain_until=str(d.get("retain_until", "") or ""),
+            retention_rule=str(d.get("retention_rule", "") or ""),
+            retain_extended=str(d.get("retain_extended", "") or ""),
+            hold=d.get("hold") or None,
+            tier=dict(d.get("tier") or {}),
             schema=int(d.get("schema", SIDECAR_SCHEMA)),
         )

@@ -13,7 +13,9 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from core.retention import RetentionRule
 
 
 class Settings(BaseModel):
@@ -73,6 +75,77 @@ class Settings(BaseModel):
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
     max_attempts: int = 5
 
+    # Records lifecycle (docs/lifecycle.md): retention rules, reminders, cold tier
+    # Ordered [[retention]] tables; the first match sets retain_until; a 6-year default ends the list.
+    retention: list[RetentionRule] = Field(default_factory=list)
+    reminder_days: list[int] = Field(default_factory=lambda: [90, 30, 7])  # lead times before retain_until
+    smtp_host: str = ""  # "" = no mail (reminders are still listed by `woa lifecycle run`)
+    smtp_port: int = 25
+    smtp_tls: Literal["none", "starttls", "ssl"] = "starttls"
+    smtp_user: str = ""
+    smtp_password_file: Path | None = None  # the password, in a file of its own (not in woa.toml)
+    smtp_from: str = "woa@localhost"
+    smtp_timeout: float = 30.0
+    # store code -> recipients of that store's digest; "*" = stores without an entry of their own
+    reminder_recipients: dict[str, list[str]] = Field(default_factory=dict)
+    # Cold tier: "" = none; "s3://bucket/prefix" (S3-compatible) or a filesystem path (NAS, slow disk)
+    tier_url: str = ""
+    tier_endpoint: str = ""  # S3 endpoint URL (Aliyun OSS, Tencent COS, Huawei OBS, MinIO, Ceph, AWS)
+    tier_region: str = "us-east-1"
+    tier_access_key: str = ""
+    tier_secret_key_file: Path | None = None
+    tier_key_file: Path | None = None  # AES-256-GCM key (32 bytes, raw or hex), outside the archive
+    tier_after_days: int = 0  # move documents whose date_out (else date_in, else ingest) is older; 0 = never
+    tier_batch: int = 500  # at most this many moves per `woa lifecycle run`
+    tier_cache_days: int = 7  # fetched cold copies stay in ARCHIVE/cache this long
+
+    @field_validator("reminder_days")
+    @classmethod
+    def _lead_times(cls, v: list[int]) -> list[int]:
+        if any(d <= 0 or d > 3660 for d in v):
+            raise ValueError("reminder lead times are days before retain_until, 1..3660")
+        return sorted(set(v), reverse=True)
+
+    # Stores (门店): every document belongs to one. `woa ingest/batch --store`, the upload form and
+    # `inbox_stores` set it; documents archived without one count as `default_store` ("" = none).
+    default_store: str = ""
+    inbox_stores: dict[str, str] = Field(default_factory=dict)  # inbox subfolder -> store code
+
+    # Web application (web/, `woa serve`)
+    database_url: str = ""  # "" = SQLite at <archive_dir>/db/web.sqlite3; or postgresql://user:pw@host:port/db
+    web_secret_key_file: Path | None = None  # default <archive_dir>/db/secret_key (created 0600)
+    web_debug: bool = False  # never in production: tracebacks in the browser
+    web_allowed_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost", "[::1]"])
+    web_secure_cookies: bool = True  # Secure flag on session and CSRF cookies (browsers allow it on localhost)
+    web_session_seconds: int = 8 * 3600  # idle time after which a session expires
+    web_login_attempts: int = 5  # failed log-ins per user name (x4 per address) within the window ...
+    web_login_window_seconds: int = 900  # ... before further attempts are refused for this long
+    web_max_upload_bytes: int = 200 * 1024**2
+    web_workers: int = 2  # gunicorn worker processes
+    web_timeout_seconds: int = 300  # a request (an upload runs OCR) may take this long
+
+    # Encryption at rest (docs/security.md). New originals, PDF/A copies and sidecars are written
+    # AES-256-GCM encrypted when on; `woa encrypt` converts an existing archive. The master key
+    # lives outside the archive: $WOA_MASTER_KEY, else the output of master_key_command, else
+    # master_key_file (default ~/.config/woa/master.key, must be mode 0600).
+    encrypt_at_rest: bool = False
+    master_key_file: Path | None = None
+    master_key_command: str = ""
+
+    # Backups with restic (`woa backup`, docs/security.md). backup_repository: a local path,
+    # sftp:user@host:/path or s3:https://host/bucket/prefix. The repository password comes from
+    # backup_password_file (or $RESTIC_PASSWORD); S3 credentials from $AWS_ACCESS_KEY_ID and
+    # $AWS_SECRET_ACCESS_KEY. Retention: restic forget --prune with these keep counts after each
+    # backup. `woa backup verify` reads 1/backup_verify_subsets of the repository's data (the next
+    # slice each run) and restores backup_verify_sample random documents.
+    backup_repository: str = ""
+    backup_password_file: Path | None = None
+    backup_keep_daily: int = 7
+    backup_keep_weekly: int = 5
+    backup_keep_monthly: int = 24
+    backup_verify_sample: int = 20
+    backup_verify_subsets: int = 12
+
     @property
     def index_dir(self) -> Path:
         return self.archive_dir / "index"
@@ -97,14 +170,73 @@ def _env_values() -> dict[str, Any]:
     return values
 
 
+class SettingsError(ValueError):
+    """The settings cannot be used; the message names the file, the line and the reason."""
+
+
+def _toml_line(text: str, loc: tuple[Any, ...]) -> int | None:
+    """The line of ``text`` a pydantic error location points at (best effort: table, then key)."""
+    if not loc:
+        return None
+    lines = text.splitlines()
+    top = str(loc[0])
+    start = 0
+    if len(loc) > 1 and isinstance(loc[1], int):  # [[top]] array of tables: the n-th header
+        seen = -1
+        for i, line in enumerate(lines):
+            if line.strip() in (f"[[{top}]]", f"[[woa.{top}]]"):
+                seen += 1
+                if seen == loc[1]:
+                    start = i
+                    break
+        else:
+            start = -1
+        if start >= 0:
+            key = str(loc[2]) if len(loc) > 2 else None
+            if key:
+                for j in range(start + 1, len(lines)):
+                    s = lines[j].strip()
+                    if s.startswith("["):
+                        break
+                    if s.split("=", 1)[0].strip() == key:
+                        return j + 1
+            return start + 1
+    for i, line in enumerate(lines):
+        s = line.strip()
+        if s.split("=", 1)[0].strip() == top or s in (f"[{top}]", f"[[{top}]]", f"[woa.{top}]"):
+            return i + 1
+    return None
+
+
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
-    """Build settings from file, environment and explicit overrides (``None`` overrides are ignored)."""
+    """Build settings from file, environment and explicit overrides (``None`` overrides are ignored).
+
+    Invalid values raise ``SettingsError`` naming the file, the line and the reason.
+    """
     values: dict[str, Any] = {}
     path = config or _config_path()
+    text = ""
     if path is not None:
         with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+            raw = fh.read()
+        text = raw.decode("utf-8", errors="replace")
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{path}: {exc}") from None
         values.update(data.get("woa", data))
     values.update(_env_values())
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return Settings(**values)
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err.get("loc", ()))
+        where = ".".join(str(p) for p in loc)
+        msg = str(err.get("msg", "")).removeprefix("Value error, ")
+        if err.get("type") == "extra_forbidden":
+            msg = (f"unknown field {str(loc[-1])!r}" if len(loc) > 1 else f"unknown setting {str(loc[-1])!r}") if loc else "unknown setting"
+        line = _toml_line(text, loc) if text else None
+        origin = f"{path}:{line}" if path is not None and line else (str(path) if path is not None else "settings")
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise SettingsError(f"{origin}: {where}: {msg}{more}") from None

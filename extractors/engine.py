@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -10,7 +11,7 @@ from typing import Any
 
 from core.models import CANONICAL_FIELDS, FieldValue, PageText
 from core.settings import Settings
-from extractors import money
+from extractors import money, vin
 from extractors.fields import PARSERS, Parsed
 from extractors.items import extract_items
 from extractors.labels import IGNORE, Lexicon
@@ -275,8 +276,38 @@ def _cross_check_dates(chosen: dict[str, Scored]) -> None:
             s.parsed = Parsed(s.parsed.value, s.parsed.confidence, False, "date out is before date in")
 
 
-def extract(pages: list[PageText], settings: Settings, *, today: date | None = None) -> Extraction:
-    """Canonical fields and repair items of one document's pages."""
+VinsForPlate = Callable[[str], Collection[str]]
+
+
+def _vin_with_evidence(found: dict[str, list[Scored]], chosen: dict[str, Scored], vins_for_plate: VinsForPlate) -> None:
+    """Read the VIN candidates again with the VINs the archive has seen with this plate."""
+    plate, current = chosen.get("plate"), chosen.get("vin")
+    if plate is None or not plate.parsed.valid or current is None or (current.parsed.valid and current.parsed.confidence >= 1.0):
+        return
+    try:
+        known = [v for v in vins_for_plate(plate.parsed.value) if vin.is_valid(v)]
+    except Exception:  # evidence is a help; its failure must not fail extraction
+        log.exception("looking up the VINs of plate %s failed", plate.parsed.value)
+        return
+    if not known:
+        return
+    for s in found.get("vin", []):
+        r = vin.read_vin(s.cand.text, known)
+        if r is not None and r.valid and r.value in known:
+            note = r.note + (f"; manufacturer {r.manufacturer}" if r.manufacturer else "")
+            s.parsed = Parsed(r.value, r.confidence, True, note)
+            s.confidence = r.confidence * LAYOUT_FACTOR[s.cand.how] ** 0.5 * ocr_factor(max(s.cand.ocr_conf, 0.9))
+            chosen["vin"] = s
+            return
+
+
+def extract(pages: list[PageText], settings: Settings, *, today: date | None = None,
+            vins_for_plate: VinsForPlate | None = None) -> Extraction:
+    """Canonical fields and repair items of one document's pages.
+
+    ``vins_for_plate(plate)``: the VINs the archive has seen with a plate (from app/ingest), the
+    evidence that confirms a VIN repair.
+    """
     today = today or date.today()
     templates = load_templates(settings.templates_dir) if settings.templates_dir else []
     template = choose_template(templates, "\n".join(p.text for p in pages))
@@ -292,6 +323,8 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
             found.setdefault(fld, []).extend(_scanned(index, fld, today))
 
     chosen = {fld: _pick(c) for fld, c in found.items() if c}
+    if vins_for_plate is not None:
+        _vin_with_evidence(found, chosen, vins_for_plate)
     _cross_check_money(index, found, chosen)
     _cross_check_dates(chosen)
 

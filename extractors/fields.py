@@ -87,9 +87,41 @@ def _free_text(text: str, max_len: int) -> str:
     return s.strip(" :：,，;；.")[:max_len]
 
 
+# Words a label ends with (维修类型, 结算日期, 车辆型号 ...): a value that reads like one is a label
+# the lexicon does not know, found where a value was expected — never a value.
+LABEL_TAILS = ("类型", "类别", "日期", "时间", "号码", "编号", "单号", "名称", "姓名", "电话", "手机", "里程", "顾问",
+               "型号", "车型", "项目", "费用", "金额", "地址", "颜色", "技师", "班组", "备注", "签字", "签名", "性质",
+               "方式", "单位", "等级", "专员", "接待", "接待员", "车牌", "车架号", "代号", "说明", "描述", "合计", "数量")
+
+
+def looks_like_label(text: str) -> bool:
+    s = _free_text(text, 40).rstrip(":：")
+    if not s or re.search(r"\d", s):
+        return False
+    return bool(re.fullmatch(r"[\u3400-\u9fff()（）/]{2,8}", s)) and s.endswith(LABEL_TAILS)
+
+
+# Common Chinese surnames (one and two characters): a person's name starts with one. A value that
+# does not is read with less trust (it goes to review).
+SURNAMES = set(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+    "姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫阎段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温"
+    "康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成"
+    "苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费"
+    "卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠"
+    "惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国"
+    "狄平计索宣晋相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银亢"
+    "嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由")
+DOUBLE_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯", "令狐", "端木")
+
+
+def has_surname(name: str) -> bool:
+    return name[:1] in SURNAMES or name[:2] in DOUBLE_SURNAMES
+
+
 def parse_name(text: str, today: date) -> Parsed | None:
     s = _free_text(text, 40)
-    if not s or re.fullmatch(r"[\d\s\-+]+", s):
+    if not s or re.fullmatch(r"[\d\s\-+]+", s) or looks_like_label(s):
         return None
     ok = bool(_CJK.search(s)) or bool(re.search(r"[A-Za-z]{2}", s))
     return Parsed(s, 0.95 if ok else 0.5, ok)
@@ -97,9 +129,12 @@ def parse_name(text: str, today: date) -> Parsed | None:
 
 def parse_person(text: str, today: date) -> Parsed | None:
     s = _free_text(text, 20).split(" ")[0].strip("·.,，。")
-    if not s or re.search(r"\d", s):
+    if not s or re.search(r"\d", s) or looks_like_label(s):
         return None
-    ok = bool(re.fullmatch(r"[\u3400-\u9fff·]{2,5}", s)) or bool(re.fullmatch(r"[A-Za-z .]{2,20}", s))
+    cjk = bool(re.fullmatch(r"[\u3400-\u9fff·]{2,5}", s))
+    ok = cjk or bool(re.fullmatch(r"[A-Za-z .]{2,20}", s))
+    if cjk and not has_surname(s):
+        return Parsed(s, 0.6, True, "does not start with a common surname")
     return Parsed(s, 0.95 if ok else 0.5, ok)
 
 
@@ -118,7 +153,7 @@ _MODEL_CONFUSABLE = re.compile(r"[A-Za-z]-?[01](?!\d)")
 
 def parse_model(text: str, today: date) -> Parsed | None:
     s = _free_text(text, 40)
-    if not s or re.fullmatch(r"[\d\s\-.:]+", s):
+    if not s or re.fullmatch(r"[\d\s\-.:]+", s) or looks_like_label(s):
         return None
     value = canonical_model(s)
     if _MODEL_CONFUSABLE.search(value):

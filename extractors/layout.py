@@ -149,9 +149,12 @@ def candidates_for(hit_line: Line, k: int, page_lines: list[Line], max_gap: floa
         glued = hit.end < len(hit_line.text) and hit_line.text[hit.end] not in " " + COLONS
         out.append(Candidate(same, hit_line.page, hit_line.span_box(start, start + len(same)), hit_line.conf,
                              "same-line", glued))
-    if k + 1 < len(hit_line.hits):
-        return out  # another label follows directly: this one is empty on this line
     label_box = hit_line.span_box(hit.start, hit.end)
+    if k + 1 < len(hit_line.hits):
+        # another label follows directly: nothing to the right on this line, but the value may be
+        # in the box below (a row of labels read as one line)
+        out += _below(hit_line, k, label_box, page_lines, below_anywhere)
+        return out
     right = sorted((o for o in page_lines if o is not hit_line and same_row(o.box, hit_line.box)
                     and o.box[0] >= hit_line.box[2] - 0.5 * hit_line.height), key=lambda o: o.box[0])
     joined: list[Line] = []
@@ -167,18 +170,52 @@ def candidates_for(hit_line: Line, k: int, page_lines: list[Line], max_gap: floa
             text = "  ".join(_value_of_line(o) for o in joined)
             box = (joined[0].box[0], min(o.box[1] for o in joined), joined[-1].box[2], max(o.box[3] for o in joined))
             out.append(Candidate(text, hit_line.page, box, min(o.conf for o in joined), "right"))
-    below = [o for o in page_lines if o.box[1] >= hit_line.box[3] - 0.3 * hit_line.height
-             and o.box[1] - hit_line.box[3] < 2.5 * hit_line.height
-             and (below_anywhere or min(o.box[2], label_box[2] + 2 * hit_line.height) - max(o.box[0], label_box[0] - hit_line.height) > 0)]
-    below.sort(key=lambda o: (o.box[1], abs(o.box[0] - label_box[0])) if not below_anywhere else (round(o.box[1] / hit_line.height), -o.box[0]))
+    out += _below(hit_line, k, label_box, page_lines, below_anywhere)
+    return out
+
+
+def _column(hit_line: Line, k: int, label_box: Box, page_lines: list[Line]) -> tuple[float, float]:
+    """The horizontal extent of the label's box: halfway to the neighbouring labels on its row.
+
+    A label-above-value box centres or right-aligns its value; the value is whatever sits under
+    the label, nearer to it than to the next label.
+    """
+    h = hit_line.height
+    lefts = [hit_line.span_box(x.start, x.end)[2] for x in hit_line.hits[:k]]
+    rights = [hit_line.span_box(x.start, x.end)[0] for x in hit_line.hits[k + 1:]]
+    for o in page_lines:
+        if o is hit_line or not o.hits or not same_row(o.box, hit_line.box):
+            continue
+        if o.box[2] <= label_box[0] + 1:
+            lefts.append(o.span_box(o.hits[-1].start, o.hits[-1].end)[2])
+        elif o.box[0] >= label_box[2] - 1:
+            rights.append(o.span_box(o.hits[0].start, o.hits[0].end)[0])
+    x0 = (max(lefts) + label_box[0]) / 2 if lefts else label_box[0] - 2 * h
+    x1 = (min(rights) + label_box[2]) / 2 if rights else label_box[2] + 2 * h
+    return x0, x1
+
+
+def _below(hit_line: Line, k: int, label_box: Box, page_lines: list[Line], below_anywhere: bool) -> list[Candidate]:
+    h = hit_line.height
+    c0, c1 = _column(hit_line, k, label_box, page_lines)
+
+    def under(o: Line) -> bool:
+        if below_anywhere or min(o.box[2], label_box[2] + 2 * h) - max(o.box[0], label_box[0] - h) > 0:
+            return True
+        cx = (o.box[0] + o.box[2]) / 2
+        return c0 <= cx <= c1 and o.box[0] >= c0 - h
+
+    below = [o for o in page_lines if o.box[1] >= hit_line.box[3] - 0.3 * h
+             and o.box[1] - hit_line.box[3] < 2.5 * h and o is not hit_line and under(o)]
+    below.sort(key=lambda o: (o.box[1], abs(o.box[0] - label_box[0])) if not below_anywhere else (round(o.box[1] / h), -o.box[0]))
     if below:
         b = below[0]
         row = [o for o in page_lines if same_row(o.box, b.box)]
         if not _starts_with_label(b) and not b.table_header and not _is_value_of_left_label(b, row):
             v = _value_of_line(b)
             if v:
-                out.append(Candidate(v, b.page, b.box, b.conf, "below"))
-    return out
+                return [Candidate(v, b.page, b.box, b.conf, "below")]
+    return []
 
 
 def lines_in_region(lines: list[Line], page: PageText, region: tuple[float, float, float, float]) -> list[Line]:

@@ -1,15 +1,25 @@
-"""VIN (ISO 3779 / GB 16735): format, check digit, OCR-confusion repair, manufacturer.
+"""VIN (ISO 3779 / GB 16735): format, check digit, OCR-confusion repair with evidence, manufacturer.
 
-A repair is accepted only when exactly one candidate with up to two confusions validates and it
-needs a single change (a random change validates 1 time in 11, so a unique one-change candidate
-alone proves little, and a two-change one is as likely a wrong "repair" of another misreading);
-an invalid VIN is returned as read with low confidence, never silently fixed.
+Repair candidates are the readings within two OCR confusions (domain.md's O/0 I/1 Q/0 S/5 B/8 Z/2
+G/6, and B read as 6 and M read as H, as boxed VINs show) that pass the check digit and the structure: a
+model-year code that exists at position 10 and, when the reading's WMI is not a known
+manufacturer, a known one. Evidence decides:
+
+- a VIN already in the archive with the same plate, reachable by those confusions: taken, the
+  strongest evidence there is;
+- otherwise the candidate is taken only when it is the one candidate and needs a single change (a
+  random change validates 1 time in 11, so a unique one-change candidate alone proves little, and
+  a two-change one is as likely a wrong "repair" of another misreading);
+- two or more candidates: review, never a guess (the note lists them).
+
+A repaired VIN's note says what was changed and from what reading.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from extractors.text import nfkc
@@ -27,8 +37,13 @@ _TRANSLIT = {
 _WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 # letters that cannot appear in a VIN have one reading; the rest may be confused both ways
 _FORCED = {"O": "0", "I": "1", "Q": "0"}
-_CONFUSABLE = {"5": "S", "S": "5", "8": "B", "B": "8", "2": "Z", "Z": "2", "6": "G", "G": "6"}
+# what a character read may have been: domain.md's pairs both ways; from boxed VINs, B read as 6
+# and M read as H (one way: the other way round is not seen, and each extra pair adds candidates)
+_CONFUSABLE = {"5": "S", "S": "5", "8": "B", "B": "8", "2": "Z", "Z": "2", "6": "GB", "G": "6", "H": "M"}
+_CHECK_CONFUSABLE = {"S": "5", "B": "8", "Z": "2", "G": "6"}  # position 9 is a digit or X
 MAX_REPAIRS = 2  # a repair is taken only if it is the one candidate with up to this many changes
+# position 10: the model year (ISO 3779 / GB 16735): no 0, I, O, Q, U or Z
+YEAR_CODES = set("ABCDEFGHJKLMNPRSTVWXY123456789")
 
 WMI = {
     "LSV": "SAIC-Volkswagen",
@@ -109,38 +124,78 @@ def find_candidate(text: str) -> str | None:
     return None
 
 
+def _alternatives(i: int, c: str) -> str:
+    return _CHECK_CONFUSABLE.get(c, "") if i == 8 else _CONFUSABLE.get(c, "")
+
+
 def _candidates(base: str, changes: int) -> list[str]:
-    positions = [i for i, c in enumerate(base) if c in _CONFUSABLE or (i == 8 and c not in "0123456789X")]
+    positions = [i for i, c in enumerate(base) if _alternatives(i, c)]
     out = []
     for combo in itertools.combinations(positions, changes):
-        chars = list(base)
-        for i in combo:
-            c = chars[i]
-            chars[i] = _CONFUSABLE.get(c, c) if i != 8 else {"S": "5", "B": "8", "Z": "2", "G": "6"}.get(c, c)
-        cand = "".join(chars)
-        if cand != base:
-            out.append(cand)
+        for alts in itertools.product(*(_alternatives(i, base[i]) for i in combo)):
+            chars = list(base)
+            for i, a in zip(combo, alts, strict=True):
+                chars[i] = a
+            cand = "".join(chars)
+            if cand != base:
+                out.append(cand)
     return out
 
 
-def read_vin(text: str) -> VinReading | None:
-    """Validate (and, when unambiguous, repair) the VIN in ``text``."""
+def distance(a: str, b: str) -> int | None:
+    """How many OCR confusions turn reading ``a`` into VIN ``b`` (``None``: not by confusions)."""
+    if len(a) != len(b):
+        return None
+    n = 0
+    for i, (x, y) in enumerate(zip(a, b, strict=True)):
+        if x != y:
+            if _FORCED.get(x) == y:
+                continue
+            if y not in _alternatives(i, _FORCED.get(x, x)):
+                return None
+            n += 1
+    return n
+
+
+def plausible(v: str, read_wmi_known: bool) -> bool:
+    """The structure a real VIN has: a model-year code; a known WMI when the reading had none."""
+    return v[9] in YEAR_CODES and (read_wmi_known or v[:3] in WMI)
+
+
+def _changes(read: str, v: str) -> str:
+    return ", ".join(f"{a}→{b} at {i + 1}" for i, (a, b) in enumerate(zip(read, v, strict=True)) if a != b)
+
+
+def read_vin(text: str, known: Collection[str] = ()) -> VinReading | None:
+    """Validate (and, when the evidence allows, repair) the VIN in ``text``.
+
+    ``known``: VINs the archive has seen with this document's plate (evidence for a repair).
+    """
     cand = find_candidate(text)
     if cand is None:
         return None
     if len(cand) != VIN_LEN:
         return VinReading(cand, False, 0.2, f"{len(cand)} characters, a VIN has 17")
+    known = [k for k in known if is_valid(k)]
     if is_valid(cand):
         return VinReading(cand, True, 1.0, "", manufacturer(cand))
     forced = "".join(_FORCED.get(c, c) for c in cand)
     if set(forced) - ALLOWED:
         return VinReading(cand, False, 0.2, "characters not allowed in a VIN")
+    confirmed = sorted(k for k in known if (d := distance(cand, k)) is not None and d <= MAX_REPAIRS)
+    if len(confirmed) == 1:
+        v = confirmed[0]
+        return VinReading(v, True, 0.97, f"repaired {_changes(cand, v)} (read {cand}); the same plate's earlier "
+                          "orders have this VIN", manufacturer(v))
     if forced != cand and is_valid(forced):
         return VinReading(forced, True, 0.9, f"repaired I/O/Q from {cand}", manufacturer(forced))
-    valid = sorted({c for n in range(1, MAX_REPAIRS + 1) for c in _candidates(forced, n) if is_valid(c)})
-    one_change = set(_candidates(forced, 1))
-    if len(valid) == 1 and valid[0] in one_change:
-        return VinReading(valid[0], True, 0.9, f"repaired OCR confusion from {cand}", manufacturer(valid[0]))
+    wmi_known = forced[:3] in WMI
+    one = {c for c in _candidates(forced, 1) if is_valid(c) and plausible(c, wmi_known)}
+    two = {c for c in _candidates(forced, 2) if is_valid(c) and plausible(c, wmi_known)} - one
+    valid = sorted(one | two)
+    if len(valid) == 1 and valid[0] in one:
+        v = valid[0]
+        return VinReading(v, True, 0.9, f"repaired OCR confusion {_changes(cand, v)} (read {cand})", manufacturer(v))
     if valid:
         return VinReading(forced, False, 0.3, f"check digit fails; {len(valid)} repairs possible: {', '.join(valid[:4])}")
     return VinReading(forced, False, 0.3, f"check digit fails (expected {check_digit(forced)} at position 9)")

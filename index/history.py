@@ -8,6 +8,7 @@ a plate seen with that VIN (``linked_by="plate"``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -34,6 +35,7 @@ class HistoryEntry:
     dealer: str | None
     needs_review: bool
     linked_by: str  # "vin" or "plate"
+    store: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -44,8 +46,9 @@ def _is_plate(key: str) -> bool:
     return p[:1] in PROVINCES or bool(PLATE_RE.match(p)) or (bool(PLATE_NO_PROVINCE_RE.match(p)) and len(p) <= 7)
 
 
-def _docs(searcher: Any, q: Q.Query) -> list[dict[str, Any]]:
-    return [searcher.stored_fields(n) for n in q.docs(searcher)]
+def _docs(searcher: Any, q: Q.Query, stores: frozenset[str] | None = None) -> list[dict[str, Any]]:
+    found = [searcher.stored_fields(n) for n in q.docs(searcher)]
+    return found if stores is None else [d for d in found if d.get("store") in stores]
 
 
 def _entry(stored: dict[str, Any], linked_by: str) -> HistoryEntry:
@@ -60,7 +63,7 @@ def _entry(stored: dict[str, Any], linked_by: str) -> HistoryEntry:
         plate=stored.get("plate"), model=stored.get("model"), mileage_km=stored.get("mileage"), items=items,
         labor=fen_to_yuan(stored.get("labor")), parts=fen_to_yuan(stored.get("parts")),
         total=fen_to_yuan(stored.get("total")), dealer=stored.get("dealer"),
-        needs_review=bool(stored.get("needs_review")), linked_by=linked_by,
+        needs_review=bool(stored.get("needs_review")), linked_by=linked_by, store=stored.get("store"),
     )
 
 
@@ -75,25 +78,31 @@ def _seed_query(key: str) -> Q.Query:
     return Q.Term("vin", vin) if len(vin) == 17 else Q.Prefix("vin_rev", vin[::-1])
 
 
-def history_in(searcher: Any, seed_query: Q.Query) -> list[HistoryEntry]:
-    """Every order of the vehicles found by ``seed_query`` on an open searcher, oldest first."""
-    seed = _docs(searcher, seed_query)
+def history_in(searcher: Any, seed_query: Q.Query, stores: Iterable[str] | None = None) -> list[HistoryEntry]:
+    """Every order of the vehicles found by ``seed_query`` on an open searcher, oldest first.
+
+    ``stores``: only orders of these store index terms (None: every order); orders of other stores
+    are not used to link plates and VINs either.
+    """
+    only = None if stores is None else frozenset(stores)
+    seed = _docs(searcher, seed_query, only)
     found = {d["id"]: _entry(d, "vin" if d.get("vin") else "plate") for d in seed}
     vins = sorted({d["vin"] for d in seed if d.get("vin")})
     if vins:  # every order of every car found
-        for d in _docs(searcher, Q.Or([Q.Term("vin", v) for v in vins])):
+        for d in _docs(searcher, Q.Or([Q.Term("vin", v) for v in vins]), only):
             found[d["id"]] = _entry(d, "vin")
     plates = sorted({e.plate for e in found.values() if e.plate})
     if plates:  # orders without a readable VIN that carry one of those cars' plates
-        for d in _docs(searcher, Q.Or([Q.Term("plate", p) for p in plates])):
+        for d in _docs(searcher, Q.Or([Q.Term("plate", p) for p in plates]), only):
             if not d.get("vin") and d["id"] not in found:
                 found[d["id"]] = _entry(d, "plate")
     return sorted(found.values(), key=lambda e: (e.date or "9999", e.order_no or "", e.id))
 
 
-def vehicle_history(archive: Archive, vin_or_plate: str) -> list[HistoryEntry]:
+def vehicle_history(archive: Archive, vin_or_plate: str, stores: Iterable[str] | None = None) -> list[HistoryEntry]:
     """Every order of the vehicle (VIN, VIN tail of ≥ 6 characters, or plate), oldest first."""
     if not vin_or_plate.strip():
         raise ValueError("give a VIN or a plate")
     seed = _seed_query(vin_or_plate)
-    return store.with_searcher(archive, lambda s: history_in(s, seed))
+    only = None if stores is None else list(stores)
+    return store.with_searcher(archive, lambda s: history_in(s, seed, only))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -42,6 +43,11 @@ FIELD_ALIASES = {
     "review": "needs_review",
     "id": "id",
     "tag": "tags",
+    "retain_until": "retain_until",
+    "expires": "retain_until",
+    "hold": "hold",
+    "tier": "tier",
+    "store": "store",
     **{f: f for f in TEXT_FIELDS},
     "customer_name": "customer",
 }
@@ -133,17 +139,24 @@ def _range(value: str) -> tuple[str | None, str | None]:
     return value, value
 
 
-def date_query(value: str) -> Q.Query:
+def date_query(value: str, fieldname: str = "date") -> Q.Query:
     """``A..B`` (both inclusive, each a year, month or day), ``>A``, ``>=A``, ``<B``, ``<=B`` or ``A``."""
     v = value.strip()
     if v.startswith(">") and not v.startswith(">="):
-        return Q.NumericRange("date", day_bound(v[1:], end=True), None, startexcl=True)
+        return Q.NumericRange(fieldname, day_bound(v[1:], end=True), None, startexcl=True)
     if v.startswith("<") and not v.startswith("<="):
-        return Q.NumericRange("date", None, day_bound(v[1:], end=False), endexcl=True)
+        return Q.NumericRange(fieldname, None, day_bound(v[1:], end=False), endexcl=True)
     lo, hi = _range(v)
     start = day_bound(lo, end=False) if lo else None
     end = day_bound(hi, end=True) if hi else None
-    return Q.NumericRange("date", start, end)
+    return Q.NumericRange(fieldname, start, end)
+
+
+def _yes_no(name: str, value: str) -> bool:
+    v = value.strip().lower()
+    if v not in ("yes", "no", "true", "false", "1", "0", "y", "n"):
+        raise QueryError(f"{name}:{value}: use yes or no")
+    return v in ("yes", "true", "1", "y")
 
 
 def money_query(fieldname: str, value: str) -> Q.Query:
@@ -180,6 +193,12 @@ def _field_query(name: str, value: str) -> Q.Query:
         return Q.Prefix("id", value.strip().lower())
     if name == "date":
         return date_query(value)
+    if name == "retain_until":
+        return date_query(value, "retain_until")
+    if name == "hold":
+        return Q.Term("hold", _yes_no("hold", value))
+    if name in ("tier", "store"):
+        return Q.Term(name, value.strip())
     if name == "total":
         return money_query("total", value)
     if name == "needs_review":
@@ -193,6 +212,14 @@ def _field_query(name: str, value: str) -> Q.Query:
     if q is None:
         raise QueryError(f"{name}:{value}: nothing to search for")
     return q
+
+
+def store_filter(stores: Iterable[str]) -> Q.Query:
+    """Documents of these stores (index terms; ``index.schema.UNASSIGNED_STORE`` for none), unscored."""
+    codes = sorted(set(stores))
+    if not codes:
+        return Q.NullQuery
+    return Q.ConstantScoreQuery(Q.Or([Q.Term("store", c) for c in codes]), score=0.0)
 
 
 def parse_query(text: str, fuzzy_all: bool = False) -> ParsedQuery:

@@ -26,10 +26,12 @@ from index.analysis import (
 
 log = logging.getLogger(__name__)
 
-INDEX_SCHEMA_VERSION = 2
+INDEX_SCHEMA_VERSION = 4
 
 # Text fields a user can name in a query (``model:朗逸``); all use the bigram analysis.
 TEXT_FIELDS = ("model", "make", "customer", "advisor", "dealer")
+# The index term of a document archived without a store (an ID field cannot hold "").
+UNASSIGNED_STORE = "-"
 MONEY_FIELDS = {"total": "total_cost", "labor": "labor_cost", "parts": "parts_cost"}
 
 
@@ -60,6 +62,11 @@ def build_schema() -> Schema:
         mileage=STORED(),
         needs_review=BOOLEAN(stored=True),
         tags=KEYWORD(stored=True, commas=True, lowercase=False),
+        store=ID(stored=True),  # the store (门店) code; UNASSIGNED_STORE when the document has none
+        # Records lifecycle: what a `woa lifecycle run` pass needs, without reading any sidecar
+        retain_until=NUMERIC(bits=32, shift_step=8, stored=True, sortable=True),  # yyyymmdd
+        hold=BOOLEAN(stored=True),
+        tier=ID(stored=True),  # "hot" or the cold tier's name
         meta=STORED(),  # dates as printed, items, source name: for display, history and stats
     )
 
@@ -91,7 +98,7 @@ def document_fields(doc: Document) -> dict[str, Any]:
     """Index fields for one document. Only values are indexed; an unreadable value is skipped and
     the document marked ``needs_review``."""
     review = doc.needs_review
-    f: dict[str, Any] = {"id": doc.id}
+    f: dict[str, Any] = {"id": doc.id, "store": doc.store or UNASSIGNED_STORE}
     extra: list[str] = []
 
     order = _value(doc, "order_no")
@@ -130,6 +137,12 @@ def document_fields(doc: Document) -> dict[str, Any]:
     if doc.tags:
         f["tags"] = ",".join(f"{k}={v}" for k, v in sorted(doc.tags.items()))
 
+    until = parse_date(doc.retain_until) if doc.retain_until else None
+    if until is not None:
+        f["retain_until"] = date_key(until)
+    f["hold"] = doc.hold is not None
+    f["tier"] = str(doc.tier.get("name") or "cold") if doc.tier else "hot"
+
     date_in, date_out = _value(doc, "date_in"), _value(doc, "date_out")
     d_in, d_out = parse_date(date_in), parse_date(date_out)
     if (date_in and d_in is None) or (date_out and d_out is None):
@@ -165,6 +178,8 @@ def document_fields(doc: Document) -> dict[str, Any]:
         "date_in": d_in.isoformat() if d_in else date_in,
         "date_out": d_out.isoformat() if d_out else date_out,
         "order_no": order,
+        "retain_until": doc.retain_until or None,
+        "retention_rule": doc.retention_rule or None,
         "items": items,
         "source_name": doc.source_name,
     }

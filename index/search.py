@@ -6,14 +6,17 @@ import html
 import logging
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+
+from whoosh import query as Q
 
 from core.archive import Archive
 from index import store
 from index.analysis import fen_to_yuan, fold_width, norm_plate, terms_with_spans
 from index.engine import Evaluator, Unsupported
-from index.query import ParsedQuery, parse_query
+from index.query import ParsedQuery, parse_query, store_filter
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +91,10 @@ def hit_fields(stored: dict[str, Any]) -> dict[str, Any]:
         "total": fen_to_yuan(stored.get("total")),
         "needs_review": bool(stored.get("needs_review")),
         "source_name": meta.get("source_name"),
+        "store": stored.get("store"),
+        "retain_until": meta.get("retain_until"),
+        "hold": bool(stored.get("hold")),
+        "tier": stored.get("tier"),
     }
 
 
@@ -203,21 +210,30 @@ def _run(searcher: Any, pq: ParsedQuery, query: str, limit: int, page: int, sort
                          hits=hits, seconds=time.perf_counter() - started, fuzzy=fuzzy)
 
 
+def _restrict(pq: ParsedQuery, stores: Iterable[str] | None) -> ParsedQuery:
+    if stores is not None:
+        pq.query = Q.And([pq.query, store_filter(stores)])
+    return pq
+
+
 def search(archive: Archive, query: str, limit: int = 20, page: int = 1, sort: Sort = "relevance",
-           bm25f: bool = False) -> SearchResults:
+           bm25f: bool = False, stores: Iterable[str] | None = None) -> SearchResults:
     """Search the archive's index. With no exact hit, Latin words are retried allowing one error.
 
     Ranking is BM25 without length normalisation on vectorised postings (fast on large result
     sets); ``bm25f=True`` uses Whoosh's own BM25F matcher instead (same hits, slower).
+    ``stores``: only documents of these store index terms (None: every document).
     """
     if limit < 1 or page < 1:
         raise ValueError("limit and page start at 1")
-    pq = parse_query(query)
+    stores = None if stores is None else list(stores)
+    pq = _restrict(parse_query(query), stores)
 
     def action(searcher: Any) -> SearchResults:
         res = _run(searcher, pq, query, limit, page, sort, False, bm25f)
         if res.total == 0 and pq.fuzzy_words:
-            return _run(searcher, parse_query(query, fuzzy_all=True), query, limit, page, sort, True, bm25f)
+            return _run(searcher, _restrict(parse_query(query, fuzzy_all=True), stores), query, limit, page, sort,
+                        True, bm25f)
         return res
 
     return store.with_searcher(archive, action)

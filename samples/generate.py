@@ -36,6 +36,11 @@ log = logging.getLogger("samples.generate")
 
 FORMATS = ("jpg", "png", "tif", "pdf")
 LAYOUTS = ("form_colon", "grid_right", "grid_below", "two_column", "dms_print")
+# Forms of other dealers and of the national standard (issue 12), made from their description:
+# the 机动车维修结算单/委托书 (托修方/承修方, 厂牌车型, VIN in 17 boxes), a pre-printed colour form with
+# dot-matrix values out of register, label-above-value boxes, two-column 键：值 slips.
+FORM_LAYOUTS = ("national_std", "colour_preprint", "label_above", "kv_slip")
+ALL_LAYOUTS = LAYOUTS + FORM_LAYOUTS
 A4_MM = (210.0, 297.0)
 FIXED_PDF_DATE = time.struct_time((2024, 1, 1, 0, 0, 0, 0, 1, 0))
 
@@ -421,6 +426,9 @@ class Style:
     value_offset: tuple[float, float]  # mm; DMS values printed onto a pre-printed grid form, misaligned
     dot_matrix: bool  # printed on a worn-ribbon dot-matrix printer (dms_print layout)
     handwritten: tuple[str, ...]  # info fields the clerk filled in by hand
+    variant: str = ""  # FORM_LAYOUTS: "dev" or "heldout" (layout variants only the held-out set uses)
+    ink: tuple[int, int, int] = (0, 0, 0)  # colour_preprint: colour of the pre-printed labels and rules
+    paper: tuple[int, int, int] = (255, 255, 255)  # colour_preprint: tinted paper
 
 
 LABEL_CHOICES: dict[str, tuple[str, ...]] = {
@@ -589,10 +597,20 @@ class Canvas:
         self.draw = ImageDraw.Draw(self.img)
         self.runs: list[Run] = []
         self.hand: Image.Image | None = None  # mask of handwritten ink, if any
+        self.pen: tuple[int, int, int] | None = None  # while set, draw pre-printed colour ink (into ``colour``)
+        self.colour: dict[tuple[int, int, int], Image.Image] = {}  # masks of pre-printed colour ink
         self._fonts: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
 
     def px(self, mm: float) -> int:
         return round(mm / 25.4 * self.dpi)
+
+    def _target(self) -> tuple[ImageDraw.ImageDraw, int]:
+        """Where a stroke goes: the black page, or the mask of the current pre-printed colour."""
+        if self.pen is None:
+            return self.draw, 20
+        if self.pen not in self.colour:
+            self.colour[self.pen] = Image.new("L", self.size, 0)
+        return ImageDraw.Draw(self.colour[self.pen]), 235
 
     def mm(self, px: float) -> float:
         return px * 25.4 / self.dpi
@@ -618,12 +636,17 @@ class Canvas:
         w = self.width(text, pt, bold)
         x0 = x - w if align == "right" else x - w / 2 if align == "center" else x
         if not self.vector_text:
-            self.draw.text((self.px(x0), self.px(y)), text, font=self.get_font(pt, bold), fill=20, anchor="lt")
+            dr, ink = self._target()
+            dr.text((self.px(x0), self.px(y)), text, font=self.get_font(pt, bold), fill=ink, anchor="lt")
         self.runs.append(Run(round(y if row is None else row, 2), x0, text, top=y, pt=pt, bold=bold, width=w))
         return w
 
     def hline(self, x0: float, x1: float, y: float, width: float = 0.25, dash: bool = False) -> None:
         lw = max(1, self.px(width))
+        if self.pen is not None:
+            dr, ink = self._target()
+            dr.line([(self.px(x0), self.px(y)), (self.px(x1), self.px(y))], fill=ink, width=lw)
+            return
         if not dash:
             self.draw.line([(self.px(x0), self.px(y)), (self.px(x1), self.px(y))], fill=30, width=lw)
             return
@@ -633,9 +656,17 @@ class Canvas:
             x += 2.5
 
     def vline(self, x: float, y0: float, y1: float, width: float = 0.25) -> None:
+        if self.pen is not None:
+            dr, ink = self._target()
+            dr.line([(self.px(x), self.px(y0)), (self.px(x), self.px(y1))], fill=ink, width=max(1, self.px(width)))
+            return
         self.draw.line([(self.px(x), self.px(y0)), (self.px(x), self.px(y1))], fill=30, width=max(1, self.px(width)))
 
     def rect(self, x0: float, y0: float, x1: float, y1: float, width: float = 0.3, fill: int | None = None) -> None:
+        if self.pen is not None:
+            dr, ink = self._target()
+            dr.rectangle([self.px(x0), self.px(y0), self.px(x1), self.px(y1)], outline=ink, width=max(1, self.px(width)))
+            return
         self.draw.rectangle([self.px(x0), self.px(y0), self.px(x1), self.px(y1)], outline=30, width=max(1, self.px(width)), fill=fill)
 
     def hand_text(self, x: float, y: float, text: str, pt: float, rng: random.Random, *, row: float,
@@ -1108,7 +1139,241 @@ INFO_BLOCKS = {
 }
 
 
+# --------------------------------------------------------------------------------------------
+# Other dealers' forms and the national standard form (FORM_LAYOUTS)
+#
+# Label wordings per form, drawn per document. The held-out pools add wordings and layout
+# variants the development pools never use: a benchmark tuned on "dev" documents is measured on
+# "heldout" ones (other seeds, other wordings, other variants).
+
+FORM_LABELS: dict[str, dict[str, tuple[str, ...]]] = {
+    "national_std": {
+        "customer": ("托修方",), "model": ("厂牌车型",), "vin": ("车辆识别代号",), "plate": ("车牌号码", "车牌号"),
+        "date_in": ("进厂日期", "送修日期"), "date_out": ("出厂日期", "结算日期"), "mileage": ("送修里程", "行驶里程"),
+        "order_no": ("结算单号", "委托书号"), "advisor": ("服务顾问", "接待员"), "phone": ("联系电话", "电话"),
+    },
+    "colour_preprint": {
+        "customer": ("客户", "车主", "客户名称"), "model": ("车型", "品牌车型"), "vin": ("车架号", "VIN"),
+        "plate": ("车牌号", "车牌号码"), "date_in": ("进厂日期", "接车日期"), "date_out": ("出厂日期", "交车日期"),
+        "mileage": ("行驶里程", "进厂里程"), "order_no": ("工单号", "委托书号"), "advisor": ("服务顾问", "服务专员"),
+        "phone": ("联系电话", "手机"),
+    },
+    "label_above": {
+        "customer": ("客户", "客户名称", "车主"), "model": ("车型", "品牌车型"), "vin": ("VIN", "车架号", "车辆识别代号"),
+        "plate": ("车牌号",), "date_in": ("进厂日期", "接车日期"), "date_out": ("出厂日期", "结算日期"),
+        "mileage": ("行驶里程", "公里数"), "order_no": ("工单号", "维修单号"),
+        "advisor": ("服务顾问", "接待员", "服务专员", "SA"), "phone": ("联系电话", "手机"),
+    },
+    "kv_slip": {
+        "customer": ("客户", "送修人"), "model": ("车型",), "vin": ("VIN", "车架号"), "plate": ("车牌号", "车牌"),
+        "date_in": ("进厂日期", "接车日期", "送修日期"), "date_out": ("出厂日期", "结算日期"),
+        "mileage": ("行驶里程", "里程"), "order_no": ("工单号", "结算单号"), "advisor": ("服务顾问", "接待员", "SA"),
+        "phone": ("电话", "手机"),
+    },
+}
+# wordings only the held-out documents use (from domain.md's lists and JT/T 1132's data elements)
+HELDOUT_LABELS: dict[str, dict[str, tuple[str, ...]]] = {
+    "national_std": {"order_no": ("结算清单编号",), "model": ("厂牌型号",), "mileage": ("送修里程",),
+                     "date_in": ("送修日期",), "date_out": ("结算日期",), "advisor": ("服务专员",)},
+    "colour_preprint": {"vin": ("VIN码", "底盘号"), "advisor": ("接待员", "SA"), "customer": ("送修人",),
+                        "order_no": ("维修单号",), "date_in": ("入厂时间",)},
+    "label_above": {"advisor": ("服务接待", "接车员"), "vin": ("VIN码",), "model": ("车辆型号",), "plate": ("牌照号",),
+                    "mileage": ("进厂里程",), "order_no": ("委托书号",)},
+    "kv_slip": {"customer": ("车主", "客户名称"), "advisor": ("服务专员", "服务接待"), "order_no": ("单据编号",),
+                "date_in": ("入厂日期",), "mileage": ("公里数",), "plate": ("车牌号码",)},
+}
+NATIONAL_TITLES = ("机动车维修结算单", "机动车维修委托书")
+INKS = {"red": (200, 40, 45), "blue": (35, 70, 170), "green": (30, 130, 70)}
+PAPERS = {"yellow": (250, 238, 190), "pink": (250, 222, 226), "blue": (215, 232, 250), "green": (220, 242, 215)}
+COMPANY_TAILS = ("物流有限公司", "商贸有限公司", "科技有限公司", "汽车租赁有限公司")
+
+
+def form_style(style: Style, content: Content, layout: str, heldout: bool, rng: random.Random) -> Style:
+    """The labels and print of one of FORM_LAYOUTS for one document (its own RNG: other streams stay)."""
+    labels = dict(style.labels)
+    pools = FORM_LABELS[layout]
+    extra = HELDOUT_LABELS[layout] if heldout else {}
+    for key, words in pools.items():
+        choices = words + extra.get(key, ()) * 2 if heldout else words  # held-out: mostly unseen wordings
+        labels[key] = rng.choice(choices)
+    ink, paper = (0, 0, 0), (255, 255, 255)
+    if layout == "colour_preprint":
+        inks = ("red", "blue", "green") if heldout else ("red", "blue")
+        papers = ("pink", "green", "yellow") if heldout else ("yellow", "blue")
+        ink, paper = INKS[rng.choice(inks)], PAPERS[rng.choice(papers)]
+    offset = style.value_offset
+    if layout == "colour_preprint":  # dot-matrix values printed onto the form, out of register
+        offset = (round(rng.uniform(-2.5, 3.5), 2), round(rng.uniform(-1.6, 1.6), 2))
+    elif layout != "national_std":
+        offset = (0.0, 0.0)
+    if layout == "national_std":
+        content.title = rng.choice(NATIONAL_TITLES)
+        if rng.random() < 0.2:  # the 托修方 is often a company
+            content.customer = f"{content.dealer[:2]}{rng.choice(DEALER_WORDS)}{rng.choice(COMPANY_TAILS)}"
+    hand = style.handwritten if layout in ("national_std", "label_above") else ()
+    return replace(style, labels=labels, variant="heldout" if heldout else "dev", ink=ink, paper=paper,
+                   value_offset=offset, handwritten=hand,
+                   dot_matrix=layout in ("colour_preprint", "kv_slip") and (layout == "colour_preprint" or rng.random() < 0.5))
+
+
+def info_national(cv: Canvas, doc: Doc, y: float) -> float:
+    """The national standard form: 托修方 | 承修方, 厂牌车型, the VIN in 17 boxes, dates, mileage."""
+    c, s = doc.content, doc.style
+    heldout = s.variant == "heldout"
+    p = {INFO_KEYS[i]: pair for i, pair in enumerate(doc.info_pairs())}
+    rows: list[list[tuple[str, str, str | None]]] = [
+        [(*p["customer"], "customer"), ("承修方", c.dealer, None)],
+        [(*p["phone"], "phone"), (*p["order_no"], "order_no")],
+        [(*p["model"], "model"), (*p["plate"], "plate")],
+        [],  # the VIN boxes
+        [(*p["date_in"], "date_in"), (*p["date_out"], "date_out")],
+        [(*p["mileage"], "mileage"), (*p["advisor"], "advisor")],
+    ]
+    widths = (0.16, 0.34, 0.16, 0.34)
+    xs = [LEFT + sum(widths[:i]) * (RIGHT - LEFT) for i in range(5)]
+    top = y
+    h = ROW + 1.6
+    dx, dy = s.value_offset
+    for row in rows:
+        if not row:
+            lab = doc.label("vin")
+            cv.rect(xs[0], y, xs[1], y + h, width=0.25, fill=238)
+            cv.text(xs[0] + 1.5, y + 2.2, lab, 9.5, max_w=xs[1] - xs[0] - 3, row=y)
+            if heldout:  # boxes in groups (WMI | VDS | VIS), narrower, with gaps
+                bw, gaps = 6.2, {3: 2.5, 9: 2.5}
+            else:
+                bw, gaps = (RIGHT - xs[1] - 4) / 17, {}
+            x = xs[1] + 2
+            for i, ch in enumerate(c.vin):
+                x += gaps.get(i, 0.0)
+                cv.rect(x, y + 1.0, x + bw, y + h - 1.0, width=0.2)
+                cv.text(x + bw / 2 + dx * 0.3, y + 2.0 + dy * 0.3, ch, 10.5, align="center", row=y)
+                x += bw
+            y += h
+            cv.hline(LEFT, RIGHT, y)
+            continue
+        for j, (lab, val, key) in enumerate(row):
+            cv.rect(xs[2 * j], y, xs[2 * j + 1], y + h, width=0.25, fill=238)
+            cv.text(xs[2 * j] + 1.5, y + 2.2, lab, 9.5, max_w=xs[2 * j + 1] - xs[2 * j] - 3, row=y)
+            vx, vy = xs[2 * j + 1] + 1.5 + dx, y + 2.2 + dy
+            if key is None:
+                cv.text(vx, vy, val, 9, max_w=xs[2 * j + 2] - xs[2 * j + 1] - 3, row=y)
+            else:
+                draw_value(cv, doc, key, vx, vy, val, 10, max_w=xs[2 * j + 2] - xs[2 * j + 1] - 3, row=y)
+        y += h
+        cv.hline(LEFT, RIGHT, y)
+    cv.rect(LEFT, top, RIGHT, y, width=0.4)
+    for x in (xs[1], xs[3]):
+        cv.vline(x, top, y)
+    cv.vline(xs[2], top, top + 3 * h)
+    cv.vline(xs[2], top + 4 * h, y)
+    return y + 4
+
+
+def info_colour(cv: Canvas, doc: Doc, y: float) -> float:
+    """Pre-printed colour form: labels and rules in colour; values printed over it out of register."""
+    pairs = doc.info_pairs()
+    heldout = doc.style.variant == "heldout"
+    ncol = 3 if heldout else 2
+    widths = (0.12, 0.213) * 3 if ncol == 3 else (0.15, 0.35) * 2
+    xs = [LEFT + sum(widths[:i]) * (RIGHT - LEFT) for i in range(2 * ncol + 1)]
+    top = y
+    dx, dy = doc.style.value_offset
+    for i in range(0, len(pairs), ncol):
+        cv.pen = doc.style.ink
+        for j, (lab, _) in enumerate(pairs[i:i + ncol]):
+            cv.text(xs[2 * j] + 1.5, y + 1.8, lab, 9.5, max_w=xs[2 * j + 1] - xs[2 * j] - 3, row=y)
+        cv.hline(LEFT, RIGHT, y + ROW + 1)
+        cv.pen = None
+        for j, (_, val) in enumerate(pairs[i:i + ncol]):
+            cv.text(xs[2 * j + 1] + 1.5 + dx, y + 1.8 + dy, val, 10, max_w=xs[2 * j + 2] - xs[2 * j + 1] - 2, row=y)
+        y += ROW + 1
+    cv.pen = doc.style.ink
+    cv.rect(LEFT, top, RIGHT, y, width=0.4)
+    for x in xs[1:-1]:
+        cv.vline(x, top, y)
+    cv.pen = None
+    return y + 4
+
+
+def info_label_above(cv: Canvas, doc: Doc, y: float) -> float:
+    """One box per field, the label small at the top of the box and the value under it."""
+    pairs = doc.info_pairs()
+    heldout = doc.style.variant == "heldout"
+    ncol = 3 if heldout else 4
+    w = (RIGHT - LEFT) / ncol
+    bh = 12.5
+    for i in range(0, len(pairs), ncol):
+        for j, (lab, val) in enumerate(pairs[i:i + ncol]):
+            x = LEFT + j * w
+            cv.rect(x, y, x + w, y + bh, width=0.3)
+            if heldout:  # label centred, value right-aligned
+                cv.text(x + w / 2, y + 1.0, lab, 7.5, align="center", row=y)
+                draw_value(cv, doc, INFO_KEYS[i + j], x + w - 1.5 - min(w - 4, cv.width(val, 10.5)), y + 6.0, val, 10.5,
+                           max_w=w - 3, row=y + 5)
+            else:
+                cv.text(x + 1.2, y + 1.0, lab, 7.5, row=y)
+                draw_value(cv, doc, INFO_KEYS[i + j], x + 2.0, y + 5.8, val, 10.5, max_w=w - 3.5, row=y + 5)
+        y += bh
+    return y + 4
+
+
+def info_kv_slip(cv: Canvas, doc: Doc, y: float) -> float:
+    """Two-column 键：值 slip; the dates share their line with another key."""
+    c, s = doc.content, doc.style
+    heldout = s.variant == "heldout"
+    p = {INFO_KEYS[i]: pair for i, pair in enumerate(doc.info_pairs())}
+    colon = ":" if heldout else "："
+    rows = [("order_no", "date_in"), ("customer", "date_out"), ("phone", "advisor"), ("plate", "model"),
+            ("vin", "mileage")]
+    half = (RIGHT - LEFT) / 2
+    cv.hline(LEFT, RIGHT, y, dash=True)
+    y += 2.5
+    for a, b in rows:
+        left = f"{p[a][0]}{colon}{p[a][1]}"
+        w = cv.text(LEFT, y, left, 10, max_w=half - 3, row=y)
+        # held-out: the second key follows the first value closely, as a narrow slip prints it
+        x2 = LEFT + w + 6 if heldout else LEFT + half
+        cv.text(x2, y, f"{p[b][0]}{colon}{p[b][1]}", 10, max_w=RIGHT - x2, row=y)
+        y += 6.2
+    del c
+    cv.hline(LEFT, RIGHT, y, dash=True)
+    return y + 3
+
+
+def costs_colour(cv: Canvas, doc: Doc, y: float) -> float:
+    """Costs on the colour form: coloured label cells, values printed over them out of register."""
+    pairs = doc.cost_pairs()
+    n = len(pairs)
+    w = (RIGHT - LEFT) / n
+    dx, dy = doc.style.value_offset
+    cv.pen = doc.style.ink
+    for j, (lab, _) in enumerate(pairs):
+        cv.text(LEFT + j * w + 1.5, y + 1.2, lab, 9, max_w=w - 3, row=y)
+    cv.hline(LEFT, RIGHT, y + 7)
+    cv.rect(LEFT, y, RIGHT, y + 15, width=0.4)
+    for j in range(1, n):
+        cv.vline(LEFT + j * w, y, y + 15)
+    cv.pen = None
+    for j, (_, val) in enumerate(pairs):
+        cv.text(LEFT + j * w + 1.5 + dx, y + 8.0 + dy, val, 10.5, max_w=w - 3, row=y + 7)
+    return y + 19
+
+
+INFO_BLOCKS.update({
+    "national_std": info_national,
+    "colour_preprint": info_colour,
+    "label_above": info_label_above,
+    "kv_slip": info_kv_slip,
+})
+# the costs block each form prints like
+COSTS_LIKE = {"national_std": "grid_right", "label_above": "grid_below", "kv_slip": "dms_print"}
+
+
 def costs_block(cv: Canvas, doc: Doc, layout: str, y: float) -> float:
+    if layout == "colour_preprint":
+        return costs_colour(cv, doc, y)
+    layout = COSTS_LIKE.get(layout, layout)
     pairs = doc.cost_pairs()
     if layout in ("grid_right", "grid_below"):
         n = len(pairs)
@@ -1174,15 +1439,18 @@ class Rendered:
 def render_document(doc: Doc, layout: str, dpi: int, two_page: bool, blank_rows: int = 0,
                     vector_text: bool = False) -> Rendered:
     """Draw the upright pages of one document; ``blank_rows`` pads the last page's tables."""
-    grid = layout in ("grid_right", "grid_below", "two_column")
-    font = "mono" if layout == "dms_print" else doc.style.font
+    grid = layout in ("grid_right", "grid_below", "two_column", "national_std", "colour_preprint", "label_above")
+    font = "mono" if layout in ("dms_print", "kv_slip") else doc.style.font
     pages = 2 if two_page else 1
     canvases = [Canvas(dpi, font, vector_text) for _ in range(pages)]
     marks = [Marks() for _ in range(pages)]
     cv = canvases[0]
     if doc.style.barcode:
         draw_barcode(cv, RIGHT, 4.5, doc.content.order_no, h=7.5)
-    y = draw_header(cv, doc, 14, centred=layout != "dms_print")
+    if layout == "colour_preprint":  # the dealer's name and the title are pre-printed too
+        cv.pen = doc.style.ink
+    y = draw_header(cv, doc, 14, centred=layout not in ("dms_print", "kv_slip"))
+    cv.pen = None
     y = INFO_BLOCKS[layout](cv, doc, y)
     y = draw_paragraph(cv, LEFT, y, doc.label("complaint") + doc.style.colon, "；".join(doc.content.complaint) + "。", RIGHT - LEFT)
     y += 3
@@ -1302,9 +1570,17 @@ class ScanParams:
 
 
 def apply_ink(page: Image.Image, marks: Marks, params: ScanParams, rng: random.Random, dpi: int, content: Content,
-              hand: Image.Image | None = None) -> Image.Image:
+              hand: Image.Image | None = None, colour: dict[tuple[int, int, int], Image.Image] | None = None,
+              paper: tuple[int, int, int] = (255, 255, 255)) -> Image.Image:
     """Handwriting, red seal and blue signatures, multiplied so the black print stays visible under them."""
     out = page.convert("RGB")
+    if colour:
+        for rgb, mask in colour.items():
+            tint = Image.new("RGB", page.size, (255, 255, 255))
+            tint.paste(rgb, mask=mask)
+            out = ImageChops.multiply(out, tint)
+    if paper != (255, 255, 255):
+        out = ImageChops.multiply(out, Image.new("RGB", page.size, paper))
     if hand is not None:
         tint = Image.new("RGB", page.size, (255, 255, 255))
         tint.paste((25, 35, 110), mask=hand)
@@ -1444,6 +1720,7 @@ class DocPlan:
     page_params: list[ScanParams]
     content_seed: str
     born_digital: bool = False  # a PDF printed from the DMS: real text, no scan
+    heldout: bool = False  # FORM_LAYOUTS: held-out wordings and layout variants
 
 
 def random_skew(rng: random.Random) -> float:
@@ -1481,7 +1758,8 @@ def page_params(rng: random.Random, fmt: str, mode: str, carbon: bool, rotation:
 
 
 def plan_batch(count: int, seed: int, formats: Sequence[str] = FORMATS, pages_mix: bool = False,
-               clean: bool = False, hard: bool = False, born_digital: bool = False) -> list[DocPlan]:
+               clean: bool = False, hard: bool = False, born_digital: bool = False,
+               layouts: Sequence[str] = LAYOUTS, heldout: bool = False) -> list[DocPlan]:
     """Choose layout, format, dpi and scan conditions for each document.
 
     Coverage is forced rather than left to chance: layouts and formats cycle; the first rotated
@@ -1491,6 +1769,9 @@ def plan_batch(count: int, seed: int, formats: Sequence[str] = FORMATS, pages_mi
     """
     rng = random.Random(f"plan-{seed}")
     fmts = list(formats)
+    unknown = set(layouts) - set(ALL_LAYOUTS)
+    if unknown or not layouts:
+        raise ValueError(f"layouts must be a non-empty subset of {ALL_LAYOUTS}, got {list(layouts)}")
 
     def fmt_of(i: int) -> str:
         return fmts[i % len(fmts)]
@@ -1530,6 +1811,9 @@ def plan_batch(count: int, seed: int, formats: Sequence[str] = FORMATS, pages_mi
         fmt = fmt_of(i)
         pages = 2 if i in two_page else 1
         mode = "bilevel" if i in fax and not clean else "colour" if i in colour else "grey"
+        if layouts[i % len(layouts)] == "colour_preprint" and mode != "bilevel" and not clean:
+            # a colour form is mostly scanned in colour (its own RNG: the other layouts' plans stay)
+            mode = "colour" if random.Random(f"form-{seed}-{i}").random() < 0.75 else "grey"
         params = []
         for p in range(pages):
             rot = rotations.get(i, 0) if p == 0 or not pages_mix else rng.choice((0, 0, 180, rotations.get(i, 0)))
@@ -1540,7 +1824,7 @@ def plan_batch(count: int, seed: int, formats: Sequence[str] = FORMATS, pages_mi
             params.append(ScanParams(seal=pp.seal, signature=pp.signature) if clean else pp)
         plans.append(DocPlan(
             name=f"wo{seed:02d}_{i + 1:03d}",
-            layout=LAYOUTS[i % len(LAYOUTS)],
+            layout=layouts[i % len(layouts)],
             fmt=fmt,
             dpi=dpis[i],
             pages=pages,
@@ -1548,9 +1832,10 @@ def plan_batch(count: int, seed: int, formats: Sequence[str] = FORMATS, pages_mi
             page_params=params,
             content_seed=f"content-{seed}-{i}",
             born_digital=born_digital and fmt == "pdf",
+            heldout=heldout,
         ))
     # at least one badly skewed page (4.5-6 degrees) on an ordinary laser-printed scan
-    steep = [i for i in order if i not in fax and i not in carbon and LAYOUTS[i % len(LAYOUTS)] != "dms_print"
+    steep = [i for i in order if i not in fax and i not in carbon and layouts[i % len(layouts)] != "dms_print"
              and not plans[i].born_digital]
     if steep and not clean:
         first = plans[steep[0]].page_params[0]
@@ -1718,6 +2003,8 @@ def compose(plan: DocPlan, dpi: int | None = None) -> Composed:
     if plan.pages == 2:
         make_longer(rng, content, min_rows=14)
     style = make_style(rng)
+    if plan.layout in FORM_LAYOUTS:
+        style = form_style(style, content, plan.layout, plan.heldout, random.Random(plan.content_seed + "-form"))
     if plan.born_digital:  # nothing filled in by hand, no dot-matrix printer
         style = replace(style, handwritten=(), dot_matrix=False)
     split = plan.pages == 2 and random.Random(plan.content_seed + "-split").random() < 0.5
@@ -1735,8 +2022,9 @@ def build_document(plan: DocPlan, seed: int) -> tuple[list[Image.Image], dict[st
     pages: list[dict[str, Any]] = []
     for cv, mk, planned in zip(canvases, marks, plan.page_params, strict=True):
         params = replace(planned, seal=planned.seal and mk.seal_at is not None, signature=planned.signature and bool(mk.signatures))
-        printed = dot_matrix(cv.img, plan.dpi, nrng) if plan.layout == "dms_print" and style.dot_matrix else cv.img
-        inked = apply_ink(printed, mk, params, rng, plan.dpi, content, cv.hand)
+        dm = style.dot_matrix and plan.layout in ("dms_print", "colour_preprint", "kv_slip")
+        printed = dot_matrix(cv.img, plan.dpi, nrng) if dm else cv.img
+        inked = apply_ink(printed, mk, params, rng, plan.dpi, content, cv.hand, cv.colour, style.paper)
         images.append(inked if plan.born_digital else scan_page(inked, params, nrng))
         pages.append({
             "text": cv.page_text(),
@@ -1763,15 +2051,20 @@ def build_document(plan: DocPlan, seed: int) -> tuple[list[Image.Image], dict[st
         "title": content.title,
         "labels": style.labels,
         "handwritten": sorted(style.handwritten) if plan.layout != "dms_print" else [],
-        "print": "dot_matrix" if plan.layout == "dms_print" and style.dot_matrix else "laser",
+        "print": "dot_matrix" if plan.layout in ("dms_print", "colour_preprint", "kv_slip") and style.dot_matrix else "laser",
         "seal_text": content.seal_text if any(d["kind"] == "seal" for p in pages for d in p["degradations"]) else None,
         "born_digital": plan.born_digital,
     }
+    if plan.layout in FORM_LAYOUTS:
+        truth["variant"] = style.variant
+        if plan.layout == "colour_preprint":
+            truth["ink"], truth["paper"] = list(style.ink), list(style.paper)
     return images, truth
 
 
 def generate(out_dir: str | Path, count: int, seed: int, *, formats: Sequence[str] = FORMATS,
-             pages_mix: bool = False, clean: bool = False, hard: bool = False, born_digital: bool = False) -> list[Path]:
+             pages_mix: bool = False, clean: bool = False, hard: bool = False, born_digital: bool = False,
+             layouts: Sequence[str] = LAYOUTS, heldout: bool = False) -> list[Path]:
     """Write ``count`` documents and their ``.truth.json`` files; return the document paths.
 
     ``clean`` keeps seal and signatures but skips every scanner defect (upright, no skew, grey);
@@ -1785,7 +2078,7 @@ def generate(out_dir: str | Path, count: int, seed: int, *, formats: Sequence[st
     if unknown or not formats:
         raise ValueError(f"formats must be a non-empty subset of {FORMATS}, got {list(formats)}")
     paths = []
-    for plan in plan_batch(count, seed, formats, pages_mix, clean, hard, born_digital):
+    for plan in plan_batch(count, seed, formats, pages_mix, clean, hard, born_digital, layouts, heldout):
         images, truth = build_document(plan, seed)
         path = out / f"{plan.name}.{plan.fmt}"
         if plan.born_digital:
@@ -1839,6 +2132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--hard", action="store_true",
                     help="also black scanner backing, show-through of the back side, aged paper")
     ap.add_argument("--born-digital", action="store_true", help="PDF documents carry real text (DMS print-outs), not scans")
+    ap.add_argument("--layouts", default=",".join(LAYOUTS),
+                    help=f"comma-separated subset of {','.join(ALL_LAYOUTS)} (or 'forms' for the four other forms)")
+    ap.add_argument("--heldout", action="store_true",
+                    help="the other forms with the held-out label wordings and layout variants (measure only)")
     ap.add_argument("--summary", action="store_true", help="print a markdown table of the documents written")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
@@ -1847,8 +2144,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     t0 = time.perf_counter()
     if not formats or set(formats) - set(FORMATS):
         ap.error(f"--formats must be a non-empty subset of {','.join(FORMATS)}")
+    layouts = list(FORM_LAYOUTS) if args.layouts == "forms" else [x.strip() for x in args.layouts.split(",") if x.strip()]
+    if not layouts or set(layouts) - set(ALL_LAYOUTS):
+        ap.error(f"--layouts must be a non-empty subset of {','.join(ALL_LAYOUTS)}")
     paths = generate(args.out, args.count, args.seed, formats=formats, pages_mix=args.pages_mix,
-                     clean=args.clean, hard=args.hard, born_digital=args.born_digital)
+                     clean=args.clean, hard=args.hard, born_digital=args.born_digital, layouts=layouts,
+                     heldout=args.heldout)
     print(f"wrote {len(paths)} documents to {args.out} in {time.perf_counter() - t0:.1f} s")
     if args.summary:
         print(summary_table(args.out))

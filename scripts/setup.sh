@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libgl1 libglib2.0-0
   libpdfbox2-java libactivation-java libjaxb-api-java default-jre-headless
   redis-server ocrmypdf
+  restic
   chromium postgresql
   python3-venv
 )

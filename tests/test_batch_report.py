@@ -5,19 +5,19 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from batch.outcome import FileOutcome
+from app.ingest import IngestResult
 from batch.report import ReportWriter, RunSummary, default_report_dir
 
 
-def _outcomes() -> list[FileOutcome]:
+def _outcomes() -> list[IngestResult]:
     return [
-        FileOutcome("/in/a.pdf", "a" * 64, "archived", doc_id="aaaa", pages=1, seconds=2.0, needs_review=True,
+        IngestResult(Path("/in/a.pdf"), "archived", sha256="a" * 64, doc_id="aaaa", pages=1, seconds=2.0, needs_review=True,
                     doubtful=["vin"], present=["order_no", "vin", "plate"], worker="w1", max_rss_kb=400_000),
-        FileOutcome("/in/b.pdf", "b" * 64, "archived", doc_id="bbbb", pages=2, seconds=3.0,
+        IngestResult(Path("/in/b.pdf"), "archived", sha256="b" * 64, doc_id="bbbb", pages=2, seconds=3.0,
                     present=["order_no", "total_cost"], worker="w2", max_rss_kb=600_000),
-        FileOutcome("/in/c.pdf", "c" * 64, "failed", error="encrypted PDF <script>x</script>", worker="w2"),
-        FileOutcome("/in/old.pdf", "d" * 64, "skipped", doc_id="dddd"),
-        FileOutcome("/in/copy-of-b.pdf", "b" * 64, "duplicate", doc_id="bbbb", pages=2, worker="w1"),
+        IngestResult(Path("/in/c.pdf"), "failed", sha256="c" * 64, error="encrypted PDF <script>x</script>", worker="w2"),
+        IngestResult(Path("/in/old.pdf"), "skipped", sha256="d" * 64, doc_id="dddd"),
+        IngestResult(Path("/in/copy-of-b.pdf"), "duplicate", sha256="b" * 64, doc_id="bbbb", pages=2, worker="w1"),
     ]  # fmt: skip
 
 
@@ -67,8 +67,7 @@ def test_interrupted_run_is_marked_and_default_dir_is_under_reports(tmp_path: Pa
     assert "interrupted,yes" in (d / "summary.csv").read_text(encoding="utf-8")
 
 
-def test_review_summary_matches_review_threshold_and_counts_values() -> None:
-    from batch.outcome import review_summary
+def test_review_facts_match_review_threshold_and_counts_values() -> None:
     from core.models import Document, FieldValue
 
     doc = Document(
@@ -81,6 +80,7 @@ def test_review_summary_matches_review_threshold_and_counts_values() -> None:
             "total_cost": FieldValue("1280.00", 0.8, valid=True),  # exactly at the threshold: fine
         },
     )  # fmt: skip
-    doubtful, present = review_summary(doc, 0.8)
-    assert doubtful == ["plate", "phone"]
-    assert present == ["vin", "plate", "total_cost"]
+    res = IngestResult(Path("x.pdf"), "archived", doc_id="x")
+    res.add_review_facts(doc, 0.8)
+    assert res.doubtful == ["plate", "phone"]
+    assert res.present == ["vin", "plate", "total_cost"]

@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 from app.ingest import ingest_file
-from app.verify import indexed_ids, verify_archive
+from app.verify import verify_archive
 from core.archive import Archive, sha256_file
 from core.settings import load_settings
-from watch_folder.journal import JOURNAL_NAME, Identity, Journal
+from index import indexed_ids
+from watch_folder.journal import JOURNAL_NAME, Identity, Journal, check_journal
 from watch_folder.soak import render_scan
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +54,7 @@ def test_killed_after_the_sidecar_before_the_index_and_journal(tmp_path: Path) -
     assert archive.load(res.doc_id or "").duplicates == []  # its own earlier attempt, not a duplicate
     assert res.doc_id in (indexed_ids(archive) or set())  # the resumed attempt indexed it
     assert not scan.exists() and (tmp_path / "processed" / "广州店" / "crash.png").is_file()
-    assert verify_archive(archive_dir).problems == []
+    assert verify_archive(archive_dir, extra_checks=[check_journal]).problems == []
 
 
 def test_killed_after_the_outcome_before_the_move(tmp_path: Path) -> None:
@@ -71,7 +72,7 @@ def test_killed_after_the_outcome_before_the_move(tmp_path: Path) -> None:
     with Journal(archive_dir / JOURNAL_NAME, readonly=True) as j:
         assert [(x.state, x.outcome, x.attempts) for x in j.rows()] == [("done", "archived", 1)]
     assert not scan.exists() and (tmp_path / "processed" / "广州店" / "crash.png").is_file()
-    assert verify_archive(archive_dir).problems == []
+    assert verify_archive(archive_dir, extra_checks=[check_journal]).problems == []
 
 
 def test_killed_after_the_move_before_the_journal_said_done(tmp_path: Path) -> None:

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.verify import Problem
+from core.archive import Archive
+
 JOURNAL_NAME = "watch-journal.sqlite"
 SCHEMA_VERSION = 1
 
@@ -287,3 +290,16 @@ class Journal:
             waiting_retry=int(waiting),
             last_error=dict(last) if last else None,
         )
+
+
+def check_journal(archive: Archive, ids: set[str]) -> list[Problem]:
+    """``woa verify``'s check of the watcher: every file journalled as archived has its document."""
+    path = archive.root / JOURNAL_NAME
+    if not path.is_file():
+        return []
+    problems = []
+    with Journal(path, readonly=True) as journal:
+        for row in journal.rows("done"):
+            if row.doc_id and row.doc_id not in ids:
+                problems.append(Problem("journal", row.path, f"recorded as {row.outcome} {row.doc_id}, which is not archived"))
+    return problems

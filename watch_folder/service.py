@@ -27,6 +27,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
+from app.ingest import IngestResult
 from core.archive import Archive, sha256_file
 from core.settings import Settings
 from watch_folder import files
@@ -43,7 +44,7 @@ from watch_folder.rules import (
     walk_inbox,
 )
 from watch_folder.stability import StabilityTracker
-from watch_folder.worker import Job, JobResult, init_worker, run_job
+from watch_folder.worker import Job, init_worker, run_job
 
 log = logging.getLogger(__name__)
 
@@ -197,15 +198,15 @@ class WatchService:
         self.opts = opts
         self.settings = settings.model_copy(update={"archive_dir": opts.folders.archive})
         self.inbox = opts.folders.inbox
-        self.archive = Archive(opts.folders.archive)
+        self.archive = Archive.from_settings(self.settings)
         self.tracker = StabilityTracker(opts.stable_seconds)
         self.observer_kind = "none"
         self.failed_this_run = 0
         self._events: queue.SimpleQueue[Path] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._stops = 0
-        self._in_flight: dict[Future[JobResult], Row] = {}
-        self._started_at: dict[Future[JobResult], float] = {}
+        self._in_flight: dict[Future[IngestResult], Row] = {}
+        self._started_at: dict[Future[IngestResult], float] = {}
         self._warming: list[Future[bool]] = []
         self._pool_ready_at: float | None = None
         self._pool: ProcessPoolExecutor | None = None
@@ -399,7 +400,7 @@ class WatchService:
         if self.journal.pending() or len(self.tracker) or not self.opts.oneshot:
             self._ensure_pool()
 
-    def _timed_out(self, future: Future[JobResult], now: float) -> bool:
+    def _timed_out(self, future: Future[IngestResult], now: float) -> bool:
         """A file's clock starts when it was handed over, but not before the pool finished warming up."""
         if self._pool_ready_at is None:
             if self._warming and all(f.done() for f in self._warming):
@@ -457,13 +458,13 @@ class WatchService:
                 except Exception as exc:  # the worker process died (killed, out of memory, crashed)
                     broken = True
                     reason = f"worker process died: {type(exc).__name__}: {exc}"
-                    result = JobResult(row.id, "failed", None, reason, True, 0, 0.0)
+                    result = IngestResult(Path(row.path), "failed", error=reason, transient=True)
             elif self._timed_out(future, now):
                 # A worker cannot be stopped alone: the pool is replaced, other in-flight files requeued.
                 row = self._in_flight.pop(future)
                 broken = True
                 reason = f"timed out after {self.opts.file_timeout:g} s"
-                result = JobResult(row.id, "failed", None, reason, True, 0, 0.0)
+                result = IngestResult(Path(row.path), "failed", error=reason, transient=True)
             else:
                 continue
             self._started_at.pop(future, None)
@@ -471,7 +472,7 @@ class WatchService:
         if broken:
             self._shutdown_pool(kill=True)
 
-    def _complete(self, row: Row, res: JobResult) -> None:
+    def _complete(self, row: Row, res: IngestResult) -> None:
         now = time.time()
         if res.status in ("archived", "duplicate"):
             outcome = res.status

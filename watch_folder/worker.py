@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import ctypes
-import errno
 import logging
 import os
 import signal
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from app.documents import index_documents
+from app.ingest import IngestResult, ingest_file
+from core.archive import Archive
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 PR_SET_PDEATHSIG = 1
-TRANSIENT_ERRNOS = frozenset({errno.ENOSPC, errno.EAGAIN, errno.EBUSY, errno.ETXTBSY, errno.EDQUOT, errno.EIO, errno.ENOLCK})
 
 
 @dataclass(frozen=True)
@@ -25,17 +25,6 @@ class Job:
     path: str
     tags: dict[str, str]
     resumed: bool  # an earlier attempt was interrupted: make sure the document is indexed
-
-
-@dataclass(frozen=True)
-class JobResult:
-    row_id: int
-    status: str  # archived | duplicate | failed
-    doc_id: str | None
-    error: str | None
-    transient: bool
-    pages: int
-    seconds: float
 
 
 def init_worker() -> None:
@@ -52,51 +41,13 @@ def init_worker() -> None:
         os._exit(1)
 
 
-def _is_transient(exc: BaseException) -> bool:
-    from core.errors import TransientError
-
-    if isinstance(exc, TransientError):
-        return True
-    return isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS
-
-
-def _ensure_indexed(archive: Any, doc_id: str) -> None:
-    try:
-        import index
-    except ImportError:
-        return
-    update = getattr(index, "update_index", None)
-    if update is None:
-        return
-    try:
-        update(archive, [archive.load(doc_id)])
-    except Exception as exc:  # the index is derived; woa reindex repairs it
-        log.error("event=index_failed doc=%s error=%s", doc_id, str(exc).replace("\n", " "))
-
-
-def run_job(job: Job, settings: Settings) -> JobResult:
-    """Never raises for a bad file: every problem becomes a failed result with a one-line reason."""
-    from core.archive import Archive
-
-    archive = Archive(settings.archive_dir)
-    try:
-        from app.ingest import ingest_file
-
-        res = ingest_file(Path(job.path), settings, archive=archive, tags=dict(job.tags), update_index=True)
-    except Exception as exc:
-        reason = f"{type(exc).__name__}: {exc}".replace("\n", " ")
-        return JobResult(job.row_id, "failed", None, reason, _is_transient(exc), 0, 0.0)
-    status = str(res.status)
-    doc_id = getattr(res, "doc_id", None)
-    if job.resumed and status in ("archived", "duplicate") and doc_id:
-        _ensure_indexed(archive, doc_id)
-    error = getattr(res, "error", None)
-    return JobResult(
-        row_id=job.row_id,
-        status=status,
-        doc_id=doc_id,
-        error=str(error).replace("\n", " ") if error else None,
-        transient=bool(getattr(res, "transient", False)),
-        pages=int(getattr(res, "pages", 0) or 0),
-        seconds=float(getattr(res, "seconds", 0.0) or 0.0),
-    )
+def run_job(job: Job, settings: Settings) -> IngestResult:
+    """Ingest one inbox file (``ingest_file`` never raises for a bad file: it returns the reason)."""
+    archive = Archive.from_settings(settings)
+    res = ingest_file(Path(job.path), settings, archive=archive, tags=dict(job.tags), update_index=True)
+    if job.resumed and res.status == "duplicate" and res.doc_id:  # "archived" was indexed by ingest_file
+        try:
+            index_documents(archive, [archive.load(res.doc_id)])
+        except (OSError, ValueError, KeyError) as exc:  # the index is derived; woa reindex repairs it
+            log.error("event=index_failed doc=%s error=%s", res.doc_id, str(exc).replace("\n", " "))
+    return res

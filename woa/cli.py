@@ -14,10 +14,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from core.crypto import KeyUnavailable, TamperedFile
 from core.settings import Settings, load_settings
-from woa.commands import batch, documents, review, search, watch
+from woa.commands import backup, batch, documents, lifecycle, review, search, verify, watch, web
 
-COMMAND_GROUPS = (documents, review, search, watch, batch)
+COMMAND_GROUPS = (documents, review, search, watch, verify, batch, backup, web, lifecycle)
 
 log = logging.getLogger("woa")
 
@@ -70,6 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except (KeyUnavailable, TamperedFile) as exc:  # encrypted archive: no or wrong key, damaged file
+        print(f"woa: {exc}", file=sys.stderr)
+        return 1
     return rc
 
 

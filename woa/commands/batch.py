@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from batch.indexing import IndexFeeder, load_update_index
+from batch.indexing import IndexFeeder
 from batch.progress import BatchProgress
 from batch.report import ReportWriter, RunSummary, default_report_dir
 from batch.walk import count_scans
@@ -36,6 +36,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=None, metavar="N", help="local worker processes (default: cores)")
     p.add_argument("--report", type=Path, default=None, metavar="DIR", help="report folder (default ARCHIVE/reports/batch-…)")
     p.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE", help="tag every document, e.g. dealer=广州店")
+    p.add_argument("--location", default=None, metavar="WHERE",
+                   help="where the paper originals of this batch sit (cabinet / box), e.g. 柜3/盒12; shown by woa inventory")
     p.add_argument("--low-memory", action="store_true", help="workers return page buffers to the OS: far less memory, more CPU")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--broker", default=None, metavar="URL", help="Redis URL: queue tasks for `woa worker` instead of a local pool")
@@ -98,10 +100,12 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
     sources = [s for s in args.sources if s.exists()]
     try:
         tags = _tags(args.tag)
+        if args.location:
+            tags["location"] = args.location.strip()
     except ValueError as exc:
         print(f"woa batch: {exc}", file=sys.stderr)
         return 2
-    archive = Archive(settings.archive_dir)
+    archive = Archive.from_settings(settings)
     archive.root.mkdir(parents=True, exist_ok=True)
     total = count_scans(sources, exclude=[archive.root])
     workers = args.workers or os.cpu_count() or 1
@@ -152,7 +156,7 @@ def _run_local(
         if outcome.status == "failed":
             progress.bar.write(f"woa batch: {outcome.path}: {outcome.error}", file=sys.stderr)
 
-    feeder = IndexFeeder(Archive(settings.archive_dir), load_update_index())
+    feeder = IndexFeeder(Archive.from_settings(settings))
     batch = LocalBatch(sources, settings, workers=workers, sink=sink, feeder=feeder, tags=tags, low_memory=low_memory)
     return batch.run()
 
@@ -174,7 +178,7 @@ def _run_broker(
     r = connect(args.broker)
     batch_id = new_batch_id()
     state = BatchState(r, batch_id)
-    writer = RedisIndexWriter(r, archive, load_update_index())
+    writer = RedisIndexWriter(r, archive)
     interrupted = run_distributed(
         app,
         state,
@@ -247,11 +251,7 @@ def cmd_index_writer(args: argparse.Namespace, settings: Settings) -> int:
     from batch.progress import GracefulStop
     from batch.redis_state import connect
 
-    update = load_update_index()
-    if update is None:
-        print("woa index-writer: the index package is not installed", file=sys.stderr)
-        return 1
-    writer = RedisIndexWriter(connect(_broker(args)), Archive(settings.archive_dir), update)
+    writer = RedisIndexWriter(connect(_broker(args)), Archive.from_settings(settings))
     if not writer.start():
         print("woa index-writer: another index writer is running", file=sys.stderr)
         return 1

@@ -23,6 +23,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=("rapidocr", "tesseract"), default=None, help="OCR engine")
     p.add_argument("--pdfa", choices=("1b", "2b"), default=None, help="PDF/A level of the archive copy")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--store", metavar="CODE", default=None, help="store (门店) the documents belong to "
+                   "(default: the default_store setting)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("export", parents=[common], help="export archived documents")
@@ -34,6 +36,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("id", metavar="ID", help="document id (or a unique prefix)")
     p.add_argument("--json", action="store_true", help="the whole sidecar as JSON")
     p.add_argument("--text", action="store_true", help="print the OCR text too")
+    p.add_argument("--open", choices=("pdf", "original"), nargs="?", const="pdf", default=None,
+                   help="print a local path of the PDF (or original), fetched from the cold tier if needed")
     p.set_defaults(func=cmd_show)
 
 
@@ -59,10 +63,12 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         settings.ocr_engine = args.engine
     if args.pdfa:
         settings.pdfa_level = args.pdfa
+    if args.store is not None:
+        settings.default_store = args.store
     files, problems = collect_files(args.paths)
     for msg in problems:
         print(f"woa: {msg}", file=sys.stderr)
-    archive = Archive(settings.archive_dir)
+    archive = Archive.from_settings(settings)
     counts = {"archived": 0, "duplicate": 0, "failed": 0}
     show_bar = len(files) >= PROGRESS_MIN_FILES and not args.no_progress and not args.quiet
     bar = None
@@ -121,6 +127,11 @@ def export_record(doc: Document, archive: Archive, with_pages: bool = False) -> 
         "confidence": round(doc.confidence, 3),
         "needs_review": doc.needs_review,
         "tags": doc.tags,
+        "store": doc.store,
+        "retain_until": doc.retain_until,
+        "retention_rule": doc.retention_rule,
+        "hold": doc.hold,
+        "tier": doc.tier.get("where") if doc.tier else "hot",
         "text": doc.text,
     }
     if with_pages:
@@ -129,7 +140,7 @@ def export_record(doc: Document, archive: Archive, with_pages: bool = False) -> 
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    archive = Archive(settings.archive_dir)
+    archive = Archive.from_settings(settings)
     if not archive.root.is_dir():
         print(f"woa: no archive at {archive.root}", file=sys.stderr)
         return 1
@@ -143,7 +154,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    archive = Archive(settings.archive_dir)
+    archive = Archive.from_settings(settings)
     try:
         doc_id = archive.resolve(args.id)
     except UnknownDocument as exc:
@@ -153,6 +164,16 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.write(json.dumps(archive.load_raw(doc_id), ensure_ascii=False, indent=1) + "\n")
         return 0
     doc = archive.load(doc_id)
+    if args.open:
+        from app.lifecycle.tier import TierError, context, fetch
+
+        try:
+            path = fetch(archive, doc, args.open, context(settings) if doc.tier else None)
+        except TierError as exc:
+            print(f"woa: {exc}", file=sys.stderr)
+            return 1
+        print(path)
+        return 0
     out = [
         f"id            {doc.id}",
         f"source        {doc.source_name}",
@@ -163,6 +184,14 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
         f"sha256        {doc.sha256}",
         f"review        {'NEEDS REVIEW' if doc.needs_review else 'ok'}  (confidence {doc.confidence:.2f})",
     ]
+    out.append(f"retain until  {doc.retain_until or '-'}  (rule {doc.retention_rule or '-'})")
+    if doc.hold:
+        out.append(f"legal hold    since {doc.hold.get('at')} by {doc.hold.get('by')}: {doc.hold.get('reason')}")
+    if doc.tier:
+        out.append(f"storage       cold: {doc.tier.get('where')} (moved {doc.tier.get('moved_at')}; "
+                   "'woa show --open' fetches it)")
+    if doc.store:
+        out.append(f"store         {doc.store}")
     if doc.tags:
         out.append("tags          " + ", ".join(f"{k}={v}" for k, v in doc.tags.items()))
     if doc.duplicates:

@@ -9,11 +9,10 @@ import math
 import sys
 from typing import Any
 
+from app.documents import ReviewError, correct_field, needing_review, reprocess
 from core.archive import Archive, UnknownDocument
-from core.models import CANONICAL_FIELDS, Document
+from core.models import CANONICAL_FIELDS
 from core.settings import Settings
-from extractors.engine import extract
-from extractors.review import ReviewError, apply_corrections, doubtful_fields, set_field
 
 log = logging.getLogger(__name__)
 
@@ -39,33 +38,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _archive(settings: Settings) -> Archive | None:
-    archive = Archive(settings.archive_dir)
+    archive = Archive.from_settings(settings)
     if not (archive.root / "sidecars").is_dir():
         print(f"woa: no archive at {archive.root}", file=sys.stderr)
         return None
     return archive
-
-
-def update_index(archive: Archive, docs: list[Document]) -> None:
-    """Keep the search index in step; the sidecar is the truth, so a failure is only logged."""
-    try:
-        import index
-
-        index.update_index(archive, docs)
-    except (ImportError, AttributeError) as exc:
-        log.warning("search index not updated (%s); run 'woa reindex'", exc)
-    except Exception:
-        log.exception("search index update failed; run 'woa reindex'")
-
-
-def review_record(doc: Document, threshold: float) -> dict[str, Any]:
-    return {
-        "id": doc.id,
-        "source_name": doc.source_name,
-        "confidence": round(doc.confidence, 3),
-        "doubtful": {k: {"value": v.value, "confidence": round(v.confidence, 3), "note": v.note, "page": v.page}
-                     for k, v in doubtful_fields(doc, threshold).items()},
-    }
 
 
 def cmd_review_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -73,15 +50,12 @@ def cmd_review_list(args: argparse.Namespace, settings: Settings) -> int:
     if archive is None:
         return 1
     n = 0
-    for doc in archive.documents():
-        if not doc.needs_review:
-            continue
+    for rec in needing_review(archive, settings.review_threshold):
         n += 1
-        rec = review_record(doc, settings.review_threshold)
         if args.json:
             sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
             continue
-        print(f"{doc.id}  {doc.source_name}")
+        print(f"{rec['id']}  {rec['source_name']}")
         if not rec["doubtful"]:
             print("    (no fields found)")
         for name, d in rec["doubtful"].items():
@@ -99,19 +73,14 @@ def cmd_review_set(args: argparse.Namespace, settings: Settings) -> int:
     if archive is None:
         return 1
     try:
-        doc_id = archive.resolve(args.id)
-        with archive.lock(doc_id):
-            doc = archive.load(doc_id)
-            entry = set_field(doc, args.field, args.value, settings.reviewer, settings.review_threshold)
-            archive.save(doc)
+        correction = correct_field(archive, args.id, args.field, args.value, settings)
     except UnknownDocument as exc:
         print(f"woa: {exc.args[0]}", file=sys.stderr)
         return 1
     except ReviewError as exc:
         print(f"woa: {args.field}: {exc}", file=sys.stderr)
         return 2
-    update_index(archive, [doc])
-    fv = doc.fields[args.field]
+    doc, entry, fv = correction.doc, correction.entry, correction.value
     if not fv.valid:
         print(f"woa: warning: {args.field} {fv.value!r} {fv.note.removeprefix('corrected in review; ')}", file=sys.stderr)
     if not args.quiet:
@@ -120,37 +89,18 @@ def cmd_review_set(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def reprocess_document(doc: Document, settings: Settings) -> None:
-    """Extract again from the stored pages (no OCR) and re-apply review corrections."""
-    result = extract(doc.pages, settings)
-    doc.fields, doc.items = result.fields, result.items
-    doc.confidence, doc.needs_review = result.confidence, result.needs_review
-    apply_corrections(doc, settings.review_threshold)
-
-
 def cmd_reprocess(args: argparse.Namespace, settings: Settings) -> int:
     archive = _archive(settings)
     if archive is None:
         return 1
     try:
-        ids = [archive.resolve(i) for i in args.ids] if args.ids else list(archive.ids())
+        result = reprocess(archive, args.ids, settings)
     except UnknownDocument as exc:
         print(f"woa: {exc.args[0]}", file=sys.stderr)
         return 1
-    done: list[Document] = []
-    failed = 0
-    for doc_id in ids:
-        try:
-            with archive.lock(doc_id):
-                doc = archive.load(doc_id)
-                reprocess_document(doc, settings)
-                archive.save(doc)
-            done.append(doc)
-        except (OSError, ValueError, KeyError) as exc:
-            failed += 1
-            print(f"woa: {doc_id}: {exc}", file=sys.stderr)
-    if done:
-        update_index(archive, done)
+    for doc_id, reason in result.failed:
+        print(f"woa: {doc_id}: {reason}", file=sys.stderr)
+    done, failed = result.done, len(result.failed)
     if not args.quiet:
         review = sum(d.needs_review for d in done)
         print(f"reprocessed {len(done)} document{'s' * (len(done) != 1)}; {review} need review"

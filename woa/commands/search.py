@@ -82,7 +82,7 @@ def _err(cmd: str, msg: object) -> int:
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     query = " ".join(args.query)
     try:
-        res = search(Archive(settings.archive_dir), query, limit=args.limit, page=args.page, sort=args.sort)
+        res = search(Archive.from_settings(settings), query, limit=args.limit, page=args.page, sort=args.sort)
     except (QueryError, ValueError) as exc:
         return _err("search", exc)
     except IndexUnavailable as exc:
@@ -114,7 +114,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        entries = vehicle_history(Archive(settings.archive_dir), args.vehicle)
+        entries = vehicle_history(Archive.from_settings(settings), args.vehicle)
     except ValueError as exc:
         return _err("history", exc)
     except IndexUnavailable as exc:
@@ -147,7 +147,7 @@ def _day(text: str | None, end: bool) -> date | None:
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        result = stats(Archive(settings.archive_dir), _day(args.date_from, False), _day(args.date_to, True), args.top)
+        result = stats(Archive.from_settings(settings), _day(args.date_from, False), _day(args.date_to, True), args.top)
     except QueryError as exc:
         return _err("stats", exc)
     except IndexUnavailable as exc:
@@ -187,6 +187,6 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
-    n = rebuild_index(Archive(settings.archive_dir), procs=args.procs)
+    n = rebuild_index(Archive.from_settings(settings), procs=args.procs)
     print(f"indexed {n} documents in {time.perf_counter() - started:.1f} s")
     return 0

@@ -1,4 +1,4 @@
-"""``woa watch``, ``woa status`` and ``woa verify``."""
+"""``woa watch`` and ``woa status``."""
 
 from __future__ import annotations
 
@@ -44,10 +44,6 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     s.add_argument("--failed", type=int, nargs="?", const=20, default=0, metavar="N",
                    help="also list the last N failed files with their reasons (default 20)")
     s.set_defaults(func=status_command)
-
-    from app import verify
-
-    verify.register(subparsers, common)
 
 
 def _folders(args: argparse.Namespace, settings: Settings) -> Folders:

@@ -1,0 +1,111 @@
+"""VIN repair with evidence (issue 12): check digit, WMI, model-year code, OCR confusions, and the
+VINs the archive has seen with the same plate. Expected VINs are written out by hand; their check
+digits are verified with an independent implementation below."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from app.evidence import vins_for_plate
+from core.archive import Archive
+from core.models import Document, FieldValue, OcrLine, PageText
+from core.settings import Settings
+from extractors import extract, vin
+from index import update_index
+
+_VAL = {**{str(d): d for d in range(10)}, **dict(zip("ABCDEFGHJKLMNPRSTUVWXYZ",
+        [1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9], strict=True))}
+_W = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+
+
+def ref_valid(v: str) -> bool:
+    r = sum(_VAL[c] * w for c, w in zip(v, _W, strict=True)) % 11
+    return v[8] == ("X" if r == 10 else str(r))
+
+
+GEELY = "LB3SAMRA2PS123456"  # Geely WMI, model year P (2023)
+TODAY = date(2026, 11, 27)
+
+
+def test_reference_vins_valid() -> None:
+    assert ref_valid(GEELY)
+
+
+# (as read, expected value, valid, what the note must say)
+REPAIRS = [
+    # one confusion: B read as 6 in the WMI (L63S… for LB3S…): the one candidate -> repaired
+    ("L63SAMRA2PS123456", GEELY, True, "6→B at 2"),
+    # one confusion: M read as H
+    ("LB3SAHRA2PS123456", GEELY, True, "H→M at 6"),
+    # two confusions: the only candidate needs two changes -> not repaired, listed for review
+    ("L63SAHRA2PS123456", "L63SAHRA2PS123456", False, "1 repairs possible: " + GEELY),
+]
+
+
+@pytest.mark.parametrize(("read", "want", "valid", "note"), REPAIRS)
+def test_vin_repair(read: str, want: str, valid: bool, note: str) -> None:
+    r = vin.read_vin(read)
+    assert r is not None
+    assert (r.value, r.valid) == (want, valid)
+    assert note in r.note
+    if valid:
+        assert ref_valid(r.value) and f"read {read}" in r.note and r.confidence >= 0.8
+    else:
+        assert r.confidence < 0.5
+
+
+def test_two_validating_candidates_are_not_repaired() -> None:
+    """LFV2A6BJ5L5001000 with its B read as 8: B at 7 validates, and so does 6->B at 6 — two
+    candidates, so the reading goes to review with both listed, never a guess."""
+    read, truth, other = "LFV2A68J5L5001000", "LFV2A6BJ5L5001000", "LFV2AB8J5L5001000"
+    assert ref_valid(truth) and ref_valid(other) and not ref_valid(read)
+    r = vin.read_vin(read)
+    assert r is not None and not r.valid and r.value == read and r.confidence < 0.5
+    assert "2 repairs possible" in r.note and truth in r.note and other in r.note
+
+
+def test_ambiguous_reading_resolved_by_the_archive() -> None:
+    r = vin.read_vin("LFV2A68J5L5001000", known={"LFV2A6BJ5L5001000"})
+    assert r is not None and r.valid and r.value == "LFV2A6BJ5L5001000" and "8→B at 7" in r.note
+
+
+def L(text: str, x0: float, y0: float, x1: float, y1: float) -> OcrLine:
+    return OcrLine(text, (x0, y0, x1, y1), 0.97)
+
+
+def _page(vin_text: str, plate: str) -> list[PageText]:
+    return [PageText(1, 1654, 2339, 200, [L("车辆识别代号：" + vin_text, 100, 300, 900, 340),
+                                         L("车牌号码：" + plate, 100, 360, 600, 400)])]
+
+
+def _archived(root: Path, doc_id: str, plate: str, vin_value: str) -> Archive:
+    archive = Archive(root)
+    doc = Document(doc_id, "old.jpg", doc_id * 4, "", "", "", [], "rapidocr", "1", "2024-01-01T00:00:00Z",
+                   fields={"plate": FieldValue(plate, 1.0, valid=True), "vin": FieldValue(vin_value, 1.0, valid=True),
+                           "date_in": FieldValue("2024-01-02", 1.0, valid=True)})
+    archive.save(doc)
+    update_index(archive, [doc])
+    return archive
+
+
+def test_repair_confirmed_by_a_vin_already_in_the_archive(tmp_path: Path) -> None:
+    """Two confusions: alone not repaired (above); an earlier order of the same plate has the VIN."""
+    read = "L63SAHRA2PS123456"
+    alone = extract(_page(read, "浙A12345"), Settings(), today=TODAY).fields["vin"]
+    assert not alone.valid and alone.value == read
+    archive = _archived(tmp_path / "a", "0123456789abcdef", "浙A12345", GEELY)
+    assert vins_for_plate(archive)("浙A12345") == {GEELY}
+    fv = extract(_page(read, "浙A12345"), Settings(), today=TODAY, vins_for_plate=vins_for_plate(archive)).fields["vin"]
+    assert (fv.value, fv.valid) == (GEELY, True)
+    assert fv.confidence >= Settings().review_threshold
+    assert "earlier orders" in fv.note and "read L63SAHRA2PS123456" in fv.note
+
+
+def test_another_plates_vin_is_no_evidence(tmp_path: Path) -> None:
+    archive = _archived(tmp_path / "b", "fedcba9876543210", "浙A99999", GEELY)
+    fv = extract(_page("L63SAHRA2PS123456", "浙A12345"), Settings(), today=TODAY,
+                 vins_for_plate=vins_for_plate(archive)).fields["vin"]
+    assert not fv.valid

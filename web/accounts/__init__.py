@@ -1,0 +1,1 @@
+"""Users, stores (门店), memberships with roles, log-in with throttling."""

@@ -1,0 +1,1 @@
+"""The document pages: search, vehicle, document, review queue, upload, statistics."""
