@@ -132,6 +132,11 @@ def _layer(arr: np.ndarray, weight: np.ndarray, factor: int) -> np.ndarray:
     return np.clip(_fill(num, den) + 0.5, 0, 255).astype(np.uint8)
 
 
+def _u8(cond: np.ndarray) -> np.ndarray:
+    """A boolean map as an OpenCV mask (0 / 255)."""
+    return cond.astype(np.uint8) * np.uint8(255)
+
+
 def _jpeg(arr: np.ndarray, quality: int) -> EncodedImage:
     im = Image.fromarray(arr)
     buf = io.BytesIO()
@@ -152,31 +157,29 @@ def split_page(image: Image.Image, dpi: float, boxes: Iterable[Box], options: Mr
         image = image.convert("RGB" if image.mode in ("P", "RGBA", "CMYK") else "L")
     arr = np.asarray(image)
     grey = cv2.cvtColor(arr, cv2.COLOR_RGB2GRAY) if arr.ndim == 3 else arr
-    ink8 = ink_mask(grey, dpi, boxes).view(np.uint8)
+    ink = ink_mask(grey, dpi, boxes)
     if arr.ndim == 3:  # coloured ink (seals, pens) counts even where it is not very dark
         r, g, b = cv2.split(arr)
         chroma = cv2.subtract(cv2.max(cv2.max(r, g), b), cv2.min(cv2.min(r, g), b))
-        ink8 = cv2.bitwise_or(ink8, (chroma > CHROMA_INK).view(np.uint8))
-    h, w = grey.shape
+        ink |= np.asarray(chroma) > CHROMA_INK
+    ink8 = _u8(ink)
     bg_factor = max(1, round(dpi / options.background_dpi))  # whole factors: fast, exact cells
     fg_factor = max(1, round(dpi / options.foreground_dpi))
     # The background must not keep the ink's halo: leave out a pixel or two around it.
     grow = max(1, round(dpi / 150))
-    near_ink = cv2.dilate(ink8, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * grow + 1, 2 * grow + 1)))
-    background = _jpeg(_layer(arr, cv2.compare(near_ink, 0, cv2.CMP_EQ), bg_factor), options.jpeg_quality)
-    if not cv2.countNonZero(ink8):
+    near_ink = np.asarray(
+        cv2.dilate(ink8, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * grow + 1, 2 * grow + 1)))
+    )
+    background = _jpeg(_layer(arr, _u8(near_ink == 0), bg_factor), options.jpeg_quality)
+    if not ink.any():
         return MrcLayers(background, None, None)
     # The ink's colour from the stroke cores (the darker 60 % of ink pixels), so anti-aliased
     # edges do not pale it; ink away from any core (light strokes) keeps its own colour.
-    hist = cv2.calcHist([grey], [0], ink8, [256], [0, 256]).ravel().cumsum()
+    hist = np.asarray(cv2.calcHist([grey], [0], ink8, [256], [0, 256])).ravel().cumsum()
     level = int(np.searchsorted(hist, 0.6 * hist[-1]))
-    core = cv2.bitwise_and(cv2.compare(grey, level, cv2.CMP_LE), cv2.compare(ink8, 0, cv2.CMP_GT))
-    lone = cv2.bitwise_and(
-        cv2.compare(cv2.dilate(core, np.ones((3, 3), np.uint8)), 0, cv2.CMP_EQ),
-        cv2.compare(ink8, 0, cv2.CMP_GT),
-    )
-    weight = cv2.bitwise_or(core, lone)
-    foreground = _jpeg(_layer(arr, weight, fg_factor), options.jpeg_quality)
-    mask_img = Image.fromarray(cv2.compare(ink8, 0, cv2.CMP_EQ)).convert("1", dither=Image.Dither.NONE)
+    core = ink & (grey <= level)
+    lone = ink & (np.asarray(cv2.dilate(_u8(core), np.ones((3, 3), np.uint8))) == 0)
+    foreground = _jpeg(_layer(arr, _u8(core | lone), fg_factor), options.jpeg_quality)
+    mask_img = Image.fromarray(_u8(~ink)).convert("1", dither=Image.Dither.NONE)
     mask = encode_g4(mask_img) if features.check("libtiff") else encode_flate(mask_img)
     return MrcLayers(background, foreground, mask)
