@@ -136,9 +136,10 @@ def review_record(doc: Document, threshold: float) -> dict[str, Any]:
     }
 
 
-def needing_review(archive: Archive, threshold: float) -> Iterator[dict[str, Any]]:
-    """Review records of the documents that need review, in archive order."""
-    for doc in archive.documents():
+def needing_review(archive: Archive, threshold: float, damaged: list[str] | None = None) -> Iterator[dict[str, Any]]:
+    """Review records of the documents that need review, in archive order (damaged sidecars are
+    skipped, one line each appended to ``damaged``)."""
+    for doc in archive.documents(damaged):
         if doc.needs_review:
             yield review_record(doc, threshold)
 

@@ -176,6 +176,7 @@ def ingest_file(
                 result.status = "duplicate"
                 result.pages = len(doc.pages)
                 return result
+            archive.remove_dead_temps(doc_id)
             doc = _archive_new(path, sha, doc_id, settings, archive, tags or {},
                                settings.default_store if store is None else store)
         result.status = "archived"

@@ -35,6 +35,11 @@ class Settings(BaseModel):
     max_page_pixels: int = 150_000_000  # A3 at 600 dpi is ~70 Mpx; larger is treated as a bomb
     max_pages: int = 2000
     default_dpi: float = 300.0
+    # Page geometry, checked from the header before anything is decoded: a page with a side under
+    # min_page_side_px pixels, or longer than max_page_aspect times its width, is no scan (a
+    # 3x4000 PNG of 98 bytes made the text detector allocate 24 GB).
+    min_page_side_px: int = 16
+    max_page_aspect: float = 20.0
 
     # Preprocessing
     deskew: bool = True

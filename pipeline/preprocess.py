@@ -44,6 +44,12 @@ def to_array(im: Image.Image) -> np.ndarray:
     return np.asarray(im.convert("L"))
 
 
+def resize_by(img: np.ndarray, f: float) -> np.ndarray:
+    """``img`` scaled by ``f`` (area interpolation), never to less than one pixel a side."""
+    h, w = img.shape[:2]
+    return cv2.resize(img, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+
+
 def grey_for_ocr(arr: np.ndarray) -> np.ndarray:
     """Grey image in which red ink (dealer seals) is faded: the red channel makes red look light."""
     if arr.ndim == 2:
@@ -59,7 +65,7 @@ def grey_for_ocr(arr: np.ndarray) -> np.ndarray:
 def flatten_background(grey: np.ndarray, dpi: float) -> np.ndarray:
     """Divide by a smooth estimate of the paper so uneven lighting and grey paper become white."""
     k = max(15, int(dpi / 6) | 1)  # larger than a character stroke, smaller than shading
-    small = cv2.resize(grey, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    small = resize_by(grey, 0.25)
     bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k // 4 | 1, k // 4 | 1)))
     bg = cv2.GaussianBlur(bg, (0, 0), k / 8)
     bg = cv2.resize(bg, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
@@ -75,7 +81,7 @@ def estimate_skew(grey: np.ndarray, max_angle: float = 10.0) -> float:
     aliases at sub-pixel shifts and biased the estimate by about 0.15 degrees.
     """
     scale = min(1.0, ANALYSIS_WIDTH / max(grey.shape[:2]))
-    small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else grey
+    small = resize_by(grey, scale) if scale < 1 else grey
     # Ink is darkness relative to the local paper, not absolute darkness: a dark scanner bed
     # around a skewed sheet would otherwise dominate the profile and pin the answer at 0.
     paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15)))
@@ -91,7 +97,7 @@ def estimate_skew(grey: np.ndarray, max_angle: float = 10.0) -> float:
     ink[:m], ink[-m:], ink[:, :m], ink[:, -m:] = 0, 0, 0, 0
     if float(ink.max()) < 32:
         return 0.0
-    coarse = cv2.resize(ink, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    coarse = resize_by(ink, 0.5)
 
     def score(img: np.ndarray, angle: float) -> float:
         h, w = img.shape
