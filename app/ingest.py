@@ -210,7 +210,11 @@ def mrc_options(settings: Settings) -> MrcOptions | None:
     """The MRC encoding of the archive copy, or None in faithful mode."""
     if settings.archive_mode != "mrc":
         return None
-    return MrcOptions(background_dpi=settings.mrc_background_dpi, jpeg_quality=settings.mrc_jpeg_quality)
+    return MrcOptions(
+        background_dpi=settings.mrc_background_dpi,
+        foreground_dpi=settings.mrc_foreground_dpi,
+        jpeg_quality=settings.mrc_jpeg_quality,
+    )
 
 
 def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive: Archive, tags: dict[str, str],
