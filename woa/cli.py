@@ -24,12 +24,13 @@ from woa.commands import (
     review,
     search,
     setting_overrides,
+    templates,
     verify,
     watch,
     web,
 )
 
-COMMAND_GROUPS = (documents, review, search, watch, verify, batch, backup, web, lifecycle)
+COMMAND_GROUPS = (documents, review, search, watch, verify, batch, backup, web, lifecycle, templates)
 
 log = logging.getLogger("woa")
 
