@@ -148,6 +148,7 @@ class Settings(BaseModel):
     # slice each run) and restores backup_verify_sample random documents.
     backup_repository: str = ""
     backup_password_file: Path | None = None
+    backup_keep_last: int = 3  # the last few whatever their dates (several backups in one day)
     backup_keep_daily: int = 7
     backup_keep_weekly: int = 5
     backup_keep_monthly: int = 24
