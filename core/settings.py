@@ -28,7 +28,10 @@ class Settings(BaseModel):
     tesseract_lang: str = "chi_sim+eng"
     tesseract_psm: int = 4
     ocr_max_dpi: float = 200.0  # pages scanned finer are downscaled for OCR only (0 = never)
-    ocr_threads: int = 1  # per worker process; OMP_THREAD_LIMIT / onnxruntime intra-op threads
+    ocr_threads: int = 1  # per worker process; OMP_THREAD_LIMIT / OpenVINO or onnxruntime threads
+    # Runtime of RapidOCR's PP-OCR models: "openvino" (2.35x the pages/min of onnxruntime on one
+    # thread at the same CER, docs/benchmarks.md) or "onnxruntime".
+    ocr_runtime: Literal["openvino", "onnxruntime"] = "openvino"
 
     # Input guards
     max_file_bytes: int = 2 * 1024**3
@@ -145,6 +148,7 @@ class Settings(BaseModel):
     # slice each run) and restores backup_verify_sample random documents.
     backup_repository: str = ""
     backup_password_file: Path | None = None
+    backup_keep_last: int = 3  # the last few whatever their dates (several backups in one day)
     backup_keep_daily: int = 7
     backup_keep_weekly: int = 5
     backup_keep_monthly: int = 24
