@@ -30,7 +30,10 @@ class Settings(BaseModel):
     tesseract_lang: str = "chi_sim+eng"
     tesseract_psm: int = 4
     ocr_max_dpi: float = 200.0  # pages scanned finer are downscaled for OCR only (0 = never)
-    ocr_threads: int = 1  # per worker process; OMP_THREAD_LIMIT / onnxruntime intra-op threads
+    ocr_threads: int = 1  # per worker process; OMP_THREAD_LIMIT / OpenVINO or onnxruntime threads
+    # Runtime of RapidOCR's PP-OCR models: "openvino" (2.35x the pages/min of onnxruntime on one
+    # thread at the same CER, docs/benchmarks.md) or "onnxruntime".
+    ocr_runtime: Literal["openvino", "onnxruntime"] = "openvino"
 
     # Input guards
     max_file_bytes: int = 2 * 1024**3
