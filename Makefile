@@ -1,4 +1,4 @@
-.PHONY: setup demo test lint bench bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch samples clean test-web-postgresql test-browser screenshots bench-web
+.PHONY: setup demo test lint bench bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch samples clean test-web-postgresql test-browser screenshots bench-web fuzz
 
 PY := .venv/bin/python
 ARCHIVE ?= demo-archive
@@ -58,3 +58,7 @@ screenshots: setup
 # Web app load benchmark: 100,000 orders, page times, 20 users for 5 min, SQLite then PostgreSQL
 bench-web: setup
 	$(PY) benchmarks/bench_web.py --docs 100000 --users 20 --minutes 5
+
+# Fuzz harness, long run (issue 16): 1,000 mutated real scans through `woa ingest` under a 2 GB cap.
+fuzz: setup
+	FUZZ_MUTANTS=$${FUZZ_MUTANTS:-1000} FUZZ_REPORT=$${FUZZ_REPORT:-fuzz-report.json} $(PY) -m pytest -q -s tests/test_fuzz.py

@@ -118,6 +118,7 @@ def _process_pages(
             deskew=settings.deskew,
             max_skew=settings.max_skew_degrees,
             text_regions=engine.uses_text_regions,
+            ocr_runtime=settings.ocr_runtime,
         )
         t1 = time.perf_counter()
         lines = read_page(
@@ -220,7 +221,11 @@ def mrc_options(settings: Settings) -> MrcOptions | None:
     """The MRC encoding of the archive copy, or None in faithful mode."""
     if settings.archive_mode != "mrc":
         return None
-    return MrcOptions(background_dpi=settings.mrc_background_dpi, jpeg_quality=settings.mrc_jpeg_quality)
+    return MrcOptions(
+        background_dpi=settings.mrc_background_dpi,
+        foreground_dpi=settings.mrc_foreground_dpi,
+        jpeg_quality=settings.mrc_jpeg_quality,
+    )
 
 
 def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive: Archive, tags: dict[str, str],

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from pipeline.ocr.rapid import DEFAULT_RUNTIME
 from pipeline.orientation import TextLayout, analyse_layout
 
 log = logging.getLogger(__name__)
@@ -50,15 +51,46 @@ def resize_by(img: np.ndarray, f: float) -> np.ndarray:
     return cv2.resize(img, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
 
 
-def grey_for_ocr(arr: np.ndarray) -> np.ndarray:
-    """Grey image in which red ink (dealer seals) is faded: the red channel makes red look light."""
+def grey_for_ocr(arr: np.ndarray, dpi: float = 200.0) -> np.ndarray:
+    """Grey image in which red seals are faded: the red channel makes red look light.
+
+    Only the seals: red ink elsewhere (the labels and rules of a pre-printed colour form) keeps
+    its grey value, so OCR still reads those labels. A seal is a red ring 30-60 mm across
+    (``_seal_mask``).
+    """
     if arr.ndim == 2:
         return arr
     b, g, r = cv2.split(arr)
     grey = cv2.cvtColor(arr, cv2.COLOR_BGR2GRAY)
     reddish = (r.astype(np.int16) - np.maximum(g, b).astype(np.int16)) > 40
     out = grey.copy()
-    out[reddish] = r[reddish]
+    seals = _seal_mask(reddish, dpi)
+    fade = reddish & seals
+    out[fade] = r[fade]
+    return out
+
+
+def _seal_mask(reddish: np.ndarray, dpi: float) -> np.ndarray:
+    """Where the seals are: red rings 30-60 mm across (a Hough circle on the red mask), as discs."""
+    scale = 0.25
+    small = resize_by(reddish.astype(np.uint8) * 255, scale)
+    px_mm = dpi * scale / 25.4
+    out = np.zeros(reddish.shape, dtype=bool)
+    if int(np.count_nonzero(small > 60)) < 200 * px_mm * px_mm:  # less red ink than one seal's ring
+        return out
+    circles = cv2.HoughCircles(cv2.GaussianBlur(small, (5, 5), 1.5), cv2.HOUGH_GRADIENT, dp=1, minDist=30 * px_mm,
+                               param1=100, param2=25, minRadius=int(15 * px_mm), maxRadius=int(30 * px_mm))
+    if circles is None:
+        return out
+    mask = np.zeros(small.shape, dtype=np.uint8)
+    for cx, cy, rad in circles[0][:10]:
+        ring = np.zeros_like(mask)
+        cv2.circle(ring, (int(cx), int(cy)), int(rad), 255, max(2, int(4 * px_mm)))
+        on = float(np.count_nonzero((ring > 0) & (small > 60))) / max(1.0, float(np.count_nonzero(ring)))
+        if on >= 0.3:  # a seal's ring is red most of the way round; chance arcs of red text are not
+            cv2.circle(mask, (int(cx), int(cy)), int(rad + 4 * px_mm), 255, -1)
+    if mask.any():
+        out = cv2.resize(mask, (reddish.shape[1], reddish.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
     return out
 
 
@@ -152,12 +184,15 @@ def prepare(
     max_skew: float = 10.0,
     orient: bool = True,
     text_regions: bool = False,
+    ocr_runtime: str = DEFAULT_RUNTIME,
 ) -> Prepared:
-    """Turn a page upright and deskew it; with ``text_regions``, also hand on the text-line quads."""
+    """Turn a page upright and deskew it; with ``text_regions``, also hand on the text-line quads.
+
+    ``ocr_runtime``: which runtime's PP-OCR models detect the text lines (see ``pipeline.ocr.rapid``)."""
     arr = to_array(im)
-    grey = grey_for_ocr(arr)
+    grey = grey_for_ocr(arr, dpi)
     flat = flatten_background(grey, dpi)
-    layout = analyse_layout(flat, orient=orient) if orient or text_regions else TextLayout(0, np.zeros((0, 4, 2)))
+    layout = analyse_layout(flat, orient=orient, runtime=ocr_runtime) if orient or text_regions else TextLayout(0, np.zeros((0, 4, 2)))
     rotation = layout.rotation
     arr, grey, flat = (_rot90_cw(a, rotation) for a in (arr, grey, flat))
     skew = estimate_skew(grey, max_skew) if deskew else 0.0

@@ -13,6 +13,7 @@ from app.verify import Report, verify_archive
 from core.archive import Archive
 from core.settings import Settings
 from watch_folder.journal import check_journal
+from woa.commands import setting_flag
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -21,7 +22,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="check hashes, PDF/A validity, sidecars, strays and the index of the archive",
     )
-    p.add_argument("--workers", type=int, default=None, metavar="N", help="parallel checks (default: cores)")
+    setting_flag(p, "--workers", field="workers", type=int, metavar="N", help="parallel checks (default: cores)")
     p.add_argument("--sample", type=int, default=None, metavar="N",
                    help="read back the cold-tier copies of N random cold documents (default: all of them)")
     p.add_argument("--repair", action="store_true",
@@ -44,7 +45,7 @@ def verify_command(args: argparse.Namespace, settings: Settings) -> int:
 
     def run() -> Report:
         return verify_archive(
-            root, workers=args.workers or settings.workers, extra_checks=[check_journal], archive=archive,
+            root, workers=settings.workers, extra_checks=[check_journal], archive=archive,
             cold_check=cold_check(settings, args.sample),
         )
 
