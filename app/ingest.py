@@ -116,6 +116,7 @@ def _process_pages(
             deskew=settings.deskew,
             max_skew=settings.max_skew_degrees,
             text_regions=engine.uses_text_regions,
+            ocr_runtime=settings.ocr_runtime,
         )
         t1 = time.perf_counter()
         lines = read_page(

@@ -17,7 +17,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from pipeline.ocr.rapid import detection_copy, rapidocr_models
+from pipeline.ocr.rapid import DEFAULT_RUNTIME, detection_copy, rapidocr_models
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +64,9 @@ def _upside_down(ocr: Any, bgr: np.ndarray, boxes: np.ndarray) -> bool:
     return bool(down > up)
 
 
-def analyse_layout(grey: np.ndarray, *, orient: bool = True) -> TextLayout:
+def analyse_layout(grey: np.ndarray, *, orient: bool = True, runtime: str = DEFAULT_RUNTIME) -> TextLayout:
     """Orientation and text-line regions of a grey page, detected at the OCR engine's detection scale."""
-    ocr = rapidocr_models()
+    ocr = rapidocr_models(1, runtime)
     small, f = detection_copy(grey)
     bgr = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
     boxes = _boxes(ocr, bgr)

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from pipeline.ocr.rapid import DEFAULT_RUNTIME
 from pipeline.orientation import TextLayout, analyse_layout
 
 log = logging.getLogger(__name__)
@@ -183,12 +184,15 @@ def prepare(
     max_skew: float = 10.0,
     orient: bool = True,
     text_regions: bool = False,
+    ocr_runtime: str = DEFAULT_RUNTIME,
 ) -> Prepared:
-    """Turn a page upright and deskew it; with ``text_regions``, also hand on the text-line quads."""
+    """Turn a page upright and deskew it; with ``text_regions``, also hand on the text-line quads.
+
+    ``ocr_runtime``: which runtime's PP-OCR models detect the text lines (see ``pipeline.ocr.rapid``)."""
     arr = to_array(im)
     grey = grey_for_ocr(arr, dpi)
     flat = flatten_background(grey, dpi)
-    layout = analyse_layout(flat, orient=orient) if orient or text_regions else TextLayout(0, np.zeros((0, 4, 2)))
+    layout = analyse_layout(flat, orient=orient, runtime=ocr_runtime) if orient or text_regions else TextLayout(0, np.zeros((0, 4, 2)))
     rotation = layout.rotation
     arr, grey, flat = (_rot90_cw(a, rotation) for a in (arr, grey, flat))
     skew = estimate_skew(grey, max_skew) if deskew else 0.0

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import ctypes
 import logging
-import os
-import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,29 +13,12 @@ from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PR_SET_PDEATHSIG = 1
-
-
 @dataclass(frozen=True)
 class Job:
     row_id: int
     path: str
     tags: dict[str, str]
     resumed: bool  # an earlier attempt was interrupted: make sure the document is indexed
-
-
-def init_worker() -> None:
-    """Workers die with the service (SIGKILL included) and leave signals to it (it drains them)."""
-    os.environ["OMP_THREAD_LIMIT"] = "1"
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux: orphaned workers finish their file and exit
-        pass
-    if os.getppid() == 1:  # the service died before prctl took effect
-        os._exit(1)
 
 
 def run_job(job: Job, settings: Settings) -> IngestResult:

@@ -15,12 +15,12 @@ ENGINES = ("rapidocr", "tesseract")
 
 
 @lru_cache(maxsize=4)
-def _engine(name: str, lang: str, psm: int, threads: int) -> OcrEngine:
+def _engine(name: str, lang: str, psm: int, threads: int, runtime: str = "openvino") -> OcrEngine:
     # Engines load models once per process; the cache is keyed by everything that configures them.
     if name == "rapidocr":
         from pipeline.ocr.rapid import RapidOcrEngine
 
-        return RapidOcrEngine(threads=threads)
+        return RapidOcrEngine(threads=threads, runtime=runtime)
     if name == "tesseract":
         from pipeline.ocr.tesseract import TesseractEngine
 
@@ -29,7 +29,13 @@ def _engine(name: str, lang: str, psm: int, threads: int) -> OcrEngine:
 
 
 def get_engine(settings: Settings, name: str | None = None) -> OcrEngine:
-    return _engine(name or settings.ocr_engine, settings.tesseract_lang, settings.tesseract_psm, settings.ocr_threads)
+    return _engine(
+        name or settings.ocr_engine,
+        settings.tesseract_lang,
+        settings.tesseract_psm,
+        settings.ocr_threads,
+        settings.ocr_runtime,
+    )
 
 
 def read_page(

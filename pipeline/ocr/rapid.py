@@ -1,4 +1,8 @@
-"""RapidOCR (PP-OCRv4 ONNX models shipped inside the rapidocr-onnxruntime wheel; works offline).
+"""RapidOCR (PP-OCRv4 ONNX models shipped inside the rapidocr wheels; works offline).
+
+The same PP-OCR models run on one of two runtimes (``ocr_runtime``): OpenVINO
+(``rapidocr-openvino``, the default: 2.35x the pages per minute of onnxruntime on one thread
+for the same CER, measured in ``docs/benchmarks.md``) or onnxruntime (``rapidocr-onnxruntime``).
 
 RapidOCR's own ``__call__`` detects text on the whole page at full size and crops from that
 same image. Detection at full 200 dpi cost ten times more than at 1280 px on the long side,
@@ -25,14 +29,23 @@ from pipeline.ocr.base import Glyph, affine_box, lines_from_glyphs, reading_orde
 log = logging.getLogger(__name__)
 
 DET_MAX_SIDE = 1280
+RUNTIMES = {"openvino": "rapidocr-openvino", "onnxruntime": "rapidocr-onnxruntime"}
+DEFAULT_RUNTIME = "openvino"
 
 
-@lru_cache(maxsize=2)
-def rapidocr_models(threads: int = 1) -> Any:
-    """One RapidOCR instance (three ONNX sessions) per process, shared with orientation detection."""
-    from rapidocr_onnxruntime import RapidOCR
+@lru_cache(maxsize=4)
+def rapidocr_models(threads: int = 1, runtime: str = DEFAULT_RUNTIME) -> Any:
+    """One RapidOCR instance (three model sessions) per process and runtime, shared with
+    orientation detection."""
+    if runtime == "openvino":
+        from rapidocr_openvino import RapidOCR as OpenVinoOCR
 
-    return RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
+        return OpenVinoOCR(inference_num_threads=threads)
+    if runtime == "onnxruntime":
+        from rapidocr_onnxruntime import RapidOCR
+
+        return RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
+    raise ValueError(f"unknown OCR runtime {runtime!r} (choose from {', '.join(RUNTIMES)})")
 
 
 # RapidOCR's detector scales its input up until the short side is 736 px: a sliver of a page
@@ -61,10 +74,13 @@ class RapidOcrEngine:
     name = "rapidocr"
     uses_text_regions = True
 
-    def __init__(self, threads: int = 1, det_max_side: int = DET_MAX_SIDE) -> None:
-        self.version = pkg_version("rapidocr-onnxruntime")
+    def __init__(self, threads: int = 1, det_max_side: int = DET_MAX_SIDE, runtime: str = DEFAULT_RUNTIME) -> None:
+        if runtime not in RUNTIMES:
+            raise ValueError(f"unknown OCR runtime {runtime!r} (choose from {', '.join(RUNTIMES)})")
+        self.runtime = runtime
+        self.version = f"{pkg_version(RUNTIMES[runtime])} {runtime}"
         self.det_max_side = det_max_side
-        self._ocr = rapidocr_models(threads)
+        self._ocr = rapidocr_models(threads, runtime)
 
     def detect(self, bgr: np.ndarray) -> np.ndarray:
         """Text line quads (N, 4, 2) in pixels of ``bgr``, detected on a copy of bounded size."""
