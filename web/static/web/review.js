@@ -77,5 +77,5 @@
     });
   });
   var first = form.querySelector("input[autofocus]") || inputs[0];
-  if (first) { first.focus(); first.select(); }
+  if (first) { first.focus(); first.select(); zoom(first.closest("tr")); }
 })();
