@@ -24,7 +24,8 @@ def process_file(
     path: str, sha256: str, settings: Settings, worker: str = "", tags: dict[str, str] | None = None
 ) -> IngestResult:
     """Archive one scan without touching the index (the batch's single writer indexes it)."""
-    res = ingest_file(Path(path), settings, tags=tags, update_index=False)
+    store = (tags or {}).get("store")  # woa batch --store: travels with the tags to every worker
+    res = ingest_file(Path(path), settings, tags=tags, update_index=False, store=store)
     res.sha256 = res.sha256 or sha256
     res.worker = worker or f"local-{os.getpid()}"
     res.max_rss_kb = peak_rss_kb()

@@ -24,7 +24,9 @@ class Job:
 def run_job(job: Job, settings: Settings) -> IngestResult:
     """Ingest one inbox file (``ingest_file`` never raises for a bad file: it returns the reason)."""
     archive = Archive.from_settings(settings)
-    res = ingest_file(Path(job.path), settings, archive=archive, tags=dict(job.tags), update_index=True)
+    # inbox_stores maps the inbox's first folder level (the "dealer" tag) to a store code
+    store = settings.inbox_stores.get(job.tags.get("dealer", ""))
+    res = ingest_file(Path(job.path), settings, archive=archive, tags=dict(job.tags), update_index=True, store=store)
     if job.resumed and res.status == "duplicate" and res.doc_id:  # "archived" was indexed by ingest_file
         try:
             index_documents(archive, [archive.load(res.doc_id)])

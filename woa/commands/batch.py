@@ -37,6 +37,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     setting_flag(p, "--workers", field="workers", type=int, metavar="N", help="local worker processes (default: cores)")
     p.add_argument("--report", type=Path, default=None, metavar="DIR", help="report folder (default ARCHIVE/reports/batch-…)")
     p.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE", help="tag every document, e.g. dealer=广州店")
+    p.add_argument("--store", metavar="CODE", default=None,
+                   help="store (门店) of every document (default: the default_store setting)")
     setting_flag(p, "--low-memory", field="low_memory", action="store_true",
                  help="workers return page buffers to the OS: far less memory, more CPU")
     p.add_argument("--location", default=None, metavar="WHERE",
@@ -102,6 +104,8 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
         tags = _tags(args.tag)
         if args.location:
             tags["location"] = args.location.strip()
+        if args.store:
+            tags["store"] = args.store.strip()  # carried to the workers with the tags
     except ValueError as exc:
         print(f"woa batch: {exc}", file=sys.stderr)
         return 2
