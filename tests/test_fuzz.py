@@ -38,6 +38,10 @@ pytestmark = pytest.mark.slow
 
 EVAL = Path(os.environ.get("WOA_EVAL_DATA", ROOT.parent / "shared" / "eval-data"))
 MEMORY_CAP = 2 * 1024**3
+# RLIMIT_AS caps address space, not memory: glibc's per-thread malloc arenas (64 MB reserved each)
+# and OpenVINO's threads reserve 1.7 GB of it for a 500 px page that uses a fraction of that. Two
+# arenas make the cap measure what a page allocates (a sliver PNG once asked for 24 GB).
+CHILD_ENV = {"MALLOC_ARENA_MAX": "2"}
 BATCH = 25
 SEED_WIDTH = 420  # px: OCR of a seed costs well under a second on an idle core
 
@@ -208,7 +212,8 @@ def run_batch(files: list[Path], archive: Path, work: Path) -> tuple[subprocess.
     """``woa ingest FILES`` under the memory cap; returns the process and its peak RSS in KiB."""
     args = [sys.executable, "-m", "woa.cli", "ingest", "--no-progress", "--archive", str(archive), *map(str, files)]
     with open(work / "out.txt", "w+") as out, open(work / "err.txt", "w+") as err:
-        proc = subprocess.Popen(args, stdout=out, stderr=err, text=True, preexec_fn=_cap, cwd=ROOT)
+        proc = subprocess.Popen(args, stdout=out, stderr=err, text=True, preexec_fn=_cap, cwd=ROOT,
+                                env={**os.environ, **CHILD_ENV})
         _, status, usage = os.wait4(proc.pid, 0)  # this process's own peak, not the suite's children's
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -259,7 +264,8 @@ def fuzz(tmp_path: Path, n: int, seed: int) -> dict[str, object]:
         assert leftovers(archive) == [], leftovers(archive)
     seconds = time.perf_counter() - started
     verify = subprocess.run([sys.executable, "-m", "woa.cli", "verify", "--archive", str(archive)],
-                            capture_output=True, text=True, cwd=ROOT, preexec_fn=_cap, timeout=1800)
+                            capture_output=True, text=True, cwd=ROOT, preexec_fn=_cap, timeout=1800,
+                            env={**os.environ, **CHILD_ENV})
     assert "Traceback" not in verify.stderr
     if any(o == "archived" for o in outcomes):
         assert verify.returncode == 0, verify.stdout[-3000:]
