@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from core.plugins import OCR_ENGINES, PluginError, plugin
 from core.retention import RetentionRule
 
 
@@ -26,7 +27,7 @@ class Settings(BaseModel):
     archive_dir: Path = Field(default=Path("woa-archive"), description="Root of the archive on disk")
 
     # OCR
-    ocr_engine: Literal["rapidocr", "tesseract"] = "rapidocr"
+    ocr_engine: str = "rapidocr"  # a name registered under the woa.ocr_engines entry points (core.plugins)
     tesseract_lang: str = "chi_sim+eng"
     tesseract_psm: int = 4
     ocr_max_dpi: float = 200.0  # pages scanned finer are downscaled for OCR only (0 = never)
@@ -49,6 +50,9 @@ class Settings(BaseModel):
     # Preprocessing
     deskew: bool = True
     max_skew_degrees: float = 10.0
+    # Turn pages upright (0/90/180/270) from PP-OCR's text detector. false: pages are taken as
+    # scanned; with ocr_engine = "tesseract" no PP-OCR model is then loaded at all.
+    detect_orientation: bool = True
 
     # Memory: after a page, freed heap memory goes back to the kernel when the process's resident
     # size is above this many MB (0: after every page). Without it a worker crept from 0.6 to
@@ -122,6 +126,15 @@ class Settings(BaseModel):
     tier_after_days: int = 0  # move documents whose date_out (else date_in, else ingest) is older; 0 = never
     tier_batch: int = 500  # at most this many moves per `woa lifecycle run`
     tier_cache_days: int = 7  # fetched cold copies stay in ARCHIVE/cache this long
+
+    @field_validator("ocr_engine")
+    @classmethod
+    def _registered_engine(cls, v: str) -> str:
+        try:
+            plugin(OCR_ENGINES, v)
+        except PluginError as exc:
+            raise ValueError(str(exc)) from None
+        return v
 
     @field_validator("reminder_days")
     @classmethod

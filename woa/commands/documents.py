@@ -12,6 +12,7 @@ from app.ingest import IngestResult, ingest_file
 from core.archive import Archive, UnknownDocument
 from core.errors import SidecarError
 from core.models import Document
+from core.plugins import ocr_engine_names
 from core.settings import Settings
 from woa.commands import setting_flag
 
@@ -22,7 +23,7 @@ PROGRESS_MIN_FILES = 4
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("ingest", parents=[common], help="archive scanned files or folders")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    setting_flag(p, "--engine", field="ocr_engine", choices=("rapidocr", "tesseract"), help="OCR engine")
+    setting_flag(p, "--engine", field="ocr_engine", choices=ocr_engine_names(), help="OCR engine")
     setting_flag(p, "--pdfa", field="pdfa_level", choices=("1b", "2b"), help="PDF/A level of the archive copy")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     setting_flag(p, "--store", field="default_store", metavar="CODE",
