@@ -62,13 +62,36 @@ def read_page(
     ``regions`` are text-line quads in ``image`` pixels (see ``OcrEngine.read``); the boxes
     returned are in ``image`` pixels, or mapped by the 2x3 affine ``to_page`` when given.
     """
-    if max_dpi <= 0 or dpi <= max_dpi * 1.05:
-        return engine.read(image, dpi, regions, to_page)
-    f = max_dpi / dpi
-    small = cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
-    page = np.eye(3) if to_page is None else np.vstack([to_page, [0.0, 0.0, 1.0]])
-    unscale = page @ np.diag([1 / f, 1 / f, 1.0])
-    return engine.read(small, max_dpi, None if regions is None else regions * f, unscale[:2])
+    try:
+        if max_dpi <= 0 or dpi <= max_dpi * 1.05:
+            return engine.read(image, dpi, regions, to_page)
+        f = max_dpi / dpi
+        small = cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+        page = np.eye(3) if to_page is None else np.vstack([to_page, [0.0, 0.0, 1.0]])
+        unscale = page @ np.diag([1 / f, 1 / f, 1.0])
+        return engine.read(small, max_dpi, None if regions is None else regions * f, unscale[:2])
+    except MemoryError:
+        raise
+    except Exception as exc:
+        if is_alloc_failure(exc):  # the runtime (OpenVINO, ONNX Runtime) could not allocate: say so
+            raise MemoryError(f"OCR could not allocate memory: {str(exc).splitlines()[-1][:120]}") from exc
+        raise
+
+
+ALLOC_WORDS = ("can't alloc", "cannot allocate", "unable to allocate", "bad_alloc", "failed to allocate",
+               "out of memory")
+
+
+def is_alloc_failure(exc: BaseException) -> bool:
+    """Whether an OCR runtime's exception (or one it wraps) is a failed memory allocation."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, MemoryError) or any(w in str(seen).lower() for w in ALLOC_WORDS):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def scale_line(line: OcrLine, s: float) -> OcrLine:
