@@ -228,7 +228,7 @@ def classify(reason: str) -> str:
     """A failure reason as a short kind for the report."""
     r = reason.lower()
     for key, words in (("not a scan format", ("not a pdf, tiff",)), ("empty", ("empty file",)),
-                       ("geometry", ("too small", "longer than wide", "pdf/a allows", "has no pixels")),
+                       ("geometry", ("too small", "longer than wide", "pdf/a allows", "has no pixels", "mediabox")),
                        ("bomb guard", ("bomb", "over the limit")), ("corrupt pdf", ("corrupt pdf", "pdf has no pages",
                                                                                       "cannot be rendered")),
                        ("damaged/truncated image", ("truncated", "damaged", "unreadable image", "cannot be decoded")),
