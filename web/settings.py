@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "web.accounts",
     "web.audit",
     "web.documents",
+    "web.lifecycle",
 ]
 
 MIDDLEWARE = [

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from core.archive import Archive
 from core.atomic import write_bytes_atomic
@@ -414,3 +414,18 @@ def cold_check(settings: Settings, sample: int | None = None) -> Callable[[Archi
         return [Problem("tier", doc_id, reason) for doc_id, reason in check_cold(archive, ctx, archive.load_many(ids), sample)]
 
     return check
+
+
+def open_document_file(archive: Archive, settings: Settings, doc: Document, kind: str) -> BinaryIO:
+    """The plaintext of a document's ``original`` or ``pdf`` for reading, hot or fetched from the cold
+    tier (and cached). Raises ``FileNotFoundError`` or ``TierError``."""
+    rel = doc.original if kind == "original" else doc.archive_pdf
+    if archive.abs(rel).is_file() or not doc.tier:
+        return archive.open_file(rel)
+    path = fetch(archive, doc, kind, context(settings))
+    return archive.open_file(archive.rel(path))
+
+
+def read_document_file(archive: Archive, settings: Settings, doc: Document, kind: str) -> bytes:
+    with open_document_file(archive, settings, doc, kind) as fh:
+        return fh.read()
