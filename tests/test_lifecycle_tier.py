@@ -260,3 +260,24 @@ def test_move_by_cli_and_sample_verify(tmp_path: Path, s3: S3Server, born_digita
 
     assert check_cold(archive, ctx, [archive.load(ids[0])], sample=1) == []
     assert archive.load(ids[1]).tier == {}
+
+
+def test_filesystem_tier_and_last_access(tmp_path: Path, born_digital: list[Path]) -> None:
+    """A second filesystem path as the tier; with tier_by = "last_access" a recently opened document stays hot."""
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "k").write_text("44" * 32)
+    settings = load_settings(archive_dir=tmp_path / "archive", tier_url=str(tmp_path / "nas" / "woa-cold"),
+                             tier_key_file=tmp_path / "keys" / "k", tier_after_days=365, tier_by="last_access")
+    opened, idle = _ingest(born_digital[:2], settings)
+    archive = Archive(settings.archive_dir)
+    from app.lifecycle.tier import open_document_file
+
+    with open_document_file(archive, settings, archive.load(opened), "pdf") as fh:
+        assert fh.read(5) == b"%PDF-"
+    report = run_pass(archive, settings, date.today())
+    assert report.moved == [idle]
+    cold = archive.load(idle)
+    assert cold.tier["where"] == str(tmp_path / "nas" / "woa-cold")
+    assert (tmp_path / "nas" / "woa-cold" / cold.tier["keys"]["original"]).read_bytes()[:4] == b"WOA1"
+    assert not archive.load(opened).tier
+    assert verify_archive(archive.root, cold_check=_checker(settings)).ok

@@ -8,6 +8,7 @@ that move tier or whose retention must be recomputed because the rules changed.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from app.lifecycle import dispose
 from app.lifecycle.reminders import Mailer, Reminder, digest, recipients_for, smtp_mailer
 from app.lifecycle.retention import recompute_all, rules_fingerprint
 from app.lifecycle.state import load_state, log_event, save_state, state_lock
-from app.lifecycle.tier import TierError, context, interrupted_moves, move_to_cold, prune_cache
+from app.lifecycle.tier import TierError, context, interrupted_moves, last_access, move_to_cold, prune_cache
 from core.archive import Archive
 from core.retention import parse_day
 from core.settings import Settings
@@ -158,7 +159,11 @@ def _tier_moves(archive: Archive, settings: Settings, today: date, report: RunRe
     if ctx is None:
         return
     q = Q.And([Q.Term("tier", "hot"), Q.NumericRange("date", None, date_key(cutoff), endexcl=True)])
-    rows = select_rows(archive, q)[: settings.tier_batch]
+    rows = select_rows(archive, q)
+    if settings.tier_by == "last_access":  # also not opened since the cut-off
+        limit = time.mktime(cutoff.timetuple())
+        rows = [r for r in rows if (last_access(archive, r["id"]) or 0.0) < limit]
+    rows = rows[: settings.tier_batch]
     leftovers = interrupted_moves(archive)  # a crash mid-move: finish (or redo) it first
     moved = []
     for doc_id in list(dict.fromkeys(leftovers + [r["id"] for r in rows])):
