@@ -1,4 +1,4 @@
-.PHONY: setup demo test lint bench bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch samples clean
+.PHONY: setup demo test lint bench bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch bench-lifecycle samples clean
 
 PY := .venv/bin/python
 ARCHIVE ?= demo-archive
@@ -42,3 +42,7 @@ bench-batch: setup
 
 clean:
 	rm -rf demo-archive bench-out .pytest_cache .mypy_cache .ruff_cache
+
+# Records lifecycle: tiering to a loopback S3 server, cold vs hot open, a daily pass over 100,000 orders
+bench-lifecycle: setup
+	mkdir -p bench-out && nice -n 10 $(PY) benchmarks/bench_lifecycle.py --tier-docs 10000 --pass-docs 100000 --json bench-out/lifecycle.json

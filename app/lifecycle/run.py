@@ -38,7 +38,8 @@ class RunReport:
     recomputed: int = 0
     reminders_sent: list[Reminder] = field(default_factory=list)
     mails: int = 0
-    reminder_failures: list[str] = field(default_factory=list)
+    reminder_failures: list[str] = field(default_factory=list)  # a mail that failed: retried next run
+    unmailed: list[str] = field(default_factory=list)  # no smtp_host: listed only (mailed once one is set)
     due: int = 0
     newly_due: list[str] = field(default_factory=list)
     disposals_finished: list[str] = field(default_factory=list)
@@ -51,6 +52,7 @@ class RunReport:
             out.append(f"  retention recomputed for {self.recomputed} documents (the rules changed)")
         out.append(f"  reminders: {len(self.reminders_sent)} documents in {self.mails} digest mail(s)")
         out += [f"  reminder not sent: {r}" for r in self.reminder_failures]
+        out += [f"  reminder not mailed (no smtp_host): {r}" for r in self.unmailed]
         out.append(f"  due for disposal: {self.due} ({len(self.newly_due)} new); approve with 'woa dispose --approve'")
         if self.disposals_finished:
             out.append(f"  interrupted disposals finished: {', '.join(self.disposals_finished)}")
@@ -122,9 +124,13 @@ def run_pass(archive: Archive, settings: Settings, today: date, mailer: Mailer |
         send = mailer or (smtp_mailer(settings) if settings.smtp_host else None)
         for store, reminders in sorted(queued.items()):
             to = recipients_for(settings, store)
-            if send is None or not to:
-                why = "no SMTP server (smtp_host)" if send is None else f"no recipients for store {store or '(none)'}"
-                report.reminder_failures.append(f"{len(reminders)} document(s) of store {store or '(none)'}: {why}")
+            if send is None:
+                report.unmailed += [f"store {r.store or '(none)'}: {r.doc_id} keep until {r.row.get('retain_until')}"
+                                    for r in reminders]
+                continue
+            if not to:
+                report.reminder_failures.append(f"{len(reminders)} document(s) of store {store or '(none)'}: "
+                                                f"no recipients (reminder_recipients)")
                 continue
             subject, body = digest(store, reminders, today)
             try:

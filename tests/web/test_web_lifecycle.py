@@ -16,15 +16,14 @@ from app.lifecycle.tier import context, move_to_cold
 from app.verify import verify_archive
 from core.archive import Archive
 from core.settings import Settings, load_settings
-from tests.test_lifecycle import _generator
+from tests.lifecycle_servers import born_digital_scans
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")
 def scans(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    paths: list[Path] = _generator().generate(tmp_path_factory.mktemp("scans"), 4, 33, formats=["pdf"], born_digital=True)
-    return paths
+    return born_digital_scans(tmp_path_factory)
 
 
 @dataclass
