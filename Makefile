@@ -1,4 +1,4 @@
-.PHONY: setup demo test lint bench bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch bench-lifecycle samples clean
+.PHONY: setup demo test lint bench bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch bench-lifecycle samples clean test-web-postgresql test-browser screenshots bench-web
 
 PY := .venv/bin/python
 ARCHIVE ?= demo-archive
@@ -20,7 +20,7 @@ samples: setup
 	$(PY) samples/generate.py --out samples --count 20 --seed 7
 
 # Benchmarks are long (tens of minutes each on 2 cores) and never part of `make test`.
-bench: bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch
+bench: bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch bench-web
 
 bench-pipeline: setup
 	$(PY) benchmarks/bench_pipeline.py --pages 100 --receipts 20
@@ -42,6 +42,22 @@ bench-batch: setup
 
 clean:
 	rm -rf demo-archive bench-out .pytest_cache .mypy_cache .ruff_cache
+
+# The web tests on a PostgreSQL server started for the run (Debian's postgresql, loopback, free port)
+test-web-postgresql: setup
+	WOA_TEST_DB=postgresql $(PY) -m pytest -q -ra tests/web
+
+# The browser tests alone (Debian's chromium, headless, against woa serve)
+test-browser: setup
+	$(PY) -m pytest -q -ra tests/web/test_browser.py
+
+# Screenshots of the main pages (Chinese interface) for the README, from the browser tests
+screenshots: setup
+	WOA_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/web/test_browser.py
+
+# Web app load benchmark: 100,000 orders, page times, 20 users for 5 min, SQLite then PostgreSQL
+bench-web: setup
+	$(PY) benchmarks/bench_web.py --docs 100000 --users 20 --minutes 5
 
 # Records lifecycle: tiering to a loopback S3 server, cold vs hot open, a daily pass over 100,000 orders
 bench-lifecycle: setup

@@ -10,10 +10,12 @@ the stage was built) is left out whole; one committed after its sidecar was look
 out whole too. restic then backs up the stage, which nothing else writes to, so ingests, corrections
 and disposals running meanwhile (``woa watch``, the web app) never produce a half document in a
 snapshot. Because the journal and the databases are staged before the documents, whatever they
-refer to is in the snapshot.
+refer to is in the snapshot. A document in the cold tier (``doc.tier``: its original and PDF
+moved to object storage by the lifecycle work) is backed up as its sidecar: the tier is storage of
+its own, written encrypted and verified, and ``woa verify`` reads it back.
 
 What is backed up: everything under the archive except ``index/`` (rebuilt by ``woa reindex``),
-``locks/``, this module's own ``.woa-backup/``, temp files of interrupted writes, SQLite's
+``locks/``, ``cache/`` (fetched cold copies), this module's own ``.woa-backup/``, temp files of interrupted writes, SQLite's
 ``-wal``/``-shm`` side files (the online backup is a whole database) and the web app's secret key
 (``db/secret_key``, a secret; a restored archive makes a new one, which only logs users out).
 The settings go along as ``woa-settings.json`` without secrets (passwords in URLs, key commands).
@@ -47,7 +49,7 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 WORK_DIR = ".woa-backup"
-NOT_BACKED_UP = frozenset({"index", "locks", WORK_DIR})
+NOT_BACKED_UP = frozenset({"index", "locks", "cache", WORK_DIR})
 DOCUMENT_DIRS = ("sidecars", "originals", "pdf")
 SECRET_FILES = frozenset({"db/secret_key"})
 SQLITE_SIDE_SUFFIXES = ("-wal", "-shm", "-journal")
@@ -266,6 +268,7 @@ def stage(archive: Archive, settings: Settings, dest: Path) -> StageResult:
         res.files += 1
     write_bytes_atomic(dest / SETTINGS_FILE, json.dumps(settings_without_secrets(settings), indent=1).encode())
     # 2. documents, from their commit point
+    staged_archive = Archive(dest, keys=archive.keys)
     for doc_id in archive.ids():
         shard = doc_id[:2]
         sidecar = root / "sidecars" / shard / f"{doc_id}.json"
@@ -273,14 +276,21 @@ def stage(archive: Archive, settings: Settings, dest: Path) -> StageResult:
         try:
             staged_bytes = _link_or_copy(sidecar, dest / "sidecars" / shard / sidecar.name)
             staged.append(dest / "sidecars" / shard / sidecar.name)
-            pdf = root / "pdf" / shard / f"{doc_id}.pdf"
-            originals = [p for p in (root / "originals" / shard).glob(f"{doc_id}.*") if not p.name.startswith(TMP_PREFIX)]
-            if not originals:
-                raise FileNotFoundError(f"original of {doc_id}")
-            for p in [pdf, *originals]:
-                target = dest / p.relative_to(root)
-                staged_bytes += _link_or_copy(p, target)
-                staged.append(target)
+            files = {
+                "pdf": [root / "pdf" / shard / f"{doc_id}.pdf"],
+                "original": [p for p in (root / "originals" / shard).glob(f"{doc_id}.*") if not p.name.startswith(TMP_PREFIX)],
+            }
+            for kind, paths in files.items():
+                try:
+                    if not paths:
+                        raise FileNotFoundError(kind)
+                    for p in paths:
+                        target = dest / p.relative_to(root)
+                        staged_bytes += _link_or_copy(p, target)
+                        staged.append(target)
+                except FileNotFoundError:
+                    if not _is_cold(staged_archive, doc_id, kind):
+                        raise
         except FileNotFoundError:
             for p in staged:
                 p.unlink(missing_ok=True)
@@ -300,6 +310,17 @@ def stage(archive: Archive, settings: Settings, dest: Path) -> StageResult:
     }
     write_bytes_atomic(dest / MANIFEST_FILE, json.dumps(manifest, indent=1).encode())
     return res
+
+
+def _is_cold(staged: Archive, doc_id: str, kind: str) -> bool:
+    """Whether the staged sidecar says this file of the document lives in the cold tier."""
+    try:
+        doc = staged.load(doc_id)
+    except (KeyUnavailable, TamperedFile) as exc:
+        raise BackupError(f"sidecar of {doc_id}: {exc}") from None
+    except (OSError, ValueError, KeyError):
+        return False
+    return bool(doc.tier) and kind in doc.tier.get("keys", {})
 
 
 def work_dir(archive: Archive) -> Path:
@@ -335,9 +356,11 @@ def backup(archive: Archive, settings: Settings, *, forget: bool = True) -> Back
     if not summary.get("snapshot_id"):
         raise BackupError(f"restic backup on {restic.repository} reported no snapshot")
     forgot = False
-    if forget and (settings.backup_keep_daily or settings.backup_keep_weekly or settings.backup_keep_monthly):
+    keep = (settings.backup_keep_last, settings.backup_keep_daily, settings.backup_keep_weekly, settings.backup_keep_monthly)
+    if forget and any(keep):
         restic.run(
             "forget", "--tag", TAG, "--prune",
+            "--keep-last", str(settings.backup_keep_last),
             "--keep-daily", str(settings.backup_keep_daily),
             "--keep-weekly", str(settings.backup_keep_weekly),
             "--keep-monthly", str(settings.backup_keep_monthly),

@@ -17,6 +17,7 @@ from typing import Any
 import index
 from app.evidence import vins_for_plate
 from app.lifecycle.retention import apply_retention
+from app.templates import learn_from_document, learned_templates
 from core.archive import Archive
 from core.models import Document, FieldValue
 from core.settings import Settings
@@ -57,10 +58,12 @@ def index_documents(archive: Archive, docs: list[Document]) -> bool:
 def extract_fields(doc: Document, settings: Settings, archive: Archive | None = None) -> None:
     """Extract the fields of ``doc`` from its pages (no OCR), then re-apply review corrections.
 
-    With ``archive``, the VINs it has seen with the document's plate are evidence for a VIN repair.
+    With ``archive``, the VINs it has seen with the document's plate are evidence for a VIN repair,
+    and its learned templates (taught by corrections) apply to documents of their layout.
     """
     lookup = vins_for_plate(archive, exclude_id=doc.id) if archive is not None else None
-    result = extract(doc.pages, settings, vins_for_plate=lookup)
+    learned = learned_templates(archive) if archive is not None else None
+    result = extract(doc.pages, settings, vins_for_plate=lookup, learned=learned)
     doc.fields, doc.items = result.fields, result.items
     doc.confidence, doc.needs_review = result.confidence, result.needs_review
     apply_corrections(doc, settings.review_threshold)
@@ -122,6 +125,10 @@ def correct_field(archive: Archive, ref: str, fld: str, value: str, settings: Se
         apply_retention(doc, settings)  # a corrected date_out moves retain_until
         archive.save(doc)
     index_documents(archive, [doc])
+    try:  # the correction also teaches the layout's learned template; failing that loses nothing
+        learn_from_document(archive, doc)
+    except (OSError, ValueError) as exc:
+        log.error("%s: learning from the correction failed: %s", doc.id, exc)
     return Correction(doc, entry)
 
 
@@ -136,9 +143,10 @@ def review_record(doc: Document, threshold: float) -> dict[str, Any]:
     }
 
 
-def needing_review(archive: Archive, threshold: float) -> Iterator[dict[str, Any]]:
-    """Review records of the documents that need review, in archive order."""
-    for doc in archive.documents():
+def needing_review(archive: Archive, threshold: float, damaged: list[str] | None = None) -> Iterator[dict[str, Any]]:
+    """Review records of the documents that need review, in archive order (damaged sidecars are
+    skipped, one line each appended to ``damaged``)."""
+    for doc in archive.documents(damaged):
         if doc.needs_review:
             yield review_record(doc, threshold)
 

@@ -176,6 +176,7 @@ def ingest_file(
                 result.status = "duplicate"
                 result.pages = len(doc.pages)
                 return result
+            archive.remove_dead_temps(doc_id)
             doc = _archive_new(path, sha, doc_id, settings, archive, tags or {},
                                settings.default_store if store is None else store)
         result.status = "archived"
@@ -209,7 +210,11 @@ def mrc_options(settings: Settings) -> MrcOptions | None:
     """The MRC encoding of the archive copy, or None in faithful mode."""
     if settings.archive_mode != "mrc":
         return None
-    return MrcOptions(background_dpi=settings.mrc_background_dpi, jpeg_quality=settings.mrc_jpeg_quality)
+    return MrcOptions(
+        background_dpi=settings.mrc_background_dpi,
+        foreground_dpi=settings.mrc_foreground_dpi,
+        jpeg_quality=settings.mrc_jpeg_quality,
+    )
 
 
 def _archive_new(path: Path, sha: str, doc_id: str, settings: Settings, archive: Archive, tags: dict[str, str],

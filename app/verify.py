@@ -73,8 +73,8 @@ def check_document(archive: Archive, sidecar: Path) -> DocCheck:
         doc = Document.from_dict(json.loads(archive.read_bytes(rel_sidecar).decode("utf-8")))
     except (KeyUnavailable, TamperedFile) as exc:
         return DocCheck(None, problems=[Problem("sidecar", rel_sidecar, str(exc).removeprefix(f"{rel_sidecar}: "))])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return DocCheck(None, problems=[Problem("sidecar", rel_sidecar, f"does not parse: {type(exc).__name__}: {exc}")])
+    except (OSError, ValueError) as exc:  # SidecarError is a ValueError: wrong shape, named
+        return DocCheck(None, problems=[Problem("sidecar", rel_sidecar, f"damaged: {exc}")])
     check = DocCheck(doc.id, referenced=[doc.original, doc.archive_pdf], cold=bool(doc.tier))
     problems = check.problems
     cold_keys = doc.tier.get("keys", {}) if doc.tier else {}

@@ -7,7 +7,17 @@ On the same generated pages, in one run, one process, one OCR thread:
     in its own venv under bench-out/, since Debian's 14.0 lacks the internal PDF/A backend),
 and CER of each engine on the generated pages and on real SROIE receipts.
 
+Archive options (issue 13, ``--archive-modes faithful,mrc,mrc-1b``): woa end to end once per
+option on every document, interleaved; archive bytes per page overall and by page kind
+(colour / grey / bilevel, from the page's images), every copy re-validated
+(``pikepdf.pdfa.validate_written``; PDFBox Preflight for the 1b option), and with
+``--legibility`` the copy's pages rendered by pdftoppm at the scan's dpi and read again by the
+same OCR, against the same OCR of the original pages. OCRmyPDF runs with ``--optimize 3``
+(``--ocrmypdf-optimize``). ``--samples`` adds the committed samples to the corpus.
+
     .venv/bin/python benchmarks/bench_pipeline.py --pages 100
+    .venv/bin/python benchmarks/bench_pipeline.py --pages 20 --samples --engines rapidocr \
+        --archive-modes faithful,mrc,mrc-1b --legibility --receipts 0
 """
 
 from __future__ import annotations
@@ -28,6 +38,8 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pikepdf import pdfa  # noqa: E402
+
 from app.ingest import ingest_file  # noqa: E402
 from core.archive import Archive  # noqa: E402
 from core.settings import Settings  # noqa: E402
@@ -36,6 +48,13 @@ from pipeline.ocr import get_engine, read_page  # noqa: E402
 from pipeline.ocr.base import cer  # noqa: E402
 from pipeline.preprocess import prepare  # noqa: E402
 from samples.generate import generate  # noqa: E402
+from tests.pdfbox import preflight_1b  # noqa: E402
+
+ARCHIVE_MODES = {
+    "faithful": {"archive_mode": "faithful"},
+    "mrc": {"archive_mode": "mrc"},
+    "mrc-1b": {"archive_mode": "mrc", "pdfa_level": "1b"},
+}
 
 OUT = ROOT / "bench-out" / "pipeline"
 OCRMYPDF_VENV = ROOT / "bench-out" / "ocrmypdf-venv"
@@ -80,20 +99,80 @@ def ocr_alone(doc: Path, engine_name: str) -> tuple[float, list[float]]:
     return spent, rates
 
 
-def end_to_end(doc: Path, settings: Settings, archive: Archive) -> dict:
+def page_kinds(pdf_path: Path) -> list[tuple[str, int]]:
+    """(kind, image bytes) per page of an archive copy: colour, grey or bilevel."""
+    import pikepdf
+
+    out = []
+    with pikepdf.open(pdf_path) as pdf:
+        for page in pdf.pages:
+            kind, size = "bilevel", 0
+            for img in page.Resources.get("/XObject", {}).values():
+                size += len(img.read_raw_bytes())
+                if "/Mask" in img:
+                    size += len(img.Mask.read_raw_bytes())
+                if img.get("/ColorSpace") == "/DeviceRGB":
+                    kind = "colour"
+                elif int(img.get("/BitsPerComponent", 1)) == 8 and kind != "colour":
+                    kind = "grey"
+            out.append((kind, size))
+    return out
+
+
+def reocr_pages(images: list[tuple[object, float]], engine_name: str) -> list[str]:
+    """The same OCR as ``ocr_alone`` on page images (PIL, dpi): the legibility probe."""
+    settings = Settings.model_validate({"ocr_engine": engine_name})
+    engine = get_engine(settings)
+    texts = []
+    for im, dpi in images:
+        prep = prepare(im, dpi, text_regions=False)  # type: ignore[arg-type]
+        texts.append("\n".join(ln.text for ln in read_page(engine, prep.ocr_image, dpi, settings.ocr_max_dpi)))
+    return texts
+
+
+def render_pages(pdf_path: Path, dpis: list[float]) -> list[tuple[object, float]]:
+    import io
+
+    from PIL import Image
+
+    out = []
+    for i, dpi in enumerate(dpis, 1):
+        png = subprocess.run(["pdftoppm", "-r", str(round(dpi)), "-f", str(i), "-l", str(i), "-png", "-singlefile",
+                              str(pdf_path)], capture_output=True, check=True).stdout
+        out.append((Image.open(io.BytesIO(png)).convert("RGB"), dpi))
+    return out
+
+
+def end_to_end(doc: Path, settings: Settings, archive: Archive, legibility: str | None = None) -> dict:
     t0 = time.perf_counter()
     r = ingest_file(doc, settings, archive=archive)
     seconds = time.perf_counter() - t0
     if r.status != "archived" or r.doc_id is None:
         return {"seconds": seconds, "failed": f"{doc.name}: {r.error}"}
     d = archive.load(r.doc_id)
-    return {
+    truth = truth_of(doc)["pages"]
+    pdf_path = archive.root / d.archive_pdf
+    out = {
         "seconds": seconds,
         "pages": len(d.pages),
         "input_bytes": d.input_bytes,
         "archive_bytes": d.archive_bytes,
-        "cer": [cer(p.text, t["text"]) for p, t in zip(d.pages, truth_of(doc)["pages"], strict=True)],
+        "cer": [cer(p.text, t["text"]) for p, t in zip(d.pages, truth, strict=True)],
+        "kinds": page_kinds(pdf_path),
+        "valid": bool(pdfa.validate_written(pdf_path, settings.pdfa_level).passed),
     }
+    if settings.pdfa_level == "1b":
+        out["preflight"] = preflight_1b(pdf_path)[0]
+    if legibility:
+        texts = reocr_pages(render_pages(pdf_path, [p.dpi for p in d.pages]), legibility)
+        out["reocr_cer"] = [cer(x, t["text"]) for x, t in zip(texts, truth, strict=True)]
+    return out
+
+
+def reocr_original(doc: Path, engine_name: str) -> list[float]:
+    settings = Settings.model_validate({"ocr_engine": engine_name})
+    texts = reocr_pages([(src.image, src.dpi) for src in iter_pages(doc, settings)], engine_name)
+    return [cer(x, t["text"]) for x, t in zip(texts, truth_of(doc)["pages"], strict=True)]
 
 
 def ensure_ocrmypdf() -> Path:
@@ -104,14 +183,14 @@ def ensure_ocrmypdf() -> Path:
     return exe
 
 
-def run_ocrmypdf(doc: Path) -> dict:
+def run_ocrmypdf(doc: Path, optimize: int = 1) -> dict:
     exe = ensure_ocrmypdf()
-    out_dir = OUT / "ocrmypdf"
+    out_dir = OUT / f"ocrmypdf-O{optimize}"
     out_dir.mkdir(parents=True, exist_ok=True)
     truth = truth_of(doc)
     dest = out_dir / (doc.stem + ".pdf")
     cmd = [str(exe), "-l", "chi_sim+eng", "--deskew", "--output-type", "pdfa-2", "--pdfa-backend", "internal",
-           "--jobs", "1", "-q"]
+           "--jobs", "1", "-q", "--optimize", str(optimize)]
     if doc.suffix != ".pdf":
         cmd += ["--image-dpi", str(int(truth["pages"][0]["dpi"]))]
     t0 = time.perf_counter()
@@ -130,12 +209,28 @@ def run_ocrmypdf(doc: Path) -> dict:
     }
 
 
+def by_kind(ok: list[dict]) -> dict:
+    kinds: dict[str, list[int]] = {}
+    for r in ok:
+        for kind, size in r.get("kinds", []):
+            kinds.setdefault(kind, []).append(size)
+    return {k: {"pages": len(v), "image_bytes_per_page": sum(v) / len(v)} for k, v in sorted(kinds.items())}
+
+
 def summarise(runs: list[dict]) -> dict:
     ok = [r for r in runs if "failed" not in r]
     pages = sum(r["pages"] for r in ok)
     seconds = sum(r["seconds"] for r in ok)
     rates = [c for r in ok for c in r["cer"]]
-    return {
+    extra: dict = {}
+    if ok and "kinds" in ok[0]:
+        extra["by_kind"] = by_kind(ok)
+        extra["valid"] = f"{sum(r['valid'] for r in ok)}/{len(ok)}"
+    if ok and "preflight" in ok[0]:
+        extra["preflight"] = f"{sum(r['preflight'] for r in ok)}/{len(ok)}"
+    if ok and "reocr_cer" in ok[0]:
+        extra["reocr_cer_mean"] = statistics.mean(c for r in ok for c in r["reocr_cer"])
+    return extra | {
         "pages": pages,
         "seconds": seconds,
         "ppm": 60 * pages / seconds if seconds else 0.0,
@@ -154,6 +249,28 @@ def sroie_cer(engine_name: str, n: int) -> list[float]:
     return [ocr_cer(EVAL / "sroie-receipts-en" / r["image"], receipt_truth(EVAL, r["id"]), engine_name) for r in labels]
 
 
+def table(res: dict, modes: list[str]) -> str:
+    """One markdown row per archive option: size and speed side by side."""
+    base = res["archive_modes"][modes[0]]
+    orig = res.get("original_reocr_cer_mean")
+    rows = ["| option | KB/page | colour KB/page | grey KB/page | bilevel KB/page | × first | pages/min | CER | "
+            "re-OCR CER (original " + (f"{orig:.4f}" if orig is not None else "–") + ") | valid |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    for m in modes:
+        r = res["archive_modes"][m]
+        k = r.get("by_kind", {})
+
+        def kb(kind: str, k: dict = k) -> str:
+            return f"{k[kind]['image_bytes_per_page'] / 1e3:.0f} ({k[kind]['pages']})" if kind in k else "–"
+
+        reocr = r.get("reocr_cer_mean")
+        valid = r.get("valid", "") + (f", Preflight {r['preflight']}" if "preflight" in r else "")
+        rows.append(f"| {m} | {r['archive_bytes_per_page'] / 1e3:.0f} | {kb('colour')} | {kb('grey')} | {kb('bilevel')} | "
+                    f"{r['archive_bytes_per_page'] / base['archive_bytes_per_page']:.3f} | {r['ppm']:.1f} | "
+                    f"{r['cer_mean']:.4f} | {f'{reocr:.4f}' if reocr is not None else '–'} | {valid} |")
+    return "\n".join(rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--pages", type=int, default=100)
@@ -161,9 +278,15 @@ def main() -> None:
     ap.add_argument("--receipts", type=int, default=30)
     ap.add_argument("--engines", default="rapidocr,tesseract")
     ap.add_argument("--no-ocrmypdf", action="store_true")
+    ap.add_argument("--ocrmypdf-optimize", type=int, default=1, help="OCRmyPDF --optimize level (3: its best size)")
+    ap.add_argument("--samples", action="store_true", help="add the committed samples to the corpus")
+    ap.add_argument("--archive-modes", default="", help=f"comma list of {', '.join(ARCHIVE_MODES)} (first engine)")
+    ap.add_argument("--legibility", action="store_true", help="re-OCR the rendered archive copies and the originals")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     docs = make_docs(args.pages, args.seed)
+    if args.samples:
+        docs += sorted(p for p in (ROOT / "samples").glob("wo07_*") if p.suffix in (".pdf", ".jpg", ".png", ".tif"))
     n_pages = sum(len(truth_of(d)["pages"]) for d in docs)
     print(f"{len(docs)} documents, {n_pages} pages", flush=True)
     res: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": platform.uname()._asdict(),
@@ -172,20 +295,32 @@ def main() -> None:
     settings = {e: Settings(archive_dir=OUT / f"archive-{e}", ocr_engine=e) for e in engines}
     for st in settings.values():
         shutil.rmtree(st.archive_dir, ignore_errors=True)
-    shutil.rmtree(OUT / "ocrmypdf", ignore_errors=True)
+    shutil.rmtree(OUT / f"ocrmypdf-O{args.ocrmypdf_optimize}", ignore_errors=True)
+    modes = [m for m in args.archive_modes.split(",") if m]
+    mode_settings = {m: Settings.model_validate({"archive_dir": OUT / f"archive-{m}", "ocr_engine": engines[0],
+                                                 **ARCHIVE_MODES[m]}) for m in modes}
+    for st in mode_settings.values():
+        shutil.rmtree(st.archive_dir, ignore_errors=True)
     alone: dict[str, list[tuple[float, list[float]]]] = {e: [] for e in engines}
     e2e: dict[str, list[dict]] = {e: [] for e in engines}
+    by_mode: dict[str, list[dict]] = {m: [] for m in modes}
+    original_reocr: list[float] = []
     om: list[dict] = []
     # Interleaved per document, so that load from other processes on this shared machine
     # weighs on every contestant alike and the ratios stay meaningful.
     for i, doc in enumerate(docs, 1):
-        for e in engines:
+        for e in engines if not modes else []:  # archive options compare woa end to end only
             alone[e].append(ocr_alone(doc, e))
             e2e[e].append(end_to_end(doc, settings[e], Archive(settings[e].archive_dir)))
+        for m in modes if i % 2 else modes[::-1]:
+            leg = engines[0] if args.legibility and m != "mrc-1b" else None
+            by_mode[m].append(end_to_end(doc, mode_settings[m], Archive(mode_settings[m].archive_dir), leg))
+        if args.legibility and modes:
+            original_reocr += reocr_original(doc, engines[0])
         if not args.no_ocrmypdf:
-            om.append(run_ocrmypdf(doc))
+            om.append(run_ocrmypdf(doc, args.ocrmypdf_optimize))
         print(f"{i}/{len(docs)} {doc.name}", flush=True)
-    for e in engines:
+    for e in engines if not modes else []:
         alone_s = sum(a for a, _ in alone[e])
         s2 = summarise(e2e[e])
         real = sroie_cer(e, args.receipts)
@@ -198,9 +333,17 @@ def main() -> None:
             "cer_sroie_median": statistics.median(real),
         }
         print(e, json.dumps(res["engines"][e], indent=1), flush=True)
+    if modes:
+        res["archive_modes"] = {m: summarise(by_mode[m]) for m in modes}
+        if original_reocr:
+            res["original_reocr_cer_mean"] = statistics.mean(original_reocr)
+        print("archive modes", json.dumps(res["archive_modes"], indent=1), flush=True)
+        print(table(res, modes), flush=True)
     if om:
         res["ocrmypdf"] = summarise(om)
+        res["ocrmypdf"]["optimize"] = args.ocrmypdf_optimize
         print("ocrmypdf", json.dumps(res["ocrmypdf"], indent=1), flush=True)
+    res["load_after"] = os.getloadavg()
     (OUT / "results.json").write_text(json.dumps(res, indent=1, ensure_ascii=False))
     print(f"results in {OUT / 'results.json'}")
 

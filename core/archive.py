@@ -42,8 +42,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from core import crypto
-from core.atomic import TMP_PREFIX, fsync_dir, write_atomic, write_bytes_atomic
+from core.atomic import TMP_PREFIX, fsync_dir, remove_dead_temps, write_atomic, write_bytes_atomic
 from core.crypto import KeySource, KeyUnavailable, TamperedFile
+from core.errors import SidecarError
 from core.models import Document
 
 if TYPE_CHECKING:
@@ -71,6 +72,13 @@ def doc_id_for(sha256: str) -> str:
 
 class UnknownDocument(KeyError):
     pass
+
+
+def _skip(doc_id: str, exc: BaseException, errors: list[str] | None) -> None:
+    reason = str(exc) if isinstance(exc, SidecarError) else f"sidecar of {doc_id} unreadable: {exc}"
+    log.error("%s (skipped)", reason)
+    if errors is not None:
+        errors.append(reason)
 
 
 __all__ = ["Archive", "KeyUnavailable", "Stored", "TamperedFile", "UnknownDocument", "doc_id_for", "sha256_file"]
@@ -179,28 +187,42 @@ class Archive:
         raise UnknownDocument(f"id prefix {id_prefix!r} is ambiguous: {', '.join(sorted(matches)[:5])}")
 
     def load_raw(self, doc_id: str) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.read_bytes(self.rel(self.sidecar_path(doc_id))).decode("utf-8"))
+        """The sidecar as JSON; ``SidecarError`` if it is not valid JSON (``OSError`` if unreadable)."""
+        path = self.sidecar_path(doc_id)
+        try:
+            data: dict[str, Any] = json.loads(self.read_bytes(self.rel(path)).decode("utf-8"))
+        except TamperedFile:
+            raise
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+            raise SidecarError(f"sidecar {path} is damaged: {exc}") from exc
         return data
 
     def load(self, doc_id: str) -> Document:
-        return Document.from_dict(self.load_raw(doc_id))
+        """The document; ``SidecarError`` (one line naming the file) if its sidecar is damaged."""
+        data = self.load_raw(doc_id)
+        try:
+            return Document.from_dict(data)
+        except SidecarError as exc:
+            raise SidecarError(f"sidecar {self.sidecar_path(doc_id)} is damaged: {exc}") from exc
 
-    def load_many(self, ids: list[str]) -> list[Document]:
-        """The documents with these ids (each once, in order); unreadable sidecars are logged and skipped."""
+    def load_many(self, ids: list[str], errors: list[str] | None = None) -> list[Document]:
+        """The documents with these ids (each once, in order); unreadable sidecars are logged,
+        appended to ``errors`` and skipped."""
         docs: list[Document] = []
         for doc_id in dict.fromkeys(ids):
             try:
                 docs.append(self.load(doc_id))
             except (OSError, ValueError, KeyError, KeyUnavailable) as exc:
-                log.error("sidecar of %s unreadable: %s", doc_id, exc)
+                _skip(doc_id, exc, errors)
         return docs
 
-    def documents(self) -> Iterator[Document]:
+    def documents(self, errors: list[str] | None = None) -> Iterator[Document]:
+        """Every readable document; a damaged sidecar is logged, appended to ``errors`` and skipped."""
         for doc_id in self.ids():
             try:
                 yield self.load(doc_id)
             except (OSError, ValueError, KeyError, KeyUnavailable) as exc:
-                log.error("sidecar %s unreadable: %s", self.sidecar_path(doc_id), exc)
+                _skip(doc_id, exc, errors)
 
     # -- writes ------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -218,6 +240,19 @@ class Archive:
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
+
+    def remove_dead_temps(self, doc_id: str | None = None) -> list[Path]:
+        """Delete temp files a killed writer of this host left in ``doc_id``'s shards (every shard
+        when None); each is logged."""
+        kinds = ("originals", "pdf", "sidecars")
+        if doc_id is not None:
+            dirs = [self.root / kind / doc_id[:2] for kind in kinds]
+        else:
+            dirs = [d for kind in kinds if (self.root / kind).is_dir() for d in (self.root / kind).iterdir() if d.is_dir()]
+        removed = remove_dead_temps(dirs)
+        for p in removed:
+            log.warning("removed %s, left by a writer that was killed mid-write", p)
+        return removed
 
     def write_original(self, src: Path, doc_id: str) -> Stored:
         """Copy the scanner's file in (atomically); the returned hash is of the bytes copied."""

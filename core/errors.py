@@ -25,3 +25,7 @@ TRANSIENT_ERRNOS: frozenset[int] = frozenset(
         errno.ENOLCK,
     }
 )
+
+
+class SidecarError(ValueError):
+    """A sidecar that does not parse or does not have the shape of a ``Document`` (one-line reason)."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from core.errors import SidecarError
+
 Box = tuple[float, float, float, float]
 
 
@@ -218,6 +220,23 @@ class Document:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Document:
+        """The document a sidecar describes; ``SidecarError`` (one line) if it has the wrong shape."""
+        if not isinstance(d, dict):
+            raise SidecarError(f"not a JSON object but {type(d).__name__}")
+        for key in ("id", "source_name", "sha256", "original", "archive_pdf", "archive_sha256"):
+            if not isinstance(d.get(key), str):
+                raise SidecarError(f"{key!r} is {'missing' if key not in d else type(d[key]).__name__}, not text")
+        for key, kind in (("pages", list), ("ocr", dict), ("timings", dict), ("fields", dict), ("items", list),
+                          ("tags", dict), ("history", list), ("duplicates", list)):
+            if key in d and not isinstance(d[key], kind):
+                raise SidecarError(f"{key!r} is {type(d[key]).__name__}, not {kind.__name__}")
+        try:
+            return cls._from_dict(d)
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+            raise SidecarError(f"wrong shape: {type(exc).__name__}: {exc}") from exc
+
+    @classmethod
+    def _from_dict(cls, d: dict[str, Any]) -> Document:
         return cls(
             id=d["id"],
             source_name=d["source_name"],

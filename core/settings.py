@@ -35,6 +35,11 @@ class Settings(BaseModel):
     max_page_pixels: int = 150_000_000  # A3 at 600 dpi is ~70 Mpx; larger is treated as a bomb
     max_pages: int = 2000
     default_dpi: float = 300.0
+    # Page geometry, checked from the header before anything is decoded: a page with a side under
+    # min_page_side_px pixels, or longer than max_page_aspect times its width, is no scan (a
+    # 3x4000 PNG of 98 bytes made the text detector allocate 24 GB).
+    min_page_side_px: int = 16
+    max_page_aspect: float = 20.0
 
     # Preprocessing
     deskew: bool = True
@@ -53,11 +58,13 @@ class Settings(BaseModel):
     archive_jpeg_quality: int = 90
 
     # Archive copy encoding (issue 13). "mrc": grey and colour pages become mixed raster
-    # content (pipeline.mrc): a full-resolution CCITT G4 ink mask over a background and an ink
-    # colour layer at mrc_background_dpi, JPEG at mrc_jpeg_quality; bilevel pages stay G4.
+    # content (pipeline.mrc): a full-resolution CCITT G4 ink mask over a background at
+    # mrc_background_dpi and an ink colour layer at mrc_foreground_dpi, both JPEG at
+    # mrc_jpeg_quality; bilevel pages stay G4.
     # "faithful": each page image as it is (lossless sources stay lossless).
     archive_mode: Literal["mrc", "faithful"] = "faithful"
     mrc_background_dpi: float = Field(default=100.0, gt=0)
+    mrc_foreground_dpi: float = Field(default=50.0, gt=0)
     mrc_jpeg_quality: int = Field(default=50, ge=1, le=100)
 
     # Extraction / review
@@ -140,6 +147,7 @@ class Settings(BaseModel):
     # slice each run) and restores backup_verify_sample random documents.
     backup_repository: str = ""
     backup_password_file: Path | None = None
+    backup_keep_last: int = 3  # the last few whatever their dates (several backups in one day)
     backup_keep_daily: int = 7
     backup_keep_weekly: int = 5
     backup_keep_monthly: int = 24

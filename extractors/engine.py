@@ -16,11 +16,12 @@ from extractors.fields import PARSERS, Parsed
 from extractors.items import extract_items
 from extractors.labels import IGNORE, Lexicon
 from extractors.layout import Candidate, Line, PageIndex, candidates_for, lines_in_region
+from extractors.learn import LearnedTemplate, apply_learned, choose_learned, fingerprint
 from extractors.templates import Template, choose_template, load_templates
 
 log = logging.getLogger(__name__)
 
-LAYOUT_FACTOR = {"same-line": 1.0, "right": 0.97, "below": 0.9, "region": 0.95, "scan": 0.9}
+LAYOUT_FACTOR = {"same-line": 1.0, "right": 0.97, "below": 0.9, "region": 0.95, "scan": 0.9, "learned": 1.0}
 FUZZY_LABEL_FACTOR = 0.95
 GLUED_FACTOR = 0.88  # "客户及车辆信息" is a heading, "客户：张三" a label; OCR does drop colons, though
 MONEY_FIELDS = ("labor_cost", "parts_cost", "total_cost")
@@ -301,12 +302,43 @@ def _vin_with_evidence(found: dict[str, list[Scored]], chosen: dict[str, Scored]
             return
 
 
+def _from_learned(index: PageIndex, pages: list[PageText], t: LearnedTemplate, today: date) -> dict[str, list[Scored]]:
+    """Candidates where the learned template says the value is; trusted as far as the rule was right."""
+    out: dict[str, list[Scored]] = {}
+    for fld, cand in apply_learned(t, index, pages, today).items():
+        lf = t.fields[fld]
+        trust = lf.trust
+        # a rule never wrong on the documents that taught it wins over the labels; one that has
+        # been wrong competes with them like any other candidate
+        s = _score(fld, cand, -2 if lf.wrong == 0 and lf.right >= 1 else 50, True, today)
+        if s is not None:
+            s.confidence *= 0.7 + 0.3 * trust
+            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid,
+                              (s.parsed.note + "; " if s.parsed.note else "")
+                              + f"learned template {t.name} ({t.fields[fld].right} right, {t.fields[fld].wrong} wrong)")
+            out.setdefault(fld, []).append(s)
+    return out
+
+
+def _learned_disagreements(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
+    """Where the learned place and the labels give two different valid values, neither is sure."""
+    for fld, s in chosen.items():
+        others = [o for o in found.get(fld, []) if o.parsed.valid and o.parsed.value != s.parsed.value
+                  and (o.cand.how == "learned") != (s.cand.how == "learned") and o.cand.how != "scan"]
+        if s.parsed.valid and others:
+            s.confidence = min(s.confidence, 0.7)
+            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid,
+                              (s.parsed.note + "; " if s.parsed.note else "")
+                              + f"the learned template and the labels disagree ({others[0].parsed.value})")
+
+
 def extract(pages: list[PageText], settings: Settings, *, today: date | None = None,
-            vins_for_plate: VinsForPlate | None = None) -> Extraction:
+            vins_for_plate: VinsForPlate | None = None, learned: list[LearnedTemplate] | None = None) -> Extraction:
     """Canonical fields and repair items of one document's pages.
 
     ``vins_for_plate(plate)``: the VINs the archive has seen with a plate (from app/ingest), the
-    evidence that confirms a VIN repair.
+    evidence that confirms a VIN repair. ``learned``: the archive's learned templates; the one
+    whose layout fingerprint matches this document adds its learned candidates.
     """
     today = today or date.today()
     templates = load_templates(settings.templates_dir) if settings.templates_dir else []
@@ -315,6 +347,10 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     index = PageIndex.build(pages, lexicon)
 
     found, seen = _labelled(index, today)
+    lt = choose_learned(learned, fingerprint(index, pages)) if learned else None
+    if lt is not None:
+        for fld, scored in _from_learned(index, pages, lt, today).items():
+            found.setdefault(fld, []).extend(scored)
     if template:
         for fld, scored in _from_regions(index, pages, template, today).items():
             found.setdefault(fld, []).extend(scored)
@@ -323,12 +359,14 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
             found.setdefault(fld, []).extend(_scanned(index, fld, today))
 
     chosen = {fld: _pick(c) for fld, c in found.items() if c}
+    if lt is not None:
+        _learned_disagreements(found, chosen)
     if vins_for_plate is not None:
         _vin_with_evidence(found, chosen, vins_for_plate)
     _cross_check_money(index, found, chosen)
     _cross_check_dates(chosen)
 
-    result = Extraction(template=template.name if template else None)
+    result = Extraction(template=lt.name if lt else template.name if template else None)
     for fld in CANONICAL_FIELDS:
         if fld in chosen:
             result.fields[fld] = chosen[fld].to_field()

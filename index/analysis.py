@@ -147,18 +147,24 @@ def looks_like_plate(raw: str) -> bool:
 
 
 # -- values -----------------------------------------------------------------------------------
+# The index stores money as a signed 64-bit count of fen; anything larger is not an amount.
+MAX_FEN = 2**63 - 1
+
+
 def money_to_fen(raw: object) -> int | None:
-    """Decimal yuan (``"1234.50"``, ``"1,234.5"``, ``"¥88"``) → integer fen; ``None`` if unreadable."""
+    """Decimal yuan (``"1234.50"``, ``"1,234.5"``, ``"¥88"``) → integer fen; ``None`` if unreadable
+    or out of the index's range (``|fen| < 2**63``)."""
     if raw is None:
         return None
     text = re.sub(r"[,\s¥￥元]|RMB", "", fold_width(str(raw)))
     try:
         value = Decimal(text)
-    except InvalidOperation:
+    except (InvalidOperation, ValueError):
         return None
-    if not value.is_finite():
+    if not value.is_finite() or value.adjusted() > 18:  # > 10**19 yuan: out of range before scaling
         return None
-    return int((value * 100).to_integral_value())
+    fen = int((value * 100).to_integral_value())
+    return fen if -MAX_FEN <= fen <= MAX_FEN else None
 
 
 def fen_to_yuan(fen: int | None) -> str | None:

@@ -142,6 +142,8 @@ def _range(value: str) -> tuple[str | None, str | None]:
 def date_query(value: str, fieldname: str = "date") -> Q.Query:
     """``A..B`` (both inclusive, each a year, month or day), ``>A``, ``>=A``, ``<B``, ``<=B`` or ``A``."""
     v = value.strip()
+    if not v.lstrip("<>=").replace("..", "").strip():
+        raise QueryError(f"date:{value}: give a date (YYYY, YYYY-MM, YYYY-MM-DD, A..B, >A or <B)")
     if v.startswith(">") and not v.startswith(">="):
         return Q.NumericRange(fieldname, day_bound(v[1:], end=True), None, startexcl=True)
     if v.startswith("<") and not v.startswith("<="):
@@ -161,16 +163,23 @@ def _yes_no(name: str, value: str) -> bool:
 
 def money_query(fieldname: str, value: str) -> Q.Query:
     lo, hi = _range(value)
+    if not lo and not hi:
+        raise QueryError(f"{fieldname}:{value}: give an amount (a number, >N, <N or A..B, in yuan)")
     strict_lo = value.strip().startswith(">") and not value.strip().startswith(">=")
     strict_hi = value.strip().startswith("<") and not value.strip().startswith("<=")
     lo_fen = money_to_fen(lo) if lo else None
     hi_fen = money_to_fen(hi) if hi else None
-    if (lo and lo_fen is None) or (hi and hi_fen is None):
-        raise QueryError(f"{fieldname}:{value}: use a number, >N, <N or A..B (yuan)")
+    for text, fen in ((lo, lo_fen), (hi, hi_fen)):
+        if text and fen is None:
+            if re.fullmatch(r"\s*[-+]?(\d[\d,]*\.?\d*|\.\d+)([eE][-+]?\d+)?\s*", text):
+                raise QueryError(f"{fieldname}:{value}: {text} is out of range (at most 92233720368547758.07 yuan)")
+            raise QueryError(f"{fieldname}:{value}: use a number, >N, <N or A..B (yuan)")
     return Q.NumericRange(fieldname, lo_fen, hi_fen, startexcl=strict_lo, endexcl=strict_hi)
 
 
 def _field_query(name: str, value: str) -> Q.Query:
+    if not value.strip():
+        raise QueryError(f"{name}: nothing to search for (write {name}:VALUE)")
     if name == "vin":
         v = norm_vin(value)
         if len(v) < 4:
@@ -230,6 +239,8 @@ def parse_query(text: str, fuzzy_all: bool = False) -> ParsedQuery:
     for m in _CHUNK.finditer(text):
         negate, fname, token, quoted = m.group(1) == "-", m.group(2), m.group(3), m.group(4)
         value = quoted if quoted is not None else token
+        if not fname and quoted is None and token.endswith(":") and token[:-1].lower() in FIELD_ALIASES:
+            raise QueryError(f"{token} nothing to search for (write {token}VALUE, no space after the colon)")
         if fname and fname.lower() in FIELD_ALIASES:
             name = FIELD_ALIASES[fname.lower()]
             q: Q.Query | None = _field_query(name, value)

@@ -17,13 +17,17 @@ fails to open or search, or whose marker has another schema version, is rebuilt 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import itertools
 import json
 import logging
 import os
+import pickle
 import shutil
+import struct
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +37,7 @@ from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex
 from whoosh.multiproc import MpWriter
+from whoosh.query import Every
 
 from core.archive import Archive
 from core.atomic import fsync_dir, write_bytes_atomic, write_json_atomic
@@ -67,6 +72,7 @@ class BuildStats:
     docs: int
     seconds: float
     bytes: int
+    skipped: tuple[str, ...] = ()  # one line per damaged sidecar left out (``Archive.documents``)
 
 
 # -- locking ----------------------------------------------------------------------------------
@@ -152,16 +158,42 @@ def _remove_other_generations(index_dir: Path, keep: str) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
+BUILDING_SUFFIX = ".building"
+
+
+def stale_builds(index_dir: Path) -> list[Path]:
+    """Half-built generations (``gNNNNNN.building``); with the writer lock free, a dead build's."""
+    if not index_dir.is_dir():
+        return []
+    return sorted(p for p in index_dir.iterdir() if p.name.startswith(GEN_PREFIX) and p.name.endswith(BUILDING_SUFFIX))
+
+
+def remove_stale_builds(index_dir: Path) -> list[Path]:
+    """With the writer lock held: delete every half-built generation; returns what was removed."""
+    removed = stale_builds(index_dir)
+    for p in removed:
+        shutil.rmtree(p, ignore_errors=True)
+    return removed
+
+
 def _rebuild_locked(archive: Archive, procs: int) -> BuildStats:
     index_dir = archive.index_dir
+    for p in remove_stale_builds(index_dir):
+        log.warning("index: removed %s, left by a build that did not finish", p)
+    archive.remove_dead_temps()
     name = _next_gen_name(index_dir)
-    tmp = index_dir / f"{name}.building"
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = index_dir / f"{name}{BUILDING_SUFFIX}"
     if procs > 1 and sum(1 for _ in itertools.islice(archive.ids(), PARALLEL_MIN_DOCS)) < PARALLEL_MIN_DOCS:
         procs = 1
-    stats = build_generation(tmp, archive.documents(), procs=procs)
-    final = index_dir / name
-    os.replace(tmp, final)
+    skipped: list[str] = []
+    try:
+        stats = build_generation(tmp, archive.documents(skipped), procs=procs)
+        final = index_dir / name
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # a failed build never leaves its half behind
+        raise
+    stats = dataclasses.replace(stats, skipped=tuple(skipped))
     write_bytes_atomic(index_dir / CURRENT_NAME, name.encode())
     with contextlib.suppress(FileNotFoundError):
         (index_dir / PENDING_NAME).unlink()
@@ -259,15 +291,62 @@ def _ready_locked(archive: Archive) -> FileIndex:
     return ix
 
 
+# What reading a damaged or vanished index file raises (Whoosh's own errors, truncated or missing
+# segment files, undecodable postings). Anything else raised while a query runs is the query's
+# problem (a bad value, a bug in scoring) and never a reason to touch the index.
+READ_ERRORS: tuple[type[BaseException], ...] = (
+    OSError, EOFError, struct.error, zlib.error, pickle.UnpicklingError, whoosh_index.IndexError,
+)
+
+
+def _readable(index_dir: Path) -> bool:
+    """Whether the live index opens and its metadata, first stored document and a posting read back."""
+    try:
+        ix = _open_gen(index_dir)
+        if ix is None:
+            return False
+        with ix.searcher() as searcher:
+            searcher.doc_count()
+            for _ in itertools.islice(searcher.all_stored_fields(), 1):
+                pass
+            searcher.search(Every(), limit=1)
+        return True
+    except Exception as exc:
+        log.debug("index: not readable: %s: %s", type(exc).__name__, exc)
+        return False
+
+
+def _run_action(ix: FileIndex, index_dir: Path, action: Callable[[Any], T]) -> T:
+    """``action(searcher)``; an exception that is not a read failure of a readable index is re-raised
+    as it is (so a bad query never triggers a rebuild), a read failure as ``_ReadFailure``."""
+    try:
+        with ix.searcher() as searcher:
+            return action(searcher)
+    except (IndexUnavailable, KeyboardInterrupt):
+        raise
+    except READ_ERRORS as exc:
+        raise _ReadFailure(exc) from exc
+    except Exception as exc:
+        if _readable(index_dir):
+            raise
+        raise _ReadFailure(exc) from exc
+
+
+class _ReadFailure(Exception):
+    """Reading the index (not running the query) failed."""
+
+
 def with_searcher(archive: Archive, action: Callable[[Any], T]) -> T:
     """Run ``action(searcher)`` on the live index, repairing or rebuilding it first if needed.
 
-    Without a pending crash, a reader takes no lock. An error from opening or searching is retried
-    (a concurrent commit or rebuild may have removed files between reading the TOC and opening
-    them); if it persists, the index is checked under the lock and rebuilt if it is broken.
+    Without a pending crash, a reader takes no lock. A read failure is retried (a concurrent commit
+    or rebuild may have removed files between reading the TOC and opening them); if it persists,
+    the index is checked under the lock and rebuilt if it is broken. An exception raised by the
+    action on an index that reads back fine (a value a query cannot use, say) propagates unchanged
+    and leaves the index alone.
     """
     index_dir = archive.index_dir
-    last_exc: Exception | None = None
+    last_exc: BaseException | None = None
     for _attempt in range(OPEN_ATTEMPTS):
         if (index_dir / PENDING_NAME).exists():
             with write_lock(index_dir, blocking=False) as got:
@@ -278,24 +357,26 @@ def with_searcher(archive: Archive, action: Callable[[Any], T]) -> T:
             if ix is None:
                 with write_lock(index_dir):
                     ix = _ready_locked(archive)
-            with ix.searcher() as searcher:
-                return action(searcher)
-        except (IndexUnavailable, KeyboardInterrupt):
+        except IndexUnavailable:
             raise
         except Exception as exc:
             last_exc = exc
-            log.debug("index: search attempt failed: %s", exc)
+            log.debug("index: open attempt failed: %s", exc)
+            time.sleep(0.05)
+            continue
+        try:
+            return _run_action(ix, index_dir, action)
+        except _ReadFailure as failure:
+            last_exc = failure.__cause__
+            log.debug("index: search attempt failed: %s", last_exc)
             time.sleep(0.05)
     log.warning("index: search keeps failing (%s); checking the index under the lock", last_exc)
     with write_lock(index_dir):
         try:
             ix = _ready_locked(archive)
-            with ix.searcher() as searcher:
-                return action(searcher)
-        except IndexUnavailable:
-            raise
-        except Exception:
-            log.exception("index: broken; rebuilding from the sidecars")
+            return _run_action(ix, index_dir, action)
+        except _ReadFailure as failure:
+            log.warning("index: broken (%s); rebuilding from the sidecars", failure.__cause__)
             _rebuild_locked(archive, default_procs())
             ix = _ready_locked(archive)
             with ix.searcher() as searcher:

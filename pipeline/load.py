@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pikepdf
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
@@ -91,6 +92,21 @@ def _check_pixels(w: int, h: int, settings: Settings, what: str = "page") -> Non
         )
 
 
+def check_geometry(w: int, h: int, settings: Settings, what: str = "page") -> None:
+    """A page's shape, from its header, before any pixel is decoded: not too small, not a sliver."""
+    _check_pixels(w, h, settings, what)
+    if min(w, h) < settings.min_page_side_px:
+        raise InputError(
+            f"{what} is {w}x{h} pixels: too small to be a scanned page "
+            f"(at least {settings.min_page_side_px} px a side, setting min_page_side_px)"
+        )
+    if max(w, h) > settings.max_page_aspect * min(w, h):
+        raise InputError(
+            f"{what} is {w}x{h} pixels: {max(w, h) / min(w, h):.0f} times longer than wide, not a page "
+            f"(at most {settings.max_page_aspect:g}, setting max_page_aspect)"
+        )
+
+
 def _open_image(path: Path, settings: Settings) -> Image.Image:
     try:
         im = Image.open(path)
@@ -98,7 +114,7 @@ def _open_image(path: Path, settings: Settings) -> Image.Image:
         raise InputError(f"image too large (decompression bomb guard): {exc}") from exc
     except (UnidentifiedImageError, OSError) as exc:
         raise InputError(f"unreadable image: {exc}") from exc
-    _check_pixels(im.width, im.height, settings)
+    check_geometry(im.width, im.height, settings, "page 1" if getattr(im, "n_frames", 1) > 1 else "page")
     return im
 
 
@@ -107,9 +123,39 @@ def _load_frame(im: Image.Image, what: str) -> Image.Image:
         im.load()
     except (OSError, ValueError, SyntaxError) as exc:
         raise InputError(f"{what} is damaged or truncated: {exc}") from exc
-    if im.mode not in ("1", "L", "RGB"):
-        im = im.convert("RGB") if im.mode not in ("I;16", "I", "F") else im.convert("L")
-    return im
+    return to_page_mode(im)
+
+
+def to_page_mode(im: Image.Image) -> Image.Image:
+    """The image in "1", "L" or "RGB", its tones kept: 16-bit and float grey are scaled (not
+    clipped: a 16-bit scan clipped to 8 bits is all white), transparency is laid on white paper,
+    palettes are expanded."""
+    if im.mode in ("1", "L", "RGB"):
+        return im
+    if im.mode.startswith(("I", "F")):
+        arr = np.asarray(im)
+        if im.mode.startswith("I;16"):
+            full = 65535.0
+        else:
+            top = float(arr.max()) if arr.size else 0.0
+            full = 1.0 if im.mode == "F" and top <= 1.0 else 255.0 if top <= 255 else 65535.0 if top <= 65535 else top
+        grey = np.clip(np.rint(arr.astype(np.float64) * (255.0 / full)), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey, "L")
+    has_alpha = "A" in im.mode or "a" in im.mode or (im.mode == "P" and "transparency" in im.info)
+    if has_alpha:
+        grey_page = im.mode in ("LA", "La") or (im.mode == "P" and _grey_palette(im))
+        rgba = im.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        flat = Image.alpha_composite(paper, rgba).convert("RGB")
+        return flat.convert("L") if grey_page else flat
+    if im.mode == "P":
+        return im.convert("L") if _grey_palette(im) else im.convert("RGB")
+    return im.convert("RGB")
+
+
+def _grey_palette(im: Image.Image) -> bool:
+    pal = im.getpalette() or []
+    return all(pal[i] == pal[i + 1] == pal[i + 2] for i in range(0, len(pal) - 2, 3))
 
 
 def count_pages(path: Path, settings: Settings) -> int:
@@ -140,7 +186,7 @@ def _iter_image(path: Path, kind: str, settings: Settings) -> Iterator[SourcePag
         raise InputError(f"{n} pages, over the limit of {settings.max_pages} (setting max_pages)")
     frames = ImageSequence.Iterator(im) if kind == "tiff" else iter([im])
     for i, frame in enumerate(frames, 1):
-        _check_pixels(frame.width, frame.height, settings, f"page {i}")
+        check_geometry(frame.width, frame.height, settings, f"page {i}")
         dpi_info = frame.info.get("dpi")
         page = _load_frame(frame.copy() if kind == "tiff" else frame, f"page {i}")
         dpi, inferred = infer_dpi(page.width, page.height, dpi_info)
@@ -197,6 +243,7 @@ def _pdf_page(path: Path, page: pikepdf.Page, page_no: int, settings: Settings) 
         _check_pixels(int(img.get("/Width", 0)), int(img.get("/Height", 0)), settings, f"page {page_no} image")
 
     if len(images) == 1:
+        check_geometry(int(images[0].get("/Width", 0)), int(images[0].get("/Height", 0)), settings, f"page {page_no}")
         pdfimg = pikepdf.PdfImage(images[0])
         jpeg: bytes | None = None
         try:
@@ -213,7 +260,7 @@ def _pdf_page(path: Path, page: pikepdf.Page, page_no: int, settings: Settings) 
         dpi = round(im.width / page_w_in, 2) if page_w_in > 0 else settings.default_dpi
     else:
         dpi = RENDER_DPI if text_lines is not None else settings.default_dpi
-        _check_pixels(int(w_pt / 72 * dpi), int(h_pt / 72 * dpi), settings, f"page {page_no}")
+        check_geometry(int(w_pt / 72 * dpi), int(h_pt / 72 * dpi), settings, f"page {page_no}")
         im = _render_pdf_page(path, page_no, dpi)
         jpeg, lossy = None, False
     if text_lines is not None:

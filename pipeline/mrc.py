@@ -8,7 +8,7 @@ Sauvola, downsamples the background by 3 and codes the mask in JBIG2). Here a pa
   Pillow's libtiff): 1 where there is ink;
 * a **background** (paper, shading, photos) with the ink removed and the holes filled from the
   surroundings, at ``background_dpi``, JPEG;
-* a **foreground** holding the ink's colour, at the same low resolution, JPEG: it is painted
+* a **foreground** holding the ink's colour, at ``foreground_dpi``, JPEG: it is painted
   through the mask, so black print stays black, a red seal red and blue handwriting blue.
 
 In the PDF the background is drawn, then the foreground with the mask as its stencil
@@ -47,7 +47,8 @@ WORD_PAD = 0.15  # word boxes grow by this fraction of their height on every sid
 
 @dataclass(frozen=True)
 class MrcOptions:
-    background_dpi: float = 100.0  # background and foreground resolution
+    background_dpi: float = 100.0  # paper, shading and pictures
+    foreground_dpi: float = 50.0  # the ink's colour (flat over a stroke; the mask gives the shape)
     jpeg_quality: int = 50  # of the background and foreground layers
 
 
@@ -66,7 +67,9 @@ def _paper(grey: np.ndarray, dpi: float) -> np.ndarray:
     """A smooth estimate of the paper under the ink (grey closing on a quarter-size copy)."""
     k = max(15, int(dpi / 6) | 1)
     small = cv2.resize(grey, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
-    bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k // 4 | 1, k // 4 | 1)))
+    bg = cv2.morphologyEx(
+        small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k // 4 | 1, k // 4 | 1))
+    )
     bg = cv2.GaussianBlur(bg, (0, 0), k / 16)
     return cv2.resize(bg, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
 
@@ -91,39 +94,47 @@ def ink_mask(grey: np.ndarray, dpi: float, boxes: Iterable[Box]) -> np.ndarray:
     return ink
 
 
-def _fill(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Push-pull fill: where ``weight`` (0..1) is low, take the value of the coarser neighbourhood."""
-    h, w = weight.shape
-    if weight.min() >= 0.999:
-        return values
-    if h <= 4 or w <= 4:
-        total = float(weight.sum())
-        if total <= 0:
-            return np.full_like(values, 255.0)
-        wv = weight[..., None] if values.ndim == 3 else weight
-        mean = (values * wv).reshape(-1, *values.shape[2:]).sum(axis=0) / total
-        return values * wv + mean * (1 - wv)
-    sw, sh = (w + 1) // 2, (h + 1) // 2
-    wv = weight[..., None] if values.ndim == 3 else weight
-    num = cv2.resize(values * wv, (sw, sh), interpolation=cv2.INTER_AREA)
-    den = cv2.resize(weight, (sw, sh), interpolation=cv2.INTER_AREA)
-    dv = den[..., None] if values.ndim == 3 else den
-    coarse = _fill(np.where(dv > 1e-6, num / np.maximum(dv, 1e-6), 0.0).astype(np.float32), np.minimum(den * 4, 1.0))
-    up = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)
-    return values * wv + up * (1 - wv)
+def _fill(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """Push-pull fill of a weighted average: ``num / den`` where ``den`` (0..1) is high, else
+    the value of the coarser neighbourhood (``num`` is the average premultiplied by ``den``)."""
+    levels = []
+    while min(den.shape[:2]) > 4:
+        levels.append((num, den))
+        size = ((den.shape[1] + 1) // 2, (den.shape[0] + 1) // 2)
+        num, den = (
+            cv2.resize(num, size, interpolation=cv2.INTER_AREA),
+            cv2.resize(den, size, interpolation=cv2.INTER_AREA),
+        )
+    total = float(den.sum())
+    channels = num.shape[2] if num.ndim == 3 else 1
+    mean = num.reshape(-1, channels).sum(axis=0) / total if total > 0 else np.full(channels, 255.0)
+    value = np.empty_like(num)
+    value[...] = mean if num.ndim == 3 else mean[0]
+    for num_k, den_k in reversed(levels):
+        up = cv2.resize(value, (den_k.shape[1], den_k.shape[0]), interpolation=cv2.INTER_LINEAR)
+        safe = np.maximum(den_k, 1e-3)
+        own = num_k / (safe[..., None] if num_k.ndim == 3 else safe)
+        # Cells with only a sliver of known pixels are uncertain (uint8 rounding): trust them less.
+        trust = np.minimum(den_k * 4, 1.0)
+        value = cv2.blendLinear(own, up, trust, 1.0 - trust)
+    return value
 
 
-def _layer(arr: np.ndarray, weight: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``arr`` averaged over the pixels where ``weight`` (uint8 0/255) is set, at ``size``; holes filled."""
-    sel = arr.copy()
-    sel[weight == 0] = 0
+def _layer(arr: np.ndarray, weight: np.ndarray, factor: int) -> np.ndarray:
+    """``arr`` averaged over the pixels where ``weight`` (uint8 0/255) is set, ``factor`` times
+    smaller (whole cells: the last partial row and column are left out); holes filled."""
+    h, w = (arr.shape[0] // factor) * factor, (arr.shape[1] // factor) * factor
+    arr, weight = arr[:h, :w], weight[:h, :w]
+    size = (max(1, w // factor), max(1, h // factor))
+    sel = cv2.bitwise_and(arr, arr, mask=weight)
     num = cv2.resize(sel, size, interpolation=cv2.INTER_AREA).astype(np.float32)
     den = cv2.resize(weight, size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-    dv = den[..., None] if arr.ndim == 3 else den
-    mean = np.where(dv > 0.02, num / np.maximum(dv, 0.02), 0.0).astype(np.float32)
-    # Cells with only a sliver of known pixels are uncertain (uint8 rounding): trust them less.
-    filled = _fill(mean, np.clip(den * 4, 0.0, 1.0).astype(np.float32))
-    return np.clip(filled + 0.5, 0, 255).astype(np.uint8)
+    return np.clip(_fill(num, den) + 0.5, 0, 255).astype(np.uint8)
+
+
+def _u8(cond: np.ndarray) -> np.ndarray:
+    """A boolean map as an OpenCV mask (0 / 255)."""
+    return cond.astype(np.uint8) * np.uint8(255)
 
 
 def _jpeg(arr: np.ndarray, quality: int) -> EncodedImage:
@@ -148,22 +159,27 @@ def split_page(image: Image.Image, dpi: float, boxes: Iterable[Box], options: Mr
     grey = cv2.cvtColor(arr, cv2.COLOR_RGB2GRAY) if arr.ndim == 3 else arr
     ink = ink_mask(grey, dpi, boxes)
     if arr.ndim == 3:  # coloured ink (seals, pens) counts even where it is not very dark
-        chroma = cv2.subtract(arr.max(axis=2), arr.min(axis=2))
-        ink |= chroma > CHROMA_INK
-    h, w = grey.shape
-    f = min(1.0, options.background_dpi / dpi)
-    size = (max(1, round(w * f)), max(1, round(h * f)))
+        r, g, b = cv2.split(arr)
+        chroma = cv2.subtract(cv2.max(cv2.max(r, g), b), cv2.min(cv2.min(r, g), b))
+        ink |= np.asarray(chroma) > CHROMA_INK
+    ink8 = _u8(ink)
+    bg_factor = max(1, round(dpi / options.background_dpi))  # whole factors: fast, exact cells
+    fg_factor = max(1, round(dpi / options.foreground_dpi))
     # The background must not keep the ink's halo: leave out a pixel or two around it.
     grow = max(1, round(dpi / 150))
-    near_ink = cv2.dilate(ink.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (2 * grow + 1, 2 * grow + 1)))
-    background = _jpeg(_layer(arr, np.where(near_ink > 0, 0, 255).astype(np.uint8), size), options.jpeg_quality)
+    near_ink = np.asarray(
+        cv2.dilate(ink8, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * grow + 1, 2 * grow + 1)))
+    )
+    background = _jpeg(_layer(arr, _u8(near_ink == 0), bg_factor), options.jpeg_quality)
     if not ink.any():
         return MrcLayers(background, None, None)
-    # The ink's colour from the stroke cores, so anti-aliased edges do not pale it.
-    core = ink & (grey <= np.percentile(grey[ink], 60))
-    weight = np.where(core, 255, 0).astype(np.uint8)
-    weight[(cv2.dilate(weight, np.ones((3, 3), np.uint8)) == 0) & ink] = 255
-    foreground = _jpeg(_layer(arr, weight, size), options.jpeg_quality)
-    mask_img = Image.fromarray(np.where(ink, 0, 255).astype(np.uint8)).convert("1", dither=Image.Dither.NONE)
+    # The ink's colour from the stroke cores (the darker 60 % of ink pixels), so anti-aliased
+    # edges do not pale it; ink away from any core (light strokes) keeps its own colour.
+    hist = np.asarray(cv2.calcHist([grey], [0], ink8, [256], [0, 256])).ravel().cumsum()
+    level = int(np.searchsorted(hist, 0.6 * hist[-1]))
+    core = ink & (grey <= level)
+    lone = ink & (np.asarray(cv2.dilate(_u8(core), np.ones((3, 3), np.uint8))) == 0)
+    foreground = _jpeg(_layer(arr, _u8(core | lone), fg_factor), options.jpeg_quality)
+    mask_img = Image.fromarray(_u8(~ink)).convert("1", dither=Image.Dither.NONE)
     mask = encode_g4(mask_img) if features.check("libtiff") else encode_flate(mask_img)
     return MrcLayers(background, foreground, mask)

@@ -24,6 +24,7 @@ from pikepdf import pdfa as pikepdf_pdfa
 from pikepdf.models.metadata import encode_pdf_date
 from PIL import Image
 
+from core.errors import InputError
 from core.models import PageText
 from pipeline.mrc import MrcLayers, MrcOptions, split_page
 from pipeline.pdf_image import EncodedImage, encode_image
@@ -49,6 +50,26 @@ class ArchivePage:
     dpi: float
     jpeg_bytes: bytes | None = None  # the original JPEG, when it shows exactly this image
     jpeg_quality: int | None = None  # per-page choice; None = the document's ``jpeg_quality``
+
+
+# PDF/A (ISO 19005-2 6.1.13, after PDF 1.7's implementation limits): each side of a page from 3 to
+# 14,400 units (1/72 inch), i.e. 1.06 mm to 5.08 m.
+PDFA_MIN_SIDE_PT = 3.0
+PDFA_MAX_SIDE_PT = 14400.0
+
+
+def check_page_size(width_pt: float, height_pt: float, what: str = "page") -> None:
+    """``InputError`` (one line, why) for a page PDF/A cannot hold; before anything is encoded."""
+    def shown(pt: float) -> str:
+        mm = pt / 72 * 25.4
+        return f"{mm / 1000:.2f} m" if mm >= 1000 else f"{mm:.1f} mm"
+
+    for side in (width_pt, height_pt):
+        if not PDFA_MIN_SIDE_PT <= side <= PDFA_MAX_SIDE_PT:
+            raise InputError(
+                f"{what} is {shown(width_pt)} x {shown(height_pt)} at its resolution: PDF/A allows "
+                f"{shown(PDFA_MIN_SIDE_PT)} to {shown(PDFA_MAX_SIDE_PT)} a side"
+            )
 
 
 def _image_stream(pdf: pikepdf.Pdf, enc: EncodedImage, *, stencil: bool = False) -> pikepdf.Stream:
@@ -91,6 +112,7 @@ def _add_page(
         raise ValueError(f"page {text.page_no}: dpi must be positive, got {page.dpi}")
     w_px, h_px = page.image.size
     width, height = w_px * 72 / page.dpi, h_px * 72 / page.dpi
+    check_page_size(width, height, f"page {text.page_no}")
     # Boxes are pixels of this image; scale anyway if the OCR saw a different size.
     scale_x = width / (text.width or w_px)
     scale_y = height / (text.height or h_px)

@@ -44,22 +44,59 @@ def to_array(im: Image.Image) -> np.ndarray:
     return np.asarray(im.convert("L"))
 
 
-def grey_for_ocr(arr: np.ndarray) -> np.ndarray:
-    """Grey image in which red ink (dealer seals) is faded: the red channel makes red look light."""
+def resize_by(img: np.ndarray, f: float) -> np.ndarray:
+    """``img`` scaled by ``f`` (area interpolation), never to less than one pixel a side."""
+    h, w = img.shape[:2]
+    return cv2.resize(img, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+
+
+def grey_for_ocr(arr: np.ndarray, dpi: float = 200.0) -> np.ndarray:
+    """Grey image in which red seals are faded: the red channel makes red look light.
+
+    Only the seals: red ink elsewhere (the labels and rules of a pre-printed colour form) keeps
+    its grey value, so OCR still reads those labels. A seal is a red ring 30-60 mm across
+    (``_seal_mask``).
+    """
     if arr.ndim == 2:
         return arr
     b, g, r = cv2.split(arr)
     grey = cv2.cvtColor(arr, cv2.COLOR_BGR2GRAY)
     reddish = (r.astype(np.int16) - np.maximum(g, b).astype(np.int16)) > 40
     out = grey.copy()
-    out[reddish] = r[reddish]
+    seals = _seal_mask(reddish, dpi)
+    fade = reddish & seals
+    out[fade] = r[fade]
+    return out
+
+
+def _seal_mask(reddish: np.ndarray, dpi: float) -> np.ndarray:
+    """Where the seals are: red rings 30-60 mm across (a Hough circle on the red mask), as discs."""
+    scale = 0.25
+    small = resize_by(reddish.astype(np.uint8) * 255, scale)
+    px_mm = dpi * scale / 25.4
+    out = np.zeros(reddish.shape, dtype=bool)
+    if int(np.count_nonzero(small > 60)) < 200 * px_mm * px_mm:  # less red ink than one seal's ring
+        return out
+    circles = cv2.HoughCircles(cv2.GaussianBlur(small, (5, 5), 1.5), cv2.HOUGH_GRADIENT, dp=1, minDist=30 * px_mm,
+                               param1=100, param2=25, minRadius=int(15 * px_mm), maxRadius=int(30 * px_mm))
+    if circles is None:
+        return out
+    mask = np.zeros(small.shape, dtype=np.uint8)
+    for cx, cy, rad in circles[0][:10]:
+        ring = np.zeros_like(mask)
+        cv2.circle(ring, (int(cx), int(cy)), int(rad), 255, max(2, int(4 * px_mm)))
+        on = float(np.count_nonzero((ring > 0) & (small > 60))) / max(1.0, float(np.count_nonzero(ring)))
+        if on >= 0.3:  # a seal's ring is red most of the way round; chance arcs of red text are not
+            cv2.circle(mask, (int(cx), int(cy)), int(rad + 4 * px_mm), 255, -1)
+    if mask.any():
+        out = cv2.resize(mask, (reddish.shape[1], reddish.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
     return out
 
 
 def flatten_background(grey: np.ndarray, dpi: float) -> np.ndarray:
     """Divide by a smooth estimate of the paper so uneven lighting and grey paper become white."""
     k = max(15, int(dpi / 6) | 1)  # larger than a character stroke, smaller than shading
-    small = cv2.resize(grey, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    small = resize_by(grey, 0.25)
     bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k // 4 | 1, k // 4 | 1)))
     bg = cv2.GaussianBlur(bg, (0, 0), k / 8)
     bg = cv2.resize(bg, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
@@ -75,7 +112,7 @@ def estimate_skew(grey: np.ndarray, max_angle: float = 10.0) -> float:
     aliases at sub-pixel shifts and biased the estimate by about 0.15 degrees.
     """
     scale = min(1.0, ANALYSIS_WIDTH / max(grey.shape[:2]))
-    small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else grey
+    small = resize_by(grey, scale) if scale < 1 else grey
     # Ink is darkness relative to the local paper, not absolute darkness: a dark scanner bed
     # around a skewed sheet would otherwise dominate the profile and pin the answer at 0.
     paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15)))
@@ -91,7 +128,7 @@ def estimate_skew(grey: np.ndarray, max_angle: float = 10.0) -> float:
     ink[:m], ink[-m:], ink[:, :m], ink[:, -m:] = 0, 0, 0, 0
     if float(ink.max()) < 32:
         return 0.0
-    coarse = cv2.resize(ink, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    coarse = resize_by(ink, 0.5)
 
     def score(img: np.ndarray, angle: float) -> float:
         h, w = img.shape
@@ -149,7 +186,7 @@ def prepare(
 ) -> Prepared:
     """Turn a page upright and deskew it; with ``text_regions``, also hand on the text-line quads."""
     arr = to_array(im)
-    grey = grey_for_ocr(arr)
+    grey = grey_for_ocr(arr, dpi)
     flat = flatten_background(grey, dpi)
     layout = analyse_layout(flat, orient=orient) if orient or text_regions else TextLayout(0, np.zeros((0, 4, 2)))
     rotation = layout.rotation

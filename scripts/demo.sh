@@ -39,3 +39,16 @@ for line in sys.stdin:
     $WOA history "$vin" --archive "$ARCHIVE"
   fi
 fi
+
+echo
+echo "== web application (users and audit trail in $ARCHIVE/db/, for this archive only)"
+pw=$(.venv/bin/python -c "import secrets; print('demo-' + secrets.token_urlsafe(9))")
+if $WOA users list --archive "$ARCHIVE" 2>/dev/null | grep -q "^demo "; then
+  printf '%s\n' "$pw" | $WOA users password demo --archive "$ARCHIVE" >/dev/null
+else
+  printf '%s\n' "$pw" | $WOA users create demo --admin --archive "$ARCHIVE" >/dev/null
+fi
+echo "start it with:"
+echo "  .venv/bin/woa serve --archive $ARCHIVE"
+echo "then open http://localhost:8000/ and log in as  demo  /  $pw"
+echo "(a new password is set each time 'make demo' runs; see docs/web.md for users, roles and stores)"

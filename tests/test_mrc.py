@@ -51,7 +51,8 @@ def test_colour_page_is_split_into_three_layers_and_keeps_its_colours(tmp_path: 
         assert (bg.Filter, fg.Filter, mask.Filter) == ("/DCTDecode", "/DCTDecode", "/CCITTFaxDecode")
         assert mask.ImageMask is True and "/SMask" not in fg
         assert (int(mask.Width), int(mask.Height)) == image.size  # the mask keeps the scan's resolution
-        assert int(bg.Width) == round(image.width * MRC.background_dpi / DPI)
+        assert int(bg.Width) == image.width // round(DPI / MRC.background_dpi)
+        assert int(fg.Width) == image.width // round(DPI / MRC.foreground_dpi)
     # the text layer is untouched
     assert text_lines(pdftotext(out)) == [line.text for line in text.lines]
     shown = render_rgb(out, DPI)
@@ -114,5 +115,7 @@ def test_faint_print_is_ink_inside_word_boxes_only() -> None:
 
 def test_setting_selects_the_mode() -> None:
     assert mrc_options(Settings(archive_mode="faithful")) is None
-    opts = mrc_options(Settings(archive_mode="mrc", mrc_background_dpi=75, mrc_jpeg_quality=40))
-    assert opts == MrcOptions(background_dpi=75, jpeg_quality=40)
+    opts = mrc_options(
+        Settings(archive_mode="mrc", mrc_background_dpi=75, mrc_foreground_dpi=40, mrc_jpeg_quality=40)
+    )
+    assert opts == MrcOptions(background_dpi=75, foreground_dpi=40, jpeg_quality=40)

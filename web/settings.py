@@ -14,6 +14,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from core.settings import Settings, load_settings
+from web.api.settings import INSTALLED_APPS as API_APPS
+from web.api.settings import REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: F401  (Django reads them)
 from web.bootstrap import SETTINGS_ENV, secret_key_path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -72,6 +74,7 @@ INSTALLED_APPS = [
     "web.audit",
     "web.documents",
     "web.lifecycle",
+    *API_APPS,
 ]
 
 MIDDLEWARE = [

@@ -21,5 +21,6 @@ urlpatterns = [
     re_path(r"^static/(?P<path>.*)$", serve, {"document_root": STATIC_DIR}),
     path("admin/", include("web.accounts.urls")),
     path("lifecycle/", include("web.lifecycle.urls")),
+    path("api/", include("web.api.urls")),
     path("", include("web.documents.urls")),
 ]

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from core.crypto import KeyUnavailable, TamperedFile
 from core.settings import Settings, load_settings
-from woa.commands import backup, batch, documents, lifecycle, review, search, verify, watch, web
+from woa.commands import backup, batch, documents, lifecycle, review, search, templates, verify, watch, web
 
-COMMAND_GROUPS = (documents, review, search, watch, verify, batch, backup, web, lifecycle)
+COMMAND_GROUPS = (documents, review, search, watch, verify, batch, backup, web, lifecycle, templates)
 
 log = logging.getLogger("woa")
 

@@ -35,10 +35,26 @@ def rapidocr_models(threads: int = 1) -> Any:
     return RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
 
 
+# RapidOCR's detector scales its input up until the short side is 736 px: a sliver of a page
+# (3x4000) became a 942080x736 tensor and 24 GB. The copy it gets is padded with white (right and
+# bottom, so box coordinates do not move) to at most DET_MAX_ASPECT and at least DET_MIN_SIDE,
+# which bounds its input to 736x2208 px whatever the page.
+DET_MAX_ASPECT = 3.0
+DET_MIN_SIDE = 32
+
+
 def detection_copy(image: np.ndarray, max_side: int = DET_MAX_SIDE) -> tuple[np.ndarray, float]:
-    """The image scaled down to at most ``max_side`` pixels on its long side, and the factor used."""
+    """The image scaled down to at most ``max_side`` pixels on its long side (then padded white
+    to a bounded shape), and the factor used."""
     f = min(1.0, max_side / max(image.shape[:2]))
-    return (cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else image), f
+    small = cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else image
+    h, w = small.shape[:2]
+    want_h = max(h, DET_MIN_SIDE, int(np.ceil(w / DET_MAX_ASPECT)))
+    want_w = max(w, DET_MIN_SIDE, int(np.ceil(h / DET_MAX_ASPECT)))
+    if (want_h, want_w) != (h, w):
+        small = cv2.copyMakeBorder(small, 0, want_h - h, 0, want_w - w, cv2.BORDER_CONSTANT,
+                                   value=(255, 255, 255) if small.ndim == 3 else 255)
+    return small, f
 
 
 class RapidOcrEngine:

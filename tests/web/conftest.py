@@ -7,6 +7,7 @@ Tests that change documents get a fresh copy of their own.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -113,3 +114,33 @@ def login(client: Any) -> Iterator[Any]:
         return client
 
     yield do
+
+
+# -- PostgreSQL: WOA_TEST_DB=postgresql runs the web tests on a real PostgreSQL server ------------
+TEST_DB = os.environ.get("WOA_TEST_DB", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings() -> Iterator[None]:
+    """With ``WOA_TEST_DB=postgresql`` (``make test-web-postgresql``), the test database lives on a
+    PostgreSQL server started for the session (tests/services.py), configured through the same
+    ``database_url`` parsing as production; otherwise pytest-django's SQLite test database."""
+    if TEST_DB != "postgresql":
+        yield
+        return
+    from django.conf import settings as dj
+    from django.db import connections
+
+    from tests.services import postgres_server
+    from web.settings import database_config
+
+    with postgres_server() as pg:
+        dj.DATABASES["default"] = {**database_config(make_settings(Path("."), database_url=pg.url)),
+                                   "TEST": {"NAME": "test_woa"}}
+        connections.close_all()
+        connections.__dict__.pop("settings", None)  # re-read DATABASES on the next connection
+        connections._settings = dj.DATABASES  # type: ignore[attr-defined]
+        for alias in list(connections):
+            with contextlib.suppress(AttributeError):
+                del connections[alias]
+        yield

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 import subprocess
@@ -59,34 +60,60 @@ def _woa(*args: str, archive: Path, stdin: str = "") -> subprocess.CompletedProc
                           cwd=ROOT, timeout=120)
 
 
-def test_cli_users_stores_and_audit_verify_reports_exactly_the_edited_row(tmp_path: Path) -> None:
+def _cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str,
+         stdin: str = "") -> tuple[int, str, str]:
+    """``woa ARGS`` in this process (Django is configured already: the test database)."""
+    from woa.cli import main
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    rc = main([*args, "--archive", "unused"])
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+@pytest.mark.django_db
+def test_cli_users_and_stores(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, _, err = _cli(monkeypatch, capsys, "users", "create", "boss", "--admin", stdin="")
+    assert rc == 2 and "no password" in err  # no default password, ever
+    rc, _, err = _cli(monkeypatch, capsys, "users", "create", "boss", "--admin", stdin="short\n")
+    assert rc == 2 and "password" in err
+    rc, out, err = _cli(monkeypatch, capsys, "users", "create", "boss", "--admin", stdin="Tianhe-archive-2024\n")
+    assert rc == 0, err
+    assert _cli(monkeypatch, capsys, "stores", "add", "GZ", "广州店")[0] == 0
+    rc, _, err = _cli(monkeypatch, capsys, "users", "create", "li", "--store", "GZ", "--role", "advisor",
+                      stdin="Tianhe-archive-2025\n")
+    assert rc == 0, err
+    assert _cli(monkeypatch, capsys, "users", "grant", "li", "GZ", "clerk")[0] == 0
+    rc, out, _ = _cli(monkeypatch, capsys, "users", "list")
+    assert "boss" in out and "admin of every store" in out and "GZ:advisor" in out and "GZ:clerk" in out
+    from django.contrib.auth import authenticate, get_user_model
+
+    assert authenticate(username="li", password="Tianhe-archive-2025") is not None
+    assert get_user_model().objects.get(username="boss").is_superuser
+    rc, out, _ = _cli(monkeypatch, capsys, "audit", "verify")
+    assert rc == 0 and "4 rows" in out
+    rc, out, _ = _cli(monkeypatch, capsys, "audit", "export")
+    assert [json.loads(x)["action"] for x in out.splitlines()] == [
+        "user_create", "store_create", "user_create", "role_grant"]
+
+
+@pytest.mark.slow
+def test_cli_audit_verify_reports_exactly_the_row_edited_in_the_database(tmp_path: Path) -> None:
+    """The real commands, each in its own process, on the archive's own SQLite database."""
     archive = tmp_path / "archive"
-    r = _woa("users", "create", "boss", "--admin", archive=archive, stdin="")
-    assert r.returncode == 2 and "no password" in r.stderr  # no default password, ever
-    r = _woa("users", "create", "boss", "--admin", archive=archive, stdin="short\n")
-    assert r.returncode == 2 and "password" in r.stderr
     r = _woa("users", "create", "boss", "--admin", archive=archive, stdin="Tianhe-archive-2024\n")
     assert r.returncode == 0, r.stderr
-    assert _woa("stores", "add", "GZ", "广州店", archive=archive).returncode == 0
-    r = _woa("users", "create", "li", "--store", "GZ", "--role", "advisor", archive=archive,
-             stdin="Tianhe-archive-2025\n")
-    assert r.returncode == 0, r.stderr
-    r = _woa("users", "list", archive=archive)
-    assert "boss" in r.stdout and "GZ:advisor" in r.stdout
-    r = _woa("audit", "verify", archive=archive)
-    assert r.returncode == 0 and "3 rows" in r.stdout
-    db = archive / "db" / "web.sqlite3"
     assert (archive / "db" / "secret_key").stat().st_mode & 0o777 == 0o600
-    con = sqlite3.connect(db)
-    con.execute("UPDATE audit_auditentry SET detail = ? WHERE id = 2", ['{"name": "深圳店"}'])
+    assert _woa("stores", "add", "GZ", "广州店", archive=archive).returncode == 0
+    assert _woa("stores", "add", "SZ", "深圳店", archive=archive).returncode == 0
+    con = sqlite3.connect(archive / "db" / "web.sqlite3")
+    assert con.execute("SELECT count(*) FROM audit_auditentry").fetchone() == (3,)
+    con.execute("UPDATE audit_auditentry SET detail = ? WHERE id = 2", ['{"name": "佛山店"}'])
     con.commit()
     con.close()
     r = _woa("audit", "verify", archive=archive)
     assert r.returncode == 1
     assert r.stdout.splitlines() == ["audit row 2: hash chain broken (row changed, or the row before it deleted)"]
-    r = _woa("audit", "export", archive=archive)
-    rows = [json.loads(x) for x in r.stdout.splitlines()]
-    assert [x["action"] for x in rows] == ["user_create", "store_create", "user_create"]
 
 
 def test_audit_rows_are_readable_with_any_actor(db: Any) -> None:

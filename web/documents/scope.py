@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 from django.http import Http404
 
 import index
+from app.documents import Correction, correct_field
 from core.archive import Archive, UnknownDocument
 from core.models import Document
 from core.settings import Settings
@@ -169,6 +170,24 @@ def review_queue(user: Any, limit: int = 100) -> tuple[list[index.Hit], int]:
     res = search(user, "needs_review:yes", limit=REVIEW_SCAN, sort="date", perm="review")
     hits = sorted(res.hits, key=lambda h: (h.fields.get("date") or "9999", h.id))
     return hits[:limit], res.total
+
+
+def correct(user: Any, doc_id: str, fld: str, value: str) -> Correction:
+    """A correction by ``user`` of one field of a document they may review: recorded exactly as
+    ``woa review set`` records it (sidecar history: old value, new value, user, time; then the
+    index, so search finds the new value at once). Http404 for a document they may not review;
+    ``ReviewError`` for an unknown field or an empty value."""
+    doc = get_document(user, doc_id, "review")
+    return correct_field(archive(), doc.id, fld, value, settings(), user=user.get_username())
+
+
+def next_for_review(user: Any, after: str | None = None) -> str | None:
+    """The id of the oldest document in the user's review queue other than ``after``."""
+    hits, _ = review_queue(user, limit=2)
+    for h in hits:
+        if h.id != after:
+            return h.id
+    return None
 
 
 def upload_stores(user: Any) -> list[str] | None:

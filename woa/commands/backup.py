@@ -90,6 +90,7 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     from app.backup import BackupError, restore
+    from app.lifecycle.tier import cold_check
     from app.verify import verify_archive
     from watch_folder.journal import check_journal
 
@@ -109,7 +110,8 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
         n = index.rebuild_index(restored)
     except Exception as exc:
         return _err(f"restore: index rebuild failed: {type(exc).__name__}: {exc}")
-    report = verify_archive(target, workers=settings.workers, extra_checks=[check_journal], archive=restored)
+    report = verify_archive(target, workers=settings.workers, extra_checks=[check_journal], archive=restored,
+                            cold_check=cold_check(settings))
     for problem in report.problems:
         print(problem)
     verdict = "no problems" if report.ok else f"{len(report.problems)} problem(s)"

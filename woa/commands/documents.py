@@ -10,6 +10,7 @@ from typing import Any
 
 from app.ingest import IngestResult, ingest_file
 from core.archive import Archive, UnknownDocument
+from core.errors import SidecarError
 from core.models import Document
 from core.settings import Settings
 
@@ -145,12 +146,14 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         print(f"woa: no archive at {archive.root}", file=sys.stderr)
         return 1
     n = 0
-    for doc in archive.documents():
+    damaged: list[str] = []
+    for doc in archive.documents(damaged):
         sys.stdout.write(json.dumps(export_record(doc, archive, args.pages), ensure_ascii=False) + "\n")
         n += 1
-    if not args.quiet:
-        print(f"{n} documents exported", file=sys.stderr)
-    return 0
+    if not args.quiet or damaged:
+        print(f"{n} documents exported" + (f"; {len(damaged)} damaged sidecar(s) left out (see 'woa verify')"
+                                           if damaged else ""), file=sys.stderr)
+    return 1 if damaged else 0
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
@@ -160,10 +163,14 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     except UnknownDocument as exc:
         print(f"woa: {exc.args[0]}", file=sys.stderr)
         return 1
-    if args.json:
-        sys.stdout.write(json.dumps(archive.load_raw(doc_id), ensure_ascii=False, indent=1) + "\n")
-        return 0
-    doc = archive.load(doc_id)
+    try:
+        if args.json:
+            sys.stdout.write(json.dumps(archive.load_raw(doc_id), ensure_ascii=False, indent=1) + "\n")
+            return 0
+        doc = archive.load(doc_id)
+    except (SidecarError, OSError) as exc:
+        print(f"woa: {exc} (see 'woa verify --repair')", file=sys.stderr)
+        return 1
     if args.open:
         from app.lifecycle.tier import TierError, context, fetch
 

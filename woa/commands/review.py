@@ -11,6 +11,7 @@ from typing import Any
 
 from app.documents import ReviewError, correct_field, needing_review, reprocess
 from core.archive import Archive, UnknownDocument
+from core.errors import SidecarError
 from core.models import CANONICAL_FIELDS
 from core.settings import Settings
 
@@ -50,7 +51,8 @@ def cmd_review_list(args: argparse.Namespace, settings: Settings) -> int:
     if archive is None:
         return 1
     n = 0
-    for rec in needing_review(archive, settings.review_threshold):
+    damaged: list[str] = []
+    for rec in needing_review(archive, settings.review_threshold, damaged):
         n += 1
         if args.json:
             sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
@@ -64,8 +66,9 @@ def cmd_review_list(args: argparse.Namespace, settings: Settings) -> int:
             shown = math.floor(d["confidence"] * 100) / 100  # 0.799 is under 0.80: do not print it as 0.80
             print(f"    {name:14} {value:<22} {shown:.2f}{note}")
     if not args.json and not args.quiet:
-        print(f"{n} document{'s' * (n != 1)} need review", file=sys.stderr)
-    return 0
+        print(f"{n} document{'s' * (n != 1)} need review"
+              + (f"; {len(damaged)} damaged sidecar(s) skipped (see 'woa verify')" if damaged else ""), file=sys.stderr)
+    return 1 if damaged else 0
 
 
 def cmd_review_set(args: argparse.Namespace, settings: Settings) -> int:
@@ -76,6 +79,9 @@ def cmd_review_set(args: argparse.Namespace, settings: Settings) -> int:
         correction = correct_field(archive, args.id, args.field, args.value, settings)
     except UnknownDocument as exc:
         print(f"woa: {exc.args[0]}", file=sys.stderr)
+        return 1
+    except SidecarError as exc:
+        print(f"woa: {exc} (see 'woa verify --repair')", file=sys.stderr)
         return 1
     except ReviewError as exc:
         print(f"woa: {args.field}: {exc}", file=sys.stderr)

@@ -15,10 +15,10 @@ from typing import Any
 
 from core.archive import Archive
 from core.settings import Settings
-from index import rebuild_index, search, stats, vehicle_history
+from index import search, stats, vehicle_history
 from index.analysis import key_date
 from index.query import QueryError, day_bound
-from index.store import IndexUnavailable
+from index.store import IndexUnavailable, rebuild
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -187,6 +187,7 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
-    n = rebuild_index(Archive.from_settings(settings), procs=args.procs)
-    print(f"indexed {n} documents in {time.perf_counter() - started:.1f} s")
-    return 0
+    stats = rebuild(Archive.from_settings(settings), procs=args.procs)
+    skipped = f"; {len(stats.skipped)} damaged sidecar(s) left out (see above, 'woa verify')" if stats.skipped else ""
+    print(f"indexed {stats.docs} documents in {time.perf_counter() - started:.1f} s{skipped}")
+    return 1 if stats.skipped else 0

@@ -119,6 +119,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         "loglevel": "info",
         "limit_request_line": 8190,
         "forwarded_allow_ips": "127.0.0.1,::1",
+        "control_socket_disable": True,  # one per user otherwise: two servers would share it
         "when_ready": _announce(settings),
     }
 

@@ -1,0 +1,311 @@
+"""Learning a form from a clerk's corrections: layout fingerprints and learned templates.
+
+A dealership prints the same few layouts for years. A correction in review says where, on this
+layout, a field's value sits: next to which printed label (the *anchor*), at what offset from it.
+Documents are grouped by a **fingerprint** of the layout: the printed labels of the page's upper
+half (their positions as fractions of the page; wording may differ between documents of one
+layout, positions do not). A **learned template** holds, per field, the anchor wording, the value
+box relative to the anchor (in anchor heights) and how often that rule was right on the documents
+that taught it; it is a readable TOML file (docs/templates.md) that an admin may edit.
+
+``learn(template, pages, truth)`` updates a template from one corrected document;
+``apply_learned(template, index, pages)`` gives the learned candidates of a new document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from core.models import Box, PageText
+from extractors.fields import PARSERS
+from extractors.labels import Lexicon
+from extractors.layout import Candidate, Line, PageIndex
+
+log = logging.getLogger(__name__)
+
+MATCH_DISTANCE = 0.025  # fraction of the page: two labels at the same place
+MIN_SIMILARITY = 0.7  # share of fingerprint labels found at the same place
+FINGERPRINT_TOP = 0.4  # the labels of the upper part of the page (the header block; tables grow below it)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One printed label of a layout: its wording, what it labels, its centre (fractions of the page)."""
+
+    wording: str
+    field: str
+    x: float
+    y: float
+
+
+@dataclass
+class LearnedField:
+    anchor: str  # wording of the label the value sits relative to
+    anchor_at: tuple[float, float]  # where that label was (fractions of the page), to find a reworded one
+    offset: tuple[float, float, float, float]  # value box minus anchor box origin, in anchor heights
+    right: int = 0
+    wrong: int = 0
+
+    @property
+    def trust(self) -> float:
+        """How often the rule was right, with a prior of one miss: 1 right -> 0.5, 5 -> 0.83."""
+        return (self.right + 0.0) / (self.right + self.wrong + 1.0)
+
+
+@dataclass
+class LearnedTemplate:
+    name: str
+    fingerprint: list[Mark]
+    fields: dict[str, LearnedField] = field(default_factory=dict)
+    documents: list[str] = field(default_factory=list)  # ids of the documents that taught it
+    path: Path | None = None
+
+
+def fingerprint(index: PageIndex, pages: list[PageText]) -> list[Mark]:
+    """The printed labels of the first page's upper part, with their positions."""
+    if not pages or not index.pages:
+        return []
+    p = pages[0]
+    out = []
+    for ln in index.pages[0]:
+        for h in ln.hits:
+            b = ln.span_box(h.start, h.end)
+            cx, cy = (b[0] + b[2]) / 2 / p.width, (b[1] + b[3]) / 2 / p.height
+            if cy <= FINGERPRINT_TOP:
+                out.append(Mark(h.wording, h.field, round(cx, 4), round(cy, 4)))
+    return out
+
+
+def similarity(a: list[Mark], b: list[Mark]) -> float:
+    """Share of the labels of both fingerprints that have a label of the same field at the same
+    place in the other (the wording may change from document to document, the place does not)."""
+    if not a or not b:
+        return 0.0
+
+    def found(m: Mark, other: list[Mark]) -> bool:
+        return any(m.field == o.field and abs(m.x - o.x) <= MATCH_DISTANCE and abs(m.y - o.y) <= MATCH_DISTANCE
+                   for o in other)
+
+    return min(sum(found(m, b) for m in a) / len(a), sum(found(m, a) for m in b) / len(b))
+
+
+def choose_learned(templates: list[LearnedTemplate], marks: list[Mark]) -> LearnedTemplate | None:
+    best, score = None, MIN_SIMILARITY
+    for t in templates:
+        s = similarity(t.fingerprint, marks)
+        if s >= score:
+            best, score = t, s
+    return best
+
+
+def new_template(marks: list[Mark]) -> LearnedTemplate:
+    digest = hashlib.sha256(json.dumps([(m.x, m.y) for m in marks]).encode()).hexdigest()[:10]
+    return LearnedTemplate(f"layout-{digest}", marks)
+
+
+def _fixed_text(ln: Line) -> bool:
+    """Short text without digits that is no label we know: printed form text (用车人, 使用者 ...)."""
+    t = ln.text.strip(" :：")
+    return not ln.hits and 2 <= len(t) <= 8 and not any(c.isdigit() for c in t)
+
+
+def _anchors(index: PageIndex, page_no: int, fld: str | None = None) -> list[tuple[str, Box]]:
+    """The labels of a page (of field ``fld`` only, when given; else also other fixed text)."""
+    out = []
+    for ln in index.pages[page_no - 1]:
+        for h in ln.hits:
+            if fld is None or h.field == fld:
+                out.append((h.wording, ln.span_box(h.start, h.end)))
+        if fld is None and _fixed_text(ln):
+            out.append((ln.text.strip(" :："), ln.box))
+    return out
+
+
+def _left_text(index: PageIndex, ln: Line) -> list[tuple[str, Box]]:
+    """The fixed text directly left of ``ln`` on its row (an unknown label), if any."""
+    row = [o for o in index.pages[ln.page - 1] if o is not ln and _fixed_text(o) and o.box[2] <= ln.box[0] + 2
+           and min(o.box[3], ln.box[3]) - max(o.box[1], ln.box[1]) >= 0.5 * min(o.box[3] - o.box[1], ln.box[3] - ln.box[1])]
+    if not row:
+        return []
+    o = max(row, key=lambda o: o.box[2])
+    return [(o.text.strip(" :："), o.box)] if ln.box[0] - o.box[2] < 15 * max(1.0, o.box[3] - o.box[1]) else []
+
+
+def _value_lines(index: PageIndex, fld: str, value: str, today: date) -> list[Line]:
+    """Lines (or the text after a label in them) that read as ``value`` for ``fld``."""
+    parser = PARSERS[fld]
+    out = []
+    for ln in index.all_lines():
+        texts = [ln.text] + [ln.text[h.end:] for h in ln.hits]
+        if any((p := parser(t, today)) is not None and p.value == value for t in texts if t.strip()):
+            out.append(ln)
+    return out
+
+
+def _predict(lf: LearnedField, index: PageIndex, pages: list[PageText], today: date, fld: str) -> Candidate | None:
+    p = pages[0]
+    anchors = _anchors(index, 1)
+    same = [b for w, b in anchors if w == lf.anchor]
+    if not same:  # the label reworded on this document: the label at the anchor's place
+        ax, ay = lf.anchor_at
+        same = [b for _, b in anchors if abs((b[0] + b[2]) / 2 / p.width - ax) <= MATCH_DISTANCE
+                and abs((b[1] + b[3]) / 2 / p.height - ay) <= MATCH_DISTANCE]
+    if not same:
+        return None
+    ax, ay = lf.anchor_at
+    a = min(same, key=lambda b: abs((b[0] + b[2]) / 2 / p.width - ax) + abs((b[1] + b[3]) / 2 / p.height - ay))
+    h = max(1.0, a[3] - a[1])
+    box = (a[0] + lf.offset[0] * h, a[1] + lf.offset[1] * h, a[0] + lf.offset[2] * h, a[1] + lf.offset[3] * h)
+    lines = []
+    for ln in index.pages[0]:
+        cx, cy = (ln.box[0] + ln.box[2]) / 2, (ln.box[1] + ln.box[3]) / 2
+        if box[0] - h <= cx <= box[2] + h and box[1] - 0.6 * h <= cy <= box[3] + 0.6 * h:
+            lines.append(ln)
+    if not lines:
+        return None
+    lines.sort(key=lambda ln: ln.box[0])
+    text = " ".join(_without_labels(ln) for ln in lines)
+    if not text.strip():
+        return None
+    out_box = (min(ln.box[0] for ln in lines), min(ln.box[1] for ln in lines),
+               max(ln.box[2] for ln in lines), max(ln.box[3] for ln in lines))
+    return Candidate(text, 1, out_box, min(ln.conf for ln in lines), "learned")
+
+
+def _without_labels(ln: Line) -> str:
+    if not ln.hits:
+        return ln.text
+    parts, pos = [], 0
+    for h in ln.hits:
+        parts.append(ln.text[pos:h.start])
+        pos = h.end
+    parts.append(ln.text[pos:])
+    return " ".join(x.strip(" :：") for x in parts if x.strip(" :："))
+
+
+def apply_learned(t: LearnedTemplate, index: PageIndex, pages: list[PageText], today: date) -> dict[str, Candidate]:
+    out = {}
+    for fld, lf in t.fields.items():
+        if fld in PARSERS:
+            c = _predict(lf, index, pages, today, fld)
+            if c is not None:
+                out[fld] = c
+    return out
+
+
+def learn(t: LearnedTemplate, pages: list[PageText], truth: dict[str, str], doc_id: str,
+          lexicon: Lexicon | None = None, today: date | None = None) -> None:
+    """Update ``t`` from one document whose fields a clerk corrected or confirmed (``truth``)."""
+    today = today or date.today()
+    index = PageIndex.build(pages, lexicon or Lexicon())
+    if not pages:
+        return
+    p = pages[0]
+    for fld, value in truth.items():
+        if fld not in PARSERS or not value:
+            continue
+        lf = t.fields.get(fld)
+        if lf is not None:  # first score the rule as it stands on this document
+            c = _predict(lf, index, pages, today, fld)
+            parsed = PARSERS[fld](c.text, today) if c is not None else None
+            if parsed is not None and parsed.value == value:
+                lf.right += 1
+                continue
+            lf.wrong += 1
+        found = [ln for ln in _value_lines(index, fld, value, today) if ln.page == 1]
+        # the field's own label is the anchor when the page has one; else any label, but only
+        # when the value is printed once (the same date as in and out: which one is it?)
+        anchors = (_anchors(index, 1, fld) or [a for ln in found for a in _left_text(index, ln)]
+                   or (_anchors(index, 1) if len(found) == 1 else []))
+        if not found or not anchors:
+            continue
+        best: tuple[float, str, Box, Box] | None = None
+        for ln in found:
+            for w, ab in anchors:
+                if ab[0] >= ln.box[0] - 1 and ab[1] >= ln.box[1] - 1 and ab[2] <= ln.box[2] + 1:
+                    # the label is inside the value's own line: the value is the text after it
+                    vbox: Box = (ab[2], ln.box[1], ln.box[2], ln.box[3])
+                else:
+                    vbox = ln.box
+                h = max(1.0, ab[3] - ab[1])
+                dx = max(0.0, vbox[0] - ab[2], ab[0] - vbox[2])
+                dy = max(0.0, vbox[1] - ab[3], ab[1] - vbox[3])
+                left_or_above = vbox[0] >= ab[0] - 2 * h and vbox[1] >= ab[1] - 0.5 * h
+                d = (dx + 2 * dy) / h + (0 if left_or_above else 50)
+                if best is None or d < best[0]:
+                    best = (d, w, ab, vbox)
+        assert best is not None
+        _, w, ab, vbox = best
+        h = max(1.0, ab[3] - ab[1])
+        offset = ((vbox[0] - ab[0]) / h, (vbox[1] - ab[1]) / h, (vbox[2] - ab[0]) / h, (vbox[3] - ab[1]) / h)
+        anchor_at = (round((ab[0] + ab[2]) / 2 / p.width, 4), round((ab[1] + ab[3]) / 2 / p.height, 4))
+        if lf is None:
+            t.fields[fld] = LearnedField(w, anchor_at, tuple(round(v, 3) for v in offset), 1, 0)  # type: ignore[arg-type]
+        else:  # the rule missed: the new position replaces it, keeping its record
+            lf.anchor, lf.anchor_at = w, anchor_at
+            lf.offset = tuple(round(v, 3) for v in offset)  # type: ignore[assignment]
+    if doc_id not in t.documents:
+        t.documents.append(doc_id)
+
+
+# -- files ------------------------------------------------------------------------------------------
+
+def _q(s: str) -> str:
+    return json.dumps(s, ensure_ascii=False)  # a JSON string is a TOML basic string
+
+
+def dumps(t: LearnedTemplate) -> str:
+    lines = [
+        "# learned from clerks' corrections (woa templates show); edit with care",
+        f"name = {_q(t.name)}",
+        "kind = \"learned\"",
+        f"documents = [{', '.join(_q(d) for d in t.documents)}]",
+        "fingerprint = [",
+        *[f"  {{ wording = {_q(m.wording)}, field = {_q(m.field)}, x = {m.x}, y = {m.y} }}," for m in t.fingerprint],
+        "]",
+    ]
+    for fld, lf in sorted(t.fields.items()):
+        lines += ["", f"[learned.{fld}]", f"anchor = {_q(lf.anchor)}",
+                  f"anchor_at = [{lf.anchor_at[0]}, {lf.anchor_at[1]}]",
+                  "offset = [" + ", ".join(str(v) for v in lf.offset) + "]  # value box from the anchor, in anchor heights",
+                  f"right = {lf.right}", f"wrong = {lf.wrong}"]
+    return "\n".join(lines) + "\n"
+
+
+def loads(data: dict[str, Any], path: Path | None = None) -> LearnedTemplate:
+    marks = [Mark(str(m["wording"]), str(m.get("field", "")), float(m["x"]), float(m["y"])) for m in data.get("fingerprint", [])]
+    if not marks:
+        raise ValueError("a learned template needs a fingerprint")
+    fields = {}
+    for fld, d in data.get("learned", {}).items():
+        off = tuple(float(v) for v in d["offset"])
+        at = tuple(float(v) for v in d["anchor_at"])
+        if len(off) != 4 or len(at) != 2:
+            raise ValueError(f"learned.{fld}: offset needs 4 numbers, anchor_at 2")
+        fields[fld] = LearnedField(str(d["anchor"]), (at[0], at[1]), (off[0], off[1], off[2], off[3]),
+                                   int(d.get("right", 0)), int(d.get("wrong", 0)))
+    return LearnedTemplate(str(data.get("name") or (path.stem if path else "learned")), marks, fields,
+                           [str(x) for x in data.get("documents", [])], path)
+
+
+def load_learned(directory: Path) -> list[LearnedTemplate]:
+    """Every learned template (``*.toml`` with ``kind = "learned"``) in ``directory``; broken files are logged."""
+    out: list[LearnedTemplate] = []
+    if not directory.is_dir():
+        return out
+    for p in sorted(directory.glob("*.toml")):
+        try:
+            with open(p, "rb") as fh:
+                data = tomllib.load(fh)
+            if data.get("kind") == "learned":
+                out.append(loads(data, p))
+        except (OSError, ValueError, KeyError, TypeError, tomllib.TOMLDecodeError) as exc:
+            log.error("learned template %s ignored: %s", p, exc)
+    return out
