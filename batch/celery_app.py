@@ -16,6 +16,7 @@ import os
 from typing import Any
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from celery.signals import worker_process_init
 
 from batch.tasks import run_ingest_task
@@ -23,6 +24,7 @@ from batch.work import limit_threads, low_memory_from_env, tune_malloc
 
 QUEUE = "woa"
 TASK_NAME = "woa.ingest_document"
+LIFECYCLE_TASK = "woa.lifecycle_run"  # the daily records-lifecycle pass, scheduled by `celery beat`
 DEFAULT_BROKER = "redis://localhost:6379/0"
 DEFAULT_VISIBILITY_TIMEOUT = 7200.0
 RESTORE_INTERVAL = 30.0  # seconds between scans for messages of dead workers
@@ -66,6 +68,18 @@ def _ingest_document(
     return run_ingest_task(self, key, batch_id, path, sha256, tags)
 
 
+def _lifecycle_run() -> str:
+    """``woa lifecycle run`` as a task, for the Celery deployment (settings from WOA_CONFIG / WOA_*)."""
+    from datetime import date
+
+    from app.lifecycle.run import run_pass
+    from core.archive import Archive
+    from core.settings import load_settings
+
+    settings = load_settings()
+    return "\n".join(run_pass(Archive.from_settings(settings), settings, date.today()).lines())
+
+
 def create_app(broker_url: str | None = None, visibility_timeout: float | None = None) -> Celery:
     app = Celery("woa", set_as_current=False)
     app.conf.update(
@@ -75,6 +89,9 @@ def create_app(broker_url: str | None = None, visibility_timeout: float | None =
         )
     )
     app.task(bind=True, name=TASK_NAME, max_retries=3)(_ingest_document)
+    app.task(name=LIFECYCLE_TASK)(_lifecycle_run)
+    # `celery -A batch.celery_app beat` runs the lifecycle pass daily (docs/lifecycle.md)
+    app.conf.beat_schedule = {"woa-lifecycle-daily": {"task": LIFECYCLE_TASK, "schedule": crontab(hour=2, minute=30)}}
     return app
 
 
