@@ -64,6 +64,7 @@ def extract_fields(doc: Document, settings: Settings, archive: Archive | None = 
     lookup = vins_for_plate(archive, exclude_id=doc.id) if archive is not None else None
     learned = learned_templates(archive) if archive is not None else None
     result = extract(doc.pages, settings, vins_for_plate=lookup, learned=learned)
+    doc.doc_type, doc.doc_fields = result.doc_type, result.doc_fields
     doc.fields, doc.items = result.fields, result.items
     doc.confidence, doc.needs_review = result.confidence, result.needs_review
     apply_corrections(doc, settings.review_threshold)

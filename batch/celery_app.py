@@ -1,41 +1,33 @@
 """The Celery application of the distributed batch (broker: Redis).
 
 ``woa worker --broker URL`` starts a worker of this app; ``celery -A batch.celery_app worker -Q woa``
-works as well, with the broker taken from ``WOA_BROKER_URL``. Messages are acknowledged only when
+works as well, with the settings (``broker_url`` among them) loaded as every ``woa`` command loads
+them (``woa.toml``, ``WOA_*``). The app carries the worker's ``Settings``: its processes archive
+with them. Messages are acknowledged only when
 a task has finished (``task_acks_late``) and requeued when its worker process dies
 (``task_reject_on_worker_lost``); each worker process takes one message at a time
 (``worker_prefetch_multiplier=1``). A message whose worker died entirely (machine lost, SIGKILL)
 stays unacknowledged in Redis and is redelivered after ``visibility_timeout`` seconds, which must
-exceed the longest task (a 300-page PDF takes several minutes on one core): default two hours,
-``WOA_VISIBILITY_TIMEOUT`` to change it.
+exceed the longest task (a 300-page PDF takes several minutes on one core): the setting
+``visibility_timeout``, default two hours.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from celery import Celery, Task
 from celery.schedules import crontab
 from celery.signals import worker_process_init
 
+from app.worker import init_worker_process
 from batch.tasks import run_ingest_task
-from batch.work import limit_threads, low_memory_from_env, tune_malloc
+from core.settings import Settings, load_settings
 
 QUEUE = "woa"
 TASK_NAME = "woa.ingest_document"
 LIFECYCLE_TASK = "woa.lifecycle_run"  # the daily records-lifecycle pass, scheduled by `celery beat`
-DEFAULT_BROKER = "redis://localhost:6379/0"
-DEFAULT_VISIBILITY_TIMEOUT = 7200.0
 RESTORE_INTERVAL = 30.0  # seconds between scans for messages of dead workers
-
-
-def broker_from_env() -> str:
-    return os.environ.get("WOA_BROKER_URL", DEFAULT_BROKER)
-
-
-def visibility_timeout_from_env() -> float:
-    return float(os.environ.get("WOA_VISIBILITY_TIMEOUT", DEFAULT_VISIBILITY_TIMEOUT))
 
 
 def celery_config(broker_url: str, visibility_timeout: float) -> dict[str, Any]:
@@ -68,38 +60,43 @@ def _ingest_document(
     return run_ingest_task(self, key, batch_id, path, sha256, tags)
 
 
-def _lifecycle_run() -> str:
-    """``woa lifecycle run`` as a task, for the Celery deployment (settings from WOA_CONFIG / WOA_*)."""
+def _lifecycle_run(self: Task) -> str:
+    """``woa lifecycle run`` as a task of the Celery deployment, with the app's settings."""
     from datetime import date
 
     from app.lifecycle.run import run_pass
     from core.archive import Archive
-    from core.settings import load_settings
 
-    settings = load_settings()
+    settings = app_settings(self.app)
     return "\n".join(run_pass(Archive.from_settings(settings), settings, date.today()).lines())
 
 
-def create_app(broker_url: str | None = None, visibility_timeout: float | None = None) -> Celery:
+def create_app(settings: Settings) -> Celery:
+    """The Celery app of ``settings`` (broker, visibility timeout); its worker processes archive with them."""
     app = Celery("woa", set_as_current=False)
-    app.conf.update(
-        celery_config(
-            broker_url or broker_from_env(),
-            visibility_timeout if visibility_timeout is not None else visibility_timeout_from_env(),
-        )
-    )
+    app.conf.update(celery_config(settings.broker_url, settings.visibility_timeout))
+    app.conf.woa_settings = settings.model_dump(mode="json")
     app.task(bind=True, name=TASK_NAME, max_retries=3)(_ingest_document)
-    app.task(name=LIFECYCLE_TASK)(_lifecycle_run)
+    app.task(bind=True, name=LIFECYCLE_TASK)(_lifecycle_run)
     # `celery -A batch.celery_app beat` runs the lifecycle pass daily (docs/lifecycle.md)
     app.conf.beat_schedule = {"woa-lifecycle-daily": {"task": LIFECYCLE_TASK, "schedule": crontab(hour=2, minute=30)}}
+
+    def init_process(**_: Any) -> None:
+        init_worker_process(settings)
+
+    worker_process_init.connect(init_process, weak=False, dispatch_uid=f"woa-worker-init-{id(app)}")
     return app
 
 
-def _init_worker_process(**_: Any) -> None:
-    limit_threads()
-    tune_malloc(low_memory_from_env())
+def app_settings(app: Celery) -> Settings:
+    """The settings a worker process of ``app`` archives with."""
+    return Settings.model_validate(app.conf.woa_settings)
 
 
-worker_process_init.connect(_init_worker_process, weak=False)
-
-app = create_app()  # for `celery -A batch.celery_app worker`
+def __getattr__(name: str) -> Celery:
+    """``app`` for ``celery -A batch.celery_app worker``, built from the settings on first use."""
+    if name == "app":
+        app = create_app(load_settings())
+        globals()["app"] = app
+        return app
+    raise AttributeError(name)

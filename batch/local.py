@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.ingest import IngestResult
+from app.worker import init_worker_process
 from batch.indexing import IndexFeeder, read_indexed_ids
 from batch.progress import GracefulStop
 from batch.walk import iter_scans
-from batch.work import init_pool_worker, process_file, worker_settings
+from batch.work import process_file, worker_settings
 from core.archive import Archive, doc_id_for, sha256_file
 from core.settings import Settings
 
@@ -58,19 +59,16 @@ class LocalBatch:
         sources: list[Path],
         settings: Settings,
         *,
-        workers: int,
         sink: OutcomeSink,
         feeder: IndexFeeder,
         tags: dict[str, str] | None = None,
-        low_memory: bool = False,
     ) -> None:
         self.sources = sources
         self.settings = worker_settings(settings)
-        self.workers = max(1, workers)
+        self.workers = settings.workers
         self.sink = sink
         self.feeder = feeder
         self.tags = dict(tags or {})
-        self.low_memory = low_memory
         self.archive = Archive.from_settings(settings)
         self.max_in_flight = 2 * self.workers
         self._ready: deque[Job] = deque()  # retries, and copies released when their first copy finished
@@ -84,8 +82,8 @@ class LocalBatch:
         return ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("forkserver"),
-            initializer=init_pool_worker,
-            initargs=(os.getpid(), self.low_memory),
+            initializer=init_worker_process,
+            initargs=(self.settings, os.getpid()),
         )
 
     def _next_job(self, jobs: Iterator[Job]) -> Job | None:

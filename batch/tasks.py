@@ -13,7 +13,6 @@ from app.ingest import IngestResult
 from batch.redis_state import BatchState, connect, sha_lock
 from batch.work import peak_rss_kb, process_file, worker_settings
 from core.archive import Archive, doc_id_for
-from core.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +52,9 @@ def run_ingest_task(
     copies of the same bytes (or a redelivery racing a slow original) from being ingested at once.
     """
     worker = str(task.request.hostname or f"pid{os.getpid()}")
-    settings = worker_settings(load_settings())
+    from batch.celery_app import app_settings
+
+    settings = worker_settings(app_settings(task.app))
     r = connect(task.app.conf.broker_url)
     state = BatchState(r, batch_id)
     try:

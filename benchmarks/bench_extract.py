@@ -39,7 +39,7 @@ from extractors.fields import canonical_model  # noqa: E402
 from extractors.money import normalize_money  # noqa: E402
 from extractors.receipt import extract_receipt  # noqa: E402
 
-EVAL = ROOT.parent / "shared" / "eval-data"
+EVAL = Path(os.environ.get("WOA_EVAL_DATA", ROOT.parent / "shared" / "eval-data"))
 log = logging.getLogger("bench_extract")
 
 
@@ -261,6 +261,33 @@ def bench_vat(out: Path, workers: int, cached_only: bool = False) -> dict[str, A
     return {"documents": n, "date_accuracy": ok_d / n if n else None, "total_accuracy": ok_t / n if n else None}
 
 
+def label_recall(out: Path) -> dict[str, Any]:
+    """OCR recall of the pre-printed (coloured) labels of the colour form, by ink colour and scan
+    mode: the share of the info block's label wordings found in the page's OCR text."""
+    from extractors.text import clean
+
+    keys = ("order_no", "date_in", "date_out", "advisor", "customer", "phone", "plate", "vin", "model", "mileage")
+    inks = {(200, 40, 45): "red", (35, 70, 170): "blue", (30, 130, 70): "green"}
+    res: dict[str, list[int]] = {}
+    for t_path in sorted((out / "docs").glob("*.truth.json")):
+        t = json.loads(t_path.read_text(encoding="utf-8"))
+        if t["layout"] != "colour_preprint":
+            continue
+        name = t["name"]
+        caches = list((out / "ocr").glob(f"{name}.*.pages.json"))
+        if not caches:
+            continue
+        pages = json.loads(caches[0].read_text(encoding="utf-8"))
+        text = clean(" ".join(ln["text"] for ln in pages[0]["lines"])).replace(" ", "")
+        mode = next(d["value"] for d in t["pages"][0]["degradations"] if d["kind"] == "mode")
+        key = f"{inks.get(tuple(t['ink']), str(t['ink']))} ink, {mode} scan"
+        r = res.setdefault(key, [0, 0])
+        for k in keys:
+            r[1] += 1
+            r[0] += clean(t["labels"][k]).replace(" ", "") in text
+    return {k: {"found": v[0], "labels": v[1], "recall": v[0] / v[1]} for k, v in sorted(res.items())}
+
+
 GOALS = {"vin": 0.98, "plate": 0.97, "total_cost": 0.98, "date_in": 0.98}
 
 
@@ -322,8 +349,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--layouts", help="generator layouts (e.g. 'forms': the four other dealers' / national forms)")
     ap.add_argument("--heldout", action="store_true", help="held-out wordings and layout variants (measure only)")
     ap.add_argument("--formats", help="generator formats, e.g. jpg,png")
+    ap.add_argument("--label-recall", action="store_true",
+                    help="only: OCR recall of the colour form's pre-printed labels in --out's cached OCR")
     ap.add_argument("--reverse", action="store_true", help="OCR the work orders last to first")
     args = ap.parse_args(argv)
+    if args.label_recall:
+        for k, v in label_recall(args.out).items():
+            print(f"| {k} | {v['found']}/{v['labels']} | {v['recall']:.1%} |")
+        return 0
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()
     res: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": platform.uname()._asdict(),

@@ -51,6 +51,7 @@ from samples.generate import generate  # noqa: E402
 from tests.pdfbox import preflight_1b  # noqa: E402
 
 ARCHIVE_MODES = {
+    "faithful-onnxruntime": {"archive_mode": "faithful", "ocr_runtime": "onnxruntime"},  # before issue 13
     "faithful": {"archive_mode": "faithful"},
     "mrc": {"archive_mode": "mrc"},
     "mrc-1b": {"archive_mode": "mrc", "pdfa_level": "1b"},
@@ -279,14 +280,16 @@ def main() -> None:
     ap.add_argument("--engines", default="rapidocr,tesseract")
     ap.add_argument("--no-ocrmypdf", action="store_true")
     ap.add_argument("--ocrmypdf-optimize", type=int, default=1, help="OCRmyPDF --optimize level (3: its best size)")
-    ap.add_argument("--samples", action="store_true", help="add the committed samples to the corpus")
+    ap.add_argument("--samples", default="", help="add committed samples to the corpus: 'all' or names (wo07_008,...)")
     ap.add_argument("--archive-modes", default="", help=f"comma list of {', '.join(ARCHIVE_MODES)} (first engine)")
     ap.add_argument("--legibility", action="store_true", help="re-OCR the rendered archive copies and the originals")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     docs = make_docs(args.pages, args.seed)
     if args.samples:
-        docs += sorted(p for p in (ROOT / "samples").glob("wo07_*") if p.suffix in (".pdf", ".jpg", ".png", ".tif"))
+        names = None if args.samples == "all" else set(args.samples.split(","))
+        docs += sorted(p for p in (ROOT / "samples").glob("wo07_*")
+                       if p.suffix in (".pdf", ".jpg", ".png", ".tif") and (names is None or p.stem in names))
     n_pages = sum(len(truth_of(d)["pages"]) for d in docs)
     print(f"{len(docs)} documents, {n_pages} pages", flush=True)
     res: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": platform.uname()._asdict(),
@@ -313,7 +316,7 @@ def main() -> None:
             alone[e].append(ocr_alone(doc, e))
             e2e[e].append(end_to_end(doc, settings[e], Archive(settings[e].archive_dir)))
         for m in modes if i % 2 else modes[::-1]:
-            leg = engines[0] if args.legibility and m != "mrc-1b" else None
+            leg = engines[0] if args.legibility and m in ("faithful", "mrc") else None
             by_mode[m].append(end_to_end(doc, mode_settings[m], Archive(mode_settings[m].archive_dir), leg))
         if args.legibility and modes:
             original_reocr += reocr_original(doc, engines[0])

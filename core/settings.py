@@ -3,7 +3,9 @@
 Precedence (highest first): explicit overrides (CLI flags), environment, TOML file, defaults.
 The TOML file is ``$WOA_CONFIG`` if set, else ``./woa.toml``, else ``~/.config/woa/woa.toml``.
 Environment variables are the field names upper-cased with a ``WOA_`` prefix, e.g.
-``WOA_ARCHIVE_DIR=/srv/archive`` or ``WOA_OCR_ENGINE=tesseract``.
+``WOA_ARCHIVE_DIR=/srv/archive`` or ``WOA_OCR_ENGINE=tesseract``. Settings are loaded once per
+run and passed down explicitly; worker processes receive the object (pickled, or as
+``model_dump(mode="json")`` for Celery), never environment variables.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from core.plugins import OCR_ENGINES, PluginError, plugin
 from core.retention import RetentionRule
 
 
@@ -24,11 +27,14 @@ class Settings(BaseModel):
     archive_dir: Path = Field(default=Path("woa-archive"), description="Root of the archive on disk")
 
     # OCR
-    ocr_engine: Literal["rapidocr", "tesseract"] = "rapidocr"
+    ocr_engine: str = "rapidocr"  # a name registered under the woa.ocr_engines entry points (core.plugins)
     tesseract_lang: str = "chi_sim+eng"
     tesseract_psm: int = 4
     ocr_max_dpi: float = 200.0  # pages scanned finer are downscaled for OCR only (0 = never)
-    ocr_threads: int = 1  # per worker process; OMP_THREAD_LIMIT / onnxruntime intra-op threads
+    ocr_threads: int = 1  # per worker process; OMP_THREAD_LIMIT / OpenVINO or onnxruntime threads
+    # Runtime of RapidOCR's PP-OCR models: "openvino" (2.35x the pages/min of onnxruntime on one
+    # thread at the same CER, docs/benchmarks.md) or "onnxruntime".
+    ocr_runtime: Literal["openvino", "onnxruntime"] = "openvino"
 
     # Input guards
     max_file_bytes: int = 2 * 1024**3
@@ -44,6 +50,9 @@ class Settings(BaseModel):
     # Preprocessing
     deskew: bool = True
     max_skew_degrees: float = 10.0
+    # Turn pages upright (0/90/180/270) from PP-OCR's text detector. false: pages are taken as
+    # scanned; with ocr_engine = "tesseract" no PP-OCR model is then loaded at all.
+    detect_orientation: bool = True
 
     # Memory: after a page, freed heap memory goes back to the kernel when the process's resident
     # size is above this many MB (0: after every page). Without it a worker crept from 0.6 to
@@ -72,13 +81,27 @@ class Settings(BaseModel):
     templates_dir: Path | None = None
     reviewer: str = Field(default_factory=lambda: os.environ.get("USER", "clerk"))
 
-    # Watched inbox
+    # Worker processes (woa watch, woa batch, woa worker, woa verify): how many, and whether they
+    # return page buffers to the OS (far less memory, about twice the OCR CPU time; benchmarks.md)
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    low_memory: bool = False
+
+    # Watched inbox (woa watch; docs/watch.md)
     stable_seconds: float = 5.0
     poll_seconds: float = 0.0  # 0 = native events (auto-switch to polling on network filesystems)
     rescan_seconds: float = 300.0
     after_success: Literal["delete", "move"] = "move"
-    workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
-    max_attempts: int = 5
+    max_attempts: int = Field(default=5, ge=1)  # per file, for transient failures
+    backoff_base_seconds: float = 2.0  # wait before the 2nd attempt; doubles per attempt
+    backoff_cap_seconds: float = 300.0
+    file_timeout_seconds: float = 1800.0  # a file still in a worker after this long: a transient failure
+
+    # Distributed batch (woa batch --broker, woa worker, woa index-writer; docs/digitisation.md).
+    # A message whose worker died entirely is redelivered after visibility_timeout seconds, which
+    # must exceed the longest task (a 300-page PDF takes several minutes on one core).
+    broker_url: str = "redis://localhost:6379/0"
+    visibility_timeout: float = Field(default=7200.0, gt=0)
+    max_queued: int = Field(default=5000, ge=1)  # messages waiting in Redis at most
 
     # Records lifecycle (docs/lifecycle.md): retention rules, reminders, cold tier
     # Ordered [[retention]] tables; the first match sets retain_until; a 6-year default ends the list.
@@ -105,6 +128,15 @@ class Settings(BaseModel):
     tier_by: Literal["date", "last_access"] = "date"
     tier_batch: int = 500  # at most this many moves per `woa lifecycle run`
     tier_cache_days: int = 7  # fetched cold copies stay in ARCHIVE/cache this long
+
+    @field_validator("ocr_engine")
+    @classmethod
+    def _registered_engine(cls, v: str) -> str:
+        try:
+            plugin(OCR_ENGINES, v)
+        except PluginError as exc:
+            raise ValueError(str(exc)) from None
+        return v
 
     @field_validator("reminder_days")
     @classmethod
@@ -153,10 +185,6 @@ class Settings(BaseModel):
     backup_keep_monthly: int = 24
     backup_verify_sample: int = 20
     backup_verify_subsets: int = 12
-
-    @property
-    def index_dir(self) -> Path:
-        return self.archive_dir / "index"
 
 
 def _config_path() -> Path | None:

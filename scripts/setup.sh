@@ -9,7 +9,7 @@ APT_PACKAGES=(
   poppler-utils fonts-noto-cjk fonts-wqy-microhei
   libgl1 libglib2.0-0
   libpdfbox2-java libactivation-java libjaxb-api-java default-jre-headless
-  redis-server ocrmypdf
+  redis-server ocrmypdf pngquant
   restic
   chromium postgresql
   python3-venv

@@ -160,6 +160,7 @@ def test_task_of_a_killed_worker_is_finished_by_the_other_exactly_once(tmp_path:
 def send_tasks_for_archived_bytes(url: str, src: Path, elsewhere: Path, r: redis.Redis) -> dict[str, tuple[str, str]]:
     from batch.celery_app import QUEUE, TASK_NAME, create_app
     from core.archive import sha256_file
+    from core.settings import load_settings
 
     original = next(src.rglob("scan-000.png"))
     copy = elsewhere / "copy-of-000.png"
@@ -167,7 +168,7 @@ def send_tasks_for_archived_bytes(url: str, src: Path, elsewhere: Path, r: redis
     copy.write_bytes(original.read_bytes())
     sha = sha256_file(original)
     state = BatchState(r, "manual")
-    app = create_app(url)
+    app = create_app(load_settings(broker_url=url))
     app.send_task(TASK_NAME, args=["same-file", "manual", str(original), sha, {}], queue=QUEUE)
     app.send_task(TASK_NAME, args=["other-file", "manual", str(copy), sha, {}], queue=QUEUE)
     deadline = time.monotonic() + 60

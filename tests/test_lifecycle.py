@@ -319,15 +319,14 @@ def test_run_cli_without_smtp_lists_and_is_idempotent(tmp_path: Path, born_digit
     assert doc_id in capsys.readouterr().out
 
 
-def test_celery_beat_task_runs_the_pass(tmp_path: Path, born_digital: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_celery_beat_task_runs_the_pass(tmp_path: Path, born_digital: list[Path]) -> None:
     from batch.celery_app import LIFECYCLE_TASK, create_app
 
     root = tmp_path / "archive"
-    (doc_id,) = _ingest(born_digital[:1], load_settings(archive_dir=root))
+    settings = load_settings(archive_dir=root, broker_url="redis://127.0.0.1:1/0")
+    (doc_id,) = _ingest(born_digital[:1], settings)
     _set(root, doc_id, "date_out", "2019-06-30")  # expired before today
-    (tmp_path / "woa.toml").write_text(f'archive_dir = "{root}"\n', encoding="utf-8")
-    monkeypatch.setenv("WOA_CONFIG", str(tmp_path / "woa.toml"))
-    app = create_app("redis://127.0.0.1:1/0")
+    app = create_app(settings)
     assert app.conf.beat_schedule["woa-lifecycle-daily"]["task"] == LIFECYCLE_TASK
     out = app.tasks[LIFECYCLE_TASK].run()
     assert "due for disposal: 1 (1 new)" in out and doc_id in load_state(Archive(root)).due

@@ -17,7 +17,7 @@ import queue
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from app.ingest import IngestResult
+from app.worker import init_worker_process
 from core.archive import Archive, sha256_file
 from core.settings import Settings
 from watch_folder import files
@@ -44,7 +45,7 @@ from watch_folder.rules import (
     walk_inbox,
 )
 from watch_folder.stability import StabilityTracker
-from watch_folder.worker import Job, init_worker, run_job
+from watch_folder.worker import Job, run_job
 
 log = logging.getLogger(__name__)
 
@@ -82,34 +83,6 @@ def kv(event: str, **fields: Any) -> str:
 def backoff_delay(attempts: int, base: float, cap: float) -> float:
     """Seconds to wait before attempt ``attempts + 1`` after a transient failure."""
     return float(min(cap, base * 2 ** max(attempts - 1, 0)))
-
-
-@dataclass(frozen=True)
-class WatchOptions:
-    folders: Folders
-    stable_seconds: float = 5.0
-    poll_seconds: float = 0.0  # > 0: always poll at this interval; 0: native events unless network FS
-    rescan_seconds: float = 300.0
-    after_success: str = "move"  # "move" to folders.processed, or "delete"
-    workers: int = 1
-    max_attempts: int = 5
-    oneshot: bool = False
-    backoff_base: float = 2.0
-    backoff_cap: float = 300.0
-    file_timeout: float = 1800.0  # a file still in a worker after this long is treated as a transient failure
-
-    @classmethod
-    def from_settings(cls, folders: Folders, settings: Settings, **overrides: Any) -> WatchOptions:
-        base = cls(
-            folders=folders,
-            stable_seconds=settings.stable_seconds,
-            poll_seconds=settings.poll_seconds,
-            rescan_seconds=settings.rescan_seconds,
-            after_success=settings.after_success,
-            workers=max(1, settings.workers),
-            max_attempts=max(1, settings.max_attempts),
-        )
-        return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
 def choose_observer(inbox: Path, poll_seconds: float, mounts_text: str) -> tuple[str, float, str]:
@@ -194,12 +167,13 @@ def _warm_up(settings: Settings) -> bool:
 
 
 class WatchService:
-    def __init__(self, opts: WatchOptions, settings: Settings) -> None:
-        self.opts = opts
-        self.settings = settings.model_copy(update={"archive_dir": opts.folders.archive})
-        self.inbox = opts.folders.inbox
+    def __init__(self, folders: Folders, settings: Settings, *, oneshot: bool = False) -> None:
+        self.folders = folders
+        self.oneshot = oneshot
+        self.settings = settings.model_copy(update={"archive_dir": folders.archive})
+        self.inbox = folders.inbox
         self.archive = Archive.from_settings(self.settings)
-        self.tracker = StabilityTracker(opts.stable_seconds)
+        self.tracker = StabilityTracker(settings.stable_seconds)
         self.observer_kind = "none"
         self.failed_this_run = 0
         self._events: queue.SimpleQueue[Path] = queue.SimpleQueue()
@@ -224,7 +198,7 @@ class WatchService:
         return self._journal
 
     def run(self) -> int:
-        check_layout(self.opts.folders)
+        check_layout(self.folders)
         self.archive.root.mkdir(parents=True, exist_ok=True)
         lock = ArchiveLock(self.archive.root)
         lock.acquire()
@@ -233,7 +207,7 @@ class WatchService:
             self._journal = Journal(self.archive.root / JOURNAL_NAME)
             recovered = self.journal.recover()
             self._clean_temps()
-            if not self.opts.oneshot:
+            if not self.oneshot:
                 observer = self._start_observer()
             log.info(
                 kv(
@@ -241,10 +215,10 @@ class WatchService:
                     inbox=self.inbox,
                     archive=self.archive.root,
                     observer=self.observer_kind,
-                    workers=self.opts.workers,
+                    workers=self.settings.workers,
                     recovered=recovered,
                     pending=self.journal.pending(),
-                    oneshot=self.opts.oneshot,
+                    oneshot=self.oneshot,
                 )
             )
             self._loop()
@@ -261,25 +235,25 @@ class WatchService:
                 log.info(kv("stop", queued=s.queued, done=s.done, failed=s.failed))
                 self.journal.close()
             lock.release()
-        return 1 if (self.opts.oneshot and self.failed_this_run) else 0
+        return 1 if (self.oneshot and self.failed_this_run) else 0
 
     # -- main loop -----------------------------------------------------------------------------
     def _loop(self) -> None:
-        tick = max(0.05, min(0.25, self.opts.stable_seconds / 5))
+        tick = max(0.05, min(0.25, self.settings.stable_seconds / 5))
         self._scan()
-        next_rescan = time.monotonic() + self.opts.rescan_seconds
+        next_rescan = time.monotonic() + self.settings.rescan_seconds
         self._warm_pool()
         while not self._stops:
             self._drain_events()
-            if not self.opts.oneshot and time.monotonic() >= next_rescan:
+            if not self.oneshot and time.monotonic() >= next_rescan:
                 self._scan()
                 self._clean_temps()
-                next_rescan = time.monotonic() + self.opts.rescan_seconds
+                next_rescan = time.monotonic() + self.settings.rescan_seconds
             for path in self.tracker.poll(time.monotonic()):
                 self._admit(path)
             self._collect()
             self._dispatch()
-            if self.opts.oneshot and not len(self.tracker) and not self._in_flight and not self.journal.pending():
+            if self.oneshot and not len(self.tracker) and not self._in_flight and not self.journal.pending():
                 return
             self._wake.wait(tick)
             self._wake.clear()
@@ -322,7 +296,7 @@ class WatchService:
             log.warning(kv("removed_temp", path=path))
 
     def _start_observer(self) -> BaseObserver:
-        kind, interval, why = choose_observer(self.inbox, self.opts.poll_seconds, read_mounts())
+        kind, interval, why = choose_observer(self.inbox, self.settings.poll_seconds, read_mounts())
         handler = _EventHandler(self._events, self._wake)
         if kind == "native":
             try:
@@ -374,7 +348,7 @@ class WatchService:
         archived under its name: it goes to failed/ straight away, with the reason."""
         reason = "file name is not valid UTF-8 (is the share mounted with the right iocharset?); rename it and drop it again"
         try:
-            dest = files.unique_destination(self.opts.folders.failed / rel)
+            dest = files.unique_destination(self.folders.failed / rel)
             files.write_error_note(dest, reason, {"file": _printable(str(rel))})
             files.move_durably(path, dest)
         except OSError as exc:
@@ -388,16 +362,17 @@ class WatchService:
         """The worker pool; a new one first loads the pipeline in every worker (warm-up)."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                max_workers=self.opts.workers,
+                max_workers=self.settings.workers,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=init_worker,
+                initializer=init_worker_process,
+                initargs=(self.settings, os.getpid(), True),
             )
-            self._warming = [self._pool.submit(_warm_up, self.settings) for _ in range(self.opts.workers)]
+            self._warming = [self._pool.submit(_warm_up, self.settings) for _ in range(self.settings.workers)]
             self._pool_ready_at = None
         return self._pool
 
     def _warm_pool(self) -> None:
-        if self.journal.pending() or len(self.tracker) or not self.opts.oneshot:
+        if self.journal.pending() or len(self.tracker) or not self.oneshot:
             self._ensure_pool()
 
     def _timed_out(self, future: Future[IngestResult], now: float) -> bool:
@@ -405,15 +380,15 @@ class WatchService:
         if self._pool_ready_at is None:
             if self._warming and all(f.done() for f in self._warming):
                 self._pool_ready_at = now
-            elif now - self._started_at[future] <= self.opts.file_timeout + WARM_UP_ALLOWANCE:
+            elif now - self._started_at[future] <= self.settings.file_timeout_seconds + WARM_UP_ALLOWANCE:
                 return False
         start = max(self._started_at[future], self._pool_ready_at or 0.0)
-        return now - start > self.opts.file_timeout
+        return now - start > self.settings.file_timeout_seconds
 
     def _dispatch(self) -> None:
         if self._stops:
             return
-        capacity = self.opts.workers - len(self._in_flight)
+        capacity = self.settings.workers - len(self._in_flight)
         if capacity <= 0:
             return
         busy = {row.sha256 for row in self._in_flight.values()}
@@ -463,7 +438,7 @@ class WatchService:
                 # A worker cannot be stopped alone: the pool is replaced, other in-flight files requeued.
                 row = self._in_flight.pop(future)
                 broken = True
-                reason = f"timed out after {self.opts.file_timeout:g} s"
+                reason = f"timed out after {self.settings.file_timeout_seconds:g} s"
                 result = IngestResult(Path(row.path), "failed", error=reason, transient=True)
             else:
                 continue
@@ -485,8 +460,8 @@ class WatchService:
             self._leave(self.journal.get(row.id))
             return
         reason = res.error or "ingest failed without a reason"
-        if res.transient and row.attempts < self.opts.max_attempts:
-            delay = backoff_delay(row.attempts, self.opts.backoff_base, self.opts.backoff_cap)
+        if res.transient and row.attempts < self.settings.max_attempts:
+            delay = backoff_delay(row.attempts, self.settings.backoff_base_seconds, self.settings.backoff_cap_seconds)
             self.journal.retry_later(row.id, reason, now + delay)
             log.warning(kv("retry", path=self._rel(Path(row.path)), id=row.id, attempt=row.attempts, delay=f"{delay:g}", error=reason))
             return
@@ -522,15 +497,15 @@ class WatchService:
         try:
             if not os.path.lexists(path):
                 self.journal.finish(row.id, state, dest=row.dest)
-            elif success and self.opts.after_success == "delete":
+            elif success and self.settings.after_success == "delete":
                 files.delete_durably(path)
                 self.journal.finish(row.id, state, dest="deleted")
             elif success:
-                dest = files.unique_destination(self.opts.folders.processed / rel)
+                dest = files.unique_destination(self.folders.processed / rel)
                 files.move_durably(path, dest)
                 self.journal.finish(row.id, state, dest=str(dest))
             else:
-                dest = files.unique_destination(self.opts.folders.failed / rel)
+                dest = files.unique_destination(self.folders.failed / rel)
                 reason = row.error or "failed"
                 files.write_error_note(
                     dest,
@@ -547,7 +522,7 @@ class WatchService:
                 self.failed_this_run += 1
                 log.error(kv("failed", path=rel, id=row.id, error=reason, moved_to=dest))
         except OSError as exc:
-            delay = backoff_delay(max(row.attempts, 1), self.opts.backoff_base, self.opts.backoff_cap)
+            delay = backoff_delay(max(row.attempts, 1), self.settings.backoff_base_seconds, self.settings.backoff_cap_seconds)
             error = f"{row.error + '; ' if row.error and not success else ''}cannot move out of the inbox: {exc}"
             self.journal.retry_later(row.id, error, time.time() + delay)
             log.error(kv("move_failed", path=rel, id=row.id, error=str(exc)))

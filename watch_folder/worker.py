@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import ctypes
 import logging
-import os
-import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,9 +13,6 @@ from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PR_SET_PDEATHSIG = 1
-
-
 @dataclass(frozen=True)
 class Job:
     row_id: int
@@ -27,24 +21,12 @@ class Job:
     resumed: bool  # an earlier attempt was interrupted: make sure the document is indexed
 
 
-def init_worker() -> None:
-    """Workers die with the service (SIGKILL included) and leave signals to it (it drains them)."""
-    os.environ["OMP_THREAD_LIMIT"] = "1"
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux: orphaned workers finish their file and exit
-        pass
-    if os.getppid() == 1:  # the service died before prctl took effect
-        os._exit(1)
-
-
 def run_job(job: Job, settings: Settings) -> IngestResult:
     """Ingest one inbox file (``ingest_file`` never raises for a bad file: it returns the reason)."""
     archive = Archive.from_settings(settings)
-    res = ingest_file(Path(job.path), settings, archive=archive, tags=dict(job.tags), update_index=True)
+    # inbox_stores maps the inbox's first folder level (the "dealer" tag) to a store code
+    store = settings.inbox_stores.get(job.tags.get("dealer", ""))
+    res = ingest_file(Path(job.path), settings, archive=archive, tags=dict(job.tags), update_index=True, store=store)
     if job.resumed and res.status == "duplicate" and res.doc_id:  # "archived" was indexed by ingest_file
         try:
             index_documents(archive, [archive.load(res.doc_id)])

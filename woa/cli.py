@@ -16,7 +16,19 @@ from pathlib import Path
 
 from core.crypto import KeyUnavailable, TamperedFile
 from core.settings import Settings, load_settings
-from woa.commands import backup, batch, documents, lifecycle, review, search, templates, verify, watch, web
+from woa.commands import (
+    backup,
+    batch,
+    documents,
+    lifecycle,
+    review,
+    search,
+    setting_overrides,
+    templates,
+    verify,
+    watch,
+    web,
+)
 
 COMMAND_GROUPS = (documents, review, search, watch, verify, batch, backup, web, lifecycle, templates)
 
@@ -52,7 +64,8 @@ def setup_logging(verbose: int, quiet: bool) -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    return load_settings(config=args.config, archive_dir=args.archive)
+    """The one Settings of this run: defaults → TOML → ``WOA_*`` → the flags given."""
+    return load_settings(config=args.config, archive_dir=args.archive, **setting_overrides(args))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -190,3 +190,29 @@ def test_openapi_schema(client: Any, db: Any) -> None:
         assert p in paths, p
     assert "tokenAuth" in schema["components"]["securitySchemes"]
 
+
+
+def test_upload_through_the_upload_path(api: Any, make_user: Any, fresh_archive: WebArchive) -> None:
+    c = api(make_user("clerk", "clerk"))
+    scan = next(p for p in sorted(SAMPLES.glob("*.png")))
+    # a scan already archived: recorded as a duplicate (no second copy), under a name that tried
+    # to climb out of the inbox
+    with open(scan, "rb") as fh:
+        r = c.post("/api/upload/", {"file": fh, "store": "A"}, format="multipart")
+    assert r.status_code == 200, r.content
+    assert r.json()["status"] == "duplicate" and r.json()["id"] in fresh_archive.ids("A")
+    import io
+
+    evil = io.BytesIO(scan.read_bytes())
+    evil.name = "../../../etc/passwd.png"
+    r = c.post("/api/upload/", {"file": evil, "store": "A"})
+    assert r.status_code == 200 and r.json()["name"] == "passwd.png"
+    assert not (fresh_archive.root.parent / "etc").exists()
+    text = io.BytesIO(b"just some text, not a scan")
+    text.name = "notes.pdf"
+    r = c.post("/api/upload/", {"file": text, "store": "A"})
+    assert r.status_code == 415 and r.json()["status"] == "refused" and r.json()["reason"]
+    r = c.post("/api/upload/", {"file": io.BytesIO(scan.read_bytes()), "store": "B"})
+    assert r.status_code == 403  # not a store of this clerk
+    adv = api(make_user("adv", "advisor"))
+    assert adv.post("/api/upload/", {}).status_code == 403

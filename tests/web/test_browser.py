@@ -14,14 +14,17 @@ set (``make screenshots`` writes docs/screenshots/).
 from __future__ import annotations
 
 import difflib
+import hashlib
 import io
 import json
 import os
 import re
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +38,8 @@ pytestmark = pytest.mark.slow
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--lang=zh-CN"]
 USERS = {"clerk-a": ("A", "clerk"), "advisor-a": ("A", "advisor"), "manager-a": ("A", "manager"),
          "advisor-b": ("B", "advisor")}
 SHOTS = Path(os.environ["WOA_SCREENSHOTS"]) if os.environ.get("WOA_SCREENSHOTS") else None
@@ -102,6 +106,7 @@ def _site(web_archive_session: WebArchive, tmp_path_factory: pytest.TempPathFact
         _woa(["stores", "add", code, name], root, env)
     for name, (code, role) in USERS.items():
         _woa(["users", "create", name, "--store", code, "--role", role], root, env, stdin=PASSWORD + "\n")
+    _woa(["users", "create", "admin", "--admin"], root, env, stdin=PASSWORD + "\n")
     with woa_serve(root, env=env) as server:
         yield Site(server, wa, truth, [first, second])
 
@@ -136,9 +141,15 @@ def log_in(page: Any, site: Site, user: str) -> None:
 
 
 def shot(page: Any, name: str) -> None:
-    if SHOTS is not None:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+    """A screenshot of the viewport for docs/screenshots (only when WOA_SCREENSHOTS is set), once
+    every image has loaded and the charts have finished their animation."""
+    if SHOTS is None:
+        return
+    page.wait_for_function("() => Array.from(document.images).filter(i => i.getBoundingClientRect().top < innerHeight)"
+                           ".every(i => i.complete && i.naturalWidth > 0)", timeout=60_000)
+    time.sleep(1.5)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
 
 
 def search(page: Any, site: Site, text: str) -> Any:
@@ -248,3 +259,99 @@ def test_vehicle_page_lists_every_order_of_the_vin(page: Any, site: Site) -> Non
     # dates in order, oldest first
     dates = sorted(site.truth[i]["fields"]["date_in"] for i in (first, second))
     assert text.index(dates[0]) < text.index(dates[1])
+
+
+def test_review_correction_is_found_by_search(page: Any, site: Site) -> None:
+    log_in(page, site, "clerk-a")
+    page.goto(site.url + "/review/")
+    queue = [h.rstrip("/").split("/")[-1] for h in
+             page.eval_on_selector_all("table.results a", "els => els.map(e => e.getAttribute('href'))")]
+    assert queue, "nothing to review in store A"
+    assert set(queue) <= set(site.ids("A"))  # the queue holds the clerk's store only
+    shot(page, "review_queue")
+    doc_id = queue[0]
+    page.click(f"table.results a[href$='/review/{doc_id}/']")
+    page.wait_for_selector("#review-form")
+    new = "司马光明"
+    field = page.locator("#f_customer_name")
+    field.click()
+    field.fill(new)
+    with page.expect_response(lambda r: r.request.method == "POST" and f"/review/{doc_id}/" in r.url) as resp:
+        field.press("Enter")  # keyboard first: Enter saves the field
+    assert resp.value.ok
+    page.wait_for_function("v => document.querySelector('#f_customer_name').dataset.original === v", arg=new)
+    shot(page, "review")
+    # recorded as `woa review set` records it ...
+    history = site.wa.archive.load(doc_id).history
+    assert history[-1]["field"] == "customer_name" and history[-1]["new"] == new
+    assert history[-1]["user"] == "clerk-a"
+    # ... and found by search at once
+    search(page, site, new)
+    assert result_ids(page) == [doc_id]
+
+
+def test_statistics_show_the_right_totals(page: Any, site: Site) -> None:
+    # (runs before the upload test below, which adds an order to store A)
+    log_in(page, site, "manager-a")
+    page.goto(site.url + "/statistics/")
+    page.wait_for_selector("#grand-total")
+    shot(page, "statistics")
+    a_ids = site.ids("A")
+    want = sum(Decimal(site.truth[i]["fields"]["total_cost"]) for i in a_ids)
+    shown = page.inner_text("#grand-total")
+    assert shown.startswith("¥") and Decimal(shown[1:].replace(",", "")) == want, (shown, want)
+    assert f"{len(a_ids)} " in page.inner_text("p.meta")
+    # per store: only store A, with the same total
+    stores = page.inner_text("#stores tbody")
+    assert "A" in stores and "B" not in stores
+    # a date range: only the orders of 2023 (by the printed order date)
+    page.goto(site.url + "/statistics/?from=2023-01-01&to=2023-12-31")
+    in_2023 = [i for i in a_ids if (site.truth[i]["fields"].get("date_in") or "").startswith("2023")]
+    want_2023 = sum(Decimal(site.truth[i]["fields"]["total_cost"]) for i in in_2023)
+    assert Decimal(page.inner_text("#grand-total")[1:].replace(",", "")) == want_2023
+
+
+def _new_scan(tmp: Path) -> tuple[Path, dict[str, Any]]:
+    """A work order no archive has seen: the samples generator with a seed of its own."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("woa_samples_generate", SAMPLES / "generate.py")
+    assert spec and spec.loader
+    gen = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = gen  # its dataclasses look their module up
+    spec.loader.exec_module(gen)
+    paths = gen.generate(tmp, 1, 4242, formats=("png",))
+    scan = next(p for p in paths if p.suffix == ".png")
+    return scan, json.loads(scan.with_name(scan.stem + ".truth.json").read_text(encoding="utf-8"))
+
+
+def test_upload_a_scan_and_see_it_appear(page: Any, site: Site, tmp_path: Path) -> None:
+    scan, truth = _new_scan(tmp_path)
+    log_in(page, site, "clerk-a")
+    page.goto(site.url + "/upload/")
+    page.set_input_files("#files", str(scan))
+    ok = page.locator("#list li .ok a")
+    ok.wait_for(timeout=150_000)  # the upload is read (OCR) and archived before the answer
+    shot(page, "upload")
+    assert ok.inner_text() == page.get_attribute("#list", "data-archived")  # archived, not "already archived"
+    ok.click()
+    page.wait_for_url(re.compile(r"/doc/[0-9a-f]{16}/$"))
+    doc_id = page.url.rstrip("/").split("/")[-1]
+    assert doc_id == hashlib.sha256(scan.read_bytes()).hexdigest()[:16]  # the archive's id of these bytes
+    meta = page.inner_text("p.meta")
+    assert scan.name in meta and "A" in meta  # its file name, the clerk's store
+    search(page, site, truth["fields"]["order_no"])  # found by the order number printed on it
+    assert doc_id in result_ids(page)
+
+
+def test_admin_sees_users_and_the_audit_trail(page: Any, site: Site) -> None:
+    log_in(page, site, "admin")
+    page.goto(site.url + "/admin/users/")
+    users = page.inner_text("main")
+    for name in USERS:
+        assert name in users
+    shot(page, "admin_users")
+    page.goto(site.url + "/admin/audit/")
+    trail = page.inner_text("main")
+    assert "advisor-a" in trail and "clerk-a" in trail  # the log-ins and views of the tests before
+    shot(page, "audit")

@@ -24,7 +24,12 @@ def test_login_page_is_chinese_by_default_and_english_on_request(client: Client)
     html = resp.content.decode()
     assert '<html lang="zh-hans">' in html
     assert "登录" in html
-    resp = client.get("/login/", headers={"accept-language": "en"})
+    # an English-language browser still gets Chinese: only the user's choice switches
+    resp = client.get("/login/", headers={"accept-language": "en-US,en;q=0.9"})
+    assert '<html lang="zh-hans">' in resp.content.decode()
+    resp = client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
+    assert resp.status_code == 302
+    resp = client.get("/login/")
     assert '<html lang="en">' in resp.content.decode()
     assert "Log in" in resp.content.decode()
 

@@ -19,6 +19,7 @@ from batch.report import ReportWriter, RunSummary, default_report_dir
 from batch.walk import count_scans
 from core.archive import Archive
 from core.settings import Settings
+from woa.commands import setting_flag, setting_overrides
 
 log = logging.getLogger(__name__)
 
@@ -33,31 +34,38 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "Celery task per scan for `woa worker` processes on machines sharing the archive storage.",
     )
     p.add_argument("sources", nargs="*", type=Path, metavar="SRC", help="folders or files of scans")
-    p.add_argument("--workers", type=int, default=None, metavar="N", help="local worker processes (default: cores)")
+    setting_flag(p, "--workers", field="workers", type=int, metavar="N", help="local worker processes (default: cores)")
     p.add_argument("--report", type=Path, default=None, metavar="DIR", help="report folder (default ARCHIVE/reports/batch-…)")
     p.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE", help="tag every document, e.g. dealer=广州店")
+    p.add_argument("--store", metavar="CODE", default=None,
+                   help="store (门店) of every document (default: the default_store setting)")
+    setting_flag(p, "--low-memory", field="low_memory", action="store_true",
+                 help="workers return page buffers to the OS: far less memory, more CPU")
     p.add_argument("--location", default=None, metavar="WHERE",
                    help="where the paper originals of this batch sit (cabinet / box), e.g. 柜3/盒12; shown by woa inventory")
-    p.add_argument("--low-memory", action="store_true", help="workers return page buffers to the OS: far less memory, more CPU")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--broker", default=None, metavar="URL", help="Redis URL: queue tasks for `woa worker` instead of a local pool")
+    setting_flag(p, "--broker", field="broker_url", metavar="URL",
+                 help="Redis URL: queue tasks for `woa worker` instead of a local pool")
     p.add_argument("--no-wait", action="store_true", help="with --broker: enqueue and return without following")
-    p.add_argument("--max-queued", type=int, default=5000, metavar="N", help="with --broker: messages waiting in Redis at most")
+    setting_flag(p, "--max-queued", field="max_queued", type=int, metavar="N",
+                 help="with --broker: messages waiting in Redis at most (default 5000)")
     p.add_argument("--status", action="store_true", help="with --broker: show progress of a batch across workers")
     p.add_argument("--batch-id", default=None, metavar="ID", help="with --status: which batch (default: the latest)")
     p.add_argument("--json", action="store_true", help="with --status: print JSON")
     p.set_defaults(func=cmd_batch)
 
     p = sub.add_parser("worker", parents=[common], help="run a batch worker (Celery) for `woa batch --broker`")
-    p.add_argument("--broker", default=None, metavar="URL", help="Redis URL (default $WOA_BROKER_URL)")
-    p.add_argument("--concurrency", type=int, default=None, metavar="N", help="worker processes (default: cores)")
+    setting_flag(p, "--broker", field="broker_url", metavar="URL", help="Redis URL (default: the setting broker_url)")
+    setting_flag(p, "--concurrency", field="workers", type=int, metavar="N", help="worker processes (default: cores)")
     p.add_argument("--hostname", default=None, metavar="NAME", help="worker name (default woa-PID@host)")
-    p.add_argument("--visibility-timeout", type=float, default=None, metavar="S", help="redeliver a dead worker's task after S seconds")
-    p.add_argument("--low-memory", action="store_true", help="return page buffers to the OS: far less memory, more CPU")
+    setting_flag(p, "--visibility-timeout", field="visibility_timeout", type=float, metavar="S",
+                 help="redeliver a dead worker's task after S seconds")
+    setting_flag(p, "--low-memory", field="low_memory", action="store_true",
+                 help="return page buffers to the OS: far less memory, more CPU")
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("index-writer", parents=[common], help="index documents finished by batch workers (single writer)")
-    p.add_argument("--broker", default=None, metavar="URL", help="Redis URL (default $WOA_BROKER_URL)")
+    setting_flag(p, "--broker", field="broker_url", metavar="URL", help="Redis URL (default: the setting broker_url)")
     p.add_argument("--once", action="store_true", help="index what is queued now and exit")
     p.set_defaults(func=cmd_index_writer)
 
@@ -82,12 +90,6 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _broker(args: argparse.Namespace) -> str:
-    from batch.celery_app import broker_from_env
-
-    return str(args.broker or broker_from_env())
-
-
 def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
     if args.status:
         return _status(args, settings)
@@ -102,26 +104,28 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
         tags = _tags(args.tag)
         if args.location:
             tags["location"] = args.location.strip()
+        if args.store:
+            tags["store"] = args.store.strip()  # carried to the workers with the tags
     except ValueError as exc:
         print(f"woa batch: {exc}", file=sys.stderr)
         return 2
     archive = Archive.from_settings(settings)
     archive.root.mkdir(parents=True, exist_ok=True)
     total = count_scans(sources, exclude=[archive.root])
-    workers = args.workers or os.cpu_count() or 1
     report_dir = args.report or default_report_dir(archive.root)
     show = not args.no_progress and not args.quiet
-    if args.broker:
-        summary = RunSummary(mode=f"celery ({redact(args.broker)})", workers=0, sources=[str(s) for s in sources])
+    distributed = setting_overrides(args).get("broker_url") is not None  # --broker given: scale out
+    if distributed:
+        summary = RunSummary(mode=f"celery ({redact(settings.broker_url)})", workers=0, sources=[str(s) for s in sources])
         report = ReportWriter(report_dir, summary)
         progress = BatchProgress(total, enabled=show)
         interrupted, batch_id = _run_broker(args, settings, archive, sources, tags, report, progress)
         summary.workers = len(summary.per_worker)
     else:
-        summary = RunSummary(mode="local", workers=workers, sources=[str(s) for s in sources])
+        summary = RunSummary(mode="local", workers=settings.workers, sources=[str(s) for s in sources])
         report = ReportWriter(report_dir, summary)
         progress = BatchProgress(total, enabled=show)
-        interrupted = _run_local(settings, sources, workers, tags, report, progress, args.low_memory)
+        interrupted = _run_local(settings, sources, tags, report, progress)
         batch_id = ""
     progress.close()
     html_path = report.close(interrupted=interrupted)
@@ -132,7 +136,7 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
         file=sys.stderr,
     )
     if batch_id:
-        print(f"batch {batch_id}: `woa batch --status --broker {redact(args.broker)}` shows progress", file=sys.stderr)
+        print(f"batch {batch_id}: `woa batch --status --broker {redact(settings.broker_url)}` shows progress", file=sys.stderr)
     print(f"report: {html_path}")
     if interrupted:
         return 130
@@ -142,11 +146,9 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
 def _run_local(
     settings: Settings,
     sources: list[Path],
-    workers: int,
     tags: dict[str, str],
     report: ReportWriter,
     progress: BatchProgress,
-    low_memory: bool,
 ) -> bool:
     from batch.local import LocalBatch
 
@@ -157,7 +159,7 @@ def _run_local(
             progress.bar.write(f"woa batch: {outcome.path}: {outcome.error}", file=sys.stderr)
 
     feeder = IndexFeeder(Archive.from_settings(settings))
-    batch = LocalBatch(sources, settings, workers=workers, sink=sink, feeder=feeder, tags=tags, low_memory=low_memory)
+    batch = LocalBatch(sources, settings, sink=sink, feeder=feeder, tags=tags)
     return batch.run()
 
 
@@ -174,8 +176,8 @@ def _run_broker(
     from batch.distributed import RedisIndexWriter, run_distributed
     from batch.redis_state import BatchState, connect, new_batch_id
 
-    app = create_app(args.broker)
-    r = connect(args.broker)
+    app = create_app(settings)
+    r = connect(settings.broker_url)
     batch_id = new_batch_id()
     state = BatchState(r, batch_id)
     writer = RedisIndexWriter(r, archive)
@@ -189,7 +191,7 @@ def _run_broker(
         writer=writer,
         tags=tags,
         wait=not args.no_wait,
-        max_queued=args.max_queued,
+        max_queued=settings.max_queued,
     )
     return interrupted, batch_id
 
@@ -198,7 +200,7 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     from batch.celery_app import QUEUE
     from batch.redis_state import BatchState, connect, latest_batch_id
 
-    r = connect(_broker(args))
+    r = connect(settings.broker_url)
     batch_id = args.batch_id or latest_batch_id(r)
     if batch_id is None:
         print("woa batch: no batch in this Redis", file=sys.stderr)
@@ -224,24 +226,16 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from app.worker import limit_threads
     from batch.celery_app import QUEUE, create_app
-    from batch.work import limit_threads
 
-    broker = _broker(args)
-    os.environ["WOA_BROKER_URL"] = broker
-    os.environ["WOA_ARCHIVE_DIR"] = str(Path(settings.archive_dir).resolve())
-    if args.config:
-        os.environ["WOA_CONFIG"] = str(Path(args.config).resolve())
-    if args.visibility_timeout is not None:
-        os.environ["WOA_VISIBILITY_TIMEOUT"] = str(args.visibility_timeout)
-    if args.low_memory:
-        os.environ["WOA_LOW_MEMORY"] = "1"
     limit_threads()
-    app = create_app(broker)
+    # the worker processes are forked from this one and archive with these settings (no env vars)
+    app = create_app(settings.model_copy(update={"archive_dir": Path(settings.archive_dir).resolve()}))
     level = "WARNING" if args.quiet else ("DEBUG" if args.verbose > 1 else "INFO")
     name = args.hostname or f"woa-{os.getpid()}@{socket.gethostname()}"
     argv = ["worker", "-Q", QUEUE, "--loglevel", level, "--hostname", name, "--pool", "prefork", "--without-gossip", "--without-mingle"]
-    argv += ["--concurrency", str(args.concurrency or os.cpu_count() or 1)]
+    argv += ["--concurrency", str(settings.workers)]
     app.worker_main(argv)
     return 0
 
@@ -251,7 +245,7 @@ def cmd_index_writer(args: argparse.Namespace, settings: Settings) -> int:
     from batch.progress import GracefulStop
     from batch.redis_state import connect
 
-    writer = RedisIndexWriter(connect(_broker(args)), Archive.from_settings(settings))
+    writer = RedisIndexWriter(connect(settings.broker_url), Archive.from_settings(settings))
     if not writer.start():
         print("woa index-writer: another index writer is running", file=sys.stderr)
         return 1

@@ -12,7 +12,9 @@ from app.ingest import IngestResult, ingest_file
 from core.archive import Archive, UnknownDocument
 from core.errors import SidecarError
 from core.models import Document
+from core.plugins import ocr_engine_names
 from core.settings import Settings
+from woa.commands import setting_flag
 
 SCAN_SUFFIXES = {".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png"}
 PROGRESS_MIN_FILES = 4
@@ -21,11 +23,11 @@ PROGRESS_MIN_FILES = 4
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("ingest", parents=[common], help="archive scanned files or folders")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    p.add_argument("--engine", choices=("rapidocr", "tesseract"), default=None, help="OCR engine")
-    p.add_argument("--pdfa", choices=("1b", "2b"), default=None, help="PDF/A level of the archive copy")
+    setting_flag(p, "--engine", field="ocr_engine", choices=ocr_engine_names(), help="OCR engine")
+    setting_flag(p, "--pdfa", field="pdfa_level", choices=("1b", "2b"), help="PDF/A level of the archive copy")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--store", metavar="CODE", default=None, help="store (门店) the documents belong to "
-                   "(default: the default_store setting)")
+    setting_flag(p, "--store", field="default_store", metavar="CODE",
+                 help="store (门店) the documents belong to (default: the default_store setting)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("export", parents=[common], help="export archived documents")
@@ -60,12 +62,6 @@ def collect_files(paths: list[Path]) -> tuple[list[Path], list[str]]:
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    if args.engine:
-        settings.ocr_engine = args.engine
-    if args.pdfa:
-        settings.pdfa_level = args.pdfa
-    if args.store is not None:
-        settings.default_store = args.store
     files, problems = collect_files(args.paths)
     for msg in problems:
         print(f"woa: {msg}", file=sys.stderr)

@@ -22,6 +22,7 @@ from core.retention import add_period, parse_day
 from core.settings import Settings
 from index import QueryError, update_index
 from index.rows import select_rows
+from woa.commands import setting_flag
 
 
 def _today(args: argparse.Namespace) -> date:
@@ -40,7 +41,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     lsub.required = True
     p = lsub.add_parser("run", parents=[common], help="one idempotent pass (run daily from a timer)")
     p.add_argument("--today", metavar="YYYY-MM-DD", help="the pass's date (default: today)")
-    p.add_argument("--no-tier", action="store_true", help="no tier moves in this pass")
+    setting_flag(p, "--no-tier", field="tier_after_days", action="store_const", const=0,
+                 help="no tier moves in this pass")
     p.set_defaults(func=cmd_run)
     p = lsub.add_parser("recompute", parents=[common], help="recompute every document's retain_until now")
     p.set_defaults(func=cmd_recompute)
@@ -132,8 +134,6 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     archive = _archive(settings)
     if archive is None:
         return 1
-    if args.no_tier:
-        settings.tier_after_days = 0
     report = run_pass(archive, settings, _today(args))
     if not args.quiet:
         print("\n".join(report.lines()))

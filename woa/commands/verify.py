@@ -12,6 +12,7 @@ from app.verify import verify_archive
 from core.archive import Archive
 from core.settings import Settings
 from watch_folder.journal import check_journal
+from woa.commands import setting_flag
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -20,7 +21,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="check hashes, PDF/A validity, sidecars, strays and the index of the archive",
     )
-    p.add_argument("--workers", type=int, default=None, metavar="N", help="parallel checks (default: cores)")
+    setting_flag(p, "--workers", field="workers", type=int, metavar="N", help="parallel checks (default: cores)")
     p.add_argument("--sample", type=int, default=None, metavar="N",
                    help="read back the cold-tier copies of N random cold documents (default: all of them)")
     p.set_defaults(func=verify_command)
@@ -32,7 +33,7 @@ def verify_command(args: argparse.Namespace, settings: Settings) -> int:
         print(f"woa verify: no archive at {root}", file=sys.stderr)
         return 2
     report = verify_archive(
-        root, workers=args.workers or settings.workers, extra_checks=[check_journal], archive=Archive.from_settings(settings),
+        root, workers=settings.workers, extra_checks=[check_journal], archive=Archive.from_settings(settings),
         cold_check=cold_check(settings, args.sample),
     )
     for problem in report.problems:

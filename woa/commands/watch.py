@@ -15,7 +15,8 @@ from typing import Any
 from core.settings import Settings
 from watch_folder.journal import JOURNAL_NAME, Journal
 from watch_folder.rules import Folders, LayoutError, default_folders
-from watch_folder.service import AlreadyRunning, ArchiveLock, WatchOptions, WatchService
+from watch_folder.service import AlreadyRunning, ArchiveLock, WatchService
+from woa.commands import setting_flag
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -27,14 +28,14 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "every file once it is complete. failed/ and processed/ sit beside the inbox unless given.",
     )
     p.add_argument("inbox", type=Path, metavar="INBOX")
-    p.add_argument("--poll", type=float, default=None, metavar="SECONDS", help="poll instead of native events")
+    setting_flag(p, "--poll", field="poll_seconds", type=float, metavar="SECONDS", help="poll instead of native events")
     p.add_argument("--oneshot", action="store_true", help="process what is in the inbox now, then exit")
-    p.add_argument("--workers", type=int, default=None, metavar="N", help="worker processes (default: cores)")
-    p.add_argument("--stable", type=float, default=None, metavar="SECONDS", help="size/mtime quiet time")
-    p.add_argument("--rescan", type=float, default=None, metavar="SECONDS", help="full rescan interval")
-    p.add_argument("--after-success", choices=("move", "delete"), default=None, help="what to do with a done file")
-    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                   help="give up on one file after this long in a worker (a transient failure; default 1800)")
+    setting_flag(p, "--workers", field="workers", type=int, metavar="N", help="worker processes (default: cores)")
+    setting_flag(p, "--stable", field="stable_seconds", type=float, metavar="SECONDS", help="size/mtime quiet time")
+    setting_flag(p, "--rescan", field="rescan_seconds", type=float, metavar="SECONDS", help="full rescan interval")
+    setting_flag(p, "--after-success", field="after_success", choices=("move", "delete"), help="what to do with a done file")
+    setting_flag(p, "--timeout", field="file_timeout_seconds", type=float, metavar="SECONDS",
+                 help="give up on one file after this long in a worker (a transient failure; default 1800)")
     p.add_argument("--failed", type=Path, default=None, metavar="DIR", help="where failed files go")
     p.add_argument("--processed", type=Path, default=None, metavar="DIR", help="where done files go (move)")
     p.set_defaults(func=watch_command)
@@ -64,18 +65,7 @@ def _service_logging(args: argparse.Namespace) -> None:
 
 def watch_command(args: argparse.Namespace, settings: Settings) -> int:
     _service_logging(args)
-    opts = WatchOptions.from_settings(
-        _folders(args, settings),
-        settings,
-        poll_seconds=args.poll,
-        oneshot=args.oneshot,
-        workers=args.workers,
-        stable_seconds=args.stable,
-        rescan_seconds=args.rescan,
-        after_success=args.after_success,
-        file_timeout=args.timeout,
-    )
-    service = WatchService(opts, settings)
+    service = WatchService(_folders(args, settings), settings, oneshot=args.oneshot)
 
     def _on_signal(signum: int, _frame: FrameType | None) -> None:
         service.request_stop()

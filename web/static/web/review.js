@@ -46,7 +46,7 @@
   function post(data, done) {
     var body = new FormData();
     Object.keys(data).forEach(function (k) { body.append(k, data[k]); });
-    fetch(form.action, { method: "POST", body: body, credentials: "same-origin",
+    fetch(form.getAttribute("action"), { method: "POST", body: body, credentials: "same-origin",
                          headers: { "X-CSRFToken": token, "X-Requested-With": "fetch" } })
       .then(function (r) { return r.json().then(function (j) { done(r.ok, j); }); })
       .catch(function () { done(false, { errors: ["network error"] }); });
@@ -77,5 +77,5 @@
     });
   });
   var first = form.querySelector("input[autofocus]") || inputs[0];
-  if (first) { first.focus(); first.select(); }
+  if (first) { first.focus(); first.select(); zoom(first.closest("tr")); }
 })();
