@@ -1,4 +1,4 @@
-.PHONY: setup demo test lint bench bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch bench-lifecycle samples clean test-web-postgresql test-browser screenshots bench-web
+.PHONY: setup demo test test-fast lint bench bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch bench-lifecycle samples clean test-web-postgresql test-browser screenshots bench-web
 
 PY := .venv/bin/python
 ARCHIVE ?= demo-archive
@@ -12,9 +12,15 @@ demo: setup
 test: setup
 	$(PY) -m pytest -q -ra tests
 
+# The developer's loop: everything but the tests marked slow (subprocess, kill, Celery, browser)
+test-fast: setup
+	$(PY) -m pytest -q -ra -m "not slow" tests
+
 lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/mypy core pipeline extractors index app watch_folder batch woa web
+	.venv/bin/mypy --strict core
+	.venv/bin/lint-imports
 
 samples: setup
 	$(PY) samples/generate.py --out samples --count 20 --seed 7
