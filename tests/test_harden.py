@@ -378,3 +378,25 @@ def test_verify_reports_a_damaged_index_and_stale_build_without_hiding_them(arch
     no_traceback(proc)
     assert proc.returncode == 0 and "repaired: index rebuilt: 2 documents" in proc.stdout, proc.stdout
     assert "removed index/g999999.building" in proc.stdout and leftovers(archive) == []
+
+
+# -- 6: a page larger than PDF/A allows ---------------------------------------------------------
+def test_page_larger_than_pdfa_allows_says_why(tmp_path: Path) -> None:
+    import pikepdf
+    from PIL import Image
+
+    src = tmp_path / "page.pdf"
+    Image.open(small_scan(tmp_path / "p.png")).convert("RGB").save(src, "PDF", resolution=50)
+    files = {}
+    for name, side in (("box7m.pdf", 20000), ("box5m.pdf", 14300)):  # 7 m, and 5 m: inside the box limit
+        with pikepdf.open(src) as pdf:
+            pdf.pages[0].mediabox = pikepdf.Array([0, 0, side, side * 1.41])
+            pdf.save(tmp_path / name)
+        files[name] = tmp_path / name
+    proc = woa("ingest", *files.values(), "--archive", tmp_path / "A", "--no-progress")
+    no_traceback(proc)
+    assert proc.returncode == 1 and "0 archived" in proc.stderr, proc.stderr
+    lines = {n: next(ln for ln in proc.stderr.splitlines() if ln.startswith(f"woa: {p}:")) for n, p in files.items()}
+    assert "MediaBox is 20000 x 28200 points" in lines["box7m.pdf"], lines
+    assert "PDF/A allows" in lines["box5m.pdf"] or "MediaBox" in lines["box5m.pdf"], lines
+    assert "unexpected" not in proc.stderr and leftovers(tmp_path / "A") == []
