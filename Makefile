@@ -1,4 +1,4 @@
-.PHONY: setup demo test test-fast lint bench bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch samples clean test-web-postgresql test-browser screenshots bench-web
+.PHONY: setup demo test test-fast lint bench bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch samples clean test-web-postgresql test-browser screenshots bench-web bench-backup
 
 PY := .venv/bin/python
 ARCHIVE ?= demo-archive
@@ -26,7 +26,7 @@ samples: setup
 	$(PY) samples/generate.py --out samples --count 20 --seed 7
 
 # Benchmarks are long (tens of minutes each on 2 cores) and never part of `make test`.
-bench: bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch bench-web
+bench: bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch bench-web bench-backup
 
 bench-pipeline: setup
 	$(PY) benchmarks/bench_pipeline.py --pages 100 --receipts 20
@@ -64,3 +64,7 @@ screenshots: setup
 # Web app load benchmark: 100,000 orders, page times, 20 users for 5 min, SQLite then PostgreSQL
 bench-web: setup
 	$(PY) benchmarks/bench_web.py --docs 100000 --users 20 --minutes 5
+
+# Restore drill and encryption overhead (generated born-digital work orders, real restic; ~30 min on 2 busy cores)
+bench-backup: setup
+	nice -n 10 $(PY) benchmarks/bench_backup.py --docs 300 --new 10

@@ -55,6 +55,7 @@ ARCHIVE_MODES = {
     "faithful": {"archive_mode": "faithful"},
     "mrc": {"archive_mode": "mrc"},
     "mrc-1b": {"archive_mode": "mrc", "pdfa_level": "1b"},
+    "mrc-fg50": {"archive_mode": "mrc", "mrc_foreground_dpi": 50},
 }
 
 OUT = ROOT / "bench-out" / "pipeline"
@@ -316,7 +317,7 @@ def main() -> None:
             alone[e].append(ocr_alone(doc, e))
             e2e[e].append(end_to_end(doc, settings[e], Archive(settings[e].archive_dir)))
         for m in modes if i % 2 else modes[::-1]:
-            leg = engines[0] if args.legibility and m in ("faithful", "mrc") else None
+            leg = engines[0] if args.legibility and m in ("faithful", "mrc", "mrc-fg50") else None
             by_mode[m].append(end_to_end(doc, mode_settings[m], Archive(mode_settings[m].archive_dir), leg))
         if args.legibility and modes:
             original_reocr += reocr_original(doc, engines[0])

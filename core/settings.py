@@ -73,7 +73,7 @@ class Settings(BaseModel):
     # "faithful": each page image as it is (lossless sources stay lossless).
     archive_mode: Literal["mrc", "faithful"] = "faithful"
     mrc_background_dpi: float = Field(default=100.0, gt=0)
-    mrc_foreground_dpi: float = Field(default=50.0, gt=0)
+    mrc_foreground_dpi: float = Field(default=100.0, gt=0)
     mrc_jpeg_quality: int = Field(default=50, ge=1, le=100)
 
     # Extraction / review

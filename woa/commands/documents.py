@@ -125,6 +125,8 @@ def export_record(doc: Document, archive: Archive, with_pages: bool = False) -> 
         "needs_review": doc.needs_review,
         "tags": doc.tags,
         "store": doc.store,
+        "doc_type": doc.doc_type,
+        "doc_fields": {k: v.to_dict() for k, v in doc.doc_fields.items()},
         "retain_until": doc.retain_until,
         "retention_rule": doc.retention_rule,
         "hold": doc.hold,
@@ -195,6 +197,10 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
                    "'woa show --open' fetches it)")
     if doc.store:
         out.append(f"store         {doc.store}")
+    if doc.doc_type:
+        out.append(f"type          {doc.doc_type.replace('_', ' ')}")
+        for name, fv in doc.doc_fields.items():
+            out.append(f"  {name:14} {fv.value if fv.value is not None else '-':<22} {fv.confidence:.2f}")
     if doc.tags:
         out.append("tags          " + ", ".join(f"{k}={v}" for k, v in doc.tags.items()))
     if doc.duplicates:
