@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from app.ingest import ingest_file
 from core.models import CANONICAL_FIELDS
+from core.scanfiles import SCAN_SUFFIXES
 from extractors.review import ReviewError
 from index.analysis import key_date
 from index.query import QueryError, day_bound
@@ -119,7 +120,6 @@ def _review_page(request: HttpRequest, doc: Any, errors: list[str], status: int 
 
 
 # -- upload -----------------------------------------------------------------------------------
-SCAN_SUFFIXES = (".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png")
 _MAGIC = (b"%PDF-", b"II*\x00", b"MM\x00*", b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
 
 
@@ -187,7 +187,7 @@ def upload_file(request: HttpRequest) -> HttpResponse:
             "mb": settings.web_max_upload_bytes // 2**20}, 413, store)
     head = upload.read(8)
     upload.seek(0)
-    if not name.lower().endswith(SCAN_SUFFIXES) or not head.startswith(_MAGIC):
+    if not name.lower().endswith(tuple(SCAN_SUFFIXES)) or not head.startswith(_MAGIC):
         return _refuse(request, name, _("Not a scan: only PDF, TIFF, JPEG and PNG files are archived."), 415, store)
     inbox = upload_inbox(store)
     folder = inbox / uuid.uuid4().hex
