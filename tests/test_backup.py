@@ -244,3 +244,31 @@ def test_backup_and_restore_through_loopback_s3(tmp_path: Path, base: Path) -> N
         assert woa("restore", "latest", "--to", str(target), env=env) == 0, woa.out + woa.err
         assert set(check_restored_hashes(target)) == set(Archive(base).ids())
         assert any((s3.directory / "woa-backups").rglob("config"))
+
+
+@pytest.mark.slow
+def test_postgresql_web_database_is_dumped_and_restorable(tmp_path: Path, base: Path) -> None:
+    import psycopg
+
+    from tests.services import pg_bin_dir, postgres_server
+
+    if pg_bin_dir() is None or shutil.which("pg_dump") is None:
+        pytest.skip("PostgreSQL not installed")
+    with postgres_server() as pg:
+        with psycopg.connect(pg.url, autocommit=True) as con:
+            con.execute("CREATE TABLE audit (id serial PRIMARY KEY, what text)")
+            con.execute("INSERT INTO audit (what) SELECT 'row ' || g FROM generate_series(1, 250) g")
+        woa = WoaRunner(tmp_path, base, database_url=pg.url)
+        assert woa("backup", "init") == 0
+        assert woa("backup") == 0, woa.err
+        target = tmp_path / "restored"
+        assert woa("restore", "latest", "--to", str(target)) == 0, woa.err
+        dump = target / "db" / "web.pgdump"
+        assert dump.is_file() and "pg_restore" in woa.err
+        saved = (target / "woa-settings.json").read_text()
+        assert pg.password not in saved and "***" in saved
+        url = pg.create_database("restored")
+        proc = subprocess.run(["pg_restore", "--no-owner", "-d", url, str(dump)], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        with psycopg.connect(url) as con:
+            assert con.execute("SELECT count(*) FROM audit").fetchone() == (250,)

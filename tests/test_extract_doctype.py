@@ -62,3 +62,26 @@ def test_work_order_keeps_its_fields() -> None:
 def test_invoice_fields_kept_in_the_extraction() -> None:
     ex = extract(page(INVOICE), Settings(), today=TODAY)
     assert ex.doc_type == "invoice" and ex.doc_fields["invoice_no"].value == "12269563"
+
+
+def test_type_is_searchable(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Classified at extraction, stored in the sidecar, searched with ``type:`` (and the invoice's
+    number by free text)."""
+    import index
+    from core.archive import Archive
+    from core.models import Document
+
+    archive = Archive(tmp_path / "a")
+    docs = []
+    for doc_id, texts in (("ab00000000000001", INVOICE), ("cd00000000000002", WORK_ORDER), ("ef00000000000003", FORM)):
+        pages = page(texts)
+        ex = extract(pages, Settings(), today=TODAY)
+        doc = Document(doc_id, f"{doc_id}.jpg", doc_id * 4, "", "", "", pages, "rapidocr", "1", "2024-01-01T00:00:00Z",
+                       fields=ex.fields, doc_type=ex.doc_type, doc_fields=ex.doc_fields)
+        archive.save(doc)
+        docs.append(archive.load(doc_id))  # through the sidecar
+    index.update_index(archive, docs)
+    assert {h.id for h in index.search(archive, "type:invoice").hits} == {"ab00000000000001"}
+    assert {h.id for h in index.search(archive, "type:work_order").hits} == {"cd00000000000002"}
+    assert {h.id for h in index.search(archive, "type:other").hits} == {"ef00000000000003"}
+    assert "ab00000000000001" in {h.id for h in index.search(archive, "12269563").hits}
