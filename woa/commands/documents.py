@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app import jtt1132
 from app.ingest import IngestResult, ingest_file
 from core.archive import Archive, UnknownDocument
 from core.errors import SidecarError
@@ -31,7 +32,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("export", parents=[common], help="export archived documents")
-    p.add_argument("--format", choices=("jsonl",), default="jsonl")
+    p.add_argument("--format", choices=("jsonl", "jtt1132"), default="jsonl",
+                   help="jsonl: the sidecar's fields; jtt1132: one record per work order with the JT/T 1132 "
+                        "data elements (汽车维修电子健康档案) and what is missing")
     p.add_argument("--pages", action="store_true", help="include per-page lines and boxes")
     p.set_defaults(func=cmd_export)
 
@@ -146,7 +149,13 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     n = 0
     damaged: list[str] = []
     for doc in archive.documents(damaged):
-        sys.stdout.write(json.dumps(export_record(doc, archive, args.pages), ensure_ascii=False) + "\n")
+        if args.format == "jtt1132":
+            if doc.doc_type not in ("", "work_order"):
+                continue  # invoices, receipts and other papers are no repair records
+            rec = jtt1132.record(doc, settings.review_threshold)
+        else:
+            rec = export_record(doc, archive, args.pages)
+        sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
         n += 1
     if not args.quiet or damaged:
         print(f"{n} documents exported" + (f"; {len(damaged)} damaged sidecar(s) left out (see 'woa verify')"
