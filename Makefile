@@ -1,4 +1,8 @@
+<<<<<<< HEAD
+.PHONY: setup demo test test-fast lint bench bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch bench-lifecycle samples clean test-web-postgresql test-browser screenshots bench-web
+=======
 .PHONY: setup demo test test-fast lint bench bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch samples clean test-web-postgresql test-browser screenshots bench-web bench-backup
+>>>>>>> main
 
 PY := .venv/bin/python
 ARCHIVE ?= demo-archive
@@ -65,6 +69,12 @@ screenshots: setup
 bench-web: setup
 	$(PY) benchmarks/bench_web.py --docs 100000 --users 20 --minutes 5
 
+<<<<<<< HEAD
+# Records lifecycle: tiering to a loopback S3 server, cold vs hot open, a daily pass over 100,000 orders
+bench-lifecycle: setup
+	mkdir -p bench-out && nice -n 10 $(PY) benchmarks/bench_lifecycle.py --tier-docs 10000 --pass-docs 100000 --json bench-out/lifecycle.json
+=======
 # Restore drill and encryption overhead (generated born-digital work orders, real restic; ~30 min on 2 busy cores)
 bench-backup: setup
 	nice -n 10 $(PY) benchmarks/bench_backup.py --docs 300 --new 10
+>>>>>>> main

@@ -74,6 +74,7 @@ class Settings(BaseModel):
     archive_mode: Literal["mrc", "faithful"] = "faithful"
     mrc_background_dpi: float = Field(default=100.0, gt=0)
     mrc_foreground_dpi: float = Field(default=100.0, gt=0)
+    mrc_min_dpi: float = Field(default=200.0, ge=0)  # coarser scans keep the faithful encoding
     mrc_jpeg_quality: int = Field(default=50, ge=1, le=100)
 
     # Extraction / review
@@ -123,7 +124,9 @@ class Settings(BaseModel):
     tier_access_key: str = ""
     tier_secret_key_file: Path | None = None
     tier_key_file: Path | None = None  # AES-256-GCM key (32 bytes, raw or hex), outside the archive
-    tier_after_days: int = 0  # move documents whose date_out (else date_in, else ingest) is older; 0 = never
+    tier_after_days: int = 0  # move documents whose order date is older than this; 0 = never
+    # "date": by the order's date only; "last_access": also not opened (web, woa show --open) for as long
+    tier_by: Literal["date", "last_access"] = "date"
     tier_batch: int = 500  # at most this many moves per `woa lifecycle run`
     tier_cache_days: int = 7  # fetched cold copies stay in ARCHIVE/cache this long
 

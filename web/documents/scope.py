@@ -131,11 +131,13 @@ def get_document(user: Any, doc_id: str, perm: str = "view") -> Document:
 def document_file(user: Any, doc_id: str, kind: str) -> tuple[Document, BinaryIO]:
     """The original (``kind="original"``) or the PDF/A copy (``"pdf"``) of a document the user may
     download, open for reading (decrypted when the archive is encrypted at rest)."""
+    from app.lifecycle.tier import TierError, open_document_file
+
     doc = get_document(user, doc_id, "download")
     ar = archive()
-    try:
-        fh = ar.open_original(doc) if kind == "original" else ar.open_pdf(doc)
-    except FileNotFoundError as exc:
+    try:  # a document in the cold tier is fetched, decrypted, checked and cached
+        fh = open_document_file(ar, settings(), doc, "original" if kind == "original" else "pdf")
+    except (FileNotFoundError, TierError) as exc:
         raise Http404("file missing") from exc
     return doc, fh
 

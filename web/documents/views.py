@@ -18,6 +18,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from app.lifecycle.tier import record_access
 from core.models import CANONICAL_FIELDS, Document
 from index.query import QueryError, day_bound
 from index.search import Sort
@@ -226,6 +227,7 @@ def document_page(request: HttpRequest, doc_id: str) -> HttpResponse:
     doc = scope.get_document(request.user, doc_id)
     settings = scope.settings()
     _audit(request, "view", doc.id)
+    record_access(scope.archive(), doc.id)  # for tier_by = "last_access"
     ctx = {
         "doc": doc,
         "store": scope.store_of(doc),

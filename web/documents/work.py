@@ -141,8 +141,18 @@ def upload_inbox(store: str) -> Path:
     return scope.settings().archive_dir / "inbox" / "web" / (store or "_")
 
 
-def _refuse(request: HttpRequest, name: str, reason: str, status: int, store: str) -> JsonResponse:
+def _wants_json(request: HttpRequest) -> bool:
+    """The upload page's script (and API-like clients) get JSON; a plain form post gets a page."""
+    return (request.headers.get("x-requested-with") == "fetch" or request.path.startswith("/api/")
+            or "application/json" in request.headers.get("accept", ""))
+
+
+def _refuse(request: HttpRequest, name: str, reason: str, status: int, store: str) -> HttpResponse:
     _audit(request, "upload", name, store=store, status="refused", reason=reason)
+    if not _wants_json(request):
+        from web.errors import error_page
+
+        return error_page(request, status, _("File refused"), f"{name}: {reason}" if name else reason)
     return JsonResponse({"name": name, "status": "refused", "reason": reason}, status=status)
 
 
@@ -206,6 +216,8 @@ def upload_file(request: HttpRequest) -> HttpResponse:
         return _refuse(request, name, result.error or _("The file could not be archived."), 422, store)
     _audit(request, "upload", result.doc_id or "", name=name, store=store, status=result.status,
            pages=result.pages, needs_review=result.needs_review)
+    if not _wants_json(request):
+        return HttpResponseRedirect(reverse("document", args=[result.doc_id]))
     return JsonResponse({"name": name, "status": result.status, "id": result.doc_id, "pages": result.pages,
                          "needs_review": result.needs_review,
                          "url": reverse("document", args=[result.doc_id])})
