@@ -28,7 +28,7 @@ from index.query import QueryError, day_bound
 from index.store import IndexUnavailable
 from web import audit
 from web.documents import pages, scope
-from web.documents.views import _field_rows
+from web.documents.views import _field_rows, cell
 from web.net import client_address
 
 log = logging.getLogger(__name__)
@@ -285,11 +285,11 @@ def statistics_export(request: HttpRequest) -> HttpResponse:
     for m in d["months"]:
         w.writerow(["month", m["month"], m["orders"], m["labor"], m["parts"], m["total"]])
     for i in d["top_items"]:
-        w.writerow(["item", i["name"], i["count"], "", "", i["amount"]])
+        w.writerow(["item", cell(i["name"]), i["count"], "", "", i["amount"]])
     for m in d["top_models"]:
-        w.writerow(["model", m["model"], m["count"], "", "", ""])
+        w.writerow(["model", cell(m["model"]), m["count"], "", "", ""])
     for a in d["advisors"]:
-        w.writerow(["advisor", a["advisor"], a["orders"], a["labor"], a["parts"], a["total"]])
+        w.writerow(["advisor", cell(a["advisor"]), a["orders"], a["labor"], a["parts"], a["total"]])
     for s in d["stores"]:
         w.writerow(["store", scope.hit_store(s["store"]), s["orders"], s["labor"], s["parts"], s["total"]])
     _audit(request, "export", "statistics", format="csv", **form)
