@@ -231,6 +231,7 @@ def mrc_options(settings: Settings) -> MrcOptions | None:
     return MrcOptions(
         background_dpi=settings.mrc_background_dpi,
         foreground_dpi=settings.mrc_foreground_dpi,
+        min_dpi=settings.mrc_min_dpi,
         jpeg_quality=settings.mrc_jpeg_quality,
     )
 

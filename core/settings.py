@@ -74,6 +74,7 @@ class Settings(BaseModel):
     archive_mode: Literal["mrc", "faithful"] = "faithful"
     mrc_background_dpi: float = Field(default=100.0, gt=0)
     mrc_foreground_dpi: float = Field(default=100.0, gt=0)
+    mrc_min_dpi: float = Field(default=200.0, ge=0)  # coarser scans keep the faithful encoding
     mrc_jpeg_quality: int = Field(default=50, ge=1, le=100)
 
     # Extraction / review
