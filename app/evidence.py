@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+import index
 from core.archive import Archive
 
 log = logging.getLogger(__name__)
@@ -19,10 +20,6 @@ def vins_for_plate(archive: Archive, exclude_id: str | None = None) -> Callable[
     """A lookup ``plate -> VINs`` over the archive's search index (empty when there is no index)."""
 
     def lookup(plate: str) -> set[str]:
-        try:
-            import index
-        except ImportError:
-            return set()
         if not (archive.index_dir).is_dir():
             return set()
         try:

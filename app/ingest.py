@@ -25,7 +25,8 @@ from core.settings import Settings
 from pipeline.load import iter_pages
 from pipeline.memory import release_free_memory
 from pipeline.mrc import MrcOptions
-from pipeline.ocr import get_engine, read_page
+from pipeline.ocr import OcrEngine, get_engine, get_text_detector, read_page
+from pipeline.orientation import TextDetector
 from pipeline.pdf_image import LOSSLESS
 from pipeline.pdfa import ArchivePage, write_pdfa
 from pipeline.preprocess import prepare
@@ -98,7 +99,8 @@ def _process_pages(
     path: Path, settings: Settings, pages_out: list[PageText], timings: dict[str, float]
 ) -> Iterator[tuple[ArchivePage, PageText]]:
     """Stream pages: load, prepare, OCR (unless the PDF carries text). One page in memory at a time."""
-    engine = None
+    engine: OcrEngine | None = None
+    detector: TextDetector | None = None
     for src in iter_pages(path, settings):
         t0 = time.perf_counter()
         quality = settings.archive_jpeg_quality if src.lossy else LOSSLESS
@@ -110,13 +112,18 @@ def _process_pages(
             continue
         if engine is None:
             engine = get_engine(settings)
+            # the text detector loads only if a step needs it (Tesseract without orientation: never)
+            needs_layout = settings.detect_orientation or engine.uses_text_regions
+            detector = get_text_detector(engine, settings) if needs_layout else None
         prep = prepare(
             src.image,
             src.dpi,
             deskew=settings.deskew,
             max_skew=settings.max_skew_degrees,
+            orient=settings.detect_orientation,
             text_regions=engine.uses_text_regions,
             ocr_runtime=settings.ocr_runtime,
+            detector=detector,
         )
         t1 = time.perf_counter()
         lines = read_page(
@@ -214,6 +221,7 @@ def mrc_options(settings: Settings) -> MrcOptions | None:
     return MrcOptions(
         background_dpi=settings.mrc_background_dpi,
         foreground_dpi=settings.mrc_foreground_dpi,
+        min_dpi=settings.mrc_min_dpi,
         jpeg_quality=settings.mrc_jpeg_quality,
     )
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from celery.signals import worker_process_init
 
 from app.worker import init_worker_process
@@ -25,6 +26,7 @@ from core.settings import Settings, load_settings
 
 QUEUE = "woa"
 TASK_NAME = "woa.ingest_document"
+LIFECYCLE_TASK = "woa.lifecycle_run"  # the daily records-lifecycle pass, scheduled by `celery beat`
 RESTORE_INTERVAL = 30.0  # seconds between scans for messages of dead workers
 
 
@@ -58,12 +60,26 @@ def _ingest_document(
     return run_ingest_task(self, key, batch_id, path, sha256, tags)
 
 
+def _lifecycle_run(self: Task) -> str:
+    """``woa lifecycle run`` as a task of the Celery deployment, with the app's settings."""
+    from datetime import date
+
+    from app.lifecycle.run import run_pass
+    from core.archive import Archive
+
+    settings = app_settings(self.app)
+    return "\n".join(run_pass(Archive.from_settings(settings), settings, date.today()).lines())
+
+
 def create_app(settings: Settings) -> Celery:
     """The Celery app of ``settings`` (broker, visibility timeout); its worker processes archive with them."""
     app = Celery("woa", set_as_current=False)
     app.conf.update(celery_config(settings.broker_url, settings.visibility_timeout))
     app.conf.woa_settings = settings.model_dump(mode="json")
     app.task(bind=True, name=TASK_NAME, max_retries=3)(_ingest_document)
+    app.task(bind=True, name=LIFECYCLE_TASK)(_lifecycle_run)
+    # `celery -A batch.celery_app beat` runs the lifecycle pass daily (docs/lifecycle.md)
+    app.conf.beat_schedule = {"woa-lifecycle-daily": {"task": LIFECYCLE_TASK, "schedule": crontab(hour=2, minute=30)}}
 
     def init_process(**_: Any) -> None:
         init_worker_process(settings)

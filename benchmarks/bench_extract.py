@@ -39,7 +39,7 @@ from extractors.fields import canonical_model  # noqa: E402
 from extractors.money import normalize_money  # noqa: E402
 from extractors.receipt import extract_receipt  # noqa: E402
 
-EVAL = ROOT.parent / "shared" / "eval-data"
+EVAL = Path(os.environ.get("WOA_EVAL_DATA", ROOT.parent / "shared" / "eval-data"))
 log = logging.getLogger("bench_extract")
 
 

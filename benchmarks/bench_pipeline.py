@@ -41,11 +41,11 @@ sys.path.insert(0, str(ROOT))
 from pikepdf import pdfa  # noqa: E402
 
 from app.ingest import ingest_file  # noqa: E402
+from benchmarks.metrics import cer  # noqa: E402
 from core.archive import Archive  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from pipeline.load import iter_pages  # noqa: E402
 from pipeline.ocr import get_engine, read_page  # noqa: E402
-from pipeline.ocr.base import cer  # noqa: E402
 from pipeline.preprocess import prepare  # noqa: E402
 from samples.generate import generate  # noqa: E402
 from tests.pdfbox import preflight_1b  # noqa: E402
@@ -55,6 +55,7 @@ ARCHIVE_MODES = {
     "faithful": {"archive_mode": "faithful"},
     "mrc": {"archive_mode": "mrc"},
     "mrc-1b": {"archive_mode": "mrc", "pdfa_level": "1b"},
+    "mrc-fg50": {"archive_mode": "mrc", "mrc_foreground_dpi": 50},
 }
 
 OUT = ROOT / "bench-out" / "pipeline"
@@ -316,7 +317,7 @@ def main() -> None:
             alone[e].append(ocr_alone(doc, e))
             e2e[e].append(end_to_end(doc, settings[e], Archive(settings[e].archive_dir)))
         for m in modes if i % 2 else modes[::-1]:
-            leg = engines[0] if args.legibility and m in ("faithful", "mrc") else None
+            leg = engines[0] if args.legibility and m in ("faithful", "mrc", "mrc-fg50") else None
             by_mode[m].append(end_to_end(doc, mode_settings[m], Archive(mode_settings[m].archive_dir), leg))
         if args.legibility and modes:
             original_reocr += reocr_original(doc, engines[0])

@@ -173,6 +173,8 @@ class Document:
     history: list[dict[str, Any]] = field(default_factory=list)  # review corrections
     duplicates: list[dict[str, Any]] = field(default_factory=list)  # same bytes seen again
     store: str = ""  # code of the store (门店) the document belongs to; "" = none given
+    doc_type: str = ""  # work_order | invoice | receipt | other (extractors.doctype); "" = not classified
+    doc_fields: dict[str, FieldValue] = field(default_factory=dict)  # fields of another type (invoice: 发票号码 …)
     # Records lifecycle (app/lifecycle): keep until this date (ISO), set by this retention rule;
     # a legal hold {by, at, reason} blocks disposal; tier {name, where, keys, moved_at} = cold copy.
     retain_until: str = ""
@@ -203,6 +205,8 @@ class Document:
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "tags": self.tags,
             "store": self.store,
+            "doc_type": self.doc_type,
+            "doc_fields": {k: v.to_dict() for k, v in self.doc_fields.items()},
             "confidence": round(self.confidence, 3),
             "needs_review": self.needs_review,
             "fields": {k: v.to_dict() for k, v in self.fields.items()},
@@ -260,6 +264,8 @@ class Document:
             history=list(d.get("history", [])),
             duplicates=list(d.get("duplicates", [])),
             store=str(d.get("store") or ""),
+            doc_type=str(d.get("doc_type") or ""),
+            doc_fields={k: FieldValue.from_dict(v) for k, v in (d.get("doc_fields") or {}).items()},
             retain_until=str(d.get("retain_until", "") or ""),
             retention_rule=str(d.get("retention_rule", "") or ""),
             retain_extended=str(d.get("retain_extended", "") or ""),

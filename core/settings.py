@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from core.plugins import OCR_ENGINES, PluginError, plugin
 from core.retention import RetentionRule
 
 
@@ -26,7 +27,7 @@ class Settings(BaseModel):
     archive_dir: Path = Field(default=Path("woa-archive"), description="Root of the archive on disk")
 
     # OCR
-    ocr_engine: Literal["rapidocr", "tesseract"] = "rapidocr"
+    ocr_engine: str = "rapidocr"  # a name registered under the woa.ocr_engines entry points (core.plugins)
     tesseract_lang: str = "chi_sim+eng"
     tesseract_psm: int = 4
     ocr_max_dpi: float = 200.0  # pages scanned finer are downscaled for OCR only (0 = never)
@@ -49,6 +50,9 @@ class Settings(BaseModel):
     # Preprocessing
     deskew: bool = True
     max_skew_degrees: float = 10.0
+    # Turn pages upright (0/90/180/270) from PP-OCR's text detector. false: pages are taken as
+    # scanned; with ocr_engine = "tesseract" no PP-OCR model is then loaded at all.
+    detect_orientation: bool = True
 
     # Memory: after a page, freed heap memory goes back to the kernel when the process's resident
     # size is above this many MB (0: after every page). Without it a worker crept from 0.6 to
@@ -69,7 +73,8 @@ class Settings(BaseModel):
     # "faithful": each page image as it is (lossless sources stay lossless).
     archive_mode: Literal["mrc", "faithful"] = "faithful"
     mrc_background_dpi: float = Field(default=100.0, gt=0)
-    mrc_foreground_dpi: float = Field(default=50.0, gt=0)
+    mrc_foreground_dpi: float = Field(default=100.0, gt=0)
+    mrc_min_dpi: float = Field(default=200.0, ge=0)  # coarser scans keep the faithful encoding
     mrc_jpeg_quality: int = Field(default=50, ge=1, le=100)
 
     # Extraction / review
@@ -119,9 +124,20 @@ class Settings(BaseModel):
     tier_access_key: str = ""
     tier_secret_key_file: Path | None = None
     tier_key_file: Path | None = None  # AES-256-GCM key (32 bytes, raw or hex), outside the archive
-    tier_after_days: int = 0  # move documents whose date_out (else date_in, else ingest) is older; 0 = never
+    tier_after_days: int = 0  # move documents whose order date is older than this; 0 = never
+    # "date": by the order's date only; "last_access": also not opened (web, woa show --open) for as long
+    tier_by: Literal["date", "last_access"] = "date"
     tier_batch: int = 500  # at most this many moves per `woa lifecycle run`
     tier_cache_days: int = 7  # fetched cold copies stay in ARCHIVE/cache this long
+
+    @field_validator("ocr_engine")
+    @classmethod
+    def _registered_engine(cls, v: str) -> str:
+        try:
+            plugin(OCR_ENGINES, v)
+        except PluginError as exc:
+            raise ValueError(str(exc)) from None
+        return v
 
     @field_validator("reminder_days")
     @classmethod

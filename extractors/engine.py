@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from core.identifiers import is_cjk
 from core.models import CANONICAL_FIELDS, FieldValue, PageText
 from core.settings import Settings
 from extractors import money, vin
@@ -35,6 +36,8 @@ class Extraction:
     confidence: float = 0.0
     needs_review: bool = False
     template: str | None = None
+    doc_type: str = ""  # work_order | invoice | receipt | other
+    doc_fields: dict[str, FieldValue] = field(default_factory=dict)  # an invoice's or receipt's own fields
 
 
 @dataclass
@@ -394,8 +397,32 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
                         result.fields[f].confidence = min(result.fields[f].confidence, 0.75)
     _check_with_upper(index, result.fields, chosen)
     result.items = extract_items(index)
+    _document_type(pages, lexicon, result, today, settings.review_threshold)
     finish(result.fields, result, settings.review_threshold)
     return result
+
+
+def _document_type(pages: list[PageText], lexicon: Lexicon, result: Extraction, today: date, threshold: float) -> None:
+    """Classify the document; on an invoice, a receipt or a non-Chinese page no work-order field is trusted."""
+    from extractors.doctype import INVOICE, RECEIPT, WORK_ORDER, classify, extract_invoice
+    from extractors.receipt import extract_receipt
+
+    dt = classify(pages, lexicon)
+    result.doc_type = dt.kind
+    if dt.kind == INVOICE:
+        result.doc_fields = extract_invoice(pages, today)
+    elif dt.kind == RECEIPT:
+        result.doc_fields = {k: v for k, v in extract_receipt(pages, today).items() if v is not None}
+    # a page with few work-order markers may still be one (a partial scan, a second page): only
+    # another type, or a page without Chinese (these work orders are Chinese documents), is
+    # positively not a work order
+    text = "".join(ln.text for p in pages for ln in p.lines)
+    letters = sum(ch.isalpha() for ch in text)
+    cjk = sum(is_cjk(ch) for ch in text)
+    if dt.kind in (INVOICE, RECEIPT) or (dt.kind != WORK_ORDER and letters and cjk < 0.05 * letters):
+        for fv in result.fields.values():
+            fv.confidence = min(fv.confidence, threshold * 0.6)
+            fv.note = (fv.note + "; " if fv.note else "") + f"the document looks like {dt.kind.replace('_', ' ')}, not a work order"
 
 
 def finish(fields: dict[str, FieldValue], result: Extraction | None, threshold: float) -> tuple[float, bool]:

@@ -261,13 +261,14 @@ class Evaluator:
             parts.append(values)
         return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
-    def top(self, m: Matches, start: int, count: int, by_date: bool) -> list[tuple[int, float]]:
-        """``count`` (docnum, score) from position ``start`` of the ordered matches."""
+    def top(self, m: Matches, start: int, count: int, by_date: bool, oldest: bool = False) -> list[tuple[int, float]]:
+        """``count`` (docnum, score) from position ``start`` of the ordered matches (by date: newest
+        first, or with ``oldest`` oldest first)."""
         if start >= len(m.ids):
             return []
         if by_date:
             dates = self.column("date")[m.ids]
-            order = np.lexsort((-m.ids, -dates))  # newest first
+            order = np.lexsort((m.ids, dates)) if oldest else np.lexsort((-m.ids, -dates))  # newest first
         else:
             order = np.lexsort((m.ids, -m.scores))
         chosen = order[start : start + count]

@@ -48,6 +48,8 @@ FIELD_ALIASES = {
     "hold": "hold",
     "tier": "tier",
     "store": "store",
+    "type": "doc_type",
+    "doc_type": "doc_type",
     **{f: f for f in TEXT_FIELDS},
     "customer_name": "customer",
 }
@@ -208,6 +210,9 @@ def _field_query(name: str, value: str) -> Q.Query:
         return Q.Term("hold", _yes_no("hold", value))
     if name in ("tier", "store"):
         return Q.Term(name, value.strip())
+    if name == "doc_type":
+        v = value.strip().lower().replace("-", "_")
+        return Q.Term("doc_type", {"order": "work_order", "workorder": "work_order", "wo": "work_order"}.get(v, v))
     if name == "total":
         return money_query("total", value)
     if name == "needs_review":

@@ -26,7 +26,7 @@ from index.analysis import (
 
 log = logging.getLogger(__name__)
 
-INDEX_SCHEMA_VERSION = 4
+INDEX_SCHEMA_VERSION = 5
 
 # Text fields a user can name in a query (``model:朗逸``); all use the bigram analysis.
 TEXT_FIELDS = ("model", "make", "customer", "advisor", "dealer")
@@ -63,6 +63,7 @@ def build_schema() -> Schema:
         needs_review=BOOLEAN(stored=True),
         tags=KEYWORD(stored=True, commas=True, lowercase=False),
         store=ID(stored=True),  # the store (门店) code; UNASSIGNED_STORE when the document has none
+        doc_type=ID(stored=True),  # work_order | invoice | receipt | other; UNASSIGNED_STORE if not classified
         # Records lifecycle: what a `woa lifecycle run` pass needs, without reading any sidecar
         retain_until=NUMERIC(bits=32, shift_step=8, stored=True, sortable=True),  # yyyymmdd
         hold=BOOLEAN(stored=True),
@@ -169,6 +170,8 @@ def document_fields(doc: Document) -> dict[str, Any]:
     review = review or bad_items
     extra.extend(i["name"] for i in items)
     f["needs_review"] = review
+    f["doc_type"] = doc.doc_type or UNASSIGNED_STORE
+    extra.extend(fv.value for fv in doc.doc_fields.values() if fv.value)  # an invoice's 发票号码 ...
 
     text = doc.text
     f["text"] = text

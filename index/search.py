@@ -20,7 +20,7 @@ from index.query import ParsedQuery, parse_query, store_filter
 
 log = logging.getLogger(__name__)
 
-Sort = Literal["relevance", "date"]
+Sort = Literal["relevance", "date", "oldest"]  # date: newest first; oldest: oldest first (review queue)
 SNIPPET_LINES = 2
 SNIPPET_LINE_CHARS = 80
 _SEP = r"[\s·•・.\-]?"
@@ -188,7 +188,8 @@ def _hit(stored: dict[str, Any], score: float | None, pq: ParsedQuery, query: st
 def _run(searcher: Any, pq: ParsedQuery, query: str, limit: int, page: int, sort: Sort, fuzzy: bool,
          bm25f: bool) -> SearchResults:
     started = time.perf_counter()
-    by_date = sort == "date" or pq.filters_only
+    oldest = sort == "oldest"
+    by_date = oldest or sort == "date" or pq.filters_only
     matches = None
     if not bm25f:
         ev = Evaluator(searcher)
@@ -198,15 +199,15 @@ def _run(searcher: Any, pq: ParsedQuery, query: str, limit: int, page: int, sort
             log.debug("query node %s: using Whoosh's matcher", exc)
     if matches is not None:
         total = len(matches.ids)
-        top = ev.top(matches, (page - 1) * limit, limit, by_date)
+        top = ev.top(matches, (page - 1) * limit, limit, by_date, oldest=oldest)
         hits = [_hit(searcher.stored_fields(n), None if by_date else s, pq, query) for n, s in top]
     else:
-        kwargs: dict[str, Any] = {"sortedby": "date", "reverse": True} if by_date else {}
+        kwargs: dict[str, Any] = {"sortedby": "date", "reverse": not oldest} if by_date else {}
         res = searcher.search_page(pq.query, page, pagelen=limit, **kwargs)
         total = res.total
         hits = [_hit(h.fields(), None if by_date else float(h.score or 0.0), pq, query)
                 for h in (res if res.pagenum == page else [])]  # Whoosh would repeat the last page
-    return SearchResults(query=query, total=total, page=page, limit=limit, sort="date" if by_date else "relevance",
+    return SearchResults(query=query, total=total, page=page, limit=limit, sort="oldest" if oldest else "date" if by_date else "relevance",
                          hits=hits, seconds=time.perf_counter() - started, fuzzy=fuzzy)
 
 

@@ -12,16 +12,31 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 import cv2
 import numpy as np
 
-from pipeline.ocr.rapid import DEFAULT_RUNTIME, detection_copy, rapidocr_models
+from pipeline.ocr.rapid import detection_copy
 
 log = logging.getLogger(__name__)
 
 MAX_VOTES = 40
+
+
+class TextDetector(Protocol):
+    """Finds text lines and tells upright lines from upside-down ones (PP-OCR's det and cls models:
+    ``pipeline.ocr.rapid.PpOcrDetector``). The RapidOCR engine offers its own (``engine.
+    text_detector``, sharing its models); with Tesseract the pipeline loads the detector and the
+    classifier alone, only when orientation is on (``pipeline.ocr.get_text_detector``)."""
+
+    def boxes(self, bgr: np.ndarray) -> np.ndarray:
+        """Text-line quads (N, 4, 2; clockwise from the text's top left) in pixels of ``bgr``."""
+        ...
+
+    def upright_votes(self, bgr: np.ndarray, quads: np.ndarray) -> tuple[float, float]:
+        """(upright, upside down): summed scores of the 0/180 classifier over these lines."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -32,11 +47,6 @@ class TextLayout:
 
     rotation: int
     quads: np.ndarray
-
-
-def _boxes(ocr: Any, bgr: np.ndarray) -> np.ndarray:
-    boxes, _ = ocr.text_det(bgr)
-    return np.zeros((0, 4, 2), dtype=np.float32) if boxes is None else np.asarray(boxes, dtype=np.float32)
 
 
 def _wide_tall(boxes: np.ndarray) -> tuple[int, int]:
@@ -53,23 +63,19 @@ def turn_quads_180(quads: np.ndarray, width: float, height: float) -> np.ndarray
     return out[:, [2, 3, 0, 1]]
 
 
-def _upside_down(ocr: Any, bgr: np.ndarray, boxes: np.ndarray) -> bool:
+def _upside_down(detector: TextDetector, bgr: np.ndarray, boxes: np.ndarray) -> bool:
     widths = np.linalg.norm(boxes[:, 1] - boxes[:, 0], axis=1)
     chosen = boxes[np.argsort(-widths)[:MAX_VOTES]]
-    crops = ocr.get_crop_img_list(bgr, chosen)
-    _, cls_res, _ = ocr.text_cls(crops)
-    up = sum(score for label, score in cls_res if label == "0")
-    down = sum(score for label, score in cls_res if label == "180")
+    up, down = detector.upright_votes(bgr, chosen)
     log.debug("orientation: up=%.1f down=%.1f over %d lines", up, down, len(chosen))
     return bool(down > up)
 
 
-def analyse_layout(grey: np.ndarray, *, orient: bool = True, runtime: str = DEFAULT_RUNTIME) -> TextLayout:
+def analyse_layout(grey: np.ndarray, detector: TextDetector, *, orient: bool = True) -> TextLayout:
     """Orientation and text-line regions of a grey page, detected at the OCR engine's detection scale."""
-    ocr = rapidocr_models(1, runtime)
     small, f = detection_copy(grey)
     bgr = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
-    boxes = _boxes(ocr, bgr)
+    boxes = detector.boxes(bgr)
     height, width = grey.shape[:2]
     if len(boxes) == 0 or not orient:
         return TextLayout(0, boxes / f)
@@ -79,11 +85,11 @@ def analyse_layout(grey: np.ndarray, *, orient: bool = True, runtime: str = DEFA
         rotation = 90
         bgr = np.rot90(bgr, k=-1).copy()
         height, width = width, height
-        boxes = _boxes(ocr, bgr)
+        boxes = detector.boxes(bgr)
         if len(boxes) == 0:
             return TextLayout(rotation, boxes)
     quads = boxes / f
-    if _upside_down(ocr, bgr, boxes):
+    if _upside_down(detector, bgr, boxes):
         rotation += 180
         quads = turn_quads_180(quads, width, height)
     log.debug("orientation: wide=%d tall=%d -> %d", wide, tall, rotation)

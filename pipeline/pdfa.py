@@ -26,7 +26,7 @@ from PIL import Image
 
 from core.errors import InputError
 from core.models import PageText
-from pipeline.mrc import MrcLayers, MrcOptions, split_page
+from pipeline.mrc import MrcLayers, MrcOptions, applies, split_page
 from pipeline.pdf_image import EncodedImage, encode_image
 from pipeline.pdf_text_layer import CidMap, add_text_font, finish_text_font, text_layer
 
@@ -117,7 +117,7 @@ def _add_page(
     scale_x = width / (text.width or w_px)
     scale_y = height / (text.height or h_px)
     layers: MrcLayers | None = None
-    if mrc is not None and page.image.mode in ("L", "RGB"):  # bilevel pages stay CCITT G4
+    if mrc is not None and applies(page.image, page.dpi, mrc):  # bilevel pages stay CCITT G4
         px_x, px_y = w_px / (text.width or w_px), h_px / (text.height or h_px)
         layers = split_page(page.image, page.dpi, _word_boxes(text, px_x, px_y), mrc)
         enc = layers.background

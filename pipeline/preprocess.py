@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from pipeline.ocr.rapid import DEFAULT_RUNTIME
-from pipeline.orientation import TextLayout, analyse_layout
+from pipeline.ocr.rapid import DEFAULT_RUNTIME, PpOcrDetector, rapidocr_models
+from pipeline.orientation import TextDetector, TextLayout, analyse_layout
 
 log = logging.getLogger(__name__)
 
@@ -185,14 +185,19 @@ def prepare(
     orient: bool = True,
     text_regions: bool = False,
     ocr_runtime: str = DEFAULT_RUNTIME,
+    detector: TextDetector | None = None,
 ) -> Prepared:
     """Turn a page upright and deskew it; with ``text_regions``, also hand on the text-line quads.
 
-    ``ocr_runtime``: which runtime's PP-OCR models detect the text lines (see ``pipeline.ocr.rapid``)."""
+    ``detector`` finds the text lines for both (``pipeline.ocr.get_text_detector``); without it,
+    the ``ocr_runtime``'s full PP-OCR models do (see ``pipeline.ocr.rapid``)."""
     arr = to_array(im)
     grey = grey_for_ocr(arr, dpi)
     flat = flatten_background(grey, dpi)
-    layout = analyse_layout(flat, orient=orient, runtime=ocr_runtime) if orient or text_regions else TextLayout(0, np.zeros((0, 4, 2)))
+    if orient or text_regions:
+        layout = analyse_layout(flat, detector or PpOcrDetector(rapidocr_models(1, ocr_runtime)), orient=orient)
+    else:
+        layout = TextLayout(0, np.zeros((0, 4, 2)))
     rotation = layout.rotation
     arr, grey, flat = (_rot90_cw(a, rotation) for a in (arr, grey, flat))
     skew = estimate_skew(grey, max_skew) if deskew else 0.0

@@ -158,6 +158,7 @@ ZH = {
     "Invalid file name.": "文件名无效。",
     "The file could not be archived.": "文件无法归档。",
     "Upload scans": "上传扫描件",
+    "File refused": "文件被拒绝",
     "Drop PDF, TIFF, JPEG or PNG scans here": "把 PDF、TIFF、JPEG 或 PNG 扫描件拖到这里",
     "or": "或",
     "choose files": "选择文件",

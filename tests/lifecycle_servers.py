@@ -97,3 +97,16 @@ def smtp_server() -> Iterator[SmtpServer]:
         yield server
     finally:
         controller.stop()
+
+
+def born_digital_scans(tmp_path_factory: Any) -> list[Path]:
+    """Four born-digital work orders from the sample generator (no OCR needed to ingest them),
+    generated once per test session and shared by the lifecycle test modules."""
+    out = tmp_path_factory.getbasetemp() / "lifecycle-born-digital"
+    done = out / ".done"
+    if not done.exists():
+        from tests.test_samples import load_generator
+
+        paths = load_generator().generate(out, 4, 14, formats=["pdf"], born_digital=True)
+        done.write_text("\n".join(p.name for p in paths))
+    return [out / name for name in done.read_text().splitlines()]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -20,21 +19,13 @@ from core.archive import Archive
 from core.retention import add_period
 from core.settings import Settings, SettingsError, load_settings
 from index import search
-from tests.lifecycle_servers import smtp_server
+from tests.lifecycle_servers import born_digital_scans, smtp_server
 from woa.cli import main
-
-
-def _generator() -> ModuleType:
-    from tests.test_samples import load_generator
-
-    return load_generator()
 
 
 @pytest.fixture(scope="module")
 def born_digital(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    out = tmp_path_factory.mktemp("born-digital")
-    paths: list[Path] = _generator().generate(out, 4, 14, formats=["pdf"], born_digital=True)
-    return paths
+    return born_digital_scans(tmp_path_factory)
 
 
 def _ingest(paths: list[Path], settings: Settings, tags: dict[str, str] | None = None) -> list[str]:
@@ -311,3 +302,31 @@ def test_inventory_gaps_duplicates_locations(tmp_path: Path, born_digital: list[
     assert group["gaps"] == ["WO2403003", "WO2403004"] and group["gap_count"] == 2
     assert group["duplicates"] == {"WO2403005": sorted(ids[2:])}
     assert group["locations"] == {"柜3/盒12": 2, "柜3/盒13": 2}
+
+
+def test_run_cli_without_smtp_lists_and_is_idempotent(tmp_path: Path, born_digital: list[Path],
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "archive"
+    (doc_id,) = _ingest(born_digital[:1], load_settings(archive_dir=root))
+    _set(root, doc_id, "date_out", "2019-06-30")
+    capsys.readouterr()
+    assert _cli(root, "lifecycle", "run", "--today", "2025-07-01") == 0
+    out = capsys.readouterr().out
+    assert "due for disposal: 1 (1 new)" in out and f"not mailed (no smtp_host): store (none): {doc_id}" in out
+    assert _cli(root, "lifecycle", "run", "--today", "2025-07-01") == 0
+    assert "due for disposal: 1 (0 new)" in capsys.readouterr().out
+    assert _cli(root, "dispose", "--list") == 0
+    assert doc_id in capsys.readouterr().out
+
+
+def test_celery_beat_task_runs_the_pass(tmp_path: Path, born_digital: list[Path]) -> None:
+    from batch.celery_app import LIFECYCLE_TASK, create_app
+
+    root = tmp_path / "archive"
+    settings = load_settings(archive_dir=root, broker_url="redis://127.0.0.1:1/0")
+    (doc_id,) = _ingest(born_digital[:1], settings)
+    _set(root, doc_id, "date_out", "2019-06-30")  # expired before today
+    app = create_app(settings)
+    assert app.conf.beat_schedule["woa-lifecycle-daily"]["task"] == LIFECYCLE_TASK
+    out = app.tasks[LIFECYCLE_TASK].run()
+    assert "due for disposal: 1 (1 new)" in out and doc_id in load_state(Archive(root)).due

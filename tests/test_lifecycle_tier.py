@@ -23,8 +23,8 @@ from core.archive import Archive
 from core.settings import Settings, load_settings
 from index import search
 from tests.conftest import ROOT
-from tests.lifecycle_servers import ACCESS_KEY, SECRET_KEY, S3Server, s3_server
-from tests.test_lifecycle import _cli, _generator
+from tests.lifecycle_servers import ACCESS_KEY, SECRET_KEY, S3Server, born_digital_scans, s3_server
+from tests.test_lifecycle import _cli
 from woa.cli import main
 
 BUCKET = "woa-cold"
@@ -38,9 +38,7 @@ def s3() -> Iterator[S3Server]:
 
 @pytest.fixture(scope="module")
 def born_digital(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    out = tmp_path_factory.mktemp("born-digital-tier")
-    paths: list[Path] = _generator().generate(out, 3, 21, formats=["pdf"], born_digital=True)
-    return paths
+    return born_digital_scans(tmp_path_factory)
 
 
 def _settings(tmp_path: Path, s3: S3Server, prefix: str, **kw: object) -> Settings:
@@ -74,7 +72,7 @@ def _sha(path: Path) -> str:
 def test_move_fetch_verify_status(tmp_path: Path, s3: S3Server, born_digital: list[Path],
                                   capsys: pytest.CaptureFixture[str]) -> None:
     settings = _settings(tmp_path, s3, "t1")
-    ids = _ingest(born_digital, settings)
+    ids = _ingest(born_digital[:3], settings)
     archive = Archive(settings.archive_dir)
     docs = {i: archive.load(i) for i in ids}
     report = run_pass(archive, settings, date(2030, 1, 1))  # every generated order is older than a year by then
@@ -260,3 +258,75 @@ def test_move_by_cli_and_sample_verify(tmp_path: Path, s3: S3Server, born_digita
 
     assert check_cold(archive, ctx, [archive.load(ids[0])], sample=1) == []
     assert archive.load(ids[1]).tier == {}
+
+
+def test_filesystem_tier_and_last_access(tmp_path: Path, born_digital: list[Path]) -> None:
+    """A second filesystem path as the tier; with tier_by = "last_access" a recently opened document stays hot."""
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "k").write_text("44" * 32)
+    settings = load_settings(archive_dir=tmp_path / "archive", tier_url=str(tmp_path / "nas" / "woa-cold"),
+                             tier_key_file=tmp_path / "keys" / "k", tier_after_days=365, tier_by="last_access")
+    opened, idle = _ingest(born_digital[:2], settings)
+    archive = Archive(settings.archive_dir)
+    from app.lifecycle.tier import open_document_file
+
+    with open_document_file(archive, settings, archive.load(opened), "pdf") as fh:
+        assert fh.read(5) == b"%PDF-"
+    report = run_pass(archive, settings, date.today())
+    assert report.moved == [idle]
+    cold = archive.load(idle)
+    assert cold.tier["where"] == str(tmp_path / "nas" / "woa-cold")
+    assert (tmp_path / "nas" / "woa-cold" / cold.tier["keys"]["original"]).read_bytes()[:4] == b"WOA1"
+    assert not archive.load(opened).tier
+    assert verify_archive(archive.root, cold_check=_checker(settings)).ok
+
+
+def test_a_bad_copy_leaves_the_document_hot(tmp_path: Path, born_digital: list[Path]) -> None:
+    """The tier stores something else than was sent (a faulty NAS): the check after the copy refuses the move."""
+    from app.lifecycle.tier import Cipher, FsTier, TierContext, TierError
+
+    class FlippingDisk(FsTier):
+        def put(self, key: str, data: bytes) -> None:
+            super().put(key, data[:-1] + bytes([data[-1] ^ 1]))
+
+    settings = load_settings(archive_dir=tmp_path / "archive")
+    (doc_id,) = _ingest(born_digital[:1], settings)
+    archive = Archive(settings.archive_dir)
+    before = archive.load(doc_id)
+    ctx = TierContext(FlippingDisk(tmp_path / "nas"), Cipher(b"\x55" * 32))
+    with pytest.raises(TierError) as exc:
+        move_to_cold(archive, ctx, doc_id)
+    assert "\n" not in str(exc.value) and "decryption failed" in str(exc.value)
+    assert not archive.load(doc_id).tier
+    assert _sha(archive.abs(before.original)) == before.sha256 and archive.abs(before.archive_pdf).is_file()
+    assert verify_archive(archive.root).ok
+
+
+def test_woa_verify_cli_checks_cold_copies(tmp_path: Path, s3: S3Server, born_digital: list[Path],
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    settings = _settings(tmp_path, s3, "cli-verify")
+    ids = _ingest(born_digital[:2], settings)
+    archive = Archive(settings.archive_dir)
+    ctx = context(settings)
+    assert ctx is not None
+    for doc_id in ids:
+        move_to_cold(archive, ctx, doc_id)
+    from index import update_index
+
+    update_index(archive, [archive.load(i) for i in ids])
+    config = tmp_path / "woa.toml"
+    config.write_text("\n".join(f'{k} = "{v}"' for k, v in (
+        ("tier_url", settings.tier_url), ("tier_endpoint", settings.tier_endpoint),
+        ("tier_access_key", settings.tier_access_key), ("tier_secret_key_file", settings.tier_secret_key_file),
+        ("tier_key_file", settings.tier_key_file))) + "\n")
+    capsys.readouterr()
+    assert _cli(settings.archive_dir, "verify", "--sample", "1", "--workers", "1", config=config) == 0
+    assert _cli(settings.archive_dir, "tier", "status", "--json", config=config) == 0
+    st = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (st["hot_documents"], st["cold_documents"], st["cold_objects"]) == (0, 2, 4)
+    obj = s3.directory / BUCKET / "cli-verify" / archive.load(ids[0]).tier["keys"]["pdf"]
+    obj.write_bytes(obj.read_bytes()[:-3])
+    assert _cli(settings.archive_dir, "verify", "--workers", "1", config=config) == 1
+    assert f"tier: {ids[0]}: cold pdf" in capsys.readouterr().out
+    assert _cli(settings.archive_dir, "verify", "--workers", "1") == 1  # no tier settings: cold documents unchecked
+    assert "in a cold tier, but none is configured" in capsys.readouterr().out

@@ -97,6 +97,19 @@ def test_bilevel_pages_stay_g4_and_blank_pages_have_no_mask(tmp_path: Path) -> N
     assert layers.mask is None and layers.foreground is None
 
 
+def test_scans_coarser_than_min_dpi_keep_the_faithful_encoding(tmp_path: Path) -> None:
+    image, text = render_page("L", dpi=150)
+    faithful = write(tmp_path / "f.pdf", [(ArchivePage(image, 150), text)])
+    mrc = write(tmp_path / "m.pdf", [(ArchivePage(image, 150), text)], mrc=MRC)
+    with pikepdf.open(faithful) as f, pikepdf.open(mrc) as m:
+        assert list(m.pages[0].Resources.XObject.keys()) == ["/Im0"]
+        assert m.pages[0].Resources.XObject["/Im0"].read_raw_bytes() == f.pages[0].Resources.XObject["/Im0"].read_raw_bytes()
+    coarse = MrcOptions(min_dpi=150)
+    mrc = write(tmp_path / "m2.pdf", [(ArchivePage(image, 150), text)], mrc=coarse)
+    with pikepdf.open(mrc) as m:
+        assert "/Im1" in m.pages[0].Resources.XObject
+
+
 def test_faint_print_is_ink_inside_word_boxes_only() -> None:
     grey = np.full((200, 400), 235, np.uint8)
     strokes = [slice(40, 43), slice(48, 51), slice(56, 59)]  # three pen-wide strokes
@@ -118,4 +131,4 @@ def test_setting_selects_the_mode() -> None:
     opts = mrc_options(
         Settings(archive_mode="mrc", mrc_background_dpi=75, mrc_foreground_dpi=40, mrc_jpeg_quality=40)
     )
-    assert opts == MrcOptions(background_dpi=75, foreground_dpi=40, jpeg_quality=40)
+    assert opts == MrcOptions(background_dpi=75, foreground_dpi=40, jpeg_quality=40, min_dpi=200)

@@ -15,4 +15,4 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {"can": {}}
     acc = access(user)
     return {"can": {p: acc.can(p) for p in
-                    ("view", "download", "review", "upload", "stats", "export", "audit", "admin")}}
+                    ("view", "download", "review", "upload", "stats", "export", "audit", "admin", "lifecycle")}}

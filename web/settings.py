@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "web.accounts",
     "web.audit",
     "web.documents",
+    "web.lifecycle",
     *API_APPS,
 ]
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     re_path(r"^static/(?P<path>.*)$", serve, {"document_root": STATIC_DIR}),
     path("admin/", include("web.accounts.urls")),
+    path("lifecycle/", include("web.lifecycle.urls")),
     path("api/", include("web.api.urls")),
     path("", include("web.documents.urls")),
 ]

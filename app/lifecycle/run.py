@@ -8,6 +8,7 @@ that move tier or whose retention must be recomputed because the rules changed.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from app.lifecycle import dispose
 from app.lifecycle.reminders import Mailer, Reminder, digest, recipients_for, smtp_mailer
 from app.lifecycle.retention import recompute_all, rules_fingerprint
 from app.lifecycle.state import load_state, log_event, save_state, state_lock
-from app.lifecycle.tier import TierError, context, interrupted_moves, move_to_cold, prune_cache
+from app.lifecycle.tier import TierError, context, interrupted_moves, last_access, move_to_cold, prune_cache
 from core.archive import Archive
 from core.retention import parse_day
 from core.settings import Settings
@@ -37,7 +38,8 @@ class RunReport:
     recomputed: int = 0
     reminders_sent: list[Reminder] = field(default_factory=list)
     mails: int = 0
-    reminder_failures: list[str] = field(default_factory=list)
+    reminder_failures: list[str] = field(default_factory=list)  # a mail that failed: retried next run
+    unmailed: list[str] = field(default_factory=list)  # no smtp_host: listed only (mailed once one is set)
     due: int = 0
     newly_due: list[str] = field(default_factory=list)
     disposals_finished: list[str] = field(default_factory=list)
@@ -50,6 +52,7 @@ class RunReport:
             out.append(f"  retention recomputed for {self.recomputed} documents (the rules changed)")
         out.append(f"  reminders: {len(self.reminders_sent)} documents in {self.mails} digest mail(s)")
         out += [f"  reminder not sent: {r}" for r in self.reminder_failures]
+        out += [f"  reminder not mailed (no smtp_host): {r}" for r in self.unmailed]
         out.append(f"  due for disposal: {self.due} ({len(self.newly_due)} new); approve with 'woa dispose --approve'")
         if self.disposals_finished:
             out.append(f"  interrupted disposals finished: {', '.join(self.disposals_finished)}")
@@ -121,9 +124,13 @@ def run_pass(archive: Archive, settings: Settings, today: date, mailer: Mailer |
         send = mailer or (smtp_mailer(settings) if settings.smtp_host else None)
         for store, reminders in sorted(queued.items()):
             to = recipients_for(settings, store)
-            if send is None or not to:
-                why = "no SMTP server (smtp_host)" if send is None else f"no recipients for store {store or '(none)'}"
-                report.reminder_failures.append(f"{len(reminders)} document(s) of store {store or '(none)'}: {why}")
+            if send is None:
+                report.unmailed += [f"store {r.store or '(none)'}: {r.doc_id} keep until {r.row.get('retain_until')}"
+                                    for r in reminders]
+                continue
+            if not to:
+                report.reminder_failures.append(f"{len(reminders)} document(s) of store {store or '(none)'}: "
+                                                f"no recipients (reminder_recipients)")
                 continue
             subject, body = digest(store, reminders, today)
             try:
@@ -158,7 +165,11 @@ def _tier_moves(archive: Archive, settings: Settings, today: date, report: RunRe
     if ctx is None:
         return
     q = Q.And([Q.Term("tier", "hot"), Q.NumericRange("date", None, date_key(cutoff), endexcl=True)])
-    rows = select_rows(archive, q)[: settings.tier_batch]
+    rows = select_rows(archive, q)
+    if settings.tier_by == "last_access":  # also not opened since the cut-off
+        limit = time.mktime(cutoff.timetuple())
+        rows = [r for r in rows if (last_access(archive, r["id"]) or 0.0) < limit]
+    rows = rows[: settings.tier_batch]
     leftovers = interrupted_moves(archive)  # a crash mid-move: finish (or redo) it first
     moved = []
     for doc_id in list(dict.fromkeys(leftovers + [r["id"] for r in rows])):

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from core.archive import Archive
 from core.atomic import write_bytes_atomic
@@ -309,6 +309,7 @@ def fetch(archive: Archive, doc: Document, kind: str, ctx: TierContext | None) -
     """A path in the archive holding the document's ``original`` or ``pdf``: the hot file, or a checked
     cached copy fetched from the cold tier (written like any archive file: encrypted if the archive is)."""
     rel, sha = {"original": (doc.original, doc.sha256), "pdf": (doc.archive_pdf, doc.archive_sha256)}[kind]
+    record_access(archive, doc.id)
     hot = archive.abs(rel)
     if hot.is_file():
         return hot
@@ -414,3 +415,36 @@ def cold_check(settings: Settings, sample: int | None = None) -> Callable[[Archi
         return [Problem("tier", doc_id, reason) for doc_id, reason in check_cold(archive, ctx, archive.load_many(ids), sample)]
 
     return check
+
+
+def record_access(archive: Archive, doc_id: str) -> None:
+    """Remember that a document was opened (a marker's mtime; read by ``tier_by = "last_access"``)."""
+    marker = archive.lifecycle_dir / "access" / doc_id[:2] / doc_id
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError as exc:  # never fail an open for this
+        log.warning("access of %s not recorded: %s", doc_id, exc)
+
+
+def last_access(archive: Archive, doc_id: str) -> float | None:
+    try:
+        return (archive.lifecycle_dir / "access" / doc_id[:2] / doc_id).stat().st_mtime
+    except FileNotFoundError:
+        return None
+
+
+def open_document_file(archive: Archive, settings: Settings, doc: Document, kind: str) -> BinaryIO:
+    """The plaintext of a document's ``original`` or ``pdf`` for reading, hot or fetched from the cold
+    tier (and cached). Raises ``FileNotFoundError`` or ``TierError``."""
+    rel = doc.original if kind == "original" else doc.archive_pdf
+    record_access(archive, doc.id)
+    if archive.abs(rel).is_file() or not doc.tier:
+        return archive.open_file(rel)
+    path = fetch(archive, doc, kind, context(settings))
+    return archive.open_file(archive.rel(path))
+
+
+def read_document_file(archive: Archive, settings: Settings, doc: Document, kind: str) -> bytes:
+    with open_document_file(archive, settings, doc, kind) as fh:
+        return fh.read()

@@ -1,41 +1,51 @@
-"""OCR engines behind one small interface (``OcrEngine.read(image, dpi) -> list[OcrLine]``)."""
+"""OCR engines behind one small interface (``OcrEngine.read(image, dpi) -> list[OcrLine]``).
+
+Engines are registered by name as ``woa.ocr_engines`` entry points in ``pyproject.toml`` (as
+OCRmyPDF finds its plugins); the same registry (``core.plugins``) gives the settings their
+allowed values and the CLI its choices.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from core.models import Box, OcrLine, OcrWord
+from core.plugins import OCR_ENGINES, plugin
 from core.settings import Settings
 from pipeline.ocr.base import OcrEngine
+from pipeline.ocr.rapid import layout_detector
 
-ENGINES = ("rapidocr", "tesseract")
+if TYPE_CHECKING:
+    from pipeline.orientation import TextDetector
+
+
+def _engine_config(settings: Settings, name: str) -> str:
+    """What configures engine ``name``: the ``ocr_*`` settings and its own ``<name>_*`` ones."""
+    return settings.model_dump_json(include={k for k in Settings.model_fields if k.startswith(("ocr_", f"{name}_"))})
 
 
 @lru_cache(maxsize=4)
-def _engine(name: str, lang: str, psm: int, threads: int, runtime: str = "openvino") -> OcrEngine:
+def _engine(name: str, config: str) -> OcrEngine:
     # Engines load models once per process; the cache is keyed by everything that configures them.
-    if name == "rapidocr":
-        from pipeline.ocr.rapid import RapidOcrEngine
-
-        return RapidOcrEngine(threads=threads, runtime=runtime)
-    if name == "tesseract":
-        from pipeline.ocr.tesseract import TesseractEngine
-
-        return TesseractEngine(lang=lang, psm=psm, threads=threads)
-    raise ValueError(f"unknown OCR engine {name!r} (choose from {', '.join(ENGINES)})")
+    engine_class: type[OcrEngine] = plugin(OCR_ENGINES, name).load()
+    return engine_class.from_settings(Settings.model_validate_json(config))
 
 
 def get_engine(settings: Settings, name: str | None = None) -> OcrEngine:
-    return _engine(
-        name or settings.ocr_engine,
-        settings.tesseract_lang,
-        settings.tesseract_psm,
-        settings.ocr_threads,
-        settings.ocr_runtime,
-    )
+    name = name or settings.ocr_engine
+    return _engine(name, _engine_config(settings, name))
+
+
+def get_text_detector(engine: OcrEngine, settings: Settings) -> TextDetector:
+    """The orientation step's detector: the engine's own, else PP-OCR's detector and classifier
+    alone (loaded on the first call, without the recogniser)."""
+    if engine.text_detector is not None:
+        return engine.text_detector
+    return layout_detector(settings.ocr_threads, settings.ocr_runtime)
 
 
 def read_page(

@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from core.identifiers import is_wide
 from core.models import Box, OcrLine, OcrWord, box_union
+from core.settings import Settings
+
+if TYPE_CHECKING:
+    from pipeline.orientation import TextDetector
 
 
 class OcrEngine(Protocol):
+    """An OCR engine: a class registered by name under the ``woa.ocr_engines`` entry points."""
+
     name: str
     version: str
     # True when the engine recognises text-line regions found beforehand (``regions``), so the
     # pipeline can hand it the detection its orientation step already made.
     uses_text_regions: bool
+
+    @property
+    def text_detector(self) -> TextDetector | None:
+        """The engine's own text detector for the orientation step, if it has one (None: the
+        pipeline loads PP-OCR's detector and classifier when orientation is on)."""
+        ...
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OcrEngine:
+        """The engine configured by ``settings`` (the ``ocr_*`` fields and its own ``<name>_*``)."""
+        ...
 
     def read(
         self, image: np.ndarray, dpi: float, regions: np.ndarray | None = None, to_page: np.ndarray | None = None
@@ -44,16 +61,8 @@ def box_corners(box: Box) -> np.ndarray:
 
 
 def is_cjk(ch: str) -> bool:
-    if not ch:
-        return False
-    o = ord(ch[0])
-    return (
-        0x3400 <= o <= 0x9FFF
-        or 0xF900 <= o <= 0xFAFF
-        or 0x3000 <= o <= 0x303F
-        or 0xFF00 <= o <= 0xFFEF
-        or 0x20000 <= o <= 0x2FFFF
-    )
+    """Whether ``ch`` starts with a wide character (no space between two of them when joined)."""
+    return is_wide(ch)
 
 
 def join_words(words: list[str]) -> str:
@@ -143,23 +152,3 @@ def reading_order(lines: list[OcrLine]) -> list[OcrLine]:
                 continue
         rows.append([line])
     return [ln for row in rows for ln in sorted(row, key=lambda ln: ln.box[0])]
-
-
-def normalize_for_cer(text: str) -> str:
-    """NFKC, no whitespace: how OCR text is compared with ground truth (Chinese has no spaces)."""
-    t = unicodedata.normalize("NFKC", text)
-    return "".join(t.split())
-
-
-def cer(hyp: str, ref: str) -> float:
-    """Character error rate: Levenshtein distance / reference length, on normalised text."""
-    a, b = normalize_for_cer(hyp), normalize_for_cer(ref)
-    if not b:
-        return 0.0 if not a else 1.0
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-        prev = cur
-    return prev[-1] / len(b)

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
-from importlib.metadata import version as pkg_version
 from typing import Any
 
 import cv2
 import numpy as np
 
 from core.models import OcrLine
+from core.plugins import package_version
+from core.settings import Settings
 from pipeline.ocr.base import Glyph, affine_box, lines_from_glyphs, reading_order
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,47 @@ def detection_copy(image: np.ndarray, max_side: int = DET_MAX_SIDE) -> tuple[np.
     return small, f
 
 
+class PpOcrDetector:
+    """``pipeline.orientation.TextDetector`` on PP-OCR's models: a whole RapidOCR instance, or
+    its detector and 0/180 classifier alone (``layout_detector``)."""
+
+    def __init__(self, models: Any) -> None:
+        self._ocr = models
+
+    def boxes(self, bgr: np.ndarray) -> np.ndarray:
+        boxes, _ = self._ocr.text_det(bgr)
+        return np.zeros((0, 4, 2), dtype=np.float32) if boxes is None else np.asarray(boxes, dtype=np.float32)
+
+    def upright_votes(self, bgr: np.ndarray, quads: np.ndarray) -> tuple[float, float]:
+        crops = self._ocr.get_crop_img_list(bgr, quads)
+        _, cls_res, _ = self._ocr.text_cls(crops)
+        up = sum(score for label, score in cls_res if label == "0")
+        down = sum(score for label, score in cls_res if label == "180")
+        return float(up), float(down)
+
+
+@lru_cache(maxsize=4)
+def layout_detector(threads: int = 1, runtime: str = DEFAULT_RUNTIME) -> PpOcrDetector:
+    """PP-OCR's text detector and 0/180 classifier without the recogniser (the largest model):
+    what the orientation step needs when the OCR engine is not RapidOCR."""
+    if runtime == "openvino":
+        import rapidocr_openvino.main as rapid
+    elif runtime == "onnxruntime":
+        import rapidocr_onnxruntime.main as rapid
+    else:
+        raise ValueError(f"unknown OCR runtime {runtime!r} (choose from {', '.join(RUNTIMES)})")
+    config = rapid.update_model_path(rapid.read_yaml(rapid.DEFAULT_CFG_PATH))
+    for part in ("Det", "Cls"):
+        if runtime == "openvino":
+            config[part]["inference_num_threads"] = threads
+        else:
+            config[part].update(intra_op_num_threads=threads, inter_op_num_threads=1)
+    models = rapid.RapidOCR.__new__(rapid.RapidOCR)  # for its crop helper; the recogniser is not loaded
+    models.text_det = rapid.TextDetector(config["Det"])
+    models.text_cls = rapid.TextClassifier(config["Cls"])
+    return PpOcrDetector(models)
+
+
 class RapidOcrEngine:
     name = "rapidocr"
     uses_text_regions = True
@@ -78,9 +120,14 @@ class RapidOcrEngine:
         if runtime not in RUNTIMES:
             raise ValueError(f"unknown OCR runtime {runtime!r} (choose from {', '.join(RUNTIMES)})")
         self.runtime = runtime
-        self.version = f"{pkg_version(RUNTIMES[runtime])} {runtime}"
+        self.version = f"{package_version(RUNTIMES[runtime])} {runtime}"
         self.det_max_side = det_max_side
         self._ocr = rapidocr_models(threads, runtime)
+        self.text_detector = PpOcrDetector(self._ocr)  # the orientation step shares these models
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RapidOcrEngine:
+        return cls(threads=settings.ocr_threads, runtime=settings.ocr_runtime)
 
     def detect(self, bgr: np.ndarray) -> np.ndarray:
         """Text line quads (N, 4, 2) in pixels of ``bgr``, detected on a copy of bounded size."""

@@ -9,12 +9,14 @@ import numpy as np
 import pytesseract
 
 from core.models import OcrLine
+from core.settings import Settings
 from pipeline.ocr.base import Glyph, affine_box, box_corners, lines_from_glyphs, reading_order
 
 
 class TesseractEngine:
     name = "tesseract"
     uses_text_regions = False  # Tesseract's own layout analysis finds the lines
+    text_detector = None  # orientation: PP-OCR's detector and classifier, loaded only when it is on
 
     def __init__(self, lang: str = "chi_sim+eng", psm: int = 4, threads: int = 1) -> None:
         # Tesseract's OpenMP threads fight with our worker processes: 5x slower on 2 cores without this.
@@ -22,6 +24,10 @@ class TesseractEngine:
         self.lang = lang
         self.psm = psm
         self.version = str(pytesseract.get_tesseract_version())
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TesseractEngine:
+        return cls(lang=settings.tesseract_lang, psm=settings.tesseract_psm, threads=settings.ocr_threads)
 
     def read(
         self, image: np.ndarray, dpi: float, regions: np.ndarray | None = None, to_page: np.ndarray | None = None

@@ -31,9 +31,9 @@ ROLES = ("clerk", "advisor", "manager", "auditor", "admin")
 ROLE_MAY: dict[str, set[str]] = {
     "clerk": {"view", "download", "review", "upload"},
     "advisor": {"view", "download"},
-    "manager": {"view", "download", "review", "upload", "stats", "export"},
+    "manager": {"view", "download", "review", "upload", "stats", "export", "lifecycle"},
     "auditor": {"view", "download", "stats", "export", "audit"},
-    "admin": {"view", "download", "review", "upload", "stats", "export", "audit", "admin"},
+    "admin": {"view", "download", "review", "upload", "stats", "export", "audit", "admin", "lifecycle"},
     "anonymous": set(),
 }
 PUBLIC = "public"  # anyone, logged in or not
@@ -96,6 +96,14 @@ RULES: dict[str, list[Rule]] = {
     "admin_user": [Rule("admin", _get("/admin/users/{c.user_id}/"))],
     "admin_stores": [Rule("admin", _get("/admin/stores/"))],
     "admin_audit": [Rule("audit", _get("/admin/audit/"))],
+    # records lifecycle (issue 14): managers and admins of the store
+    "lifecycle": [Rule("lifecycle", _get("/lifecycle/"), lists=True)],
+    "lifecycle_holds": [Rule("lifecycle", _get("/lifecycle/holds/"), lists=True)],
+    "lifecycle_inventory": [Rule("lifecycle", _get("/lifecycle/inventory/"), lists=True)],
+    "lifecycle_tier": [Rule("lifecycle", _get("/lifecycle/tier/"))],
+    # a hold without a reason is refused (back to the page, nothing changed) after the permission check
+    "lifecycle_action": [Rule("lifecycle", lambda c: Case("POST", f"/lifecycle/doc/{c.doc_id}/hold/", {"reason": ""}),
+                              doc=True, ok=(302,))],
     # API
     "api_token": [Rule(PUBLIC, lambda c: Case("POST", "/api/token/", {"username": "nobody", "password": "x"},
                                               json=True), api=True, ok=(400,))],

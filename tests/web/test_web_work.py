@@ -34,7 +34,7 @@ def test_review_queue_lists_own_stores_documents_oldest_first(client: Client, lo
     ids = [r["hit"].id for r in resp.context["rows"]]
     expected = {i for i in web_archive.ids("A") if web_archive.archive.load(i).needs_review}
     assert set(ids) == expected
-    dates = [r["hit"].fields["date"] or "9999" for r in resp.context["rows"]]
+    dates = [r["hit"].fields["date"] or "0000" for r in resp.context["rows"]]  # undated first: their date needs fixing
     assert dates == sorted(dates)
 
 
@@ -102,7 +102,8 @@ def _sample(suffix: str) -> Path:
 def _upload(client: Client, name: str, data: bytes, store: str = "A") -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    return client.post("/upload/file/", {"store": store, "file": SimpleUploadedFile(name, data)})
+    return client.post("/upload/file/", {"store": store, "file": SimpleUploadedFile(name, data)},
+                       headers={"x-requested-with": "fetch"})
 
 
 def test_upload_names_cannot_escape_the_inbox(client: Client, login: Any, make_user: Any,
@@ -139,6 +140,12 @@ def test_upload_refuses_non_scans_oversized_and_other_stores(client: Client, log
     resp = _upload(client, "big.png", _sample(".png").read_bytes())
     assert resp.status_code == 413 and "MB" in resp.json()["reason"]
     assert [e.detail["status"] for e in _audit("upload")] == ["refused"] * 4
+    # the form without its script (no JavaScript): a page in Chinese with the reason
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    resp = client.post("/upload/file/", {"store": "A", "file": SimpleUploadedFile("notes.txt", b"hello")})
+    assert resp.status_code == 415 and resp["Content-Type"].startswith("text/html")
+    assert "不是扫描件" in resp.content.decode() and "notes.txt" in resp.content.decode()
 
 
 def test_upload_archives_a_new_scan_into_the_store(client: Client, login: Any, make_user: Any,

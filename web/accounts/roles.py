@@ -10,6 +10,7 @@ Permissions (actions):
   export    CSV/XLSX exports of search results and statistics
   audit     the audit trail
   admin     users, roles, stores
+  lifecycle records lifecycle: expiring documents, approve disposal, legal holds, inventory, tiers
 """
 
 from __future__ import annotations
@@ -17,16 +18,16 @@ from __future__ import annotations
 CLERK, ADVISOR, MANAGER, AUDITOR, ADMIN = "clerk", "advisor", "manager", "auditor", "admin"
 ROLES = (CLERK, ADVISOR, MANAGER, AUDITOR, ADMIN)
 
-VIEW, DOWNLOAD, REVIEW, UPLOAD, STATS, EXPORT, AUDIT, MANAGE = (
-    "view", "download", "review", "upload", "stats", "export", "audit", "admin")
-PERMISSIONS = (VIEW, DOWNLOAD, REVIEW, UPLOAD, STATS, EXPORT, AUDIT, MANAGE)
+VIEW, DOWNLOAD, REVIEW, UPLOAD, STATS, EXPORT, AUDIT, MANAGE, LIFECYCLE = (
+    "view", "download", "review", "upload", "stats", "export", "audit", "admin", "lifecycle")
+PERMISSIONS = (VIEW, DOWNLOAD, REVIEW, UPLOAD, STATS, EXPORT, AUDIT, MANAGE, LIFECYCLE)
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     CLERK: frozenset({VIEW, DOWNLOAD, REVIEW, UPLOAD}),
     ADVISOR: frozenset({VIEW, DOWNLOAD}),
-    MANAGER: frozenset({VIEW, DOWNLOAD, REVIEW, UPLOAD, STATS, EXPORT}),
+    MANAGER: frozenset({VIEW, DOWNLOAD, REVIEW, UPLOAD, STATS, EXPORT, LIFECYCLE}),
     AUDITOR: frozenset({VIEW, DOWNLOAD, STATS, EXPORT, AUDIT}),
-    ADMIN: frozenset({VIEW, DOWNLOAD, REVIEW, UPLOAD, STATS, EXPORT, AUDIT, MANAGE}),
+    ADMIN: frozenset({VIEW, DOWNLOAD, REVIEW, UPLOAD, STATS, EXPORT, AUDIT, MANAGE, LIFECYCLE}),
 }
 
 ROLE_LABELS = {

@@ -25,6 +25,16 @@ def cache_path(archive: Archive, doc_id: str, page_no: int, width: int) -> Path:
     return archive.root / "cache" / "pages" / doc_id[:2] / f"{doc_id}-p{page_no}-w{width}.jpg"
 
 
+def _pdf_bytes(archive: Archive, doc: Document) -> bytes:
+    from app.lifecycle.tier import TierError, read_document_file
+    from web.bootstrap import current_settings
+
+    try:
+        return read_document_file(archive, current_settings(), doc, "pdf")
+    except TierError as exc:
+        raise FileNotFoundError(str(exc)) from exc
+
+
 def page_jpeg(archive: Archive, doc: Document, page_no: int, width: int) -> bytes:
     """JPEG of page ``page_no`` (1-based) of the document's PDF/A copy at ``width`` pixels.
 
@@ -33,11 +43,14 @@ def page_jpeg(archive: Archive, doc: Document, page_no: int, width: int) -> byte
     from pdf2image import convert_from_bytes
 
     path = cache_path(archive, doc.id, page_no, width)
-    encrypted = archive.is_encrypted(doc.archive_pdf)
+    try:
+        encrypted = archive.is_encrypted(doc.archive_pdf)
+    except FileNotFoundError:  # in the cold tier: a fetched copy is written like any archive file
+        encrypted = archive.encrypt
     if not encrypted:
         with contextlib.suppress(FileNotFoundError):
             return path.read_bytes()
-    images = convert_from_bytes(archive.read_pdf_bytes(doc), first_page=page_no, last_page=page_no,
+    images = convert_from_bytes(_pdf_bytes(archive, doc), first_page=page_no, last_page=page_no,
                                 size=(width, None), thread_count=1, fmt="jpeg")
     if not images:
         raise FileNotFoundError(f"{doc.archive_pdf}: no page {page_no}")

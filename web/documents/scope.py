@@ -131,11 +131,13 @@ def get_document(user: Any, doc_id: str, perm: str = "view") -> Document:
 def document_file(user: Any, doc_id: str, kind: str) -> tuple[Document, BinaryIO]:
     """The original (``kind="original"``) or the PDF/A copy (``"pdf"``) of a document the user may
     download, open for reading (decrypted when the archive is encrypted at rest)."""
+    from app.lifecycle.tier import TierError, open_document_file
+
     doc = get_document(user, doc_id, "download")
     ar = archive()
-    try:
-        fh = ar.open_original(doc) if kind == "original" else ar.open_pdf(doc)
-    except FileNotFoundError as exc:
+    try:  # a document in the cold tier is fetched, decrypted, checked and cached
+        fh = open_document_file(ar, settings(), doc, "original" if kind == "original" else "pdf")
+    except (FileNotFoundError, TierError) as exc:
         raise Http404("file missing") from exc
     return doc, fh
 
@@ -159,15 +161,11 @@ def stats(user: Any, date_from: date | None, date_to: date | None, top: int = 10
     return index.stats(archive(), date_from, date_to, top, stores=index_terms(wanted))
 
 
-REVIEW_SCAN = 5000
-
-
-def review_queue(user: Any, limit: int = 100) -> tuple[list[index.Hit], int]:
+def review_queue(user: Any, limit: int = 100, page: int = 1) -> tuple[list[index.Hit], int]:
     """Index hits of the documents that need review in the user's review stores, oldest order
-    first (undated last), and how many there are in all."""
-    res = search(user, "needs_review:yes", limit=REVIEW_SCAN, sort="date", perm="review")
-    hits = sorted(res.hits, key=lambda h: (h.fields.get("date") or "9999", h.id))
-    return hits[:limit], res.total
+    first (undated ones, whose date is what needs fixing, before them), and how many there are."""
+    res = search(user, "needs_review:yes", limit=limit, page=page, sort="oldest", perm="review")
+    return res.hits, res.total
 
 
 def correct(user: Any, doc_id: str, fld: str, value: str) -> Correction:

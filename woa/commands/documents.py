@@ -8,21 +8,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app import jtt1132
 from app.ingest import IngestResult, ingest_file
+from batch.walk import iter_scans
 from core.archive import Archive, UnknownDocument
 from core.errors import SidecarError
 from core.models import Document
+from core.plugins import ocr_engine_names
 from core.settings import Settings
 from woa.commands import setting_flag
 
-SCAN_SUFFIXES = {".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png"}
 PROGRESS_MIN_FILES = 4
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("ingest", parents=[common], help="archive scanned files or folders")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    setting_flag(p, "--engine", field="ocr_engine", choices=("rapidocr", "tesseract"), help="OCR engine")
+    setting_flag(p, "--engine", field="ocr_engine", choices=ocr_engine_names(), help="OCR engine")
     setting_flag(p, "--pdfa", field="pdfa_level", choices=("1b", "2b"), help="PDF/A level of the archive copy")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     setting_flag(p, "--store", field="default_store", metavar="CODE",
@@ -30,7 +32,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("export", parents=[common], help="export archived documents")
-    p.add_argument("--format", choices=("jsonl",), default="jsonl")
+    p.add_argument("--format", choices=("jsonl", "jtt1132"), default="jsonl",
+                   help="jsonl: the sidecar's fields; jtt1132: one record per work order with the JT/T 1132 "
+                        "data elements (汽车维修电子健康档案) and what is missing")
     p.add_argument("--pages", action="store_true", help="include per-page lines and boxes")
     p.set_defaults(func=cmd_export)
 
@@ -49,10 +53,7 @@ def collect_files(paths: list[Path]) -> tuple[list[Path], list[str]]:
     problems: list[str] = []
     for p in paths:
         if p.is_dir():
-            for f in sorted(p.rglob("*")):
-                rel = f.relative_to(p).parts
-                if f.is_file() and not any(part.startswith(".") for part in rel) and f.suffix.lower() in SCAN_SUFFIXES:
-                    files.append(f)
+            files.extend(iter_scans([p]))
         elif p.exists():
             files.append(p)
         else:
@@ -124,6 +125,8 @@ def export_record(doc: Document, archive: Archive, with_pages: bool = False) -> 
         "needs_review": doc.needs_review,
         "tags": doc.tags,
         "store": doc.store,
+        "doc_type": doc.doc_type,
+        "doc_fields": {k: v.to_dict() for k, v in doc.doc_fields.items()},
         "retain_until": doc.retain_until,
         "retention_rule": doc.retention_rule,
         "hold": doc.hold,
@@ -143,7 +146,13 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     n = 0
     damaged: list[str] = []
     for doc in archive.documents(damaged):
-        sys.stdout.write(json.dumps(export_record(doc, archive, args.pages), ensure_ascii=False) + "\n")
+        if args.format == "jtt1132":
+            if doc.doc_type not in ("", "work_order"):
+                continue  # invoices, receipts and other papers are no repair records
+            rec = jtt1132.record(doc, settings.review_threshold)
+        else:
+            rec = export_record(doc, archive, args.pages)
+        sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
         n += 1
     if not args.quiet or damaged:
         print(f"{n} documents exported" + (f"; {len(damaged)} damaged sidecar(s) left out (see 'woa verify')"
@@ -194,6 +203,10 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
                    "'woa show --open' fetches it)")
     if doc.store:
         out.append(f"store         {doc.store}")
+    if doc.doc_type:
+        out.append(f"type          {doc.doc_type.replace('_', ' ')}")
+        for name, fv in doc.doc_fields.items():
+            out.append(f"  {name:14} {fv.value if fv.value is not None else '-':<22} {fv.confidence:.2f}")
     if doc.tags:
         out.append("tags          " + ", ".join(f"{k}={v}" for k, v in doc.tags.items()))
     if doc.duplicates:

@@ -108,12 +108,10 @@ def _archive(settings: Settings) -> Archive | None:
 
 
 def audit(settings: Settings, actor: str, action: str, target: str, detail: dict[str, Any]) -> None:
-    """Also record the action in the web app's audit trail, when the web app is installed."""
-    try:
-        from web import audit as web_audit  # type: ignore[attr-defined,unused-ignore]
-        from web.bootstrap import setup  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return
+    """Also record the action in the web app's audit trail."""
+    from web import audit as web_audit  # Django loads only for the commands that audit
+    from web.bootstrap import setup
+
     try:
         setup(settings)
         web_audit.record(actor=actor, action=action, target=target, detail=detail)

@@ -29,6 +29,7 @@
     data.append("store", document.getElementById("store").value);
     xhr.open("POST", form.action);
     xhr.setRequestHeader("X-CSRFToken", token);
+    xhr.setRequestHeader("X-Requested-With", "fetch");
     xhr.upload.onprogress = function (e) { if (e.lengthComputable) job.bar.value = Math.round(100 * e.loaded / e.total); };
     xhr.upload.onload = function () { job.bar.removeAttribute("value"); text(job.state, list.dataset.reading); };
     xhr.onloadend = function () {

@@ -1,0 +1,121 @@
+"""What a scanned document is: a work order / settlement, a VAT invoice, a receipt, or other.
+
+Dealers scan more than work orders into the same folder. The type is decided from printed
+markers, each counted once: an invoice's (增值税, 发票代码, 价税合计, 纳税人识别号, 购买方 …), a work
+order's (the work-order fields whose labels the lexicon finds: VIN, plate, order number,
+mileage, advisor, labour, parts …), a receipt's (TOTAL, CASH, CHANGE, GST, 收据 …). An invoice that
+bills a repair still is an invoice; a page with few markers of any kind is "other" — and an
+"other" or a receipt is never given work-order fields with high confidence by the caller.
+
+``extract_invoice`` reads 发票代码, 发票号码, 开票日期, 购买方, 金额, 税额, 价税合计.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from core.models import FieldValue, PageText
+from extractors import dates, money
+from extractors.labels import Lexicon
+from extractors.layout import PageIndex, candidates_for
+from extractors.receipt import extract_receipt
+from extractors.text import clean, nfkc
+
+WORK_ORDER, INVOICE, RECEIPT, OTHER = "work_order", "invoice", "receipt", "other"
+
+INVOICE_MARKERS = ("增值税", "发票代码", "发票号码", "开票日期", "价税合计", "纳税人识别号", "购买方", "销售方", "密码区",
+                   "税额", "税率", "普通发票", "专用发票", "发票联", "抵扣联", "开票人", "收款人", "复核")
+RECEIPT_MARKERS = ("TOTAL", "SUBTOTAL", "CASH", "CHANGE", "GST", "RECEIPT", "QTY", "ROUNDING", "THANK YOU", "TAX INVOICE",
+                   "AMOUNT", "DISCOUNT", "TENDER", "SST", "ITEM", "PRICE", "收据", "小票", "收款", "找零", "实收")
+WORK_ORDER_FIELDS = ("vin", "plate", "order_no", "mileage_km", "advisor", "labor_cost", "parts_cost", "date_in", "model")
+WORK_ORDER_WORDS = ("维修", "委托书", "结算单", "派工单", "工单", "车架号", "工时", "保养", "机动车")
+
+
+@dataclass
+class DocType:
+    kind: str
+    confidence: float
+    markers: dict[str, list[str]] = field(default_factory=dict)  # kind -> markers found
+
+
+def _text(pages: list[PageText]) -> str:
+    return clean(" ".join(ln.text for p in pages for ln in p.lines)).replace(" ", "").upper()
+
+
+def classify(pages: list[PageText], lexicon: Lexicon | None = None) -> DocType:
+    flat = _text(pages)
+    index = PageIndex.build(pages, lexicon or Lexicon())
+    fields = sorted({h.field for ln in index.all_lines() for h in ln.hits if h.field in WORK_ORDER_FIELDS})
+    found = {
+        INVOICE: [m for m in INVOICE_MARKERS if m in flat],
+        RECEIPT: [m for m in RECEIPT_MARKERS if m.replace(" ", "") in flat],
+        WORK_ORDER: fields + [w for w in WORK_ORDER_WORDS if w in flat],
+    }
+    n_inv, n_rec, n_wo = len(found[INVOICE]), len(found[RECEIPT]), len(fields)
+    if n_inv >= 3 and ("发票" in flat or "价税合计" in flat):
+        return DocType(INVOICE, min(1.0, 0.6 + 0.08 * n_inv), found)
+    if n_wo >= 4 and len(found[WORK_ORDER]) >= 5:
+        return DocType(WORK_ORDER, min(1.0, 0.5 + 0.06 * len(found[WORK_ORDER])), found)
+    receipt = extract_receipt(pages)
+    if n_rec >= 2 and receipt.get("total") is not None:
+        return DocType(RECEIPT, min(1.0, 0.5 + 0.1 * n_rec), found)
+    return DocType(OTHER, 0.6, found)
+
+
+INVOICE_LABELS: dict[str, tuple[str, ...]] = {
+    "invoice_code": ("发票代码",),
+    "invoice_no": ("发票号码", "NO.", "NO:", "NO", "№"),
+    "buyer": ("购买方名称", "名称"),
+    "amount": ("金额合计", "合计金额"),
+    "tax": ("税额合计", "合计税额"),
+    "_ignore": ("开户行及账号", "地址、电话", "纳税人识别号", "密码区"),
+}
+_CODE = re.compile(r"(?<!\d)(\d{10}|\d{12})(?!\d)")
+_NUMBER = re.compile(r"(?<!\d)(\d{8})(?!\d)")
+
+
+def extract_invoice(pages: list[PageText], today: date | None = None) -> dict[str, FieldValue]:
+    """The fields of a VAT invoice that link it to an order: 发票代码, 发票号码, 开票日期, 购买方, 价税合计."""
+    today = today or date.today()
+    out: dict[str, FieldValue] = {}
+    r = extract_receipt(pages, today)
+    if r.get("date") is not None:
+        out["invoice_date"] = r["date"]  # type: ignore[assignment]
+    if r.get("total") is not None:
+        out["total_incl_tax"] = r["total"]  # type: ignore[assignment]
+    index = PageIndex.build(pages, Lexicon(dict(INVOICE_LABELS)))
+    for page_lines in index.pages:
+        for ln in page_lines:
+            for k, hit in enumerate(ln.hits):
+                if hit.field.startswith("_") or hit.field in out:
+                    continue
+                for cand in candidates_for(ln, k, page_lines):
+                    text = nfkc(cand.text)
+                    if hit.field == "invoice_code":
+                        m = _CODE.search(text.replace(" ", ""))
+                        value = m.group(1) if m else None
+                    elif hit.field == "invoice_no":
+                        m = _NUMBER.search(text.replace(" ", ""))
+                        value = m.group(1) if m else None
+                    elif hit.field in ("amount", "tax"):
+                        a = money.parse_amount(text)
+                        value = money.fmt(a) if a is not None else None
+                    else:
+                        value = text.strip(" :：") or None
+                    if value:
+                        out[hit.field] = FieldValue(value, 0.9 * (0.6 + 0.4 * cand.ocr_conf), cand.page, cand.box,
+                                                    cand.text, True, f"under {hit.wording}")
+                        break
+    if "invoice_date" not in out:  # 开票日期 lost: the first date on the page
+        for p in pages:
+            for ol in p.lines:
+                found = dates.find_dates(ol.text, today, day_first=False)
+                if found:
+                    out["invoice_date"] = FieldValue(found[0][0].isoformat(), 0.6, p.page_no, tuple(ol.box), ol.text,  # type: ignore[arg-type]
+                                                     True, "first date on the page")
+                    break
+            if "invoice_date" in out:
+                break
+    return out
