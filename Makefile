@@ -26,7 +26,7 @@ samples: setup
 	$(PY) samples/generate.py --out samples --count 20 --seed 7
 
 # Benchmarks are long (tens of minutes each on 2 cores) and never part of `make test`.
-bench: bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch bench-web bench-backup bench-lifecycle
+bench: bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch bench-web bench-backup
 
 bench-pipeline: setup
 	$(PY) benchmarks/bench_pipeline.py --pages 100 --receipts 20
@@ -65,10 +65,10 @@ screenshots: setup
 bench-web: setup
 	$(PY) benchmarks/bench_web.py --docs 100000 --users 20 --minutes 5
 
-# Restore drill and encryption overhead (generated born-digital work orders, real restic; ~30 min on 2 busy cores)
-bench-backup: setup
-	nice -n 10 $(PY) benchmarks/bench_backup.py --docs 300 --new 10
-
 # Records lifecycle: tiering to a loopback S3 server, cold vs hot open, a daily pass over 100,000 orders
 bench-lifecycle: setup
 	mkdir -p bench-out && nice -n 10 $(PY) benchmarks/bench_lifecycle.py --tier-docs 10000 --pass-docs 100000 --json bench-out/lifecycle.json
+
+# Restore drill and encryption overhead (generated born-digital work orders, real restic; ~30 min on 2 busy cores)
+bench-backup: setup
+	nice -n 10 $(PY) benchmarks/bench_backup.py --docs 300 --new 10
