@@ -1,4 +1,4 @@
-.PHONY: setup demo test test-fast lint bench bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch bench-lifecycle samples clean test-web-postgresql test-browser screenshots bench-web bench-backup fuzz
+.PHONY: setup demo test test-fast lint bench bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch bench-lifecycle samples clean test-web-postgresql test-browser screenshots bench-web bench-backup bench-forms fuzz
 
 PY := .venv/bin/python
 ARCHIVE ?= demo-archive
@@ -72,6 +72,14 @@ bench-lifecycle: setup
 # Restore drill and encryption overhead (generated born-digital work orders, real restic; ~30 min on 2 busy cores)
 bench-backup: setup
 	nice -n 10 $(PY) benchmarks/bench_backup.py --docs 300 --new 10
+
+# Other dealers' / national standard forms (issue 12): the held-out set (80 documents, OCR), then
+# learning from k = 0/1/3/5 corrected documents per layout, then document types on the real scans
+bench-forms: setup
+	nice -n 10 $(PY) benchmarks/bench_extract.py --count 80 --seed 901 --layouts forms --heldout --no-real --out bench-out/extract-heldout
+	nice -n 10 $(PY) benchmarks/bench_extract.py --label-recall --out bench-out/extract-heldout
+	$(PY) benchmarks/bench_learn.py --out bench-out/extract-heldout
+	nice -n 10 $(PY) benchmarks/bench_doctype.py
 
 # Fuzz harness, long run (issue 16): 1,000 mutated real scans through `woa ingest` under a 2 GB cap.
 fuzz: setup
