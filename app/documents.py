@@ -17,6 +17,7 @@ from typing import Any
 import index
 from app.evidence import vins_for_plate
 from app.lifecycle.retention import apply_retention
+from app.links import link_invoice
 from app.templates import learn_from_document, learned_templates
 from core.archive import Archive
 from core.models import Document, FieldValue
@@ -65,6 +66,8 @@ def extract_fields(doc: Document, settings: Settings, archive: Archive | None = 
     learned = learned_templates(archive) if archive is not None else None
     result = extract(doc.pages, settings, vins_for_plate=lookup, learned=learned)
     doc.doc_type, doc.doc_fields = result.doc_type, result.doc_fields
+    if archive is not None:
+        link_invoice(archive, doc)
     doc.fields, doc.items = result.fields, result.items
     doc.confidence, doc.needs_review = result.confidence, result.needs_review
     apply_corrections(doc, settings.review_threshold)

@@ -11,32 +11,8 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-SCAN_SUFFIXES = frozenset({".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png"})
-
-SYSTEM_NAMES = frozenset(
-    {
-        "thumbs.db",
-        "desktop.ini",
-        "ehthumbs.db",
-        "$recycle.bin",
-        "system volume information",
-        "@eadir",  # Synology thumbnails
-        "#recycle",  # Synology recycle bin
-        "#snapshot",
-        "lost+found",
-        "__macosx",
-    }
-)
-
-
-def is_skipped_name(name: str) -> bool:
-    """Hidden, system or temporary names that never hold a scan."""
-    low = name.lower()
-    return name.startswith((".", "~$")) or low in SYSTEM_NAMES or low.endswith((".tmp", ".part"))
-
-
-def is_scan(path: Path) -> bool:
-    return path.suffix.lower() in SCAN_SUFFIXES and not is_skipped_name(path.name)
+from core.scanfiles import SCAN_SUFFIXES as SCAN_SUFFIXES
+from core.scanfiles import is_scan, is_skipped_name
 
 
 def _walk_dir(root: Path, exclude: frozenset[Path]) -> Iterator[Path]:

@@ -41,11 +41,11 @@ sys.path.insert(0, str(ROOT))
 from pikepdf import pdfa  # noqa: E402
 
 from app.ingest import ingest_file  # noqa: E402
+from benchmarks.metrics import cer  # noqa: E402
 from core.archive import Archive  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from pipeline.load import iter_pages  # noqa: E402
 from pipeline.ocr import get_engine, read_page  # noqa: E402
-from pipeline.ocr.base import cer  # noqa: E402
 from pipeline.preprocess import prepare  # noqa: E402
 from samples.generate import generate  # noqa: E402
 from tests.pdfbox import preflight_1b  # noqa: E402

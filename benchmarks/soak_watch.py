@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/soak_watch.py --work /tmp/soak-watch [--files 50 --kills 5 --seed 1]
 
 Prints the result (kills, files finished at each kill, problems found, seconds) as JSON; exit 1 if
-any problem was found. See watch_folder/soak.py for what is checked.
+any problem was found. See benchmarks/soak.py for what is checked.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from watch_folder.soak import run_soak  # noqa: E402
+from benchmarks.soak import run_soak  # noqa: E402
 
 
 def main() -> int:

@@ -28,7 +28,6 @@ existence checks.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import io
 import json
@@ -45,6 +44,7 @@ from core import crypto
 from core.atomic import TMP_PREFIX, fsync_dir, remove_dead_temps, write_atomic, write_bytes_atomic
 from core.crypto import KeySource, KeyUnavailable, TamperedFile
 from core.errors import SidecarError
+from core.locks import file_lock
 from core.models import Document
 
 if TYPE_CHECKING:
@@ -231,15 +231,8 @@ class Archive:
 
         256 lock stripes by the id's first two hex digits: bounded, and no file left per document.
         """
-        lock_dir = self.root / "locks"
-        lock_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock_dir / f"{doc_id[:2]}.lock", os.O_CREAT | os.O_RDWR, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with file_lock(self.root / "locks" / f"{doc_id[:2]}.lock"):
             yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
 
     def remove_dead_temps(self, doc_id: str | None = None) -> list[Path]:
         """Delete temp files a killed writer of this host left in ``doc_id``'s shards (every shard

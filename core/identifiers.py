@@ -53,10 +53,6 @@ def norm_plate(raw: str) -> str:
     return PLATE_SEPARATORS.sub("", fold_width(raw)).upper()
 
 
-def plate_without_province(plate: str) -> str:
-    return plate[1:] if plate[:1] in PROVINCES else plate
-
-
 # -- VIN --------------------------------------------------------------------------------------
 VIN_LEN = 17
 VIN_CHARS = frozenset("0123456789ABCDEFGHJKLMNPRSTUVWXYZ")  # I, O and Q never appear in a VIN

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from core.identifiers import is_cjk
 from core.models import CANONICAL_FIELDS, FieldValue, PageText
 from core.settings import Settings
 from extractors import money, vin
@@ -417,7 +418,7 @@ def _document_type(pages: list[PageText], lexicon: Lexicon, result: Extraction, 
     # positively not a work order
     text = "".join(ln.text for p in pages for ln in p.lines)
     letters = sum(ch.isalpha() for ch in text)
-    cjk = sum("\u3400" <= ch <= "\u9fff" for ch in text)
+    cjk = sum(is_cjk(ch) for ch in text)
     if dt.kind in (INVOICE, RECEIPT) or (dt.kind != WORK_ORDER and letters and cjk < 0.05 * letters):
         for fv in result.fields.values():
             fv.confidence = min(fv.confidence, threshold * 0.6)

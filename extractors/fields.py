@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from core.identifiers import CJK_CLASS, CJK_RE
 from extractors import dates, mileage, money, phone, plate, vin
 from extractors.text import clean, nfkc
 
@@ -78,7 +79,6 @@ def parse_order_no(text: str, today: date) -> Parsed | None:
     return Parsed(v, conf, digits >= 4, note)
 
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def _free_text(text: str, max_len: int) -> str:
@@ -98,7 +98,7 @@ def looks_like_label(text: str) -> bool:
     s = _free_text(text, 40).rstrip(":：")
     if not s or re.search(r"\d", s):
         return False
-    return bool(re.fullmatch(r"[\u3400-\u9fff()（）/]{2,8}", s)) and s.endswith(LABEL_TAILS)
+    return bool(re.fullmatch(rf"[{CJK_CLASS}()（）/]{{2,8}}", s)) and s.endswith(LABEL_TAILS)
 
 
 # Common Chinese surnames (one and two characters): a person's name starts with one. A value that
@@ -123,7 +123,7 @@ def parse_name(text: str, today: date) -> Parsed | None:
     s = _free_text(text, 40)
     if not s or re.fullmatch(r"[\d\s\-+]+", s) or looks_like_label(s):
         return None
-    ok = bool(_CJK.search(s)) or bool(re.search(r"[A-Za-z]{2}", s))
+    ok = bool(CJK_RE.search(s)) or bool(re.search(r"[A-Za-z]{2}", s))
     return Parsed(s, 0.95 if ok else 0.5, ok)
 
 
@@ -131,7 +131,7 @@ def parse_person(text: str, today: date) -> Parsed | None:
     s = _free_text(text, 20).split(" ")[0].strip("·.,，。")
     if not s or re.search(r"\d", s) or looks_like_label(s):
         return None
-    cjk = bool(re.fullmatch(r"[\u3400-\u9fff·]{2,5}", s))
+    cjk = bool(re.fullmatch(rf"[{CJK_CLASS}·]{{2,5}}", s))
     ok = cjk or bool(re.fullmatch(r"[A-Za-z .]{2,20}", s))
     if cjk and not has_surname(s):
         return Parsed(s, 0.6, True, "does not start with a common surname")

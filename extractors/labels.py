@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from core.identifiers import is_cjk
 from extractors.text import COLONS, clean
 
 IGNORE = "_ignore"
@@ -149,15 +150,11 @@ def levenshtein_le1(a: str, b: str) -> bool:
 _SEGMENT_BREAK = set(" \t|｜/;；,，、()（）[]【】") | set(COLONS)
 
 
-def _is_cjk(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff"
-
-
 def _boundary_ok(s: str, start: int, end: int, wording: str, fld: str) -> bool:
     if not _is_ascii(wording):
         # inside running Chinese text (请客户在交车时...) a wording is a word, not a label,
         # unless a colon follows it
-        inside = start > 0 and _is_cjk(s[start - 1])
+        inside = start > 0 and is_cjk(s[start - 1])
         return fld == IGNORE or not inside or (end < len(s) and s[end] in COLONS)
     before = s[start - 1] if start > 0 else " "
     after = s[end] if end < len(s) else " "

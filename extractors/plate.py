@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.identifiers import PLATE_SEPARATOR_CHARS, PLATE_SUFFIXES, PROVINCES, norm_plate
 from extractors.text import nfkc
 
-PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-SUFFIXES = "挂学警领港澳试超"
+SUFFIXES = PLATE_SUFFIXES
 _BODY = "A-HJ-NP-Z0-9"  # letters without I and O
 
 _PATTERNS = (
@@ -17,8 +17,7 @@ _PATTERNS = (
     ("standard", re.compile(rf"^[{PROVINCES}][A-Z][{_BODY}]{{5}}$")),
     ("suffix", re.compile(rf"^[{PROVINCES}][A-Z][{_BODY}]{{4}}[{SUFFIXES}]$")),
 )
-_SEPARATORS = re.compile(r"[\s·•・∙⋅.\-_·]")
-_FIND = re.compile(rf"[{PROVINCES}]\s*[Il1|]?[A-Za-z][\s·•・∙⋅.\-]*[0-9A-Za-z]{{4,6}}[{SUFFIXES}]?")
+_FIND = re.compile(rf"[{PROVINCES}]\s*[Il1|]?[A-Za-z][{PLATE_SEPARATOR_CHARS}]*[0-9A-Za-z]{{4,6}}[{SUFFIXES}]?")
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,7 @@ class PlateReading:
 
 
 def normalize(text: str) -> str:
-    return _SEPARATORS.sub("", nfkc(text)).upper()
+    return norm_plate(nfkc(text))
 
 
 def plate_kind(plate: str) -> str | None:

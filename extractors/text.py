@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_CJK = r"\u3400-\u9fff"
-_SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
+from core.identifiers import CJK_CLASS
+
+_SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{CJK_CLASS}])\s+(?=[{CJK_CLASS}])")
 COLONS = ":：∶﹕"
 
 
@@ -22,8 +23,3 @@ def squeeze_cjk(s: str) -> str:
 
 def clean(s: str) -> str:
     return squeeze_cjk(nfkc(s)).strip()
-
-
-def strip_label_punct(s: str) -> str:
-    """Leading colons, brackets and spaces left between a label and its value."""
-    return s.lstrip(" \t" + COLONS + ":|｜_-—=>》】]）)").strip()

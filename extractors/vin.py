@@ -22,10 +22,10 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from core.identifiers import VIN_CHARS, VIN_LEN
 from extractors.text import nfkc
 
-VIN_LEN = 17
-ALLOWED = set("0123456789ABCDEFGHJKLMNPRSTUVWXYZ")
+ALLOWED = VIN_CHARS
 _TRANSLIT = {
     **{str(d): d for d in range(10)},
     **dict(zip("ABCDEFGH", range(1, 9), strict=True)),

@@ -18,17 +18,14 @@ from decimal import Decimal, InvalidOperation
 
 from whoosh.analysis import Token, Tokenizer
 
-CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# the identifier rules are the base layer's (shared with extraction); the index re-exports the
+# ones its schema and queries use
+from core.identifiers import CJK_CLASS, PLATE_SUFFIXES, compact_vin
+from core.identifiers import PROVINCES as PROVINCES
+from core.identifiers import fold_width as fold_width
+from core.identifiers import norm_plate as norm_plate
+
 _RUN = re.compile(rf"([{CJK_CLASS}]+)|([0-9A-Za-z\u00c0-\u024f]+)")
-# Full-width ASCII (ＡＢＣ１２３) to ASCII; one character to one character, so offsets stay valid.
-_FULLWIDTH = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
-
-PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-_PLATE_SEPARATORS = re.compile(r"[\s·•・.．\-—_]")
-
-
-def fold_width(text: str) -> str:
-    return text.translate(_FULLWIDTH)
 
 
 def terms_with_spans(text: str) -> Iterator[tuple[str, int, int]]:
@@ -49,10 +46,6 @@ def terms(text: str) -> list[str]:
     return [t for t, _, _ in terms_with_spans(text)]
 
 
-def is_cjk(ch: str) -> bool:
-    return bool(re.match(rf"[{CJK_CLASS}]", ch))
-
-
 class CjkBigramTokenizer(Tokenizer):
     """Whoosh tokenizer emitting CJK bigrams and lower-cased Latin/digit words (see module doc)."""
 
@@ -71,7 +64,7 @@ class CjkBigramTokenizer(Tokenizer):
     ) -> Iterator[Token]:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         pos = start_pos
-        for m in _RUN.finditer(value.translate(_FULLWIDTH)):
+        for m in _RUN.finditer(fold_width(value)):
             run = m.group(1)
             start = m.start()
             if run is None:
@@ -112,16 +105,8 @@ _VIN_FOLD = str.maketrans({"O": "0", "I": "1", "Q": "0"})
 
 def norm_vin(raw: str) -> str:
     """Upper-case alphanumerics; O/I/Q (never in a VIN) folded to 0/1/0 so OCR slips still match."""
-    return re.sub(r"[^0-9A-Z]", "", fold_width(raw).upper()).translate(_VIN_FOLD)
+    return compact_vin(raw).translate(_VIN_FOLD)
 
-
-def norm_plate(raw: str) -> str:
-    """Plate without separators (粤B·D12345 → 粤BD12345), letters upper-cased."""
-    return _PLATE_SEPARATORS.sub("", fold_width(raw)).upper()
-
-
-def plate_without_province(plate: str) -> str:
-    return plate[1:] if plate[:1] in PROVINCES else plate
 
 
 def norm_phone(raw: str) -> str:
@@ -137,13 +122,8 @@ def suffixes(value: str, shortest: int = 4) -> list[str]:
     return [value[i:] for i in range(0, max(len(value) - shortest + 1, 1))]
 
 
-PLATE_RE = re.compile(rf"^[{PROVINCES}][A-Z][A-Z0-9]{{4,6}}[挂学警领港澳试超]?$")
+PLATE_RE = re.compile(rf"^[{PROVINCES}][A-Z][A-Z0-9]{{4,6}}[{PLATE_SUFFIXES}]?$")
 PLATE_NO_PROVINCE_RE = re.compile(r"^[A-Z][A-Z0-9]{5,6}$")
-VIN_RE = re.compile(r"^[0-9A-HJ-NPR-Z]{17}$")
-
-
-def looks_like_plate(raw: str) -> bool:
-    return bool(PLATE_RE.match(norm_plate(raw)))
 
 
 # -- values -----------------------------------------------------------------------------------

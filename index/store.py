@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import itertools
 import json
 import logging
@@ -41,6 +40,7 @@ from whoosh.query import Every
 
 from core.archive import Archive
 from core.atomic import fsync_dir, write_bytes_atomic, write_json_atomic
+from core.locks import file_lock
 from core.models import Document
 from index.codec import WoaCodec
 from index.schema import INDEX_SCHEMA_VERSION, build_schema, document_fields
@@ -79,20 +79,8 @@ class BuildStats:
 @contextlib.contextmanager
 def write_lock(index_dir: Path, blocking: bool = True) -> Iterator[bool]:
     """Hold the writer lock; yields False (without waiting) if ``blocking`` is off and it is taken."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(index_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    with file_lock(index_dir / LOCK_NAME, blocking=blocking) as held:
+        yield held
 
 
 # -- generations ------------------------------------------------------------------------------
@@ -319,6 +307,7 @@ def _readable(index_dir: Path) -> bool:
 def _run_action(ix: FileIndex, index_dir: Path, action: Callable[[Any], T]) -> T:
     """``action(searcher)``; an exception that is not a read failure of a readable index is re-raised
     as it is (so a bad query never triggers a rebuild), a read failure as ``_ReadFailure``."""
+    generation = ix.latest_generation()
     try:
         with ix.searcher() as searcher:
             return action(searcher)
@@ -327,7 +316,10 @@ def _run_action(ix: FileIndex, index_dir: Path, action: Callable[[Any], T]) -> T
     except READ_ERRORS as exc:
         raise _ReadFailure(exc) from exc
     except Exception as exc:
-        if _readable(index_dir):
+        # A commit between opening the searcher and reading from it may have merged away the
+        # segment files being read (Whoosh then fails inside its readers, e.g. a TypeError on a
+        # column whose file is gone): that is a read failure, retried on the new generation.
+        if ix.latest_generation() == generation and _readable(index_dir):
             raise
         raise _ReadFailure(exc) from exc
 

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from core.archive import Archive
+from core.scanfiles import SCAN_SUFFIXES
 from core.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
 EVAL = Path(os.environ.get("WOA_EVAL_DATA", ROOT.parent / "shared" / "eval-data"))
-SCAN_SUFFIXES = {".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png"}
 
 
 @dataclass

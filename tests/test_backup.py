@@ -184,8 +184,8 @@ def test_web_database_is_an_online_backup_and_secrets_stay_out(tmp_path: Path, b
 
 @pytest.mark.slow
 def test_backup_while_watch_ingests_restores_consistent_archives(tmp_path: Path) -> None:
+    from benchmarks.soak import render_scan
     from tests.test_watch_service import Watcher, finished, journal_rows
-    from watch_folder.soak import render_scan
 
     w = Watcher(tmp_path, workers=2)
     try:
@@ -272,3 +272,15 @@ def test_postgresql_web_database_is_dumped_and_restorable(tmp_path: Path, base: 
         assert proc.returncode == 0, proc.stderr
         with psycopg.connect(url) as con:
             assert con.execute("SELECT count(*) FROM audit").fetchone() == (250,)
+
+
+def test_backup_verify_compares_restored_documents_with_their_sidecars(tmp_path: Path, base: Path) -> None:
+    woa = WoaRunner(tmp_path, base)
+    damaged = sorted(Archive(base).ids())[3]
+    doc = Archive(base).load(damaged)
+    (base / doc.original).write_bytes((base / doc.original).read_bytes()[:-1] + b"\x00")  # bit rot before the backup
+    assert woa("backup", "init") == 0 and woa("backup") == 0
+    n = len(list(Archive(base).ids()))
+    assert woa("backup", "verify", "--sample", str(n)) == 1
+    assert f"{damaged}: {doc.original}: restored sha256" in woa.out and "differs from the sidecar's" in woa.out
+    assert woa.out.count("\n") == 1 and f"restored {n} random documents" in woa.err

@@ -18,6 +18,8 @@ from batch.redis_state import BatchState, latest_batch_id
 from tests.redis_server import RedisServer, redis_server
 from tests.test_batch_scans import PY, ROOT, make_scans, read_documents, read_summary, sidecars, woa
 
+pytestmark = pytest.mark.slow  # a real redis-server and Celery worker processes
+
 VISIBILITY_TIMEOUT = 15  # seconds until Redis redelivers the task of a dead worker
 
 

@@ -9,6 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.test_batch_scans import (
     PY,
     ROOT,
@@ -20,6 +22,7 @@ from tests.test_batch_scans import (
     woa,
 )
 
+pytestmark = pytest.mark.slow  # woa batch processes, interrupted
 
 def test_batch_archives_reports_and_rerun_skips(tmp_path: Path) -> None:
     src, archive, report = tmp_path / "cabinet", tmp_path / "archive", tmp_path / "report"

@@ -10,7 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PIL import Image, ImageDraw, ImageFont
+
+pytestmark = pytest.mark.slow  # woa batch processes
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable

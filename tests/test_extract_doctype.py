@@ -85,3 +85,34 @@ def test_type_is_searchable(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert {h.id for h in index.search(archive, "type:work_order").hits} == {"cd00000000000002"}
     assert {h.id for h in index.search(archive, "type:other").hits} == {"ef00000000000003"}
     assert "ab00000000000001" in {h.id for h in index.search(archive, "12269563").hits}
+
+
+def test_invoice_linked_to_the_order_it_pays(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Plate and amount agree with one archived work order: linked; the link is searchable."""
+    import index
+    from app.documents import extract_fields
+    from core.archive import Archive
+    from core.models import Document
+
+    archive = Archive(tmp_path / "a")
+
+    def archived(doc_id: str, texts: list[str]) -> Document:
+        doc = Document(doc_id, f"{doc_id}.jpg", doc_id * 4, "", "", "", page(texts), "rapidocr", "1",
+                       "2024-01-01T00:00:00Z")
+        extract_fields(doc, Settings(), archive)
+        archive.save(doc)
+        index.update_index(archive, [doc])
+        return doc
+
+    order = ["维修结算单", "结算单号：JS-20160610-0007 进厂日期：2016-06-10", "车牌号：粤B·D12345 车架号：LSV2451V2HFH7BNJ4",
+             "服务顾问：李四 行驶里程：12345", "工时费：¥995.00 材料费：¥2500.00 合计：¥3495.00"]
+    other = ["维修结算单", "结算单号：JS-20160611-0008 进厂日期：2016-06-11", "车牌号：粤A·99999 车架号：LFVPJ7WH62J005T72",
+             "服务顾问：王五 行驶里程：2345", "工时费：¥100.00 材料费：¥200.00 合计：¥300.00"]
+    wo = archived("ab00000000000001", order)
+    archived("cd00000000000002", other)
+    assert wo.doc_type == "work_order" and wo.fields["total_cost"].value == "3495.00"
+    inv = archived("ef00000000000003", INVOICE + ["备注：车牌号 粤B·D12345 维修费"])
+    link = inv.doc_fields["linked_order"]
+    assert link.value == "ab00000000000001" and link.confidence >= 0.9
+    assert "amount 3495.00" in link.note and "plate 粤BD12345" in link.note
+    assert "ef00000000000003" in {h.id for h in index.search(archive, "ab00000000000001").hits}

@@ -23,6 +23,8 @@ from index.schema import INDEX_SCHEMA_VERSION
 from index.store import CURRENT_NAME, MARKER_NAME, PENDING_NAME
 from tests.test_search import ALL, D3, documents
 
+pytestmark = pytest.mark.slow  # index writers killed with SIGKILL
+
 ROOT = Path(__file__).resolve().parents[1]
 
 WRITER = """

@@ -279,3 +279,54 @@ def test_filesystem_tier_and_last_access(tmp_path: Path, born_digital: list[Path
     assert (tmp_path / "nas" / "woa-cold" / cold.tier["keys"]["original"]).read_bytes()[:4] == b"WOA1"
     assert not archive.load(opened).tier
     assert verify_archive(archive.root, cold_check=_checker(settings)).ok
+
+
+def test_a_bad_copy_leaves_the_document_hot(tmp_path: Path, born_digital: list[Path]) -> None:
+    """The tier stores something else than was sent (a faulty NAS): the check after the copy refuses the move."""
+    from app.lifecycle.tier import Cipher, FsTier, TierContext, TierError
+
+    class FlippingDisk(FsTier):
+        def put(self, key: str, data: bytes) -> None:
+            super().put(key, data[:-1] + bytes([data[-1] ^ 1]))
+
+    settings = load_settings(archive_dir=tmp_path / "archive")
+    (doc_id,) = _ingest(born_digital[:1], settings)
+    archive = Archive(settings.archive_dir)
+    before = archive.load(doc_id)
+    ctx = TierContext(FlippingDisk(tmp_path / "nas"), Cipher(b"\x55" * 32))
+    with pytest.raises(TierError) as exc:
+        move_to_cold(archive, ctx, doc_id)
+    assert "\n" not in str(exc.value) and "decryption failed" in str(exc.value)
+    assert not archive.load(doc_id).tier
+    assert _sha(archive.abs(before.original)) == before.sha256 and archive.abs(before.archive_pdf).is_file()
+    assert verify_archive(archive.root).ok
+
+
+def test_woa_verify_cli_checks_cold_copies(tmp_path: Path, s3: S3Server, born_digital: list[Path],
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    settings = _settings(tmp_path, s3, "cli-verify")
+    ids = _ingest(born_digital[:2], settings)
+    archive = Archive(settings.archive_dir)
+    ctx = context(settings)
+    assert ctx is not None
+    for doc_id in ids:
+        move_to_cold(archive, ctx, doc_id)
+    from index import update_index
+
+    update_index(archive, [archive.load(i) for i in ids])
+    config = tmp_path / "woa.toml"
+    config.write_text("\n".join(f'{k} = "{v}"' for k, v in (
+        ("tier_url", settings.tier_url), ("tier_endpoint", settings.tier_endpoint),
+        ("tier_access_key", settings.tier_access_key), ("tier_secret_key_file", settings.tier_secret_key_file),
+        ("tier_key_file", settings.tier_key_file))) + "\n")
+    capsys.readouterr()
+    assert _cli(settings.archive_dir, "verify", "--sample", "1", "--workers", "1", config=config) == 0
+    assert _cli(settings.archive_dir, "tier", "status", "--json", config=config) == 0
+    st = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (st["hot_documents"], st["cold_documents"], st["cold_objects"]) == (0, 2, 4)
+    obj = s3.directory / BUCKET / "cli-verify" / archive.load(ids[0]).tier["keys"]["pdf"]
+    obj.write_bytes(obj.read_bytes()[:-3])
+    assert _cli(settings.archive_dir, "verify", "--workers", "1", config=config) == 1
+    assert f"tier: {ids[0]}: cold pdf" in capsys.readouterr().out
+    assert _cli(settings.archive_dir, "verify", "--workers", "1") == 1  # no tier settings: cold documents unchecked
+    assert "in a cold tier, but none is configured" in capsys.readouterr().out

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.metrics import cer
 from core.settings import Settings
 from pipeline.load import iter_pages
 from pipeline.ocr import get_engine, read_page
-from pipeline.ocr.base import cer
 from pipeline.preprocess import prepare
 
 RECEIPTS = ("X00016469620", "X00016469623", "X51005230617")

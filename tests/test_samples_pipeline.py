@@ -11,9 +11,9 @@ import pytest
 from pikepdf import pdfa
 
 from app.ingest import ingest_file
+from benchmarks.metrics import cer, normalize_for_cer
 from core.archive import Archive
 from core.models import Document
-from pipeline.ocr.base import cer, normalize_for_cer
 from tests.conftest import IngestedArchive, Sample, make_settings
 from tests.pdfbox import preflight_1b
 

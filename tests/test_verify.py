@@ -14,10 +14,10 @@ import pytest
 import index
 from app.ingest import ingest_file
 from app.verify import verify_archive
+from benchmarks.soak import render_scan
 from core.archive import Archive, sha256_file
 from core.atomic import TMP_PREFIX
 from core.settings import load_settings
-from watch_folder.soak import render_scan
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,13 +8,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from app.ingest import ingest_file
 from app.verify import verify_archive
+from benchmarks.soak import render_scan
 from core.archive import Archive, sha256_file
 from core.settings import load_settings
 from index import indexed_ids
 from watch_folder.journal import JOURNAL_NAME, Identity, Journal, check_journal
-from watch_folder.soak import render_scan
+
+pytestmark = pytest.mark.slow  # woa watch processes after crash windows
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -21,9 +21,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from benchmarks.soak import render_scan
 from core.archive import Archive
 from watch_folder.journal import JOURNAL_NAME, Journal, Row
-from watch_folder.soak import render_scan
+
+pytestmark = pytest.mark.slow  # woa watch processes, SIGKILL and SIGTERM
 
 ROOT = Path(__file__).resolve().parents[1]
 STABLE = "0.5"
@@ -376,7 +378,7 @@ def test_sigterm_finishes_in_flight_files_and_restart_resumes(
 
 def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     """Short version of the soak test (benchmarks/soak_watch.py runs 50 files x 5 kills)."""
-    from watch_folder.soak import run_soak
+    from benchmarks.soak import run_soak
 
     result = run_soak(tmp_path, files=20, kills=3, seed=5, workers=2, env=_env(), cwd=ROOT)
     assert result.problems == [], "\n".join(result.problems)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-IGNORED_NAME_PATTERNS = ("*.tmp", "*.part", "*.crdownload", "~$*", ".~lock*", "*.swp")
-IGNORED_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini", "@eadir", "#recycle", "$recycle.bin"})
+from core.scanfiles import is_skipped_name
+
 # Folders the service itself writes to; never read even if someone puts them inside the inbox.
 RESERVED_TOP_DIRS = frozenset({"processed", "failed"})
 
@@ -79,10 +78,7 @@ def check_layout(folders: Folders) -> None:
 
 
 def is_ignored_name(name: str) -> bool:
-    low = name.lower()
-    if name.startswith(".") or low in IGNORED_NAMES:
-        return True
-    return any(fnmatch.fnmatchcase(low, pat) for pat in IGNORED_NAME_PATTERNS)
+    return is_skipped_name(name)  # the one scan-file filter (core.scanfiles)
 
 
 def ignored_reason(rel: Path) -> str | None:

@@ -8,7 +8,6 @@ files handed to the pool at once is bounded by the worker count however many fil
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import multiprocessing
@@ -30,6 +29,7 @@ from watchdog.observers.polling import PollingObserver
 from app.ingest import IngestResult
 from app.worker import init_worker_process
 from core.archive import Archive, sha256_file
+from core.locks import file_lock, is_locked
 from core.settings import Settings
 from watch_folder import files
 from watch_folder.journal import ACTIVE_STATES, JOURNAL_NAME, Identity, Journal, Row
@@ -104,39 +104,24 @@ class ArchiveLock:
 
     def __init__(self, archive_root: Path) -> None:
         self.path = archive_root / LOCK_NAME
-        self._fh: Any = None
+        self._held: contextlib.ExitStack | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(self.path, "a+")  # noqa: SIM115 - held for the service's lifetime
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.close()
-            raise AlreadyRunning(f"another woa watch is already running on {self.path.parent}") from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"{os.getpid()}\n")
-        fh.flush()
-        self._fh = fh
+        stack = contextlib.ExitStack()
+        if not stack.enter_context(file_lock(self.path, blocking=False)):
+            stack.close()
+            raise AlreadyRunning(f"another woa watch is already running on {self.path.parent}")
+        self.path.write_text(f"{os.getpid()}\n", encoding="ascii")  # for the operator; the lock is the truth
+        self._held = stack
 
     def release(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+        if self._held is not None:
+            self._held.close()
+            self._held = None
 
     @staticmethod
     def held(archive_root: Path) -> bool:
-        path = archive_root / LOCK_NAME
-        if not path.exists():
-            return False
-        with open(path) as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            fcntl.flock(fh, fcntl.LOCK_UN)
-        return False
+        return is_locked(archive_root / LOCK_NAME)
 
 
 class _EventHandler(FileSystemEventHandler):

@@ -9,7 +9,6 @@ passes never interleave.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from typing import Any
 
 from core.archive import Archive
 from core.atomic import write_json_atomic
+from core.locks import file_lock
 
 STATE_NAME = "state.json"
 EVENTS_NAME = "events.jsonl"
@@ -53,14 +53,8 @@ def save_state(archive: Archive, state: LifecycleState) -> None:
 @contextlib.contextmanager
 def state_lock(archive: Archive) -> Iterator[None]:
     """One lifecycle writer at a time (a pass, a disposal, a hold), across processes."""
-    archive.lifecycle_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(archive.lifecycle_dir / LOCK_NAME, os.O_CREAT | os.O_RDWR, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with file_lock(archive.lifecycle_dir / LOCK_NAME):
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def now_iso() -> str:

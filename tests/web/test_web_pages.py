@@ -156,3 +156,11 @@ def test_money_and_dates_are_formatted() -> None:
     assert format_yuan("1236.50") == "¥1,236.50"
     assert format_yuan(None) == ""
     assert isodate("2024-03-15T08:00:00") == "2024-03-15"
+
+
+def test_exported_text_cannot_become_a_formula() -> None:
+    from web.documents.views import cell
+
+    assert cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert cell("+86 138") == "'+86 138" and cell("@x") == "'@x" and cell("-1") == "'-1"
+    assert cell("张伟") == "张伟" and cell(1236.5) == 1236.5

@@ -138,6 +138,14 @@ def search_page(request: HttpRequest) -> HttpResponse:
     return render(request, "web/search.html", ctx, status=status)
 
 
+def cell(value: Any) -> Any:
+    """A text cell a spreadsheet will not run: OCR'd text starting with = + - @ (or a tab/CR) is
+    prefixed with ' (CSV/formula injection); numbers stay numbers."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def _export_rows(request: HttpRequest, form: SearchForm) -> tuple[list[str], list[list[Any]]]:
     res = scope.search(request.user, form.query(), limit=EXPORT_MAX, page=1,
                        sort=form.sort,
@@ -147,8 +155,9 @@ def _export_rows(request: HttpRequest, form: SearchForm) -> tuple[list[str], lis
     rows = []
     for h in res.hits:
         f = h.fields
-        rows.append([f.get("date") or "", f.get("order_no") or "", f.get("plate") or "", f.get("vin") or "",
-                     f.get("model") or "", f.get("customer") or "", f.get("phone") or "", f.get("advisor") or "",
+        rows.append([f.get("date") or "", cell(f.get("order_no") or ""), cell(f.get("plate") or ""),
+                     cell(f.get("vin") or ""), cell(f.get("model") or ""), cell(f.get("customer") or ""),
+                     cell(f.get("phone") or ""), cell(f.get("advisor") or ""),
                      f.get("mileage_km") if f.get("mileage_km") is not None else "",
                      f.get("labor") or "", f.get("parts") or "", f.get("total") or "",
                      scope.hit_store(f.get("store")), _("yes") if f.get("needs_review") else "", h.id])

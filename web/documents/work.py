@@ -21,13 +21,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from app.ingest import ingest_file
 from core.models import CANONICAL_FIELDS
+from core.scanfiles import SCAN_SUFFIXES
 from extractors.review import ReviewError
 from index.analysis import key_date
 from index.query import QueryError, day_bound
 from index.store import IndexUnavailable
 from web import audit
 from web.documents import pages, scope
-from web.documents.views import _field_rows
+from web.documents.views import _field_rows, cell
 from web.net import client_address
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,6 @@ def _review_page(request: HttpRequest, doc: Any, errors: list[str], status: int 
 
 
 # -- upload -----------------------------------------------------------------------------------
-SCAN_SUFFIXES = (".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png")
 _MAGIC = (b"%PDF-", b"II*\x00", b"MM\x00*", b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
 
 
@@ -197,7 +197,7 @@ def upload_file(request: HttpRequest) -> HttpResponse:
             "mb": settings.web_max_upload_bytes // 2**20}, 413, store)
     head = upload.read(8)
     upload.seek(0)
-    if not name.lower().endswith(SCAN_SUFFIXES) or not head.startswith(_MAGIC):
+    if not name.lower().endswith(tuple(SCAN_SUFFIXES)) or not head.startswith(_MAGIC):
         return _refuse(request, name, _("Not a scan: only PDF, TIFF, JPEG and PNG files are archived."), 415, store)
     inbox = upload_inbox(store)
     folder = inbox / uuid.uuid4().hex
@@ -285,11 +285,11 @@ def statistics_export(request: HttpRequest) -> HttpResponse:
     for m in d["months"]:
         w.writerow(["month", m["month"], m["orders"], m["labor"], m["parts"], m["total"]])
     for i in d["top_items"]:
-        w.writerow(["item", i["name"], i["count"], "", "", i["amount"]])
+        w.writerow(["item", cell(i["name"]), i["count"], "", "", i["amount"]])
     for m in d["top_models"]:
-        w.writerow(["model", m["model"], m["count"], "", "", ""])
+        w.writerow(["model", cell(m["model"]), m["count"], "", "", ""])
     for a in d["advisors"]:
-        w.writerow(["advisor", a["advisor"], a["orders"], a["labor"], a["parts"], a["total"]])
+        w.writerow(["advisor", cell(a["advisor"]), a["orders"], a["labor"], a["parts"], a["total"]])
     for s in d["stores"]:
         w.writerow(["store", scope.hit_store(s["store"]), s["orders"], s["labor"], s["parts"], s["total"]])
     _audit(request, "export", "statistics", format="csv", **form)

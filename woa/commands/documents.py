@@ -10,6 +10,7 @@ from typing import Any
 
 from app import jtt1132
 from app.ingest import IngestResult, ingest_file
+from batch.walk import iter_scans
 from core.archive import Archive, UnknownDocument
 from core.errors import SidecarError
 from core.models import Document
@@ -17,7 +18,6 @@ from core.plugins import ocr_engine_names
 from core.settings import Settings
 from woa.commands import setting_flag
 
-SCAN_SUFFIXES = {".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png"}
 PROGRESS_MIN_FILES = 4
 
 
@@ -53,10 +53,7 @@ def collect_files(paths: list[Path]) -> tuple[list[Path], list[str]]:
     problems: list[str] = []
     for p in paths:
         if p.is_dir():
-            for f in sorted(p.rglob("*")):
-                rel = f.relative_to(p).parts
-                if f.is_file() and not any(part.startswith(".") for part in rel) and f.suffix.lower() in SCAN_SUFFIXES:
-                    files.append(f)
+            files.extend(iter_scans([p]))
         elif p.exists():
             files.append(p)
         else:

@@ -48,7 +48,11 @@
     Object.keys(data).forEach(function (k) { body.append(k, data[k]); });
     fetch(form.getAttribute("action"), { method: "POST", body: body, credentials: "same-origin",
                          headers: { "X-CSRFToken": token, "X-Requested-With": "fetch" } })
-      .then(function (r) { return r.json().then(function (j) { done(r.ok, j); }); })
+      .then(function (r) {
+        var type = r.headers.get("Content-Type") || "";
+        if (type.indexOf("application/json") !== 0) { window.location.reload(); return null; }  // session expired: log in again
+        return r.json().then(function (j) { done(r.ok, j); });
+      })
       .catch(function () { done(false, { errors: ["network error"] }); });
   }
 
