@@ -235,7 +235,7 @@ def run_db(tag: str, archive: Path, work: Path, env: dict[str, str], args: argpa
     seed_users(archive, env, args.users)
     seeded = time.perf_counter() - t0
     probes = json.loads((archive / "probes.json").read_text(encoding="utf-8"))
-    with woa_serve(archive, env=env, timeout=120) as server:
+    with woa_serve(archive, env=env, timeout=120, log_path=work / f"serve-{tag}.log") as server:
         print(f"[{tag}] woa serve on {server.url}; page timings …", file=sys.stderr)
         load0 = os.getloadavg()
         pages = time_pages(server.url, probes, args.page_requests, args.seed)

@@ -1,7 +1,7 @@
 """Locust users for ``benchmarks/bench_web.py``: the people at the desk, on one store each.
 
 Each simulated user logs in as one of the benchmark's clerk+advisor users (``bench-userNN``) and
-then, with think times of 0.5-2 s, searches (VIN tail, plate with the dot, Chinese phrase,
+then, with think times of 0.5-1.5 s, searches (VIN tail, plate with the dot, Chinese phrase,
 customer), opens a vehicle page, opens a document page, and now and then corrects a field through
 the API (``POST /api/documents/<id>/corrections/``), which writes the sidecar's history and updates
 the index as ``woa review set`` does. Environment: BENCH_WEB_PROBES (the probes JSON),
@@ -32,7 +32,9 @@ _lock = threading.Lock()
 
 
 class DeskUser(HttpUser):
-    wait_time = between(0.5, 2.0)
+    # think times below gunicorn's keep-alive timeout (2 s): a longer pause races the server
+    # closing the idle connection, which a browser retries silently and requests does not
+    wait_time = between(0.5, 1.5)
 
     def on_start(self) -> None:
         with _lock:
@@ -74,9 +76,9 @@ class DeskUser(HttpUser):
                               headers={"X-CSRFToken": self.csrf, "Referer": self.host + "/"},
                               catch_response=True) as r:
             if r.status_code != 201:
-                r.failure(f"HTTP {r.status_code}: {r.text[:200]}")
+                r.failure(f"HTTP {r.status_code}: {r.error or r.text[:200]}")
 
     def _get(self, path: str, name: str) -> None:
         with self.client.get(path, name=name, catch_response=True) as r:
             if r.status_code != 200:
-                r.failure(f"HTTP {r.status_code}")
+                r.failure(f"HTTP {r.status_code}" + (f": {r.error}" if r.status_code == 0 else ""))

@@ -307,6 +307,7 @@ def _readable(index_dir: Path) -> bool:
 def _run_action(ix: FileIndex, index_dir: Path, action: Callable[[Any], T]) -> T:
     """``action(searcher)``; an exception that is not a read failure of a readable index is re-raised
     as it is (so a bad query never triggers a rebuild), a read failure as ``_ReadFailure``."""
+    generation = ix.latest_generation()
     try:
         with ix.searcher() as searcher:
             return action(searcher)
@@ -315,7 +316,10 @@ def _run_action(ix: FileIndex, index_dir: Path, action: Callable[[Any], T]) -> T
     except READ_ERRORS as exc:
         raise _ReadFailure(exc) from exc
     except Exception as exc:
-        if _readable(index_dir):
+        # A commit between opening the searcher and reading from it may have merged away the
+        # segment files being read (Whoosh then fails inside its readers, e.g. a TypeError on a
+        # column whose file is gone): that is a read failure, retried on the new generation.
+        if ix.latest_generation() == generation and _readable(index_dir):
             raise
         raise _ReadFailure(exc) from exc
 

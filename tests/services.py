@@ -195,10 +195,11 @@ def _wait_http(server: WoaServer, timeout: float) -> None:
 
 @contextmanager
 def woa_serve(archive: Path, *, env: Mapping[str, str] | None = None, extra_args: list[str] | None = None,
-              timeout: float = 60.0) -> Iterator[WoaServer]:
-    """``woa serve --host 127.0.0.1 --port <free>`` on ``archive``; stopped (SIGTERM) afterwards."""
+              timeout: float = 60.0, log_path: Path | None = None) -> Iterator[WoaServer]:
+    """``woa serve --host 127.0.0.1 --port <free>`` on ``archive``; stopped (SIGTERM) afterwards.
+    Its output goes to ``log_path`` (kept) or to a temporary file (removed)."""
     port = free_port()
-    log = Path(tempfile.mkstemp(prefix="woa-serve-", suffix=".log")[1])
+    log = log_path or Path(tempfile.mkstemp(prefix="woa-serve-", suffix=".log")[1])
     with open(log, "wb") as fh:
         proc = subprocess.Popen(
             [WOA, "serve", "--host", "127.0.0.1", "--port", str(port), "--archive", str(archive),
@@ -218,4 +219,5 @@ def woa_serve(archive: Path, *, env: Mapping[str, str] | None = None, extra_args
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-        log.unlink(missing_ok=True)
+        if log_path is None:
+            log.unlink(missing_ok=True)

@@ -14,6 +14,7 @@ of store B: a document of another store must be a 404 (its existence never revea
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -234,3 +235,52 @@ def test_permission_matrix(role: str, web_archive: WebArchive, make_user: Any, c
                     client.force_login(user)  # logged out by the cell: log in again
     assert cells >= 2 * len(RULES)
     assert not problems, f"{len(problems)} of {cells} cells wrong:\n" + "\n".join(problems)
+
+
+def test_advisor_of_store_a_cannot_reach_a_document_of_store_b(web_archive: WebArchive, make_user: Any,
+                                                                client: Any) -> None:
+    """Every way in the issue names: its URL, its id prefix, a search (by VIN, VIN tail, plate with
+    the dot, order number), the history page, a CSV export, the API (by id, prefix, search,
+    history) — a 404 exactly like a document that does not exist, or a list without it."""
+    from rest_framework.authtoken.models import Token
+
+    user = make_user("adv-a", "advisor", ("A",))
+    manager = make_user("mgr-a", "manager", ("A",))
+    token = Token.objects.create(user=user).key
+    b = web_archive.ids("B")[0]
+    f = web_archive.archive.load(b).fields
+    vin, plate, order = f["vin"].value or "", f["plate"].value or "", f["order_no"].value or ""
+    assert vin and plate and order
+    dotted = plate[:2] + "·" + plate[2:]
+    client.force_login(user)
+
+    def page(body: bytes, url: str) -> str:  # the error page without what differs per request
+        text = body.decode().replace(url, "URL")
+        return re.sub(r'(csrf-token" content|name="csrfmiddlewaretoken" value)="[^"]*"', "TOKEN", text)
+
+    missing = client.get("/doc/ffffffffffffffff/")
+    assert missing.status_code == 404
+    missing_page = page(missing.content, "/doc/ffffffffffffffff/")
+    for url in (f"/doc/{b}/", f"/doc/{b[:4]}/", f"/doc/{b[:8]}/", f"/doc/{b}/page/1/400.jpg",
+                f"/doc/{b}/download/original/", f"/doc/{b}/download/pdf/", f"/review/{b}/"):
+        r = client.get(url)
+        assert r.status_code == 404, url
+        if url.startswith("/doc/") and url.count("/") == 3:
+            assert page(r.content, url) == missing_page, f"{url} answers differently from a missing document"
+    for q in (vin, vin[-8:], vin[-6:], dotted, plate, order):
+        r = client.get("/", {"q": q})
+        assert r.status_code == 200 and b not in r.content.decode(), q
+    for key in (vin, plate, dotted):
+        assert b not in client.get(f"/vehicle/{key}/").content.decode(), key
+    client.force_login(manager)  # export needs a manager; still of store A only
+    for q in (vin, plate, order, ""):
+        r = client.get("/export/csv/", {"q": q})
+        assert r.status_code == 200 and b not in r.content.decode("utf-8-sig"), q
+    api = {"HTTP_AUTHORIZATION": f"Token {token}"}
+    for url in (f"/api/documents/{b}/", f"/api/documents/{b[:5]}/", f"/api/documents/{b}/fields/",
+                f"/api/documents/{b}/files/pdf/", f"/api/documents/{b}/corrections/"):
+        assert client.get(url, **api).status_code == 404, url
+    for q in (vin, vin[-8:], dotted, order):
+        r = client.get("/api/search/", {"q": q}, **api)
+        assert r.status_code == 200 and r.json()["count"] == 0, q
+    assert client.get(f"/api/vehicles/{vin}/history/", **api).json()["count"] == 0
