@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SAMPLES
+from tests.helpers import SAMPLES
 from tests.services import WoaServer, postgres_server, run_woa, woa_serve
 from tests.web.conftest import PASSWORD, STORES, TEST_DB, WebArchive, _copy
 
