@@ -26,10 +26,17 @@ samples: setup
 	$(PY) samples/generate.py --out samples --count 20 --seed 7
 
 # Benchmarks are long (tens of minutes each on 2 cores) and never part of `make test`.
-bench: bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch bench-web bench-backup
+bench: bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch bench-web bench-backup bench-lifecycle
 
 bench-pipeline: setup
 	$(PY) benchmarks/bench_pipeline.py --pages 100 --receipts 20
+
+# Archive options (issue 13): faithful/MRC/1b size, speed, re-OCR legibility, OCRmyPDF --optimize 3.
+bench-archive: setup
+	nice -n 10 $(PY) benchmarks/bench_pipeline.py --pages 12 --samples wo07_007,wo07_008,wo07_009,wo07_013 \
+		--engines rapidocr --archive-modes faithful-onnxruntime,faithful,mrc,mrc-1b,mrc-fg50 --legibility \
+		--ocrmypdf-optimize 3
+	$(PY) benchmarks/mrc_crops.py --out docs
 
 bench-orientation: setup
 	$(PY) benchmarks/bench_orientation.py --receipts 40 --docs 100
