@@ -26,7 +26,7 @@ samples: setup
 	$(PY) samples/generate.py --out samples --count 20 --seed 7
 
 # Benchmarks are long (tens of minutes each on 2 cores) and never part of `make test`.
-bench: bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch bench-web bench-backup
+bench: bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch bench-web bench-backup bench-lifecycle
 
 bench-pipeline: setup
 	$(PY) benchmarks/bench_pipeline.py --pages 100 --receipts 20
