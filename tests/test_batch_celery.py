@@ -15,8 +15,8 @@ import pytest
 import redis
 
 from batch.redis_state import BatchState, latest_batch_id
+from tests.helpers import PY, ROOT, make_scans, read_documents, read_summary, sidecars, woa
 from tests.redis_server import RedisServer, redis_server
-from tests.test_batch_scans import PY, ROOT, make_scans, read_documents, read_summary, sidecars, woa
 
 pytestmark = pytest.mark.slow  # a real redis-server and Celery worker processes
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_batch_scans import (
+from tests.helpers import (
     PY,
     ROOT,
     make_scan,

@@ -14,7 +14,7 @@ import pytest
 
 import index
 from core.archive import Archive
-from tests.test_search import ALL, D1, D2, D3, D4, VIN1, documents
+from tests.helpers import ALL, D1, D2, D3, D4, VIN1, documents
 
 ROOT = Path(__file__).resolve().parents[1]
 

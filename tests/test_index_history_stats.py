@@ -8,7 +8,7 @@ import pytest
 
 import index
 from core.archive import Archive
-from tests.test_search import D1, D2, D3, D4, D5, D6, VIN1, VIN2, documents
+from tests.helpers import D1, D2, D3, D4, D5, D6, VIN1, VIN2, documents
 
 
 @pytest.fixture(scope="module")

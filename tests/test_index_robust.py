@@ -21,7 +21,7 @@ from core.archive import Archive
 from core.models import Document
 from index.schema import INDEX_SCHEMA_VERSION
 from index.store import CURRENT_NAME, MARKER_NAME, PENDING_NAME
-from tests.test_search import ALL, D3, documents
+from tests.helpers import ALL, D3, documents
 
 pytestmark = pytest.mark.slow  # index writers killed with SIGKILL
 

@@ -11,8 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from app.ingest import ingest_file
 from core.archive import Archive, sha256_file
-from tests.conftest import make_settings
-from tests.test_load import BAD_CASES, EXPECTED_REASON, make_bad
+from tests.helpers import BAD_CASES, EXPECTED_REASON, make_bad, make_settings
 
 FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 

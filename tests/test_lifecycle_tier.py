@@ -22,7 +22,7 @@ from app.verify import verify_archive
 from core.archive import Archive
 from core.settings import Settings, load_settings
 from index import search
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 from tests.lifecycle_servers import ACCESS_KEY, SECRET_KEY, S3Server, born_digital_scans, s3_server
 from tests.test_lifecycle import _cli
 from woa.cli import main

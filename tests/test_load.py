@@ -12,12 +12,7 @@ from PIL import Image
 from core.errors import InputError
 from core.settings import Settings
 from pipeline.load import count_pages, infer_dpi, iter_pages, sniff_kind
-
-
-def _png(path: Path, size: tuple[int, int] = (400, 300), dpi: tuple[int, int] | None = (200, 200)) -> Path:
-    im = Image.new("L", size, 255)
-    im.save(path, dpi=dpi) if dpi else im.save(path)
-    return path
+from tests.helpers import BAD_CASES, EXPECTED_REASON, make_bad
 
 
 @pytest.mark.parametrize(
@@ -83,55 +78,6 @@ def test_born_digital_pdf_keeps_its_text(tmp_path: Path) -> None:
     assert "WO-2024-00123" in " ".join(ln.text for ln in src.text_lines)
     box = src.text_lines[0].box
     assert box[0] == pytest.approx(72 * src.dpi / 72, abs=3)  # x in pixels of the rendered page
-
-
-BAD_CASES = ["empty", "truncated_jpeg", "corrupt_pdf", "password_pdf", "text_named_pdf", "huge_image", "too_many_pages"]
-
-
-def make_bad(kind: str, d: Path) -> Path:
-    if kind == "empty":
-        p = d / "empty.pdf"
-        p.write_bytes(b"")
-    elif kind == "truncated_jpeg":
-        src = d / "full.jpg"
-        Image.effect_noise((800, 600), 60).convert("RGB").save(src, quality=90)
-        p = d / "truncated.jpg"
-        p.write_bytes(src.read_bytes()[:8000])
-        src.unlink()
-    elif kind == "corrupt_pdf":
-        p = d / "corrupt.pdf"
-        p.write_bytes(b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R\n" + b"\x00garbage" * 500)
-    elif kind == "password_pdf":
-        pdf = pikepdf.new()
-        pdf.add_blank_page()
-        p = d / "locked.pdf"
-        pdf.save(p, encryption=pikepdf.Encryption(owner="owner", user="secret"))
-    elif kind == "text_named_pdf":
-        p = d / "notes.pdf"
-        p.write_text("this is a text file, not a scan\n")
-    elif kind == "huge_image":
-        p = d / "huge.png"
-        Image.new("1", (30000, 30000), 1).save(p)
-    elif kind == "too_many_pages":
-        pdf = pikepdf.new()
-        for _ in range(300):
-            pdf.add_blank_page(page_size=(595, 842))
-        p = d / "300pages.pdf"
-        pdf.save(p)
-    else:
-        raise AssertionError(kind)
-    return p
-
-
-EXPECTED_REASON = {
-    "empty": "empty file",
-    "truncated_jpeg": "truncated",
-    "corrupt_pdf": "corrupt PDF",
-    "password_pdf": "password-protected",
-    "text_named_pdf": "not a PDF",
-    "huge_image": "decompression bomb",
-    "too_many_pages": "300 pages, over the limit of 100",
-}
 
 
 @pytest.mark.parametrize("kind", BAD_CASES)

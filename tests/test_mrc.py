@@ -16,8 +16,8 @@ from app.ingest import mrc_options
 from core.settings import Settings
 from pipeline.mrc import MrcOptions, ink_mask, split_page
 from pipeline.pdfa import ArchivePage
+from tests.helpers import DPI, pdftotext, render_page, text_lines, write
 from tests.pdfbox import preflight_1b
-from tests.test_pdfa import DPI, pdftotext, render_page, text_lines, write
 
 MRC = MrcOptions()
 

@@ -15,76 +15,24 @@ import numpy as np
 import pikepdf
 import pytest
 from pikepdf import pdfa
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 import pipeline.pdfa as pdfa_writer
 from core.models import Box, OcrLine, OcrWord, PageText, box_union
 from pipeline.ocr.base import join_words
 from pipeline.pdfa import ArchivePage, write_pdfa
+from tests.helpers import (
+    DPI,
+    LINE_ONLY,
+    pdftotext,
+    render_page,
+    text_lines,
+    write,
+)
 from tests.pdfbox import preflight_1b
-
-CJK_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
-CJK_FONT_SC = 2  # index of "Noto Sans CJK SC" in the collection
-DPI = 200
 
 # One row per line; a row is a list of words; "|" marks words drawn apart with a wide gap
 # (letter-spaced headings), which the line text joins like any other CJK words.
-ROWS: list[list[str]] = [
-    ["维修委托书"],
-    ["工单号:", "WO-2024-0315"],
-    ["结", "|算", "|单"],
-    ["Oil", "filter", "replaced"],
-    ["更换", "VVT", "电磁阀"],
-    ["车架号", "LSVAA4182E2123456"],
-]
-LINE_ONLY = "合计 ¥1,280.00 元"  # a line the OCR gave without words
-
-
-def render_page(
-    mode: str = "L", dpi: int = DPI, rows: list[list[str]] = ROWS
-) -> tuple[Image.Image, PageText]:
-    """An A4 page with the rows drawn in Noto Sans CJK, and the PageText an OCR would return."""
-    w, h = round(8.27 * dpi), round(11.69 * dpi)
-    im = Image.new("RGB", (w, h), "white")
-    draw = ImageDraw.Draw(im)
-    font = ImageFont.truetype(CJK_FONT, round(dpi * 0.16), index=CJK_FONT_SC)
-    lines = []
-    y = round(dpi * 0.8)
-    for row in [*rows, [LINE_ONLY]]:
-        x = round(dpi * 0.6)
-        words = []
-        for token in row:
-            text = token.lstrip("|")
-            if token.startswith("|"):
-                x += round(dpi * 0.3)
-            draw.text((x, y), text, font=font, fill="black")
-            box: Box = tuple(float(v) for v in draw.textbbox((x, y), text, font=font))  # type: ignore[assignment]
-            words.append(OcrWord(text, box, 0.99))
-            x = round(box[2]) + round(dpi * 0.08)
-        text = join_words([wd.text for wd in words])
-        line_box = box_union([wd.box for wd in words])
-        lines.append(OcrLine(text, line_box, 0.99, [] if text == LINE_ONLY else words))
-        y += round(dpi * 0.4)
-    # a red stamp, as on real work orders
-    draw.ellipse((w - dpi * 2, dpi // 2, w - dpi // 2, dpi * 2), outline=(210, 30, 30), width=dpi // 25)
-    image = im.convert("1") if mode == "1" else im.convert(mode)
-    return image, PageText(page_no=1, width=w, height=h, dpi=dpi, lines=lines)
-
-
-def write(path: Path, pages: list[tuple[ArchivePage, PageText]], **kwargs: object) -> Path:
-    with path.open("wb") as fh:
-        write_pdfa(fh, iter(pages), **kwargs)  # type: ignore[arg-type]
-    return path
-
-
-def pdftotext(path: Path, *args: str) -> str:
-    return subprocess.run(
-        ["pdftotext", *args, str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
-
-
-def text_lines(text: str) -> list[str]:
-    return [ln for ln in text.replace("\f", "\n").splitlines() if ln.strip()]
 
 
 def poppler_words(path: Path, page: int = 1) -> dict[str, tuple[float, float, float, float]]:

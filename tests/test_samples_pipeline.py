@@ -14,7 +14,7 @@ from app.ingest import ingest_file
 from benchmarks.metrics import cer, normalize_for_cer
 from core.archive import Archive
 from core.models import Document
-from tests.conftest import IngestedArchive, Sample, make_settings
+from tests.helpers import IngestedArchive, Sample, make_settings
 from tests.pdfbox import preflight_1b
 
 MAX_RESIDUAL_SKEW = 0.3

@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 
 from core.archive import Archive
 from index import search
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 
 def _scan(path: Path, n: int) -> Path:

@@ -12,7 +12,7 @@ from pipeline.ocr import get_engine, read_page
 from pipeline.ocr.base import affine_box, box_corners
 from pipeline.orientation import turn_quads_180
 from pipeline.preprocess import prepare
-from tests.conftest import SAMPLES
+from tests.helpers import SAMPLES
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ import pytest
 from core.archive import Archive
 from core.settings import Settings
 from index import rebuild_index
-from tests.conftest import IngestedArchive, make_settings
+from tests.helpers import IngestedArchive, make_settings
 
 PASSWORD = "Gz-archive-2024!"
 STORES = {"A": "广州天河店", "B": "深圳南山店"}

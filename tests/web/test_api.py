@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SAMPLES
+from tests.helpers import SAMPLES
 from tests.web.conftest import PASSWORD, WebArchive
 
 
@@ -189,7 +189,6 @@ def test_openapi_schema(client: Any, db: Any) -> None:
               "/api/statistics/", "/api/token/"):
         assert p in paths, p
     assert "tokenAuth" in schema["components"]["securitySchemes"]
-
 
 
 def test_upload_through_the_upload_path(api: Any, make_user: Any, fresh_archive: WebArchive) -> None:

@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SAMPLES
+from tests.helpers import SAMPLES
 from tests.services import WoaServer, postgres_server, run_woa, woa_serve
 from tests.web.conftest import PASSWORD, STORES, TEST_DB, WebArchive, _copy
 
@@ -265,7 +265,8 @@ def test_review_correction_is_found_by_search(page: Any, site: Site) -> None:
     log_in(page, site, "clerk-a")
     page.goto(site.url + "/review/")
     queue = [h.rstrip("/").split("/")[-1] for h in
-             page.eval_on_selector_all("table.results a", "els => els.map(e => e.getAttribute('href'))")]
+             page.eval_on_selector_all("table.results a[href*='/review/']",
+                                       "els => els.map(e => e.getAttribute('href'))")]
     assert queue, "nothing to review in store A"
     assert set(queue) <= set(site.ids("A"))  # the queue holds the clerk's store only
     shot(page, "review_queue")

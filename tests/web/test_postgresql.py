@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 from tests.web.conftest import WebArchive
 
 pytestmark = pytest.mark.slow

@@ -11,7 +11,7 @@ import pytest
 from app.encryption import encrypt_archive
 from core import crypto
 from core.archive import Archive
-from tests.conftest import SAMPLES
+from tests.helpers import SAMPLES
 from tests.web.conftest import WebArchive
 
 

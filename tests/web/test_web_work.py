@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 
 from core.archive import Archive
-from tests.conftest import SAMPLES
+from tests.helpers import SAMPLES
 from tests.web.conftest import PASSWORD, WebArchive
 
 pytestmark = pytest.mark.django_db
