@@ -330,3 +330,23 @@ def test_woa_verify_cli_checks_cold_copies(tmp_path: Path, s3: S3Server, born_di
     assert f"tier: {ids[0]}: cold pdf" in capsys.readouterr().out
     assert _cli(settings.archive_dir, "verify", "--workers", "1") == 1  # no tier settings: cold documents unchecked
     assert "in a cold tier, but none is configured" in capsys.readouterr().out
+
+
+def test_tier_counts_from_date_out(tmp_path: Path, born_digital: list[Path]) -> None:
+    """An order brought in long ago but delivered recently stays hot: the cut-off applies to date_out."""
+    from app.documents import correct_field
+
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "k").write_text("66" * 32)
+    settings = load_settings(archive_dir=tmp_path / "archive", tier_url=str(tmp_path / "nas" / "woa-cold"),
+                             tier_key_file=tmp_path / "keys" / "k", tier_after_days=365)
+    late, early = _ingest(born_digital[:2], settings)
+    archive = Archive(settings.archive_dir)
+    today = date.today()
+    for doc_id, date_in, date_out in ((late, today.replace(year=today.year - 3), today),
+                                      (early, today.replace(year=today.year - 3), today.replace(year=today.year - 2))):
+        correct_field(archive, doc_id, "date_in", date_in.isoformat(), settings)
+        correct_field(archive, doc_id, "date_out", date_out.isoformat(), settings)
+    report = run_pass(archive, settings, today)
+    assert report.moved == [early]
+    assert not archive.load(late).tier

@@ -166,6 +166,9 @@ def _tier_moves(archive: Archive, settings: Settings, today: date, report: RunRe
         return
     q = Q.And([Q.Term("tier", "hot"), Q.NumericRange("date", None, date_key(cutoff), endexcl=True)])
     rows = select_rows(archive, q)
+    # The index's order date is date_in where there is one; the tier counts from date_out
+    # (as retention does), which is never earlier: keep only orders delivered before the cut-off.
+    rows = [r for r in rows if not r.get("date_out") or str(r["date_out"]) < cutoff.isoformat()]
     if settings.tier_by == "last_access":  # also not opened since the cut-off
         limit = time.mktime(cutoff.timetuple())
         rows = [r for r in rows if (last_access(archive, r["id"]) or 0.0) < limit]
