@@ -218,7 +218,11 @@ def _iter_image(path: Path, kind: str, settings: Settings) -> Iterator[SourcePag
     try:
         yield from _frames(im, path, kind, settings)
     finally:
-        im.close()
+        # Close the file, not the image: Image.close() also drops the pixels of a page already
+        # yielded (a single-frame page is the opened image itself), which a caller may still hold.
+        fp = getattr(im, "fp", None)
+        if fp is not None and not fp.closed:
+            fp.close()
 
 
 def _frames(im: Image.Image, path: Path, kind: str, settings: Settings) -> Iterator[SourcePage]:
