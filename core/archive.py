@@ -32,7 +32,6 @@ import hashlib
 import io
 import json
 import logging
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -41,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from core import crypto
-from core.atomic import TMP_PREFIX, fsync_dir, remove_dead_temps, write_atomic, write_bytes_atomic
+from core.atomic import remove_dead_temps, write_atomic, write_bytes_atomic
 from core.crypto import KeySource, KeyUnavailable, TamperedFile
 from core.errors import SidecarError
 from core.locks import file_lock
@@ -477,7 +476,7 @@ class Archive:
             if check != actual:
                 raise TamperedFile(f"{rel}: encrypted copy does not read back")
 
-        write_atomic_rw(path, _enc)
+        write_atomic(path, _enc, readable=True)
         return True
 
     def rewrap(self, rel: str, new_master: bytes) -> bool:
@@ -507,23 +506,6 @@ class Archive:
             doc.duplicates.append({"source_name": source_name, "seen_at": when})
             self.save(doc)
         return doc
-
-
-def write_atomic_rw(dest: Path, writer: Callable[[BinaryIO], None]) -> None:
-    """``write_atomic`` with a temp file open for reading too (the writer may read back)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=dest.parent)
-    try:
-        with os.fdopen(fd, "w+b") as fh:
-            writer(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    fsync_dir(dest.parent)
 
 
 def default_key_file() -> Path:

@@ -29,12 +29,13 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(dest: Path, writer: Callable[[BinaryIO], None]) -> None:
-    """Call ``writer`` with a temp file beside ``dest``, then make it ``dest`` in one rename."""
+def write_atomic(dest: Path, writer: Callable[[BinaryIO], None], *, readable: bool = False) -> None:
+    """Call ``writer`` with a temp file beside ``dest``, then make it ``dest`` in one rename
+    (``readable``: the temp file is open for reading too, so the writer may read back)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=_owned_prefix(), dir=dest.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with os.fdopen(fd, "w+b" if readable else "wb") as fh:
             writer(fh)
             fh.flush()
             os.fsync(fh.fileno())

@@ -8,7 +8,11 @@ the TOML file beat the defaults), never by changing the settings object afterwar
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
+
+from core.archive import Archive
+from core.settings import Settings
 
 SETTING_PREFIX = "setting:"
 
@@ -23,3 +27,12 @@ def setting_flag(parser: argparse.ArgumentParser, *flags: str, field: str, **kwa
 def setting_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The settings given on the command line (``None``: not given)."""
     return {k.removeprefix(SETTING_PREFIX): v for k, v in vars(args).items() if k.startswith(SETTING_PREFIX)}
+
+
+def open_archive(settings: Settings) -> Archive | None:
+    """The settings' archive, or ``None`` after one line on stderr when there is none there."""
+    archive = Archive.from_settings(settings)
+    if not (archive.root / "sidecars").is_dir():
+        print(f"woa: no archive at {archive.root}", file=sys.stderr)
+        return None
+    return archive

@@ -22,7 +22,7 @@ from core.retention import add_period, parse_day
 from core.settings import Settings
 from index import QueryError, update_index
 from index.rows import select_rows
-from woa.commands import setting_flag
+from woa.commands import open_archive, setting_flag
 
 
 def _today(args: argparse.Namespace) -> date:
@@ -99,14 +99,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_tier_keygen)
 
 
-def _archive(settings: Settings) -> Archive | None:
-    archive = Archive.from_settings(settings)
-    if not (archive.root / "sidecars").is_dir():
-        print(f"woa: no archive at {archive.root}", file=sys.stderr)
-        return None
-    return archive
-
-
 def audit(settings: Settings, actor: str, action: str, target: str, detail: dict[str, Any]) -> None:
     """Also record the action in the web app's audit trail."""
     from web import audit as web_audit  # Django loads only for the commands that audit
@@ -129,7 +121,7 @@ def _targets(archive: Archive, target: str) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    archive = _archive(settings)
+    archive = open_archive(settings)
     if archive is None:
         return 1
     report = run_pass(archive, settings, _today(args))
@@ -139,7 +131,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_recompute(args: argparse.Namespace, settings: Settings) -> int:
-    archive = _archive(settings)
+    archive = open_archive(settings)
     if archive is None:
         return 1
     changed = recompute_all(archive, settings)
@@ -149,7 +141,7 @@ def cmd_recompute(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_due(args: argparse.Namespace, settings: Settings) -> int:
-    archive = _archive(settings)
+    archive = open_archive(settings)
     if archive is None:
         return 1
     from whoosh import query as Q
@@ -181,7 +173,7 @@ def cmd_hold_release(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _hold(args: argparse.Namespace, settings: Settings, on: bool) -> int:
-    archive = _archive(settings)
+    archive = open_archive(settings)
     if archive is None:
         return 1
     try:
@@ -208,7 +200,7 @@ def _hold(args: argparse.Namespace, settings: Settings, on: bool) -> int:
 
 
 def cmd_hold_list(args: argparse.Namespace, settings: Settings) -> int:
-    archive = _archive(settings)
+    archive = open_archive(settings)
     if archive is None:
         return 1
     for r in select_rows(archive, "hold:yes"):
@@ -219,7 +211,7 @@ def cmd_hold_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_dispose(args: argparse.Namespace, settings: Settings) -> int:
-    archive = _archive(settings)
+    archive = open_archive(settings)
     if archive is None:
         return 1
     today = _today(args)
@@ -278,7 +270,7 @@ def cmd_dispose(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_inventory(args: argparse.Namespace, settings: Settings) -> int:
-    archive = _archive(settings)
+    archive = open_archive(settings)
     if archive is None:
         return 1
     groups = inventory(archive, store=args.store, month=args.month)
@@ -297,7 +289,7 @@ def cmd_inventory(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_tier_status(args: argparse.Namespace, settings: Settings) -> int:
-    archive = _archive(settings)
+    archive = open_archive(settings)
     if archive is None:
         return 1
     try:
@@ -316,7 +308,7 @@ def cmd_tier_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_tier_move(args: argparse.Namespace, settings: Settings) -> int:
-    archive = _archive(settings)
+    archive = open_archive(settings)
     if archive is None:
         return 1
     try:

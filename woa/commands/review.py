@@ -10,10 +10,11 @@ import sys
 from typing import Any
 
 from app.documents import ReviewError, correct_field, needing_review, reprocess
-from core.archive import Archive, UnknownDocument
+from core.archive import UnknownDocument
 from core.errors import SidecarError
 from core.models import CANONICAL_FIELDS
 from core.settings import Settings
+from woa.commands import open_archive
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +39,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_reprocess)
 
 
-def _archive(settings: Settings) -> Archive | None:
-    archive = Archive.from_settings(settings)
-    if not (archive.root / "sidecars").is_dir():
-        print(f"woa: no archive at {archive.root}", file=sys.stderr)
-        return None
-    return archive
-
-
 def cmd_review_list(args: argparse.Namespace, settings: Settings) -> int:
-    archive = _archive(settings)
+    archive = open_archive(settings)
     if archive is None:
         return 1
     n = 0
@@ -72,7 +65,7 @@ def cmd_review_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_review_set(args: argparse.Namespace, settings: Settings) -> int:
-    archive = _archive(settings)
+    archive = open_archive(settings)
     if archive is None:
         return 1
     try:
@@ -96,7 +89,7 @@ def cmd_review_set(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reprocess(args: argparse.Namespace, settings: Settings) -> int:
-    archive = _archive(settings)
+    archive = open_archive(settings)
     if archive is None:
         return 1
     try:
