@@ -170,6 +170,20 @@ def _reread(pages: list[PageText], fld: str, today: date) -> list[Scored]:
     return out
 
 
+def _vin_readings_disagree(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
+    """The first pass's VIN (repaired) and the second reading's validate and differ: review."""
+    s = chosen.get("vin")
+    if s is None or not s.parsed.valid:
+        return
+    other = [o for o in found.get("vin", []) if o.parsed.valid and o.parsed.value != s.parsed.value
+             and (o.cand.how == "reread") != (s.cand.how == "reread") and o.cand.how != "scan"]
+    if other:
+        s.confidence = min(s.confidence, 0.7)
+        s.parsed = Parsed(s.parsed.value, s.parsed.confidence, True,
+                          (s.parsed.note + "; " if s.parsed.note else "")
+                          + f"the boxes read again give {other[0].parsed.value}")
+
+
 def _pick(cands: list[Scored]) -> Scored:
     return max(cands, key=lambda s: (*s.key(), s.order))
 
@@ -387,13 +401,14 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     if template:
         for fld, scored in _from_regions(index, pages, template, today).items():
             found.setdefault(fld, []).extend(scored)
-    if not any(s.parsed.valid for s in found.get("vin", [])):
+    if not any(s.parsed.valid and s.parsed.confidence >= 1.0 for s in found.get("vin", [])):
         found.setdefault("vin", []).extend(_reread(pages, "vin", today))
     for fld in SCANNABLE:
         if not any(s.parsed.valid for s in found.get(fld, [])):
             found.setdefault(fld, []).extend(_scanned(index, fld, today))
 
     chosen = {fld: _pick(c) for fld, c in found.items() if c}
+    _vin_readings_disagree(found, chosen)
     if lt is not None:
         _learned_disagreements(found, chosen)
     if vins_for_plate is not None:

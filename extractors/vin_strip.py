@@ -32,16 +32,21 @@ class Strip:
     how: str  # "right" | "below"
 
 
+def _as_read(text: str, today: date) -> bool:
+    p = parse_vin(text, today)
+    return p is not None and p.valid and p.confidence >= 1.0
+
+
 def _valid_vin(index: PageIndex, today: date) -> bool:
-    """Whether the page already gives a valid VIN: under a VIN label, or anywhere on a line."""
+    """Whether the page already gives a VIN that validates as read (not repaired: a repair is a
+    guess a second reading confirms or contradicts), under a VIN label or anywhere on a line."""
     for page_lines in index.pages:
         for ln in page_lines:
             if any(h.field == VIN for h in ln.hits):
                 for k, h in enumerate(ln.hits):
-                    if h.field == VIN and any((p := parse_vin(c.text, today)) is not None and p.valid
-                                              for c in candidates_for(ln, k, page_lines)):
+                    if h.field == VIN and any(_as_read(c.text, today) for c in candidates_for(ln, k, page_lines)):
                         return True
-            elif (p := parse_vin(ln.text, today)) is not None and p.valid:
+            elif _as_read(ln.text, today):
                 return True
     return False
 
@@ -67,7 +72,8 @@ def _strips_for(ln: Line, k: int, page_lines: list[Line], page: PageText) -> lis
 
 def vin_strips(page: PageText, today: date | None = None, lexicon: Lexicon | None = None) -> list[Strip]:
     """The strips to read again for the VIN of ``page``, best first: none when the page has no VIN
-    label or already gives a valid VIN (then a second pass would cost time and change nothing)."""
+    label or already gives a VIN valid as read (then a second pass would cost time and change
+    nothing)."""
     if page.source != "ocr":
         return []
     index = PageIndex.build([page], lexicon or Lexicon())

@@ -178,3 +178,35 @@ def test_readings_become_the_vin(reads: list[str], want: str | None, confident: 
     if want is not None:
         assert fv.value == want and fv.valid
     assert (fv.confidence >= settings.review_threshold) == confident, (fv.value, fv.confidence, fv.note)
+
+
+def test_a_repaired_first_reading_is_read_again() -> None:
+    # 1 read as I at 9: repaired, but a repair is a guess the boxes can confirm
+    repaired = [("车辆识别代号", (138, 520, 288, 557)), ("LBVPF1A2IKY045954", (300, 520, 900, 557))]
+    r = vin.read_vin("LBVPF1A2IKY045954")
+    assert r is not None and r.valid and r.value == VIN_C and r.confidence < 1.0
+    assert [s.how for s in vin_strips(_page(repaired), date(2024, 1, 1))][:1] == ["right"]
+
+
+@pytest.mark.parametrize("first, reads, want, confident", [
+    ("LBVPF1A2IKY045954", [VIN_C], VIN_C, True),  # the boxes confirm the repair
+    ("LBVPF1A2IKY045954", [VIN_B], VIN_B, False),  # they contradict it: review
+    ("LFVDTHPW9HT579S12", [VIN_A], VIN_A, True),  # two repairs possible; the boxes read as is decide
+])
+def test_second_reading_against_a_repaired_first(first: str, reads: list[str], want: str, confident: bool,
+                                                 tmp_path: Path) -> None:
+    settings = Settings(archive_dir=tmp_path)
+    page = _page([("车辆识别代号", (138, 520, 288, 557)), (first, (300, 520, 900, 557))], reads)
+    fv = extract([page], settings, today=date(2024, 1, 1)).fields["vin"]
+    assert fv.value == want and fv.valid
+    assert (fv.confidence >= settings.review_threshold) == confident, (fv.confidence, fv.note)
+
+
+@pytest.mark.parametrize("text, value, valid, max_conf", [
+    ("LSGR46Y16J11252922", "LSGR46Y16J1125292", False, 0.5),  # H read as 11: no window repaired into a "VIN"
+    ("LFVDTHPW9HT5795122", "LFVDTHPW9HT579512", True, 0.7),  # a rule read as a 2: the window is for review
+    ("VIN LSGR46Y16JH252922", "LSGR46Y16JH252922", True, 1.0),  # a separate 17: as read
+])
+def test_more_than_17_read_in_a_row_is_never_repaired(text: str, value: str, valid: bool, max_conf: float) -> None:
+    r = vin.read_vin(text)
+    assert r is not None and (r.value, r.valid) == (value, valid) and r.confidence <= max_conf, r
