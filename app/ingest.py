@@ -169,7 +169,13 @@ def reread_vin(engine: OcrEngine, image: Image.Image, page: PageText) -> None:
     the strips in turn (right of the label, then under it) until one holds a VIN's worth of
     characters. ``image``: the processed page."""
     for strip in vin_strips(page):
-        lines = read_region(engine, image, strip.box, strip.text_height, page.dpi)
+        try:
+            lines = read_region(engine, image, strip.box, strip.text_height, page.dpi)
+        except MemoryError:
+            raise
+        except Exception as exc:  # a help to extraction: its failure must not fail the document
+            log.warning("page %d: reading the VIN's strip again failed: %s: %s", page.page_no, type(exc).__name__, exc)
+            return
         page.region_reads.setdefault("vin", []).extend(lines)
         if any(len(vin.compact(ln.text)) >= MIN_VIN_READ for ln in lines):  # this strip holds the VIN
             return
