@@ -43,10 +43,10 @@ WORD_INK = 0.45
 WORD_MIN_CONTRAST = 24  # grey levels; a box with less contrast has no ink worth a mask
 CHROMA_INK = 70  # colour pages: max - min channel above this is coloured ink
 WORD_PAD = 0.15  # word boxes grow by this fraction of their height on every side
-# A word whose strokes are blurred (steepest edge under this fraction of its contrast per pixel)
+# A word whose strokes are blurred (edge slope under this fraction of its contrast per 200 dpi pixel)
 # is not binarised: a bilevel mask breaks or merges its strokes. It is kept as a full-resolution
 # JPEG patch instead (see ``soft_words``).
-SOFT_EDGE = 0.30
+SOFT_EDGE = 0.40
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def _regions(shape: tuple[int, ...], boxes: Iterable[Box]) -> list[tuple[int, in
 
 
 def _margin(grey: np.ndarray, dpi: float, boxes: Iterable[Box]) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
-    """``ink_margin``, and the padded word regions whose print is blurred (see ``soft_words``)."""
+    """``ink_margin``, and the padded word regions whose print is blurred (see ``sharpness``)."""
     paper = _paper(grey, dpi).astype(np.float32)
     dark = paper - grey.astype(np.float32)
     margin = dark - STRONG_INK * paper
@@ -124,7 +124,7 @@ def _margin(grey: np.ndarray, dpi: float, boxes: Iterable[Box]) -> tuple[np.ndar
         if contrast < WORD_MIN_CONTRAST:
             continue
         np.maximum(margin[r0:r1, c0:c1], d - WORD_INK * contrast, out=margin[r0:r1, c0:c1])
-        if edge is not None and sharpness(edge[r0:r1, c0:c1], d, contrast) < SOFT_EDGE:
+        if edge is not None and sharpness(edge[r0:r1, c0:c1], d, contrast, dpi) < SOFT_EDGE:
             soft.append((r0, r1, c0, c1))
     return margin, soft
 
@@ -137,15 +137,16 @@ def _edge(grey: np.ndarray) -> np.ndarray:
     return np.asarray(cv2.magnitude(gx, gy)) / 8.0
 
 
-def sharpness(edge: np.ndarray, dark: np.ndarray, contrast: float) -> float:
-    """How steep a word's stroke edges are: the slope (grey levels a pixel) at its edges, as a
-    fraction of its contrast. Crisp print changes from paper to ink within a pixel or two
-    (about 0.5); blurred dot-matrix print or a soft carbon copy within three or four (0.2-0.3)."""
+def sharpness(edge: np.ndarray, dark: np.ndarray, contrast: float, dpi: float) -> float:
+    """How steep a word's stroke edges are: the slope at its edges (grey levels a pixel, the
+    pixel of a 200 dpi scan) as a fraction of its contrast. Crisp print changes from paper to
+    ink within a pixel or two (about 0.5); blurred dot-matrix print or a soft carbon copy within
+    three or four (0.2-0.35)."""
     # the edges: pixels about half way between paper and ink
     half = (dark > 0.3 * contrast) & (dark < 0.7 * contrast)
     if half.sum() < 8:
         return 1.0
-    return float(np.percentile(edge[half], 75)) / contrast
+    return float(np.percentile(edge[half], 75)) / contrast * dpi / 200
 
 
 def sharpness_of(grey: np.ndarray, dpi: float, box: Box) -> float:
@@ -153,7 +154,7 @@ def sharpness_of(grey: np.ndarray, dpi: float, box: Box) -> float:
     paper = _paper(grey, dpi).astype(np.float32)
     (r0, r1, c0, c1,) = _regions(grey.shape, [box])[0]
     d = paper[r0:r1, c0:c1] - grey[r0:r1, c0:c1]
-    return sharpness(_edge(grey[r0:r1, c0:c1]), d, float(np.percentile(d, 98)))
+    return sharpness(_edge(grey[r0:r1, c0:c1]), d, float(np.percentile(d, 98)), dpi)
 
 
 def ink_margin(grey: np.ndarray, dpi: float, boxes: Iterable[Box]) -> np.ndarray:

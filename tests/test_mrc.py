@@ -196,7 +196,7 @@ def test_1b_page_with_patches_passes_pdfbox_preflight(tmp_path: Path) -> None:
     image, _ = _blurred(image, text, slice(1, 3))
     out = write(tmp_path / "a.pdf", [(ArchivePage(image, DPI), text)], level="1b", mrc=MRC)
     with pikepdf.open(out) as pdf:
-        assert any(k.startswith("/P") for k in pdf.pages[0].Resources.XObject.keys())
+        assert any(k.startswith("/P") for k in pdf.pages[0].Resources.XObject)
     valid, report = preflight_1b(out)
     assert valid, report
     assert pdfa.validate_written(out, "1b").passed
