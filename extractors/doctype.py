@@ -20,7 +20,7 @@ from core.models import FieldValue, PageText
 from extractors import dates, money
 from extractors.labels import Lexicon
 from extractors.layout import PageIndex, candidates_for
-from extractors.receipt import extract_receipt
+from extractors.receipt import CONFIRMED, extract_receipt, repair_words
 from extractors.text import clean, nfkc
 
 WORK_ORDER, INVOICE, RECEIPT, OTHER = "work_order", "invoice", "receipt", "other"
@@ -41,7 +41,24 @@ class DocType:
 
 
 def _text(pages: list[PageText]) -> str:
-    return clean(" ".join(ln.text for p in pages for ln in p.lines)).replace(" ", "").upper()
+    """The page's text without spaces, upper case, receipt words OCR damaged spelled out."""
+    return clean(" ".join(repair_words(ln.text) for p in pages for ln in p.lines)).replace(" ", "").upper()
+
+
+STRIP = "narrow strip"  # the marker of text printed as a till roll
+STRIP_ASPECT = 1.6  # a till roll (58/80 mm) prints a column much taller than wide; a letter or A4 page is 1.3-1.4
+
+
+def _is_strip(pages: list[PageText]) -> bool:
+    """The text is one long narrow column (a till roll), whatever the page it was scanned on."""
+    for p in pages:
+        if len(p.lines) < 5:
+            continue
+        x0, x1 = min(ln.box[0] for ln in p.lines), max(ln.box[2] for ln in p.lines)
+        y0, y1 = min(ln.box[1] for ln in p.lines), max(ln.box[3] for ln in p.lines)
+        if y1 - y0 >= STRIP_ASPECT * max(1.0, x1 - x0):
+            return True
+    return False
 
 
 def classify(pages: list[PageText], lexicon: Lexicon | None = None) -> DocType:
@@ -50,7 +67,7 @@ def classify(pages: list[PageText], lexicon: Lexicon | None = None) -> DocType:
     fields = sorted({h.field for ln in index.all_lines() for h in ln.hits if h.field in WORK_ORDER_FIELDS})
     found = {
         INVOICE: [m for m in INVOICE_MARKERS if m in flat],
-        RECEIPT: [m for m in RECEIPT_MARKERS if m.replace(" ", "") in flat],
+        RECEIPT: [m for m in RECEIPT_MARKERS if m.replace(" ", "") in flat] + ([STRIP] if _is_strip(pages) else []),
         WORK_ORDER: fields + [w for w in WORK_ORDER_WORDS if w in flat],
     }
     n_inv, n_rec, n_wo = len(found[INVOICE]), len(found[RECEIPT]), len(fields)
@@ -58,8 +75,10 @@ def classify(pages: list[PageText], lexicon: Lexicon | None = None) -> DocType:
         return DocType(INVOICE, min(1.0, 0.6 + 0.08 * n_inv), found)
     if n_wo >= 4 and len(found[WORK_ORDER]) >= 5:
         return DocType(WORK_ORDER, min(1.0, 0.5 + 0.06 * len(found[WORK_ORDER])), found)
-    receipt = extract_receipt(pages)
-    if n_rec >= 2 and receipt.get("total") is not None:
+    # a total and three receipt markers (words, a till-roll column); or two, with the total
+    # confirmed by tender − change (a form with a TOTAL and an AMOUNT column is no till receipt)
+    total = extract_receipt(pages).get("total")
+    if total is not None and (n_rec >= 3 or (n_rec >= 2 and total.note == CONFIRMED)):
         return DocType(RECEIPT, min(1.0, 0.5 + 0.1 * n_rec), found)
     return DocType(OTHER, 0.6, found)
 
