@@ -30,7 +30,8 @@ from extractors.text import nfkc
 
 RECEIPT_LABELS: dict[str, tuple[str, ...]] = {
     "total": ("(小写)", "小写", "价税合计", "GRAND TOTAL", "GRANDTOTAL", "TOTAL ROUNDED", "ROUNDED TOTAL", "TOTAL PAYABLE",
-              "NETT TOTAL", "NET TOTAL", "TOTAL PAID", "AMOUNT PAID", "TOTAL PAYMENT", "AMOUNT DUE", "TOTAL DUE", "NETT AMOUNT", "NET AMOUNT", "TOTAL AFTER ROUNDING",
+              "NETT TOTAL", "NET TOTAL", "TOTAL PAID", "AMOUNT PAID", "TOTAL PAYMENT", "AMOUNT DUE", "TOTAL DUE",
+              "NETT AMOUNT", "NET AMOUNT", "TOTAL AFTER ROUNDING",
               "TOTAL INCL GST", "TOTAL INCL. GST", "TOTAL INCLUSIVE GST", "INCLUSIVE OF GST", "INCL GST", "INCL. GST",
               "TOTAL (RM)", "TOTAL RM", "TOTAL AMOUNT", "TOTAL SALES", "TOTALSALES", "TOTAL:", "TOTAL", "合计", "总计"),
     "date": ("开票日期", "INVOICE DATE", "RECEIPT DATE", "DATE/TIME", "DATE", "TARIKH", "日期"),
