@@ -15,11 +15,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
-from core.models import FieldValue, PageText
+from core.models import FieldValue, OcrLine, PageText
 from extractors import dates, money
 from extractors.labels import Lexicon
-from extractors.layout import PageIndex, candidates_for
+from extractors.layout import PageIndex, candidates_for, same_row
 from extractors.receipt import CONFIRMED, extract_receipt, repair_words
 from extractors.text import clean, nfkc
 
@@ -95,6 +96,72 @@ _CODE = re.compile(r"(?<!\d)(\d{10}|\d{12})(?!\d)")
 _NUMBER = re.compile(r"(?<!\d)(\d{8})(?!\d)")
 
 
+_YEN = re.compile(r"[¥￥Y]\s*(\d{1,3}(?:,\d{3})+\.\d{2}|\d+\.\d{2})(?!\d)")
+_Amount = tuple[Decimal, int, OcrLine]  # an amount, its page, its line
+
+
+def _yen_amounts(pages: list[PageText]) -> list[_Amount]:
+    """Every amount printed after a yuan sign."""
+    return [(Decimal(m.group(1).replace(",", "")), p.page_no, ol)
+            for p in pages for ol in p.lines for m in _YEN.finditer(nfkc(ol.text))]
+
+
+def _upper_total(pages: list[PageText]) -> _Amount | None:
+    """价税合计 in capital numerals (叁仟肆佰玖拾伍圆整): the only amount a VAT invoice writes so."""
+    for p in pages:
+        for ol in p.lines:
+            a = money.parse_upper_amount(clean(ol.text))
+            if a is not None and a > 0:
+                return a, p.page_no, ol
+    return None
+
+
+def _value(amount: _Amount, conf: float, note: str) -> FieldValue:
+    a, page_no, ol = amount
+    return FieldValue(money.fmt(a), conf, page_no, tuple(ol.box), ol.text, True, note)  # type: ignore[arg-type]
+
+
+def _check_total(out: dict[str, FieldValue], pages: list[PageText]) -> None:
+    """价税合计 against what the invoice prints it as twice more: in capital numerals (大写), and as
+    金额 + 税额 on the 合计 row (two amounts after ¥ on one row whose sum it is).
+
+    The total read (小写) that either agrees with is confirmed; one that both contradict, when they
+    agree with each other, gives way to them; none read, one of them stands in (for review); a
+    total that disagrees with the others goes to review.
+    """
+    yen = _yen_amounts(pages)
+    upper = _upper_total(pages)
+    sums: dict[Decimal, tuple[_Amount, _Amount]] = {}
+    for i, a in enumerate(yen):
+        for b in yen[i + 1:]:
+            if a[1] == b[1] and same_row(tuple(a[2].box), tuple(b[2].box)):  # type: ignore[arg-type]
+                sums.setdefault(a[0] + b[0], (a, b) if a[0] >= b[0] else (b, a))
+    read = out.get("total_incl_tax")
+    r = Decimal(read.value) if read is not None and read.value else None
+    if r is not None and any(r in (a[0], b[0]) for a, b in sums.values()):
+        read, r = None, None  # read off the 合计 row (金额 or 税额), not the total
+    u = upper[0] if upper is not None else None
+    s = next((t for t in sums if t in (r, u)), next(iter(sums)) if len(sums) == 1 else None)
+    if s is not None:
+        for fld, amt in zip(("amount", "tax"), sums[s], strict=True):
+            conf = 0.95 if s in (r, u) else 0.9 * (0.6 + 0.4 * amt[2].conf)  # the sum checked, or not
+            out.setdefault(fld, _value(amt, conf, "on the 合计 row: 金额 + 税额 = 价税合计"))
+    if read is not None and r is not None and r in (u, s):
+        read.confidence = max(read.confidence, 0.95)
+        read.note = "agrees with " + " and ".join(k for k, v in (("大写", u), ("金额 + 税额", s)) if v == r)
+        return
+    was = f"; 小写 read {read.value}" if read is not None else "; 小写 not read"
+    if upper is not None and u == s:
+        out["total_incl_tax"] = _value(upper, 0.9, "大写 and 金额 + 税额 agree" + was)
+    elif read is None and upper is not None:
+        out["total_incl_tax"] = _value(upper, 0.7, "大写" + was)
+    elif read is None and s is not None:
+        out["total_incl_tax"] = _value((s, *sums[s][0][1:]), 0.7, "金额 + 税额" + was)
+    elif read is not None and (u is not None or s is not None):
+        read.confidence = min(read.confidence, 0.6)
+        read.note = "disagrees with " + ", ".join(f"{k} {v}" for k, v in (("大写", u), ("金额 + 税额", s)) if v is not None)
+
+
 def extract_invoice(pages: list[PageText], today: date | None = None) -> dict[str, FieldValue]:
     """The fields of a VAT invoice that link it to an order: 发票代码, 发票号码, 开票日期, 购买方, 价税合计."""
     today = today or date.today()
@@ -127,6 +194,7 @@ def extract_invoice(pages: list[PageText], today: date | None = None) -> dict[st
                         out[hit.field] = FieldValue(value, 0.9 * (0.6 + 0.4 * cand.ocr_conf), cand.page, cand.box,
                                                     cand.text, True, f"under {hit.wording}")
                         break
+    _check_total(out, pages)
     if "invoice_date" not in out:  # 开票日期 lost: the first date on the page
         for p in pages:
             for ol in p.lines:

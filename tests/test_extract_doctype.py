@@ -145,3 +145,35 @@ ROLL = ["KEDAI RUNCIT ABC", "NO 12 JALAN 3", "18/01/2018 10:32", "MILO 9.90", "R
 )
 def test_classify_receipts_by_their_conventions(pages: list[PageText], kind: str) -> None:
     assert classify(pages).kind == kind
+
+
+def _invoice(small: str | None, upper: str | None, net: str, tax: str) -> list[PageText]:
+    texts = [t for t in INVOICE if "价税合计" not in t and not t.startswith("合计")]
+    texts.append(f"合计 ¥{net} 17% ¥{tax}")
+    texts.append("价税合计（大写）" + (upper or "") + (f" （小写）¥{small}" if small else ""))
+    return page(texts)
+
+
+@pytest.mark.parametrize(
+    ("small", "upper", "net", "tax", "expected", "trusted"),
+    [
+        ("3495.00", "叁仟肆佰玖拾伍元整", "2987.18", "507.82", "3495.00", True),  # all three agree
+        ("3405.00", "叁仟肆佰玖拾伍元整", "2987.18", "507.82", "3495.00", True),  # 小写 misread: 大写 and the sum agree
+        (None, "叁仟肆佰玖拾伍元整", "2987.18", "507.82", "3495.00", True),  # 小写 lost
+        (None, None, "2987.18", "507.82", "3495.00", False),  # only the sum: stands in, for review
+        (None, "叁仟肆佰玖拾伍元整", "2900.00", "17.00", "3495.00", False),  # only 大写, the sum disagrees
+        ("3495.00", None, "2000.00", "300.00", "3495.00", False),  # the sum disagrees: review
+        ("3495.00", "叁仟肆佰玖拾伍元整", "2000.00", "300.00", "3495.00", True),  # 大写 confirms it
+    ],
+)
+def test_invoice_total_against_capital_numerals_and_sum(small: str | None, upper: str | None, net: str, tax: str,
+                                                        expected: str, trusted: bool) -> None:
+    f = extract_invoice(_invoice(small, upper, net, tax), TODAY)
+    assert f["total_incl_tax"].value == expected
+    assert (f["total_incl_tax"].confidence >= Settings().review_threshold) is trusted, f["total_incl_tax"]
+
+
+def test_invoice_amount_and_tax_from_the_sum_row() -> None:
+    f = extract_invoice(_invoice("3495.00", "叁仟肆佰玖拾伍元整", "2987.18", "507.82"), TODAY)
+    assert (f["amount"].value, f["tax"].value) == ("2987.18", "507.82")
+    assert min(f["amount"].confidence, f["tax"].confidence) >= Settings().review_threshold
