@@ -209,7 +209,10 @@ def repair_dates(text: str) -> str:
 def _field(f: _Found | None, conf: float, note: str = "") -> FieldValue | None:
     if f is None:
         return None
-    return FieldValue(f.value, conf * f.cand.ocr_conf, f.cand.page, f.cand.box, f.cand.text, True, note)
+    # a total tender − change confirms is checked by arithmetic on two other reads: a faint print
+    # (low OCR confidence) does not send it to review
+    ocr = max(f.cand.ocr_conf, 0.9) if note == CONFIRMED else f.cand.ocr_conf
+    return FieldValue(f.value, conf * ocr, f.cand.page, f.cand.box, f.cand.text, True, note)
 
 
 def _repaired(pages: list[PageText]) -> list[PageText]:

@@ -224,3 +224,14 @@ def test_tender_far_above_its_change_is_not_paired() -> None:
                                                                   L("95.00", 400, 200, 500, 220)]
     got = extract_receipt([PageText(1, 600, 1200, 200, lines)], TODAY)["total"]
     assert got is not None and got.value == "73.00" and got.note != CONFIRMED
+
+
+@pytest.mark.parametrize(("rows", "trusted"), [
+    ([("TOTAL", "13.10"), ("CASH", "20.00"), ("CHANGE", "6.90")], True),  # faint, but tender − change confirms it
+    ([("TOTAL", "13.10"), ("CASH", "20.00")], False),  # faint and unchecked: review
+])
+def test_faint_total_is_trusted_only_when_confirmed(rows: list[tuple[str, str | None]], trusted: bool) -> None:
+    lines = [OcrLine(ln.text, ln.box, 0.7) for ln in _receipt(rows)]
+    got = extract_receipt([PageText(1, 600, 1200, 200, lines)], TODAY)["total"]
+    assert got is not None and got.value == "13.10"
+    assert (got.confidence >= 0.8) is trusted, got.confidence
