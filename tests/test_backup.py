@@ -185,7 +185,7 @@ def test_web_database_is_an_online_backup_and_secrets_stay_out(tmp_path: Path, b
 @pytest.mark.slow
 def test_backup_while_watch_ingests_restores_consistent_archives(tmp_path: Path) -> None:
     from benchmarks.soak import render_scan
-    from tests.test_watch_service import Watcher, finished, journal_rows
+    from tests.helpers import Watcher, finished, journal_rows
 
     w = Watcher(tmp_path, workers=2)
     try:
