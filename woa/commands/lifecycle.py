@@ -18,7 +18,8 @@ from app.lifecycle.run import run_pass
 from app.lifecycle.state import load_state
 from app.lifecycle.tier import TierError, context, keygen, move_to_cold, status
 from core.archive import Archive, UnknownDocument
-from core.retention import add_period, parse_day
+from core.identifiers import parse_day
+from core.retention import add_period
 from core.settings import Settings
 from index import QueryError, update_index
 from index.rows import select_rows
