@@ -11,7 +11,7 @@ from typing import Any
 
 from core.settings import Settings
 from web.accounts.roles import ROLES
-from woa.commands import action_group
+from woa.commands import CommandError, action_group
 
 log = logging.getLogger(__name__)
 
@@ -80,15 +80,19 @@ def _read_password(prompt_twice: bool = True) -> str | None:
     return pw or None
 
 
-def _check_password(pw: str, user: Any) -> str | None:
+def _new_password(user: Any) -> str:
+    """The password typed (or given on stdin) for ``user``, if the password validators accept it."""
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
 
+    pw = _read_password()
+    if not pw:
+        raise CommandError("no password given", 2, "users")
     try:
         validate_password(pw, user)
     except ValidationError as exc:
-        return " ".join(str(m) for m in exc.messages)
-    return None
+        raise CommandError("password: " + " ".join(str(m) for m in exc.messages), 2, "users") from exc
+    return pw
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -167,14 +171,7 @@ def cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
         if store is None:
             print(f"woa users: no store {args.store!r} (woa stores add CODE NAME)", file=sys.stderr)
             return 1
-    pw = _read_password()
-    if not pw:
-        print("woa users: no password given", file=sys.stderr)
-        return 2
-    problem = _check_password(pw, User(username=args.name))
-    if problem:
-        print(f"woa users: password: {problem}", file=sys.stderr)
-        return 2
+    pw = _new_password(User(username=args.name))
     with transaction.atomic():
         user = User.objects.create_user(args.name, password=pw)
         if args.admin:
@@ -211,14 +208,7 @@ def cmd_users_password(args: argparse.Namespace, settings: Settings) -> int:
     if user is None:
         print(f"woa users: no user {args.name!r}", file=sys.stderr)
         return 1
-    pw = _read_password()
-    if not pw:
-        print("woa users: no password given", file=sys.stderr)
-        return 2
-    problem = _check_password(pw, user)
-    if problem:
-        print(f"woa users: password: {problem}", file=sys.stderr)
-        return 2
+    pw = _new_password(user)
     user.set_password(pw)
     user.save()
     audit.record(_actor(), "user_password", args.name)
