@@ -182,16 +182,49 @@ def _changes(read: str, v: str) -> str:
 CUT_CONFIDENCE = 0.6
 
 
+# one character read as two: a dot-matrix or serif H whose crossbar is lost reads II or 11
+_SPLIT_H = re.compile(r"(?=(II|11|I1|1I))")
+
+
+def _joined_h(run: str) -> set[str]:
+    """``run`` (18 or 19 characters) with one or two II/11 pairs read back as the H they were,
+    where that gives a VIN that validates, with a known WMI and a model-year code."""
+    need = len(run) - VIN_LEN
+    if need not in (1, 2):
+        return set()
+    out = set()
+    for combo in itertools.combinations([m.start() for m in _SPLIT_H.finditer(run)], need):
+        if any(b - a < 2 for a, b in itertools.pairwise(combo)):
+            continue  # overlapping pairs
+        s = run
+        for p in sorted(combo, reverse=True):
+            s = s[:p] + "H" + s[p + 2:]
+        v = "".join(_FORCED.get(c, c) for c in s)
+        if set(v) <= ALLOWED and is_valid(v) and plausible(v, False):
+            out.add(v)
+    return out
+
+
 def _cut_reading(text: str) -> VinReading:
-    """More than 17 characters read in a row: a window of 17 that validates as read is offered
-    for review (one character read as two leaves no window that is the VIN, and a window
-    validates by chance 1 time in 11); nothing is repaired."""
+    """More than 17 characters read in a row. An H read as II (or 11) is joined back when exactly
+    one such reading validates (taken when one H was split; two: for review). Otherwise a window
+    of 17 that validates as read is offered for review (one character read as two leaves no
+    window that is the VIN, and a window validates by chance 1 time in 11). Nothing else is
+    repaired."""
     run = max(re.findall(r"[0-9A-Z]+", nfkc(text).upper()) + [compact(text)], key=len)
-    windows = [run[i:i + VIN_LEN] for i in range(len(run) - VIN_LEN + 1)]
-    valid = [w for w in windows if is_valid(w)]
+    joined = _joined_h(run)
+    windows = {run[i:i + VIN_LEN] for i in range(len(run) - VIN_LEN + 1)} - joined
+    valid = sorted(joined | {w for w in windows if is_valid(w)})
     if len(valid) == 1:
-        return VinReading(valid[0], True, CUT_CONFIDENCE,
-                          f"{len(run)} characters read ({run}); these 17 validate", manufacturer(valid[0]))
+        v = valid[0]
+        if v in joined:
+            conf = 0.9 if len(run) == VIN_LEN + 1 else CUT_CONFIDENCE
+            return VinReading(v, True, conf, f"repaired H read as two characters (read {run})", manufacturer(v))
+        return VinReading(v, True, CUT_CONFIDENCE, f"{len(run)} characters read ({run}); these 17 validate",
+                          manufacturer(v))
+    if valid:
+        return VinReading(run[:VIN_LEN], False, 0.2,
+                          f"{len(run)} characters read ({run}); {len(valid)} readings validate: {', '.join(valid[:4])}")
     return VinReading(run[:VIN_LEN], False, 0.2, f"{len(run)} characters read ({run}), a VIN has 17")
 
 

@@ -27,6 +27,7 @@ RULE_COLUMN = 0.7  # a column that is ink over this share of the strip's height 
 RULE_RUN = 2.0  # a horizontal run of ink this many text heights long is a horizontal rule
 RULE_TALL = 1.3  # a vertical run of ink this many character heights tall is a vertical rule
 LETTER_GAP = 0.3  # gap between packed characters, in character heights
+BLUR = 0.03  # the blurred reading's Gaussian sigma, in text heights (1 px at 150 dpi)
 MIN_PART = 0.3  # ink components smaller than this share of the text height both ways are specks
 
 
@@ -75,7 +76,7 @@ def remove_rules(grey: np.ndarray, text_height: float) -> tuple[np.ndarray, np.n
     have been the character's); None when nothing touches a rule.
     """
     _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    k = max(3, int(round(text_height / 12)) | 1)
+    k = max(3, int(round(text_height / 9)) | 1)
     solid = np.asarray(cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))),
                        dtype=np.uint8)
     run = max(3, int(round(RULE_RUN * text_height)))
@@ -92,7 +93,11 @@ def remove_rules(grey: np.ndarray, text_height: float) -> tuple[np.ndarray, np.n
     opened = cv2.morphologyEx(unruled, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, tall)))
     vertical = np.maximum(vertical, np.asarray(opened, dtype=np.uint8))
     rules = np.asarray(cv2.dilate(np.maximum(vertical, horizontal), grow), dtype=np.uint8)
-    loose = np.where(rules > 0, 0, solid).astype(np.uint8)
+    # the characters as blobs (dot-matrix print is dots: closed up more than for the rules)
+    k2 = max(3, int(round(text_height / 6)) | 1)
+    blobs = cv2.morphologyEx(np.where(rules > 0, 0, solid).astype(np.uint8), cv2.MORPH_CLOSE,
+                             cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k2, k2)))
+    loose = np.where(rules > 0, 0, blobs).astype(np.uint8)
     rest = _without_specks(loose, text_height)
     rows = np.flatnonzero(rest.any(axis=1))
     if len(rows) == 0:
@@ -121,26 +126,48 @@ def _without_specks(ink: np.ndarray, text_height: float) -> np.ndarray:
     return np.where(np.isin(labels, keep), ink, 0).astype(np.uint8)
 
 
+def _text_band(mask: np.ndarray) -> np.ndarray:
+    """``mask`` without what lies outside the row of characters (the cut-off bottom of the line
+    above): the band is where the tall parts are; a part whose middle is outside it goes."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n <= 2:
+        return mask
+    heights = stats[1:, cv2.CC_STAT_HEIGHT]
+    tall = [i + 1 for i, h in enumerate(heights) if h >= 0.5 * heights.max()]
+    top = float(np.median([stats[i, cv2.CC_STAT_TOP] for i in tall]))
+    bottom = float(np.median([stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] for i in tall]))
+    margin = 0.15 * (bottom - top)
+    keep = [i for i in range(1, n)
+            if top - margin <= stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] / 2 <= bottom + margin]
+    return np.isin(labels, keep)
+
+
 def pack(ink: np.ndarray, grey: np.ndarray, text_height: float) -> Packed | None:
-    """The characters of ``ink`` (a mask of ``grey``) side by side at an ordinary spacing, in
-    their grey print (the mask is closed up; the print keeps its strokes and holes); None: no
-    characters."""
+    """The characters of ``ink`` (a mask of ``grey``) at an ordinary spacing, in their grey print
+    (the mask is closed up; the print keeps its strokes and holes): gaps wider than a letter's
+    (boxes, groups of boxes) are narrowed to it, narrower ones kept; None: no characters."""
     mask = _without_specks(ink, text_height) > 0
     if not mask.any():
         return None
+    mask = _text_band(mask)
     print_ = np.where(cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0, grey, 255)
     rows = np.flatnonzero(mask.any(axis=1))
     y0, y1 = int(rows.min()), int(rows.max()) + 1
-    columns = _runs(np.asarray(mask.any(axis=0)))
     ch = y1 - y0
     gap, pad = max(2, int(LETTER_GAP * ch)), max(4, ch // 3)
-    width = sum(b - a for a, b in columns) + gap * (len(columns) - 1) + 2 * pad
+    pieces: list[tuple[int, int]] = []  # column ranges copied as they are
+    for a, b in _runs(np.asarray(mask.any(axis=0))):
+        if pieces and a - pieces[-1][1] <= gap:
+            pieces[-1] = (pieces[-1][0], b)
+        else:
+            pieces.append((a, b))
+    width = sum(b - a for a, b in pieces) + gap * (len(pieces) - 1) + 2 * pad
     out = np.full((ch + 2 * pad, width), 255, dtype=np.uint8)
     x = pad
-    for a, b in columns:
+    for a, b in pieces:
         out[pad:pad + ch, x:x + b - a] = print_[y0:y1, a:b]
         x += b - a + gap
-    return Packed(out, len(columns))
+    return Packed(out, len(pieces))
 
 
 def read_region(engine: OcrEngine, image: Image.Image | np.ndarray, box: Box, text_height: float,
@@ -149,20 +176,25 @@ def read_region(engine: OcrEngine, image: Image.Image | np.ndarray, box: Box, te
     line of boxed characters: rules removed, characters packed, recognition only.
 
     A line per reading, with the region's box (the characters' places are not kept) and the
-    recogniser's confidence: the reading without the rules, and when a character touches a
-    vertical rule a second one keeping the rule where it touches (the check digit tells which
-    is right). Empty when the region holds no characters or nothing was read.
+    recogniser's confidence: the reading without the rules, the same slightly blurred (dot-matrix
+    dots run together), and when a character touches a vertical rule one keeping the rule where
+    it touches; the check digit tells which is right (readings that validate and differ: review). Empty when the region holds no characters or nothing was read.
     """
     x0, y0, x1, y1 = box
     if x1 - x0 < 2 or y1 - y0 < 2 or text_height < 2:
         return []
     out: list[OcrLine] = []
     grey = strip_grey(image, box)
-    for ink in remove_rules(grey, text_height):
+    plain, kept = remove_rules(grey, text_height)
+    images = []
+    for ink in (plain, kept):
         packed = None if ink is None else pack(ink, grey, text_height)
-        if packed is None:
-            continue
-        line = engine.read_line(packed.image, dpi)
+        if packed is not None:
+            images.append(packed.image)
+    if images:  # dot-matrix print reads better with its dots run together
+        images.insert(1, cv2.GaussianBlur(images[0], (0, 0), BLUR * text_height))
+    for im in images:
+        line = engine.read_line(im, dpi)
         if line is not None and line.text.strip() and all(o.text != line.text for o in out):
             out.append(OcrLine(line.text, box, line.conf, [OcrWord(line.text, box, line.conf)]))
     return out
