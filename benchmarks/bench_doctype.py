@@ -83,7 +83,7 @@ def run(out: Path, workers: int, cached_only: bool, wo_root: Path = ROOT / "benc
     # receipts: date and total (SROIE's ground truth is the printed date and the total paid)
     rows = [json.loads(x) for x in (EVAL / SETS["receipt"] / "labels.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
     half = halves(list(pages["receipt"]))
-    tally = {h: {"n": 0, "date": 0, "total": 0, "total_confident_wrong": 0} for h in (*HALVES, "all")}
+    tally = {h: {"n": 0, "date": 0, "total": 0, "total_confident_wrong": 0, "total_right_to_review": 0} for h in (*HALVES, "all")}
     threshold = Settings().review_threshold
     for r in rows:
         stem = Path(r["image"]).stem
@@ -98,13 +98,16 @@ def run(out: Path, workers: int, cached_only: bool, wo_root: Path = ROOT / "benc
             tally[h]["n"] += 1
             tally[h]["date"] += d == want_d
             tally[h]["total"] += t == want_t
-            tally[h]["total_confident_wrong"] += t != want_t and got_r["total"] is not None and got_r["total"].confidence >= threshold
+            trusted = got_r["total"] is not None and got_r["total"].confidence >= threshold
+            tally[h]["total_confident_wrong"] += t != want_t and trusted
+            tally[h]["total_right_to_review"] += t == want_t and not trusted
         if half[stem] == "tune":
             for f, w, g in (("date", want_d, d), ("total", want_t, t)):
                 if w != g:
                     errors.append({"set": SETS["receipt"], "id": stem, "kind": f, "want": w, "got": g})
     res["receipt_fields"] = {h: {"documents": v["n"], "date": _rate(v["date"], v["n"]), "total": _rate(v["total"], v["n"]),
-                                 "total_confident_wrong": v["total_confident_wrong"]} for h, v in tally.items()}
+                                 "total_confident_wrong": v["total_confident_wrong"],
+                                 "total_right_to_review": v["total_right_to_review"]} for h, v in tally.items()}
     # generated work orders (a bench_extract.py output's OCR cache)
     for wo_dir in (wo_root / "extract-heldout-after", wo_root / "extract-devocr"):
         if (wo_dir / "ocr").is_dir():

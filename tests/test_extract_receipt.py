@@ -224,3 +224,27 @@ def test_tender_far_above_its_change_is_not_paired() -> None:
                                                                   L("95.00", 400, 200, 500, 220)]
     got = extract_receipt([PageText(1, 600, 1200, 200, lines)], TODAY)["total"]
     assert got is not None and got.value == "73.00" and got.note != CONFIRMED
+
+
+@pytest.mark.parametrize(("rows", "trusted"), [
+    ([("TOTAL", "13.10"), ("CASH", "20.00"), ("CHANGE", "6.90")], True),  # faint, but tender − change confirms it
+    ([("TOTAL", "13.10"), ("CASH", "20.00")], False),  # faint and unchecked: review
+])
+def test_faint_total_is_trusted_only_when_confirmed(rows: list[tuple[str, str | None]], trusted: bool) -> None:
+    lines = [OcrLine(ln.text, ln.box, 0.7) for ln in _receipt(rows)]
+    got = extract_receipt([PageText(1, 600, 1200, 200, lines)], TODAY)["total"]
+    assert got is not None and got.value == "13.10"
+    assert (got.confidence >= 0.8) is trusted, got.confidence
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected", "confirmed"),
+    [
+        ([("合计", "33.90"), ("实收", "50.00"), ("找零", "16.10")], "33.90", True),  # a Chinese till slip
+        ([("应收", "120.00"), ("优惠", "20.00"), ("实付", "100.00")], "100.00", False),  # owed, discount, paid
+        ([("应付金额", "88.00"), ("现金", "100.00"), ("找零", "12.00")], "88.00", True),
+    ],
+)
+def test_chinese_receipt_wordings(rows: list[tuple[str, str | None]], expected: str, confirmed: bool) -> None:
+    value, _conf, note = _total(rows)
+    assert value == expected and (note == CONFIRMED) is confirmed
