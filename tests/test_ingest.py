@@ -94,6 +94,7 @@ def test_sidecar_has_the_documented_keys(tmp_path: Path) -> None:
     assert any(line["words"] and line["box"] for line in page["lines"])
 
 
+@pytest.mark.slow  # three woa processes; the fast loop runs show and export in process (test_lifecycle)
 def test_export_and_show(tmp_path: Path) -> None:
     arch = tmp_path / "arch"
     settings = make_settings(arch)
