@@ -30,8 +30,10 @@ from extractors.layout import Candidate, Line, PageIndex
 
 log = logging.getLogger(__name__)
 
-MATCH_DISTANCE = 0.025  # fraction of the page: two labels at the same place
+MATCH_DISTANCE = 0.02  # fraction of the page: two labels at the same place
 MIN_SIMILARITY = 0.7  # share of fingerprint labels found at the same place
+MAX_SHIFT = 0.1  # fraction of the page a scan may be cropped by
+MAX_SCALE = 0.15  # and scaled by
 FINGERPRINT_TOP = 0.4  # the labels of the upper part of the page (the header block; tables grow below it)
 
 
@@ -83,17 +85,59 @@ def fingerprint(index: PageIndex, pages: list[PageText]) -> list[Mark]:
     return out
 
 
+def _fit(pairs: list[tuple[float, float]]) -> tuple[float, float]:
+    """Least squares ``u = a * v + b`` over (v, u) pairs; the scale kept near 1 (a scan is cropped
+    or scaled a little, never squeezed)."""
+    n = len(pairs)
+    mv, mu = sum(v for v, _ in pairs) / n, sum(u for _, u in pairs) / n
+    var = sum((v - mv) ** 2 for v, _ in pairs)
+    a = sum((v - mv) * (u - mu) for v, u in pairs) / var if var > 1e-4 else 1.0
+    a = min(1 + MAX_SCALE, max(1 - MAX_SCALE, a))
+    return a, mu - a * mv
+
+
+def _aligned(a: list[Mark], b: list[Mark]) -> tuple[float, float, float, float]:
+    """The scale and shift per axis that bring ``a``'s labels onto ``b``'s: scans of one layout are
+    cropped and scaled differently (the same label 3 % of the page apart). Tried: the shifts that
+    put a label onto a label of the same wording; refined by least squares on the pairs it makes."""
+    shifts = {(0.0, 0.0)} | {(o.x - m.x, o.y - m.y) for m in a for o in b
+                             if m.field == o.field and m.wording == o.wording
+                             and abs(o.x - m.x) <= MAX_SHIFT and abs(o.y - m.y) <= MAX_SHIFT}
+
+    def pairs(dx: float, dy: float) -> list[tuple[Mark, Mark]]:
+        out = []
+        for m in a:
+            near = [o for o in b if o.field == m.field and abs(m.x + dx - o.x) <= 2 * MATCH_DISTANCE
+                    and abs(m.y + dy - o.y) <= 2 * MATCH_DISTANCE]
+            if near:
+                out.append((m, min(near, key=lambda o: abs(m.x + dx - o.x) + abs(m.y + dy - o.y))))
+        return out
+
+    dx, dy = max(sorted(shifts), key=lambda s: len(pairs(*s)))
+    pr = pairs(dx, dy)
+    if len(pr) < 3:
+        return 1.0, dx, 1.0, dy
+    ax, bx = _fit([(m.x, o.x) for m, o in pr])
+    ay, by = _fit([(m.y, o.y) for m, o in pr])
+    return ax, bx, ay, by
+
+
 def similarity(a: list[Mark], b: list[Mark]) -> float:
-    """Share of the labels of both fingerprints that have a label of the same field at the same
-    place in the other (the wording may change from document to document, the place does not)."""
+    """How alike two fingerprints are, 0..1: once aligned (``_aligned``), the share of the labels
+    that have a label of the same field at the same place in the other (the wording may change
+    from document to document, the place does not), counted over the fingerprint with fewer
+    labels — OCR loses labels, it does not print new ones at a layout's places."""
     if not a or not b:
         return 0.0
+    ax, bx, ay, by = _aligned(a, b)
 
-    def found(m: Mark, other: list[Mark]) -> bool:
-        return any(m.field == o.field and abs(m.x - o.x) <= MATCH_DISTANCE and abs(m.y - o.y) <= MATCH_DISTANCE
-                   for o in other)
+    def same(m: Mark, o: Mark) -> bool:
+        return (m.field == o.field and abs(ax * m.x + bx - o.x) <= MATCH_DISTANCE
+                and abs(ay * m.y + by - o.y) <= MATCH_DISTANCE)
 
-    return min(sum(found(m, b) for m in a) / len(a), sum(found(m, a) for m in b) / len(b))
+    in_b = sum(any(same(m, o) for o in b) for m in a)
+    in_a = sum(any(same(m, o) for m in a) for o in b)
+    return min(in_a, in_b) / min(len(a), len(b))
 
 
 def choose_learned(templates: list[LearnedTemplate], marks: list[Mark]) -> LearnedTemplate | None:
@@ -163,20 +207,40 @@ def _predict(lf: LearnedField, index: PageIndex, pages: list[PageText], today: d
     a = min(same, key=lambda b: abs((b[0] + b[2]) / 2 / p.width - ax) + abs((b[1] + b[3]) / 2 / p.height - ay))
     h = max(1.0, a[3] - a[1])
     box = (a[0] + lf.offset[0] * h, a[1] + lf.offset[1] * h, a[0] + lf.offset[2] * h, a[1] + lf.offset[3] * h)
-    lines = []
+    pieces = []
     for ln in index.pages[0]:
-        cx, cy = (ln.box[0] + ln.box[2]) / 2, (ln.box[1] + ln.box[3]) / 2
-        if box[0] - h <= cx <= box[2] + h and box[1] - 0.6 * h <= cy <= box[3] + 0.6 * h:
-            lines.append(ln)
-    if not lines:
+        cy = (ln.box[1] + ln.box[3]) / 2
+        if not box[1] - 0.6 * h <= cy <= box[3] + 0.6 * h:
+            continue
+        for start, end in _value_spans(ln):
+            pb = ln.span_box(start, end)
+            if box[0] - h <= (pb[0] + pb[2]) / 2 <= box[2] + h:  # this piece of the line lies in the box
+                pieces.append((ln, pb, ln.text[start:end].strip(" :：")))
+    if not pieces:
         return None
-    lines.sort(key=lambda ln: ln.box[0])
-    text = " ".join(_without_labels(ln) for ln in lines)
+    pieces.sort(key=lambda x: x[1][0])
+    text = " ".join(t for _, _, t in pieces if t)
     if not text.strip():
         return None
-    out_box = (min(ln.box[0] for ln in lines), min(ln.box[1] for ln in lines),
-               max(ln.box[2] for ln in lines), max(ln.box[3] for ln in lines))
-    return Candidate(text, 1, out_box, min(ln.conf for ln in lines), "learned")
+    out_box = (min(b[0] for _, b, _ in pieces), min(b[1] for _, b, _ in pieces),
+               max(b[2] for _, b, _ in pieces), max(b[3] for _, b, _ in pieces))
+    return Candidate(text, 1, out_box, min(ln.conf for ln, _, _ in pieces), "learned")
+
+
+def _value_spans(ln: Line) -> list[tuple[int, int]]:
+    """The pieces of a line that are not labels, split at spaces (OCR joins two boxes' values into
+    one line: "2023-06-21 2023-06-20"; the learned box says which one is the field's)."""
+    spans, pos = [], 0
+    cuts = [(h.start, h.end) for h in ln.hits] + [(len(ln.text), len(ln.text))]
+    for a, b in cuts:
+        seg_start = pos
+        for i in range(pos, a + 1):
+            if i == a or ln.text[i] == " ":
+                if ln.text[seg_start:i].strip(" :："):
+                    spans.append((seg_start, i))
+                seg_start = i + 1
+        pos = b
+    return spans
 
 
 def _without_labels(ln: Line) -> str:

@@ -9,6 +9,8 @@ import tomllib
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from app.documents import correct_field, reprocess
 from app.templates import learned_templates
 from core.archive import Archive
@@ -119,3 +121,97 @@ def test_correction_teaches_the_archive_and_reprocess_applies_it(tmp_path: Path)
     shown = subprocess.run([sys.executable, "-m", "woa.cli", "templates", "show", t.name[:10], "--archive",
                             str(archive.root)], capture_output=True, text=True, cwd=ROOT, env=env, check=True).stdout
     assert 'anchor = "使用者"' in shown
+
+
+# -- learning rules, table-driven (real extraction on laid-out pages) ---------------------------------
+
+def labelled_form(user: str, customer: str | None, conf: float = 0.97, below: bool = False,
+                  dx: float = 0.0) -> list[PageText]:
+    """A form with a 客户 label (the lexicon knows it) and a 使用者 box (it does not)."""
+    lines = [L("工单号", 100 + dx, 300, 240 + dx, 336), L("WO20240315", 300 + dx, 300, 700 + dx, 336),
+             L("车牌号", 850 + dx, 300, 990 + dx, 336), L("粤A12345", 1050 + dx, 300, 1300 + dx, 336),
+             L("使用者", 100 + dx, 360, 240 + dx, 396), L(user, 300 + dx, 360, 460 + dx, 396),
+             L("进厂日期", 850 + dx, 360, 1010 + dx, 396), L("2024-03-15", 1050 + dx, 360, 1270 + dx, 396),
+             L("联系电话", 100 + dx, 480, 260 + dx, 516), L("13800138000", 300 + dx, 480, 600 + dx, 516)]
+    if customer is not None:
+        if below:  # the value in the cell under its label: the layout is less sure than same-row
+            lines += [L("客户", 850 + dx, 420, 930 + dx, 456), OcrLine(customer, (850 + dx, 470, 1010 + dx, 506), conf)]
+        else:
+            lines += [L("客户", 850 + dx, 420, 930 + dx, 456), OcrLine(customer, (1050 + dx, 420, 1210 + dx, 456), conf)]
+    return [PageText(1, 1654, 2339, 200, lines)]
+
+
+def taught_k(k: int, with_label: bool = True, **kw) -> list:  # type: ignore[no-untyped-def]
+    names = ("张三", "李四", "王五", "赵六", "钱七")
+    return [taught(*[(labelled_form(n, n if with_label else None, **kw), {"customer_name": n}) for n in names[:k]])]
+
+
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_learned_place_never_outranks_a_label_that_disagrees(k: int) -> None:
+    # taught on documents whose 客户 label OCR lost: the customer is the 使用者 box; now a document
+    # has both, and they disagree: the label's reading stays, the field goes to review
+    templates = taught_k(k, with_label=False)
+    assert templates[0].fields["customer_name"].anchor == "使用者"
+    assert templates[0].fields["customer_name"].right == k
+    ex = extract(labelled_form("孙八", "周九"), Settings(), today=TODAY, learned=templates)
+    fv = ex.fields["customer_name"]
+    base = extract(labelled_form("孙八", "周九"), Settings(), today=TODAY).fields["customer_name"]
+    assert base.value == "周九"
+    assert fv.value == "周九"
+    assert fv.confidence < Settings().review_threshold and ex.needs_review
+    assert "learned template reads 孙八" in fv.note
+
+
+@pytest.mark.parametrize(("k", "ocr_conf", "confirmed_above_threshold"), [
+    (1, 0.97, True),   # the place confirmed: the label's "below" doubt goes
+    (5, 0.97, True),
+    (5, 0.5, False),   # OCR's doubt about the characters stays: both read the same print
+])
+def test_learned_place_confirms_the_labels_reading(k: int, ocr_conf: float, confirmed_above_threshold: bool) -> None:
+    templates = taught_k(k, below=True)
+    page = labelled_form("孙八", "孙八", conf=ocr_conf, below=True, dx=6)
+    base = extract(page, Settings(), today=TODAY).fields["customer_name"]
+    fv = extract(page, Settings(), today=TODAY, learned=templates).fields["customer_name"]
+    assert base.value == fv.value == "孙八"
+    assert fv.confidence >= base.confidence
+    assert (fv.confidence >= Settings().review_threshold) is confirmed_above_threshold
+    assert "confirmed by learned template" in fv.note
+    if ocr_conf >= 0.9:
+        assert fv.confidence > base.confidence + 0.02  # learning is what lifted it
+
+
+def test_learned_place_reads_only_its_piece_of_a_joined_line() -> None:
+    # OCR joined the 使用者 value and the next box into one line: the learned box takes its piece
+    t = taught((form("张三", "WO1000", "粤A11111"), {"customer_name": "张三"}))
+    pages = form("王五", "WO1001", "粤A12345", shift=4)
+    joined = [ln for ln in pages[0].lines if ln.text not in ("王五", "13800138000")]
+    joined.append(L("王五 13800138000", 300, 364, 760, 400))
+    ex = extract([PageText(1, 1654, 2339, 200, joined)], Settings(), today=TODAY, learned=[t])
+    assert ex.fields["customer_name"].value == "王五"
+
+
+def _marks(pages: list[PageText]) -> list:  # type: ignore[type-arg]
+    return fingerprint(PageIndex.build(pages, Lexicon()), pages)
+
+
+def _scanned(pages: list[PageText], dx: float, dy: float, scale: float, drop: tuple[str, ...]) -> list[PageText]:
+    """The same form scanned again: cropped (shift), scaled, some labels lost to OCR."""
+    p = pages[0]
+    lines = [OcrLine(ln.text, (ln.box[0] * scale + dx, ln.box[1] * scale + dy, ln.box[2] * scale + dx, ln.box[3] * scale + dy),
+                     ln.conf) for ln in p.lines if ln.text not in drop]
+    return [PageText(1, p.width, p.height, p.dpi, lines)]
+
+
+@pytest.mark.parametrize(("dx", "dy", "scale", "drop"), [
+    (0, 0, 1.0, ()),
+    (50, 60, 1.0, ()),                      # cropped 3 % of the page differently
+    (-40, 30, 1.06, ()),                    # and scaled
+    (0, 0, 1.0, ("车牌号",)),                # OCR lost a label
+    (45, -35, 0.95, ("车牌号", "进厂日期")),  # two lost, shifted and scaled
+])
+def test_fingerprint_matches_the_same_layout_scanned_differently(dx: float, dy: float, scale: float,
+                                                                  drop: tuple[str, ...]) -> None:
+    page = labelled_form("张三", "张三")
+    assert similarity(_marks(page), _marks(_scanned(page, dx, dy, scale, drop))) >= 0.7
+    # and still tells another layout apart, however it is scanned
+    assert similarity(_marks(other_form()), _marks(_scanned(page, dx, dy, scale, drop))) < 0.7
