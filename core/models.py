@@ -64,6 +64,7 @@ class PageText:
     skew: float = 0.0  # degrees of deskew rotation applied
     source: str = "ocr"  # "ocr" or "pdf-text" (born-digital page: text taken from the PDF)
     ocr_seconds: float = 0.0
+    dropout: str = ""  # colour dropout: the pre-printed ink (#rrggbb) read around; "" none
 
     @property
     def text(self) -> str:
@@ -84,6 +85,7 @@ class PageText:
             skew=float(d.get("skew", 0.0)),
             source=d.get("source", "ocr"),
             ocr_seconds=float(d.get("ocr_seconds", 0.0)),
+            dropout=str(d.get("dropout", "")),
         )
 
 
