@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -188,13 +189,99 @@ def _agree_with_printed_difference(index: PageIndex, totals: list[Scored], labor
     return out
 
 
+SUM_FIELDS = ("labor_cost", "parts_cost", "total_cost", "other_cost", "discount")
+MAX_SUM_OPTIONS = 6  # readings per amount the sum search tries
+
+
+def _misread_amounts(s: Scored) -> list[Scored]:
+    """Other readings of an amount OCR may have garbled, to be tried against the sum only: the
+    currency mark read as a digit ("¥667.00" as "7667.00", "¥2,622.65" as "82,622.65") and the
+    decimal point lost ("3220.89" as "322089元")."""
+    text = s.cand.text
+    a = _amount(s)
+    if a is None or a <= 0:
+        return []
+    out: list[tuple[Decimal, str]] = []
+    whole = str(int(a))
+    if len(whole) >= 2 and not any(c in text for c in "¥￥$"):
+        out.append((Decimal(whole[1:] or "0") + a - int(a), f"a leading {whole[0]} read for the currency mark"))
+    if "." not in text and "．" not in text and len(whole) >= 3 and a == int(a):
+        out.append((a / 100, "the decimal point lost"))
+    alts = []
+    for value, why in out:
+        alt = Scored(s.field, Parsed(money.fmt(value), s.parsed.confidence, True, f"read {s.parsed.value}: {why}"),
+                     s.cand, s.confidence, s.rank, s.order)
+        alts.append(alt)
+    return alts
+
+
+def _sum_options(found: dict[str, list[Scored]], chosen: dict[str, Scored], f: str, repairs: bool) -> list[Scored | None]:
+    """The readings of amount ``f`` the sum search tries: the chosen one first, then the other
+    candidates (distinct values), with ``repairs`` also their misreadings; None for an
+    optional amount (other fees, discount) that may be absent."""
+    cands = sorted((c for c in found.get(f, []) if c.parsed.valid), key=lambda c: (*c.key(), c.order), reverse=True)
+    if f in chosen and chosen[f].parsed.valid:
+        cands.insert(0, chosen[f])
+    out: list[Scored | None] = []
+    seen: set[str] = set()
+    for c in cands:
+        for o in [c, *(_misread_amounts(c) if repairs else [])]:
+            if o.parsed.value not in seen:
+                seen.add(o.parsed.value)
+                out.append(o)
+    out = out[:MAX_SUM_OPTIONS]
+    if f in ("other_cost", "discount"):
+        out.append(None)
+    return out
+
+
+def _sum_combination(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> dict[str, Scored | None] | None:
+    """The one combination of readings of labour, parts, total (other fees, discount) whose sum
+    agrees, when the chosen readings do not: first among the labelled readings, then allowing
+    one misreading of ``_misread_amounts``. None when there is none, or more than one."""
+    for repairs in (False, True):
+        opts = {f: _sum_options(found, chosen, f, repairs) for f in SUM_FIELDS}
+        if not opts["labor_cost"] or not opts["parts_cost"] or not opts["total_cost"]:
+            return None
+        agreeing: dict[tuple[str, ...], dict[str, Scored | None]] = {}
+        for lab, par, tot, oth, dis in itertools.product(*(opts[f] for f in SUM_FIELDS)):
+            # one misread amount at most: dropping the leading digit of several four-digit
+            # amounts keeps a sum whose leading digits add up (3300 + 2115.90 + 14.10 = 5430)
+            if sum(c is not None and c.parsed.note.startswith("read ") for c in (lab, par, tot, oth, dis)) > 1:
+                continue
+            if money.totals_agree(_amount(lab), _amount(par), _amount(tot), _amount(oth), _amount(dis)):
+                combo = dict(zip(SUM_FIELDS, (lab, par, tot, oth, dis), strict=True))
+                key = tuple(c.parsed.value if c else "" for c in (lab, par, tot))
+                agreeing.setdefault(key, combo)
+        if len(agreeing) == 1:
+            return next(iter(agreeing.values()))
+        if agreeing:
+            return None
+    return None
+
+
 def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
     labor, parts = _amount(chosen.get("labor_cost")), _amount(chosen.get("parts_cost"))
     other, discount = _amount(chosen.get("other_cost")), _amount(chosen.get("discount"))
+    totals = [s for s in found.get("total_cost", []) if s.parsed.valid]
+    if labor is None or parts is None or not any(
+            money.totals_agree(labor, parts, _amount(s), other, discount) for s in totals):
+        # the chosen readings do not add up: another labelled reading (a label of the item
+        # table's 工时费 column beside the costs block's), or a garbled one, may
+        combo = _sum_combination(found, chosen)
+        if combo is not None:
+            for f, c in combo.items():
+                if c is not None:
+                    chosen[f] = c
+                elif f in chosen:
+                    chosen.pop(f)
+            labor, parts = _amount(chosen.get("labor_cost")), _amount(chosen.get("parts_cost"))
+            other, discount = _amount(chosen.get("other_cost")), _amount(chosen.get("discount"))
     if labor is None or parts is None:
         return
-    totals = [s for s in found.get("total_cost", []) if s.parsed.valid]
     agreeing = [s for s in totals if money.totals_agree(labor, parts, _amount(s), other, discount)]
+    if "total_cost" in chosen and money.totals_agree(labor, parts, _amount(chosen["total_cost"]), other, discount):
+        agreeing = [chosen["total_cost"]]
     if not agreeing:
         agreeing = _agree_with_printed_difference(index, totals, labor, parts, other, discount)
     if agreeing:
@@ -202,8 +289,10 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
         chosen["total_cost"] = best
         for f in MONEY_FIELDS:
             s = chosen[f]
-            s.confidence = max(s.confidence, 0.97)
-            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, True, "labour + parts (+ other - discount) = total")
+            repaired = s.parsed.note if s.parsed.note.startswith("read ") else ""
+            s.confidence = max(s.confidence, 0.9 if repaired else 0.97)
+            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, True,
+                              (repaired + "; " if repaired else "") + "labour + parts (+ other - discount) = total")
     elif "total_cost" in chosen:
         for f in MONEY_FIELDS:
             s = chosen[f]

@@ -33,17 +33,18 @@ from pipeline.ocr.base import OcrEngine, reading_order
 log = logging.getLogger(__name__)
 
 ANALYSIS_WIDTH = 900  # pixels: the page is subsampled (not averaged: thin rules keep their colour)
+QUICK_CHROMA, QUICK_DARK, QUICK_MIN_PIXELS = 50, 200, 100  # coloured ink on a 4x subsample, at least
 INK_DARKNESS = 0.2  # log units below the paper: ink (about 82 % of the paper's brightness)
 CHROMATIC = 0.3  # chroma (log units) of coloured ink
 NEUTRAL = 0.15  # chroma below this is neutral (black, grey)
+MIN_CHANNEL = 24  # a pixel with a channel darker than this is too dark to have a measurable colour
+RULE_DARKNESS, RULE_CHROMA = 0.08, 0.12  # a rule's pixels: fainter and less coloured than the labels' ink
 HUE_BINS = 36
 HUE_WINDOW = 20.0  # degrees either side of the dominant hue
 MIN_RULE_MM = 150.0  # straight coloured lines a form has at least (summed length)
 RULE_SEGMENT_MM = 12.0  # a rule is straight over at least this length
 MIN_NEUTRAL_SHARE = 0.15  # dark neutral ink (the values) per pixel of pre-print ink, at least (a carbon copy: 0.08)
-CURVE_STEP = 0.04  # chroma bins of the ink's darkness curve
-CURVE_PERCENTILE = 20  # the ink's darkness in a bin: its darker fifth (black print over it is darker still)
-CURVE_SLACK = 0.05  # log units of darkness the dropout removes beyond that
+CURVE_SLACK_REL, CURVE_SLACK = 0.25, 0.05  # darkness the dropout removes beyond the ink's curve (relative, log units)
 LABEL_T0 = 0.08  # chroma below this is no pre-print ink in the labels image
 STRIP_ROWS = 512  # rows split at a time (bounds the float temporaries)
 ROUTE_MIN_DARK = 3.0  # mean darkness (grey levels) of a text line's box that is ink at all
@@ -69,7 +70,7 @@ class PrePrint:
 
     hue: np.ndarray  # (3,) unit chroma direction of the ink (sums to 0)
     curve_t: np.ndarray  # chroma along the hue ...
-    curve_s: np.ndarray  # ... and the mean log-darkness of the ink alone there (<= 0)
+    curve_s: np.ndarray  # ... and the mean log-darkness of the ink alone there (<= 0), with slack
     solid_t: float  # chroma of solid ink (labels image: full black)
     rgb: tuple[int, int, int]  # the ink's colour on white paper (from the solid ink), for the record
     rule_mm: float  # straight coloured lines found (summed length)
@@ -127,6 +128,11 @@ def detect_preprint(arr: np.ndarray, dpi: float, exclude: np.ndarray | None = No
     counter-clockwise deskew angle (its rules are looked for as straight lines after it)."""
     if arr.ndim != 3:
         return None
+    # first, cheaply: a page with hardly any coloured ink (most colour scans) is no colour form
+    q = arr[::4, ::4]
+    hi, lo = q.max(axis=2), q.min(axis=2)
+    if int(np.count_nonzero((hi.astype(np.int16) - lo > QUICK_CHROMA) & (lo < QUICK_DARK))) < QUICK_MIN_PIXELS:
+        return None
     step = max(1, math.ceil(max(arr.shape[:2]) / (ANALYSIS_WIDTH * 1.42)))
     sub = np.ascontiguousarray(arr[::step, ::step])
     sdpi = dpi / step
@@ -137,7 +143,9 @@ def detect_preprint(arr: np.ndarray, dpi: float, exclude: np.ndarray | None = No
     c = v - s[..., None]
     cm = np.sqrt((c * c).sum(axis=2))
     ink = s < -INK_DARKNESS
-    chromatic = ink & (cm > CHROMATIC)
+    # a pixel near black has no colour to tell: its channels are noise and rounding
+    measurable = sub.min(axis=2) >= MIN_CHANNEL
+    chromatic = ink & (cm > CHROMATIC) & measurable
     if exclude is not None:
         chromatic &= ~exclude[::step, ::step]
     n_chrom = int(np.count_nonzero(chromatic))
@@ -150,20 +158,25 @@ def detect_preprint(arr: np.ndarray, dpi: float, exclude: np.ndarray | None = No
     near = np.abs((hues - peak + 180.0) % 360.0 - 180.0) <= HUE_WINDOW
     if near.sum() < 500:
         return None
-    mask = np.zeros(s.shape, dtype=np.uint8)
     ys, xs = np.nonzero(chromatic)
-    mask[ys[near], xs[near]] = 255
+    # the rules: faint and thin after blur and JPEG (colour at half resolution), so fainter ink
+    # of the hue counts here
+    hue_dist = np.abs((_hue(c) - peak + 180.0) % 360.0 - 180.0)
+    rules = (s < -RULE_DARKNESS) & (cm > RULE_CHROMA) & (hue_dist <= HUE_WINDOW) & measurable
+    if exclude is not None:
+        rules &= ~exclude[::step, ::step]
+    mask = rules.astype(np.uint8) * 255
     px_mm = sdpi / 25.4
     seg = max(5, int(RULE_SEGMENT_MM * px_mm))
     if skew:
         rot = cv2.getRotationMatrix2D((mask.shape[1] / 2, mask.shape[0] / 2), skew, 1.0)
         mask = cv2.warpAffine(mask, rot, (mask.shape[1], mask.shape[0]), flags=cv2.INTER_NEAREST)
-    mask_d = cv2.dilate(mask, np.ones((2, 2), np.uint8))
+    mask_d = cv2.dilate(mask, np.ones((3, 3), np.uint8))
     horiz = cv2.morphologyEx(mask_d, cv2.MORPH_OPEN, np.ones((1, seg), np.uint8))
     vert = cv2.morphologyEx(mask_d, cv2.MORPH_OPEN, np.ones((seg, 1), np.uint8))
-    # length of the rules: pixels on them divided by their thickness (about 2 subsampled pixels)
-    rule_mm = (np.count_nonzero(horiz) + np.count_nonzero(vert)) / 2.0 / px_mm
-    neutral = int(np.count_nonzero(ink & (cm < NEUTRAL)))
+    # length of the rules: pixels on them divided by their thickness (about 3 subsampled pixels)
+    rule_mm = (np.count_nonzero(horiz) + np.count_nonzero(vert)) / 3.0 / px_mm
+    neutral = int(np.count_nonzero(ink & ((cm < NEUTRAL) | ~measurable)))  # grey or black print
     share = neutral / max(1, int(near.sum()))
     if rule_mm < MIN_RULE_MM or share < MIN_NEUTRAL_SHARE:
         log.debug("no colour form: rules %.0f mm, neutral share %.3f", rule_mm, share)
@@ -173,25 +186,24 @@ def detect_preprint(arr: np.ndarray, dpi: float, exclude: np.ndarray | None = No
     t = c @ h.astype(np.float32)
     hue_ok = np.zeros(s.shape, dtype=bool)
     hue_ok[ys[near], xs[near]] = True
-    # the curve from every pixel of the ink's hue, faint edges included (t > CURVE_STEP)
-    weak = (t > CURVE_STEP) & (cm > 0) & (np.abs(((_hue(c) - peak) + 180.0) % 360.0 - 180.0) <= HUE_WINDOW)
-    if exclude is not None:
-        weak &= ~exclude[::step, ::step]
-    tw, sw = t[weak], s[weak]
-    top = float(np.percentile(tw, 99))
-    curve_t, curve_s = [0.0], [0.0]
-    for lo in np.arange(CURVE_STEP, top, CURVE_STEP):
-        inbin = (tw >= lo) & (tw < lo + CURVE_STEP)
-        if np.count_nonzero(inbin) >= 30:
-            curve_t.append(float(lo + CURVE_STEP / 2))
-            curve_s.append(float(np.percentile(sw[inbin], CURVE_PERCENTILE)) - CURVE_SLACK)
-    if len(curve_t) < 3:
+    # The solid ink: the most coloured fifth of its pixels (black print over the ink keeps its
+    # chroma, so these are mostly ink alone). Partly covered pixels (edges, blur) mix it with the
+    # paper in intensity: that mixture, in log-RGB, is the ink's darkness curve. It is modelled,
+    # not measured bin by bin: near black print a JPEG's colour (kept at half resolution) bleeds
+    # into it, and dark pixels with a trace of the ink's hue would make such a curve far too dark.
+    ts = t[hue_ok]
+    solid_px = hue_ok & (t >= np.percentile(ts, 80))
+    solid = np.exp(np.median(v[solid_px], axis=0))  # B, G, R relative to the paper
+    cover = np.linspace(0.0, 1.0, 41)[:, None]
+    mix = np.log(np.maximum(1.0 - cover * (1.0 - solid[None, :]), 1.0 / 255.0))
+    curve_s = mix.mean(axis=1)
+    curve_t = (mix - curve_s[:, None]) @ h
+    if not np.all(np.diff(curve_t) > 0):
         return None
-    cs = np.minimum.accumulate(np.minimum(np.array(curve_s), 0.0))  # more ink is never lighter
-    solid_t = float(np.percentile(t[hue_ok], 80))
-    solid = np.exp(h * solid_t + float(np.interp(solid_t, curve_t, cs)))
+    solid_t = float(curve_t[-1])
+    cs = curve_s * (1.0 + CURVE_SLACK_REL) - CURVE_SLACK * np.clip(curve_t / 0.1, 0.0, 1.0)
     rgb = tuple(int(round(255 * min(1.0, float(x)))) for x in solid[::-1])
-    pp = PrePrint(h.astype(np.float32), np.array(curve_t, dtype=np.float32), cs.astype(np.float32), solid_t,
+    pp = PrePrint(h.astype(np.float32), curve_t.astype(np.float32), cs.astype(np.float32), solid_t,
                   (rgb[0], rgb[1], rgb[2]), round(rule_mm, 1), round(share, 3))
     log.debug("colour form: ink %s, rules %.0f mm, neutral share %.3f", pp.hex, rule_mm, share)
     return pp
