@@ -1,4 +1,4 @@
-.PHONY: setup demo test test-fast lint bench bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch bench-lifecycle samples clean test-web-postgresql test-browser screenshots bench-web bench-backup bench-forms fuzz
+.PHONY: setup demo test test-fast lint bench bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch bench-lifecycle samples clean test-web-postgresql test-browser screenshots bench-web bench-backup bench-forms fuzz bench-vin
 
 PY := .venv/bin/python
 ARCHIVE ?= demo-archive
@@ -87,6 +87,10 @@ bench-forms: setup
 	nice -n 10 $(PY) benchmarks/bench_extract.py --label-recall --out bench-out/extract-heldout
 	$(PY) benchmarks/bench_learn.py --out bench-out/extract-heldout
 	nice -n 10 $(PY) benchmarks/bench_doctype.py
+
+# The VIN's second pass (issue 12): its cost per page, with and without, interleaved.
+bench-vin: setup
+	nice -n 10 $(PY) benchmarks/bench_vin_reread.py --count 12 --seed 7501 --layouts national_std,colour_preprint,form_colon
 
 # Fuzz harness, long run (issue 16): 1,000 mutated real scans through `woa ingest` under a 2 GB cap.
 fuzz: setup

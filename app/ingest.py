@@ -18,16 +18,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
+from PIL import Image
+
 from app.documents import extract_fields, index_documents
 from core.archive import Archive, TamperedFile, doc_id_for, sha256_file
 from core.errors import TRANSIENT_ERRNOS, InputError, TransientError
 from core.models import CANONICAL_FIELDS, Document, PageText
 from core.settings import Settings
+from extractors import vin
+from extractors.vin_strip import vin_strips
 from pipeline.dropout import read_dropout
 from pipeline.load import iter_pages
 from pipeline.memory import release_free_memory
 from pipeline.mrc import MrcOptions
 from pipeline.ocr import OcrEngine, get_engine, get_text_detector, read_page
+from pipeline.ocr.region import read_region
 from pipeline.orientation import TextDetector
 from pipeline.pdf_image import LOSSLESS
 from pipeline.pdfa import ArchivePage, write_pdfa
@@ -151,12 +156,36 @@ def _process_pages(
         )
         timings["preprocess"] = timings.get("preprocess", 0.0) + (t1 - t0)
         timings["ocr"] = timings.get("ocr", 0.0) + (t2 - t1)
+        if settings.vin_reread:
+            reread_vin(engine, prep.archive_image, page)
+            timings["vin_reread"] = timings.get("vin_reread", 0.0) + (time.perf_counter() - t2)
         untouched = prep.rotation == 0 and prep.skew == 0.0
         yield ArchivePage(prep.archive_image, src.dpi, src.jpeg_bytes if untouched else None, quality), page
         pages_out.append(page)
         src.image.close()
         del prep, src
         release_free_memory(settings.release_memory_above_mb)
+
+
+MIN_VIN_READ = 15
+
+
+def reread_vin(engine: OcrEngine, image: Image.Image, page: PageText) -> None:
+    """The VIN's second pass: when ``page`` has a VIN label but no valid VIN, read the strip after
+    the label again (box rules removed, recognition only) into ``page.region_reads["vin"]``;
+    the strips in turn (right of the label, then under it) until one holds a VIN's worth of
+    characters. ``image``: the processed page."""
+    for strip in vin_strips(page):
+        try:
+            lines = read_region(engine, image, strip.box, strip.text_height, page.dpi)
+        except MemoryError:
+            raise
+        except Exception as exc:  # a help to extraction: its failure must not fail the document
+            log.warning("page %d: reading the VIN's strip again failed: %s: %s", page.page_no, type(exc).__name__, exc)
+            return
+        page.region_reads.setdefault("vin", []).extend(lines)
+        if any(len(vin.compact(ln.text)) >= MIN_VIN_READ for ln in lines):  # this strip holds the VIN
+            return
 
 
 def ingest_file(

@@ -337,15 +337,21 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def corpus_arguments(ap: argparse.ArgumentParser, name: str, reuse: str) -> None:
+    """The options of a benchmark on the synthetic orders: how many and their seed, the indexing
+    processes, the working directory (``--reuse``: what a run left there) and the JSON output."""
     ap.add_argument("--docs", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--procs", type=int, default=2, help="Whoosh indexing processes")
-    ap.add_argument("--rounds", type=int, default=5, help="timed rounds of the 20 queries (after one warm-up)")
     ap.add_argument("--work", type=Path, default=None, help="working directory (default: a temp dir, removed)")
-    ap.add_argument("--reuse", action="store_true", help="reuse the indexes and build figures left in --work")
-    ap.add_argument("--out", type=Path, default=Path("bench-out/bench_index.json"))
+    ap.add_argument("--reuse", action="store_true", help=reuse)
+    ap.add_argument("--out", type=Path, default=Path(f"bench-out/{name}.json"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    corpus_arguments(ap, "bench_index", "reuse the indexes and build figures left in --work")
+    ap.add_argument("--rounds", type=int, default=5, help="timed rounds of the 20 queries (after one warm-up)")
     args = ap.parse_args(argv)
 
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-index-"))

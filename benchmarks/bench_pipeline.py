@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 from pikepdf import pdfa  # noqa: E402
 
 from app.ingest import ingest_file  # noqa: E402
-from benchmarks.metrics import cer  # noqa: E402
+from benchmarks.metrics import cer, ocr_cer, receipt_truth  # noqa: E402
 from core.archive import Archive  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from pipeline.load import iter_pages  # noqa: E402
@@ -245,8 +245,6 @@ def summarise(runs: list[dict]) -> dict:
 
 
 def sroie_cer(engine_name: str, n: int) -> list[float]:
-    from tests.test_ocr_real import ocr_cer, receipt_truth
-
     labels = [json.loads(x) for x in (EVAL / "sroie-receipts-en" / "labels.jsonl").read_text().splitlines()[:n]]
     return [ocr_cer(EVAL / "sroie-receipts-en" / r["image"], receipt_truth(EVAL, r["id"]), engine_name) for r in labels]
 

@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_index import DEALERS, synthetic_documents  # noqa: E402
+from bench_index import DEALERS, corpus_arguments, synthetic_documents  # noqa: E402
 
 from core.atomic import write_json_atomic  # noqa: E402
 from core.models import Document  # noqa: E402
@@ -247,17 +247,12 @@ def run_db(tag: str, archive: Path, work: Path, env: dict[str, str], args: argpa
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--docs", type=int, default=100_000)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--procs", type=int, default=2, help="indexing processes")
+    corpus_arguments(ap, "bench_web", "reuse the archive left in --work")
     ap.add_argument("--users", type=int, default=20, help="simulated concurrent users")
     ap.add_argument("--minutes", type=float, default=5.0, help="length of each load run")
     ap.add_argument("--page-requests", type=int, default=100, help="rounds of search+vehicle+document timings")
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers (woa serve)")
     ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
-    ap.add_argument("--work", type=Path, default=None, help="working directory (default: a temp dir, removed)")
-    ap.add_argument("--reuse", action="store_true", help="reuse the archive left in --work")
-    ap.add_argument("--out", type=Path, default=Path("bench-out/bench_web.json"))
     args = ap.parse_args(argv)
 
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-web-"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 
 
 def normalize_for_cer(text: str) -> str:
@@ -23,3 +24,31 @@ def cer(hyp: str, ref: str) -> float:
             cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
         prev = cur
     return prev[-1] / len(b)
+
+
+def receipt_truth(eval_dir: Path, rid: str) -> str:
+    """The line-level transcript of SROIE receipt ``rid`` (its boxes file, one text per line)."""
+    lines = []
+    for raw in (eval_dir / "sroie-receipts-en" / "boxes" / f"{rid}.txt").read_text(encoding="utf-8").splitlines():
+        parts = raw.split(",", 8)
+        if len(parts) == 9:
+            lines.append(parts[8])
+    return "\n".join(lines)
+
+
+def ocr_cer(path: Path, truth: str, engine_name: str) -> float:
+    """CER of one engine on a one-page scan: the product's load, preparation and OCR stages."""
+    from core.settings import Settings
+    from pipeline.load import iter_pages
+    from pipeline.ocr import get_engine, read_page
+    from pipeline.preprocess import prepare
+
+    settings = Settings.model_validate({"ocr_engine": engine_name})
+    engine = get_engine(settings)
+    [src] = list(iter_pages(path, settings))
+    prep = prepare(src.image, src.dpi, text_regions=engine.uses_text_regions)
+    lines = read_page(
+        engine, prep.ocr_image, src.dpi, settings.ocr_max_dpi, regions=prep.text_regions, to_page=prep.to_archive
+    )
+    # SROIE transcripts are upper-case: compare without case.
+    return cer("\n".join(ln.text for ln in lines).upper(), truth.upper())

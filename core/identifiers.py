@@ -7,11 +7,15 @@
 - Licence plates (GA 36): the province characters, the suffix characters, the separators OCR and
   clerks put inside a plate (``粤B·D12345`` is ``粤BD12345``).
 - VIN (ISO 3779): the 33 characters a VIN may hold (no I, O, Q) and the compact upper-case form.
+- Stored dates: the day a field, a tag or a sidecar entry holds (``YYYY-MM-DD``, as extraction
+  writes it, or with / . 年 月; a time after it is ignored), read the same by the index and the
+  retention rules.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date
 
 # -- CJK --------------------------------------------------------------------------------------
 # Unified ideographs with extension A, compatibility ideographs, and extensions B and beyond
@@ -61,3 +65,21 @@ VIN_CHARS = frozenset("0123456789ABCDEFGHJKLMNPRSTUVWXYZ")  # I, O and Q never a
 def compact_vin(raw: str) -> str:
     """Width-folded, upper-cased, only letters and digits: the form a VIN is read and compared in."""
     return re.sub(r"[^0-9A-Z]", "", fold_width(raw).upper())
+
+
+# -- stored dates -----------------------------------------------------------------------------
+_DAY_RE = re.compile(r"^\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})")
+
+
+def parse_day(raw: object) -> date | None:
+    """The day a stored value begins with (``2024-01-15``, ``2024-01-15T09:30``, ``2024/1/15``,
+    ``2024年1月15日``), or None: nothing, another text, or no such day."""
+    if raw is None:
+        return None
+    m = _DAY_RE.match(str(raw))
+    if not m:
+        return None
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None

@@ -65,6 +65,9 @@ class PageText:
     source: str = "ocr"  # "ocr" or "pdf-text" (born-digital page: text taken from the PDF)
     ocr_seconds: float = 0.0
     dropout: str = ""  # colour dropout: the pre-printed ink (#rrggbb) read around; "" none
+    # second, recognition-only readings of a region the first pass could not read whole (the
+    # VIN's box strip), by the field they are for; not part of ``lines`` (nor the text layer)
+    region_reads: dict[str, list[OcrLine]] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -86,6 +89,7 @@ class PageText:
             source=d.get("source", "ocr"),
             ocr_seconds=float(d.get("ocr_seconds", 0.0)),
             dropout=str(d.get("dropout", "")),
+            region_reads={k: [OcrLine.from_dict(x) for x in v] for k, v in (d.get("region_reads") or {}).items()},
         )
 
 
@@ -147,6 +151,9 @@ CANONICAL_FIELDS = (
 
 
 SIDECAR_SCHEMA = 1
+# The sidecar's text entries: these must be there; those are "" when absent or null.
+_SIDECAR_TEXT = ("id", "source_name", "sha256", "original", "archive_pdf", "archive_sha256")
+_SIDECAR_OPTIONAL_TEXT = ("store", "doc_type", "retain_until", "retention_rule", "retain_extended")
 
 
 @dataclass
@@ -229,7 +236,7 @@ class Document:
         """The document a sidecar describes; ``SidecarError`` (one line) if it has the wrong shape."""
         if not isinstance(d, dict):
             raise SidecarError(f"not a JSON object but {type(d).__name__}")
-        for key in ("id", "source_name", "sha256", "original", "archive_pdf", "archive_sha256"):
+        for key in _SIDECAR_TEXT:
             if not isinstance(d.get(key), str):
                 raise SidecarError(f"{key!r} is {'missing' if key not in d else type(d[key]).__name__}, not text")
         for key, kind in (("pages", list), ("ocr", dict), ("timings", dict), ("fields", dict), ("items", list),
@@ -244,12 +251,8 @@ class Document:
     @classmethod
     def _from_dict(cls, d: dict[str, Any]) -> Document:
         return cls(
-            id=d["id"],
-            source_name=d["source_name"],
-            sha256=d["sha256"],
-            original=d["original"],
-            archive_pdf=d["archive_pdf"],
-            archive_sha256=d["archive_sha256"],
+            **{key: d[key] for key in _SIDECAR_TEXT},
+            **{key: str(d.get(key) or "") for key in _SIDECAR_OPTIONAL_TEXT},
             pages=[PageText.from_dict(p) for p in d.get("pages", [])],
             ocr_engine=d.get("ocr", {}).get("engine", ""),
             ocr_version=d.get("ocr", {}).get("version", ""),
@@ -265,13 +268,17 @@ class Document:
             tags=dict(d.get("tags", {})),
             history=list(d.get("history", [])),
             duplicates=list(d.get("duplicates", [])),
-            store=str(d.get("store") or ""),
-            doc_type=str(d.get("doc_type") or ""),
             doc_fields={k: FieldValue.from_dict(v) for k, v in (d.get("doc_fields") or {}).items()},
-            retain_until=str(d.get("retain_until", "") or ""),
-            retention_rule=str(d.get("retention_rule", "") or ""),
-            retain_extended=str(d.get("retain_extended", "") or ""),
             hold=d.get("hold") or None,
             tier=dict(d.get("tier") or {}),
             schema=int(d.get("schema", SIDECAR_SCHEMA)),
         )
+
+
+def field_value(doc: Document, name: str) -> str | None:
+    """The value of the document's field ``name`` as stripped text; None when missing or empty."""
+    fv = doc.fields.get(name)
+    if fv is None or fv.value is None:
+        return None
+    value = str(fv.value).strip()
+    return value or None

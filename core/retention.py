@@ -12,19 +12,17 @@ Pure functions of a ``Document``: no I/O here (``app.lifecycle`` applies them an
 from __future__ import annotations
 
 import calendar
-import re
 from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from core.models import Document
+from core.identifiers import parse_day
+from core.models import Document, field_value
 
 LEGAL_MINIMUM_YEARS = 6
 MAX_YEARS = 100
 DEFAULT_RULE_NAME = "default"
-
-_ISO = re.compile(r"^\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})")
 
 CountFrom = Literal["date_out", "date_in", "ingested"]
 
@@ -102,14 +100,6 @@ class RetentionRule(BaseModel):
 DEFAULT_RULE = RetentionRule(name=DEFAULT_RULE_NAME, years=LEGAL_MINIMUM_YEARS)
 
 
-def field_value(doc: Document, name: str) -> str | None:
-    fv = doc.fields.get(name)
-    if fv is None or fv.value is None:
-        return None
-    value = str(fv.value).strip()
-    return value or None
-
-
 def _doc_type(doc: Document) -> str:
     return field_value(doc, "doc_type") or doc.tags.get("doc_type") or doc.tags.get("type") or ""
 
@@ -119,19 +109,6 @@ def _tag_matches(doc: Document, spec: str) -> bool:
     if not sep:
         return key in doc.tags
     return doc.tags.get(key) == value
-
-
-def parse_day(text: str | None) -> date | None:
-    """A date written ``YYYY-MM-DD`` (or with / . 年月), else None."""
-    if not text:
-        return None
-    m = _ISO.match(text)
-    if not m:
-        return None
-    try:
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
-        return None
 
 
 def add_period(start: date, years: int, months: int, days: int) -> date:

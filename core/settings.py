@@ -36,6 +36,11 @@ class Settings(BaseModel):
     # thread at the same CER, docs/benchmarks.md) or "onnxruntime".
     ocr_runtime: Literal["openvino", "onnxruntime"] = "openvino"
 
+    # VIN second pass: a page with a VIN label but no valid VIN after OCR has the strip after the
+    # label read again by the recogniser alone, box rules removed (extractors/vin_strip.py,
+    # pipeline/ocr/region.py). Pages that already give a VIN are not read again.
+    vin_reread: bool = True
+
     # Input guards
     max_file_bytes: int = 2 * 1024**3
     max_page_pixels: int = 150_000_000  # A3 at 600 dpi is ~70 Mpx; larger is treated as a bomb

@@ -23,7 +23,8 @@ from extractors.templates import Template, choose_template, load_templates
 
 log = logging.getLogger(__name__)
 
-LAYOUT_FACTOR = {"same-line": 1.0, "right": 0.97, "below": 0.9, "region": 0.95, "scan": 0.9, "learned": 1.0}
+LAYOUT_FACTOR = {"same-line": 1.0, "right": 0.97, "below": 0.9, "region": 0.95, "scan": 0.9, "learned": 1.0,
+                 "reread": 0.97}
 FUZZY_LABEL_FACTOR = 0.95
 GLUED_FACTOR = 0.88  # "客户及车辆信息" is a heading, "客户：张三" a label; OCR does drop colons, though
 MONEY_FIELDS = ("labor_cost", "parts_cost", "total_cost")
@@ -150,6 +151,38 @@ def _from_regions(index: PageIndex, pages: list[PageText], template: Template, t
         if s is not None:
             out.setdefault(fld, []).append(s)
     return out
+
+
+def _reread(pages: list[PageText], fld: str, today: date) -> list[Scored]:
+    """Candidates from the second, recognition-only reading of the strip after a label
+    (``PageText.region_reads``: the VIN's boxes, ``extractors.vin_strip``)."""
+    out = []
+    for p in pages:
+        for ln in p.region_reads.get(fld, []):
+            s = _score(fld, Candidate(ln.text, p.page_no, ln.box, ln.conf, "reread"), 0, True, today)
+            if s is not None:
+                out.append(s)
+    values = sorted({s.parsed.value for s in out if s.parsed.valid})
+    if len(values) > 1:  # two readings that both validate: review, never a guess
+        for s in out:
+            s.confidence = min(s.confidence, 0.5)
+            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid,
+                              f"readings of the boxes disagree: {', '.join(values)}")
+    return out
+
+
+def _vin_readings_disagree(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
+    """The first pass's VIN (repaired) and the second reading's validate and differ: review."""
+    s = chosen.get("vin")
+    if s is None or not s.parsed.valid:
+        return
+    other = [o for o in found.get("vin", []) if o.parsed.valid and o.parsed.value != s.parsed.value
+             and (o.cand.how == "reread") != (s.cand.how == "reread") and o.cand.how != "scan"]
+    if other:
+        s.confidence = min(s.confidence, 0.7)
+        s.parsed = Parsed(s.parsed.value, s.parsed.confidence, True,
+                          (s.parsed.note + "; " if s.parsed.note else "")
+                          + f"the boxes read again give {other[0].parsed.value}")
 
 
 def _pick(cands: list[Scored]) -> Scored:
@@ -457,11 +490,14 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     if template:
         for fld, scored in _from_regions(index, pages, template, today).items():
             found.setdefault(fld, []).extend(scored)
+    if not any(s.parsed.valid and s.parsed.confidence >= 1.0 for s in found.get("vin", [])):
+        found.setdefault("vin", []).extend(_reread(pages, "vin", today))
     for fld in SCANNABLE:
         if not any(s.parsed.valid for s in found.get(fld, [])):
             found.setdefault(fld, []).extend(_scanned(index, fld, today))
 
     chosen = {fld: _pick(c) for fld, c in found.items() if c}
+    _vin_readings_disagree(found, chosen)
     if lt is not None:
         _learned_disagreements(found, chosen)
     if vins_for_plate is not None:

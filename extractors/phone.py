@@ -3,35 +3,25 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from extractors.text import nfkc
+from extractors.text import Reading, nfkc
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
 _CANDIDATE = re.compile(r"(?:\+?86[\s-]?)?(?:\(?0\d{2,3}\)?[\s-]?\d{3,4}[\s-]?\d{4}|1[3-9]\d[\s-]?\d{4}[\s-]?\d{4})(?!\d)")
 
 
-@dataclass(frozen=True)
-class PhoneReading:
-    value: str
-    valid: bool
-    kind: str
-    confidence: float
-    note: str = ""
-
-
-def read_phone(text: str) -> PhoneReading | None:
+def read_phone(text: str) -> Reading | None:
     s = nfkc(text).replace("O", "0").replace("o", "0")
     m = _CANDIDATE.search(s)
     if m is None:
         digits = re.sub(r"\D", "", s)
-        return PhoneReading(digits, False, "", 0.2, "not a phone number") if len(digits) >= 7 else None
+        return Reading(digits, False, "", 0.2, "not a phone number") if len(digits) >= 7 else None
     digits = re.sub(r"\D", "", m.group(0))
     if digits.startswith("86") and len(digits) in (13, 12, 11 + 2) and not _LANDLINE.match(digits):
         digits = digits[2:]
     if _MOBILE.match(digits):
-        return PhoneReading(digits, True, "mobile", 1.0)
+        return Reading(digits, True, "mobile", 1.0)
     if _LANDLINE.match(digits):
-        return PhoneReading(digits, True, "landline", 1.0)
-    return PhoneReading(digits, False, "", 0.3, "not a mobile or landline number")
+        return Reading(digits, True, "landline", 1.0)
+    return Reading(digits, False, "", 0.3, "not a mobile or landline number")

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from core.identifiers import PLATE_SEPARATOR_CHARS, PLATE_SUFFIXES, PROVINCES, norm_plate
-from extractors.text import nfkc
+from extractors.text import Reading, nfkc
 
 SUFFIXES = PLATE_SUFFIXES
 _BODY = "A-HJ-NP-Z0-9"  # letters without I and O
@@ -18,15 +17,6 @@ _PATTERNS = (
     ("suffix", re.compile(rf"^[{PROVINCES}][A-Z][{_BODY}]{{4}}[{SUFFIXES}]$")),
 )
 _FIND = re.compile(rf"[{PROVINCES}]\s*[Il1|]?[A-Za-z][{PLATE_SEPARATOR_CHARS}]*[0-9A-Za-z]{{4,6}}[{SUFFIXES}]?")
-
-
-@dataclass(frozen=True)
-class PlateReading:
-    value: str
-    valid: bool
-    kind: str
-    confidence: float
-    note: str = ""
 
 
 def normalize(text: str) -> str:
@@ -44,26 +34,26 @@ def plate_kind(plate: str) -> str | None:
 _CHUAN = re.compile(r"(?<![0-9A-Za-z])(?:111|lll|Ill|\|\|\||l1l|1l1)(?=\s*[A-Z])")
 
 
-def read_plate(text: str) -> PlateReading | None:
+def read_plate(text: str) -> Reading | None:
     """Find and validate a plate in ``text``; I/O in the body are read as 1/0 (with lower confidence)."""
     s = nfkc(text)
     m = _FIND.search(s)
     if m is None and _CHUAN.search(s):
         r = read_plate(_CHUAN.sub("川", s, count=1))
         if r is not None and r.valid:
-            return PlateReading(r.value, True, r.kind, min(r.confidence, 0.85), "read 111 as 川")
+            return Reading(r.value, True, r.kind, min(r.confidence, 0.85), "read 111 as 川")
     if m is None:
         c = normalize(s)
-        return PlateReading(c, False, "", 0.2, "not a plate") if c else None
+        return Reading(c, False, "", 0.2, "not a plate") if c else None
     raw = normalize(m.group(0))
     kind = plate_kind(raw)
     if kind:
-        return PlateReading(raw, True, kind, 1.0)
+        return Reading(raw, True, kind, 1.0)
     if raw.startswith("川") and raw[1:2] in ("I", "1", "L", "|") and plate_kind(raw[0] + raw[2:]):
         # the last stroke of 川 read as a separate I
-        return PlateReading(raw[0] + raw[2:], True, plate_kind(raw[0] + raw[2:]) or "", 0.85, f"read {raw[:2]} as 川")
+        return Reading(raw[0] + raw[2:], True, plate_kind(raw[0] + raw[2:]) or "", 0.85, f"read {raw[:2]} as 川")
     repaired = raw[:2] + raw[2:].replace("O", "0").replace("I", "1")
     kind = plate_kind(repaired)
     if kind:
-        return PlateReading(repaired, True, kind, 0.85, f"read I/O as 1/0 in {raw}")
-    return PlateReading(raw, False, "", 0.3, "does not match any plate format")
+        return Reading(repaired, True, kind, 0.85, f"read I/O as 1/0 in {raw}")
+    return Reading(raw, False, "", 0.3, "does not match any plate format")

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from core.identifiers import CJK_CLASS
 
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{CJK_CLASS}])\s+(?=[{CJK_CLASS}])")
 COLONS = ":：∶﹕"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a reader of one kind of identifier (plate, phone) made of a text: the normalised value,
+    whether it is one, its kind (``mobile``, ``new-energy small``…), how far the reading can be
+    trusted (before the OCR's own confidence), and why it is doubtful."""
+
+    value: str
+    valid: bool
+    kind: str
+    confidence: float
+    note: str = ""
 
 
 def nfkc(s: str) -> str:

@@ -110,17 +110,30 @@ def compact(text: str) -> str:
 
 def find_candidate(text: str) -> str | None:
     """The 17-character run in ``text`` that looks most like a VIN (or ``None``)."""
+    found = _candidate(text)
+    return None if found is None else found[0]
+
+
+def _candidate(text: str) -> tuple[str, bool] | None:
+    """The candidate and whether it was cut from a longer run of characters (an ``H`` read as
+    ``11`` makes 18: no 17 of them is the VIN, so a cut candidate is never repaired)."""
     s = nfkc(text).upper()
     for token in re.findall(r"[0-9A-Z][0-9A-Z \-]{15,40}[0-9A-Z]", s):
         c = re.sub(r"[ \-]", "", token)
         if len(c) == VIN_LEN:
-            return c
-    runs = _RUN.findall(compact(text))
+            return c, False
+    runs = re.findall(r"[0-9A-Z]{17,}", s)
+    exact = [r for r in runs if len(r) == VIN_LEN]
+    if exact:
+        return exact[0], False
     if runs:
-        return runs[0]
+        return runs[0][:VIN_LEN], True
     c = compact(text)
+    joined = _RUN.findall(c)
+    if joined:
+        return joined[0], len(c) > VIN_LEN
     if 15 <= len(c) <= 19:
-        return c
+        return c, False
     return None
 
 
@@ -166,16 +179,68 @@ def _changes(read: str, v: str) -> str:
     return ", ".join(f"{a}→{b} at {i + 1}" for i, (a, b) in enumerate(zip(read, v, strict=True)) if a != b)
 
 
+CUT_CONFIDENCE = 0.6
+
+
+# one character read as two: a dot-matrix or serif H whose crossbar is lost reads II or 11
+_SPLIT_H = re.compile(r"(?=(II|11|I1|1I))")
+
+
+def _joined_h(run: str) -> set[str]:
+    """``run`` (18 or 19 characters) with one or two II/11 pairs read back as the H they were,
+    where that gives a VIN that validates, with a known WMI and a model-year code."""
+    need = len(run) - VIN_LEN
+    if need not in (1, 2):
+        return set()
+    out = set()
+    for combo in itertools.combinations([m.start() for m in _SPLIT_H.finditer(run)], need):
+        if any(b - a < 2 for a, b in itertools.pairwise(combo)):
+            continue  # overlapping pairs
+        s = run
+        for p in sorted(combo, reverse=True):
+            s = s[:p] + "H" + s[p + 2:]
+        v = "".join(_FORCED.get(c, c) for c in s)
+        if set(v) <= ALLOWED and is_valid(v) and plausible(v, False):
+            out.add(v)
+    return out
+
+
+def _cut_reading(text: str) -> VinReading:
+    """More than 17 characters read in a row. An H read as II (or 11) is joined back when exactly
+    one such reading validates (taken when one H was split; two: for review). Otherwise a window
+    of 17 that validates as read is offered for review (one character read as two leaves no
+    window that is the VIN, and a window validates by chance 1 time in 11). Nothing else is
+    repaired."""
+    run = max(re.findall(r"[0-9A-Z]+", nfkc(text).upper()) + [compact(text)], key=len)
+    joined = _joined_h(run)
+    windows = {run[i:i + VIN_LEN] for i in range(len(run) - VIN_LEN + 1)} - joined
+    valid = sorted(joined | {w for w in windows if is_valid(w)})
+    if len(valid) == 1:
+        v = valid[0]
+        if v in joined:
+            conf = 0.9 if len(run) == VIN_LEN + 1 else CUT_CONFIDENCE
+            return VinReading(v, True, conf, f"repaired H read as two characters (read {run})", manufacturer(v))
+        return VinReading(v, True, CUT_CONFIDENCE, f"{len(run)} characters read ({run}); these 17 validate",
+                          manufacturer(v))
+    if valid:
+        return VinReading(run[:VIN_LEN], False, 0.2,
+                          f"{len(run)} characters read ({run}); {len(valid)} readings validate: {', '.join(valid[:4])}")
+    return VinReading(run[:VIN_LEN], False, 0.2, f"{len(run)} characters read ({run}), a VIN has 17")
+
+
 def read_vin(text: str, known: Collection[str] = ()) -> VinReading | None:
     """Validate (and, when the evidence allows, repair) the VIN in ``text``.
 
     ``known``: VINs the archive has seen with this document's plate (evidence for a repair).
     """
-    cand = find_candidate(text)
-    if cand is None:
+    found = _candidate(text)
+    if found is None:
         return None
+    cand, cut = found
     if len(cand) != VIN_LEN:
         return VinReading(cand, False, 0.2, f"{len(cand)} characters, a VIN has 17")
+    if cut:
+        return _cut_reading(text)
     known = [k for k in known if is_valid(k)]
     if is_valid(cand):
         return VinReading(cand, True, 1.0, "", manufacturer(cand))

@@ -155,22 +155,6 @@ def fen_to_yuan(fen: int | None) -> str | None:
     return f"{sign}{fen // 100}.{fen % 100:02d}"
 
 
-_DATE_RE = re.compile(r"^\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})")
-
-
-def parse_date(raw: object) -> date | None:
-    """ISO date (optionally with a time; the other printed forms are accepted too) → date."""
-    if raw is None:
-        return None
-    m = _DATE_RE.match(str(raw))
-    if not m:
-        return None
-    try:
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
-        return None
-
-
 def date_key(d: date) -> int:
     """A date as the integer yyyymmdd (ordered like the date; what the index stores)."""
     return d.year * 10000 + d.month * 100 + d.day

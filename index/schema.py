@@ -11,7 +11,8 @@ from typing import Any
 
 from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from core.models import Document
+from core.identifiers import parse_day
+from core.models import Document, field_value
 from index.analysis import (
     CjkBigramTokenizer,
     date_key,
@@ -20,7 +21,6 @@ from index.analysis import (
     norm_phone,
     norm_plate,
     norm_vin,
-    parse_date,
     parse_int,
 )
 
@@ -72,14 +72,6 @@ def build_schema() -> Schema:
     )
 
 
-def _value(doc: Document, name: str) -> str | None:
-    fv = doc.fields.get(name)
-    if fv is None or fv.value is None:
-        return None
-    value = str(fv.value).strip()
-    return value or None
-
-
 def _items(doc: Document) -> tuple[list[dict[str, Any]], bool]:
     """Repair items as ``{name, quantity, amount_fen}``; the flag says some amount was unreadable."""
     out: list[dict[str, Any]] = []
@@ -102,32 +94,21 @@ def document_fields(doc: Document) -> dict[str, Any]:
     f: dict[str, Any] = {"id": doc.id, "store": doc.store or UNASSIGNED_STORE}
     extra: list[str] = []
 
-    order = _value(doc, "order_no")
+    order = field_value(doc, "order_no")
     if order:
         f["order"] = norm_order(order)
         extra.append(order)
-    vin = _value(doc, "vin")
-    if vin:
-        v = norm_vin(vin)
-        f["vin"] = v
-        f["vin_rev"] = v[::-1]
-        extra.append(v)
-    plate = _value(doc, "plate")
-    if plate:
-        p = norm_plate(plate)
-        f["plate"] = p
-        f["plate_rev"] = p[::-1]
-        extra.append(p)
-    phone = _value(doc, "phone")
-    if phone:
-        ph = norm_phone(phone)
-        if ph:
-            f["phone"] = ph
-            f["phone_rev"] = ph[::-1]
-            extra.append(ph)
+    # identifiers: the normalised value, reversed too (a tail is a prefix query), and in the free text
+    for name, norm in (("vin", norm_vin), ("plate", norm_plate), ("phone", norm_phone)):
+        raw = field_value(doc, name)
+        term = norm(raw) if raw else ""
+        if term:
+            f[name] = term
+            f[f"{name}_rev"] = term[::-1]
+            extra.append(term)
 
     for name, key in (("model", "model"), ("make", "make"), ("customer", "customer_name"), ("advisor", "advisor")):
-        value = _value(doc, key)
+        value = field_value(doc, key)
         if value:
             f[name] = value
             extra.append(value)
@@ -138,14 +119,14 @@ def document_fields(doc: Document) -> dict[str, Any]:
     if doc.tags:
         f["tags"] = ",".join(f"{k}={v}" for k, v in sorted(doc.tags.items()))
 
-    until = parse_date(doc.retain_until) if doc.retain_until else None
+    until = parse_day(doc.retain_until) if doc.retain_until else None
     if until is not None:
         f["retain_until"] = date_key(until)
     f["hold"] = doc.hold is not None
     f["tier"] = str(doc.tier.get("name") or "cold") if doc.tier else "hot"
 
-    date_in, date_out = _value(doc, "date_in"), _value(doc, "date_out")
-    d_in, d_out = parse_date(date_in), parse_date(date_out)
+    date_in, date_out = field_value(doc, "date_in"), field_value(doc, "date_out")
+    d_in, d_out = parse_day(date_in), parse_day(date_out)
     if (date_in and d_in is None) or (date_out and d_out is None):
         review = True
     when = d_in or d_out
@@ -153,13 +134,13 @@ def document_fields(doc: Document) -> dict[str, Any]:
         f["date"] = date_key(when)
 
     for name, key in MONEY_FIELDS.items():
-        raw = _value(doc, key)
+        raw = field_value(doc, key)
         fen = money_to_fen(raw)
         if raw is not None and fen is None:
             review = True
         if fen is not None:
             f[name] = fen
-    raw_km = _value(doc, "mileage_km")
+    raw_km = field_value(doc, "mileage_km")
     km = parse_int(raw_km)
     if raw_km is not None and km is None:
         review = True

@@ -11,8 +11,9 @@ from typing import Any
 from whoosh import query as Q
 
 from core.archive import Archive
+from core.identifiers import parse_day
 from index import store
-from index.analysis import date_key, fen_to_yuan, parse_date
+from index.analysis import date_key, fen_to_yuan
 from index.query import store_filter
 
 TOP_N = 10
@@ -114,7 +115,7 @@ def stats_in(searcher: Any, date_from: date | None, date_to: date | None, top: i
 def _as_date(value: date | str | None) -> date | None:
     if value is None or isinstance(value, date):
         return value
-    parsed = parse_date(value)
+    parsed = parse_day(value)
     if parsed is None:
         raise ValueError(f"{value!r}: not a date (YYYY-MM-DD)")
     return parsed

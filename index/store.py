@@ -420,15 +420,32 @@ def with_searcher(archive: Archive, action: Callable[[Any], T]) -> T:
 def update(archive: Archive, docs: list[Document]) -> None:
     if not docs:
         return
+    fields = [document_fields(d) for d in docs]
+
+    def apply(writer: Any) -> None:
+        for f in fields:
+            writer.update_document(**f)
+
+    _write(archive, [d.id for d in docs], apply, "update")
+
+
+def remove(archive: Archive, ids: Iterable[str]) -> None:
+    id_list = list(ids)
+    if not id_list:
+        return
+
+    def apply(writer: Any) -> None:
+        for doc_id in id_list:
+            writer.delete_by_term("id", doc_id)
+
+    _write(archive, id_list, apply, "removal")
+
+
+def _write(archive: Archive, ids: list[str], apply: Callable[[Any], None], what: str) -> None:
+    """One change of the documents ``ids`` under the write lock; a failure other than the disk's
+    rebuilds the index from the sidecars."""
     with write_lock(archive.index_dir):
         ix = _ready_locked(archive)
-        fields = [document_fields(d) for d in docs]
-        ids = [d.id for d in docs]
-
-        def apply(writer: Any) -> None:
-            for f in fields:
-                writer.update_document(**f)
-
         try:
             _write_locked(archive, ix, ids, apply)
         except OSError:
@@ -436,27 +453,5 @@ def update(archive: Archive, docs: list[Document]) -> None:
             # could be written) makes the next reader or writer redo this once there is room.
             raise
         except Exception as exc:
-            log.warning("index: update failed (%s: %s); rebuilding from the sidecars", type(exc).__name__, exc)
-            _rebuild_locked(archive, default_procs())
-
-
-def remove(archive: Archive, ids: Iterable[str]) -> None:
-    id_list = list(ids)
-    if not id_list:
-        return
-    with write_lock(archive.index_dir):
-        ix = _ready_locked(archive)
-
-        def apply(writer: Any) -> None:
-            for doc_id in id_list:
-                writer.delete_by_term("id", doc_id)
-
-        try:
-            _write_locked(archive, ix, id_list, apply)
-        except OSError:
-            # Disk full, read-only, quota: the live generation is intact and pending.json (if it
-            # could be written) makes the next reader or writer redo this once there is room.
-            raise
-        except Exception as exc:
-            log.warning("index: removal failed (%s: %s); rebuilding from the sidecars", type(exc).__name__, exc)
+            log.warning("index: %s failed (%s: %s); rebuilding from the sidecars", what, type(exc).__name__, exc)
             _rebuild_locked(archive, default_procs())

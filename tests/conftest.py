@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,11 @@ def ingested_archive(tmp_path_factory: pytest.TempPathFactory, samples: list[Sam
     archive = Archive(root)
     results = {s.path.name: ingest_file(s.path, settings, archive=archive) for s in samples}
     return IngestedArchive(archive, settings, results, samples)
+
+
+@pytest.fixture
+def archive_copy(tmp_path: Path, ingested_archive: IngestedArchive) -> Path:
+    """A private copy of the archive of the committed samples (the session's one stays untouched)."""
+    dest = tmp_path / "archive"
+    shutil.copytree(ingested_archive.archive.root, dest, ignore=shutil.ignore_patterns("locks"))
+    return dest

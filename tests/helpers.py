@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pikepdf
@@ -20,6 +25,7 @@ from core.scanfiles import SCAN_SUFFIXES
 from core.settings import Settings, load_settings
 from pipeline.ocr.base import join_words
 from pipeline.pdfa import ArchivePage, write_pdfa
+from watch_folder.journal import JOURNAL_NAME, Journal, Row
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -346,3 +352,117 @@ def pdftotext(path: Path, *args: str) -> str:
 
 def text_lines(text: str) -> list[str]:
     return [ln for ln in text.replace("\f", "\n").splitlines() if ln.strip()]
+
+
+# -- the sample generator ---------------------------------------------------------------------------
+def load_generator() -> ModuleType:
+    """``samples/generate.py`` as a module (it is a script, not a package)."""
+    spec = importlib.util.spec_from_file_location("woa_samples_generate", SAMPLES / "generate.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+# -- the CLI in process ----------------------------------------------------------------------------
+def woa_main(archive: Path, *argv: str, config: Path | None = None) -> int:
+    """``woa <argv> --archive <archive> [--config <config>]`` through ``woa.cli.main``, in this process."""
+    from woa.cli import main
+
+    extra = ["--config", str(config)] if config else []
+    return main([*argv, "--archive", str(archive), *extra])
+
+
+# -- index archives --------------------------------------------------------------------------------
+def save_fast(archive: Archive, docs: list[Document]) -> None:
+    """Sidecars in the archive's format, without the fsync of ``Archive.save`` (test set-up speed)."""
+    for d in docs:
+        p = archive.sidecar_path(d.id)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps(d.to_dict(), ensure_ascii=False), encoding="utf-8")
+
+
+def base_archive(root: Path) -> Archive:
+    """An archive of the hand-written ``documents()``, indexed."""
+    import index
+
+    a = Archive(root)
+    docs = documents()
+    save_fast(a, docs)
+    index.update_index(a, docs)
+    return a
+
+
+# -- ``woa watch`` as a service --------------------------------------------------------------------
+WATCH_STABLE = "0.5"
+
+
+def watch_env() -> dict[str, str]:
+    """The environment of a ``woa`` subprocess: unbuffered, default engine, no user configuration."""
+    env = dict(os.environ)
+    env.update({"PYTHONUNBUFFERED": "1"})
+    env.pop("WOA_OCR_ENGINE", None)
+    env.pop("WOA_CONFIG", None)
+    return env
+
+
+class Watcher:
+    """``woa watch`` running in the background, its log in a file."""
+
+    def __init__(self, tmp: Path, *extra: str, inbox: Path | None = None, workers: int = 2) -> None:
+        self.inbox = inbox or tmp / "inbox"
+        self.archive = tmp / "archive"
+        self.log_path = tmp / f"watch-{time.monotonic_ns()}.log"
+        self.inbox.mkdir(parents=True, exist_ok=True)
+        args = [str(self.inbox), "--archive", str(self.archive), "--stable", WATCH_STABLE, "--workers", str(workers),
+                *extra]
+        self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()/kill()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "woa.cli", "watch", *args], cwd=ROOT, env=watch_env(), stdout=self._log,
+            stderr=self._log,
+        )
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def wait_log(self, text: str, timeout: float = 60) -> None:
+        wait_for(lambda: text in self.log, timeout, f"{text!r} in the service log", self)
+
+    def stop(self, timeout: float = 60) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(timeout)
+        self._log.close()
+        return rc
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+        self._log.close()
+
+
+def wait_for(cond: Callable[[], bool], timeout: float, what: str, watcher: Watcher | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        if watcher is not None and watcher.proc.poll() is not None:
+            raise AssertionError(f"service exited ({watcher.proc.returncode}) waiting for {what}:\n{watcher.log[-3000:]}")
+        time.sleep(0.1)
+    tail = watcher.log[-3000:] if watcher else ""
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{tail}")
+
+
+def journal_rows(archive: Path) -> list[Row]:
+    path = archive / JOURNAL_NAME
+    if not path.exists():
+        return []
+    with Journal(path, readonly=True) as j:
+        return j.rows()
+
+
+def finished(archive: Path) -> int:
+    """How many of the watcher's journal rows are finished (archived or failed)."""
+    return sum(r.state in ("done", "failed") for r in journal_rows(archive))

@@ -105,7 +105,7 @@ def born_digital_scans(tmp_path_factory: Any) -> list[Path]:
     out = tmp_path_factory.getbasetemp() / "lifecycle-born-digital"
     done = out / ".done"
     if not done.exists():
-        from tests.test_samples import load_generator
+        from tests.helpers import load_generator
 
         paths = load_generator().generate(out, 4, 14, formats=["pdf"], born_digital=True)
         done.write_text("\n".join(p.name for p in paths))

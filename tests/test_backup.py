@@ -19,15 +19,6 @@ from tests.backup_helpers import WoaRunner, sidecar_hashes, text_pdf_variants
 pytestmark = pytest.mark.skipif(shutil.which("restic") is None, reason="restic not installed (scripts/setup.sh)")
 
 
-@pytest.fixture
-def base(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
-    """A private copy of the archive of the committed samples (the session's one stays untouched)."""
-    dest = tmp_path / "archive"
-    src = request.getfixturevalue("ingested_archive").archive.root  # session-wide: ingested once
-    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("locks"))
-    return dest
-
-
 def check_restored_hashes(root: Path) -> dict[str, dict[str, str]]:
     """Every document's original and PDF hashed here, byte for byte, against its sidecar."""
     out = {}
@@ -38,21 +29,21 @@ def check_restored_hashes(root: Path) -> dict[str, dict[str, str]]:
     return out
 
 
-def test_backup_change_backup_restore_each_snapshot(tmp_path: Path, base: Path) -> None:
-    woa = WoaRunner(tmp_path, base)
+def test_backup_change_backup_restore_each_snapshot(tmp_path: Path, archive_copy: Path) -> None:
+    woa = WoaRunner(tmp_path, archive_copy)
     assert woa("backup", "init") == 0
-    before = set(Archive(base).ids())
+    before = set(Archive(archive_copy).ids())
     assert woa("backup") == 0, woa.err
     snap1 = woa.snapshot_ids()[-1]
 
     # change it: two new documents, a correction, a disposal (with its tombstone and audit rows)
-    new_pdfs = text_pdf_variants(base, tmp_path / "new", 2)
+    new_pdfs = text_pdf_variants(archive_copy, tmp_path / "new", 2)
     assert woa("ingest", *map(str, new_pdfs)) == 0, woa.err
     corrected, disposed = sorted(before)[:2]
     assert woa("review", "set", corrected, "plate", "粤B99999") == 0, woa.err
     assert woa("review", "set", disposed, "date_out", "2010-01-05") == 0, woa.err
     assert woa("dispose", "--approve", disposed, "--by", "boss") == 0, woa.err
-    after = set(Archive(base).ids())
+    after = set(Archive(archive_copy).ids())
     assert len(after - before) == 2 and disposed not in after
     assert woa("backup") == 0, woa.err
     snap2 = woa.snapshot_ids()[-1]
@@ -77,8 +68,8 @@ def test_backup_change_backup_restore_each_snapshot(tmp_path: Path, base: Path) 
         assert "secretpw" not in (target / "woa-settings.json").read_text()
 
 
-def test_incremental_backup_adds_little_and_verify_restores_a_sample(tmp_path: Path, base: Path) -> None:
-    woa = WoaRunner(tmp_path, base)
+def test_incremental_backup_adds_little_and_verify_restores_a_sample(tmp_path: Path, archive_copy: Path) -> None:
+    woa = WoaRunner(tmp_path, archive_copy)
     assert woa("backup", "init") == 0
     assert woa("backup") == 0
     first_added = woa.added_mb()
@@ -91,8 +82,8 @@ def test_incremental_backup_adds_little_and_verify_restores_a_sample(tmp_path: P
     assert "subset 2/12" in woa.err  # the next slice of the data next time
 
 
-def test_backup_verify_reports_a_damaged_repository(tmp_path: Path, base: Path) -> None:
-    woa = WoaRunner(tmp_path, base)
+def test_backup_verify_reports_a_damaged_repository(tmp_path: Path, archive_copy: Path) -> None:
+    woa = WoaRunner(tmp_path, archive_copy)
     assert woa("backup", "init") == 0 and woa("backup") == 0
     packs = sorted((woa.repo / "data").rglob("*"), key=lambda p: p.stat().st_size if p.is_file() else 0)
     biggest = packs[-1]
@@ -105,8 +96,8 @@ def test_backup_verify_reports_a_damaged_repository(tmp_path: Path, base: Path) 
     assert "woa: backup: restic check" in woa.err and "Traceback" not in woa.err
 
 
-def test_restore_refuses_a_non_empty_folder(tmp_path: Path, base: Path) -> None:
-    woa = WoaRunner(tmp_path, base)
+def test_restore_refuses_a_non_empty_folder(tmp_path: Path, archive_copy: Path) -> None:
+    woa = WoaRunner(tmp_path, archive_copy)
     assert woa("backup", "init") == 0 and woa("backup") == 0
     target = tmp_path / "busy"
     target.mkdir()
@@ -116,8 +107,8 @@ def test_restore_refuses_a_non_empty_folder(tmp_path: Path, base: Path) -> None:
     assert [p.name for p in target.iterdir()] == ["keep.txt"]
 
 
-def test_unreachable_target_is_one_line_and_non_zero(tmp_path: Path, base: Path) -> None:
-    woa = WoaRunner(tmp_path, base)
+def test_unreachable_target_is_one_line_and_non_zero(tmp_path: Path, archive_copy: Path) -> None:
+    woa = WoaRunner(tmp_path, archive_copy)
     woa.settings["backup_repository"] = str(tmp_path / "no-such-disk" / "repo")
     assert woa("backup") == 1
     assert woa.err.count("\n") == 1 and woa.err.startswith("woa: backup: restic backup")
@@ -127,26 +118,26 @@ def test_unreachable_target_is_one_line_and_non_zero(tmp_path: Path, base: Path)
     assert rc == 1 and woa.err.startswith("woa: backup:") and woa.err.count("\n") == 1
 
 
-def test_full_target_keeps_previous_snapshots(tmp_path: Path, base: Path) -> None:
+def test_full_target_keeps_previous_snapshots(tmp_path: Path, archive_copy: Path) -> None:
     small = tmp_path / "small-disk"
     small.mkdir()
-    archive_mb = sum(p.stat().st_size for p in base.rglob("*") if p.is_file() and "index" not in p.parts) / 1e6
+    archive_mb = sum(p.stat().st_size for p in archive_copy.rglob("*") if p.is_file() and "index" not in p.parts) / 1e6
     disk_mb = int(archive_mb * 1.3) + 4  # room for one backup, not for two
     try:
         subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={disk_mb}m", "tmpfs", str(small)], check=True, capture_output=True)
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("cannot mount a small tmpfs here (needs root)")
     try:
-        woa = WoaRunner(tmp_path, base, repo=small / "repo")
+        woa = WoaRunner(tmp_path, archive_copy, repo=small / "repo")
         assert woa("backup", "init") == 0
         assert woa("backup") == 0, woa.err
         first = woa.snapshot_ids()
-        (base / "lifecycle").mkdir()
-        (base / "lifecycle" / "big-state.bin").write_bytes(os.urandom(disk_mb * 1024 * 1024))  # more than the disk holds
+        (archive_copy / "lifecycle").mkdir()
+        (archive_copy / "lifecycle" / "big-state.bin").write_bytes(os.urandom(disk_mb * 1024 * 1024))  # more than the disk holds
         assert woa("backup") == 1
         assert woa.err.startswith("woa: backup: restic backup") and woa.err.count("\n") == 1
         assert "no space left" in woa.err.lower()
-        shutil.rmtree(base / "lifecycle")
+        shutil.rmtree(archive_copy / "lifecycle")
         assert woa.snapshot_ids() == first
         target = tmp_path / "restored"
         assert woa("restore", first[-1], "--to", str(target)) == 0, woa.err
@@ -154,10 +145,10 @@ def test_full_target_keeps_previous_snapshots(tmp_path: Path, base: Path) -> Non
         subprocess.run(["umount", "-l", str(small)], check=False)
 
 
-def test_web_database_is_an_online_backup_and_secrets_stay_out(tmp_path: Path, base: Path) -> None:
-    db = base / "db" / "web.sqlite3"
+def test_web_database_is_an_online_backup_and_secrets_stay_out(tmp_path: Path, archive_copy: Path) -> None:
+    db = archive_copy / "db" / "web.sqlite3"
     db.parent.mkdir()
-    (base / "db" / "secret_key").write_text("django-secret")
+    (archive_copy / "db" / "secret_key").write_text("django-secret")
     con = sqlite3.connect(db)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("CREATE TABLE audit (id INTEGER PRIMARY KEY, what TEXT)")
@@ -165,7 +156,7 @@ def test_web_database_is_an_online_backup_and_secrets_stay_out(tmp_path: Path, b
     con.commit()
     con.execute("BEGIN")
     con.execute("INSERT INTO audit (what) VALUES ('not committed')")  # open write transaction during the backup
-    woa = WoaRunner(tmp_path, base)
+    woa = WoaRunner(tmp_path, archive_copy)
     try:
         assert woa("backup", "init") == 0
         assert woa("backup") == 0, woa.err
@@ -185,7 +176,7 @@ def test_web_database_is_an_online_backup_and_secrets_stay_out(tmp_path: Path, b
 @pytest.mark.slow
 def test_backup_while_watch_ingests_restores_consistent_archives(tmp_path: Path) -> None:
     from benchmarks.soak import render_scan
-    from tests.test_watch_service import Watcher, finished, journal_rows
+    from tests.helpers import Watcher, finished, journal_rows
 
     w = Watcher(tmp_path, workers=2)
     try:
@@ -229,25 +220,25 @@ def test_backup_while_watch_ingests_restores_consistent_archives(tmp_path: Path)
     assert max(seen) == 20 and len(seen) > 2
 
 
-def test_backup_and_restore_through_loopback_s3(tmp_path: Path, base: Path) -> None:
+def test_backup_and_restore_through_loopback_s3(tmp_path: Path, archive_copy: Path) -> None:
     servers = pytest.importorskip("tests.lifecycle_servers", reason="the lifecycle work's loopback S3 server is not on main")
     if shutil.which(servers.RCLONE) is None and not Path(servers.RCLONE).exists():
         pytest.skip("rclone not installed")
     with servers.s3_server() as s3:
         (s3.directory / "woa-backups").mkdir()
         env = {"AWS_ACCESS_KEY_ID": servers.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": servers.SECRET_KEY}
-        woa = WoaRunner(tmp_path, base, backup_repository=f"s3:{s3.endpoint}/woa-backups/archive")
+        woa = WoaRunner(tmp_path, archive_copy, backup_repository=f"s3:{s3.endpoint}/woa-backups/archive")
         assert woa("backup", "init", env=env) == 0, woa.err
         assert woa("backup", env=env) == 0, woa.err
         assert woa("backup", "verify", "--sample", "3", env=env) == 0, woa.err
         target = tmp_path / "restored"
         assert woa("restore", "latest", "--to", str(target), env=env) == 0, woa.out + woa.err
-        assert set(check_restored_hashes(target)) == set(Archive(base).ids())
+        assert set(check_restored_hashes(target)) == set(Archive(archive_copy).ids())
         assert any((s3.directory / "woa-backups").rglob("config"))
 
 
 @pytest.mark.slow
-def test_postgresql_web_database_is_dumped_and_restorable(tmp_path: Path, base: Path) -> None:
+def test_postgresql_web_database_is_dumped_and_restorable(tmp_path: Path, archive_copy: Path) -> None:
     import psycopg
 
     from tests.services import pg_bin_dir, postgres_server
@@ -258,7 +249,7 @@ def test_postgresql_web_database_is_dumped_and_restorable(tmp_path: Path, base: 
         with psycopg.connect(pg.url, autocommit=True) as con:
             con.execute("CREATE TABLE audit (id serial PRIMARY KEY, what text)")
             con.execute("INSERT INTO audit (what) SELECT 'row ' || g FROM generate_series(1, 250) g")
-        woa = WoaRunner(tmp_path, base, database_url=pg.url)
+        woa = WoaRunner(tmp_path, archive_copy, database_url=pg.url)
         assert woa("backup", "init") == 0
         assert woa("backup") == 0, woa.err
         target = tmp_path / "restored"
@@ -274,13 +265,13 @@ def test_postgresql_web_database_is_dumped_and_restorable(tmp_path: Path, base: 
             assert con.execute("SELECT count(*) FROM audit").fetchone() == (250,)
 
 
-def test_backup_verify_compares_restored_documents_with_their_sidecars(tmp_path: Path, base: Path) -> None:
-    woa = WoaRunner(tmp_path, base)
-    damaged = sorted(Archive(base).ids())[3]
-    doc = Archive(base).load(damaged)
-    (base / doc.original).write_bytes((base / doc.original).read_bytes()[:-1] + b"\x00")  # bit rot before the backup
+def test_backup_verify_compares_restored_documents_with_their_sidecars(tmp_path: Path, archive_copy: Path) -> None:
+    woa = WoaRunner(tmp_path, archive_copy)
+    damaged = sorted(Archive(archive_copy).ids())[3]
+    doc = Archive(archive_copy).load(damaged)
+    (archive_copy / doc.original).write_bytes((archive_copy / doc.original).read_bytes()[:-1] + b"\x00")  # bit rot before the backup
     assert woa("backup", "init") == 0 and woa("backup") == 0
-    n = len(list(Archive(base).ids()))
+    n = len(list(Archive(archive_copy).ids()))
     assert woa("backup", "verify", "--sample", str(n)) == 1
     assert f"{damaged}: {doc.original}: restored sha256" in woa.out and "differs from the sidecar's" in woa.out
     assert woa.out.count("\n") == 1 and f"restored {n} random documents" in woa.err

@@ -116,3 +116,69 @@ def test_invoice_linked_to_the_order_it_pays(tmp_path) -> None:  # type: ignore[
     assert link.value == "ab00000000000001" and link.confidence >= 0.9
     assert "amount 3495.00" in link.note and "plate 粤BD12345" in link.note
     assert "ef00000000000003" in {h.id for h in index.search(archive, "ab00000000000001").hits}
+
+
+def strip(texts: list[str]) -> list[PageText]:
+    """A till roll scanned on an A4 page: one narrow column of text, much taller than wide."""
+    return [PageText(1, 1654, 2339, 200, [OcrLine(t, (600, 100 + 60 * i, 900, 140 + 60 * i), 0.97)
+                                          for i, t in enumerate(texts)])]
+
+
+# a business form with a TOTAL row and an AMOUNT column: no till receipt
+TOTAL_FORM = ["REPORT OF EXPENDITURES", "Name of Treasurer: J. Smith", "Date Paid  To Whom Paid  Amount",
+              "10/26/92  Acme Printing  1,200.00", "11/02/92  Radio spots  5,000.00", "TOTAL 6,200.00",
+              "Signed under the penalties of perjury."]
+# a short receipt: two receipt words, its total confirmed by tender − change
+SHORT_RECEIPT = ["KEDAI RUNCIT ABC", "18/01/2018", "TOTAL 9.90", "CASH 10.00", "CHANGE 0.10"]
+# a receipt with few receipt words, printed on a till roll
+ROLL = ["KEDAI RUNCIT ABC", "NO 12 JALAN 3", "18/01/2018 10:32", "MILO 9.90", "ROTI 2.10", "TOTAL 12.00",
+        "TERIMA KASIH", "SILA DATANG LAGI", "GST ID 000123", "GOODS SOLD ARE NOT RETURNABLE"]
+
+
+@pytest.mark.parametrize(
+    ("pages", "kind"),
+    [(page(TOTAL_FORM), "other"),  # TOTAL and AMOUNT, a total, on a page-wide form: other
+     (page(SHORT_RECEIPT), "receipt"),  # two receipt words and a total tender − change confirms
+     (strip(ROLL), "receipt"),  # TOTAL and GST on a till roll
+     (page(ROLL), "other"),  # the same words across a page: too little to call it a receipt
+     (page(["TOT*!. 73.00", "CA SH 73.00", "CHANGE 0.00", "THANK YOU"]), "receipt")],  # damaged words count
+)
+def test_classify_receipts_by_their_conventions(pages: list[PageText], kind: str) -> None:
+    assert classify(pages).kind == kind
+
+
+def _invoice(small: str | None, upper: str | None, net: str, tax: str) -> list[PageText]:
+    texts = [t for t in INVOICE if "价税合计" not in t and not t.startswith("合计")]
+    texts.append(f"合计 ¥{net} 17% ¥{tax}")
+    texts.append("价税合计（大写）" + (upper or "") + (f" （小写）¥{small}" if small else ""))
+    return page(texts)
+
+
+@pytest.mark.parametrize(
+    ("small", "upper", "net", "tax", "expected", "trusted"),
+    [
+        ("3495.00", "叁仟肆佰玖拾伍元整", "2987.18", "507.82", "3495.00", True),  # all three agree
+        ("3405.00", "叁仟肆佰玖拾伍元整", "2987.18", "507.82", "3495.00", True),  # 小写 misread: 大写 and the sum agree
+        (None, "叁仟肆佰玖拾伍元整", "2987.18", "507.82", "3495.00", True),  # 小写 lost
+        (None, None, "2987.18", "507.82", "3495.00", False),  # only the sum: stands in, for review
+        (None, "叁仟肆佰玖拾伍元整", "2900.00", "17.00", "3495.00", False),  # only 大写, the sum disagrees
+        ("3495.00", None, "2000.00", "300.00", "3495.00", False),  # the sum disagrees: review
+        ("3495.00", "叁仟肆佰玖拾伍元整", "2000.00", "300.00", "3495.00", True),  # 大写 confirms it
+    ],
+)
+def test_invoice_total_against_capital_numerals_and_sum(small: str | None, upper: str | None, net: str, tax: str,
+                                                        expected: str, trusted: bool) -> None:
+    f = extract_invoice(_invoice(small, upper, net, tax), TODAY)
+    assert f["total_incl_tax"].value == expected
+    assert (f["total_incl_tax"].confidence >= Settings().review_threshold) is trusted, f["total_incl_tax"]
+
+
+def test_invoice_amount_and_tax_from_the_sum_row() -> None:
+    f = extract_invoice(_invoice("3495.00", "叁仟肆佰玖拾伍元整", "2987.18", "507.82"), TODAY)
+    assert (f["amount"].value, f["tax"].value) == ("2987.18", "507.82")
+    assert min(f["amount"].confidence, f["tax"].confidence) >= Settings().review_threshold
+
+
+def test_chinese_till_slip_is_a_receipt() -> None:
+    slip = ["XX便利店", "2024-03-15 18:22", "矿泉水 2.00", "面包 6.50", "合计 8.50", "实收 10.00", "找零 1.50", "谢谢惠顾"]
+    assert classify(page(slip)).kind == "receipt"

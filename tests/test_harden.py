@@ -400,3 +400,25 @@ def test_page_larger_than_pdfa_allows_says_why(tmp_path: Path) -> None:
     assert "MediaBox is 20000 x 28200 points" in lines["box7m.pdf"], lines
     assert "PDF/A allows" in lines["box5m.pdf"] or "MediaBox" in lines["box5m.pdf"], lines
     assert "unexpected" not in proc.stderr and leftovers(tmp_path / "A") == []
+
+
+# -- minor point: a link in the watched inbox to a file that is archived first ------------------
+def test_watched_link_to_a_file_archived_first_leaves_the_inbox_as_a_duplicate(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    small_scan(inbox / "a.png")
+    (inbox / "link.png").symlink_to(inbox / "a.png")
+    archive = tmp_path / "A"
+    proc = woa("watch", inbox, "--archive", archive, "--oneshot", "--workers", "1", "--stable", "0")
+    no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in inbox.iterdir()) == []  # no dangling link left behind
+    processed = tmp_path / "processed"
+    assert (processed / "a.png").is_file()
+    assert (processed / "link.png").is_symlink()
+    assert "link target already archived" in proc.stderr
+    assert not (tmp_path / "failed").exists() or list((tmp_path / "failed").iterdir()) == []
+    status = woa("status", "--archive", archive)
+    no_traceback(status)
+    assert "last error   -" in status.stdout, status.stdout
+    assert leftovers(archive) == []

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from core.identifiers import parse_day
 from index.analysis import (
     CjkBigramTokenizer,
     fen_to_yuan,
@@ -13,7 +14,6 @@ from index.analysis import (
     norm_phone,
     norm_plate,
     norm_vin,
-    parse_date,
     parse_int,
     terms,
 )
@@ -105,8 +105,8 @@ def test_fen_to_yuan(fen: int | None, yuan: str | None) -> None:
         (None, None),
     ],
 )
-def test_parse_date(raw: str | None, d: date | None) -> None:
-    assert parse_date(raw) == d
+def test_parse_day(raw: str | None, d: date | None) -> None:
+    assert parse_day(raw) == d
 
 
 @pytest.mark.parametrize("raw, n", [("45678", 45678), ("45,678 km", 45678), ("45678.0", 45678), ("abc", None)])

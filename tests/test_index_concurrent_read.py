@@ -17,8 +17,7 @@ import pytest
 
 import index
 from index import store
-from tests.helpers import documents
-from tests.test_index_robust import base_archive
+from tests.helpers import base_archive, documents
 
 
 def test_a_read_broken_by_a_concurrent_commit_is_retried(tmp_path: Path) -> None:

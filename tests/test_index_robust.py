@@ -21,7 +21,7 @@ from core.archive import Archive
 from core.models import Document
 from index.schema import INDEX_SCHEMA_VERSION
 from index.store import CURRENT_NAME, MARKER_NAME, PENDING_NAME
-from tests.helpers import ALL, D3, documents
+from tests.helpers import ALL, D3, base_archive, documents, save_fast
 
 pytestmark = pytest.mark.slow  # index writers killed with SIGKILL
 
@@ -48,22 +48,6 @@ def variants(n: int, prefix: str) -> list[Document]:
         d.fields["order_no"].value = f"CR{prefix.upper()}{k:06d}"
         out.append(d)
     return out
-
-
-def save_fast(archive: Archive, docs: list[Document]) -> None:
-    """Sidecars in the archive's format, without the fsync of ``Archive.save`` (test set-up speed)."""
-    for d in docs:
-        p = archive.sidecar_path(d.id)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(json.dumps(d.to_dict(), ensure_ascii=False), encoding="utf-8")
-
-
-def base_archive(root: Path) -> Archive:
-    a = Archive(root)
-    docs = documents()
-    save_fast(a, docs)
-    index.update_index(a, docs)
-    return a
 
 
 def start_writer(archive: Archive, docs: list[Document], tag: str) -> subprocess.Popen[bytes]:

@@ -19,8 +19,8 @@ from core.archive import Archive
 from core.retention import add_period
 from core.settings import Settings, SettingsError, load_settings
 from index import search
+from tests.helpers import woa_main
 from tests.lifecycle_servers import born_digital_scans, smtp_server
-from woa.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -37,13 +37,8 @@ def _ingest(paths: list[Path], settings: Settings, tags: dict[str, str] | None =
     return ids
 
 
-def _cli(archive: Path, *argv: str, config: Path | None = None) -> int:
-    extra = ["--config", str(config)] if config else []
-    return main([*argv, "--archive", str(archive), *extra])
-
-
 def _set(archive: Path, doc_id: str, field: str, value: str, config: Path | None = None) -> None:
-    assert _cli(archive, "review", "set", doc_id, field, value, config=config) == 0
+    assert woa_main(archive, "review", "set", doc_id, field, value, config=config) == 0
 
 
 # -- policies -------------------------------------------------------------------------------------
@@ -71,7 +66,7 @@ def test_bad_policy_refused_with_line_and_reason(tmp_path: Path, body: str, line
     with pytest.raises(SettingsError) as exc:
         load_settings(config=toml)
     assert str(exc.value).startswith(f"{toml}:{line}:") and reason in str(exc.value)
-    assert _cli(tmp_path, "lifecycle", "run", config=toml) == 2  # the CLI refuses to start
+    assert woa_main(tmp_path, "lifecycle", "run", config=toml) == 2  # the CLI refuses to start
 
 
 def test_calendar_period() -> None:
@@ -100,9 +95,9 @@ def test_retention_at_ingest_rules_correction_show_export_search(
     assert raw["retain_until"] == "2028-01-31" and raw["retention_rule"] == "default"
 
     capsys.readouterr()
-    assert _cli(root, "show", plain, config=toml) == 0
+    assert woa_main(root, "show", plain, config=toml) == 0
     assert "retain until  2028-01-31  (rule default)" in capsys.readouterr().out
-    assert _cli(root, "export", config=toml) == 0
+    assert woa_main(root, "export", config=toml) == 0
     recs = {r["id"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
     assert recs[plain]["retain_until"] == "2028-01-31" and recs[accident]["retention_rule"] == "accident"
 
@@ -157,7 +152,7 @@ def test_reminders_over_a_simulated_year(tmp_path: Path, born_digital: list[Path
             today = start + timedelta(days=day)
             smtp.now = day
             if day == 20:
-                assert _cli(root, "hold", "set", c, "--reason", "customer dispute 2027-017", "--by", "wang") == 0
+                assert woa_main(root, "hold", "set", c, "--reason", "customer dispute 2027-017", "--by", "wang") == 0
             run_pass(archive, settings, today)
             if day in (0, 110, 200):
                 run_pass(archive, settings, today)  # a second run the same day sends nothing more
@@ -210,17 +205,17 @@ def test_hold_and_approved_disposal(tmp_path: Path, born_digital: list[Path], ca
 
     # a hold by query: the held document leaves the due list and cannot be disposed of
     order = archive.load(keep).fields["order_no"].value
-    assert _cli(root, "hold", "set", f"order:{order}", "--reason", "court case 2025-88", "--by", "li") == 0
+    assert woa_main(root, "hold", "set", f"order:{order}", "--reason", "court case 2025-88", "--by", "li") == 0
     assert {h.id for h in search(archive, "hold:yes").hits} == {keep}
     run_pass(archive, settings, date(2025, 7, 2))
     assert set(load_state(archive).due) == {go}
     capsys.readouterr()
-    assert _cli(root, "dispose", "--approve", keep, "--by", "boss", "--today", "2025-07-02") == 1
+    assert woa_main(root, "dispose", "--approve", keep, "--by", "boss", "--today", "2025-07-02") == 1
     assert "on legal hold" in capsys.readouterr().err
-    assert _cli(root, "dispose", "--approve", go, "--by", "boss", "--today", "2025-06-01") == 1  # not yet expired
+    assert woa_main(root, "dispose", "--approve", go, "--by", "boss", "--today", "2025-06-01") == 1  # not yet expired
     assert archive.sidecar_path(go).is_file()
 
-    assert _cli(root, "dispose", "--approve", go, "--by", "boss", "--today", "2025-07-02") == 0
+    assert woa_main(root, "dispose", "--approve", go, "--by", "boss", "--today", "2025-07-02") == 0
     for rel in (gone.original, gone.archive_pdf):
         assert not archive.abs(rel).exists()
     assert not archive.sidecar_path(go).exists()
@@ -247,7 +242,7 @@ def test_hold_and_approved_disposal(tmp_path: Path, born_digital: list[Path], ca
     assert res.status == "failed" and "disposed of on" in (res.error or "") and "boss" in (res.error or "")
     assert not archive.sidecar_path(go).exists()
 
-    assert _cli(root, "hold", "release", keep, "--by", "li") == 0
+    assert woa_main(root, "hold", "release", keep, "--by", "li") == 0
     assert {h.id for h in search(archive, "hold:yes").hits} == set()
 
 
@@ -278,7 +273,7 @@ def test_extend_keeps_a_document_longer(tmp_path: Path, born_digital: list[Path]
     archive = Archive(root)
     run_pass(archive, settings, date(2025, 7, 1))
     assert doc_id in load_state(archive).due
-    assert _cli(root, "dispose", "--extend", doc_id, "--years", "2", "--reason", "warranty claim open") == 0
+    assert woa_main(root, "dispose", "--extend", doc_id, "--years", "2", "--reason", "warranty claim open") == 0
     assert archive.load(doc_id).retain_until == "2027-06-30"
     assert doc_id not in load_state(archive).due
     _set(root, doc_id, "mileage_km", "12345")  # a later correction keeps the extension
@@ -296,7 +291,7 @@ def test_inventory_gaps_duplicates_locations(tmp_path: Path, born_digital: list[
         _set(root, doc_id, "order_no", order)
         _set(root, doc_id, "date_in", "2024-03-10")
     capsys.readouterr()
-    assert _cli(root, "inventory", "--json") == 0
+    assert woa_main(root, "inventory", "--json") == 0
     (group,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert group["month"] == "2024-03" and group["documents"] == 4
     assert group["gaps"] == ["WO2403003", "WO2403004"] and group["gap_count"] == 2
@@ -310,12 +305,12 @@ def test_run_cli_without_smtp_lists_and_is_idempotent(tmp_path: Path, born_digit
     (doc_id,) = _ingest(born_digital[:1], load_settings(archive_dir=root))
     _set(root, doc_id, "date_out", "2019-06-30")
     capsys.readouterr()
-    assert _cli(root, "lifecycle", "run", "--today", "2025-07-01") == 0
+    assert woa_main(root, "lifecycle", "run", "--today", "2025-07-01") == 0
     out = capsys.readouterr().out
     assert "due for disposal: 1 (1 new)" in out and f"not mailed (no smtp_host): store (none): {doc_id}" in out
-    assert _cli(root, "lifecycle", "run", "--today", "2025-07-01") == 0
+    assert woa_main(root, "lifecycle", "run", "--today", "2025-07-01") == 0
     assert "due for disposal: 1 (0 new)" in capsys.readouterr().out
-    assert _cli(root, "dispose", "--list") == 0
+    assert woa_main(root, "dispose", "--list") == 0
     assert doc_id in capsys.readouterr().out
 
 

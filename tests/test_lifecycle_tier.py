@@ -22,9 +22,8 @@ from app.verify import verify_archive
 from core.archive import Archive
 from core.settings import Settings, load_settings
 from index import search
-from tests.helpers import ROOT
+from tests.helpers import ROOT, woa_main
 from tests.lifecycle_servers import ACCESS_KEY, SECRET_KEY, S3Server, born_digital_scans, s3_server
-from tests.test_lifecycle import _cli
 from woa.cli import main
 
 BUCKET = "woa-cold"
@@ -173,13 +172,13 @@ def test_disposal_removes_the_cold_copy(tmp_path: Path, s3: S3Server, born_digit
         ("tier_url", settings.tier_url), ("tier_endpoint", settings.tier_endpoint),
         ("tier_access_key", settings.tier_access_key), ("tier_secret_key_file", settings.tier_secret_key_file),
         ("tier_key_file", settings.tier_key_file))) + "\n")
-    assert _cli(settings.archive_dir, "review", "set", doc_id, "date_out", "2019-06-30", config=config) == 0
+    assert woa_main(settings.archive_dir, "review", "set", doc_id, "date_out", "2019-06-30", config=config) == 0
     run_pass(archive, settings, date(2025, 7, 1))
     doc = archive.load(doc_id)
     assert doc.tier
     objects = [s3.directory / BUCKET / "dispose" / k for k in doc.tier["keys"].values()]
     assert all(o.is_file() for o in objects)
-    assert _cli(settings.archive_dir, "dispose", "--approve", doc_id, "--by", "boss", "--today", "2025-07-02",
+    assert woa_main(settings.archive_dir, "dispose", "--approve", doc_id, "--by", "boss", "--today", "2025-07-02",
                 config=config) == 0
     assert not any(o.exists() for o in objects)
     assert not archive.sidecar_path(doc_id).exists()
@@ -320,15 +319,15 @@ def test_woa_verify_cli_checks_cold_copies(tmp_path: Path, s3: S3Server, born_di
         ("tier_access_key", settings.tier_access_key), ("tier_secret_key_file", settings.tier_secret_key_file),
         ("tier_key_file", settings.tier_key_file))) + "\n")
     capsys.readouterr()
-    assert _cli(settings.archive_dir, "verify", "--sample", "1", "--workers", "1", config=config) == 0
-    assert _cli(settings.archive_dir, "tier", "status", "--json", config=config) == 0
+    assert woa_main(settings.archive_dir, "verify", "--sample", "1", "--workers", "1", config=config) == 0
+    assert woa_main(settings.archive_dir, "tier", "status", "--json", config=config) == 0
     st = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert (st["hot_documents"], st["cold_documents"], st["cold_objects"]) == (0, 2, 4)
     obj = s3.directory / BUCKET / "cli-verify" / archive.load(ids[0]).tier["keys"]["pdf"]
     obj.write_bytes(obj.read_bytes()[:-3])
-    assert _cli(settings.archive_dir, "verify", "--workers", "1", config=config) == 1
+    assert woa_main(settings.archive_dir, "verify", "--workers", "1", config=config) == 1
     assert f"tier: {ids[0]}: cold pdf" in capsys.readouterr().out
-    assert _cli(settings.archive_dir, "verify", "--workers", "1") == 1  # no tier settings: cold documents unchecked
+    assert woa_main(settings.archive_dir, "verify", "--workers", "1") == 1  # no tier settings: cold documents unchecked
     assert "in a cold tier, but none is configured" in capsys.readouterr().out
 
 

@@ -7,11 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.metrics import cer
-from core.settings import Settings
-from pipeline.load import iter_pages
-from pipeline.ocr import get_engine, read_page
-from pipeline.preprocess import prepare
+from benchmarks.metrics import ocr_cer, receipt_truth
 
 RECEIPTS = ("X00016469620", "X00016469623", "X51005230617")
 # Thermal receipts at low resolution are hard, and SROIE lists some columns in another order
@@ -19,27 +15,6 @@ RECEIPTS = ("X00016469620", "X00016469623", "X51005230617")
 # bounds sit above what the engines measured here (docs/benchmarks.md): they catch a broken
 # stage, not a 1% drift.
 MAX_MEAN_CER = {"rapidocr": 0.12, "tesseract": 0.25}
-
-
-def receipt_truth(eval_dir: Path, rid: str) -> str:
-    lines = []
-    for raw in (eval_dir / "sroie-receipts-en" / "boxes" / f"{rid}.txt").read_text(encoding="utf-8").splitlines():
-        parts = raw.split(",", 8)
-        if len(parts) == 9:
-            lines.append(parts[8])
-    return "\n".join(lines)
-
-
-def ocr_cer(path: Path, truth: str, engine_name: str) -> float:
-    settings = Settings.model_validate({"ocr_engine": engine_name})
-    engine = get_engine(settings)
-    [src] = list(iter_pages(path, settings))
-    prep = prepare(src.image, src.dpi, text_regions=engine.uses_text_regions)
-    lines = read_page(
-        engine, prep.ocr_image, src.dpi, settings.ocr_max_dpi, regions=prep.text_regions, to_page=prep.to_archive
-    )
-    # SROIE transcripts are upper-case: compare without case.
-    return cer("\n".join(ln.text for ln in lines).upper(), truth.upper())
 
 
 @pytest.mark.parametrize("engine", ["rapidocr", "tesseract"])

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import re
 import subprocess
-import sys
 import unicodedata
 from collections import Counter
 from datetime import date
@@ -22,6 +20,8 @@ import pikepdf
 import pytest
 from PIL import Image, ImageFilter
 
+from tests.helpers import load_generator
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
 A4_PT = (595.28, 841.89)
@@ -33,15 +33,6 @@ PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕�
 PLATE_RE = re.compile(
     rf"^[{PROVINCES}][A-HJ-NP-Z](?:[A-HJ-NP-Z0-9]{{5}}|[DF]\d{{5}}|\d{{5}}[DF]|[A-HJ-NP-Z0-9]{{4}}[挂学警领港澳试超])$"
 )
-
-
-def load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("woa_samples_generate", SAMPLES / "generate.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.fixture(scope="module")

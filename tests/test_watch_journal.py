@@ -137,6 +137,30 @@ def test_moves_never_overwrite_and_error_note_is_written(tmp_path: Path) -> None
     assert note.read_text().startswith("not a PDF: text file\n")
 
 
+def test_a_dangling_link_moves_as_a_link_across_filesystems(tmp_path: Path) -> None:
+    """processed/ on another filesystem than the inbox: the rename fails with EXDEV and the copy path
+    must move the link itself, not open its (gone) target."""
+    import shutil
+    import tempfile
+
+    import pytest
+
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or os.stat(shm).st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("needs /dev/shm on another filesystem than the test's temp folder")
+    link = tmp_path / "link.png"
+    link.symlink_to(tmp_path / "gone.png")
+    other = Path(tempfile.mkdtemp(dir=shm))
+    try:
+        dest = other / "processed" / "link.png"
+        move_durably(link, dest)
+        assert not os.path.lexists(link)
+        assert dest.is_symlink() and os.readlink(dest) == str(tmp_path / "gone.png")
+        assert [p.name for p in dest.parent.iterdir()] == ["link.png"]
+    finally:
+        shutil.rmtree(other)
+
+
 def test_stale_temps_removed_but_open_or_fresh_ones_kept(tmp_path: Path) -> None:
     shard = tmp_path / "pdf" / "ab"
     shard.mkdir(parents=True)

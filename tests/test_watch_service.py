@@ -23,84 +23,16 @@ from PIL import Image
 
 from benchmarks.soak import render_scan
 from core.archive import Archive
-from watch_folder.journal import JOURNAL_NAME, Journal, Row
+from tests.helpers import ROOT, WATCH_STABLE, Watcher, finished, journal_rows, wait_for, watch_env
 
 pytestmark = pytest.mark.slow  # woa watch processes, SIGKILL and SIGTERM
-
-ROOT = Path(__file__).resolve().parents[1]
-STABLE = "0.5"
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({"PYTHONUNBUFFERED": "1"})
-    env.pop("WOA_OCR_ENGINE", None)
-    env.pop("WOA_CONFIG", None)
-    return env
 
 
 def run_woa(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "woa.cli", *args], cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "woa.cli", *args], cwd=ROOT, env=watch_env(), capture_output=True, text=True,
+        timeout=timeout,
     )
-
-
-class Watcher:
-    """``woa watch`` running in the background, its log in a file."""
-
-    def __init__(self, tmp: Path, *extra: str, inbox: Path | None = None, workers: int = 2) -> None:
-        self.inbox = inbox or tmp / "inbox"
-        self.archive = tmp / "archive"
-        self.log_path = tmp / f"watch-{time.monotonic_ns()}.log"
-        self.inbox.mkdir(parents=True, exist_ok=True)
-        args = [str(self.inbox), "--archive", str(self.archive), "--stable", STABLE, "--workers", str(workers), *extra]
-        self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()/kill()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "woa.cli", "watch", *args], cwd=ROOT, env=_env(), stdout=self._log, stderr=self._log
-        )
-
-    @property
-    def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def wait_log(self, text: str, timeout: float = 60) -> None:
-        wait_for(lambda: text in self.log, timeout, f"{text!r} in the service log", self)
-
-    def stop(self, timeout: float = 60) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout)
-        self._log.close()
-        return rc
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-        self._log.close()
-
-
-def wait_for(cond: Callable[[], bool], timeout: float, what: str, watcher: Watcher | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        if watcher is not None and watcher.proc.poll() is not None:
-            raise AssertionError(f"service exited ({watcher.proc.returncode}) waiting for {what}:\n{watcher.log[-3000:]}")
-        time.sleep(0.1)
-    tail = watcher.log[-3000:] if watcher else ""
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{tail}")
-
-
-def journal_rows(archive: Path) -> list[Row]:
-    path = archive / JOURNAL_NAME
-    if not path.exists():
-        return []
-    with Journal(path, readonly=True) as j:
-        return j.rows()
-
-
-def finished(archive: Path) -> int:
-    return sum(r.state in ("done", "failed") for r in journal_rows(archive))
 
 
 @pytest.fixture
@@ -369,7 +301,7 @@ def test_sigterm_finishes_in_flight_files_and_restart_resumes(
     rows = journal_rows(w.archive)
     assert all(r.state in ("queued", "done") for r in rows)
     assert all(r.attempts == 0 for r in rows if r.state == "queued")
-    r = run_woa("watch", str(w.inbox), "--archive", str(w.archive), "--stable", STABLE, "--oneshot", "--workers", "2")
+    r = run_woa("watch", str(w.inbox), "--archive", str(w.archive), "--stable", WATCH_STABLE, "--oneshot", "--workers", "2")
     assert r.returncode == 0, r.stderr[-3000:]
     rows = journal_rows(w.archive)
     assert Counter((x.state, x.outcome) for x in rows) == {("done", "archived"): 8}
@@ -380,7 +312,7 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path: Path) 
     """Short version of the soak test (benchmarks/soak_watch.py runs 50 files x 5 kills)."""
     from benchmarks.soak import run_soak
 
-    result = run_soak(tmp_path, files=20, kills=3, seed=5, workers=2, env=_env(), cwd=ROOT)
+    result = run_soak(tmp_path, files=20, kills=3, seed=5, workers=2, env=watch_env(), cwd=ROOT)
     assert result.problems == [], "\n".join(result.problems)
     assert result.kills == 3
     # each kill came after some files were done and while others were still waiting

@@ -33,6 +33,15 @@ def move_durably(src: Path, dest: Path) -> None:
         if exc.errno != errno.EXDEV:
             raise
         tmp = dest.with_name(TMP_PREFIX + dest.name)
+        if os.path.islink(src):  # a link moves as a link (its target may be gone)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            os.symlink(os.readlink(src), tmp)
+            os.replace(tmp, dest)
+            fsync_dir(dest.parent)
+            os.unlink(src)
+            fsync_dir(src.parent)
+            return
         with open(src, "rb") as fin, open(tmp, "wb") as fout:
             shutil.copyfileobj(fin, fout, 1024 * 1024)
             fout.flush()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -91,25 +91,10 @@ class Row:
 
     @classmethod
     def from_sql(cls, r: sqlite3.Row) -> Row:
-        return cls(
-            id=r["id"],
-            path=r["path"],
-            identity=Identity(r["size"], r["mtime_ns"], r["inode"]),
-            sha256=r["sha256"],
-            tags=json.loads(r["tags"] or "{}"),
-            state=r["state"],
-            outcome=r["outcome"],
-            doc_id=r["doc_id"],
-            attempts=r["attempts"],
-            error=r["error"],
-            next_attempt_at=r["next_attempt_at"],
-            first_seen=r["first_seen"],
-            updated_at=r["updated_at"],
-            finished_at=r["finished_at"],
-            dest=r["dest"],
-            pages=r["pages"],
-            seconds=r["seconds"],
-        )
+        """A row of the ``files`` table: its columns are the fields, but for the identity (three
+        columns) and the tags (JSON)."""
+        plain = {f.name: r[f.name] for f in fields(cls) if f.name not in ("identity", "tags")}
+        return cls(identity=Identity(r["size"], r["mtime_ns"], r["inode"]), tags=json.loads(r["tags"] or "{}"), **plain)
 
 
 @dataclass

@@ -28,7 +28,7 @@ from watchdog.observers.polling import PollingObserver
 
 from app.ingest import IngestResult
 from app.worker import init_worker_process
-from core.archive import Archive, sha256_file
+from core.archive import Archive, doc_id_for, sha256_file
 from core.locks import file_lock, is_locked
 from core.settings import Settings
 from watch_folder import files
@@ -389,6 +389,9 @@ class WatchService:
             try:
                 ident = Identity.of(path)
             except OSError:
+                if os.path.islink(path):
+                    self._dangling_link(row)
+                    continue
                 self.journal.finish(row.id, "gone", error="vanished from the inbox before it was archived")
                 log.warning(kv("gone", path=path, id=row.id))
                 continue
@@ -453,6 +456,25 @@ class WatchService:
         if res.transient:
             reason = f"{reason} (gave up after {row.attempts} attempts)"
         self.journal.record_outcome(row.id, "failed", error=reason)
+        self._leave(self.journal.get(row.id))
+
+    def _dangling_link(self, row: Row) -> None:
+        """A queued symbolic link whose target left the inbox before its turn, typically because the
+        target itself was archived first (same content: the dispatcher runs one at a time). With the
+        content in the archive the link is a duplicate and leaves like one; otherwise it goes to
+        failed/ with the reason. Either way it no longer sits in the inbox as a dangling link."""
+        path = Path(row.path)
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        if self.archive.has(row.sha256):
+            doc_id = doc_id_for(row.sha256)
+            self.journal.record_outcome(row.id, "duplicate", doc_id=doc_id)
+            log.info(kv("duplicate", path=self._rel(path), id=row.id, doc=doc_id, reason="link target already archived"))
+        else:
+            reason = f"symbolic link whose target is gone: {target}"
+            self.journal.record_outcome(row.id, "failed", error=reason)
         self._leave(self.journal.get(row.id))
 
     def _archived_by_earlier_attempt(self, row: Row, doc_id: str) -> bool:

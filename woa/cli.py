@@ -17,6 +17,7 @@ from pathlib import Path
 from core.crypto import KeyUnavailable, TamperedFile
 from core.settings import Settings, load_settings
 from woa.commands import (
+    CommandError,
     backup,
     batch,
     documents,
@@ -84,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except CommandError as exc:
+        print(exc.line(), file=sys.stderr)
+        return exc.status
     except (KeyUnavailable, TamperedFile) as exc:  # encrypted archive: no or wrong key, damaged file
         print(f"woa: {exc}", file=sys.stderr)
         return 1

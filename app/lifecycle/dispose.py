@@ -21,8 +21,8 @@ from app.lifecycle.state import load_state, log_event, now_iso, save_state, stat
 from app.lifecycle.tier import Tier, open_tier
 from core.archive import Archive
 from core.atomic import write_json_atomic
-from core.models import Document
-from core.retention import field_value, parse_day
+from core.identifiers import parse_day
+from core.models import Document, field_value
 from core.settings import Settings
 from index import remove_from_index, update_index
 

@@ -23,7 +23,7 @@ from app.lifecycle.retention import recompute_all, rules_fingerprint
 from app.lifecycle.state import load_state, log_event, save_state, state_lock
 from app.lifecycle.tier import TierError, context, interrupted_moves, last_access, move_to_cold, prune_cache
 from core.archive import Archive
-from core.retention import parse_day
+from core.identifiers import parse_day
 from core.settings import Settings
 from index import update_index
 from index.analysis import date_key

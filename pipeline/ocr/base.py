@@ -46,6 +46,12 @@ class OcrEngine(Protocol):
         """
         ...
 
+    def read_line(self, image: np.ndarray, dpi: float) -> OcrLine | None:
+        """Recognise ``image`` (grey or BGR uint8) as one text line, without text detection: a
+        second reading of a region the first pass could not read whole (``pipeline.ocr.region``).
+        The line's box is the whole image; None when nothing was read."""
+        ...
+
 
 def affine_box(points: np.ndarray, to_page: np.ndarray | None) -> Box:
     """Axis-aligned box around ``points`` (K, 2) after the affine map ``to_page`` (2x3)."""

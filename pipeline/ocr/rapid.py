@@ -165,3 +165,14 @@ class RapidOcrEngine:
             else:
                 lines.extend(lines_from_glyphs([Glyph(text, affine_box(quad, to_page), float(score))]))
         return reading_order(lines)
+
+    def read_line(self, image: np.ndarray, dpi: float) -> OcrLine | None:
+        bgr = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image
+        h, w = bgr.shape[:2]
+        if h < 2 or w < 2:
+            return None
+        rec, _ = self._ocr.text_rec([np.ascontiguousarray(bgr)], False)
+        text, score = str(rec[0][0]), float(rec[0][1])
+        if not text.strip():
+            return None
+        return OcrLine(text.strip(), (0.0, 0.0, float(w), float(h)), float(score))

@@ -51,3 +51,17 @@ class TesseractEngine:
             glyphs.sort(key=lambda g: g.box[0])
             lines.extend(lines_from_glyphs(glyphs))
         return reading_order(lines)
+
+    def read_line(self, image: np.ndarray, dpi: float) -> OcrLine | None:
+        h, w = image.shape[:2]
+        if h < 2 or w < 2:
+            return None
+        # --psm 7: the image is one text line (Tesseract's own line finding is not wanted here)
+        config = f"--psm 7 --dpi {int(round(dpi))} -c preserve_interword_spaces=1"
+        data = pytesseract.image_to_data(image, lang=self.lang, config=config, output_type=pytesseract.Output.DICT)
+        words = [(t.strip(), float(c)) for t, c in zip(data["text"], data["conf"], strict=True)
+                 if (t or "").strip() and float(c) >= 0]
+        if not words:
+            return None
+        text = " ".join(t for t, _ in words)
+        return OcrLine(text, (0.0, 0.0, float(w), float(h)), min(c for _, c in words) / 100.0)

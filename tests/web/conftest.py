@@ -9,46 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from core.archive import Archive
-from core.settings import Settings
-from index import rebuild_index
 from tests.helpers import IngestedArchive, make_settings
-
-PASSWORD = "Gz-archive-2024!"
-STORES = {"A": "广州天河店", "B": "深圳南山店"}
-ROLES = ("clerk", "advisor", "manager", "auditor", "admin")
-
-
-@dataclass
-class WebArchive:
-    root: Path
-    archive: Archive
-    settings: Settings
-    store_of: dict[str, str]  # document id -> store code
-
-    def ids(self, store: str) -> list[str]:
-        return sorted(i for i, s in self.store_of.items() if s == store)
-
-
-def _copy(src: Path, dest: Path, store_of: dict[str, str] | None = None) -> WebArchive:
-    shutil.copytree(src, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("index", "locks", "cache", "db"))
-    ar = Archive(dest)
-    assigned: dict[str, str] = {}
-    for n, doc_id in enumerate(sorted(ar.ids())):
-        doc = ar.load(doc_id)
-        doc.store = store_of[doc_id] if store_of else ("A" if n % 2 == 0 else "B")
-        ar.save(doc)
-        assigned[doc_id] = doc.store
-    rebuild_index(ar, procs=1)
-    return WebArchive(dest, ar, make_settings(dest, web_secure_cookies=True), assigned)
+from tests.web.helpers import PASSWORD, STORES, TEST_DB, WebArchive, two_store_copy
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +29,7 @@ def web_archive_session(request: pytest.FixtureRequest, tmp_path_factory: pytest
     else:
         ingested: IngestedArchive = request.getfixturevalue("ingested_archive")
         src = ingested.archive.root
-    return _copy(src, tmp_path_factory.mktemp("web-archive"))
+    return two_store_copy(src, tmp_path_factory.mktemp("web-archive"))
 
 
 @pytest.fixture
@@ -74,7 +42,7 @@ def web_archive(web_archive_session: WebArchive, settings: Any) -> WebArchive:
 @pytest.fixture
 def fresh_archive(web_archive_session: WebArchive, tmp_path: Path, settings: Any) -> WebArchive:
     """A private copy of the two-store archive, for tests that correct or upload documents."""
-    wa = _copy(web_archive_session.root, tmp_path / "archive", web_archive_session.store_of)
+    wa = two_store_copy(web_archive_session.root, tmp_path / "archive", web_archive_session.store_of)
     settings.WOA = wa.settings
     return wa
 
@@ -117,9 +85,6 @@ def login(client: Any) -> Iterator[Any]:
 
 
 # -- PostgreSQL: WOA_TEST_DB=postgresql runs the web tests on a real PostgreSQL server ------------
-TEST_DB = os.environ.get("WOA_TEST_DB", "sqlite")
-
-
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings() -> Iterator[None]:
     """With ``WOA_TEST_DB=postgresql`` (``make test-web-postgresql``), the test database lives on a

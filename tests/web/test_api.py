@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import SAMPLES
-from tests.web.conftest import PASSWORD, WebArchive
+from tests.web.helpers import PASSWORD, WebArchive
 
 
 def truth(wa: WebArchive, doc_id: str) -> dict[str, Any]:

@@ -32,7 +32,7 @@ import pytest
 
 from tests.helpers import SAMPLES
 from tests.services import WoaServer, postgres_server, run_woa, woa_serve
-from tests.web.conftest import PASSWORD, STORES, TEST_DB, WebArchive, _copy
+from tests.web.helpers import PASSWORD, STORES, TEST_DB, WebArchive, two_store_copy
 
 pytestmark = pytest.mark.slow
 
@@ -96,7 +96,7 @@ def site(web_archive_session: WebArchive, tmp_path_factory: pytest.TempPathFacto
 def _site(web_archive_session: WebArchive, tmp_path_factory: pytest.TempPathFactory,
           env: dict[str, str]) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("served") / "archive"
-    wa = _copy(web_archive_session.root, root, web_archive_session.store_of)
+    wa = two_store_copy(web_archive_session.root, root, web_archive_session.store_of)
     truth = {i: truth_of(wa.archive.load(i).source_name) for i in wa.store_of}
     # Two orders of one car in store A: the second one's VIN is corrected (woa review set, as a
     # clerk does for a misread VIN) to the first one's — now the car has a history of two orders.

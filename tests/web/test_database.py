@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.web.conftest import TEST_DB
+from tests.web.helpers import TEST_DB
 
 
 def test_the_configured_database_is_the_one_in_use(db: Any) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import WebArchive
+from tests.web.helpers import WebArchive
 
 ROLES = ("clerk", "advisor", "manager", "auditor", "admin")
 # What each role may do, from issue 11: clerk (upload, review, correct — and so see and download

@@ -15,7 +15,7 @@ import sys
 import pytest
 
 from tests.helpers import ROOT
-from tests.web.conftest import WebArchive
+from tests.web.helpers import WebArchive
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ from app.encryption import encrypt_archive
 from core import crypto
 from core.archive import Archive
 from tests.helpers import SAMPLES
-from tests.web.conftest import WebArchive
+from tests.web.helpers import WebArchive
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from core.models import Document
-from tests.web.conftest import WebArchive
+from tests.web.helpers import WebArchive
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.web.conftest import PASSWORD, WebArchive
+from tests.web.helpers import PASSWORD, WebArchive
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from django.test import Client
 
 from core.archive import Archive
 from tests.helpers import SAMPLES
-from tests.web.conftest import PASSWORD, WebArchive
+from tests.web.helpers import PASSWORD, WebArchive
 
 pytestmark = pytest.mark.django_db
 

@@ -17,24 +17,29 @@ class TokenResponse(serializers.Serializer):
     username = serializers.CharField()
 
 
-class HitSerializer(serializers.Serializer):
+class OrderSummarySerializer(serializers.Serializer):
+    """What a search hit and a vehicle-history entry both say of one work order."""
+
     id = serializers.CharField()
     date = serializers.CharField(allow_null=True)
     order_no = serializers.CharField(allow_null=True)
     plate = serializers.CharField(allow_null=True)
     vin = serializers.CharField(allow_null=True)
     model = serializers.CharField(allow_null=True)
-    customer = serializers.CharField(allow_null=True)
-    phone = serializers.CharField(allow_null=True)
-    advisor = serializers.CharField(allow_null=True)
     mileage_km = serializers.IntegerField(allow_null=True)
     labor = serializers.CharField(allow_null=True, help_text="yuan, e.g. 1236.50")
     parts = serializers.CharField(allow_null=True)
     total = serializers.CharField(allow_null=True)
     needs_review = serializers.BooleanField()
     store = serializers.CharField()
-    snippet = serializers.CharField(help_text="matched text, HTML-escaped, matches in <mark>")
     url = serializers.CharField()
+
+
+class HitSerializer(OrderSummarySerializer):
+    customer = serializers.CharField(allow_null=True)
+    phone = serializers.CharField(allow_null=True)
+    advisor = serializers.CharField(allow_null=True)
+    snippet = serializers.CharField(help_text="matched text, HTML-escaped, matches in <mark>")
 
 
 class Paged(serializers.Serializer):
@@ -101,22 +106,9 @@ class CorrectionResponse(serializers.Serializer):
     needs_review = serializers.BooleanField()
 
 
-class HistoryEntrySerializer(serializers.Serializer):
-    id = serializers.CharField()
-    date = serializers.CharField(allow_null=True)
-    order_no = serializers.CharField(allow_null=True)
-    vin = serializers.CharField(allow_null=True)
-    plate = serializers.CharField(allow_null=True)
-    model = serializers.CharField(allow_null=True)
-    mileage_km = serializers.IntegerField(allow_null=True)
+class HistoryEntrySerializer(OrderSummarySerializer):
     items = serializers.ListField(child=serializers.DictField())
-    labor = serializers.CharField(allow_null=True)
-    parts = serializers.CharField(allow_null=True)
-    total = serializers.CharField(allow_null=True)
-    needs_review = serializers.BooleanField()
     linked_by = serializers.CharField()
-    store = serializers.CharField()
-    url = serializers.CharField()
 
 
 class HistoryResponse(Paged):

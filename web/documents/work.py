@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import logging
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -233,16 +235,27 @@ def _stats_request(request: HttpRequest) -> tuple[dict[str, str], Any]:
     return form, result
 
 
+def _malformed_query_is_400(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """A view whose query cannot be read answers with the 400 page that says why."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest) -> HttpResponse:
+        try:
+            return view(request)
+        except QueryError as exc:
+            from web.errors import error_page
+
+            return error_page(request, 400, _("Malformed query"), str(exc))
+
+    return wrapped
+
+
 @login_required
 @require_GET
+@_malformed_query_is_400
 def statistics_page(request: HttpRequest) -> HttpResponse:
     scope.require(request.user, "stats")
-    try:
-        form, result = _stats_request(request)
-    except QueryError as exc:
-        from web.errors import error_page
-
-        return error_page(request, 400, _("Malformed query"), str(exc))
+    form, result = _stats_request(request)
     d = result.to_dict()
     money = lambda v: float(v or 0)  # noqa: E731
     months = d["months"]
@@ -268,15 +281,11 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@_malformed_query_is_400
 def statistics_export(request: HttpRequest) -> HttpResponse:
     scope.require(request.user, "stats")
     scope.require(request.user, "export")
-    try:
-        form, result = _stats_request(request)
-    except QueryError as exc:
-        from web.errors import error_page
-
-        return error_page(request, 400, _("Malformed query"), str(exc))
+    form, result = _stats_request(request)
     d = result.to_dict()
     buf = io.StringIO()
     buf.write("\ufeff")

@@ -18,7 +18,8 @@ from app.lifecycle.hold import LifecycleError, release_hold, set_hold
 from app.lifecycle.inventory import inventory
 from app.lifecycle.state import load_state
 from app.lifecycle.tier import TierError, context, status
-from core.retention import add_period, parse_day
+from core.identifiers import parse_day
+from core.retention import add_period
 from index.analysis import date_key
 from index.rows import select_rows
 from web import audit

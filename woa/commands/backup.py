@@ -11,6 +11,7 @@ from typing import Any
 from core.archive import Archive, KeyUnavailable, default_key_file
 from core.crypto import MASTER_KEY_ENV, KeySource, key_id, new_master_key, write_key_file
 from core.settings import Settings
+from woa.commands import action_group
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -36,9 +37,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("encrypt", parents=[common], help="encrypt an existing archive at rest (needs encrypt_at_rest)")
     p.set_defaults(func=cmd_encrypt)
 
-    keys = sub.add_parser("keys", help="master key of an encrypted archive: init, rotate, status")
-    ksub = keys.add_subparsers(dest="keys_command", metavar="ACTION")
-    ksub.required = True
+    ksub = action_group(sub, "keys", "master key of an encrypted archive: init, rotate, status")
     k = ksub.add_parser("init", parents=[common], help="create a new master key file (0600)")
     k.set_defaults(func=cmd_keys_init)
     k = ksub.add_parser("rotate", parents=[common], help="re-wrap every data key under a new master key")

@@ -18,11 +18,20 @@ from app.lifecycle.run import run_pass
 from app.lifecycle.state import load_state
 from app.lifecycle.tier import TierError, context, keygen, move_to_cold, status
 from core.archive import Archive, UnknownDocument
-from core.retention import add_period, parse_day
+from core.identifiers import parse_day
+from core.retention import add_period
 from core.settings import Settings
 from index import QueryError, update_index
 from index.rows import select_rows
-from woa.commands import open_archive, setting_flag
+from woa.commands import (
+    CommandError,
+    action_group,
+    complain,
+    error_text,
+    fails_with,
+    open_archive,
+    setting_flag,
+)
 
 
 def _today(args: argparse.Namespace) -> date:
@@ -36,9 +45,7 @@ def _today(args: argparse.Namespace) -> date:
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    lc = sub.add_parser("lifecycle", help="retention pass: reminders, due documents, tier moves")
-    lsub = lc.add_subparsers(dest="lifecycle_command", metavar="ACTION")
-    lsub.required = True
+    lsub = action_group(sub, "lifecycle", "retention pass: reminders, due documents, tier moves")
     p = lsub.add_parser("run", parents=[common], help="one idempotent pass (run daily from a timer)")
     p.add_argument("--today", metavar="YYYY-MM-DD", help="the pass's date (default: today)")
     setting_flag(p, "--no-tier", field="tier_after_days", action="store_const", const=0,
@@ -52,9 +59,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_due)
 
-    hold = sub.add_parser("hold", help="legal hold: a held document is never disposed of")
-    hsub = hold.add_subparsers(dest="hold_command", metavar="ACTION")
-    hsub.required = True
+    hsub = action_group(sub, "hold", "legal hold: a held document is never disposed of")
     for name, helptext in (("set", "put documents (an id, or every hit of a query) on hold"),
                            ("release", "release the hold of documents")):
         p = hsub.add_parser(name, parents=[common], help=helptext)
@@ -85,9 +90,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_inventory)
 
-    tier = sub.add_parser("tier", help="the cold storage tier")
-    tsub = tier.add_subparsers(dest="tier_command", metavar="ACTION")
-    tsub.required = True
+    tsub = action_group(sub, "tier", "the cold storage tier")
     p = tsub.add_parser("status", parents=[common], help="how much sits where")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_tier_status)
@@ -122,8 +125,6 @@ def _targets(archive: Archive, target: str) -> list[str]:
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     archive = open_archive(settings)
-    if archive is None:
-        return 1
     report = run_pass(archive, settings, _today(args))
     if not args.quiet:
         print("\n".join(report.lines()))
@@ -132,8 +133,6 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_recompute(args: argparse.Namespace, settings: Settings) -> int:
     archive = open_archive(settings)
-    if archive is None:
-        return 1
     changed = recompute_all(archive, settings)
     update_index(archive, changed)
     print(f"retention recomputed: {len(changed)} document(s) changed")
@@ -142,8 +141,6 @@ def cmd_recompute(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_due(args: argparse.Namespace, settings: Settings) -> int:
     archive = open_archive(settings)
-    if archive is None:
-        return 1
     from whoosh import query as Q
 
     from index.analysis import date_key
@@ -174,23 +171,17 @@ def cmd_hold_release(args: argparse.Namespace, settings: Settings) -> int:
 
 def _hold(args: argparse.Namespace, settings: Settings, on: bool) -> int:
     archive = open_archive(settings)
-    if archive is None:
-        return 1
-    try:
+    with fails_with(QueryError, status=2):
         ids = _targets(archive, args.target)
-    except QueryError as exc:
-        print(f"woa: {exc}", file=sys.stderr)
-        return 2
     if not ids:
-        print(f"woa: no document matches {args.target!r}", file=sys.stderr)
-        return 1
+        raise CommandError(f"no document matches {args.target!r}")
     actor = _actor(args, settings)
     rc = 0
     for doc_id in ids:
         try:
             doc = set_hold(archive, doc_id, args.reason, actor) if on else release_hold(archive, doc_id, actor, args.reason)
         except LifecycleError as exc:
-            print(f"woa: {exc}", file=sys.stderr)
+            complain(exc)
             rc = 1
             continue
         audit(settings, actor, "hold.set" if on else "hold.release", doc_id, {"reason": args.reason})
@@ -201,8 +192,6 @@ def _hold(args: argparse.Namespace, settings: Settings, on: bool) -> int:
 
 def cmd_hold_list(args: argparse.Namespace, settings: Settings) -> int:
     archive = open_archive(settings)
-    if archive is None:
-        return 1
     for r in select_rows(archive, "hold:yes"):
         doc = archive.load(r["id"])
         h = doc.hold or {}
@@ -212,23 +201,18 @@ def cmd_hold_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_dispose(args: argparse.Namespace, settings: Settings) -> int:
     archive = open_archive(settings)
-    if archive is None:
-        return 1
     today = _today(args)
     actor = _actor(args, settings)
     if args.approve:
         rc = 0
-        try:
+        with fails_with(TierError):
             ctx = context(settings)
-        except TierError as exc:
-            print(f"woa: {exc}", file=sys.stderr)
-            return 1
         for target in args.approve:
             try:
                 doc_id = archive.resolve(target)
                 tomb = dispose.approve(archive, settings, doc_id, actor, today, ctx.tier if ctx else None)
             except (UnknownDocument, LifecycleError, TierError) as exc:
-                print(f"woa: {exc.args[0] if isinstance(exc, UnknownDocument) else exc}", file=sys.stderr)
+                complain(exc)
                 rc = 1
                 continue
             audit(settings, actor, "dispose.approve", doc_id, {k: tomb[k] for k in ("sha256", "order_no", "store",
@@ -237,8 +221,7 @@ def cmd_dispose(args: argparse.Namespace, settings: Settings) -> int:
         return rc
     if args.extend:
         if not args.until and not args.years:
-            print("woa: --extend needs --until YYYY-MM-DD or --years N", file=sys.stderr)
-            return 2
+            raise CommandError("--extend needs --until YYYY-MM-DD or --years N", 2)
         rc = 0
         for target in args.extend:
             try:
@@ -250,7 +233,7 @@ def cmd_dispose(args: argparse.Namespace, settings: Settings) -> int:
                     raise LifecycleError(f"--until {args.until!r}: use YYYY-MM-DD")
                 doc = dispose.extend(archive, settings, doc_id, until, actor, args.reason)
             except (UnknownDocument, LifecycleError) as exc:
-                print(f"woa: {exc.args[0] if isinstance(exc, UnknownDocument) else exc}", file=sys.stderr)
+                complain(exc)
                 rc = 1
                 continue
             audit(settings, actor, "dispose.extend", doc_id, {"until": doc.retain_until, "reason": args.reason})
@@ -271,8 +254,6 @@ def cmd_dispose(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_inventory(args: argparse.Namespace, settings: Settings) -> int:
     archive = open_archive(settings)
-    if archive is None:
-        return 1
     groups = inventory(archive, store=args.store, month=args.month)
     for g in groups:
         if args.json:
@@ -290,13 +271,8 @@ def cmd_inventory(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_tier_status(args: argparse.Namespace, settings: Settings) -> int:
     archive = open_archive(settings)
-    if archive is None:
-        return 1
-    try:
+    with fails_with(TierError):
         st = status(archive, settings)
-    except TierError as exc:
-        print(f"woa: {exc}", file=sys.stderr)
-        return 1
     if args.json:
         print(json.dumps(st, ensure_ascii=False))
         return 0
@@ -309,23 +285,17 @@ def cmd_tier_status(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_tier_move(args: argparse.Namespace, settings: Settings) -> int:
     archive = open_archive(settings)
-    if archive is None:
-        return 1
-    try:
+    with fails_with(TierError):
         ctx = context(settings)
-    except TierError as exc:
-        print(f"woa: {exc}", file=sys.stderr)
-        return 1
     if ctx is None:
-        print("woa: no cold tier configured (tier_url)", file=sys.stderr)
-        return 1
+        raise CommandError("no cold tier configured (tier_url)")
     rc = 0
     moved = []
     for target in args.ids:
         try:
             moved.append(move_to_cold(archive, ctx, archive.resolve(target)))
         except (UnknownDocument, TierError, OSError) as exc:
-            print(f"woa: {target}: {exc.args[0] if isinstance(exc, UnknownDocument) else exc}", file=sys.stderr)
+            complain(f"{target}: {error_text(exc)}")
             rc = 1
     update_index(archive, moved)
     for doc in moved:
@@ -334,10 +304,7 @@ def cmd_tier_move(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_tier_keygen(args: argparse.Namespace, settings: Settings) -> int:
-    try:
+    with fails_with(TierError):
         keygen(args.path)
-    except TierError as exc:
-        print(f"woa: {exc}", file=sys.stderr)
-        return 1
     print(f"key written to {args.path} (mode 0600); set tier_key_file and keep a copy off this machine")
     return 0

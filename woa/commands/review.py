@@ -14,7 +14,7 @@ from core.archive import UnknownDocument
 from core.errors import SidecarError
 from core.models import CANONICAL_FIELDS
 from core.settings import Settings
-from woa.commands import open_archive
+from woa.commands import CommandError, action_group, fails_with, open_archive
 
 log = logging.getLogger(__name__)
 
@@ -22,9 +22,7 @@ log = logging.getLogger(__name__)
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     # the common options go on the leaf parsers only: a sub-subparser's defaults would overwrite
     # options given before the action (woa review --archive X list)
-    review = sub.add_parser("review", help="documents with doubtful fields; correct a field")
-    rsub = review.add_subparsers(dest="review_command", metavar="ACTION")
-    rsub.required = True
+    rsub = action_group(sub, "review", "documents with doubtful fields; correct a field")
     p = rsub.add_parser("list", parents=[common], help="documents that need review and their doubtful fields")
     p.add_argument("--json", action="store_true", help="one JSON object per document")
     p.set_defaults(func=cmd_review_list)
@@ -41,8 +39,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def cmd_review_list(args: argparse.Namespace, settings: Settings) -> int:
     archive = open_archive(settings)
-    if archive is None:
-        return 1
     n = 0
     damaged: list[str] = []
     for rec in needing_review(archive, settings.review_threshold, damaged):
@@ -66,19 +62,14 @@ def cmd_review_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_review_set(args: argparse.Namespace, settings: Settings) -> int:
     archive = open_archive(settings)
-    if archive is None:
-        return 1
     try:
         correction = correct_field(archive, args.id, args.field, args.value, settings)
     except UnknownDocument as exc:
-        print(f"woa: {exc.args[0]}", file=sys.stderr)
-        return 1
+        raise CommandError(exc) from exc
     except SidecarError as exc:
-        print(f"woa: {exc} (see 'woa verify --repair')", file=sys.stderr)
-        return 1
+        raise CommandError(f"{exc} (see 'woa verify --repair')") from exc
     except ReviewError as exc:
-        print(f"woa: {args.field}: {exc}", file=sys.stderr)
-        return 2
+        raise CommandError(f"{args.field}: {exc}", 2) from exc
     doc, entry, fv = correction.doc, correction.entry, correction.value
     if not fv.valid:
         print(f"woa: warning: {args.field} {fv.value!r} {fv.note.removeprefix('corrected in review; ')}", file=sys.stderr)
@@ -90,13 +81,8 @@ def cmd_review_set(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_reprocess(args: argparse.Namespace, settings: Settings) -> int:
     archive = open_archive(settings)
-    if archive is None:
-        return 1
-    try:
+    with fails_with(UnknownDocument):
         result = reprocess(archive, args.ids, settings)
-    except UnknownDocument as exc:
-        print(f"woa: {exc.args[0]}", file=sys.stderr)
-        return 1
     for doc_id, reason in result.failed:
         print(f"woa: {doc_id}: {reason}", file=sys.stderr)
     done, failed = result.done, len(result.failed)

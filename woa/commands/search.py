@@ -9,7 +9,8 @@ import json
 import sys
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -19,6 +20,7 @@ from index import search, stats, vehicle_history
 from index.analysis import key_date
 from index.query import QueryError, day_bound
 from index.store import IndexUnavailable, rebuild
+from woa.commands import CommandError
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -73,42 +75,35 @@ def _print_json(obj: object) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=1) + "\n")
 
 
-def _err(cmd: str, msg: object) -> int:
-    print(f"woa {cmd}: {msg}", file=sys.stderr)
-    return 2
-
-
-def _open(cmd: str, settings: Settings) -> Archive | None:
-    """The archive to read, or None (the reason printed) if ``--archive`` names no archive."""
+def _open(cmd: str, settings: Settings) -> Archive:
+    """The archive to read; ``CommandError`` (status 2) if ``--archive`` names no archive."""
     problem = not_an_archive(settings.archive_dir)
     if problem:
-        print(f"woa {cmd}: {problem}", file=sys.stderr)
-        return None
+        raise CommandError(problem, 2, cmd)
     return Archive.from_settings(settings)
 
 
-def _os_error(cmd: str, exc: OSError) -> int:
-    """A file-system failure (read-only archive, disk full) as one line."""
-    where = f": {exc.filename}" if exc.filename else ""
-    print(f"woa {cmd}: {exc.strerror or exc}{where}", file=sys.stderr)
-    return 1
+@contextmanager
+def _index_errors(cmd: str, *bad_input: type[Exception]) -> Iterator[None]:
+    """What stops a command that reads the index: a query it cannot read (status 2), an index
+    that cannot be opened, a file-system failure (read-only archive, disk full) — one line each."""
+    try:
+        yield
+    except bad_input as exc:
+        raise CommandError(exc, 2, cmd) from exc
+    except IndexUnavailable as exc:
+        raise CommandError(exc, 1, cmd) from exc
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        raise CommandError(f"{exc.strerror or exc}{where}", 1, cmd) from exc
 
 
 # -- commands ---------------------------------------------------------------------------------
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     query = " ".join(args.query)
     archive = _open("search", settings)
-    if archive is None:
-        return 2
-    try:
+    with _index_errors("search", QueryError, ValueError):
         res = search(archive, query, limit=args.limit, page=args.page, sort=args.sort)
-    except (QueryError, ValueError) as exc:
-        return _err("search", exc)
-    except IndexUnavailable as exc:
-        print(f"woa search: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        return _os_error("search", exc)
     if args.json:
         _print_json(res.to_dict())
         return 0
@@ -135,17 +130,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     archive = _open("history", settings)
-    if archive is None:
-        return 2
-    try:
+    with _index_errors("history", ValueError):
         entries = vehicle_history(archive, args.vehicle)
-    except ValueError as exc:
-        return _err("history", exc)
-    except IndexUnavailable as exc:
-        print(f"woa history: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        return _os_error("history", exc)
     if args.json:
         _print_json([e.to_dict() for e in entries])
         return 0
@@ -173,17 +159,8 @@ def _day(text: str | None, end: bool) -> date | None:
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     archive = _open("stats", settings)
-    if archive is None:
-        return 2
-    try:
+    with _index_errors("stats", QueryError):
         result = stats(archive, _day(args.date_from, False), _day(args.date_to, True), args.top)
-    except QueryError as exc:
-        return _err("stats", exc)
-    except IndexUnavailable as exc:
-        print(f"woa stats: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        return _os_error("stats", exc)
     d = result.to_dict()
     if args.format == "json":
         _print_json(d)
@@ -219,12 +196,8 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
     archive = _open("reindex", settings)
-    if archive is None:
-        return 2
-    try:
+    with _index_errors("reindex"):
         stats = rebuild(archive, procs=args.procs)
-    except OSError as exc:
-        return _os_error("reindex", exc)
     skipped = f"; {len(stats.skipped)} damaged sidecar(s) left out (see above, 'woa verify')" if stats.skipped else ""
     print(f"indexed {stats.docs} documents in {time.perf_counter() - started:.1f} s{skipped}")
     return 1 if stats.skipped else 0

@@ -16,7 +16,7 @@ from core.settings import Settings
 from watch_folder.journal import JOURNAL_NAME, Journal
 from watch_folder.rules import Folders, LayoutError, default_folders
 from watch_folder.service import AlreadyRunning, ArchiveLock, WatchService
-from woa.commands import setting_flag
+from woa.commands import CommandError, setting_flag
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -75,11 +75,9 @@ def watch_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
         return service.run()
     except LayoutError as exc:
-        print(f"woa watch: refusing to start: {exc}", file=sys.stderr)
-        return 2
+        raise CommandError(f"refusing to start: {exc}", 2, "watch") from exc
     except AlreadyRunning as exc:
-        print(f"woa watch: {exc}", file=sys.stderr)
-        return 3
+        raise CommandError(exc, 3, "watch") from exc
 
 
 def _fmt_time(ts: float | None) -> str:

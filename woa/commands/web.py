@@ -10,6 +10,8 @@ import sys
 from typing import Any
 
 from core.settings import Settings
+from web.accounts.roles import ROLES
+from woa.commands import CommandError, action_group
 
 log = logging.getLogger(__name__)
 
@@ -21,34 +23,27 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: web_workers setting)")
     p.set_defaults(func=cmd_serve)
 
-    users = sub.add_parser("users", help="web users: create, list, password, roles")
-    usub = users.add_subparsers(dest="users_command", metavar="ACTION")
-    usub.required = True
+    usub = action_group(sub, "users", "web users: create, list, password, roles")
     p = usub.add_parser("create", parents=[common], help="create a user (password prompted, or read from stdin)")
     p.add_argument("name", metavar="NAME")
     p.add_argument("--admin", action="store_true", help="administrator of every store (the first admin)")
     p.add_argument("--store", metavar="CODE", help="give the user a role in this store")
-    p.add_argument("--role", choices=("clerk", "advisor", "manager", "auditor", "admin"), default=None)
+    p.add_argument("--role", choices=ROLES, default=None)
     p.set_defaults(func=cmd_users_create)
     p = usub.add_parser("list", parents=[common], help="users, their stores and roles")
     p.set_defaults(func=cmd_users_list)
     p = usub.add_parser("password", parents=[common], help="set a user's password (prompted, or from stdin)")
     p.add_argument("name", metavar="NAME")
     p.set_defaults(func=cmd_users_password)
-    p = usub.add_parser("grant", parents=[common], help="give a user a role in a store")
-    p.add_argument("name", metavar="NAME")
-    p.add_argument("store", metavar="STORE")
-    p.add_argument("role", choices=("clerk", "advisor", "manager", "auditor", "admin"))
-    p.set_defaults(func=cmd_users_grant)
-    p = usub.add_parser("revoke", parents=[common], help="take a role in a store from a user")
-    p.add_argument("name", metavar="NAME")
-    p.add_argument("store", metavar="STORE")
-    p.add_argument("role", choices=("clerk", "advisor", "manager", "auditor", "admin"))
-    p.set_defaults(func=cmd_users_revoke)
+    for action, helptext, func in (("grant", "give a user a role in a store", cmd_users_grant),
+                                   ("revoke", "take a role in a store from a user", cmd_users_revoke)):
+        p = usub.add_parser(action, parents=[common], help=helptext)
+        p.add_argument("name", metavar="NAME")
+        p.add_argument("store", metavar="STORE")
+        p.add_argument("role", choices=ROLES)
+        p.set_defaults(func=func)
 
-    stores = sub.add_parser("stores", help="stores (门店) of the dealer group")
-    ssub = stores.add_subparsers(dest="stores_command", metavar="ACTION")
-    ssub.required = True
+    ssub = action_group(sub, "stores", "stores (门店) of the dealer group")
     p = ssub.add_parser("add", parents=[common], help="add a store (or rename it)")
     p.add_argument("code", metavar="CODE")
     p.add_argument("name", metavar="NAME")
@@ -56,9 +51,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = ssub.add_parser("list", parents=[common], help="list the stores")
     p.set_defaults(func=cmd_stores_list)
 
-    audit = sub.add_parser("audit", help="the audit trail: verify the hash chain, export it")
-    asub = audit.add_subparsers(dest="audit_command", metavar="ACTION")
-    asub.required = True
+    asub = action_group(sub, "audit", "the audit trail: verify the hash chain, export it")
     p = asub.add_parser("verify", parents=[common], help="check the hash chain; lists rows that were changed")
     p.set_defaults(func=cmd_audit_verify)
     p = asub.add_parser("export", parents=[common], help="write the audit trail as JSONL (stdout or --out)")
@@ -87,15 +80,19 @@ def _read_password(prompt_twice: bool = True) -> str | None:
     return pw or None
 
 
-def _check_password(pw: str, user: Any) -> str | None:
+def _new_password(user: Any) -> str:
+    """The password typed (or given on stdin) for ``user``, if the password validators accept it."""
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
 
+    pw = _read_password()
+    if not pw:
+        raise CommandError("no password given", 2, "users")
     try:
         validate_password(pw, user)
     except ValidationError as exc:
-        return " ".join(str(m) for m in exc.messages)
-    return None
+        raise CommandError("password: " + " ".join(str(m) for m in exc.messages), 2, "users") from exc
+    return pw
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -174,14 +171,7 @@ def cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
         if store is None:
             print(f"woa users: no store {args.store!r} (woa stores add CODE NAME)", file=sys.stderr)
             return 1
-    pw = _read_password()
-    if not pw:
-        print("woa users: no password given", file=sys.stderr)
-        return 2
-    problem = _check_password(pw, User(username=args.name))
-    if problem:
-        print(f"woa users: password: {problem}", file=sys.stderr)
-        return 2
+    pw = _new_password(User(username=args.name))
     with transaction.atomic():
         user = User.objects.create_user(args.name, password=pw)
         if args.admin:
@@ -218,14 +208,7 @@ def cmd_users_password(args: argparse.Namespace, settings: Settings) -> int:
     if user is None:
         print(f"woa users: no user {args.name!r}", file=sys.stderr)
         return 1
-    pw = _read_password()
-    if not pw:
-        print("woa users: no password given", file=sys.stderr)
-        return 2
-    problem = _check_password(pw, user)
-    if problem:
-        print(f"woa users: password: {problem}", file=sys.stderr)
-        return 2
+    pw = _new_password(user)
     user.set_password(pw)
     user.save()
     audit.record(_actor(), "user_password", args.name)

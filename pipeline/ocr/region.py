@@ -1,0 +1,200 @@
+"""A second, recognition-only reading of one region of a page: a value printed in boxes.
+
+RapidOCR's text detector drops single characters in widely spaced boxes (the national standard
+form prints the VIN in 17 of them), so the first pass leaves nothing complete to join. Here the
+strip is cut from the prepared page, its box rules removed (long horizontal runs by a
+morphological opening, vertical rules as the columns that are ink over most of the strip's
+height), the characters that remain packed side by side at an ordinary letter spacing, and the
+result read as one text line by the engine's recogniser alone (``OcrEngine.read_line``).
+
+Coloured rules (a pre-printed form's red, blue or green boxes) fade before any of that: the
+strip is read in the brightest channel of each pixel, in which coloured ink is light and the
+black print of the value stays dark.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from core.models import Box, OcrLine, OcrWord
+from pipeline.ocr.base import OcrEngine
+
+RULE_COLUMN = 0.7  # a column that is ink over this share of the strip's height is a vertical rule
+RULE_RUN = 2.0  # a horizontal run of ink this many text heights long is a horizontal rule
+RULE_TALL = 1.3  # a vertical run of ink this many character heights tall is a vertical rule
+LETTER_GAP = 0.3  # gap between packed characters, in character heights
+BLUR = 0.03  # the blurred reading's Gaussian sigma, in text heights (1 px at 150 dpi)
+MIN_PART = 0.3  # ink components smaller than this share of the text height both ways are specks
+
+
+@dataclass(frozen=True)
+class Packed:
+    image: np.ndarray  # grey uint8, black characters on white, packed at an ordinary spacing
+    parts: int  # character columns found (boxes with ink)
+
+
+def strip_grey(image: Image.Image | np.ndarray, box: Box) -> np.ndarray:
+    """The region ``box`` of the page as grey uint8, coloured ink light (brightest channel)."""
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    if isinstance(image, Image.Image):
+        crop = image.crop((x0, y0, x1, y1))
+        if crop.mode not in ("L", "RGB"):
+            crop = crop.convert("RGB" if crop.mode in ("RGBA", "P", "CMYK") else "L")
+        arr = np.asarray(crop)
+    else:
+        arr = image[max(0, y0):max(0, y1), max(0, x0):max(0, x1)]
+    if arr.ndim == 3:
+        return np.ascontiguousarray(arr.max(axis=2)).astype(np.uint8)
+    return np.ascontiguousarray(arr).astype(np.uint8)
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """Start and end (exclusive) of the runs of True in ``flags``."""
+    d = np.diff(np.concatenate(([0], flags.astype(np.int8), [0])))
+    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(), strict=True))
+
+
+def glyph_height(ink: np.ndarray, stroke: int, text_height: float) -> float:
+    """The characters' height in ``ink`` (without horizontal rules): the median height of the
+    parts wider than a stroke (a rule or a "1" is one stroke wide); 0.75 text heights if none."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    heights = [float(stats[i, cv2.CC_STAT_HEIGHT]) for i in range(1, n)
+               if stats[i, cv2.CC_STAT_WIDTH] >= 2 * stroke and MIN_PART * text_height <= stats[i, cv2.CC_STAT_HEIGHT] <= 2 * text_height]
+    return float(np.median(heights)) if heights else 0.75 * text_height
+
+
+def remove_rules(grey: np.ndarray, text_height: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """Ink masks (255 = ink) of ``grey`` without its box rules; dotted print is closed up first.
+
+    Print out of register lands on a rule (a pre-printed form's first cell: the stem of an ``L``
+    on the cell's left rule, its foot beside it). The second mask, when some ink of a character
+    touches a vertical rule, keeps those rules over the height of the characters (the stem may
+    have been the character's); None when nothing touches a rule.
+    """
+    _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    k = max(3, int(round(text_height / 9)) | 1)
+    solid = np.asarray(cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))),
+                       dtype=np.uint8)
+    run = max(3, int(round(RULE_RUN * text_height)))
+    opened = cv2.morphologyEx(solid, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (run, 1)))
+    horizontal = np.asarray(opened, dtype=np.uint8)
+    grow = np.ones((k, k), np.uint8)
+    # vertical rules: columns of ink over most of the strip, and vertical runs taller than the
+    # characters (a box's sides; a "1" is no taller than the others)
+    # (measured without the horizontal rules: a character printed close under one is no taller)
+    vertical = np.zeros(solid.shape, dtype=np.uint8)
+    vertical[:, (solid > 0).mean(axis=0) >= RULE_COLUMN] = 255
+    unruled = np.where(cv2.dilate(horizontal, grow) > 0, 0, solid).astype(np.uint8)
+    tall = max(3, int(round(RULE_TALL * glyph_height(unruled, k, text_height))))
+    opened = cv2.morphologyEx(unruled, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, tall)))
+    vertical = np.maximum(vertical, np.asarray(opened, dtype=np.uint8))
+    rules = np.asarray(cv2.dilate(np.maximum(vertical, horizontal), grow), dtype=np.uint8)
+    # the characters as blobs (dot-matrix print is dots: closed up more than for the rules)
+    k2 = max(3, int(round(text_height / 6)) | 1)
+    blobs = cv2.morphologyEx(np.where(rules > 0, 0, solid).astype(np.uint8), cv2.MORPH_CLOSE,
+                             cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k2, k2)))
+    loose = np.where(rules > 0, 0, blobs).astype(np.uint8)
+    rest = _without_specks(loose, text_height)
+    rows = np.flatnonzero(rest.any(axis=1))
+    if len(rows) == 0:
+        return rest, None
+    top, bottom = int(rows.min()), int(rows.max()) + 1
+    _, parts, stats, _ = cv2.connectedComponentsWithStats(loose, connectivity=8)
+    touching = stats[:, cv2.CC_STAT_AREA] >= k * k // 2  # more than a speck of dust
+    touching[0] = False  # the background
+    h_band = np.asarray(cv2.dilate(horizontal, grow))[top:bottom] > 0
+    kept = rest.copy()
+    any_kept = False
+    for a, b in _runs(np.asarray(np.asarray(cv2.dilate(vertical, grow)).any(axis=0))):
+        beside = np.concatenate((parts[top:bottom, max(0, a - 2):a].ravel(), parts[top:bottom, b:b + 2].ravel()))
+        ids = np.unique(beside[touching[beside]])
+        if len(ids):
+            kept = np.maximum(kept, np.where(np.isin(parts, ids), loose, 0).astype(np.uint8))
+            kept[top:bottom, a:b] = np.maximum(kept[top:bottom, a:b], np.where(h_band[:, a:b], 0, solid[top:bottom, a:b]))
+            any_kept = True
+    return rest, (kept if any_kept else None)
+
+
+def _without_specks(ink: np.ndarray, text_height: float) -> np.ndarray:
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    keep = [i for i in range(1, n)
+            if stats[i, cv2.CC_STAT_HEIGHT] >= MIN_PART * text_height or stats[i, cv2.CC_STAT_WIDTH] >= MIN_PART * text_height]
+    return np.where(np.isin(labels, keep), ink, 0).astype(np.uint8)
+
+
+def _text_band(mask: np.ndarray) -> np.ndarray:
+    """``mask`` without what lies outside the row of characters (the cut-off bottom of the line
+    above): the band is where the tall parts are; a part whose middle is outside it goes."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n <= 2:
+        return mask
+    heights = stats[1:, cv2.CC_STAT_HEIGHT]
+    tall = [i + 1 for i, h in enumerate(heights) if h >= 0.5 * heights.max()]
+    top = float(np.median([stats[i, cv2.CC_STAT_TOP] for i in tall]))
+    bottom = float(np.median([stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] for i in tall]))
+    margin = 0.15 * (bottom - top)
+    keep = [i for i in range(1, n)
+            if top - margin <= stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] / 2 <= bottom + margin]
+    return np.isin(labels, keep)
+
+
+def pack(ink: np.ndarray, grey: np.ndarray, text_height: float) -> Packed | None:
+    """The characters of ``ink`` (a mask of ``grey``) at an ordinary spacing, in their grey print
+    (the mask is closed up; the print keeps its strokes and holes): gaps wider than a letter's
+    (boxes, groups of boxes) are narrowed to it, narrower ones kept; None: no characters."""
+    mask = _without_specks(ink, text_height) > 0
+    if not mask.any():
+        return None
+    mask = _text_band(mask)
+    print_ = np.where(cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0, grey, 255)
+    rows = np.flatnonzero(mask.any(axis=1))
+    y0, y1 = int(rows.min()), int(rows.max()) + 1
+    ch = y1 - y0
+    gap, pad = max(2, int(LETTER_GAP * ch)), max(4, ch // 3)
+    pieces: list[tuple[int, int]] = []  # column ranges copied as they are
+    for a, b in _runs(np.asarray(mask.any(axis=0))):
+        if pieces and a - pieces[-1][1] <= gap:
+            pieces[-1] = (pieces[-1][0], b)
+        else:
+            pieces.append((a, b))
+    width = sum(b - a for a, b in pieces) + gap * (len(pieces) - 1) + 2 * pad
+    out = np.full((ch + 2 * pad, width), 255, dtype=np.uint8)
+    x = pad
+    for a, b in pieces:
+        out[pad:pad + ch, x:x + b - a] = print_[y0:y1, a:b]
+        x += b - a + gap
+    return Packed(out, len(pieces))
+
+
+def read_region(engine: OcrEngine, image: Image.Image | np.ndarray, box: Box, text_height: float,
+                dpi: float) -> list[OcrLine]:
+    """Read the region ``box`` of the page ``image`` (pixels of that image) once more, as one text
+    line of boxed characters: rules removed, characters packed, recognition only.
+
+    A line per reading, with the region's box (the characters' places are not kept) and the
+    recogniser's confidence: the reading without the rules, the same slightly blurred (dot-matrix
+    dots run together), and when a character touches a vertical rule one keeping the rule where
+    it touches; the check digit tells which is right (readings that validate and differ: review). Empty when the region holds no characters or nothing was read.
+    """
+    x0, y0, x1, y1 = box
+    if x1 - x0 < 2 or y1 - y0 < 2 or text_height < 2:
+        return []
+    out: list[OcrLine] = []
+    grey = strip_grey(image, box)
+    plain, kept = remove_rules(grey, text_height)
+    images = []
+    for ink in (plain, kept):
+        packed = None if ink is None else pack(ink, grey, text_height)
+        if packed is not None:
+            images.append(packed.image)
+    if images:  # dot-matrix print reads better with its dots run together
+        images.insert(1, cv2.GaussianBlur(images[0], (0, 0), BLUR * text_height))
+    for im in images:
+        line = engine.read_line(im, dpi)
+        if line is not None and line.text.strip() and all(o.text != line.text for o in out):
+            out.append(OcrLine(line.text, box, line.conf, [OcrWord(line.text, box, line.conf)]))
+    return out
