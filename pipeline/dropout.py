@@ -26,9 +26,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from core.models import OcrLine
+from core.models import Box, OcrLine
 from pipeline.ocr import read_page
-from pipeline.ocr.base import OcrEngine, reading_order
+from pipeline.ocr.base import OcrEngine, affine_box, reading_order
 
 log = logging.getLogger(__name__)
 
@@ -293,4 +293,32 @@ def read_dropout(
     values = read_page(engine, d.values, dpi, max_dpi, regions=val_q, to_page=to_page) if len(val_q) else []
     labels = read_page(engine, d.labels, dpi, max_dpi, regions=lab_q, to_page=to_page) if len(lab_q) else []
     rest = read_page(engine, page, dpi, max_dpi, regions=as_is_q, to_page=to_page) if len(as_is_q) else []
+    if len(val_q):  # each value as the surer of its two readings: the values image's, the page's
+        as_read = read_page(engine, page, dpi, max_dpi, regions=val_q, to_page=to_page)
+        values = _surer(values, as_read, [affine_box(q, to_page) for q in val_q])
     return reading_order(values + _not_on_values(labels, values) + rest)
+
+
+def _surer(a: list[OcrLine], b: list[OcrLine], regions: list[Box]) -> list[OcrLine]:
+    """Per text region, the lines of reading ``a`` or of reading ``b``, whichever OCR is surer
+    of (the sum of its characters' confidence: a reading that lost a character to a rule scores
+    less; ``a`` on a tie)."""
+    def by_region(lines: list[OcrLine]) -> dict[int, list[OcrLine]]:
+        out: dict[int, list[OcrLine]] = {}
+        for ln in lines:
+            cx, cy = (ln.box[0] + ln.box[2]) / 2, (ln.box[1] + ln.box[3]) / 2
+            inside = [i for i, r in enumerate(regions) if r[0] - 2 <= cx <= r[2] + 2 and r[1] - 2 <= cy <= r[3] + 2]
+            out.setdefault(min(inside, key=lambda i: (regions[i][2] - regions[i][0]) * (regions[i][3] - regions[i][1]))
+                           if inside else -1, []).append(ln)
+        return out
+
+    def sureness(lines: list[OcrLine]) -> float:  # characters read, weighed by confidence
+        return sum(ln.conf * len(ln.text.replace(" ", "")) for ln in lines)
+
+    ra, rb = by_region(a), by_region(b)
+    out = ra.pop(-1, [])  # (a line outside every region: kept once)
+    rb.pop(-1, None)
+    for i in set(ra) | set(rb):
+        la, lb = ra.get(i, []), rb.get(i, [])
+        out += la if sureness(la) >= sureness(lb) else lb
+    return out
