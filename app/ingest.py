@@ -269,6 +269,7 @@ def mrc_options(settings: Settings) -> MrcOptions | None:
         foreground_dpi=settings.mrc_foreground_dpi,
         min_dpi=settings.mrc_min_dpi,
         jpeg_quality=settings.mrc_jpeg_quality,
+        soft_patches=settings.mrc_soft_patches,
     )
 
 

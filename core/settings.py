@@ -87,6 +87,7 @@ class Settings(BaseModel):
     mrc_foreground_dpi: float = Field(default=100.0, gt=0)
     mrc_min_dpi: float = Field(default=200.0, ge=0)  # coarser scans keep the faithful encoding
     mrc_jpeg_quality: int = Field(default=50, ge=1, le=100)
+    mrc_soft_patches: bool = True  # blurred words as full-resolution JPEG patches, not in the mask
 
     # Extraction / review
     review_threshold: float = 0.8

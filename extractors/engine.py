@@ -153,21 +153,54 @@ def _from_regions(index: PageIndex, pages: list[PageText], template: Template, t
     return out
 
 
-def _reread(pages: list[PageText], fld: str, today: date) -> list[Scored]:
+def _edge_joins(readings: list[str]) -> list[str]:
+    """VINs made of two readings of the same boxes: one read all 17 but misread one, another lost
+    the first or last character (on a cell's rule) and read the other 16 right. Only joins that
+    validate as read."""
+    out = []
+    full = [r for r in readings if len(r) == 17]
+    for short in (r for r in readings if len(r) == 16):
+        for f in full:
+            for joined in (f[0] + short, short + f[-1]):
+                if joined not in out and vin.validates_as_read(joined):
+                    out.append(joined)
+    return out
+
+
+def _reread(pages: list[PageText], fld: str, today: date, first: Collection[str] = ()) -> list[Scored]:
     """Candidates from the second, recognition-only reading of the strip after a label
-    (``PageText.region_reads``: the VIN's boxes, ``extractors.vin_strip``)."""
+    (``PageText.region_reads``: the VIN's boxes, ``extractors.vin_strip``). ``first``: the VINs
+    the first pass's candidates validate to.
+
+    The strip is read several ways (``pipeline.ocr.region``), and each reading is another chance
+    for a misreading that a confusion repair turns into a wrong VIN that validates: a reading that
+    validates only through such a repair is trusted when another reading (or the first pass)
+    gives the same VIN. Readings that validate to different VINs: review, never a guess."""
     out = []
     for p in pages:
-        for ln in p.region_reads.get(fld, []):
-            s = _score(fld, Candidate(ln.text, p.page_no, ln.box, ln.conf, "reread"), 0, True, today)
-            if s is not None:
-                out.append(s)
-    values = sorted({s.parsed.value for s in out if s.parsed.valid})
+        reads = p.region_reads.get(fld, [])
+        cands = [Candidate(ln.text, p.page_no, ln.box, ln.conf, "reread") for ln in reads]
+        if reads:
+            conf = min(ln.conf for ln in reads)
+            cands += [Candidate(j, p.page_no, reads[0].box, conf, "reread")
+                      for j in _edge_joins([vin.compact(ln.text) for ln in reads])]
+        for c in cands:
+            sc = _score(fld, c, 0, True, today)
+            if sc is not None:
+                out.append(sc)
+    for sc in out:
+        if sc.parsed.valid and not vin.validates_as_read(sc.cand.text):
+            support = [o for o in out if o is not sc and o.parsed.valid and o.parsed.value == sc.parsed.value]
+            if not support and sc.parsed.value not in first:
+                sc.confidence = min(sc.confidence, 0.7)
+                sc.parsed = Parsed(sc.parsed.value, sc.parsed.confidence, True,
+                                   sc.parsed.note + "; one reading of the boxes, repaired: for review")
+    values = sorted({sc.parsed.value for sc in out if sc.parsed.valid})
     if len(values) > 1:  # two readings that both validate: review, never a guess
-        for s in out:
-            s.confidence = min(s.confidence, 0.5)
-            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid,
-                              f"readings of the boxes disagree: {', '.join(values)}")
+        for sc in out:  # (the value offered: one that validates as read over a repaired one)
+            sc.confidence = min(sc.confidence, 0.5) * (1.0 if vin.validates_as_read(sc.cand.text) else 0.9)
+            sc.parsed = Parsed(sc.parsed.value, sc.parsed.confidence, sc.parsed.valid,
+                               f"readings of the boxes disagree: {', '.join(values)}")
     return out
 
 
@@ -491,7 +524,8 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
         for fld, scored in _from_regions(index, pages, template, today).items():
             found.setdefault(fld, []).extend(scored)
     if not any(s.parsed.valid and s.parsed.confidence >= 1.0 for s in found.get("vin", [])):
-        found.setdefault("vin", []).extend(_reread(pages, "vin", today))
+        first = {sc.parsed.value for sc in found.get("vin", []) if sc.parsed.valid}
+        found.setdefault("vin", []).extend(_reread(pages, "vin", today, first))
     for fld in SCANNABLE:
         if not any(s.parsed.valid for s in found.get(fld, [])):
             found.setdefault(fld, []).extend(_scanned(index, fld, today))
