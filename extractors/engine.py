@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -151,21 +152,54 @@ def _from_regions(index: PageIndex, pages: list[PageText], template: Template, t
     return out
 
 
-def _reread(pages: list[PageText], fld: str, today: date) -> list[Scored]:
+def _edge_joins(readings: list[str]) -> list[str]:
+    """VINs made of two readings of the same boxes: one read all 17 but misread one, another lost
+    the first or last character (on a cell's rule) and read the other 16 right. Only joins that
+    validate as read."""
+    out = []
+    full = [r for r in readings if len(r) == 17]
+    for short in (r for r in readings if len(r) == 16):
+        for f in full:
+            for joined in (f[0] + short, short + f[-1]):
+                if joined not in out and vin.validates_as_read(joined):
+                    out.append(joined)
+    return out
+
+
+def _reread(pages: list[PageText], fld: str, today: date, first: Collection[str] = ()) -> list[Scored]:
     """Candidates from the second, recognition-only reading of the strip after a label
-    (``PageText.region_reads``: the VIN's boxes, ``extractors.vin_strip``)."""
+    (``PageText.region_reads``: the VIN's boxes, ``extractors.vin_strip``). ``first``: the VINs
+    the first pass's candidates validate to.
+
+    The strip is read several ways (``pipeline.ocr.region``), and each reading is another chance
+    for a misreading that a confusion repair turns into a wrong VIN that validates: a reading that
+    validates only through such a repair is trusted when another reading (or the first pass)
+    gives the same VIN. Readings that validate to different VINs: review, never a guess."""
     out = []
     for p in pages:
-        for ln in p.region_reads.get(fld, []):
-            s = _score(fld, Candidate(ln.text, p.page_no, ln.box, ln.conf, "reread"), 0, True, today)
-            if s is not None:
-                out.append(s)
-    values = sorted({s.parsed.value for s in out if s.parsed.valid})
+        reads = p.region_reads.get(fld, [])
+        cands = [Candidate(ln.text, p.page_no, ln.box, ln.conf, "reread") for ln in reads]
+        if reads:
+            conf = min(ln.conf for ln in reads)
+            cands += [Candidate(j, p.page_no, reads[0].box, conf, "reread")
+                      for j in _edge_joins([vin.compact(ln.text) for ln in reads])]
+        for c in cands:
+            sc = _score(fld, c, 0, True, today)
+            if sc is not None:
+                out.append(sc)
+    for sc in out:
+        if sc.parsed.valid and not vin.validates_as_read(sc.cand.text):
+            support = [o for o in out if o is not sc and o.parsed.valid and o.parsed.value == sc.parsed.value]
+            if not support and sc.parsed.value not in first:
+                sc.confidence = min(sc.confidence, 0.7)
+                sc.parsed = Parsed(sc.parsed.value, sc.parsed.confidence, True,
+                                   sc.parsed.note + "; one reading of the boxes, repaired: for review")
+    values = sorted({sc.parsed.value for sc in out if sc.parsed.valid})
     if len(values) > 1:  # two readings that both validate: review, never a guess
-        for s in out:
-            s.confidence = min(s.confidence, 0.5)
-            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid,
-                              f"readings of the boxes disagree: {', '.join(values)}")
+        for sc in out:  # (the value offered: one that validates as read over a repaired one)
+            sc.confidence = min(sc.confidence, 0.5) * (1.0 if vin.validates_as_read(sc.cand.text) else 0.9)
+            sc.parsed = Parsed(sc.parsed.value, sc.parsed.confidence, sc.parsed.valid,
+                               f"readings of the boxes disagree: {', '.join(values)}")
     return out
 
 
@@ -220,13 +254,99 @@ def _agree_with_printed_difference(index: PageIndex, totals: list[Scored], labor
     return out
 
 
+SUM_FIELDS = ("labor_cost", "parts_cost", "total_cost", "other_cost", "discount")
+MAX_SUM_OPTIONS = 6  # readings per amount the sum search tries
+
+
+def _misread_amounts(s: Scored) -> list[Scored]:
+    """Other readings of an amount OCR may have garbled, to be tried against the sum only: the
+    currency mark read as a digit ("¥667.00" as "7667.00", "¥2,622.65" as "82,622.65") and the
+    decimal point lost ("3220.89" as "322089元")."""
+    text = s.cand.text
+    a = _amount(s)
+    if a is None or a <= 0:
+        return []
+    out: list[tuple[Decimal, str]] = []
+    whole = str(int(a))
+    if len(whole) >= 2 and not any(c in text for c in "¥￥$"):
+        out.append((Decimal(whole[1:] or "0") + a - int(a), f"a leading {whole[0]} read for the currency mark"))
+    if "." not in text and "．" not in text and len(whole) >= 3 and a == int(a):
+        out.append((a / 100, "the decimal point lost"))
+    alts = []
+    for value, why in out:
+        alt = Scored(s.field, Parsed(money.fmt(value), s.parsed.confidence, True, f"read {s.parsed.value}: {why}"),
+                     s.cand, s.confidence, s.rank, s.order)
+        alts.append(alt)
+    return alts
+
+
+def _sum_options(found: dict[str, list[Scored]], chosen: dict[str, Scored], f: str, repairs: bool) -> list[Scored | None]:
+    """The readings of amount ``f`` the sum search tries: the chosen one first, then the other
+    candidates (distinct values), with ``repairs`` also their misreadings; None for an
+    optional amount (other fees, discount) that may be absent."""
+    cands = sorted((c for c in found.get(f, []) if c.parsed.valid), key=lambda c: (*c.key(), c.order), reverse=True)
+    if f in chosen and chosen[f].parsed.valid:
+        cands.insert(0, chosen[f])
+    out: list[Scored | None] = []
+    seen: set[str] = set()
+    for c in cands:
+        for o in [c, *(_misread_amounts(c) if repairs else [])]:
+            if o.parsed.value not in seen:
+                seen.add(o.parsed.value)
+                out.append(o)
+    out = out[:MAX_SUM_OPTIONS]
+    if f in ("other_cost", "discount"):
+        out.append(None)
+    return out
+
+
+def _sum_combination(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> dict[str, Scored | None] | None:
+    """The one combination of readings of labour, parts, total (other fees, discount) whose sum
+    agrees, when the chosen readings do not: first among the labelled readings, then allowing
+    one misreading of ``_misread_amounts``. None when there is none, or more than one."""
+    for repairs in (False, True):
+        opts = {f: _sum_options(found, chosen, f, repairs) for f in SUM_FIELDS}
+        if not opts["labor_cost"] or not opts["parts_cost"] or not opts["total_cost"]:
+            return None
+        agreeing: dict[tuple[str, ...], dict[str, Scored | None]] = {}
+        for lab, par, tot, oth, dis in itertools.product(*(opts[f] for f in SUM_FIELDS)):
+            # one misread amount at most: dropping the leading digit of several four-digit
+            # amounts keeps a sum whose leading digits add up (3300 + 2115.90 + 14.10 = 5430)
+            if sum(c is not None and c.parsed.note.startswith("read ") for c in (lab, par, tot, oth, dis)) > 1:
+                continue
+            if money.totals_agree(_amount(lab), _amount(par), _amount(tot), _amount(oth), _amount(dis)):
+                combo = dict(zip(SUM_FIELDS, (lab, par, tot, oth, dis), strict=True))
+                key = tuple(c.parsed.value if c else "" for c in (lab, par, tot))
+                agreeing.setdefault(key, combo)
+        if len(agreeing) == 1:
+            return next(iter(agreeing.values()))
+        if agreeing:
+            return None
+    return None
+
+
 def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
     labor, parts = _amount(chosen.get("labor_cost")), _amount(chosen.get("parts_cost"))
     other, discount = _amount(chosen.get("other_cost")), _amount(chosen.get("discount"))
+    totals = [s for s in found.get("total_cost", []) if s.parsed.valid]
+    if labor is None or parts is None or not any(
+            money.totals_agree(labor, parts, _amount(s), other, discount) for s in totals):
+        # the chosen readings do not add up: another labelled reading (a label of the item
+        # table's 工时费 column beside the costs block's), or a garbled one, may
+        combo = _sum_combination(found, chosen)
+        if combo is not None:
+            for f, c in combo.items():
+                if c is not None:
+                    chosen[f] = c
+                elif f in chosen:
+                    chosen.pop(f)
+            labor, parts = _amount(chosen.get("labor_cost")), _amount(chosen.get("parts_cost"))
+            other, discount = _amount(chosen.get("other_cost")), _amount(chosen.get("discount"))
     if labor is None or parts is None:
         return
-    totals = [s for s in found.get("total_cost", []) if s.parsed.valid]
     agreeing = [s for s in totals if money.totals_agree(labor, parts, _amount(s), other, discount)]
+    if "total_cost" in chosen and money.totals_agree(labor, parts, _amount(chosen["total_cost"]), other, discount):
+        agreeing = [chosen["total_cost"]]
     if not agreeing:
         agreeing = _agree_with_printed_difference(index, totals, labor, parts, other, discount)
     if agreeing:
@@ -234,8 +354,10 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
         chosen["total_cost"] = best
         for f in MONEY_FIELDS:
             s = chosen[f]
-            s.confidence = max(s.confidence, 0.97)
-            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, True, "labour + parts (+ other - discount) = total")
+            repaired = s.parsed.note if s.parsed.note.startswith("read ") else ""
+            s.confidence = max(s.confidence, 0.9 if repaired else 0.97)
+            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, True,
+                              (repaired + "; " if repaired else "") + "labour + parts (+ other - discount) = total")
     elif "total_cost" in chosen:
         for f in MONEY_FIELDS:
             s = chosen[f]
@@ -416,7 +538,8 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
         for fld, scored in _from_regions(index, pages, template, today).items():
             found.setdefault(fld, []).extend(scored)
     if not any(s.parsed.valid and s.parsed.confidence >= 1.0 for s in found.get("vin", [])):
-        found.setdefault("vin", []).extend(_reread(pages, "vin", today))
+        first = {sc.parsed.value for sc in found.get("vin", []) if sc.parsed.valid}
+        found.setdefault("vin", []).extend(_reread(pages, "vin", today, first))
     for fld in SCANNABLE:
         if not any(s.parsed.valid for s in found.get(fld, [])):
             found.setdefault(fld, []).extend(_scanned(index, fld, today))
