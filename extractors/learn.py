@@ -67,6 +67,9 @@ class LearnedTemplate:
     fingerprint: list[Mark]
     fields: dict[str, LearnedField] = field(default_factory=dict)
     documents: list[str] = field(default_factory=list)  # ids of the documents that taught it
+    # what the values of this layout look like (the dealer's order-number pattern, the plate's
+    # province and city, the advisors' names): field -> shape / prefix / name -> documents
+    values: dict[str, dict[str, int]] = field(default_factory=dict)
     path: Path | None = None
 
 
@@ -317,6 +320,98 @@ def learn(t: LearnedTemplate, pages: list[PageText], truth: dict[str, str], doc_
             lf.offset = tuple(round(v, 3) for v in offset)  # type: ignore[assignment]
     if doc_id not in t.documents:
         t.documents.append(doc_id)
+        for fld, value in truth.items():
+            key = _value_key(fld, value)
+            if key:
+                counts = t.values.setdefault(fld, {})
+                counts[key] = counts.get(key, 0) + 1
+
+
+# -- what the layout's values look like ---------------------------------------------------------------
+
+VALUE_FIELDS = ("order_no", "plate", "advisor")
+VALUE_MIN_DOCUMENTS = 3  # a pattern needs this many corrected documents ...
+VALUE_MIN_SHARE = 0.8  # ... and this share of them, before it repairs or doubts a reading
+# OCR's confusions between letters and digits, both ways
+TO_DIGIT = {"O": "0", "D": "0", "Q": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "B": "8", "G": "6", "T": "7"}
+TO_LETTER = {"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "7": "T"}
+
+
+def shape(value: str) -> str:
+    """An order number's pattern: digits as 9, letters kept (WO20240315001 -> WO99999999999)."""
+    return "".join("9" if c.isdigit() else c for c in value.upper())
+
+
+def _value_key(fld: str, value: str) -> str:
+    if fld == "order_no":
+        return shape(value)
+    if fld == "plate" and len(value) >= 2:
+        return value[:2]  # province and city: a dealer's cars are mostly local
+    if fld == "advisor":
+        return value
+    return ""
+
+
+@dataclass(frozen=True)
+class ValueCheck:
+    value: str  # the reading, repaired when ``repaired``
+    repaired: bool
+    agrees: bool  # the reading is what this layout's values look like
+    trust: float  # share of the corrected documents the pattern held on (with a prior of one miss)
+    note: str
+
+
+def check_value(t: LearnedTemplate, fld: str, value: str) -> ValueCheck | None:
+    """The reading of ``fld`` against what the corrected documents of this layout showed: repaired
+    when one confusion away from the layout's pattern (an order number's letter read as a digit, a
+    plate's province misread, an advisor's name one character off), doubted when it does not fit;
+    None when the layout has no pattern for the field (too few documents, or they vary)."""
+    counts = t.values.get(fld)
+    if not counts or fld not in VALUE_FIELDS:
+        return None
+    total = sum(counts.values())
+    if fld == "advisor":  # a dealer has a few advisors: each name seen twice is known
+        known = {n: c for n, c in counts.items() if c >= 2}
+        if not known:
+            return None
+        if value in known:
+            return ValueCheck(value, False, True, known[value] / (known[value] + 1.0), f"an advisor of this layout ({known[value]} documents)")
+        near = [n for n in known if len(n) == len(value) and sum(a != b for a, b in zip(n, value, strict=True)) == 1]
+        if len(near) == 1:
+            n = near[0]
+            return ValueCheck(n, True, True, known[n] / (known[n] + 1.0),
+                              f"read {value}; repaired to {n}, an advisor of this layout ({known[n]} documents)")
+        return None
+    key, n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+    if n < VALUE_MIN_DOCUMENTS or n / total < VALUE_MIN_SHARE:
+        return None
+    trust = n / (total + 1.0)
+    if fld == "order_no":
+        if shape(value) == key:
+            return ValueCheck(value, False, True, trust, f"fits this layout's order-number pattern {key}")
+        if len(value) == len(key):
+            out = []
+            for c, k in zip(value.upper(), key, strict=True):
+                if k == "9":
+                    out.append(c if c.isdigit() else TO_DIGIT.get(c, ""))
+                elif c == k:
+                    out.append(c)
+                else:
+                    out.append(k if TO_LETTER.get(c) == k else "")
+            if all(out):
+                fixed = "".join(out)
+                return ValueCheck(fixed, True, True, trust,
+                                  f"read {value}; repaired to this layout's order-number pattern {key} ({n} of {total} documents)")
+        return ValueCheck(value, False, False, trust,
+                          f"does not fit this layout's order-number pattern {key} ({n} of {total} documents)")
+    # plate: the province misread (电A84227 on a layout whose plates are 粤A): only an invalid
+    # reading is repaired (a car from another province is no misreading)
+    if value[:2] == key:
+        return ValueCheck(value, False, True, trust, f"this layout's plate prefix {key}")
+    if len(value) >= 2 and value[1] == key[1] and value[0] != key[0]:
+        return ValueCheck(key[0] + value[1:], True, True, trust,
+                          f"read {value}; province repaired to this layout's {key} ({n} of {total} documents)")
+    return None
 
 
 # -- files ------------------------------------------------------------------------------------------
@@ -340,6 +435,10 @@ def dumps(t: LearnedTemplate) -> str:
                   f"anchor_at = [{lf.anchor_at[0]}, {lf.anchor_at[1]}]",
                   "offset = [" + ", ".join(str(v) for v in lf.offset) + "]  # value box from the anchor, in anchor heights",
                   f"right = {lf.right}", f"wrong = {lf.wrong}"]
+    for fld, counts in sorted(t.values.items()):
+        what = {"order_no": "order-number patterns", "plate": "plate prefixes", "advisor": "advisors"}.get(fld, "values")
+        lines += ["", f"[values.{fld}]  # {what} seen on the corrected documents: how many times",
+                  *[f"{_q(k)} = {v}" for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]]
     return "\n".join(lines) + "\n"
 
 
@@ -355,8 +454,9 @@ def loads(data: dict[str, Any], path: Path | None = None) -> LearnedTemplate:
             raise ValueError(f"learned.{fld}: offset needs 4 numbers, anchor_at 2")
         fields[fld] = LearnedField(str(d["anchor"]), (at[0], at[1]), (off[0], off[1], off[2], off[3]),
                                    int(d.get("right", 0)), int(d.get("wrong", 0)))
+    values = {str(fld): {str(k): int(v) for k, v in counts.items()} for fld, counts in data.get("values", {}).items()}
     return LearnedTemplate(str(data.get("name") or (path.stem if path else "learned")), marks, fields,
-                           [str(x) for x in data.get("documents", [])], path)
+                           [str(x) for x in data.get("documents", [])], values, path)
 
 
 def load_learned(directory: Path) -> list[LearnedTemplate]:

@@ -215,3 +215,58 @@ def test_fingerprint_matches_the_same_layout_scanned_differently(dx: float, dy: 
     assert similarity(_marks(page), _marks(_scanned(page, dx, dy, scale, drop))) >= 0.7
     # and still tells another layout apart, however it is scanned
     assert similarity(_marks(other_form()), _marks(_scanned(page, dx, dy, scale, drop))) < 0.7
+
+
+def dealer_form(order_no: str, plate: str, advisor: str, customer: str = "张三") -> list[PageText]:
+    """One dealer's form: its order numbers, its local plates, its few advisors."""
+    return [PageText(1, 1654, 2339, 200, [
+        L("工单号", 100, 300, 240, 336), L(order_no, 300, 300, 700, 336),
+        L("车牌号", 850, 300, 990, 336), L(plate, 1050, 300, 1300, 336),
+        L("客户", 100, 360, 180, 396), L(customer, 300, 360, 460, 396),
+        L("服务顾问", 850, 360, 1010, 396), L(advisor, 1050, 360, 1200, 396),
+        L("进厂日期", 100, 420, 260, 456), L("2024-03-15", 300, 420, 520, 456),
+    ])]
+
+
+TAUGHT_VALUES = [("WO2024031501", "粤A12345", "张伟"), ("WO2024031702", "粤A7B321", "李娜"),
+                 ("WO2024032003", "粤A55D12", "张伟"), ("WO2024032104", "粤AD1234", "李娜"),
+                 ("WO2024032205", "粤A66K88", "张伟")]
+
+
+@pytest.mark.parametrize(("k", "fld", "read", "want", "review", "note"), [
+    (5, "order_no", "WO2O24O40101", "WO2024040101", False, "repaired to this layout's order-number pattern"),
+    (3, "order_no", "WO2024O40101", "WO2024040101", False, "repaired"),
+    (2, "order_no", "WO2024O40101", None, None, ""),            # two documents make no pattern
+    (5, "order_no", "N2024040", "N2024040", True, "does not fit this layout's order-number pattern"),
+    (5, "order_no", "WO2024040101", "WO2024040101", None, "fits this layout's order-number pattern"),
+    (5, "plate", "电A12399", "粤A12399", False, "province repaired to this layout's 粤A"),
+    (5, "plate", "京B12399", "京B12399", None, ""),               # another province's car: no misreading
+    (3, "advisor", "张玮", "张伟", True, "repaired to 张伟"),        # a name seen twice: repaired, to review
+    (5, "advisor", "张玮", "张伟", False, "repaired to 张伟"),       # seen three times: trusted
+    (2, "advisor", "张玮", "张玮", None, ""),                       # seen once: not yet
+    (5, "advisor", "王芳", "王芳", None, ""),                       # not near a known name
+    (5, "advisor", "张伟", "张伟", False, "an advisor of this layout"),
+])
+def test_layout_values_repair_or_doubt_a_misreading(k: int, fld: str, read: str, want: str | None,
+                                                    review: bool | None, note: str) -> None:
+    docs = [(dealer_form(o, p, a), {"order_no": o, "plate": p, "advisor": a}) for o, p, a in TAUGHT_VALUES[:k]]
+    t = taught(*docs)
+    base = {"order_no": "WO2024040101", "plate": "粤A12399", "advisor": "张伟"}
+    page = dealer_form(**{**base, fld: read})
+    without = extract(page, Settings(), today=TODAY).fields[fld]
+    fv = extract(page, Settings(), today=TODAY, learned=[t]).fields[fld]
+    assert fv.value == (want if want is not None else without.value)
+    if review is not None:
+        assert (fv.confidence < Settings().review_threshold) is review
+    assert note in fv.note
+    if want is not None and want != read:
+        assert without.value != want  # the template is what repaired it
+
+
+def test_layout_values_are_in_the_template_file_and_round_trip() -> None:
+    t = taught(*[(dealer_form(o, p, a), {"order_no": o, "plate": p, "advisor": a}) for o, p, a in TAUGHT_VALUES])
+    data = tomllib.loads(dumps(t))
+    assert data["values"]["order_no"] == {"WO9999999999": 5}
+    assert data["values"]["plate"] == {"粤A": 5}
+    assert data["values"]["advisor"] == {"张伟": 3, "李娜": 2}
+    assert loads(data).values == t.values
