@@ -376,11 +376,11 @@ def check_value(t: LearnedTemplate, fld: str, value: str) -> ValueCheck | None:
             return None
         if value in known:
             return ValueCheck(value, False, True, known[value] / (known[value] + 1.0), f"an advisor of this layout ({known[value]} documents)")
-        near = [n for n in known if len(n) == len(value) and sum(a != b for a, b in zip(n, value, strict=True)) == 1]
+        near = [k for k in known if len(k) == len(value) and sum(a != b for a, b in zip(k, value, strict=True)) == 1]
         if len(near) == 1:
-            n = near[0]
-            return ValueCheck(n, True, True, known[n] / (known[n] + 1.0),
-                              f"read {value}; repaired to {n}, an advisor of this layout ({known[n]} documents)")
+            name = near[0]
+            return ValueCheck(name, True, True, known[name] / (known[name] + 1.0),
+                              f"read {value}; repaired to {name}, an advisor of this layout ({known[name]} documents)")
         return None
     key, n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
     if n < VALUE_MIN_DOCUMENTS or n / total < VALUE_MIN_SHARE:
