@@ -71,6 +71,9 @@ class LearnedTemplate:
     # province and city, the advisors' names): field -> shape / prefix / name -> documents
     values: dict[str, dict[str, int]] = field(default_factory=dict)
     path: Path | None = None
+    # document id -> the fields it has taught (a document corrected field by field teaches each
+    # field once: its second correction must not count the first one's rule right again)
+    taught: dict[str, list[str]] = field(default_factory=dict)
 
 
 def fingerprint(index: PageIndex, pages: list[PageText]) -> list[Mark]:
@@ -275,9 +278,15 @@ def learn(t: LearnedTemplate, pages: list[PageText], truth: dict[str, str], doc_
     if not pages:
         return
     p = pages[0]
-    for fld, value in truth.items():
-        if fld not in PARSERS or not value:
-            continue
+    done = t.taught.setdefault(doc_id, [])
+    new = {fld: value for fld, value in truth.items() if fld in PARSERS and value and fld not in done}
+    for fld, value in new.items():
+        key = _value_key(fld, value)
+        if key:
+            counts = t.values.setdefault(fld, {})
+            counts[key] = counts.get(key, 0) + 1
+    done.extend(new)
+    for fld, value in new.items():
         lf = t.fields.get(fld)
         if lf is not None:  # first score the rule as it stands on this document
             c = _predict(lf, index, pages, today, fld)
@@ -320,11 +329,6 @@ def learn(t: LearnedTemplate, pages: list[PageText], truth: dict[str, str], doc_
             lf.offset = tuple(round(v, 3) for v in offset)  # type: ignore[assignment]
     if doc_id not in t.documents:
         t.documents.append(doc_id)
-        for fld, value in truth.items():
-            key = _value_key(fld, value)
-            if key:
-                counts = t.values.setdefault(fld, {})
-                counts[key] = counts.get(key, 0) + 1
 
 
 # -- what the layout's values look like ---------------------------------------------------------------
@@ -435,6 +439,9 @@ def dumps(t: LearnedTemplate) -> str:
                   f"anchor_at = [{lf.anchor_at[0]}, {lf.anchor_at[1]}]",
                   "offset = [" + ", ".join(str(v) for v in lf.offset) + "]  # value box from the anchor, in anchor heights",
                   f"right = {lf.right}", f"wrong = {lf.wrong}"]
+    if t.taught:
+        lines += ["", "[taught]  # document -> the fields it taught"]
+        lines += [f"{_q(d)} = [{', '.join(_q(f) for f in fs)}]" for d, fs in t.taught.items()]
     for fld, counts in sorted(t.values.items()):
         what = {"order_no": "order-number patterns", "plate": "plate prefixes", "advisor": "advisors"}.get(fld, "values")
         lines += ["", f"[values.{fld}]  # {what} seen on the corrected documents: how many times",
@@ -455,8 +462,9 @@ def loads(data: dict[str, Any], path: Path | None = None) -> LearnedTemplate:
         fields[fld] = LearnedField(str(d["anchor"]), (at[0], at[1]), (off[0], off[1], off[2], off[3]),
                                    int(d.get("right", 0)), int(d.get("wrong", 0)))
     values = {str(fld): {str(k): int(v) for k, v in counts.items()} for fld, counts in data.get("values", {}).items()}
+    taught = {str(d): [str(f) for f in fs] for d, fs in data.get("taught", {}).items()}
     return LearnedTemplate(str(data.get("name") or (path.stem if path else "learned")), marks, fields,
-                           [str(x) for x in data.get("documents", [])], values, path)
+                           [str(x) for x in data.get("documents", [])], values, path, taught)
 
 
 def load_learned(directory: Path) -> list[LearnedTemplate]:

@@ -270,3 +270,18 @@ def test_layout_values_are_in_the_template_file_and_round_trip() -> None:
     assert data["values"]["plate"] == {"粤A": 5}
     assert data["values"]["advisor"] == {"张伟": 3, "李娜": 2}
     assert loads(data).values == t.values
+
+
+def test_a_document_corrected_field_by_field_teaches_each_field_once(tmp_path: Path) -> None:
+    archive = Archive(tmp_path / "arch")
+    settings = load_settings(archive_dir=archive.root)
+    _archive_doc(archive, "cc00000000000003", dealer_form("WO2024031501", "粤A12345", "张伟", customer="张三"))
+    reprocess(archive, [], settings)
+    correct_field(archive, "cc00", "customer_name", "张三丰", settings, user="clerk")
+    correct_field(archive, "cc00", "advisor", "张伟", settings, user="clerk")
+    correct_field(archive, "cc00", "plate", "粤A12345", settings, user="clerk")
+    [t] = learned_templates(archive)
+    assert t.documents == ["cc00000000000003"]
+    assert sorted(t.taught["cc00000000000003"]) == ["advisor", "customer_name", "plate"]
+    assert t.values["advisor"] == {"张伟": 1} and t.values["plate"] == {"粤A": 1}
+    assert all(lf.right + lf.wrong <= 1 for lf in t.fields.values())
