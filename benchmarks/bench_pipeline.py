@@ -56,6 +56,7 @@ ARCHIVE_MODES = {
     "mrc": {"archive_mode": "mrc"},
     "mrc-1b": {"archive_mode": "mrc", "pdfa_level": "1b"},
     "mrc-fg50": {"archive_mode": "mrc", "mrc_foreground_dpi": 50},
+    "mrc-nopatch": {"archive_mode": "mrc", "mrc_soft_patches": False},  # blurred words binarised too
 }
 
 OUT = ROOT / "bench-out" / "pipeline"
@@ -101,13 +102,14 @@ def ocr_alone(doc: Path, engine_name: str) -> tuple[float, list[float]]:
     return spent, rates
 
 
-def page_kinds(pdf_path: Path) -> list[tuple[str, int]]:
-    """(kind, image bytes) per page of an archive copy: colour, grey or bilevel."""
+def page_kinds(pdf_path: Path, dpis: list[float]) -> list[tuple[str, int]]:
+    """(kind, image bytes) per page of an archive copy: colour, grey or bilevel; colour and grey
+    pages scanned below 200 dpi are "colour<200" and "grey<200" (the size goal is for 200-300 dpi)."""
     import pikepdf
 
     out = []
     with pikepdf.open(pdf_path) as pdf:
-        for page in pdf.pages:
+        for page, dpi in zip(pdf.pages, dpis, strict=True):
             kind, size = "bilevel", 0
             for img in page.Resources.get("/XObject", {}).values():
                 size += len(img.read_raw_bytes())
@@ -117,7 +119,7 @@ def page_kinds(pdf_path: Path) -> list[tuple[str, int]]:
                     kind = "colour"
                 elif int(img.get("/BitsPerComponent", 1)) == 8 and kind != "colour":
                     kind = "grey"
-            out.append((kind, size))
+            out.append((kind + ("<200" if kind != "bilevel" and dpi < 190 else ""), size))
     return out
 
 
@@ -160,7 +162,8 @@ def end_to_end(doc: Path, settings: Settings, archive: Archive, legibility: str 
         "input_bytes": d.input_bytes,
         "archive_bytes": d.archive_bytes,
         "cer": [cer(p.text, t["text"]) for p, t in zip(d.pages, truth, strict=True)],
-        "kinds": page_kinds(pdf_path),
+        "kinds": page_kinds(pdf_path, [p.dpi for p in d.pages]),
+        "name": doc.name,
         "valid": bool(pdfa.validate_written(pdf_path, settings.pdfa_level).passed),
     }
     if settings.pdfa_level == "1b":
@@ -250,12 +253,19 @@ def sroie_cer(engine_name: str, n: int) -> list[float]:
 
 
 def table(res: dict, modes: list[str]) -> str:
-    """One markdown row per archive option: size and speed side by side."""
-    base = res["archive_modes"][modes[0]]
+    """One markdown row per archive option: size and speed side by side; × faithful is against
+    the "faithful" option (else the first), per page overall and for 200-300 dpi colour and grey."""
+    base = res["archive_modes"]["faithful" if "faithful" in modes else modes[0]]
     orig = res.get("original_reocr_cer_mean")
-    rows = ["| option | KB/page | colour KB/page | grey KB/page | bilevel KB/page | × first | pages/min | CER | "
-            "re-OCR CER (original " + (f"{orig:.4f}" if orig is not None else "–") + ") | valid |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| option | KB/page | colour KB/page | grey KB/page | bilevel KB/page | <200 dpi KB/page | × faithful "
+            "(all / colour / grey) | pages/min | CER | re-OCR CER (original "
+            + (f"{orig:.4f}" if orig is not None else "–") + ") | valid |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
+
+    def per_page(r: dict, kind: str) -> float | None:
+        k = r.get("by_kind", {})
+        return k[kind]["image_bytes_per_page"] if kind in k else None
+
     for m in modes:
         r = res["archive_modes"][m]
         k = r.get("by_kind", {})
@@ -263,12 +273,33 @@ def table(res: dict, modes: list[str]) -> str:
         def kb(kind: str, k: dict = k) -> str:
             return f"{k[kind]['image_bytes_per_page'] / 1e3:.0f} ({k[kind]['pages']})" if kind in k else "–"
 
+        low = {kind: v for kind, v in k.items() if kind.endswith("<200")}
+        low_kb = (f"{sum(v['image_bytes_per_page'] * v['pages'] for v in low.values()) / 1e3 / sum(v['pages'] for v in low.values()):.0f}"
+                  f" ({sum(v['pages'] for v in low.values())})") if low else "–"
+        ratios = [f"{r['archive_bytes_per_page'] / base['archive_bytes_per_page']:.3f}"]
+        for kind in ("colour", "grey"):
+            mine, theirs = per_page(r, kind), per_page(base, kind)
+            ratios.append(f"{mine / theirs:.3f}" if mine is not None and theirs else "–")
         reocr = r.get("reocr_cer_mean")
         valid = r.get("valid", "") + (f", Preflight {r['preflight']}" if "preflight" in r else "")
         rows.append(f"| {m} | {r['archive_bytes_per_page'] / 1e3:.0f} | {kb('colour')} | {kb('grey')} | {kb('bilevel')} | "
-                    f"{r['archive_bytes_per_page'] / base['archive_bytes_per_page']:.3f} | {r['ppm']:.1f} | "
+                    f"{low_kb} | {' / '.join(ratios)} | {r['ppm']:.1f} | "
                     f"{r['cer_mean']:.4f} | {f'{reocr:.4f}' if reocr is not None else '–'} | {valid} |")
     return "\n".join(rows)
+
+
+def per_document_reocr(by_mode: dict[str, list[dict]], original: dict[str, float]) -> str:
+    """Re-OCR CER per document: the original's and each option's."""
+    names = list(original)
+    lines = ["document: original " + " ".join(m for m, runs in by_mode.items() if runs and "reocr_cer" in runs[0])]
+    for name in names:
+        cells = [f"{original[name]:.4f}"]
+        for runs in by_mode.values():
+            for r in runs:
+                if r.get("name") == name and "reocr_cer" in r:
+                    cells.append(f"{sum(r['reocr_cer']) / len(r['reocr_cer']):.4f}")
+        lines.append(f"{name}: " + " ".join(cells))
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -291,7 +322,7 @@ def main() -> None:
                        if p.suffix in (".pdf", ".jpg", ".png", ".tif") and (names is None or p.stem in names))
     n_pages = sum(len(truth_of(d)["pages"]) for d in docs)
     print(f"{len(docs)} documents, {n_pages} pages", flush=True)
-    res: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": platform.uname()._asdict(),
+    res: dict = {"load_before": os.getloadavg(), "date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": platform.uname()._asdict(),
                  "cpus": os.cpu_count(), "docs": len(docs), "pages": n_pages, "engines": {}}
     engines = args.engines.split(",")
     settings = {e: Settings(archive_dir=OUT / f"archive-{e}", ocr_engine=e) for e in engines}
@@ -307,6 +338,7 @@ def main() -> None:
     e2e: dict[str, list[dict]] = {e: [] for e in engines}
     by_mode: dict[str, list[dict]] = {m: [] for m in modes}
     original_reocr: list[float] = []
+    original_by_doc: dict[str, float] = {}
     om: list[dict] = []
     # Interleaved per document, so that load from other processes on this shared machine
     # weighs on every contestant alike and the ratios stay meaningful.
@@ -315,13 +347,15 @@ def main() -> None:
             alone[e].append(ocr_alone(doc, e))
             e2e[e].append(end_to_end(doc, settings[e], Archive(settings[e].archive_dir)))
         for m in modes if i % 2 else modes[::-1]:
-            leg = engines[0] if args.legibility and m in ("faithful", "mrc", "mrc-fg50") else None
+            leg = engines[0] if args.legibility and m in ("faithful", "mrc", "mrc-fg50", "mrc-nopatch") else None
             by_mode[m].append(end_to_end(doc, mode_settings[m], Archive(mode_settings[m].archive_dir), leg))
         if args.legibility and modes:
-            original_reocr += reocr_original(doc, engines[0])
+            rates = reocr_original(doc, engines[0])
+            original_reocr += rates
+            original_by_doc[doc.name] = sum(rates) / len(rates)
         if not args.no_ocrmypdf:
             om.append(run_ocrmypdf(doc, args.ocrmypdf_optimize))
-        print(f"{i}/{len(docs)} {doc.name}", flush=True)
+        print(f"{i}/{len(docs)} {doc.name} load {os.getloadavg()[0]:.1f}", flush=True)
     for e in engines if not modes else []:
         alone_s = sum(a for a, _ in alone[e])
         s2 = summarise(e2e[e])
@@ -341,6 +375,8 @@ def main() -> None:
             res["original_reocr_cer_mean"] = statistics.mean(original_reocr)
         print("archive modes", json.dumps(res["archive_modes"], indent=1), flush=True)
         print(table(res, modes), flush=True)
+        if original_by_doc:
+            print(per_document_reocr(by_mode, original_by_doc), flush=True)
     if om:
         res["ocrmypdf"] = summarise(om)
         res["ocrmypdf"]["optimize"] = args.ocrmypdf_optimize

@@ -59,6 +59,12 @@ class Settings(BaseModel):
     # scanned; with ocr_engine = "tesseract" no PP-OCR model is then loaded at all.
     detect_orientation: bool = True
 
+    # Colour dropout (issue 12, pipeline/dropout.py): on a colour scan of a pre-printed colour
+    # form (labels and rules in one colour, values printed in black over them) OCR reads the
+    # values from an image with that colour dropped to paper and the labels from the colour
+    # alone. Pages without such a form (grey, bilevel, plain black forms) are read as before.
+    colour_dropout: bool = True
+
     # Memory: after a page, freed heap memory goes back to the kernel when the process's resident
     # size is above this many MB (0: after every page). Without it a worker crept from 0.6 to
     # 1.7 GB over a 300-page PDF; trimming after every page costs a few percent of CPU.
@@ -81,6 +87,7 @@ class Settings(BaseModel):
     mrc_foreground_dpi: float = Field(default=100.0, gt=0)
     mrc_min_dpi: float = Field(default=200.0, ge=0)  # coarser scans keep the faithful encoding
     mrc_jpeg_quality: int = Field(default=50, ge=1, le=100)
+    mrc_soft_patches: bool = True  # blurred words as full-resolution JPEG patches, not in the mask
 
     # Extraction / review
     review_threshold: float = 0.8

@@ -31,8 +31,10 @@ from extractors.text import nfkc
 RECEIPT_LABELS: dict[str, tuple[str, ...]] = {
     "total": ("(小写)", "小写", "价税合计", "GRAND TOTAL", "GRANDTOTAL", "TOTAL ROUNDED", "ROUNDED TOTAL", "TOTAL PAYABLE",
               "NETT TOTAL", "NET TOTAL", "TOTAL PAID", "AMOUNT PAID", "TOTAL PAYMENT", "AMOUNT DUE", "TOTAL DUE",
-              "NETT AMOUNT", "NET AMOUNT", "TOTAL AFTER ROUNDING",
+              "NETT AMOUNT", "NET AMOUNT", "TOTAL AFTER ROUNDING", "实付金额", "实付",
+              # owed before a discount or rounding may still come off
               "TOTAL INCL GST", "TOTAL INCL. GST", "TOTAL INCLUSIVE GST", "INCLUSIVE OF GST", "INCL GST", "INCL. GST",
+              "应付金额", "应收金额", "应付", "应收",
               "TOTAL (RM)", "TOTAL RM", "TOTAL AMOUNT", "TOTAL SALES", "TOTALSALES", "TOTAL:", "TOTAL", "合计", "总计"),
     "date": ("开票日期", "INVOICE DATE", "RECEIPT DATE", "DATE/TIME", "DATE", "TARIKH", "日期"),
     # what was handed over, and what was given back: tender − change is the amount paid

@@ -43,6 +43,10 @@ WORD_INK = 0.45
 WORD_MIN_CONTRAST = 24  # grey levels; a box with less contrast has no ink worth a mask
 CHROMA_INK = 70  # colour pages: max - min channel above this is coloured ink
 WORD_PAD = 0.15  # word boxes grow by this fraction of their height on every side
+# A word whose strokes are blurred (edge slope under this fraction of its contrast per 200 dpi pixel)
+# is not binarised: a bilevel mask breaks or merges its strokes. It is kept as a full-resolution
+# JPEG patch instead (see ``soft_words``).
+SOFT_EDGE = 0.40
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,8 @@ class MrcOptions:
     min_dpi: float = 200.0  # coarser scans stay as they are: a bilevel mask of 150 dpi print loses legibility
     foreground_dpi: float = 100.0  # the ink's colour (the mask gives the shape; 50 dpi smears crossings)
     jpeg_quality: int = 50  # of the background and foreground layers
+    soft_patches: bool = True  # blurred words as full-resolution JPEG patches instead of in the mask
+    patch_quality: int = 50  # JPEG quality of those patches
 
 
 def applies(image: Image.Image, dpi: float, options: MrcOptions) -> bool:
@@ -59,14 +65,25 @@ def applies(image: Image.Image, dpi: float, options: MrcOptions) -> bool:
 
 
 @dataclass(frozen=True)
+class Patch:
+    """A full-resolution piece of the page (blurred words), placed at pixel ``x``, ``y`` (top left)."""
+
+    image: EncodedImage
+    x: int
+    y: int
+
+
+@dataclass(frozen=True)
 class MrcLayers:
     background: EncodedImage
     foreground: EncodedImage | None  # None when the page has no ink
     mask: EncodedImage | None  # stencil, full resolution; decoded 0 = ink (painted)
+    patches: tuple[Patch, ...] = ()  # drawn over the background, under the foreground
 
     @property
     def size(self) -> int:
-        return sum(len(e.data) for e in (self.background, self.foreground, self.mask) if e is not None)
+        layers = sum(len(e.data) for e in (self.background, self.foreground, self.mask) if e is not None)
+        return layers + sum(len(p.image.data) for p in self.patches)
 
 
 def _paper(grey: np.ndarray, dpi: float) -> np.ndarray:
@@ -80,26 +97,71 @@ def _paper(grey: np.ndarray, dpi: float) -> np.ndarray:
     return cv2.resize(bg, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
-def ink_margin(grey: np.ndarray, dpi: float, boxes: Iterable[Box]) -> np.ndarray:
-    """How far each pixel of a grey page is past its ink threshold (float32; > 0 is ink).
-
-    ``boxes`` are word boxes in its pixels."""
-    paper = _paper(grey, dpi).astype(np.float32)
-    dark = paper - grey.astype(np.float32)
-    margin = dark - STRONG_INK * paper
-    h, w = grey.shape
+def _regions(shape: tuple[int, ...], boxes: Iterable[Box]) -> list[tuple[int, int, int, int]]:
+    """Word boxes padded by ``WORD_PAD`` of their height, as pixel slices (r0, r1, c0, c1)."""
+    h, w = shape[:2]
+    out = []
     for x0, y0, x1, y1 in boxes:
         pad = WORD_PAD * (y1 - y0)
         c0, r0 = max(0, int(x0 - pad)), max(0, int(y0 - pad))
         c1, r1 = min(w, int(np.ceil(x1 + pad))), min(h, int(np.ceil(y1 + pad)))
-        if c1 - c0 < 2 or r1 - r0 < 2:
-            continue
+        if c1 - c0 >= 2 and r1 - r0 >= 2:
+            out.append((r0, r1, c0, c1))
+    return out
+
+
+def _margin(grey: np.ndarray, dpi: float, boxes: Iterable[Box]) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """``ink_margin``, and the padded word regions whose print is blurred (see ``sharpness``)."""
+    paper = _paper(grey, dpi).astype(np.float32)
+    dark = paper - grey.astype(np.float32)
+    margin = dark - STRONG_INK * paper
+    regions = _regions(grey.shape, boxes)
+    soft = []
+    edge = _edge(grey) if regions else None
+    for r0, r1, c0, c1 in regions:
         d = dark[r0:r1, c0:c1]
         contrast = float(np.percentile(d, 98))
         if contrast < WORD_MIN_CONTRAST:
             continue
         np.maximum(margin[r0:r1, c0:c1], d - WORD_INK * contrast, out=margin[r0:r1, c0:c1])
-    return margin
+        if edge is not None and sharpness(edge[r0:r1, c0:c1], d, contrast, dpi) < SOFT_EDGE:
+            soft.append((r0, r1, c0, c1))
+    return margin, soft
+
+
+def _edge(grey: np.ndarray) -> np.ndarray:
+    """Grey levels per pixel of the steepest slope (Sobel magnitude over its weight of 8)."""
+    g = grey.astype(np.float32)
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
+    return np.asarray(cv2.magnitude(gx, gy)) / 8.0
+
+
+def sharpness(edge: np.ndarray, dark: np.ndarray, contrast: float, dpi: float) -> float:
+    """How steep a word's stroke edges are: the slope at its edges (grey levels a pixel, the
+    pixel of a 200 dpi scan) as a fraction of its contrast. Crisp print changes from paper to
+    ink within a pixel or two (about 0.5); blurred dot-matrix print or a soft carbon copy within
+    three or four (0.2-0.35)."""
+    # the edges: pixels about half way between paper and ink
+    half = (dark > 0.3 * contrast) & (dark < 0.7 * contrast)
+    if half.sum() < 8:
+        return 1.0
+    return float(np.percentile(edge[half], 75)) / contrast * dpi / 200
+
+
+def sharpness_of(grey: np.ndarray, dpi: float, box: Box) -> float:
+    """``sharpness`` of the word in ``box`` (pixels) of a grey page, as ``split_page`` judges it."""
+    paper = _paper(grey, dpi).astype(np.float32)
+    (r0, r1, c0, c1,) = _regions(grey.shape, [box])[0]
+    d = paper[r0:r1, c0:c1] - grey[r0:r1, c0:c1]
+    return sharpness(_edge(grey[r0:r1, c0:c1]), d, float(np.percentile(d, 98)), dpi)
+
+
+def ink_margin(grey: np.ndarray, dpi: float, boxes: Iterable[Box]) -> np.ndarray:
+    """How far each pixel of a grey page is past its ink threshold (float32; > 0 is ink).
+
+    ``boxes`` are word boxes in its pixels."""
+    return _margin(grey, dpi, boxes)[0]
 
 
 def ink_mask(grey: np.ndarray, dpi: float, boxes: Iterable[Box]) -> np.ndarray:
@@ -166,6 +228,58 @@ def _jpeg(arr: np.ndarray, quality: int, *, full_chroma: bool = False) -> Encode
     )
 
 
+def _merge(regions: list[tuple[int, int, int, int]], shape: tuple[int, ...]) -> list[tuple[int, int, int, int]]:
+    """Word regions joined into few rectangles (words of a line, lines of a block): each patch
+    costs a JPEG header, and the paper between words is nearly free."""
+    cell = 4
+    h, w = shape[:2]
+    cover = np.zeros((h // cell + 1, w // cell + 1), np.uint8)
+    heights = []
+    for r0, r1, c0, c1 in regions:
+        cover[r0 // cell : -(-r1 // cell), c0 // cell : -(-c1 // cell)] = 1
+        heights.append(r1 - r0)
+    gap = float(np.median(heights)) / cell
+    joined = cv2.dilate(cover, np.ones((max(1, round(gap * 0.6)) | 1, max(1, round(gap * 2)) | 1), np.uint8))
+    count, labels = cv2.connectedComponents(joined, connectivity=8)
+    ys, xs = np.nonzero(cover)
+    lab = labels[ys, xs]
+    out = []
+    for k in range(1, count):
+        sel = lab == k
+        if not sel.any():
+            continue
+        r0, r1 = int(ys[sel].min()) * cell, min(h, (int(ys[sel].max()) + 1) * cell)
+        c0, c1 = int(xs[sel].min()) * cell, min(w, (int(xs[sel].max()) + 1) * cell)
+        out.append((r0, r1, c0, c1))
+    return out
+
+
+def _patches(
+    arr: np.ndarray,
+    grey: np.ndarray,
+    back: np.ndarray,
+    factor: int,
+    rects: list[tuple[int, int, int, int]],
+    quality: int,
+) -> Iterable[Patch]:
+    """The page's pixels in ``rects``, over paper taken from the background layer ``back``
+    (``factor`` times coarser): the scan's noise on the paper goes, and a patch's edges meet the
+    background drawn around it."""
+    h, w = grey.shape
+    up = cv2.resize(back, (back.shape[1] * factor, back.shape[0] * factor), interpolation=cv2.INTER_LINEAR)
+    pad = ((0, max(0, h - up.shape[0])), (0, max(0, w - up.shape[1]))) + (((0, 0),) if up.ndim == 3 else ())
+    up = np.pad(up, pad, mode="edge")[:h, :w]
+    paper_grey = cv2.cvtColor(up, cv2.COLOR_RGB2GRAY) if up.ndim == 3 else up
+    for r0, r1, c0, c1 in rects:
+        dark = paper_grey[r0:r1, c0:c1].astype(np.float32) - grey[r0:r1, c0:c1]
+        contrast = max(float(np.percentile(dark, 98)), 1.0)
+        keep = np.clip((dark / contrast - 0.12) / 0.18, 0.0, 1.0)
+        if arr.ndim == 3:
+            keep = keep[..., None]
+        mix = up[r0:r1, c0:c1] * (1.0 - keep) + arr[r0:r1, c0:c1] * keep
+        yield Patch(_jpeg(np.clip(mix + 0.5, 0, 255).astype(np.uint8), quality), c0, r0)
+
+
 def split_page(image: Image.Image, dpi: float, boxes: Iterable[Box], options: MrcOptions) -> MrcLayers:
     """The MRC layers of a grey ("L") or colour ("RGB") page; ``boxes``: OCR word boxes in its pixels.
 
@@ -174,8 +288,7 @@ def split_page(image: Image.Image, dpi: float, boxes: Iterable[Box], options: Mr
         image = image.convert("RGB" if image.mode in ("P", "RGBA", "CMYK") else "L")
     arr = np.asarray(image)
     grey = cv2.cvtColor(arr, cv2.COLOR_RGB2GRAY) if arr.ndim == 3 else arr
-    h, w = grey.shape
-    margin = ink_margin(grey, dpi, boxes)
+    margin, soft = _margin(grey, dpi, boxes)
     if arr.ndim == 3:  # coloured ink (seals, pens) counts even where it is not very dark
         r, g, b = cv2.split(arr)
         chroma = cv2.subtract(cv2.max(cv2.max(r, g), b), cv2.min(cv2.min(r, g), b))
@@ -189,9 +302,17 @@ def split_page(image: Image.Image, dpi: float, boxes: Iterable[Box], options: Mr
     near_ink = np.asarray(
         cv2.dilate(ink8, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * grow + 1, 2 * grow + 1)))
     )
-    background = _jpeg(_layer(arr, _u8(near_ink == 0), bg_factor), options.jpeg_quality)
+    back = _layer(arr, _u8(near_ink == 0), bg_factor)
+    background = _jpeg(back, options.jpeg_quality)
+    patches: tuple[Patch, ...] = ()
+    if options.soft_patches and soft:
+        rects = _merge(soft, grey.shape)
+        patches = tuple(_patches(arr, grey, back, bg_factor, rects, options.patch_quality))
+        for r0, r1, c0, c1 in rects:  # what a patch shows stays out of the mask
+            ink[r0:r1, c0:c1] = False
+        ink8 = _u8(ink)
     if not ink.any():
-        return MrcLayers(background, None, None)
+        return MrcLayers(background, None, None, patches)
     # The ink's colour from the stroke cores (the darker 60 % of ink pixels), so anti-aliased
     # edges do not pale it; ink away from any core (light strokes) keeps its own colour.
     hist = np.asarray(cv2.calcHist([grey], [0], ink8, [256], [0, 256])).ravel().cumsum()
@@ -203,4 +324,4 @@ def split_page(image: Image.Image, dpi: float, boxes: Iterable[Box], options: Mr
     # re-OCR got worse (CER 0.0256 against 0.0181 at the scan's dpi on wo07_013), not better.
     mask_img = Image.fromarray(_u8(~ink)).convert("1", dither=Image.Dither.NONE)
     mask = encode_g4(mask_img) if features.check("libtiff") else encode_flate(mask_img)
-    return MrcLayers(background, foreground, mask)
+    return MrcLayers(background, foreground, mask, patches)

@@ -36,6 +36,7 @@ LEVELS = ("1b", "2b")
 CREATOR = "woa"
 IMAGE_NAME = "/Im0"
 FOREGROUND_NAME = "/Im1"  # MRC pages: /Im0 is the background, /Im1 the foreground under its mask
+PATCH_PREFIX = "/P"  # MRC pages: /P0, /P1... full-resolution patches of blurred words
 FONT_NAME = "/F0"
 FONT_KEY = "/Font"
 # Encoded image bytes kept in memory before pages are moved to a temporary file.
@@ -137,6 +138,16 @@ def _add_page(
     draw = f"{place} {IMAGE_NAME} Do Q\n".encode("ascii")
     xobjects = Dictionary({IMAGE_NAME: _image_stream(pdf, enc)})
     size = len(enc.data)
+    if layers is not None:
+        # Blurred words as they were scanned, over the background (pixel rows run top down).
+        unit = 72 / page.dpi
+        for i, patch in enumerate(layers.patches):
+            name = f"{PATCH_PREFIX}{i}"
+            xobjects[name] = _image_stream(pdf, patch.image)
+            pw, ph = patch.image.width * unit, patch.image.height * unit
+            x, y = patch.x * unit, height - patch.y * unit - ph
+            draw += f"q {pw:.4f} 0 0 {ph:.4f} {x:.4f} {y:.4f} cm {name} Do Q\n".encode("ascii")
+        size = layers.size
     if layers is not None and layers.foreground is not None and layers.mask is not None:
         fg = _image_stream(pdf, layers.foreground)
         fg.Mask = _image_stream(pdf, layers.mask, stencil=True)

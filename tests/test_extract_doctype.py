@@ -177,3 +177,8 @@ def test_invoice_amount_and_tax_from_the_sum_row() -> None:
     f = extract_invoice(_invoice("3495.00", "叁仟肆佰玖拾伍元整", "2987.18", "507.82"), TODAY)
     assert (f["amount"].value, f["tax"].value) == ("2987.18", "507.82")
     assert min(f["amount"].confidence, f["tax"].confidence) >= Settings().review_threshold
+
+
+def test_chinese_till_slip_is_a_receipt() -> None:
+    slip = ["XX便利店", "2024-03-15 18:22", "矿泉水 2.00", "面包 6.50", "合计 8.50", "实收 10.00", "找零 1.50", "谢谢惠顾"]
+    assert classify(page(slip)).kind == "receipt"

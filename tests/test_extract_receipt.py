@@ -235,3 +235,16 @@ def test_faint_total_is_trusted_only_when_confirmed(rows: list[tuple[str, str | 
     got = extract_receipt([PageText(1, 600, 1200, 200, lines)], TODAY)["total"]
     assert got is not None and got.value == "13.10"
     assert (got.confidence >= 0.8) is trusted, got.confidence
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected", "confirmed"),
+    [
+        ([("合计", "33.90"), ("实收", "50.00"), ("找零", "16.10")], "33.90", True),  # a Chinese till slip
+        ([("应收", "120.00"), ("优惠", "20.00"), ("实付", "100.00")], "100.00", False),  # owed, discount, paid
+        ([("应付金额", "88.00"), ("现金", "100.00"), ("找零", "12.00")], "88.00", True),
+    ],
+)
+def test_chinese_receipt_wordings(rows: list[tuple[str, str | None]], expected: str, confirmed: bool) -> None:
+    value, _conf, note = _total(rows)
+    assert value == expected and (note == CONFIRMED) is confirmed

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import io
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pikepdf
 import pytest
 from pikepdf import pdfa
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from app.ingest import mrc_options
 from core.settings import Settings
+from pipeline import mrc
 from pipeline.mrc import MrcOptions, ink_mask, split_page
 from pipeline.pdfa import ArchivePage
 from tests.helpers import DPI, pdftotext, render_page, text_lines, write
@@ -132,3 +134,69 @@ def test_setting_selects_the_mode() -> None:
         Settings(archive_mode="mrc", mrc_background_dpi=75, mrc_foreground_dpi=40, mrc_jpeg_quality=40)
     )
     assert opts == MrcOptions(background_dpi=75, foreground_dpi=40, jpeg_quality=40, min_dpi=200)
+
+
+def _blurred(image: Image.Image, text, rows: slice) -> tuple[Image.Image, list[tuple[int, int, int, int]]]:
+    """``image`` with the lines ``rows`` of ``text`` blurred as a worn dot-matrix ribbon prints
+    them; returns the blurred lines' boxes (ints, padded)."""
+    out = image.copy()
+    boxes = []
+    for line in text.lines[rows]:
+        x0, y0, x1, y1 = (round(v) for v in line.box)
+        box = (x0 - 8, y0 - 8, x1 + 8, y1 + 8)
+        out.paste(out.crop(box).filter(ImageFilter.GaussianBlur(2.0)), box[:2])
+        boxes.append(box)
+    return out, boxes
+
+
+def test_sharpness_tells_blurred_print_from_crisp() -> None:
+    image, text = render_page("L")
+    blurred, _ = _blurred(image, text, slice(0, None))
+    crisp_page, soft_page = np.asarray(image), np.asarray(blurred)
+    words = [w.box for line in text.lines for w in line.words]
+    crisp = [mrc.sharpness_of(crisp_page, DPI, box) for box in words]
+    soft = [mrc.sharpness_of(soft_page, DPI, box) for box in words]
+    assert min(crisp) > mrc.SOFT_EDGE > max(soft), (crisp, soft)
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB"])
+def test_blurred_words_are_kept_as_full_resolution_patches(tmp_path: Path, mode: str) -> None:
+    image, text = render_page(mode)
+    image, boxes = _blurred(image, text, slice(1, 3))  # the order number and the split word
+    layers = split_page(image, DPI, [w.box for line in text.lines for w in line.words], MRC)
+    assert layers.patches
+    covered = np.zeros((image.height, image.width), bool)
+    for p in layers.patches:
+        assert p.image.filter == "DCTDecode" and p.image.colour_space == ("DeviceRGB" if mode == "RGB" else "DeviceGray")
+        covered[p.y : p.y + p.image.height, p.x : p.x + p.image.width] = True
+    words = [w.box for line in text.lines[1:3] for w in line.words]
+    for x0, y0, x1, y1 in words:  # every blurred word is in a patch
+        assert covered[round(y0) : round(y1), round(x0) : round(x1)].all()
+    crisp = [w.box for line in text.lines[3:] for w in line.words]
+    for x0, y0, x1, y1 in crisp:  # the crisp words are not
+        assert not covered[round(y0) : round(y1), round(x0) : round(x1)].any()
+    out = write(tmp_path / "p.pdf", [(ArchivePage(image, DPI), text)], level="2b", mrc=MRC)
+    flat = write(tmp_path / "n.pdf", [(ArchivePage(image, DPI), text)], level="2b", mrc=replace(MRC, soft_patches=False))
+    assert pdfa.validate_written(out, "2b").passed
+    orig = np.asarray(image.convert("RGB"), dtype=np.int16)
+    shown, binarised = render_rgb(out, DPI), render_rgb(flat, DPI)
+    for x0, y0, x1, y1 in boxes:  # the blurred lines look like the scan, not like a stencil of it
+        far = (np.abs(shown[y0:y1, x0:x1] - orig[y0:y1, x0:x1]).max(axis=2) > 32).mean()
+        far_flat = (np.abs(binarised[y0:y1, x0:x1] - orig[y0:y1, x0:x1]).max(axis=2) > 32).mean()
+        assert far < 0.015 and far < far_flat / 2, (far, far_flat)
+    # and the crisp print is still drawn through the mask
+    with pikepdf.open(out) as pdf:
+        assert "/Mask" in pdf.pages[0].Resources.XObject["/Im1"]
+    x0, y0, x1, y1 = (round(v) for v in crisp[0])
+    assert shown[y0:y1, x0:x1].min() < 40
+
+
+def test_1b_page_with_patches_passes_pdfbox_preflight(tmp_path: Path) -> None:
+    image, text = render_page("RGB")
+    image, _ = _blurred(image, text, slice(1, 3))
+    out = write(tmp_path / "a.pdf", [(ArchivePage(image, DPI), text)], level="1b", mrc=MRC)
+    with pikepdf.open(out) as pdf:
+        assert any(k.startswith("/P") for k in pdf.pages[0].Resources.XObject)
+    valid, report = preflight_1b(out)
+    assert valid, report
+    assert pdfa.validate_written(out, "1b").passed

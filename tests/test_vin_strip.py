@@ -216,3 +216,22 @@ def test_second_reading_against_a_repaired_first(first: str, reads: list[str], w
 def test_more_than_17_read_in_a_row(text: str, value: str, valid: bool, min_conf: float, max_conf: float) -> None:
     r = vin.read_vin(text)
     assert r is not None and (r.value, r.valid) == (value, valid) and min_conf <= r.confidence <= max_conf, r
+
+
+@pytest.mark.parametrize("reads, want, confident", [
+    # one reading kept the L on the rule but misread Y as V (a B->8 "repair" then validates);
+    # the other two lost the L and read the rest right: joined they validate as read
+    (["FVBM96YXNL077729", ".FVBM96YXNL077729", "LFVBM96VXNL077729"], "LFVBM96YXNL077729", False),
+    # a single reading that validates only through a confusion repair (Z for 2): for review
+    (["LFMYKZSY8JE958560"], "LFMYK2SY8JE958560", False),
+    # two readings, each repaired to the same VIN: trusted
+    (["LFMYKZSY8JE958560", "LFMYK2SY8JE9S8560"], "LFMYK2SY8JE958560", True),
+    # the same repaired VIN from two readings: trusted
+    (["LBVPF1A2IKY045954", "LBVPF1A21KY045954"], VIN_C, True),
+])
+def test_several_readings_of_the_boxes(reads: list[str], want: str | None, confident: bool, tmp_path: Path) -> None:
+    settings = Settings(archive_dir=tmp_path)
+    fv = extract([_page(FRAGMENTS, reads)], settings, today=date(2024, 1, 1)).fields["vin"]
+    if want is not None:
+        assert fv.value == want, (fv.value, fv.note)
+    assert (fv.confidence >= settings.review_threshold) == confident, (fv.value, fv.confidence, fv.note)
