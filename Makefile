@@ -12,9 +12,10 @@ demo: setup
 test: setup
 	$(PY) -m pytest -q -ra tests
 
-# The developer's loop: everything but the tests marked slow (subprocess, kill, Celery, browser)
+# The developer's loop: everything but the tests marked slow (subprocess, kill, Celery, browser,
+# real OCR of many files), on every core (pytest-xdist; the workers share the ingested samples)
 test-fast: setup
-	$(PY) -m pytest -q -ra -m "not slow" tests
+	$(PY) -m pytest -q -ra -n auto --dist worksteal -m "not slow" tests
 
 lint: setup
 	.venv/bin/ruff check .

@@ -27,6 +27,7 @@ from core.models import CANONICAL_FIELDS, Document, PageText
 from core.settings import Settings
 from extractors import vin
 from extractors.vin_strip import vin_strips
+from pipeline.dropout import read_dropout
 from pipeline.load import iter_pages
 from pipeline.memory import release_free_memory
 from pipeline.mrc import MrcOptions
@@ -131,11 +132,16 @@ def _process_pages(
             text_regions=engine.uses_text_regions,
             ocr_runtime=settings.ocr_runtime,
             detector=detector,
+            dropout=settings.colour_dropout,
         )
         t1 = time.perf_counter()
-        lines = read_page(
-            engine, prep.ocr_image, src.dpi, settings.ocr_max_dpi, regions=prep.text_regions, to_page=prep.to_archive
-        )
+        if prep.dropout is not None:  # a pre-printed colour form: values and labels read apart
+            lines = read_dropout(engine, prep.dropout, prep.ocr_image, src.dpi, settings.ocr_max_dpi,
+                                 regions=prep.text_regions, to_page=prep.to_archive)
+        else:
+            lines = read_page(
+                engine, prep.ocr_image, src.dpi, settings.ocr_max_dpi, regions=prep.text_regions, to_page=prep.to_archive
+            )
         t2 = time.perf_counter()
         page = PageText(
             page_no=src.page_no,
@@ -146,6 +152,7 @@ def _process_pages(
             rotation=prep.rotation,
             skew=prep.skew,
             ocr_seconds=round(t2 - t1, 3),
+            dropout=prep.dropout.preprint.hex if prep.dropout is not None else "",
         )
         timings["preprocess"] = timings.get("preprocess", 0.0) + (t1 - t0)
         timings["ocr"] = timings.get("ocr", 0.0) + (t2 - t1)

@@ -64,6 +64,7 @@ class PageText:
     skew: float = 0.0  # degrees of deskew rotation applied
     source: str = "ocr"  # "ocr" or "pdf-text" (born-digital page: text taken from the PDF)
     ocr_seconds: float = 0.0
+    dropout: str = ""  # colour dropout: the pre-printed ink (#rrggbb) read around; "" none
     # second, recognition-only readings of a region the first pass could not read whole (the
     # VIN's box strip), by the field they are for; not part of ``lines`` (nor the text layer)
     region_reads: dict[str, list[OcrLine]] = field(default_factory=dict)
@@ -87,6 +88,7 @@ class PageText:
             skew=float(d.get("skew", 0.0)),
             source=d.get("source", "ocr"),
             ocr_seconds=float(d.get("ocr_seconds", 0.0)),
+            dropout=str(d.get("dropout", "")),
             region_reads={k: [OcrLine.from_dict(x) for x in v] for k, v in (d.get("region_reads") or {}).items()},
         )
 

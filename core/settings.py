@@ -59,6 +59,12 @@ class Settings(BaseModel):
     # scanned; with ocr_engine = "tesseract" no PP-OCR model is then loaded at all.
     detect_orientation: bool = True
 
+    # Colour dropout (issue 12, pipeline/dropout.py): on a colour scan of a pre-printed colour
+    # form (labels and rules in one colour, values printed in black over them) OCR reads the
+    # values from an image with that colour dropped to paper and the labels from the colour
+    # alone. Pages without such a form (grey, bilevel, plain black forms) are read as before.
+    colour_dropout: bool = True
+
     # Memory: after a page, freed heap memory goes back to the kernel when the process's resident
     # size is above this many MB (0: after every page). Without it a worker crept from 0.6 to
     # 1.7 GB over a 300-page PDF; trimming after every page costs a few percent of CPU.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -17,7 +18,14 @@ from extractors.fields import PARSERS, Parsed
 from extractors.items import extract_items
 from extractors.labels import IGNORE, Lexicon
 from extractors.layout import Candidate, Line, PageIndex, candidates_for, lines_in_region
-from extractors.learn import LearnedTemplate, apply_learned, choose_learned, fingerprint
+from extractors.learn import (
+    VALUE_FIELDS,
+    LearnedTemplate,
+    apply_learned,
+    check_value,
+    choose_learned,
+    fingerprint,
+)
 from extractors.templates import Template, choose_template, load_templates
 
 log = logging.getLogger(__name__)
@@ -74,7 +82,6 @@ def ocr_factor(conf: float) -> float:
 # not to be trusted. Measured on the dev forms: right readings had OCR confidence 0.985 (median),
 # wrong ones 0.48 — but the confidently wrong ones 0.85-0.97.
 UNVALIDATED = ("customer_name", "advisor", "model", "order_no")
-LEARNED_PRECEDENCE = 3  # documents a learned rule must have been right on to outrank the labels
 UNSURE_OCR = 0.9
 UNSURE_OCR_FACTOR = 0.85
 
@@ -152,21 +159,68 @@ def _from_regions(index: PageIndex, pages: list[PageText], template: Template, t
     return out
 
 
-def _reread(pages: list[PageText], fld: str, today: date) -> list[Scored]:
+SURE_REREAD = 0.9  # recogniser confidence one of the agreeing readings of the boxes must reach
+
+
+def _edge_joins(readings: list[str]) -> list[str]:
+    """VINs made of two readings of the same boxes: one read all 17 but misread one, another lost
+    the first or last character (on a cell's rule) and read the other 16 right. Only joins that
+    validate as read."""
+    out = []
+    full = [r for r in readings if len(r) == 17]
+    for short in (r for r in readings if len(r) == 16):
+        for f in full:
+            for joined in (f[0] + short, short + f[-1]):
+                if joined not in out and vin.validates_as_read(joined):
+                    out.append(joined)
+    return out
+
+
+def _reread(pages: list[PageText], fld: str, today: date, first: Collection[str] = ()) -> list[Scored]:
     """Candidates from the second, recognition-only reading of the strip after a label
-    (``PageText.region_reads``: the VIN's boxes, ``extractors.vin_strip``)."""
+    (``PageText.region_reads``: the VIN's boxes, ``extractors.vin_strip``). ``first``: the VINs
+    the first pass's candidates validate to.
+
+    The strip is read several ways (``pipeline.ocr.region``), and each reading is another chance
+    for a misreading that a confusion repair turns into a wrong VIN that validates: a reading that
+    validates only through such a repair is trusted when another reading (or the first pass)
+    gives the same VIN. Readings that validate to different VINs: review, never a guess."""
     out = []
     for p in pages:
-        for ln in p.region_reads.get(fld, []):
-            s = _score(fld, Candidate(ln.text, p.page_no, ln.box, ln.conf, "reread"), 0, True, today)
-            if s is not None:
-                out.append(s)
-    values = sorted({s.parsed.value for s in out if s.parsed.valid})
+        reads = p.region_reads.get(fld, [])
+        cands = [Candidate(ln.text, p.page_no, ln.box, ln.conf, "reread") for ln in reads]
+        if reads:
+            conf = min(ln.conf for ln in reads)
+            cands += [Candidate(j, p.page_no, reads[0].box, conf, "reread")
+                      for j in _edge_joins([vin.compact(ln.text) for ln in reads])]
+        for c in cands:
+            sc = _score(fld, c, 0, True, today)
+            if sc is not None:
+                out.append(sc)
+    for sc in out:
+        if not sc.parsed.valid:
+            continue
+        support = [o for o in out if o is not sc and o.parsed.valid and o.parsed.value == sc.parsed.value]
+        if sc.parsed.value in first:
+            continue  # the first pass agrees
+        if not support:
+            # one reading alone: the check digit passes by chance 1 time in 11, and the strip is
+            # read several ways, so a lone reading (repaired or not) is for review
+            sc.confidence = min(sc.confidence, 0.7)
+            sc.parsed = Parsed(sc.parsed.value, sc.parsed.confidence, True,
+                               (sc.parsed.note + "; " if sc.parsed.note else "")
+                               + "one reading of the boxes gives it: for review")
+        elif max(o.cand.ocr_conf for o in [sc, *support]) < SURE_REREAD:
+            sc.confidence = min(sc.confidence, 0.7)
+            sc.parsed = Parsed(sc.parsed.value, sc.parsed.confidence, True,
+                               (sc.parsed.note + "; " if sc.parsed.note else "")
+                               + "the recogniser is unsure of every reading: for review")
+    values = sorted({sc.parsed.value for sc in out if sc.parsed.valid})
     if len(values) > 1:  # two readings that both validate: review, never a guess
-        for s in out:
-            s.confidence = min(s.confidence, 0.5)
-            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid,
-                              f"readings of the boxes disagree: {', '.join(values)}")
+        for sc in out:  # (the value offered: one that validates as read over a repaired one)
+            sc.confidence = min(sc.confidence, 0.5) * (1.0 if vin.validates_as_read(sc.cand.text) else 0.9)
+            sc.parsed = Parsed(sc.parsed.value, sc.parsed.confidence, sc.parsed.valid,
+                               f"readings of the boxes disagree: {', '.join(values)}")
     return out
 
 
@@ -221,13 +275,99 @@ def _agree_with_printed_difference(index: PageIndex, totals: list[Scored], labor
     return out
 
 
+SUM_FIELDS = ("labor_cost", "parts_cost", "total_cost", "other_cost", "discount")
+MAX_SUM_OPTIONS = 6  # readings per amount the sum search tries
+
+
+def _misread_amounts(s: Scored) -> list[Scored]:
+    """Other readings of an amount OCR may have garbled, to be tried against the sum only: the
+    currency mark read as a digit ("¥667.00" as "7667.00", "¥2,622.65" as "82,622.65") and the
+    decimal point lost ("3220.89" as "322089元")."""
+    text = s.cand.text
+    a = _amount(s)
+    if a is None or a <= 0:
+        return []
+    out: list[tuple[Decimal, str]] = []
+    whole = str(int(a))
+    if len(whole) >= 2 and not any(c in text for c in "¥￥$"):
+        out.append((Decimal(whole[1:] or "0") + a - int(a), f"a leading {whole[0]} read for the currency mark"))
+    if "." not in text and "．" not in text and len(whole) >= 3 and a == int(a):
+        out.append((a / 100, "the decimal point lost"))
+    alts = []
+    for value, why in out:
+        alt = Scored(s.field, Parsed(money.fmt(value), s.parsed.confidence, True, f"read {s.parsed.value}: {why}"),
+                     s.cand, s.confidence, s.rank, s.order)
+        alts.append(alt)
+    return alts
+
+
+def _sum_options(found: dict[str, list[Scored]], chosen: dict[str, Scored], f: str, repairs: bool) -> list[Scored | None]:
+    """The readings of amount ``f`` the sum search tries: the chosen one first, then the other
+    candidates (distinct values), with ``repairs`` also their misreadings; None for an
+    optional amount (other fees, discount) that may be absent."""
+    cands = sorted((c for c in found.get(f, []) if c.parsed.valid), key=lambda c: (*c.key(), c.order), reverse=True)
+    if f in chosen and chosen[f].parsed.valid:
+        cands.insert(0, chosen[f])
+    out: list[Scored | None] = []
+    seen: set[str] = set()
+    for c in cands:
+        for o in [c, *(_misread_amounts(c) if repairs else [])]:
+            if o.parsed.value not in seen:
+                seen.add(o.parsed.value)
+                out.append(o)
+    out = out[:MAX_SUM_OPTIONS]
+    if f in ("other_cost", "discount"):
+        out.append(None)
+    return out
+
+
+def _sum_combination(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> dict[str, Scored | None] | None:
+    """The one combination of readings of labour, parts, total (other fees, discount) whose sum
+    agrees, when the chosen readings do not: first among the labelled readings, then allowing
+    one misreading of ``_misread_amounts``. None when there is none, or more than one."""
+    for repairs in (False, True):
+        opts = {f: _sum_options(found, chosen, f, repairs) for f in SUM_FIELDS}
+        if not opts["labor_cost"] or not opts["parts_cost"] or not opts["total_cost"]:
+            return None
+        agreeing: dict[tuple[str, ...], dict[str, Scored | None]] = {}
+        for lab, par, tot, oth, dis in itertools.product(*(opts[f] for f in SUM_FIELDS)):
+            # one misread amount at most: dropping the leading digit of several four-digit
+            # amounts keeps a sum whose leading digits add up (3300 + 2115.90 + 14.10 = 5430)
+            if sum(c is not None and c.parsed.note.startswith("read ") for c in (lab, par, tot, oth, dis)) > 1:
+                continue
+            if money.totals_agree(_amount(lab), _amount(par), _amount(tot), _amount(oth), _amount(dis)):
+                combo = dict(zip(SUM_FIELDS, (lab, par, tot, oth, dis), strict=True))
+                key = tuple(c.parsed.value if c else "" for c in (lab, par, tot))
+                agreeing.setdefault(key, combo)
+        if len(agreeing) == 1:
+            return next(iter(agreeing.values()))
+        if agreeing:
+            return None
+    return None
+
+
 def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
     labor, parts = _amount(chosen.get("labor_cost")), _amount(chosen.get("parts_cost"))
     other, discount = _amount(chosen.get("other_cost")), _amount(chosen.get("discount"))
+    totals = [s for s in found.get("total_cost", []) if s.parsed.valid]
+    if labor is None or parts is None or not any(
+            money.totals_agree(labor, parts, _amount(s), other, discount) for s in totals):
+        # the chosen readings do not add up: another labelled reading (a label of the item
+        # table's 工时费 column beside the costs block's), or a garbled one, may
+        combo = _sum_combination(found, chosen)
+        if combo is not None:
+            for f, c in combo.items():
+                if c is not None:
+                    chosen[f] = c
+                elif f in chosen:
+                    chosen.pop(f)
+            labor, parts = _amount(chosen.get("labor_cost")), _amount(chosen.get("parts_cost"))
+            other, discount = _amount(chosen.get("other_cost")), _amount(chosen.get("discount"))
     if labor is None or parts is None:
         return
-    totals = [s for s in found.get("total_cost", []) if s.parsed.valid]
     agreeing = [s for s in totals if money.totals_agree(labor, parts, _amount(s), other, discount)]
+    if "total_cost" in chosen and money.totals_agree(labor, parts, _amount(chosen["total_cost"]), other, discount):
+        agreeing = [chosen["total_cost"]]
     if not agreeing:
         agreeing = _agree_with_printed_difference(index, totals, labor, parts, other, discount)
     if agreeing:
@@ -235,8 +375,10 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
         chosen["total_cost"] = best
         for f in MONEY_FIELDS:
             s = chosen[f]
-            s.confidence = max(s.confidence, 0.97)
-            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, True, "labour + parts (+ other - discount) = total")
+            repaired = s.parsed.note if s.parsed.note.startswith("read ") else ""
+            s.confidence = max(s.confidence, 0.9 if repaired else 0.97)
+            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, True,
+                              (repaired + "; " if repaired else "") + "labour + parts (+ other - discount) = total")
     elif "total_cost" in chosen:
         for f in MONEY_FIELDS:
             s = chosen[f]
@@ -350,33 +492,75 @@ def _vin_with_evidence(found: dict[str, list[Scored]], chosen: dict[str, Scored]
 
 
 def _from_learned(index: PageIndex, pages: list[PageText], t: LearnedTemplate, today: date) -> dict[str, list[Scored]]:
-    """Candidates where the learned template says the value is; trusted as far as the rule was right."""
+    """Candidates where the learned template says the value is; trusted as far as the rule was right.
+
+    A learned place never outranks the labels: it is a fallback where the labels give no valid
+    value, and otherwise evidence about the labels' reading (``_learned_evidence``)."""
     out: dict[str, list[Scored]] = {}
     for fld, cand in apply_learned(t, index, pages, today).items():
         lf = t.fields[fld]
-        trust = lf.trust
-        # a rule right on three documents and never wrong wins over the labels; a newer one, or
-        # one that has been wrong, is a fallback where the labels give no valid value
-        s = _score(fld, cand, -2 if lf.wrong == 0 and lf.right >= LEARNED_PRECEDENCE else 99, True, today)
+        s = _score(fld, cand, 99, True, today)
         if s is not None:
-            s.confidence *= 0.7 + 0.3 * trust
+            s.confidence *= 0.6 + 0.4 * lf.trust ** 2  # 1 right: 0.7, 3: 0.83, 5 and never wrong: 0.88
             s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid,
                               (s.parsed.note + "; " if s.parsed.note else "")
-                              + f"learned template {t.name} ({t.fields[fld].right} right, {t.fields[fld].wrong} wrong)")
+                              + f"learned template {t.name} ({lf.right} right, {lf.wrong} wrong)")
             out.setdefault(fld, []).append(s)
     return out
 
 
-def _learned_disagreements(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
-    """Where the learned place and the labels give two different valid values, neither is sure."""
+def _learned_evidence(found: dict[str, list[Scored]], chosen: dict[str, Scored], t: LearnedTemplate) -> None:
+    """What the learned place reads, against the labels' reading: the same value confirms it (its
+    confidence rises with the rule's record), a different valid value sends the field to review."""
     for fld, s in chosen.items():
-        others = [o for o in found.get(fld, []) if o.parsed.valid and o.parsed.value != s.parsed.value
-                  and (o.cand.how == "learned") != (s.cand.how == "learned") and o.cand.how != "scan"]
-        if s.parsed.valid and others:
+        if s.cand.how == "learned" or not s.parsed.valid or fld not in t.fields:
+            continue
+        learned = [o for o in found.get(fld, []) if o.cand.how == "learned" and o.parsed.valid]
+        if not learned:
+            continue
+        lf = t.fields[fld]
+        if any(o.parsed.value == s.parsed.value for o in learned):
+            # the label and the learned place point at the same value: which text is the value is
+            # settled; how well OCR read it is not (both read the same print), so the OCR's doubt stays
+            reading = s.parsed.confidence * ocr_factor(s.cand.ocr_conf)
+            if fld in UNVALIDATED and s.cand.ocr_conf < UNSURE_OCR:
+                reading *= UNSURE_OCR_FACTOR
+            s.confidence = max(s.confidence, min(0.99, reading * (0.9 + 0.1 * lf.trust)))
+            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, True,
+                              (s.parsed.note + "; " if s.parsed.note else "")
+                              + f"confirmed by learned template {t.name} ({lf.right} right, {lf.wrong} wrong)")
+        else:
             s.confidence = min(s.confidence, 0.7)
             s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid,
                               (s.parsed.note + "; " if s.parsed.note else "")
-                              + f"the learned template and the labels disagree ({others[0].parsed.value})")
+                              + f"the learned template reads {learned[0].parsed.value}; the labels disagree")
+
+
+def _learned_values(chosen: dict[str, Scored], t: LearnedTemplate, today: date) -> None:
+    """The chosen readings against what this layout's values look like (``learn.check_value``):
+    a repair is offered with the pattern's trust, at most just above the review threshold; a
+    reading that does not fit the pattern goes to review; a known advisor read exactly is surer."""
+    for fld in VALUE_FIELDS:
+        s = chosen.get(fld)
+        if s is None or not s.parsed.value:
+            continue
+        vc = check_value(t, fld, s.parsed.value)
+        if vc is None:
+            continue
+        note = (s.parsed.note + "; " if s.parsed.note else "") + vc.note
+        if vc.repaired:
+            p = PARSERS[fld](vc.value, today)
+            if p is None or not p.valid:
+                continue
+            s.confidence = 0.5 + 0.4 * vc.trust  # 3 of 3 documents: 0.8; 9 of 9: 0.86
+            s.parsed = Parsed(p.value, p.confidence, True, note)
+        elif not vc.agrees:
+            s.confidence = min(s.confidence, 0.7)
+            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid, note)
+        else:
+            if fld == "advisor" and s.parsed.valid:
+                s.confidence = max(s.confidence, min(0.95, 0.8 + 0.15 * vc.trust) * ocr_factor(max(s.cand.ocr_conf, 0.9)))
+            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid, note)
 
 
 def extract(pages: list[PageText], settings: Settings, *, today: date | None = None,
@@ -402,7 +586,8 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
         for fld, scored in _from_regions(index, pages, template, today).items():
             found.setdefault(fld, []).extend(scored)
     if not any(s.parsed.valid and s.parsed.confidence >= 1.0 for s in found.get("vin", [])):
-        found.setdefault("vin", []).extend(_reread(pages, "vin", today))
+        first = {sc.parsed.value for sc in found.get("vin", []) if sc.parsed.valid}
+        found.setdefault("vin", []).extend(_reread(pages, "vin", today, first))
     for fld in SCANNABLE:
         if not any(s.parsed.valid for s in found.get(fld, [])):
             found.setdefault(fld, []).extend(_scanned(index, fld, today))
@@ -410,7 +595,8 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     chosen = {fld: _pick(c) for fld, c in found.items() if c}
     _vin_readings_disagree(found, chosen)
     if lt is not None:
-        _learned_disagreements(found, chosen)
+        _learned_evidence(found, chosen, lt)
+        _learned_values(chosen, lt, today)
     if vins_for_plate is not None:
         _vin_with_evidence(found, chosen, vins_for_plate)
     _cross_check_money(index, found, chosen)

@@ -99,6 +99,15 @@ def is_valid(vin: str) -> bool:
     return len(vin) == VIN_LEN and set(vin) <= ALLOWED and vin[8] == check_digit(vin)
 
 
+def validates_as_read(text: str) -> bool:
+    """Whether the VIN in ``text`` validates as read (I, O and Q, which a VIN cannot hold, read
+    as 1 and 0), without any confusion repair."""
+    found = _candidate(text)
+    if found is None or found[1] or len(found[0]) != VIN_LEN:
+        return False
+    return is_valid("".join(_FORCED.get(c, c) for c in found[0]))
+
+
 def manufacturer(vin: str) -> str | None:
     return WMI.get(vin[:3])
 

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from pipeline.dropout import Dropout, detect_preprint, split
 from pipeline.ocr.rapid import DEFAULT_RUNTIME, PpOcrDetector, rapidocr_models
 from pipeline.orientation import TextDetector, TextLayout, analyse_layout
 
@@ -35,6 +36,7 @@ class Prepared:
     skew: float  # counter-clockwise degrees applied
     text_regions: np.ndarray | None = None  # text-line quads in ocr_image pixels, when asked for
     to_archive: np.ndarray = field(default_factory=lambda: IDENTITY.copy())  # 2x3: ocr_image -> archive pixels
+    dropout: Dropout | None = None  # a colour form's values and labels images (geometry of ocr_image)
 
 
 def to_array(im: Image.Image) -> np.ndarray:
@@ -58,8 +60,13 @@ def grey_for_ocr(arr: np.ndarray, dpi: float = 200.0) -> np.ndarray:
     its grey value, so OCR still reads those labels. A seal is a red ring 30-60 mm across
     (``_seal_mask``).
     """
+    return _grey_and_seals(arr, dpi)[0]
+
+
+def _grey_and_seals(arr: np.ndarray, dpi: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """``grey_for_ocr`` and the mask of the seals' red pixels it faded (None: a grey page)."""
     if arr.ndim == 2:
-        return arr
+        return arr, None
     b, g, r = cv2.split(arr)
     grey = cv2.cvtColor(arr, cv2.COLOR_BGR2GRAY)
     reddish = (r.astype(np.int16) - np.maximum(g, b).astype(np.int16)) > 40
@@ -67,7 +74,7 @@ def grey_for_ocr(arr: np.ndarray, dpi: float = 200.0) -> np.ndarray:
     seals = _seal_mask(reddish, dpi)
     fade = reddish & seals
     out[fade] = r[fade]
-    return out
+    return out, fade
 
 
 def _seal_mask(reddish: np.ndarray, dpi: float) -> np.ndarray:
@@ -186,13 +193,15 @@ def prepare(
     text_regions: bool = False,
     ocr_runtime: str = DEFAULT_RUNTIME,
     detector: TextDetector | None = None,
+    dropout: bool = False,
 ) -> Prepared:
     """Turn a page upright and deskew it; with ``text_regions``, also hand on the text-line quads.
 
     ``detector`` finds the text lines for both (``pipeline.ocr.get_text_detector``); without it,
-    the ``ocr_runtime``'s full PP-OCR models do (see ``pipeline.ocr.rapid``)."""
+    the ``ocr_runtime``'s full PP-OCR models do (see ``pipeline.ocr.rapid``). With ``dropout``, a
+    colour scan of a pre-printed colour form also gets ``Prepared.dropout`` (``pipeline.dropout``)."""
     arr = to_array(im)
-    grey = grey_for_ocr(arr, dpi)
+    grey, seals = _grey_and_seals(arr, dpi)
     flat = flatten_background(grey, dpi)
     if orient or text_regions:
         layout = analyse_layout(flat, detector or PpOcrDetector(rapidocr_models(1, ocr_runtime)), orient=orient)
@@ -201,20 +210,39 @@ def prepare(
     rotation = layout.rotation
     arr, grey, flat = (_rot90_cw(a, rotation) for a in (arr, grey, flat))
     skew = estimate_skew(grey, max_skew) if deskew else 0.0
+    if abs(skew) < 0.05:
+        skew = 0.0
+    drop = None
+    if dropout and seals is not None:  # a colour page (upright, not yet deskewed)
+        drop = _dropout(arr, flat, _rot90_cw(seals, rotation), dpi, skew)
     to_archive = IDENTITY.copy()
-    if abs(skew) >= 0.05:
+    if skew:
         fill: int | tuple[int, int, int] = (255, 255, 255) if arr.ndim == 3 else 255
         arr, deskew_map = rotate_bound(arr, skew, fill)
         if text_regions:
             to_archive = deskew_map
         else:
             flat, _ = rotate_bound(flat, skew, 255)
-    else:
-        skew = 0.0
+            if drop is not None:
+                drop.values, _ = rotate_bound(drop.values, skew, 255)
+                drop.labels, _ = rotate_bound(drop.labels, skew, 255)
     if im.mode == "RGB":
         archive = Image.fromarray(cv2.cvtColor(arr, cv2.COLOR_BGR2RGB))
     elif im.mode == "1":
         archive = Image.fromarray(arr).convert("1", dither=Image.Dither.NONE)
     else:
         archive = Image.fromarray(arr)
-    return Prepared(archive, flat, rotation, skew, layout.quads if text_regions else None, to_archive)
+    return Prepared(archive, flat, rotation, skew, layout.quads if text_regions else None, to_archive, drop)
+
+
+def _dropout(arr: np.ndarray, flat: np.ndarray, seals: np.ndarray, dpi: float, skew: float) -> Dropout | None:
+    """The colour dropout images of a colour form (``pipeline.dropout``), or None for other pages.
+    Seals stay faded in the values image and are no label."""
+    pp = detect_preprint(arr, dpi, exclude=seals, skew=skew)
+    if pp is None:
+        return None
+    values, labels = split(arr, dpi, pp)
+    if seals.any():
+        values[seals] = np.maximum(values[seals], flat[seals])
+        labels[seals] = 255
+    return Dropout(values, labels, pp)

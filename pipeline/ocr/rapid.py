@@ -15,7 +15,10 @@ per-line direction classifier.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -33,6 +36,38 @@ DET_MAX_SIDE = 1280
 RUNTIMES = {"openvino": "rapidocr-openvino", "onnxruntime": "rapidocr-onnxruntime"}
 DEFAULT_RUNTIME = "openvino"
 
+# OpenVINO's CPU plugin keeps compiled primitives per input shape (up to 5,000 entries). PP-OCR's
+# inputs change shape with every page and every batch of line crops, so a worker's resident size
+# crept by ~6.7 MB a file: 1.7 GB after 166 files of a batch with one worker. Without that cache
+# (capacity 0) the same 80 files ended at 722 MB resident instead of 987 MB (peak 890 / 1067 MB),
+# at no cost in speed that one run could show (docs/benchmarks.md, "Batch and scale-out").
+OPENVINO_CPU_PROPERTIES = {"CPU_RUNTIME_CACHE_CAPACITY": "0"}
+
+
+@contextmanager
+def openvino_cpu_properties() -> Iterator[None]:
+    """While RapidOCR builds its sessions, the ``Core`` it makes for each one sets our CPU properties.
+
+    rapidocr-openvino makes a ``Core`` of its own per model session and passes on no plugin
+    property but the thread count, and a property set on another ``Core`` does not reach those;
+    so for the construction only (one per process: the models are cached) its module's ``Core``
+    is a subclass that sets them, and the library's own is put back afterwards.
+    """
+    import rapidocr_openvino.utils.infer_engine as engine
+    from openvino.runtime import Core
+
+    class _Core(Core):
+        def __init__(self) -> None:
+            super().__init__()
+            self.set_property("CPU", OPENVINO_CPU_PROPERTIES)
+
+    original = engine.Core
+    engine.Core = _Core
+    try:
+        yield
+    finally:
+        engine.Core = original
+
 
 @lru_cache(maxsize=4)
 def rapidocr_models(threads: int = 1, runtime: str = DEFAULT_RUNTIME) -> Any:
@@ -41,7 +76,8 @@ def rapidocr_models(threads: int = 1, runtime: str = DEFAULT_RUNTIME) -> Any:
     if runtime == "openvino":
         from rapidocr_openvino import RapidOCR as OpenVinoOCR
 
-        return OpenVinoOCR(inference_num_threads=threads)
+        with openvino_cpu_properties():
+            return OpenVinoOCR(inference_num_threads=threads)
     if runtime == "onnxruntime":
         from rapidocr_onnxruntime import RapidOCR
 
@@ -107,8 +143,9 @@ def layout_detector(threads: int = 1, runtime: str = DEFAULT_RUNTIME) -> PpOcrDe
         else:
             config[part].update(intra_op_num_threads=threads, inter_op_num_threads=1)
     models = rapid.RapidOCR.__new__(rapid.RapidOCR)  # for its crop helper; the recogniser is not loaded
-    models.text_det = rapid.TextDetector(config["Det"])
-    models.text_cls = rapid.TextClassifier(config["Cls"])
+    with openvino_cpu_properties() if runtime == "openvino" else contextlib.nullcontext():
+        models.text_det = rapid.TextDetector(config["Det"])
+        models.text_cls = rapid.TextClassifier(config["Cls"])
     return PpOcrDetector(models)
 
 

@@ -1,0 +1,84 @@
+"""The costs cross-check searches the readings for the one combination that adds up (issue 12).
+
+On the pre-printed colour form the item table's own 工时费 column header sits above the costs
+block's 工时费, and OCR reads the ¥ of a dot-matrix amount as a digit or loses its decimal point:
+the chosen readings then do not add up, while another labelled reading, or one misreading undone,
+does. Only a unique combination is taken; one misreading at most.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from core.models import OcrLine, PageText
+from core.settings import Settings
+from extractors import extract
+
+TODAY = date(2026, 12, 1)
+
+
+def L(text: str, x0: float, y0: float, x1: float, y1: float, conf: float = 0.97) -> OcrLine:
+    return OcrLine(text, (x0, y0, x1, y1), conf)
+
+
+def costs(labour: str, parts: str, other: str, discount: str, total: str) -> list[OcrLine]:
+    """The colour form's costs block: a row of labels, the amounts in the row below."""
+    return [
+        L("工时费", 160, 1690, 240, 1730), L("零件费", 440, 1690, 520, 1730), L("其他费用", 720, 1690, 820, 1730),
+        L("优惠金额", 1010, 1690, 1100, 1730), L("总计", 1280, 1690, 1340, 1730),
+        L(labour, 165, 1742, 265, 1783), L(parts, 432, 1740, 542, 1785), L(other, 714, 1742, 804, 1785),
+        L(discount, 999, 1740, 1072, 1780), L(total, 1276, 1740, 1407, 1785),
+    ]
+
+
+ITEMS = [  # the repair-item table above it, as OCR read it (序号 as 序): its header has a 工时费 too
+    L("序", 154, 846, 214, 890, 0.96), L("维修项目", 266, 847, 362, 893), L("工时", 1039, 847, 1082, 890, 0.79),
+    L("工时费", 1229, 848, 1310, 890, 0.65),
+    L("1", 160, 905, 183, 933), L("拆装左前门内饰板", 262, 900, 470, 943), L("0.8", 1170, 897, 1202, 940, 0.98),
+    L("232.00", 1463, 897, 1544, 939, 0.99),
+    L("2", 156, 954, 185, 986), L("更换左前玻璃升降器", 265, 951, 494, 994), L("1.2", 1166, 950, 1205, 990, 0.99),
+    L("348.00", 1457, 950, 1547, 992, 1.0),
+]
+
+
+def fields(lines: list[OcrLine]) -> dict[str, tuple[str | None, float, str]]:
+    ex = extract([PageText(1, 1654, 2339, 200, lines)], Settings(), today=TODAY)
+    return {k: (v.value, v.confidence, v.note) for k, v in ex.fields.items() if k in ("labor_cost", "parts_cost", "total_cost")}
+
+
+@pytest.mark.parametrize(("case", "lines", "want", "repaired"), [
+    ("the costs block's labour, not the item table's hours",
+     ITEMS + costs("580.00", "¥643.50", "￥50.00", "￥0.00", "￥1,273.50"), ("580.00", "643.50", "1273.50"), ""),
+    ("a ¥ read as 7", costs("7667.00", "¥1,776.00", "￥50.00", "￥0.00", "￥2,493.00"), ("667.00", "1776.00", "2493.00"),
+     "labor_cost"),
+    ("a ¥ read as 8 with a comma", costs("¥920.00", "￥1,702.65", "￥0.00", "￥0.00", "82,622.65"),
+     ("920.00", "1702.65", "2622.65"), "total_cost"),
+    ("the decimal point lost", costs("¥1,280.00", "194089元", "￥0.00", "￥0.00", "￥3,220.89"),
+     ("1280.00", "1940.89", "3220.89"), "parts_cost"),
+])
+def test_the_one_combination_that_adds_up_is_taken(case: str, lines: list[OcrLine], want: tuple[str, str, str],
+                                                   repaired: str) -> None:
+    got = fields(lines)
+    assert (got["labor_cost"][0], got["parts_cost"][0], got["total_cost"][0]) == want, case
+    assert all(c >= 0.8 for _, c, _ in got.values())
+    for f, (_, _, note) in got.items():
+        assert ("read " in note) == (f == repaired), (f, note)
+
+
+def test_two_misreadings_are_not_undone() -> None:
+    # dropping the leading digit of three four-digit amounts keeps a sum whose leading digits
+    # add up (3300 + 2115.90 + 14.10 = 5430): two misreadings would "repair" it wrongly
+    got = fields(costs("300.00", "¥2,115.90", "￥14.10", "￥0.00", "￥5,430.00"))
+    assert got["labor_cost"][0] == "300.00" and got["total_cost"][0] == "5430.00"
+    assert all(c < 0.8 for _, c, _ in got.values())
+
+
+def test_two_combinations_that_add_up_are_left_for_review() -> None:
+    # 1000 + 600 = 1600 and 100 + 1500 = 1600 would both add up: no guess
+    lines = [L("工时费：1,000.00", 100, 300, 500, 340), L("工时费：100.00", 100, 900, 500, 940),
+             L("材料费：1,500.00", 600, 300, 1000, 340), L("材料费：600.00", 600, 900, 1000, 940),
+             L("合计：1,601.00", 100, 360, 500, 400), L("合计：1,600.00", 100, 960, 500, 1000)]
+    got = fields(lines)
+    assert not all(c >= 0.8 for _, c, _ in got.values())
