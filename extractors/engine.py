@@ -18,7 +18,14 @@ from extractors.fields import PARSERS, Parsed
 from extractors.items import extract_items
 from extractors.labels import IGNORE, Lexicon
 from extractors.layout import Candidate, Line, PageIndex, candidates_for, lines_in_region
-from extractors.learn import LearnedTemplate, apply_learned, choose_learned, fingerprint
+from extractors.learn import (
+    VALUE_FIELDS,
+    LearnedTemplate,
+    apply_learned,
+    check_value,
+    choose_learned,
+    fingerprint,
+)
 from extractors.templates import Template, choose_template, load_templates
 
 log = logging.getLogger(__name__)
@@ -75,7 +82,6 @@ def ocr_factor(conf: float) -> float:
 # not to be trusted. Measured on the dev forms: right readings had OCR confidence 0.985 (median),
 # wrong ones 0.48 — but the confidently wrong ones 0.85-0.97.
 UNVALIDATED = ("customer_name", "advisor", "model", "order_no")
-LEARNED_PRECEDENCE = 3  # documents a learned rule must have been right on to outrank the labels
 UNSURE_OCR = 0.9
 UNSURE_OCR_FACTOR = 0.85
 
@@ -153,6 +159,9 @@ def _from_regions(index: PageIndex, pages: list[PageText], template: Template, t
     return out
 
 
+SURE_REREAD = 0.9  # recogniser confidence one of the agreeing readings of the boxes must reach
+
+
 def _edge_joins(readings: list[str]) -> list[str]:
     """VINs made of two readings of the same boxes: one read all 17 but misread one, another lost
     the first or last character (on a cell's rule) and read the other 16 right. Only joins that
@@ -189,12 +198,23 @@ def _reread(pages: list[PageText], fld: str, today: date, first: Collection[str]
             if sc is not None:
                 out.append(sc)
     for sc in out:
-        if sc.parsed.valid and not vin.validates_as_read(sc.cand.text):
-            support = [o for o in out if o is not sc and o.parsed.valid and o.parsed.value == sc.parsed.value]
-            if not support and sc.parsed.value not in first:
-                sc.confidence = min(sc.confidence, 0.7)
-                sc.parsed = Parsed(sc.parsed.value, sc.parsed.confidence, True,
-                                   sc.parsed.note + "; one reading of the boxes, repaired: for review")
+        if not sc.parsed.valid:
+            continue
+        support = [o for o in out if o is not sc and o.parsed.valid and o.parsed.value == sc.parsed.value]
+        if sc.parsed.value in first:
+            continue  # the first pass agrees
+        if not support:
+            # one reading alone: the check digit passes by chance 1 time in 11, and the strip is
+            # read several ways, so a lone reading (repaired or not) is for review
+            sc.confidence = min(sc.confidence, 0.7)
+            sc.parsed = Parsed(sc.parsed.value, sc.parsed.confidence, True,
+                               (sc.parsed.note + "; " if sc.parsed.note else "")
+                               + "one reading of the boxes gives it: for review")
+        elif max(o.cand.ocr_conf for o in [sc, *support]) < SURE_REREAD:
+            sc.confidence = min(sc.confidence, 0.7)
+            sc.parsed = Parsed(sc.parsed.value, sc.parsed.confidence, True,
+                               (sc.parsed.note + "; " if sc.parsed.note else "")
+                               + "the recogniser is unsure of every reading: for review")
     values = sorted({sc.parsed.value for sc in out if sc.parsed.valid})
     if len(values) > 1:  # two readings that both validate: review, never a guess
         for sc in out:  # (the value offered: one that validates as read over a repaired one)
@@ -472,33 +492,75 @@ def _vin_with_evidence(found: dict[str, list[Scored]], chosen: dict[str, Scored]
 
 
 def _from_learned(index: PageIndex, pages: list[PageText], t: LearnedTemplate, today: date) -> dict[str, list[Scored]]:
-    """Candidates where the learned template says the value is; trusted as far as the rule was right."""
+    """Candidates where the learned template says the value is; trusted as far as the rule was right.
+
+    A learned place never outranks the labels: it is a fallback where the labels give no valid
+    value, and otherwise evidence about the labels' reading (``_learned_evidence``)."""
     out: dict[str, list[Scored]] = {}
     for fld, cand in apply_learned(t, index, pages, today).items():
         lf = t.fields[fld]
-        trust = lf.trust
-        # a rule right on three documents and never wrong wins over the labels; a newer one, or
-        # one that has been wrong, is a fallback where the labels give no valid value
-        s = _score(fld, cand, -2 if lf.wrong == 0 and lf.right >= LEARNED_PRECEDENCE else 99, True, today)
+        s = _score(fld, cand, 99, True, today)
         if s is not None:
-            s.confidence *= 0.7 + 0.3 * trust
+            s.confidence *= 0.6 + 0.4 * lf.trust ** 2  # 1 right: 0.7, 3: 0.83, 5 and never wrong: 0.88
             s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid,
                               (s.parsed.note + "; " if s.parsed.note else "")
-                              + f"learned template {t.name} ({t.fields[fld].right} right, {t.fields[fld].wrong} wrong)")
+                              + f"learned template {t.name} ({lf.right} right, {lf.wrong} wrong)")
             out.setdefault(fld, []).append(s)
     return out
 
 
-def _learned_disagreements(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
-    """Where the learned place and the labels give two different valid values, neither is sure."""
+def _learned_evidence(found: dict[str, list[Scored]], chosen: dict[str, Scored], t: LearnedTemplate) -> None:
+    """What the learned place reads, against the labels' reading: the same value confirms it (its
+    confidence rises with the rule's record), a different valid value sends the field to review."""
     for fld, s in chosen.items():
-        others = [o for o in found.get(fld, []) if o.parsed.valid and o.parsed.value != s.parsed.value
-                  and (o.cand.how == "learned") != (s.cand.how == "learned") and o.cand.how != "scan"]
-        if s.parsed.valid and others:
+        if s.cand.how == "learned" or not s.parsed.valid or fld not in t.fields:
+            continue
+        learned = [o for o in found.get(fld, []) if o.cand.how == "learned" and o.parsed.valid]
+        if not learned:
+            continue
+        lf = t.fields[fld]
+        if any(o.parsed.value == s.parsed.value for o in learned):
+            # the label and the learned place point at the same value: which text is the value is
+            # settled; how well OCR read it is not (both read the same print), so the OCR's doubt stays
+            reading = s.parsed.confidence * ocr_factor(s.cand.ocr_conf)
+            if fld in UNVALIDATED and s.cand.ocr_conf < UNSURE_OCR:
+                reading *= UNSURE_OCR_FACTOR
+            s.confidence = max(s.confidence, min(0.99, reading * (0.9 + 0.1 * lf.trust)))
+            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, True,
+                              (s.parsed.note + "; " if s.parsed.note else "")
+                              + f"confirmed by learned template {t.name} ({lf.right} right, {lf.wrong} wrong)")
+        else:
             s.confidence = min(s.confidence, 0.7)
             s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid,
                               (s.parsed.note + "; " if s.parsed.note else "")
-                              + f"the learned template and the labels disagree ({others[0].parsed.value})")
+                              + f"the learned template reads {learned[0].parsed.value}; the labels disagree")
+
+
+def _learned_values(chosen: dict[str, Scored], t: LearnedTemplate, today: date) -> None:
+    """The chosen readings against what this layout's values look like (``learn.check_value``):
+    a repair is offered with the pattern's trust, at most just above the review threshold; a
+    reading that does not fit the pattern goes to review; a known advisor read exactly is surer."""
+    for fld in VALUE_FIELDS:
+        s = chosen.get(fld)
+        if s is None or not s.parsed.value:
+            continue
+        vc = check_value(t, fld, s.parsed.value)
+        if vc is None:
+            continue
+        note = (s.parsed.note + "; " if s.parsed.note else "") + vc.note
+        if vc.repaired:
+            p = PARSERS[fld](vc.value, today)
+            if p is None or not p.valid:
+                continue
+            s.confidence = 0.5 + 0.4 * vc.trust  # 3 of 3 documents: 0.8; 9 of 9: 0.86
+            s.parsed = Parsed(p.value, p.confidence, True, note)
+        elif not vc.agrees:
+            s.confidence = min(s.confidence, 0.7)
+            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid, note)
+        else:
+            if fld == "advisor" and s.parsed.valid:
+                s.confidence = max(s.confidence, min(0.95, 0.8 + 0.15 * vc.trust) * ocr_factor(max(s.cand.ocr_conf, 0.9)))
+            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid, note)
 
 
 def extract(pages: list[PageText], settings: Settings, *, today: date | None = None,
@@ -533,7 +595,8 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     chosen = {fld: _pick(c) for fld, c in found.items() if c}
     _vin_readings_disagree(found, chosen)
     if lt is not None:
-        _learned_disagreements(found, chosen)
+        _learned_evidence(found, chosen, lt)
+        _learned_values(chosen, lt, today)
     if vins_for_plate is not None:
         _vin_with_evidence(found, chosen, vins_for_plate)
     _cross_check_money(index, found, chosen)

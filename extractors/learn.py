@@ -30,8 +30,10 @@ from extractors.layout import Candidate, Line, PageIndex
 
 log = logging.getLogger(__name__)
 
-MATCH_DISTANCE = 0.025  # fraction of the page: two labels at the same place
+MATCH_DISTANCE = 0.02  # fraction of the page: two labels at the same place
 MIN_SIMILARITY = 0.7  # share of fingerprint labels found at the same place
+MAX_SHIFT = 0.1  # fraction of the page a scan may be cropped by
+MAX_SCALE = 0.15  # and scaled by
 FINGERPRINT_TOP = 0.4  # the labels of the upper part of the page (the header block; tables grow below it)
 
 
@@ -65,7 +67,13 @@ class LearnedTemplate:
     fingerprint: list[Mark]
     fields: dict[str, LearnedField] = field(default_factory=dict)
     documents: list[str] = field(default_factory=list)  # ids of the documents that taught it
+    # what the values of this layout look like (the dealer's order-number pattern, the plate's
+    # province and city, the advisors' names): field -> shape / prefix / name -> documents
+    values: dict[str, dict[str, int]] = field(default_factory=dict)
     path: Path | None = None
+    # document id -> the fields it has taught (a document corrected field by field teaches each
+    # field once: its second correction must not count the first one's rule right again)
+    taught: dict[str, list[str]] = field(default_factory=dict)
 
 
 def fingerprint(index: PageIndex, pages: list[PageText]) -> list[Mark]:
@@ -83,17 +91,59 @@ def fingerprint(index: PageIndex, pages: list[PageText]) -> list[Mark]:
     return out
 
 
+def _fit(pairs: list[tuple[float, float]]) -> tuple[float, float]:
+    """Least squares ``u = a * v + b`` over (v, u) pairs; the scale kept near 1 (a scan is cropped
+    or scaled a little, never squeezed)."""
+    n = len(pairs)
+    mv, mu = sum(v for v, _ in pairs) / n, sum(u for _, u in pairs) / n
+    var = sum((v - mv) ** 2 for v, _ in pairs)
+    a = sum((v - mv) * (u - mu) for v, u in pairs) / var if var > 1e-4 else 1.0
+    a = min(1 + MAX_SCALE, max(1 - MAX_SCALE, a))
+    return a, mu - a * mv
+
+
+def _aligned(a: list[Mark], b: list[Mark]) -> tuple[float, float, float, float]:
+    """The scale and shift per axis that bring ``a``'s labels onto ``b``'s: scans of one layout are
+    cropped and scaled differently (the same label 3 % of the page apart). Tried: the shifts that
+    put a label onto a label of the same wording; refined by least squares on the pairs it makes."""
+    shifts = {(0.0, 0.0)} | {(o.x - m.x, o.y - m.y) for m in a for o in b
+                             if m.field == o.field and m.wording == o.wording
+                             and abs(o.x - m.x) <= MAX_SHIFT and abs(o.y - m.y) <= MAX_SHIFT}
+
+    def pairs(dx: float, dy: float) -> list[tuple[Mark, Mark]]:
+        out = []
+        for m in a:
+            near = [o for o in b if o.field == m.field and abs(m.x + dx - o.x) <= 2 * MATCH_DISTANCE
+                    and abs(m.y + dy - o.y) <= 2 * MATCH_DISTANCE]
+            if near:
+                out.append((m, min(near, key=lambda o: abs(m.x + dx - o.x) + abs(m.y + dy - o.y))))
+        return out
+
+    dx, dy = max(sorted(shifts), key=lambda s: len(pairs(*s)))
+    pr = pairs(dx, dy)
+    if len(pr) < 3:
+        return 1.0, dx, 1.0, dy
+    ax, bx = _fit([(m.x, o.x) for m, o in pr])
+    ay, by = _fit([(m.y, o.y) for m, o in pr])
+    return ax, bx, ay, by
+
+
 def similarity(a: list[Mark], b: list[Mark]) -> float:
-    """Share of the labels of both fingerprints that have a label of the same field at the same
-    place in the other (the wording may change from document to document, the place does not)."""
+    """How alike two fingerprints are, 0..1: once aligned (``_aligned``), the share of the labels
+    that have a label of the same field at the same place in the other (the wording may change
+    from document to document, the place does not), counted over the fingerprint with fewer
+    labels — OCR loses labels, it does not print new ones at a layout's places."""
     if not a or not b:
         return 0.0
+    ax, bx, ay, by = _aligned(a, b)
 
-    def found(m: Mark, other: list[Mark]) -> bool:
-        return any(m.field == o.field and abs(m.x - o.x) <= MATCH_DISTANCE and abs(m.y - o.y) <= MATCH_DISTANCE
-                   for o in other)
+    def same(m: Mark, o: Mark) -> bool:
+        return (m.field == o.field and abs(ax * m.x + bx - o.x) <= MATCH_DISTANCE
+                and abs(ay * m.y + by - o.y) <= MATCH_DISTANCE)
 
-    return min(sum(found(m, b) for m in a) / len(a), sum(found(m, a) for m in b) / len(b))
+    in_b = sum(any(same(m, o) for o in b) for m in a)
+    in_a = sum(any(same(m, o) for m in a) for o in b)
+    return min(in_a, in_b) / min(len(a), len(b))
 
 
 def choose_learned(templates: list[LearnedTemplate], marks: list[Mark]) -> LearnedTemplate | None:
@@ -163,20 +213,40 @@ def _predict(lf: LearnedField, index: PageIndex, pages: list[PageText], today: d
     a = min(same, key=lambda b: abs((b[0] + b[2]) / 2 / p.width - ax) + abs((b[1] + b[3]) / 2 / p.height - ay))
     h = max(1.0, a[3] - a[1])
     box = (a[0] + lf.offset[0] * h, a[1] + lf.offset[1] * h, a[0] + lf.offset[2] * h, a[1] + lf.offset[3] * h)
-    lines = []
+    pieces = []
     for ln in index.pages[0]:
-        cx, cy = (ln.box[0] + ln.box[2]) / 2, (ln.box[1] + ln.box[3]) / 2
-        if box[0] - h <= cx <= box[2] + h and box[1] - 0.6 * h <= cy <= box[3] + 0.6 * h:
-            lines.append(ln)
-    if not lines:
+        cy = (ln.box[1] + ln.box[3]) / 2
+        if not box[1] - 0.6 * h <= cy <= box[3] + 0.6 * h:
+            continue
+        for start, end in _value_spans(ln):
+            pb = ln.span_box(start, end)
+            if box[0] - h <= (pb[0] + pb[2]) / 2 <= box[2] + h:  # this piece of the line lies in the box
+                pieces.append((ln, pb, ln.text[start:end].strip(" :：")))
+    if not pieces:
         return None
-    lines.sort(key=lambda ln: ln.box[0])
-    text = " ".join(_without_labels(ln) for ln in lines)
+    pieces.sort(key=lambda x: x[1][0])
+    text = " ".join(t for _, _, t in pieces if t)
     if not text.strip():
         return None
-    out_box = (min(ln.box[0] for ln in lines), min(ln.box[1] for ln in lines),
-               max(ln.box[2] for ln in lines), max(ln.box[3] for ln in lines))
-    return Candidate(text, 1, out_box, min(ln.conf for ln in lines), "learned")
+    out_box = (min(b[0] for _, b, _ in pieces), min(b[1] for _, b, _ in pieces),
+               max(b[2] for _, b, _ in pieces), max(b[3] for _, b, _ in pieces))
+    return Candidate(text, 1, out_box, min(ln.conf for ln, _, _ in pieces), "learned")
+
+
+def _value_spans(ln: Line) -> list[tuple[int, int]]:
+    """The pieces of a line that are not labels, split at spaces (OCR joins two boxes' values into
+    one line: "2023-06-21 2023-06-20"; the learned box says which one is the field's)."""
+    spans, pos = [], 0
+    cuts = [(h.start, h.end) for h in ln.hits] + [(len(ln.text), len(ln.text))]
+    for a, b in cuts:
+        seg_start = pos
+        for i in range(pos, a + 1):
+            if i == a or ln.text[i] == " ":
+                if ln.text[seg_start:i].strip(" :："):
+                    spans.append((seg_start, i))
+                seg_start = i + 1
+        pos = b
+    return spans
 
 
 def _without_labels(ln: Line) -> str:
@@ -208,9 +278,15 @@ def learn(t: LearnedTemplate, pages: list[PageText], truth: dict[str, str], doc_
     if not pages:
         return
     p = pages[0]
-    for fld, value in truth.items():
-        if fld not in PARSERS or not value:
-            continue
+    done = t.taught.setdefault(doc_id, [])
+    new = {fld: value for fld, value in truth.items() if fld in PARSERS and value and fld not in done}
+    for fld, value in new.items():
+        key = _value_key(fld, value)
+        if key:
+            counts = t.values.setdefault(fld, {})
+            counts[key] = counts.get(key, 0) + 1
+    done.extend(new)
+    for fld, value in new.items():
         lf = t.fields.get(fld)
         if lf is not None:  # first score the rule as it stands on this document
             c = _predict(lf, index, pages, today, fld)
@@ -255,6 +331,93 @@ def learn(t: LearnedTemplate, pages: list[PageText], truth: dict[str, str], doc_
         t.documents.append(doc_id)
 
 
+# -- what the layout's values look like ---------------------------------------------------------------
+
+VALUE_FIELDS = ("order_no", "plate", "advisor")
+VALUE_MIN_DOCUMENTS = 3  # a pattern needs this many corrected documents ...
+VALUE_MIN_SHARE = 0.8  # ... and this share of them, before it repairs or doubts a reading
+# OCR's confusions between letters and digits, both ways
+TO_DIGIT = {"O": "0", "D": "0", "Q": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "B": "8", "G": "6", "T": "7"}
+TO_LETTER = {"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "7": "T"}
+
+
+def shape(value: str) -> str:
+    """An order number's pattern: digits as 9, letters kept (WO20240315001 -> WO99999999999)."""
+    return "".join("9" if c.isdigit() else c for c in value.upper())
+
+
+def _value_key(fld: str, value: str) -> str:
+    if fld == "order_no":
+        return shape(value)
+    if fld == "plate" and len(value) >= 2:
+        return value[:2]  # province and city: a dealer's cars are mostly local
+    if fld == "advisor":
+        return value
+    return ""
+
+
+@dataclass(frozen=True)
+class ValueCheck:
+    value: str  # the reading, repaired when ``repaired``
+    repaired: bool
+    agrees: bool  # the reading is what this layout's values look like
+    trust: float  # share of the corrected documents the pattern held on (with a prior of one miss)
+    note: str
+
+
+def check_value(t: LearnedTemplate, fld: str, value: str) -> ValueCheck | None:
+    """The reading of ``fld`` against what the corrected documents of this layout showed: repaired
+    when one confusion away from the layout's pattern (an order number's letter read as a digit, a
+    plate's province misread, an advisor's name one character off), doubted when it does not fit;
+    None when the layout has no pattern for the field (too few documents, or they vary)."""
+    counts = t.values.get(fld)
+    if not counts or fld not in VALUE_FIELDS:
+        return None
+    total = sum(counts.values())
+    if fld == "advisor":  # a dealer has a few advisors: each name seen twice is known
+        known = {n: c for n, c in counts.items() if c >= 2}
+        if not known:
+            return None
+        if value in known:
+            return ValueCheck(value, False, True, known[value] / (known[value] + 1.0), f"an advisor of this layout ({known[value]} documents)")
+        near = [k for k in known if len(k) == len(value) and sum(a != b for a, b in zip(k, value, strict=True)) == 1]
+        if len(near) == 1:
+            name = near[0]
+            return ValueCheck(name, True, True, known[name] / (known[name] + 1.0),
+                              f"read {value}; repaired to {name}, an advisor of this layout ({known[name]} documents)")
+        return None
+    key, n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+    if n < VALUE_MIN_DOCUMENTS or n / total < VALUE_MIN_SHARE:
+        return None
+    trust = n / (total + 1.0)
+    if fld == "order_no":
+        if shape(value) == key:
+            return ValueCheck(value, False, True, trust, f"fits this layout's order-number pattern {key}")
+        if len(value) == len(key):
+            out = []
+            for c, k in zip(value.upper(), key, strict=True):
+                if k == "9":
+                    out.append(c if c.isdigit() else TO_DIGIT.get(c, ""))
+                elif c == k:
+                    out.append(c)
+                else:
+                    out.append(k if TO_LETTER.get(c) == k else "")
+            if all(out):
+                fixed = "".join(out)
+                return ValueCheck(fixed, True, True, trust,
+                                  f"read {value}; repaired to this layout's order-number pattern {key} ({n} of {total} documents)")
+        return ValueCheck(value, False, False, trust,
+                          f"does not fit this layout's order-number pattern {key} ({n} of {total} documents)")
+    # plate: the province misread (电A84227 on a layout whose plates are 粤A): only an invalid
+    # reading is repaired (a car from another province is no misreading)
+    if value[:2] == key:
+        return ValueCheck(value, False, True, trust, f"this layout's plate prefix {key}")
+    if len(value) >= 2 and value[1] == key[1] and value[0] != key[0]:
+        return ValueCheck(key[0] + value[1:], True, True, trust,
+                          f"read {value}; province repaired to this layout's {key} ({n} of {total} documents)")
+    return None
+
+
 # -- files ------------------------------------------------------------------------------------------
 
 def _q(s: str) -> str:
@@ -276,6 +439,13 @@ def dumps(t: LearnedTemplate) -> str:
                   f"anchor_at = [{lf.anchor_at[0]}, {lf.anchor_at[1]}]",
                   "offset = [" + ", ".join(str(v) for v in lf.offset) + "]  # value box from the anchor, in anchor heights",
                   f"right = {lf.right}", f"wrong = {lf.wrong}"]
+    if t.taught:
+        lines += ["", "[taught]  # document -> the fields it taught"]
+        lines += [f"{_q(d)} = [{', '.join(_q(f) for f in fs)}]" for d, fs in t.taught.items()]
+    for fld, counts in sorted(t.values.items()):
+        what = {"order_no": "order-number patterns", "plate": "plate prefixes", "advisor": "advisors"}.get(fld, "values")
+        lines += ["", f"[values.{fld}]  # {what} seen on the corrected documents: how many times",
+                  *[f"{_q(k)} = {v}" for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]]
     return "\n".join(lines) + "\n"
 
 
@@ -291,8 +461,10 @@ def loads(data: dict[str, Any], path: Path | None = None) -> LearnedTemplate:
             raise ValueError(f"learned.{fld}: offset needs 4 numbers, anchor_at 2")
         fields[fld] = LearnedField(str(d["anchor"]), (at[0], at[1]), (off[0], off[1], off[2], off[3]),
                                    int(d.get("right", 0)), int(d.get("wrong", 0)))
+    values = {str(fld): {str(k): int(v) for k, v in counts.items()} for fld, counts in data.get("values", {}).items()}
+    taught = {str(d): [str(f) for f in fs] for d, fs in data.get("taught", {}).items()}
     return LearnedTemplate(str(data.get("name") or (path.stem if path else "learned")), marks, fields,
-                           [str(x) for x in data.get("documents", [])], path)
+                           [str(x) for x in data.get("documents", [])], values, path, taught)
 
 
 def load_learned(directory: Path) -> list[LearnedTemplate]:

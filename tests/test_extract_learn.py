@@ -9,6 +9,8 @@ import tomllib
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from app.documents import correct_field, reprocess
 from app.templates import learned_templates
 from core.archive import Archive
@@ -119,3 +121,167 @@ def test_correction_teaches_the_archive_and_reprocess_applies_it(tmp_path: Path)
     shown = subprocess.run([sys.executable, "-m", "woa.cli", "templates", "show", t.name[:10], "--archive",
                             str(archive.root)], capture_output=True, text=True, cwd=ROOT, env=env, check=True).stdout
     assert 'anchor = "使用者"' in shown
+
+
+# -- learning rules, table-driven (real extraction on laid-out pages) ---------------------------------
+
+def labelled_form(user: str, customer: str | None, conf: float = 0.97, below: bool = False,
+                  dx: float = 0.0) -> list[PageText]:
+    """A form with a 客户 label (the lexicon knows it) and a 使用者 box (it does not)."""
+    lines = [L("工单号", 100 + dx, 300, 240 + dx, 336), L("WO20240315", 300 + dx, 300, 700 + dx, 336),
+             L("车牌号", 850 + dx, 300, 990 + dx, 336), L("粤A12345", 1050 + dx, 300, 1300 + dx, 336),
+             L("使用者", 100 + dx, 360, 240 + dx, 396), L(user, 300 + dx, 360, 460 + dx, 396),
+             L("进厂日期", 850 + dx, 360, 1010 + dx, 396), L("2024-03-15", 1050 + dx, 360, 1270 + dx, 396),
+             L("联系电话", 100 + dx, 480, 260 + dx, 516), L("13800138000", 300 + dx, 480, 600 + dx, 516)]
+    if customer is not None:
+        if below:  # the value in the cell under its label: the layout is less sure than same-row
+            lines += [L("客户", 850 + dx, 420, 930 + dx, 456), OcrLine(customer, (850 + dx, 470, 1010 + dx, 506), conf)]
+        else:
+            lines += [L("客户", 850 + dx, 420, 930 + dx, 456), OcrLine(customer, (1050 + dx, 420, 1210 + dx, 456), conf)]
+    return [PageText(1, 1654, 2339, 200, lines)]
+
+
+def taught_k(k: int, with_label: bool = True, **kw) -> list:  # type: ignore[no-untyped-def]
+    names = ("张三", "李四", "王五", "赵六", "钱七")
+    return [taught(*[(labelled_form(n, n if with_label else None, **kw), {"customer_name": n}) for n in names[:k]])]
+
+
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_learned_place_never_outranks_a_label_that_disagrees(k: int) -> None:
+    # taught on documents whose 客户 label OCR lost: the customer is the 使用者 box; now a document
+    # has both, and they disagree: the label's reading stays, the field goes to review
+    templates = taught_k(k, with_label=False)
+    assert templates[0].fields["customer_name"].anchor == "使用者"
+    assert templates[0].fields["customer_name"].right == k
+    ex = extract(labelled_form("孙八", "周九"), Settings(), today=TODAY, learned=templates)
+    fv = ex.fields["customer_name"]
+    base = extract(labelled_form("孙八", "周九"), Settings(), today=TODAY).fields["customer_name"]
+    assert base.value == "周九"
+    assert fv.value == "周九"
+    assert fv.confidence < Settings().review_threshold and ex.needs_review
+    assert "learned template reads 孙八" in fv.note
+
+
+@pytest.mark.parametrize(("k", "ocr_conf", "confirmed_above_threshold"), [
+    (1, 0.97, True),   # the place confirmed: the label's "below" doubt goes
+    (5, 0.97, True),
+    (5, 0.5, False),   # OCR's doubt about the characters stays: both read the same print
+])
+def test_learned_place_confirms_the_labels_reading(k: int, ocr_conf: float, confirmed_above_threshold: bool) -> None:
+    templates = taught_k(k, below=True)
+    page = labelled_form("孙八", "孙八", conf=ocr_conf, below=True, dx=6)
+    base = extract(page, Settings(), today=TODAY).fields["customer_name"]
+    fv = extract(page, Settings(), today=TODAY, learned=templates).fields["customer_name"]
+    assert base.value == fv.value == "孙八"
+    assert fv.confidence >= base.confidence
+    assert (fv.confidence >= Settings().review_threshold) is confirmed_above_threshold
+    assert "confirmed by learned template" in fv.note
+    if ocr_conf >= 0.9:
+        assert fv.confidence > base.confidence + 0.02  # learning is what lifted it
+
+
+def test_learned_place_reads_only_its_piece_of_a_joined_line() -> None:
+    # OCR joined the 使用者 value and the next box into one line: the learned box takes its piece
+    t = taught((form("张三", "WO1000", "粤A11111"), {"customer_name": "张三"}))
+    pages = form("王五", "WO1001", "粤A12345", shift=4)
+    joined = [ln for ln in pages[0].lines if ln.text not in ("王五", "13800138000")]
+    joined.append(L("王五 13800138000", 300, 364, 760, 400))
+    ex = extract([PageText(1, 1654, 2339, 200, joined)], Settings(), today=TODAY, learned=[t])
+    assert ex.fields["customer_name"].value == "王五"
+
+
+def _marks(pages: list[PageText]) -> list:  # type: ignore[type-arg]
+    return fingerprint(PageIndex.build(pages, Lexicon()), pages)
+
+
+def _scanned(pages: list[PageText], dx: float, dy: float, scale: float, drop: tuple[str, ...]) -> list[PageText]:
+    """The same form scanned again: cropped (shift), scaled, some labels lost to OCR."""
+    p = pages[0]
+    lines = [OcrLine(ln.text, (ln.box[0] * scale + dx, ln.box[1] * scale + dy, ln.box[2] * scale + dx, ln.box[3] * scale + dy),
+                     ln.conf) for ln in p.lines if ln.text not in drop]
+    return [PageText(1, p.width, p.height, p.dpi, lines)]
+
+
+@pytest.mark.parametrize(("dx", "dy", "scale", "drop"), [
+    (0, 0, 1.0, ()),
+    (50, 60, 1.0, ()),                      # cropped 3 % of the page differently
+    (-40, 30, 1.06, ()),                    # and scaled
+    (0, 0, 1.0, ("车牌号",)),                # OCR lost a label
+    (45, -35, 0.95, ("车牌号", "进厂日期")),  # two lost, shifted and scaled
+])
+def test_fingerprint_matches_the_same_layout_scanned_differently(dx: float, dy: float, scale: float,
+                                                                  drop: tuple[str, ...]) -> None:
+    page = labelled_form("张三", "张三")
+    assert similarity(_marks(page), _marks(_scanned(page, dx, dy, scale, drop))) >= 0.7
+    # and still tells another layout apart, however it is scanned
+    assert similarity(_marks(other_form()), _marks(_scanned(page, dx, dy, scale, drop))) < 0.7
+
+
+def dealer_form(order_no: str, plate: str, advisor: str, customer: str = "张三") -> list[PageText]:
+    """One dealer's form: its order numbers, its local plates, its few advisors."""
+    return [PageText(1, 1654, 2339, 200, [
+        L("工单号", 100, 300, 240, 336), L(order_no, 300, 300, 700, 336),
+        L("车牌号", 850, 300, 990, 336), L(plate, 1050, 300, 1300, 336),
+        L("客户", 100, 360, 180, 396), L(customer, 300, 360, 460, 396),
+        L("服务顾问", 850, 360, 1010, 396), L(advisor, 1050, 360, 1200, 396),
+        L("进厂日期", 100, 420, 260, 456), L("2024-03-15", 300, 420, 520, 456),
+    ])]
+
+
+TAUGHT_VALUES = [("WO2024031501", "粤A12345", "张伟"), ("WO2024031702", "粤A7B321", "李娜"),
+                 ("WO2024032003", "粤A55D12", "张伟"), ("WO2024032104", "粤AD1234", "李娜"),
+                 ("WO2024032205", "粤A66K88", "张伟")]
+
+
+@pytest.mark.parametrize(("k", "fld", "read", "want", "review", "note"), [
+    (5, "order_no", "WO2O24O40101", "WO2024040101", False, "repaired to this layout's order-number pattern"),
+    (3, "order_no", "WO2024O40101", "WO2024040101", False, "repaired"),
+    (2, "order_no", "WO2024O40101", None, None, ""),            # two documents make no pattern
+    (5, "order_no", "N2024040", "N2024040", True, "does not fit this layout's order-number pattern"),
+    (5, "order_no", "WO2024040101", "WO2024040101", None, "fits this layout's order-number pattern"),
+    (5, "plate", "电A12399", "粤A12399", False, "province repaired to this layout's 粤A"),
+    (5, "plate", "京B12399", "京B12399", None, ""),               # another province's car: no misreading
+    (3, "advisor", "张玮", "张伟", True, "repaired to 张伟"),        # a name seen twice: repaired, to review
+    (5, "advisor", "张玮", "张伟", False, "repaired to 张伟"),       # seen three times: trusted
+    (2, "advisor", "张玮", "张玮", None, ""),                       # seen once: not yet
+    (5, "advisor", "王芳", "王芳", None, ""),                       # not near a known name
+    (5, "advisor", "张伟", "张伟", False, "an advisor of this layout"),
+])
+def test_layout_values_repair_or_doubt_a_misreading(k: int, fld: str, read: str, want: str | None,
+                                                    review: bool | None, note: str) -> None:
+    docs = [(dealer_form(o, p, a), {"order_no": o, "plate": p, "advisor": a}) for o, p, a in TAUGHT_VALUES[:k]]
+    t = taught(*docs)
+    base = {"order_no": "WO2024040101", "plate": "粤A12399", "advisor": "张伟"}
+    page = dealer_form(**{**base, fld: read})
+    without = extract(page, Settings(), today=TODAY).fields[fld]
+    fv = extract(page, Settings(), today=TODAY, learned=[t]).fields[fld]
+    assert fv.value == (want if want is not None else without.value)
+    if review is not None:
+        assert (fv.confidence < Settings().review_threshold) is review
+    assert note in fv.note
+    if want is not None and want != read:
+        assert without.value != want  # the template is what repaired it
+
+
+def test_layout_values_are_in_the_template_file_and_round_trip() -> None:
+    t = taught(*[(dealer_form(o, p, a), {"order_no": o, "plate": p, "advisor": a}) for o, p, a in TAUGHT_VALUES])
+    data = tomllib.loads(dumps(t))
+    assert data["values"]["order_no"] == {"WO9999999999": 5}
+    assert data["values"]["plate"] == {"粤A": 5}
+    assert data["values"]["advisor"] == {"张伟": 3, "李娜": 2}
+    assert loads(data).values == t.values
+
+
+def test_a_document_corrected_field_by_field_teaches_each_field_once(tmp_path: Path) -> None:
+    archive = Archive(tmp_path / "arch")
+    settings = load_settings(archive_dir=archive.root)
+    _archive_doc(archive, "cc00000000000003", dealer_form("WO2024031501", "粤A12345", "张伟", customer="张三"))
+    reprocess(archive, [], settings)
+    correct_field(archive, "cc00", "customer_name", "张三丰", settings, user="clerk")
+    correct_field(archive, "cc00", "advisor", "张伟", settings, user="clerk")
+    correct_field(archive, "cc00", "plate", "粤A12345", settings, user="clerk")
+    [t] = learned_templates(archive)
+    assert t.documents == ["cc00000000000003"]
+    assert sorted(t.taught["cc00000000000003"]) == ["advisor", "customer_name", "plate"]
+    assert t.values["advisor"] == {"张伟": 1} and t.values["plate"] == {"粤A": 1}
+    assert all(lf.right + lf.wrong <= 1 for lf in t.fields.values())
