@@ -254,10 +254,19 @@ def test_phone_formats(text: str, expected: str, kind: str) -> None:
     assert r is not None and r.valid and r.value == expected and r.kind == kind
 
 
-@pytest.mark.parametrize("text", ["12800138000", "1380013800", "12345"])
+@pytest.mark.parametrize("text", ["12800138000", "1380013800", "12345", "2787556441", "8787556441 2",
+                                  "4008208820"])
 def test_phone_rejects(text: str) -> None:
     r = phone.read_phone(text)
     assert r is None or not r.valid
+    assert r is None or "leading 1" not in r.note
+
+
+@pytest.mark.parametrize(("text", "expected"), [("8787556441", "18787556441"), ("87-8755-6441", "18787556441"),
+                                                ("手机 48-2568-6231", "14825686231")])
+def test_mobile_whose_leading_1_was_lost_is_offered_repaired_for_review(text: str, expected: str) -> None:
+    r = phone.read_phone(text)
+    assert r is not None and not r.valid and r.value == expected and r.confidence < 0.8 and "leading 1" in r.note
 
 
 @pytest.mark.parametrize(
