@@ -83,9 +83,11 @@ class Settings(BaseModel):
     # Archive copy encoding (issue 13). "mrc": grey and colour pages become mixed raster
     # content (pipeline.mrc): a full-resolution CCITT G4 ink mask over a background at
     # mrc_background_dpi and an ink colour layer at mrc_foreground_dpi, both JPEG at
-    # mrc_jpeg_quality; bilevel pages stay G4.
+    # mrc_jpeg_quality; bilevel pages stay G4; blurred and dot-matrix words are kept as
+    # full-resolution JPEG patches (mrc_soft_patches). The default since the issue-13 benchmark
+    # (a sixth of the size at the faithful copy's re-OCR CER: docs/benchmarks.md).
     # "faithful": each page image as it is (lossless sources stay lossless).
-    archive_mode: Literal["mrc", "faithful"] = "faithful"
+    archive_mode: Literal["mrc", "faithful"] = "mrc"
     mrc_background_dpi: float = Field(default=100.0, gt=0)
     mrc_foreground_dpi: float = Field(default=100.0, gt=0)
     mrc_min_dpi: float = Field(default=200.0, ge=0)  # coarser scans keep the faithful encoding
