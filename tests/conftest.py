@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 from pathlib import Path
 
@@ -26,13 +28,36 @@ def eval_data() -> Path:
 
 @pytest.fixture(scope="session")
 def ingested_archive(tmp_path_factory: pytest.TempPathFactory, samples: list[Sample]) -> IngestedArchive:
-    """Every committed sample ingested once, with the default settings, into a fresh archive."""
-    from app.ingest import ingest_file
+    """Every committed sample ingested once, with the default settings, into a fresh archive.
 
-    root = tmp_path_factory.mktemp("archive")
+    Under pytest-xdist (``make test-fast``) the workers share one archive in the run's folder and
+    split the OCR between them: a worker ingests each sample no other worker has taken (a lock per
+    sample), then waits for the others' (and ingests any whose worker died)."""
+    from app.ingest import IngestResult, ingest_file
+    from core.atomic import write_json_atomic
+    from core.locks import file_lock
+
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "ingested-samples"
+    root = shared / "archive"
     settings = make_settings(root)
     archive = Archive(root)
-    results = {s.path.name: ingest_file(s.path, settings, archive=archive) for s in samples}
+
+    def result_path(s: Sample) -> Path:
+        return shared / "results" / f"{s.path.name}.json"
+
+    def ingest(s: Sample) -> None:
+        if not result_path(s).exists():
+            write_json_atomic(result_path(s), ingest_file(s.path, settings, archive=archive).to_dict())
+
+    for s in samples:  # the samples no other worker has taken
+        with file_lock(shared / "claims" / f"{s.path.name}.lock", blocking=False) as mine:
+            if mine:
+                ingest(s)
+    for s in samples:  # the others', once their worker is done with them
+        with file_lock(shared / "claims" / f"{s.path.name}.lock"):
+            ingest(s)
+    results = {s.path.name: IngestResult.from_dict(json.loads(result_path(s).read_text())) for s in samples}
     return IngestedArchive(archive, settings, results, samples)
 
 

@@ -29,6 +29,7 @@ def check_restored_hashes(root: Path) -> dict[str, dict[str, str]]:
     return out
 
 
+@pytest.mark.slow  # several restic runs; the fast loop keeps a backup + restore + verify and the refusals
 def test_backup_change_backup_restore_each_snapshot(tmp_path: Path, archive_copy: Path) -> None:
     woa = WoaRunner(tmp_path, archive_copy)
     assert woa("backup", "init") == 0
@@ -68,6 +69,7 @@ def test_backup_change_backup_restore_each_snapshot(tmp_path: Path, archive_copy
         assert "secretpw" not in (target / "woa-settings.json").read_text()
 
 
+@pytest.mark.slow  # several restic runs; the fast loop keeps a backup + restore + verify and the refusals
 def test_incremental_backup_adds_little_and_verify_restores_a_sample(tmp_path: Path, archive_copy: Path) -> None:
     woa = WoaRunner(tmp_path, archive_copy)
     assert woa("backup", "init") == 0
@@ -82,6 +84,7 @@ def test_incremental_backup_adds_little_and_verify_restores_a_sample(tmp_path: P
     assert "subset 2/12" in woa.err  # the next slice of the data next time
 
 
+@pytest.mark.slow  # several restic runs; the fast loop keeps a backup + restore + verify and the refusals
 def test_backup_verify_reports_a_damaged_repository(tmp_path: Path, archive_copy: Path) -> None:
     woa = WoaRunner(tmp_path, archive_copy)
     assert woa("backup", "init") == 0 and woa("backup") == 0
@@ -118,6 +121,7 @@ def test_unreachable_target_is_one_line_and_non_zero(tmp_path: Path, archive_cop
     assert rc == 1 and woa.err.startswith("woa: backup:") and woa.err.count("\n") == 1
 
 
+@pytest.mark.slow  # several restic runs; the fast loop keeps a backup + restore + verify and the refusals
 def test_full_target_keeps_previous_snapshots(tmp_path: Path, archive_copy: Path) -> None:
     small = tmp_path / "small-disk"
     small.mkdir()
@@ -145,6 +149,7 @@ def test_full_target_keeps_previous_snapshots(tmp_path: Path, archive_copy: Path
         subprocess.run(["umount", "-l", str(small)], check=False)
 
 
+@pytest.mark.slow  # several restic runs; the fast loop keeps a backup + restore + verify and the refusals
 def test_web_database_is_an_online_backup_and_secrets_stay_out(tmp_path: Path, archive_copy: Path) -> None:
     db = archive_copy / "db" / "web.sqlite3"
     db.parent.mkdir()
@@ -220,6 +225,7 @@ def test_backup_while_watch_ingests_restores_consistent_archives(tmp_path: Path)
     assert max(seen) == 20 and len(seen) > 2
 
 
+@pytest.mark.slow  # several restic runs; the fast loop keeps a backup + restore + verify and the refusals
 def test_backup_and_restore_through_loopback_s3(tmp_path: Path, archive_copy: Path) -> None:
     servers = pytest.importorskip("tests.lifecycle_servers", reason="the lifecycle work's loopback S3 server is not on main")
     if shutil.which(servers.RCLONE) is None and not Path(servers.RCLONE).exists():

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from app.ingest import ingest_file
@@ -30,6 +31,7 @@ def archive_files(root: Path) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and "locks" not in p.parts)
 
 
+@pytest.mark.slow  # a woa ingest process with OCR; the fast loop keeps test_load's one reason per bad input
 def test_cli_bad_files_are_reported_and_the_rest_archived(tmp_path: Path) -> None:
     inbox = tmp_path / "in"
     inbox.mkdir()
@@ -92,6 +94,7 @@ def test_sidecar_has_the_documented_keys(tmp_path: Path) -> None:
     assert any(line["words"] and line["box"] for line in page["lines"])
 
 
+@pytest.mark.slow  # three woa processes; the fast loop runs show and export in process (test_lifecycle)
 def test_export_and_show(tmp_path: Path) -> None:
     arch = tmp_path / "arch"
     settings = make_settings(arch)

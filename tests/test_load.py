@@ -91,6 +91,7 @@ def test_bad_input_gives_one_clear_reason(kind: str, tmp_path: Path) -> None:
     assert "\n" not in msg
 
 
+@pytest.mark.slow  # 300 pages; the fast loop keeps test_pdfa's page-at-a-time and spill-to-disk tests
 def test_300_page_pdf_is_streamed_with_bounded_memory(tmp_path: Path) -> None:
     """Pages come one at a time: memory does not grow with the page count."""
     pdf = pikepdf.new()

@@ -17,6 +17,7 @@ RECEIPTS = ("X00016469620", "X00016469623", "X51005230617")
 MAX_MEAN_CER = {"rapidocr": 0.12, "tesseract": 0.25}
 
 
+@pytest.mark.slow  # real receipts through both engines; the fast loop keeps test_each_engine_reads_a_sample
 @pytest.mark.parametrize("engine", ["rapidocr", "tesseract"])
 def test_cer_on_real_receipts(engine: str, eval_data: Path, record_property: Callable[[str, object], None]) -> None:
     rates = {}

@@ -159,6 +159,7 @@ def test_born_digital_pdf_carries_the_truth_text(gen: ModuleType, tmp_path: Path
         assert got == want
 
 
+@pytest.mark.slow  # a fresh RapidOCR on a rendered page; the fast loop checks the truth text on born-digital PDFs
 def test_page_text_is_what_was_drawn(gen: ModuleType) -> None:
     """OCR a clean rendering (no seal, no defects): its characters match the truth's page text."""
     from rapidocr_onnxruntime import RapidOCR

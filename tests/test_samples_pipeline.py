@@ -79,6 +79,7 @@ def test_ocr_character_error_rate_on_samples(
     assert max(rates) < 0.2
 
 
+@pytest.mark.slow  # ingest + a JVM; the fast loop keeps test_pdfa's PDFBox preflight of a 1b page
 def test_pdfa_1b_passes_pdfbox_preflight(tmp_path: Path, samples: list[Sample]) -> None:
     sample = next(s for s in samples if s.path.suffix == ".pdf")
     settings = make_settings(tmp_path / "arch", pdfa_level="1b")

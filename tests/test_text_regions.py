@@ -58,7 +58,9 @@ def _centres(lines: list[OcrLine]) -> dict[str, tuple[float, float, float]]:
     }
 
 
-@pytest.mark.parametrize("name", ["wo07_007.tif", "wo07_013.jpg"])  # 180° + 3.15° at 300 dpi; 90° + 5.2° at 150 dpi
+# wo07_007.tif: 180° + 3.15° at 300 dpi (slow: real OCR twice; the fast loop reads the other);
+# wo07_013.jpg: 90° + 5.2° at 150 dpi
+@pytest.mark.parametrize("name", [pytest.param("wo07_007.tif", marks=pytest.mark.slow), "wo07_013.jpg"])
 def test_reused_regions_land_where_the_deskewed_page_has_the_text(name: str) -> None:
     """The regions path (detect once, recognise slanted crops, map boxes) puts every line where
     an engine reading the upright, deskewed page finds it, and on the same archive page size."""
