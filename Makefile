@@ -35,7 +35,7 @@ bench-pipeline: setup
 # Archive options (issue 13): faithful/MRC/1b size, speed, re-OCR legibility, OCRmyPDF --optimize 3.
 bench-archive: setup
 	nice -n 10 $(PY) benchmarks/bench_pipeline.py --pages 12 --samples wo07_007,wo07_008,wo07_009,wo07_013 \
-		--engines rapidocr --archive-modes faithful-onnxruntime,faithful,mrc,mrc-1b,mrc-fg50 --legibility \
+		--engines rapidocr --archive-modes faithful-onnxruntime,faithful,mrc,mrc-1b,mrc-nopatch --legibility \
 		--ocrmypdf-optimize 3
 	$(PY) benchmarks/mrc_crops.py --out docs
 

@@ -1,11 +1,15 @@
 """Learning benchmark: per layout, the first k documents' corrections (the ground truth, as a clerk
-would enter them) teach a learned template; accuracy is measured on the following documents of
-that layout, with every layout's templates in place (so a template that hurts another layout
-shows). k = 0 is the extractor alone.
+would enter them) teach a learned template; accuracy is measured on the next ``--next`` (50)
+documents of that layout, the same documents for every k, with every layout's templates in place
+(so a template that hurts another layout shows). k = 0 is the extractor alone. The *other
+layouts* check measures each layout with only the other layouts' k = 5 templates in place, to
+compare with k = 0: learning one layout must not make another worse.
 
 Works on a directory made by ``bench_extract.py`` (``docs/`` with truth files, ``ocr/`` cache)::
 
-    .venv/bin/python benchmarks/bench_learn.py --out bench-out/extract-heldout [--next 50]
+    .venv/bin/python benchmarks/bench_extract.py --layouts forms --heldout --count 220 --seed 911 \\
+        --no-real --workers 1 --out bench-out/learn-heldout          # 55 per layout, OCR cached
+    .venv/bin/python benchmarks/bench_learn.py --out bench-out/learn-heldout [--next 50]
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ ARCHIVE_MODES = {
     "mrc-nopatch": {"archive_mode": "mrc", "mrc_soft_patches": False},  # blurred words binarised too
 }
 
-OUT = ROOT / "bench-out" / "pipeline"
+OUT = Path(os.environ.get("WOA_BENCH_OUT", ROOT / "bench-out" / "pipeline"))  # another run beside this one: its own
 OCRMYPDF_VENV = ROOT / "bench-out" / "ocrmypdf-venv"
 EVAL = Path(os.environ.get("WOA_EVAL_DATA", ROOT.parent / "shared" / "eval-data"))
 

@@ -63,7 +63,10 @@ class Settings(BaseModel):
     # form (labels and rules in one colour, values printed in black over them) OCR reads the
     # values from an image with that colour dropped to paper and the labels from the colour
     # alone. Pages without such a form (grey, bilevel, plain black forms) are read as before.
-    colour_dropout: bool = True
+    # Off by default: measured (docs/benchmarks.md) it gained 6 fields on the dev colour forms and
+    # lost 1 net on the held-out ones, with 3 more confident errors there, at 1.8x the time of
+    # such a page.
+    colour_dropout: bool = False
 
     # Memory: after a page, freed heap memory goes back to the kernel when the process's resident
     # size is above this many MB (0: after every page). Without it a worker crept from 0.6 to

@@ -26,6 +26,9 @@ _MON_D_Y = re.compile(r"\b([A-Z]{3})[A-Z]*\.?\s*(\d{1,2})(?:ST|ND|RD|TH)?,?\s*(\
 # the hour is taken as two digits when it can be: "2022/10/316:50" is the 3rd at 16:50
 GLUED_TIME = re.compile(
     r"(\d{4}[-/.:年]\d{1,2}[-/.:月]\d{1,2}?|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}|\d{1,2}\s*[A-Z]{3,9}\s*\d{4})(\d{2}[:：]\d{2}|\d[:：]\d{2})")
+# ... and the colon too: "2022.08.3113 15" is the 31st at 13:15 (a two-digit day, an hour, a minute)
+GLUED_TIME_NO_COLON = re.compile(
+    r"(\d{4}[-/.年]\d{1,2}[-/.月](?:0[1-9]|[12]\d|3[01]))([01]\d|2[0-3])\s+([0-5]\d)(?![\d:])")
 # letters OCR puts for digits inside a numeric date: "27/0S/2018"
 _NUMERIC_DATE = re.compile(r"(?<![A-Z\d])[\dOSIL]{1,4}[-/.][\dOSIL]{1,2}[-/.][\dOSIL]{2,4}(?![A-Z\d])")
 _AS_DIGIT = str.maketrans("OSIL", "0511")
@@ -77,6 +80,7 @@ def find_dates(text: str, today: date | None = None, day_first: bool = True) -> 
     s = nfkc(text).upper()
     s = _NUMERIC_DATE.sub(lambda m: m.group(0).translate(_AS_DIGIT), s)
     s = GLUED_TIME.sub(r"\1 \2", s)
+    s = GLUED_TIME_NO_COLON.sub(r"\1 \2:\3", s)
     found: list[tuple[int, date, str]] = []
     taken: list[tuple[int, int]] = []
 

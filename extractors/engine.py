@@ -159,6 +159,9 @@ def _from_regions(index: PageIndex, pages: list[PageText], template: Template, t
     return out
 
 
+SURE_REREAD = 0.9  # recogniser confidence one of the agreeing readings of the boxes must reach
+
+
 def _edge_joins(readings: list[str]) -> list[str]:
     """VINs made of two readings of the same boxes: one read all 17 but misread one, another lost
     the first or last character (on a cell's rule) and read the other 16 right. Only joins that
@@ -195,12 +198,23 @@ def _reread(pages: list[PageText], fld: str, today: date, first: Collection[str]
             if sc is not None:
                 out.append(sc)
     for sc in out:
-        if sc.parsed.valid and not vin.validates_as_read(sc.cand.text):
-            support = [o for o in out if o is not sc and o.parsed.valid and o.parsed.value == sc.parsed.value]
-            if not support and sc.parsed.value not in first:
-                sc.confidence = min(sc.confidence, 0.7)
-                sc.parsed = Parsed(sc.parsed.value, sc.parsed.confidence, True,
-                                   sc.parsed.note + "; one reading of the boxes, repaired: for review")
+        if not sc.parsed.valid:
+            continue
+        support = [o for o in out if o is not sc and o.parsed.valid and o.parsed.value == sc.parsed.value]
+        if sc.parsed.value in first:
+            continue  # the first pass agrees
+        if not support:
+            # one reading alone: the check digit passes by chance 1 time in 11, and the strip is
+            # read several ways, so a lone reading (repaired or not) is for review
+            sc.confidence = min(sc.confidence, 0.7)
+            sc.parsed = Parsed(sc.parsed.value, sc.parsed.confidence, True,
+                               (sc.parsed.note + "; " if sc.parsed.note else "")
+                               + "one reading of the boxes gives it: for review")
+        elif max(o.cand.ocr_conf for o in [sc, *support]) < SURE_REREAD:
+            sc.confidence = min(sc.confidence, 0.7)
+            sc.parsed = Parsed(sc.parsed.value, sc.parsed.confidence, True,
+                               (sc.parsed.note + "; " if sc.parsed.note else "")
+                               + "the recogniser is unsure of every reading: for review")
     values = sorted({sc.parsed.value for sc in out if sc.parsed.valid})
     if len(values) > 1:  # two readings that both validate: review, never a guess
         for sc in out:  # (the value offered: one that validates as read over a repaired one)

@@ -47,6 +47,9 @@ WORD_PAD = 0.15  # word boxes grow by this fraction of their height on every sid
 # is not binarised: a bilevel mask breaks or merges its strokes. It is kept as a full-resolution
 # JPEG patch instead (see ``soft_words``).
 SOFT_EDGE = 0.40
+# Dot-matrix print, even unblurred, breaks the same way (its dots are a pixel apart): a word whose
+# binarised ink a 3x3 closing grows by more than this fraction is kept as a patch too.
+DOT_GAIN = 0.30
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,9 @@ def _margin(grey: np.ndarray, dpi: float, boxes: Iterable[Box]) -> tuple[np.ndar
         if contrast < WORD_MIN_CONTRAST:
             continue
         np.maximum(margin[r0:r1, c0:c1], d - WORD_INK * contrast, out=margin[r0:r1, c0:c1])
-        if edge is not None and sharpness(edge[r0:r1, c0:c1], d, contrast, dpi) < SOFT_EDGE:
+        if edge is not None and (
+            sharpness(edge[r0:r1, c0:c1], d, contrast, dpi) < SOFT_EDGE or dottiness(d, contrast) > DOT_GAIN
+        ):
             soft.append((r0, r1, c0, c1))
     return margin, soft
 
@@ -147,6 +152,17 @@ def sharpness(edge: np.ndarray, dark: np.ndarray, contrast: float, dpi: float) -
     if half.sum() < 8:
         return 1.0
     return float(np.percentile(edge[half], 75)) / contrast * dpi / 200
+
+
+def dottiness(dark: np.ndarray, contrast: float) -> float:
+    """How much a 3x3 closing adds to a word's binarised ink, as a fraction of it: about 0.1 for
+    solid strokes, 0.3-1.2 for dot-matrix print, whose dots the closing joins."""
+    ink = (dark > WORD_INK * contrast).astype(np.uint8)
+    n = int(ink.sum())
+    if n == 0:
+        return 0.0
+    closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    return (int(closed.sum()) - n) / n
 
 
 def sharpness_of(grey: np.ndarray, dpi: float, box: Box) -> float:

@@ -213,6 +213,8 @@ TODAY = date(2026, 11, 27)
         ("2020.02.1414:45", "2020-02-14"),  # OCR dropped the space before the time
         ("2020:02.15 14:50", "2020-02-15"),  # the dot read as a colon
         ("2022/10/316:50", "2022-10-03"),  # day 3 at 16:50, not day 31 at 6:50
+        ("2022.08.3113 15", "2022-08-31"),  # the space and the colon of 31 13:15 both lost
+        ("2022.08.3125 15", None),  # no hour 25: not taken apart
         ("２０２４－０３－１５", "2024-03-15"),
         ("20240315", "2024-03-15"),
         ("25/12/2018", "2018-12-25"),
@@ -252,10 +254,19 @@ def test_phone_formats(text: str, expected: str, kind: str) -> None:
     assert r is not None and r.valid and r.value == expected and r.kind == kind
 
 
-@pytest.mark.parametrize("text", ["12800138000", "1380013800", "12345"])
+@pytest.mark.parametrize("text", ["12800138000", "1380013800", "12345", "2787556441", "8787556441 2",
+                                  "4008208820"])
 def test_phone_rejects(text: str) -> None:
     r = phone.read_phone(text)
     assert r is None or not r.valid
+    assert r is None or "leading 1" not in r.note
+
+
+@pytest.mark.parametrize(("text", "expected"), [("8787556441", "18787556441"), ("87-8755-6441", "18787556441"),
+                                                ("手机 48-2568-6231", "14825686231")])
+def test_mobile_whose_leading_1_was_lost_is_offered_repaired_for_review(text: str, expected: str) -> None:
+    r = phone.read_phone(text)
+    assert r is not None and not r.valid and r.value == expected and r.confidence < 0.8 and "leading 1" in r.note
 
 
 @pytest.mark.parametrize(

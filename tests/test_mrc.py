@@ -200,3 +200,31 @@ def test_1b_page_with_patches_passes_pdfbox_preflight(tmp_path: Path) -> None:
     valid, report = preflight_1b(out)
     assert valid, report
     assert pdfa.validate_written(out, "1b").passed
+
+
+def test_dot_matrix_words_are_patches_too() -> None:
+    """Unblurred dot-matrix print: sharp dots a pixel apart, which a mask breaks into specks."""
+    image, text = render_page("L")
+    grey = np.asarray(image).copy()
+    rows = slice(round(text.lines[1].box[1]) - 4, round(text.lines[2].box[3]) + 4)
+    dots = ((np.arange(grey.shape[0]) % 3 < 2)[:, None] & (np.arange(grey.shape[1]) % 3 < 2)[None, :])
+    band = grey[rows]
+    band[~dots[rows]] = 255  # the printer's pins, 3 px apart at 200 dpi, leave 1 px of paper between
+    dotted = Image.fromarray(grey)
+    words = [w.box for line in text.lines for w in line.words]
+    paper = np.full(grey.shape, 255.0, np.float32)
+    for line_no, line in enumerate(text.lines):
+        for w in line.words:
+            x0, y0, x1, y1 = (round(v) for v in w.box)
+            d = paper[y0:y1, x0:x1] - grey[y0:y1, x0:x1]
+            assert (mrc.dottiness(d, float(np.percentile(d, 98))) > mrc.DOT_GAIN) == (line_no in (1, 2)), w.text
+    layers = split_page(dotted, DPI, words, MRC)
+    covered = np.zeros(grey.shape, bool)
+    for p in layers.patches:
+        covered[p.y : p.y + p.image.height, p.x : p.x + p.image.width] = True
+    for w in text.lines[1].words + text.lines[2].words:
+        x0, y0, x1, y1 = (round(v) for v in w.box)
+        assert covered[y0:y1, x0:x1].all()
+    for w in text.lines[3].words:
+        x0, y0, x1, y1 = (round(v) for v in w.box)
+        assert not covered[y0:y1, x0:x1].any()

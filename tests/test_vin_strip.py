@@ -166,9 +166,10 @@ def test_no_second_pass_when_not_needed(lines: list[tuple[str, tuple[float, floa
 
 
 @pytest.mark.parametrize("reads, want, confident", [
-    (["LFVDTHPW9HT579512"], "LFVDTHPW9HT579512", True),  # the strip read whole
-    (["FVDTHPW9HT579512", "LFVDTHPW9HT579512"], "LFVDTHPW9HT579512", True),  # one reading validates
-    (["LFVDTHPW9HT579512", "LFVDTHPW9HT5795I2"], "LFVDTHPW9HT579512", True),  # I for 1: the same VIN
+    (["LFVDTHPW9HT579512", "LFVDTHPW9HT579512"], "LFVDTHPW9HT579512", True),  # read whole, twice
+    (["LFVDTHPW9HT579512"], "LFVDTHPW9HT579512", False),  # once: the check digit alone passes 1 in 11
+    (["FVDTHPW9HT579512", "LFVDTHPW9HT579512", "LFVDTHPW9HT579512"], "LFVDTHPW9HT579512", True),
+    (["LFVDTHPW9HT579512", "LFVDTHPW9HT5795I2"], "LFVDTHPW9HT579512", True),  # I for 1: the same VIN twice
     (["LFVDTHPW9HT579512", "LGXE8GN7XK5311439"], None, False),  # two that validate: review, never a guess
     (["LFVDTHPW9HT579513"], None, False),  # check digit fails, nothing repairs it
 ])
@@ -190,8 +191,9 @@ def test_a_repaired_first_reading_is_read_again() -> None:
 
 @pytest.mark.parametrize("first, reads, want, confident", [
     ("LBVPF1A2IKY045954", [VIN_C], VIN_C, True),  # the boxes confirm the repair
-    ("LBVPF1A2IKY045954", [VIN_B], VIN_B, False),  # they contradict it: review
-    ("LFVDTHPW9HT579S12", [VIN_A], VIN_A, True),  # two repairs possible; the boxes read as is decide
+    ("LBVPF1A2IKY045954", [VIN_B, VIN_B], VIN_B, False),  # they contradict it: review
+    ("LFVDTHPW9HT579S12", [VIN_A, VIN_A], VIN_A, True),  # two repairs possible; the boxes read twice decide
+    ("LFVDTHPW9HT579S12", [VIN_A], VIN_A, False),  # ... read once: for review
 ])
 def test_second_reading_against_a_repaired_first(first: str, reads: list[str], want: str, confident: bool,
                                                  tmp_path: Path) -> None:
@@ -220,7 +222,8 @@ def test_more_than_17_read_in_a_row(text: str, value: str, valid: bool, min_conf
 
 @pytest.mark.parametrize("reads, want, confident", [
     # one reading kept the L on the rule but misread Y as V (a B->8 "repair" then validates);
-    # the other two lost the L and read the rest right: joined they validate as read
+    # the other two lost the L and read the rest right: joined they validate as read (the join
+    # of each with the third: two readings agree), against the repaired one: review
     (["FVBM96YXNL077729", ".FVBM96YXNL077729", "LFVBM96VXNL077729"], "LFVBM96YXNL077729", False),
     # a single reading that validates only through a confusion repair (Z for 2): for review
     (["LFMYKZSY8JE958560"], "LFMYK2SY8JE958560", False),

@@ -25,6 +25,7 @@ from pipeline.ocr.base import OcrEngine
 
 RULE_COLUMN = 0.7  # a column that is ink over this share of the strip's height is a vertical rule
 RULE_RUN = 3.0  # a horizontal run of ink this long (text heights; and half the strip, up to 8) is a rule
+RULE_ROW = 0.3  # a row that is ink over this share of the strip's width, alone among its neighbours: a rule
 RULE_TALL = 1.3  # a vertical run of ink this many character heights tall is a vertical rule
 LETTER_GAP = 0.3  # gap between packed characters, in character heights
 BLUR = 0.03  # the blurred reading's Gaussian sigma, in text heights (1 px at 150 dpi)
@@ -95,9 +96,17 @@ def remove_rules(grey: np.ndarray, text_height: float) -> tuple[np.ndarray, np.n
     # horizontal rules: long runs of ink along a row, found on the print closed along rows only
     # (closed both ways, a dense serif print's tops run together into a "rule")
     run = max(3, int(round(max(RULE_RUN * text_height, min(0.5 * grey.shape[1], 8 * text_height)))))
-    along = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 1)))
+    bridge = max(3, int(round(text_height / 8)))  # a rule broken by a bilevel scan is closed up along itself
+    along = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (bridge, 1)))
     opened = cv2.morphologyEx(along, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (run, 1)))
     horizontal = np.asarray(opened, dtype=np.uint8)
+    # and rows of ink across much of the strip that stand out from the rows beside them: a rule
+    # a bilevel scan broke into dashes (a row of characters is ink over a band of rows)
+    cover = (along > 0).mean(axis=1)
+    d = max(3, int(round(text_height / 5)))
+    beside = np.minimum(np.concatenate((np.full(d, 1.0), cover[:-d])), np.concatenate((cover[d:], np.full(d, 1.0))))
+    dashed = (cover >= RULE_ROW) & (cover >= 2.5 * beside)
+    horizontal[dashed] = np.where(along[dashed] > 0, 255, 0).astype(np.uint8)
     grow = np.ones((k, k), np.uint8)
     # vertical rules: columns of ink over most of the strip, and vertical runs taller than the
     # characters (a box's sides; a "1" is no taller than the others)
@@ -106,7 +115,8 @@ def remove_rules(grey: np.ndarray, text_height: float) -> tuple[np.ndarray, np.n
     vertical[:, (solid > 0).mean(axis=0) >= RULE_COLUMN] = 255
     unruled = np.where(cv2.dilate(horizontal, grow) > 0, 0, solid).astype(np.uint8)
     tall = max(3, int(round(RULE_TALL * glyph_height(unruled, k, text_height))))
-    opened = cv2.morphologyEx(unruled, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, tall)))
+    upright = cv2.morphologyEx(unruled, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, bridge)))
+    opened = cv2.morphologyEx(upright, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, tall)))
     vertical = np.maximum(vertical, np.asarray(opened, dtype=np.uint8))
     rules = np.asarray(cv2.dilate(np.maximum(vertical, horizontal), grow), dtype=np.uint8)
     # the characters as blobs (dot-matrix print is dots: closed up more than for the rules)
@@ -213,6 +223,6 @@ def read_region(engine: OcrEngine, image: Image.Image | np.ndarray, box: Box, te
         images.insert(1, cv2.GaussianBlur(images[0], (0, 0), BLUR * text_height))
     for im in images:
         line = engine.read_line(im, dpi)
-        if line is not None and line.text.strip() and all(o.text != line.text for o in out):
+        if line is not None and line.text.strip():  # the same text twice is two readings agreeing
             out.append(OcrLine(line.text, box, line.conf, [OcrWord(line.text, box, line.conf)]))
     return out
