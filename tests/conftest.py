@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from core.archive import Archive
-from tests.helpers import EVAL, SAMPLES, IngestedArchive, Sample, load_samples, make_settings
+from tests.helpers import EVAL, SAMPLES, IngestedArchive, Sample, load_samples, make_settings, run_dir
 
 
 @pytest.fixture(scope="session")
@@ -37,8 +36,7 @@ def ingested_archive(tmp_path_factory: pytest.TempPathFactory, samples: list[Sam
     from core.atomic import write_json_atomic
     from core.locks import file_lock
 
-    base = tmp_path_factory.getbasetemp()
-    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "ingested-samples"
+    shared = run_dir(tmp_path_factory) / "ingested-samples"
     root = shared / "archive"
     settings = make_settings(root)
     archive = Archive(root)

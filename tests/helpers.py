@@ -52,6 +52,13 @@ def load_samples() -> list[Sample]:
     return out
 
 
+def run_dir(tmp_path_factory: Any) -> Path:
+    """The folder of this test run shared by all its processes: the base temp folder, or under
+    pytest-xdist (``make test-fast``) the folder that holds every worker's."""
+    base = Path(tmp_path_factory.getbasetemp())
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 def make_settings(archive_dir: Path, **kw: Any) -> Settings:
     return load_settings(archive_dir=archive_dir, **kw)
 

@@ -101,12 +101,14 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 def born_digital_scans(tmp_path_factory: Any) -> list[Path]:
     """Four born-digital work orders from the sample generator (no OCR needed to ingest them),
-    generated once per test session and shared by the lifecycle test modules."""
-    out = tmp_path_factory.getbasetemp() / "lifecycle-born-digital"
-    done = out / ".done"
-    if not done.exists():
-        from tests.helpers import load_generator
+    generated once per test run and shared by the lifecycle test modules (and xdist workers)."""
+    from core.locks import file_lock
+    from tests.helpers import load_generator, run_dir
 
-        paths = load_generator().generate(out, 4, 14, formats=["pdf"], born_digital=True)
-        done.write_text("\n".join(p.name for p in paths))
+    out = run_dir(tmp_path_factory) / "lifecycle-born-digital"
+    done = out / ".done"
+    with file_lock(out.with_name("lifecycle-born-digital.lock")):
+        if not done.exists():
+            paths = load_generator().generate(out, 4, 14, formats=["pdf"], born_digital=True)
+            done.write_text("\n".join(p.name for p in paths))
     return [out / name for name in done.read_text().splitlines()]

@@ -8,17 +8,12 @@ import pytest
 
 import index
 from core.archive import Archive
-from tests.helpers import D1, D2, D3, D4, D5, D6, VIN1, VIN2, documents
+from tests.helpers import D1, D2, D3, D4, D5, D6, VIN1, VIN2, base_archive
 
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
-    a = Archive(tmp_path_factory.mktemp("history-archive"))
-    docs = documents()
-    for d in docs:
-        a.save(d)
-    index.update_index(a, docs)
-    return a
+    return base_archive(tmp_path_factory.mktemp("history-archive"))
 
 
 def history_ids(archive: Archive, key: str) -> list[str]:
