@@ -54,6 +54,10 @@ def test_correction_is_recorded_like_the_cli_and_searchable_at_once(client: Clie
     entry = after.history[-1]
     assert (entry["field"], entry["old"], entry["new"], entry["user"]) == ("customer_name", old, "欧阳测试", "clerk")
     assert after.fields["customer_name"].source == "review"
+    for url in (f"/doc/{doc_id}/", f"/review/{doc_id}/"):  # the history table on both pages
+        html = client.get(url).content.decode()
+        row = html[html.index("审核记录"):]
+        assert "<td>clerk</td><td>customer_name</td>" in row and "<td>欧阳测试</td>" in row, url
     hits = client.get("/", {"q": "欧阳测试"}).context["results"].hits
     assert [h.id for h in hits] == [doc_id]
     (a,) = _audit("correction")
