@@ -14,6 +14,7 @@ from pikepdf import pdfa
 from PIL import Image, ImageDraw, ImageFilter
 
 from app.ingest import mrc_options
+from core.models import PageText
 from core.settings import Settings
 from pipeline import mrc
 from pipeline.mrc import MrcOptions, ink_mask, split_page
@@ -85,15 +86,22 @@ def test_1b_mrc_page_passes_pdfbox_preflight(tmp_path: Path, page_rgb) -> None:
     assert pdfa.validate_written(out, "1b").passed
 
 
-def test_bilevel_pages_stay_g4_and_blank_pages_have_no_mask(tmp_path: Path) -> None:
-    image, text = render_page("1", dpi=100)
-    faithful = write(tmp_path / "f.pdf", [(ArchivePage(image, 100), text)])
-    mrc = write(tmp_path / "m.pdf", [(ArchivePage(image, 100), text)], mrc=MRC)
+def _mrc_keeps_the_faithful_image(tmp_path: Path, image: Image.Image, dpi: float, text: PageText) -> Path:
+    """Write the page faithful and MRC; the MRC copy must hold the faithful copy's one image, byte
+    for byte. Returns the MRC copy."""
+    faithful = write(tmp_path / "f.pdf", [(ArchivePage(image, dpi), text)])
+    mrc = write(tmp_path / "m.pdf", [(ArchivePage(image, dpi), text)], mrc=MRC)
     with pikepdf.open(faithful) as f, pikepdf.open(mrc) as m:
         assert list(m.pages[0].Resources.XObject.keys()) == ["/Im0"]
-        im_f, im_m = f.pages[0].Resources.XObject["/Im0"], m.pages[0].Resources.XObject["/Im0"]
-        assert im_m.Filter == "/CCITTFaxDecode"
-        assert im_m.read_raw_bytes() == im_f.read_raw_bytes()
+        assert m.pages[0].Resources.XObject["/Im0"].read_raw_bytes() == f.pages[0].Resources.XObject["/Im0"].read_raw_bytes()
+    return mrc
+
+
+def test_bilevel_pages_stay_g4_and_blank_pages_have_no_mask(tmp_path: Path) -> None:
+    image, text = render_page("1", dpi=100)
+    mrc = _mrc_keeps_the_faithful_image(tmp_path, image, 100, text)
+    with pikepdf.open(mrc) as m:
+        assert m.pages[0].Resources.XObject["/Im0"].Filter == "/CCITTFaxDecode"
     blank = Image.new("L", (400, 500), 235)
     layers = split_page(blank, 100, [], MRC)
     assert layers.mask is None and layers.foreground is None
@@ -101,11 +109,7 @@ def test_bilevel_pages_stay_g4_and_blank_pages_have_no_mask(tmp_path: Path) -> N
 
 def test_scans_coarser_than_min_dpi_keep_the_faithful_encoding(tmp_path: Path) -> None:
     image, text = render_page("L", dpi=150)
-    faithful = write(tmp_path / "f.pdf", [(ArchivePage(image, 150), text)])
-    mrc = write(tmp_path / "m.pdf", [(ArchivePage(image, 150), text)], mrc=MRC)
-    with pikepdf.open(faithful) as f, pikepdf.open(mrc) as m:
-        assert list(m.pages[0].Resources.XObject.keys()) == ["/Im0"]
-        assert m.pages[0].Resources.XObject["/Im0"].read_raw_bytes() == f.pages[0].Resources.XObject["/Im0"].read_raw_bytes()
+    _mrc_keeps_the_faithful_image(tmp_path, image, 150, text)
     coarse = MrcOptions(min_dpi=150)
     mrc = write(tmp_path / "m2.pdf", [(ArchivePage(image, 150), text)], mrc=coarse)
     with pikepdf.open(mrc) as m:

@@ -37,16 +37,12 @@ def move_durably(src: Path, dest: Path) -> None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             os.symlink(os.readlink(src), tmp)
-            os.replace(tmp, dest)
-            fsync_dir(dest.parent)
-            os.unlink(src)
-            fsync_dir(src.parent)
-            return
-        with open(src, "rb") as fin, open(tmp, "wb") as fout:
-            shutil.copyfileobj(fin, fout, 1024 * 1024)
-            fout.flush()
-            os.fsync(fout.fileno())
-        shutil.copystat(src, tmp)
+        else:
+            with open(src, "rb") as fin, open(tmp, "wb") as fout:
+                shutil.copyfileobj(fin, fout, 1024 * 1024)
+                fout.flush()
+                os.fsync(fout.fileno())
+            shutil.copystat(src, tmp)
         os.replace(tmp, dest)
         fsync_dir(dest.parent)
         os.unlink(src)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -44,7 +43,7 @@ DEFAULT_RUNTIME = "openvino"
 OPENVINO_CPU_PROPERTIES = {"CPU_RUNTIME_CACHE_CAPACITY": "0"}
 
 
-@contextmanager
+@contextlib.contextmanager
 def openvino_cpu_properties() -> Iterator[None]:
     """While RapidOCR builds its sessions, the ``Core`` it makes for each one sets our CPU properties.
 
