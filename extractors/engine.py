@@ -26,6 +26,7 @@ from extractors.learn import (
     check_value,
     choose_learned,
     fingerprint,
+    same_shop,
 )
 from extractors.templates import Template, choose_template, load_templates
 
@@ -520,6 +521,9 @@ def _learned_evidence(found: dict[str, list[Scored]], chosen: dict[str, Scored],
         if not learned:
             continue
         lf = t.fields[fld]
+        if fld in UNVALIDATED and any(len(o.parsed.value) >= 2 and s.parsed.value != o.parsed.value
+                                      and o.parsed.value in s.parsed.value for o in learned):
+            continue  # the learned box, as wide as a shorter value was, holds a piece of this longer one
         if any(o.parsed.value == s.parsed.value for o in learned):
             # the label and the learned place point at the same value: which text is the value is
             # settled; how well OCR read it is not (both read the same print), so the OCR's doubt stays
@@ -597,7 +601,8 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     _vin_readings_disagree(found, chosen)
     if lt is not None:
         _learned_evidence(found, chosen, lt)
-        _learned_values(chosen, lt, today)
+        if same_shop(lt, pages) is not False:  # another dealer's values are not this one's
+            _learned_values(chosen, lt, today)
     if vins_for_plate is not None:
         _vin_with_evidence(found, chosen, vins_for_plate)
     _cross_check_money(index, found, chosen)

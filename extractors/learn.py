@@ -24,6 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from core.identifiers import PROVINCES
 from core.models import Box, PageText
 from extractors.fields import PARSERS
 from extractors.labels import Lexicon
@@ -78,6 +79,9 @@ class LearnedTemplate:
     taught: dict[str, list[str]] = field(default_factory=dict)
     # field -> [right, wrong]: how often a corrected document's value was what ``values`` expected
     checks: dict[str, list[int]] = field(default_factory=dict)
+    # the dealer's own printed text (its name: ...有限公司, ...4S店) -> on how many taught documents:
+    # one form (the national standard one) is printed by many dealers; their values differ
+    shop: dict[str, int] = field(default_factory=dict)
 
 
 def fingerprint(index: PageIndex, pages: list[PageText]) -> list[Mark]:
@@ -93,6 +97,41 @@ def fingerprint(index: PageIndex, pages: list[PageText]) -> list[Mark]:
             if cy <= FINGERPRINT_TOP:
                 out.append(Mark(h.wording, h.field, round(cx, 4), round(cy, 4)))
     return out
+
+
+SHOP_WORDS = ("公司", "4S", "店", "集团")
+SHOP_MIN_SHARE = 0.6  # a line on this share of the taught documents is the dealer's own
+
+
+def _top_lines(pages: list[PageText]) -> list[str]:
+    """The lines of the first page's upper part of six characters or more, spaces removed; once each."""
+    if not pages:
+        return []
+    p = pages[0]
+    out: list[str] = []
+    for ln in p.lines:
+        text = "".join(nfkc(ln.text).split())
+        if (ln.box[1] + ln.box[3]) / 2 <= FINGERPRINT_TOP * p.height and len(text) >= 6 and text not in out:
+            out.append(text)
+    return out
+
+
+def shop_lines(pages: list[PageText]) -> list[str]:
+    """The lines of the first page's upper part that name a company (the dealer: ...汽车销售服务有限公司)."""
+    return [text for text in _top_lines(pages) if any(w in text for w in SHOP_WORDS)]
+
+
+def same_shop(t: LearnedTemplate, pages: list[PageText]) -> bool | None:
+    """Is this document the dealer's whose corrections taught ``t``? True when a line the dealer
+    printed on most of them is on it (OCR may misread a character or two); False when the template
+    knows such lines and none is here — the same form printed by another dealer, whose order
+    numbers, advisors and models are its own; None when the template knows none."""
+    n = len(t.documents)
+    own = [k for k, c in t.shop.items() if n and c / n >= SHOP_MIN_SHARE]
+    if not own:
+        return None
+    here = _top_lines(pages)  # OCR may have lost the 司 of 公司
+    return any(_edit_distance(k, h) <= max(1, len(k) // 6) for k in own for h in here)
 
 
 def _fit(pairs: list[tuple[float, float]]) -> tuple[float, float]:
@@ -328,6 +367,8 @@ def learn(t: LearnedTemplate, pages: list[PageText], truth: dict[str, str], doc_
             lf.anchor, lf.anchor_at = w, anchor_at
             lf.offset = tuple(round(v, 3) for v in offset)  # type: ignore[assignment]
     if doc_id not in t.documents:
+        for text in shop_lines(pages):
+            t.shop[text] = t.shop.get(text, 0) + 1
         t.documents.append(doc_id)
 
 
@@ -478,10 +519,47 @@ def _roster_match(known: dict[str, int], value: str, ocr_conf: float) -> tuple[s
         return inside[0], "text of a neighbouring box run in"
     if ocr_conf >= UNSURE_OCR:
         return None
-    near = [k for k in known if len(fold(k)) >= 2 and _edit_distance(fold(k), fv) <= max(1, len(fold(k)) // 6)]
+    near = _near(known, value)
     if len(near) == 1:
-        return near[0], "one character off"
+        return near[0], "a character misread or lost" if _edit_distance(fold(near[0]), fv) == 1 else "characters misread"
     return None
+
+
+def _near(known: dict[str, int], value: str) -> list[str]:
+    """The known values ``value`` is a few edits from (one per five characters, at least one);
+    more than one is no repair (秦PLUSDM-i and 宋PLUSDM-i, both known, and 泰PLUSDM-i read)."""
+    fv = fold(value)
+    return [k for k in known if len(fold(k)) >= 2 and _edit_distance(fold(k), fv) <= max(1, len(fold(k)) // 5)]
+
+
+def _order_tail(value: str, key: str) -> str | None:
+    """An order number whose printed prefix (the pattern's letters before its first digit: WO, JS-,
+    H) was misread, lost or grown (H0…, 5-…, IW0…, 11…) while the digits after it fit the pattern:
+    the pattern's prefix and the reading's digits. None when that is not so."""
+    first = key.find("9")
+    if first <= 0:
+        return None
+    prefix, rest = key[:first], key[first:]
+    v = value.upper()
+    if len(v) < len(rest):
+        return None
+    head, tail = v[:len(v) - len(rest)], v[len(v) - len(rest):]
+    if abs(len(head) - len(prefix)) > 1 or head == prefix:
+        return None
+    out = []
+    for c, k in zip(tail, rest, strict=True):
+        if k == "9":
+            d = c if c.isdigit() else TO_DIGIT.get(c, "")
+            if not d:
+                return None
+            out.append(d)
+        elif c == k:
+            out.append(c)
+        else:
+            return None
+    if sum(c != k for c, k in zip(tail, rest, strict=True) if k == "9" and not c.isdigit()) > 1:
+        return None  # the digits themselves needed more than one repair: not this number's prefix alone
+    return prefix + "".join(out)
 
 
 def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_conf: float = 1.0) -> ValueCheck | None:
@@ -499,10 +577,14 @@ def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_con
             return ValueCheck(value, False, True, trust, f"{what} of this layout ({counts[value]} documents)")
         m = _roster_match(counts, value, ocr_conf)
         if m is None:
-            near = [k for k in counts if len(k) >= 2 and _edit_distance(fold(k), fold(value)) <= max(1, len(fold(k)) // 6)]
-            if near:  # read with confidence, yet one character off a known one: a new one, or a misreading
-                return ValueCheck(value, False, False, trust, f"one character off {near[0]}, {what} of this layout; "
-                                  "not repaired (OCR is sure of its reading)")
+            near = [k for k in counts if len(fold(k)) >= 2 and _edit_distance(fold(k), fold(value)) <= max(1, len(fold(k)) // 5)]
+            # an advisor read with confidence, yet close to a known one: a new one, or a misreading
+            # (OCR misreads names with confidence: 方丽 for 万丽 at 0.92); a model one character off
+            # another is mostly another model of the brand (秦/宋PLUS), and OCR's confident misreadings
+            # of models are look-alike glyphs, repaired above
+            if near and fld == "advisor":
+                return ValueCheck(value, False, False, trust, f"close to {'/'.join(near)}, {what} of this layout; "
+                                  "not repaired (OCR is sure of its reading, or several are as close)")
             return None
         name, how = m
         return ValueCheck(name, True, True, trust, f"read {value}; repaired to {name}, {what} of this layout "
@@ -519,6 +601,10 @@ def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_con
     if fld == "order_no":
         if shape(value) == key:
             return ValueCheck(value, False, True, trust, f"fits this layout's order-number pattern {key}")
+        tail = _order_tail(value, key) if ocr_conf < UNSURE_OCR else None  # RO… read with confidence is another series
+        if tail is not None:
+            return ValueCheck(tail, True, True, trust, f"read {value}; repaired to this layout's order-number pattern "
+                              f"{key} ({n} of {total} documents; its printed prefix misread)")
         if len(value) == len(key):
             out = []
             for c, k in zip(value.upper(), key, strict=True):
@@ -538,7 +624,7 @@ def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_con
     # reading is repaired (a car from another province is no misreading)
     if value[:2] == key:
         return ValueCheck(value, False, True, trust, f"this layout's plate prefix {key}")
-    if len(value) >= 2 and value[1] == key[1] and value[0] != key[0]:
+    if len(value) >= 2 and value[1] == key[1] and value[0] not in PROVINCES:
         return ValueCheck(key[0] + value[1:], True, True, trust,
                           f"read {value}; province repaired to this layout's {key} ({n} of {total} documents)")
     return None
@@ -573,6 +659,9 @@ def dumps(t: LearnedTemplate) -> str:
                 "model": "models"}.get(fld, "how amounts are printed" if fld in MONEY_FIELDS else "values")
         lines += ["", f"[values.{fld}]  # {what} seen on the corrected documents: how many times",
                   *[f"{_q(k)} = {v}" for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]]
+    if t.shop:
+        lines += ["", "[shop]  # the dealer's own printed text (its name): on how many of the corrected documents",
+                  *[f"{_q(k)} = {v}" for k, v in sorted(t.shop.items(), key=lambda kv: (-kv[1], kv[0]))]]
     if t.checks:
         lines += ["", "[checks]  # field -> [right, wrong]: a corrected document's value was what [values] expected"]
         lines += [f"{fld} = [{r}, {w}]" for fld, (r, w) in sorted(t.checks.items())]
@@ -598,8 +687,9 @@ def loads(data: dict[str, Any], path: Path | None = None) -> LearnedTemplate:
         if len(rec) != 2:
             raise ValueError(f"checks.{fld}: needs [right, wrong]")
         checks[str(fld)] = [int(rec[0]), int(rec[1])]
+    shop = {str(k): int(v) for k, v in data.get("shop", {}).items()}
     return LearnedTemplate(str(data.get("name") or (path.stem if path else "learned")), marks, fields,
-                           [str(x) for x in data.get("documents", [])], values, path, taught, checks)
+                           [str(x) for x in data.get("documents", [])], values, path, taught, checks, shop)
 
 
 def load_learned(directory: Path) -> list[LearnedTemplate]:
