@@ -392,6 +392,7 @@ TO_LETTER = {"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "7": "T
 _FOLD = str.maketrans({"0": "O", "Q": "O", "D": "O", "1": "I", "L": "I", "|": "I", "!": "I", "5": "S",
                        "8": "B", "2": "Z", "6": "G", "-": "", "_": "", ".": "", "·": "", "•": "", " ": ""})
 UNSURE_OCR = 0.9  # an OCR line confidence under this: the reading may be a misreading
+ROSTER_DOUBT_TRUST = 0.7  # a roster this reliable (3 of 3 right, 5 of 6) doubts a name it does not know
 
 
 def shape(value: str) -> str:
@@ -585,6 +586,10 @@ def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_con
             if near and fld == "advisor":
                 return ValueCheck(value, False, False, trust, f"close to {'/'.join(near)}, {what} of this layout; "
                                   "not repaired (OCR is sure of its reading, or several are as close)")
+            rec = t.checks.get(fld)
+            if rec is not None and trust >= ROSTER_DOUBT_TRUST:  # the roster has nearly always held
+                return ValueCheck(value, False, False, trust, f"not {what} of this layout ({len(counts)} known, "
+                                  f"right on {rec[0]} of {rec[0] + rec[1]} corrected documents)")
             return None
         name, how = m
         return ValueCheck(name, True, True, trust, f"read {value}; repaired to {name}, {what} of this layout "

@@ -434,3 +434,16 @@ def test_the_values_of_one_dealer_are_not_applied_to_another_dealers_copy_of_the
     assert ("order-number pattern" in fv.note) is applies
     if not applies:
         assert fv.confidence >= Settings().review_threshold  # another dealer's numbers are not doubted
+
+
+@pytest.mark.parametrize(("advisors", "doubted"), [
+    (("张伟", "李娜", "张伟", "李娜", "张伟", "李娜", "张伟"), True),   # 5 of 6 known on arrival: a new name is doubted
+    (("张伟", "李娜", "王强", "赵敏", "张伟", "周杰", "孙丽"), False),  # new names come often: a new one is normal
+])
+def test_a_name_the_roster_does_not_know_is_doubted_only_when_the_roster_has_held(advisors: tuple[str, ...],
+                                                                                   doubted: bool) -> None:
+    t = taught(*[(dealer_page(a, "英朗1.5L"), {"advisor": a}) for a in advisors])
+    fv = extract(dealer_page("欧阳明", "英朗1.5L"), Settings(), today=TODAY, learned=[t]).fields["advisor"]
+    assert fv.value == "欧阳明"
+    assert ("not an advisor of this layout" in fv.note) is doubted
+    assert (fv.confidence < Settings().review_threshold) is doubted
