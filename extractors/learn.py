@@ -429,6 +429,20 @@ def _edit_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
+NUMERIC = ("mileage_km", "phone", *MONEY_FIELDS)
+
+
+def print_damaged(fld: str, raw: str, value: str) -> bool:
+    """A number whose printed digits are not the value's: OCR broke the print (``2l7396KM`` read as
+    2 km, ``¥1,O79.41`` as 1.00), so the value is a piece of it. An amount may be printed with
+    fewer decimals than the value has (``¥35.2``, ``320元``)."""
+    if fld not in NUMERIC:
+        return False
+    printed = re.sub(r"\D", "", nfkc(raw))
+    short = value.rstrip("0").rstrip(".") if fld in MONEY_FIELDS and "." in value else value
+    return bool(printed) and printed not in (re.sub(r"\D", "", value), re.sub(r"\D", "", short))
+
+
 def _value_key(fld: str, value: str, raw: str = "") -> str:
     if fld == "order_no":
         return shape(value)
@@ -547,20 +561,11 @@ def _order_tail(value: str, key: str) -> str | None:
     head, tail = v[:len(v) - len(rest)], v[len(v) - len(rest):]
     if abs(len(head) - len(prefix)) > 1 or head == prefix:
         return None
-    out = []
-    for c, k in zip(tail, rest, strict=True):
-        if k == "9":
-            d = c if c.isdigit() else TO_DIGIT.get(c, "")
-            if not d:
-                return None
-            out.append(d)
-        elif c == k:
-            out.append(c)
-        else:
-            return None
-    if sum(c != k for c, k in zip(tail, rest, strict=True) if k == "9" and not c.isdigit()) > 1:
-        return None  # the digits themselves needed more than one repair: not this number's prefix alone
-    return prefix + "".join(out)
+    # the digits as printed, exactly: a letter among them (RO231030830 for RO2310308730: a digit
+    # lost, the O of RO taken for a digit) is no misread prefix
+    if shape(tail) != rest:
+        return None
+    return prefix + tail
 
 
 def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_conf: float = 1.0) -> ValueCheck | None:
@@ -599,6 +604,8 @@ def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_con
         return None
     if fld in MONEY_FIELDS:
         got = money_format(raw)
+        if got and print_damaged(fld, raw, value):
+            return ValueCheck(value, False, False, trust, f"printed {raw.strip()}: the amount read is a piece of it")
         if not got or got == key:
             return ValueCheck(value, False, True, trust, "") if got else None
         return ValueCheck(value, False, False, trust, f"printed {got}, this layout prints amounts as {key} "

@@ -447,3 +447,74 @@ def test_a_name_the_roster_does_not_know_is_doubted_only_when_the_roster_has_hel
     assert fv.value == "欧阳明"
     assert ("not an advisor of this layout" in fv.note) is doubted
     assert (fv.confidence < Settings().review_threshold) is doubted
+
+
+def test_a_template_file_from_before_checks_and_shop_still_loads_and_repairs() -> None:
+    t = taught(*[(dealer_form(o, p, a), {"order_no": o, "plate": p, "advisor": a}) for o, p, a in TAUGHT_VALUES])
+    data = tomllib.loads(dumps(t))
+    del data["checks"]
+    data.pop("shop", None)
+    old = loads(data)
+    assert old.checks == {} and old.shop == {}
+    fv = extract(dealer_form("WO2O24O40101", "粤A12399", "张伟"), Settings(), today=TODAY, learned=[old]).fields["order_no"]
+    assert fv.value == "WO2024040101"
+    assert fv.confidence == pytest.approx(0.5 + 0.4 * 5 / 6)  # the pattern's share of the documents, one miss of prior
+
+
+@pytest.mark.parametrize(("fld", "raw", "value", "damaged"), [
+    ("mileage_km", "2l7396KM", "2", True),          # an l for a 1: the value is a piece of the print
+    ("mileage_km", "27,396 km", "27396", False),
+    ("labor_cost", "¥1,O79.41", "1.00", True),
+    ("labor_cost", "¥1,079.41", "1079.41", False),
+    ("labor_cost", "320元", "320.00", False),        # printed without decimals
+    ("labor_cost", "¥35.2", "35.20", False),
+    ("phone", "138-0013-8000", "13800138000", False),
+    ("customer_name", "张三", "张三", False),         # not a number: nothing to compare
+])
+def test_a_number_whose_print_ocr_broke_is_known(fld: str, raw: str, value: str, damaged: bool) -> None:
+    from extractors.learn import print_damaged
+    assert print_damaged(fld, raw, value) is damaged
+
+
+def mileage_form(read: str, conf: float) -> list[PageText]:
+    return [PageText(1, 1654, 2339, 200, [
+        L("工单号", 100, 300, 240, 336), L("WO2024031501", 300, 300, 700, 336),
+        L("车牌号", 850, 300, 990, 336), L("粤A12345", 1050, 300, 1300, 336),
+        L("行驶里程", 100, 360, 260, 396), OcrLine(read, (300, 360, 500, 396), conf),
+        L("进厂日期", 850, 360, 1010, 396), L("2024-03-15", 1050, 360, 1270, 396),
+    ])]
+
+
+@pytest.mark.parametrize(("read", "conf", "sure", "note"), [
+    ("27396km", 0.97, True, "confirmed by learned template"),   # the place confirms a clean reading
+    ("27396km", 0.6, False, "confirmed by learned template"),   # OCR doubts the line: not lifted over the threshold
+    ("2l7396km", 0.97, False, "the value read is a piece of it"),  # the print broken, in both places
+])
+def test_a_confirmation_does_not_lift_what_ocr_doubts(read: str, conf: float, sure: bool, note: str) -> None:
+    t = taught(*[(mileage_form(m, 0.97), {"mileage_km": m.removesuffix("km")}) for m in ("1200km", "35210km", "8800km")])
+    page = mileage_form(read, conf)
+    without = extract(page, Settings(), today=TODAY).fields["mileage_km"]
+    fv = extract(page, Settings(), today=TODAY, learned=[t]).fields["mileage_km"]
+    assert fv.value == without.value and note in fv.note
+    assert (fv.confidence >= Settings().review_threshold) is sure
+    if "piece" in note:
+        assert without.confidence >= Settings().review_threshold  # the labels alone were sure of it
+
+
+def test_a_learned_place_holding_another_fields_value_gives_nothing() -> None:
+    # taught where the parts amount sits; a later scan lost the 配件费 label and shifted the total
+    # into the learned parts box: the total's own label reads that line, so the parts stay unread
+    def costs(parts: str | None, total: str, shift: float = 0.0, parts_label: bool = True) -> list[PageText]:
+        lines = [L("工单号", 100, 300, 240, 336), L("WO2024031501", 300, 300, 700, 336),
+                 L("工时费", 100, 700, 220, 736), L("320.00", 300, 700, 460, 736)]
+        if parts_label:
+            lines.append(L("配件费", 100, 760, 220, 796))
+        if parts is not None:
+            lines.append(L(parts, 300, 760, 460, 796))
+        lines += [L("合计", 100, 820 - shift, 180, 856 - shift), L(total, 300, 820 - shift, 460, 856 - shift)]
+        return [PageText(1, 1654, 2339, 200, lines)]
+    t = taught(*[(costs(p, tt), {"parts_cost": p, "total_cost": tt, "labor_cost": "320.00"})
+                 for p, tt in (("100.00", "420.00"), ("200.00", "520.00"), ("50.00", "370.00"))])
+    ex = extract(costs(None, "680.00", shift=60, parts_label=False), Settings(), today=TODAY, learned=[t])
+    assert ex.fields["total_cost"].value == "680.00"
+    assert ex.fields.get("parts_cost") is None or ex.fields["parts_cost"].value != "680.00"
