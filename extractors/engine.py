@@ -624,7 +624,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     index = PageIndex.build(pages, lexicon)
 
     found, seen = _labelled(index, today)
-    lt = choose_learned(learned, fingerprint(index, pages)) if learned else None
+    lt = choose_learned(learned, fingerprint(index, pages), pages) if learned else None
     if lt is not None:
         for fld, scored in _from_learned(index, pages, lt, today).items():
             found.setdefault(fld, []).extend(scored)

@@ -189,17 +189,27 @@ def similarity(a: list[Mark], b: list[Mark]) -> float:
     return min(in_a, in_b) / min(len(a), len(b))
 
 
-def choose_learned(templates: list[LearnedTemplate], marks: list[Mark]) -> LearnedTemplate | None:
-    best, score = None, MIN_SIMILARITY
+def choose_learned(templates: list[LearnedTemplate], marks: list[Mark],
+                   pages: list[PageText] | None = None) -> LearnedTemplate | None:
+    """The template of this layout (the most similar fingerprint, at least ``MIN_SIMILARITY``);
+    given the ``pages``, among the templates of one form the one of this document's dealer first
+    (``same_shop``: its own before one that knows no dealer, before another dealer's)."""
+    best, key = None, (-1, MIN_SIMILARITY)
     for t in templates:
         s = similarity(t.fingerprint, marks)
-        if s >= score:
-            best, score = t, s
+        if s < MIN_SIMILARITY:
+            continue
+        shop = same_shop(t, pages) if pages is not None else None
+        k = (0 if shop is False else 1 if shop is None else 2, s)
+        if k >= key:
+            best, key = t, k
     return best
 
 
-def new_template(marks: list[Mark]) -> LearnedTemplate:
-    digest = hashlib.sha256(json.dumps([(m.x, m.y) for m in marks]).encode()).hexdigest()[:10]
+def new_template(marks: list[Mark], shop: list[str] | None = None) -> LearnedTemplate:
+    """A new template for the layout of ``marks`` (of the dealer printing ``shop``, when another
+    dealer's template of the same form exists)."""
+    digest = hashlib.sha256(json.dumps([(m.x, m.y) for m in marks] + (shop or []), ensure_ascii=False).encode()).hexdigest()[:10]
     return LearnedTemplate(f"layout-{digest}", marks)
 
 

@@ -518,3 +518,24 @@ def test_a_learned_place_holding_another_fields_value_gives_nothing() -> None:
     ex = extract(costs(None, "680.00", shift=60, parts_label=False), Settings(), today=TODAY, learned=[t])
     assert ex.fields["total_cost"].value == "680.00"
     assert ex.fields.get("parts_cost") is None or ex.fields["parts_cost"].value != "680.00"
+
+
+def test_two_dealers_of_one_form_teach_two_templates_and_each_document_gets_its_dealers(tmp_path: Path) -> None:
+    archive = Archive(tmp_path / "arch")
+    settings = load_settings(archive_dir=archive.root)
+    shops = {"a": "广州骏达丰田汽车销售服务有限公司", "b": "深圳合众本田汽车销售服务有限公司"}
+    for i, (o, _, a) in enumerate(TAUGHT_VALUES[:3]):
+        for who, prefix in (("a", "WO"), ("b", "RO")):
+            doc_id = f"{'ab'[who == 'b']}{i:015d}"
+            _archive_doc(archive, doc_id, shop_form(shops[who], prefix + o[2:], a if who == "a" else "周杰"))
+            reprocess(archive, [doc_id], settings)
+            correct_field(archive, doc_id, "order_no", prefix + o[2:], settings, user="clerk")
+    templates = learned_templates(archive)
+    assert len(templates) == 2
+    by_shop = {next(iter(t.shop)): t for t in templates}
+    assert set(by_shop) == set(shops.values())
+    assert by_shop[shops["a"]].values["order_no"] == {"WO9999999999": 3}
+    assert by_shop[shops["b"]].values["order_no"] == {"RO9999999999": 3}
+    ex = extract(shop_form(shops["b"], "RO2O24O40101", "周杰"), Settings(), today=TODAY, learned=templates)
+    assert ex.template == by_shop[shops["b"]].name
+    assert ex.fields["order_no"].value == "RO2024040101"  # repaired to its own dealer's pattern
