@@ -263,7 +263,23 @@ def _predict(lf: LearnedField, index: PageIndex, pages: list[PageText], today: d
     if not same:
         return None
     ax, ay = lf.anchor_at
-    a = min(same, key=lambda b: abs((b[0] + b[2]) / 2 / p.width - ax) + abs((b[1] + b[3]) / 2 / p.height - ay))
+    # the anchor nearest the learned place first; when its wording is printed twice (人工费 as a
+    # table heading and as the costs label, the costs block lower or higher with the table's
+    # length), the first whose box holds a valid value
+    same.sort(key=lambda b: abs((b[0] + b[2]) / 2 / p.width - ax) + abs((b[1] + b[3]) / 2 / p.height - ay))
+    first = None
+    for a in same:
+        c = _read_box(lf, index, a)
+        if c is not None:
+            parsed = PARSERS[fld](c.text, today)
+            if parsed is not None and parsed.valid:
+                return c
+            first = first or c
+    return first
+
+
+def _read_box(lf: LearnedField, index: PageIndex, a: Box) -> Candidate | None:
+    """The text in the learned box of an anchor at ``a``."""
     h = max(1.0, a[3] - a[1])
     box = (a[0] + lf.offset[0] * h, a[1] + lf.offset[1] * h, a[0] + lf.offset[2] * h, a[1] + lf.offset[3] * h)
     pieces = []
