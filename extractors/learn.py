@@ -418,6 +418,7 @@ TO_LETTER = {"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "7": "T
 _FOLD = str.maketrans({"0": "O", "Q": "O", "D": "O", "1": "I", "L": "I", "|": "I", "!": "I", "5": "S",
                        "8": "B", "2": "Z", "6": "G", "-": "", "_": "", ".": "", "·": "", "•": "", " ": ""})
 UNSURE_OCR = 0.9  # an OCR line confidence under this: the reading may be a misreading
+PREFIX_REPAIR_TRUST = 0.7  # an order number whose prefix OCR misread: the digits are unverified (0.5 + 0.4 x 0.7 = 0.78)
 ROSTER_DOUBT_TRUST = 0.7  # a roster this reliable (3 of 3 right, 5 of 6) doubts a name it does not know
 
 
@@ -640,9 +641,9 @@ def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_con
         if shape(value) == key:
             return ValueCheck(value, False, True, trust, f"fits this layout's order-number pattern {key}")
         tail = _order_tail(value, key) if ocr_conf < UNSURE_OCR else None  # RO… read with confidence is another series
-        if tail is not None:
-            return ValueCheck(tail, True, True, trust, f"read {value}; repaired to this layout's order-number pattern "
-                              f"{key} ({n} of {total} documents; its printed prefix misread)")
+        if tail is not None:  # the digits are as doubtful as the prefix was: for review
+            return ValueCheck(tail, True, True, min(trust, PREFIX_REPAIR_TRUST), f"read {value}; repaired to this "
+                              f"layout's order-number pattern {key} ({n} of {total} documents; its printed prefix misread)")
         if len(value) == len(key):
             out = []
             for c, k in zip(value.upper(), key, strict=True):
@@ -661,6 +662,10 @@ def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_con
     # plate: the province misread (电A84227 on a layout whose plates are 粤A): only an invalid
     # reading is repaired (a car from another province is no misreading)
     if value[:2] == key:
+        squeezed = re.sub(r"[\s:：·.\-]", "", value)
+        if squeezed != value:  # 鲁A:4848N: the label's colon or a speck read into the plate
+            return ValueCheck(squeezed, True, True, trust, f"read {value}; this layout's plate prefix {key}, "
+                              "the marks between removed")
         return ValueCheck(value, False, True, trust, f"this layout's plate prefix {key}")
     if len(value) >= 2 and value[1] == key[1] and value[0] not in PROVINCES:
         return ValueCheck(key[0] + value[1:], True, True, trust,
