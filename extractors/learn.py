@@ -546,7 +546,7 @@ class ValueCheck:
     note: str
 
 
-def _roster_match(known: dict[str, int], value: str, ocr_conf: float) -> tuple[str, str] | None:
+def _roster_match(fld: str, known: dict[str, int], value: str, ocr_conf: float) -> tuple[str, str] | None:
     """The one known value ``value`` is a misreading of, and how: equal once look-alike glyphs are
     folded; the known value with text of the next box run into it (``向远芳服务眼司``); one character
     off, when OCR itself doubts the reading (an advisor 张敏 read with confidence is no misread 张伟)."""
@@ -556,7 +556,9 @@ def _roster_match(known: dict[str, int], value: str, ocr_conf: float) -> tuple[s
         return same[0], "look-alike characters"
     if same:
         return None
-    inside = [k for k in known if len(k) >= 2 and k in value and len(value) - len(k) >= 2]
+    # a name with the next box's text run in; not a model, whose longer names extend shorter ones
+    # (卡罗拉1.2T, 卡罗拉1.2T精英版)
+    inside = [k for k in known if len(k) >= 2 and k in value and len(value) - len(k) >= 2] if fld == "advisor" else []
     if len(inside) == 1:
         return inside[0], "text of a neighbouring box run in"
     if ocr_conf >= UNSURE_OCR:
@@ -608,7 +610,7 @@ def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_con
         what = "an advisor" if fld == "advisor" else "a model"
         if value in counts:
             return ValueCheck(value, False, True, trust, f"{what} of this layout ({counts[value]} documents)")
-        m = _roster_match(counts, value, ocr_conf)
+        m = _roster_match(fld, counts, value, ocr_conf)
         if m is None:
             near = [k for k in counts if len(fold(k)) >= 2 and _edit_distance(fold(k), fold(value)) <= max(1, len(fold(k)) // 5)]
             # an advisor read with confidence, yet close to a known one: a new one, or a misreading

@@ -356,6 +356,7 @@ def test_a_reading_close_to_a_known_value_is_repaired_to_it(fld: str, read: str,
     ("advisor", "张伟明", 0.97),    # a known name plus one character is another name
     ("advisor", "李伟", 0.6),       # one character off two known names (张伟, 李娜): which one?
     ("model", "宋PLUSDM-i", 0.97),  # another model of the brand, one character off none known
+    ("model", "英朗1.5L豪华版", 0.6),  # a longer model name holds a shorter known one: another model
 ])
 def test_a_reading_that_may_be_a_new_value_is_not_repaired(fld: str, read: str, conf: float) -> None:
     t = roster_template()
@@ -540,3 +541,20 @@ def test_two_dealers_of_one_form_teach_two_templates_and_each_document_gets_its_
     ex = extract(shop_form(shops["b"], "RO2O24O40101", "周杰"), Settings(), today=TODAY, learned=templates)
     assert ex.template == by_shop[shops["b"]].name
     assert ex.fields["order_no"].value == "RO2024040101"  # repaired to its own dealer's pattern
+
+
+@pytest.mark.parametrize(("model_read", "confirmed"), [
+    ("卡罗拉 1.2T 精英版", False),   # longer than the taught one: the learned box holds its start only
+    ("亚洲龙 2.5L", True),           # as long: the box holds it all and confirms it
+])
+def test_a_learned_box_holding_a_piece_of_a_longer_value_is_no_disagreement(model_read: str, confirmed: bool) -> None:
+    def page(model: str, box_right: float) -> list[PageText]:
+        return [PageText(1, 1654, 2339, 200, [
+            L("工单号", 100, 300, 240, 336), L("WO2024031501", 300, 300, 700, 336),
+            L("车型", 100, 360, 180, 396), OcrLine(model, (300, 360, box_right, 396), 0.97),
+            L("客户", 850, 360, 930, 396), L("王小明", 1050, 360, 1200, 396)])]
+    t = taught(*[(page("卡罗拉 1.2T", 300 + 30 * 9), {"model": "卡罗拉1.2T"}) for _ in range(3)])
+    fv = extract(page(model_read, 300 + 30 * len(model_read)), Settings(), today=TODAY, learned=[t]).fields["model"]
+    assert "the labels disagree" not in fv.note
+    assert ("confirmed by learned template" in fv.note) is confirmed
+    assert fv.value == "".join(model_read.split())
