@@ -17,16 +17,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from core.identifiers import PROVINCES
 from core.models import Box, PageText
 from extractors.fields import PARSERS
 from extractors.labels import Lexicon
 from extractors.layout import Candidate, Line, PageIndex
+from extractors.text import nfkc
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +77,11 @@ class LearnedTemplate:
     # document id -> the fields it has taught (a document corrected field by field teaches each
     # field once: its second correction must not count the first one's rule right again)
     taught: dict[str, list[str]] = field(default_factory=dict)
+    # field -> [right, wrong]: how often a corrected document's value was what ``values`` expected
+    checks: dict[str, list[int]] = field(default_factory=dict)
+    # the dealer's own printed text (its name: ...有限公司, ...4S店) -> on how many taught documents:
+    # one form (the national standard one) is printed by many dealers; their values differ
+    shop: dict[str, int] = field(default_factory=dict)
 
 
 def fingerprint(index: PageIndex, pages: list[PageText]) -> list[Mark]:
@@ -89,6 +97,41 @@ def fingerprint(index: PageIndex, pages: list[PageText]) -> list[Mark]:
             if cy <= FINGERPRINT_TOP:
                 out.append(Mark(h.wording, h.field, round(cx, 4), round(cy, 4)))
     return out
+
+
+SHOP_WORDS = ("公司", "4S", "店", "集团")
+SHOP_MIN_SHARE = 0.6  # a line on this share of the taught documents is the dealer's own
+
+
+def _top_lines(pages: list[PageText]) -> list[str]:
+    """The lines of the first page's upper part of six characters or more, spaces removed; once each."""
+    if not pages:
+        return []
+    p = pages[0]
+    out: list[str] = []
+    for ln in p.lines:
+        text = "".join(nfkc(ln.text).split())
+        if (ln.box[1] + ln.box[3]) / 2 <= FINGERPRINT_TOP * p.height and len(text) >= 6 and text not in out:
+            out.append(text)
+    return out
+
+
+def shop_lines(pages: list[PageText]) -> list[str]:
+    """The lines of the first page's upper part that name a company (the dealer: ...汽车销售服务有限公司)."""
+    return [text for text in _top_lines(pages) if any(w in text for w in SHOP_WORDS)]
+
+
+def same_shop(t: LearnedTemplate, pages: list[PageText]) -> bool | None:
+    """Is this document the dealer's whose corrections taught ``t``? True when a line the dealer
+    printed on most of them is on it (OCR may misread a character or two); False when the template
+    knows such lines and none is here — the same form printed by another dealer, whose order
+    numbers, advisors and models are its own; None when the template knows none."""
+    n = len(t.documents)
+    own = [k for k, c in t.shop.items() if n and c / n >= SHOP_MIN_SHARE]
+    if not own:
+        return None
+    here = _top_lines(pages)  # OCR may have lost the 司 of 公司
+    return any(_edit_distance(k, h) <= max(1, len(k) // 6) for k in own for h in here)
 
 
 def _fit(pairs: list[tuple[float, float]]) -> tuple[float, float]:
@@ -146,17 +189,27 @@ def similarity(a: list[Mark], b: list[Mark]) -> float:
     return min(in_a, in_b) / min(len(a), len(b))
 
 
-def choose_learned(templates: list[LearnedTemplate], marks: list[Mark]) -> LearnedTemplate | None:
-    best, score = None, MIN_SIMILARITY
+def choose_learned(templates: list[LearnedTemplate], marks: list[Mark],
+                   pages: list[PageText] | None = None) -> LearnedTemplate | None:
+    """The template of this layout (the most similar fingerprint, at least ``MIN_SIMILARITY``);
+    given the ``pages``, among the templates of one form the one of this document's dealer first
+    (``same_shop``: its own before one that knows no dealer, before another dealer's)."""
+    best, key = None, (-1, MIN_SIMILARITY)
     for t in templates:
         s = similarity(t.fingerprint, marks)
-        if s >= score:
-            best, score = t, s
+        if s < MIN_SIMILARITY:
+            continue
+        shop = same_shop(t, pages) if pages is not None else None
+        k = (0 if shop is False else 1 if shop is None else 2, s)
+        if k >= key:
+            best, key = t, k
     return best
 
 
-def new_template(marks: list[Mark]) -> LearnedTemplate:
-    digest = hashlib.sha256(json.dumps([(m.x, m.y) for m in marks]).encode()).hexdigest()[:10]
+def new_template(marks: list[Mark], shop: list[str] | None = None) -> LearnedTemplate:
+    """A new template for the layout of ``marks`` (of the dealer printing ``shop``, when another
+    dealer's template of the same form exists)."""
+    digest = hashlib.sha256(json.dumps([(m.x, m.y) for m in marks] + (shop or []), ensure_ascii=False).encode()).hexdigest()[:10]
     return LearnedTemplate(f"layout-{digest}", marks)
 
 
@@ -280,11 +333,7 @@ def learn(t: LearnedTemplate, pages: list[PageText], truth: dict[str, str], doc_
     p = pages[0]
     done = t.taught.setdefault(doc_id, [])
     new = {fld: value for fld, value in truth.items() if fld in PARSERS and value and fld not in done}
-    for fld, value in new.items():
-        key = _value_key(fld, value)
-        if key:
-            counts = t.values.setdefault(fld, {})
-            counts[key] = counts.get(key, 0) + 1
+    learn_values(t, index, new, today)
     done.extend(new)
     for fld, value in new.items():
         lf = t.fields.get(fld)
@@ -328,17 +377,32 @@ def learn(t: LearnedTemplate, pages: list[PageText], truth: dict[str, str], doc_
             lf.anchor, lf.anchor_at = w, anchor_at
             lf.offset = tuple(round(v, 3) for v in offset)  # type: ignore[assignment]
     if doc_id not in t.documents:
+        for text in shop_lines(pages):
+            t.shop[text] = t.shop.get(text, 0) + 1
         t.documents.append(doc_id)
 
 
 # -- what the layout's values look like ---------------------------------------------------------------
+#
+# A dealership runs one DMS (one order-number format, one way of printing money), has a handful
+# of service advisors and sells one brand's few models. Each corrected document adds its values
+# (``values``) and first scores what the template already knew against them (``checks``: was this
+# document's order number of the pattern, its advisor one already seen ...). That record, not the
+# number of documents, is how far a repair or a doubt from these values is trusted.
 
-VALUE_FIELDS = ("order_no", "plate", "advisor")
+MONEY_FIELDS = ("labor_cost", "parts_cost", "total_cost")
+ROSTER_FIELDS = ("advisor", "model")  # a few values that repeat: repaired to a known one
+VALUE_FIELDS = ("order_no", "plate", *ROSTER_FIELDS, *MONEY_FIELDS)
 VALUE_MIN_DOCUMENTS = 3  # a pattern needs this many corrected documents ...
 VALUE_MIN_SHARE = 0.8  # ... and this share of them, before it repairs or doubts a reading
 # OCR's confusions between letters and digits, both ways
 TO_DIGIT = {"O": "0", "D": "0", "Q": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "B": "8", "G": "6", "T": "7"}
 TO_LETTER = {"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "7": "T"}
+# glyphs OCR reads for one another in names and model names: folded before comparing
+_FOLD = str.maketrans({"0": "O", "Q": "O", "D": "O", "1": "I", "L": "I", "|": "I", "!": "I", "5": "S",
+                       "8": "B", "2": "Z", "6": "G", "-": "", "_": "", ".": "", "·": "", "•": "", " ": ""})
+UNSURE_OCR = 0.9  # an OCR line confidence under this: the reading may be a misreading
+ROSTER_DOUBT_TRUST = 0.7  # a roster this reliable (3 of 3 right, 5 of 6) doubts a name it does not know
 
 
 def shape(value: str) -> str:
@@ -346,14 +410,114 @@ def shape(value: str) -> str:
     return "".join("9" if c.isdigit() else c for c in value.upper())
 
 
-def _value_key(fld: str, value: str) -> str:
+_MONEY_TEXT = re.compile(r"(\d[\d,，]*)(?:[.．](\d+))?\s*(元)?")
+
+
+def money_format(raw: str) -> str:
+    """How an amount is printed, from its text: decimals and a 元 after it (``¥1,234.50`` -> ``9.99``,
+    ``320元`` -> ``9元``); "" when there is no amount. The currency sign is left out: OCR reads ¥ as
+    Y or drops it."""
+    found = list(_MONEY_TEXT.finditer(nfkc(raw)))
+    if not found:
+        return ""
+    m = found[-1]  # the amount is printed after its label
+    return "9" + ("." + "9" * len(m.group(2)) if m.group(2) else "") + (m.group(3) or "")
+
+
+def fold(value: str) -> str:
+    """A name or model name with OCR's look-alike glyphs made one (case, O/0, I/1/l, S/5 ...)."""
+    return nfkc(value).upper().translate(_FOLD)
+
+
+def _edit_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+NUMERIC = ("mileage_km", "phone", *MONEY_FIELDS)
+
+
+def print_damaged(fld: str, raw: str, value: str) -> bool:
+    """A number whose printed digits are not the value's: OCR broke the print (``2l7396KM`` read as
+    2 km, ``¥1,O79.41`` as 1.00), so the value is a piece of it. An amount may be printed with
+    fewer decimals than the value has (``¥35.2``, ``320元``)."""
+    if fld not in NUMERIC:
+        return False
+    printed = re.sub(r"\D", "", nfkc(raw))
+    short = value.rstrip("0").rstrip(".") if fld in MONEY_FIELDS and "." in value else value
+    return bool(printed) and printed not in (re.sub(r"\D", "", value), re.sub(r"\D", "", short))
+
+
+def _value_key(fld: str, value: str, raw: str = "") -> str:
     if fld == "order_no":
         return shape(value)
     if fld == "plate" and len(value) >= 2:
         return value[:2]  # province and city: a dealer's cars are mostly local
-    if fld == "advisor":
+    if fld in ROSTER_FIELDS:
         return value
+    if fld in MONEY_FIELDS:
+        return money_format(raw)
     return ""
+
+
+def _dominant(counts: dict[str, int]) -> tuple[str, int, int]:
+    key, n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+    return key, n, sum(counts.values())
+
+
+def _predicted(t: LearnedTemplate, fld: str, key: str) -> bool | None:
+    """Would the template have expected this document's value (before learning it)? None: it knew
+    nothing yet about the field."""
+    counts = t.values.get(fld)
+    if not counts:
+        return None
+    if fld in ROSTER_FIELDS:
+        return key in counts
+    return _dominant(counts)[0] == key
+
+
+def value_trust(t: LearnedTemplate, fld: str) -> float:
+    """How often this layout's values of ``fld`` were what the template expected, with a prior of
+    one miss: the record in ``checks`` (right / (right + wrong + 1)); for a file without one, the
+    dominant value's share of the documents (n / (documents + 1))."""
+    rec = t.checks.get(fld)
+    if rec is not None:
+        return rec[0] / (rec[0] + rec[1] + 1.0)
+    counts = t.values.get(fld) or {}
+    if not counts:
+        return 0.0
+    if fld in ROSTER_FIELDS:  # no record: the share of documents whose value was seen on another
+        return sum(c - 1 for c in counts.values()) / (sum(counts.values()) + 1.0)
+    _, n, total = _dominant(counts)
+    return n / (total + 1.0)
+
+
+def learn_values(t: LearnedTemplate, index: PageIndex, truth: dict[str, str], today: date) -> None:
+    """Score what the template knew of each value field against this document's values, then add them."""
+    for fld, value in truth.items():
+        if fld not in VALUE_FIELDS or not value:
+            continue
+        raw = ""
+        if fld in MONEY_FIELDS:
+            # the amount as printed: by its own label when a line has one
+            lines = sorted(_value_lines(index, fld, value, today), key=lambda ln: not any(h.field == fld for h in ln.hits))
+            if not lines:
+                continue
+            raw = lines[0].text
+        key = _value_key(fld, value, raw)
+        if not key:
+            continue
+        hit = _predicted(t, fld, key)
+        if hit is not None:
+            rec = t.checks.setdefault(fld, [0, 0])
+            rec[0 if hit else 1] += 1
+        counts = t.values.setdefault(fld, {})
+        counts[key] = counts.get(key, 0) + 1
 
 
 @dataclass(frozen=True)
@@ -361,38 +525,108 @@ class ValueCheck:
     value: str  # the reading, repaired when ``repaired``
     repaired: bool
     agrees: bool  # the reading is what this layout's values look like
-    trust: float  # share of the corrected documents the pattern held on (with a prior of one miss)
+    trust: float  # how often the template's values were right on its corrected documents
     note: str
 
 
-def check_value(t: LearnedTemplate, fld: str, value: str) -> ValueCheck | None:
+def _roster_match(known: dict[str, int], value: str, ocr_conf: float) -> tuple[str, str] | None:
+    """The one known value ``value`` is a misreading of, and how: equal once look-alike glyphs are
+    folded; the known value with text of the next box run into it (``向远芳服务眼司``); one character
+    off, when OCR itself doubts the reading (an advisor 张敏 read with confidence is no misread 张伟)."""
+    fv = fold(value)
+    same = [k for k in known if fold(k) == fv]
+    if len(same) == 1:
+        return same[0], "look-alike characters"
+    if same:
+        return None
+    inside = [k for k in known if len(k) >= 2 and k in value and len(value) - len(k) >= 2]
+    if len(inside) == 1:
+        return inside[0], "text of a neighbouring box run in"
+    if ocr_conf >= UNSURE_OCR:
+        return None
+    near = _near(known, value)
+    if len(near) == 1:
+        return near[0], "a character misread or lost" if _edit_distance(fold(near[0]), fv) == 1 else "characters misread"
+    return None
+
+
+def _near(known: dict[str, int], value: str) -> list[str]:
+    """The known values ``value`` is a few edits from (one per five characters, at least one);
+    more than one is no repair (秦PLUSDM-i and 宋PLUSDM-i, both known, and 泰PLUSDM-i read)."""
+    fv = fold(value)
+    return [k for k in known if len(fold(k)) >= 2 and _edit_distance(fold(k), fv) <= max(1, len(fold(k)) // 5)]
+
+
+def _order_tail(value: str, key: str) -> str | None:
+    """An order number whose printed prefix (the pattern's letters before its first digit: WO, JS-,
+    H) was misread, lost or grown (H0…, 5-…, IW0…, 11…) while the digits after it fit the pattern:
+    the pattern's prefix and the reading's digits. None when that is not so."""
+    first = key.find("9")
+    if first <= 0:
+        return None
+    prefix, rest = key[:first], key[first:]
+    v = value.upper()
+    if len(v) < len(rest):
+        return None
+    head, tail = v[:len(v) - len(rest)], v[len(v) - len(rest):]
+    if abs(len(head) - len(prefix)) > 1 or head == prefix:
+        return None
+    # the digits as printed, exactly: a letter among them (RO231030830 for RO2310308730: a digit
+    # lost, the O of RO taken for a digit) is no misread prefix
+    if shape(tail) != rest:
+        return None
+    return prefix + tail
+
+
+def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_conf: float = 1.0) -> ValueCheck | None:
     """The reading of ``fld`` against what the corrected documents of this layout showed: repaired
     when one confusion away from the layout's pattern (an order number's letter read as a digit, a
-    plate's province misread, an advisor's name one character off), doubted when it does not fit;
+    plate's province misread, an advisor's or a model's name misread), doubted when it does not fit;
     None when the layout has no pattern for the field (too few documents, or they vary)."""
     counts = t.values.get(fld)
     if not counts or fld not in VALUE_FIELDS:
         return None
-    total = sum(counts.values())
-    if fld == "advisor":  # a dealer has a few advisors: each name seen twice is known
-        known = {n: c for n, c in counts.items() if c >= 2}
-        if not known:
+    trust = value_trust(t, fld)
+    if fld in ROSTER_FIELDS:  # a dealer has a few advisors, sells a few models: each one seen is known
+        what = "an advisor" if fld == "advisor" else "a model"
+        if value in counts:
+            return ValueCheck(value, False, True, trust, f"{what} of this layout ({counts[value]} documents)")
+        m = _roster_match(counts, value, ocr_conf)
+        if m is None:
+            near = [k for k in counts if len(fold(k)) >= 2 and _edit_distance(fold(k), fold(value)) <= max(1, len(fold(k)) // 5)]
+            # an advisor read with confidence, yet close to a known one: a new one, or a misreading
+            # (OCR misreads names with confidence: 方丽 for 万丽 at 0.92); a model one character off
+            # another is mostly another model of the brand (秦/宋PLUS), and OCR's confident misreadings
+            # of models are look-alike glyphs, repaired above
+            if near and fld == "advisor":
+                return ValueCheck(value, False, False, trust, f"close to {'/'.join(near)}, {what} of this layout; "
+                                  "not repaired (OCR is sure of its reading, or several are as close)")
+            rec = t.checks.get(fld)
+            if rec is not None and trust >= ROSTER_DOUBT_TRUST:  # the roster has nearly always held
+                return ValueCheck(value, False, False, trust, f"not {what} of this layout ({len(counts)} known, "
+                                  f"right on {rec[0]} of {rec[0] + rec[1]} corrected documents)")
             return None
-        if value in known:
-            return ValueCheck(value, False, True, known[value] / (known[value] + 1.0), f"an advisor of this layout ({known[value]} documents)")
-        near = [k for k in known if len(k) == len(value) and sum(a != b for a, b in zip(k, value, strict=True)) == 1]
-        if len(near) == 1:
-            name = near[0]
-            return ValueCheck(name, True, True, known[name] / (known[name] + 1.0),
-                              f"read {value}; repaired to {name}, an advisor of this layout ({known[name]} documents)")
-        return None
-    key, n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+        name, how = m
+        return ValueCheck(name, True, True, trust, f"read {value}; repaired to {name}, {what} of this layout "
+                          f"({counts[name]} documents; {how})")
+    key, n, total = _dominant(counts)
     if n < VALUE_MIN_DOCUMENTS or n / total < VALUE_MIN_SHARE:
         return None
-    trust = n / (total + 1.0)
+    if fld in MONEY_FIELDS:
+        got = money_format(raw)
+        if got and print_damaged(fld, raw, value):
+            return ValueCheck(value, False, False, trust, f"printed {raw.strip()}: the amount read is a piece of it")
+        if not got or got == key:
+            return ValueCheck(value, False, True, trust, "") if got else None
+        return ValueCheck(value, False, False, trust, f"printed {got}, this layout prints amounts as {key} "
+                          f"({n} of {total} documents)")
     if fld == "order_no":
         if shape(value) == key:
             return ValueCheck(value, False, True, trust, f"fits this layout's order-number pattern {key}")
+        tail = _order_tail(value, key) if ocr_conf < UNSURE_OCR else None  # RO… read with confidence is another series
+        if tail is not None:
+            return ValueCheck(tail, True, True, trust, f"read {value}; repaired to this layout's order-number pattern "
+                              f"{key} ({n} of {total} documents; its printed prefix misread)")
         if len(value) == len(key):
             out = []
             for c, k in zip(value.upper(), key, strict=True):
@@ -412,7 +646,7 @@ def check_value(t: LearnedTemplate, fld: str, value: str) -> ValueCheck | None:
     # reading is repaired (a car from another province is no misreading)
     if value[:2] == key:
         return ValueCheck(value, False, True, trust, f"this layout's plate prefix {key}")
-    if len(value) >= 2 and value[1] == key[1] and value[0] != key[0]:
+    if len(value) >= 2 and value[1] == key[1] and value[0] not in PROVINCES:
         return ValueCheck(key[0] + value[1:], True, True, trust,
                           f"read {value}; province repaired to this layout's {key} ({n} of {total} documents)")
     return None
@@ -443,9 +677,16 @@ def dumps(t: LearnedTemplate) -> str:
         lines += ["", "[taught]  # document -> the fields it taught"]
         lines += [f"{_q(d)} = [{', '.join(_q(f) for f in fs)}]" for d, fs in t.taught.items()]
     for fld, counts in sorted(t.values.items()):
-        what = {"order_no": "order-number patterns", "plate": "plate prefixes", "advisor": "advisors"}.get(fld, "values")
+        what = {"order_no": "order-number patterns", "plate": "plate prefixes", "advisor": "advisors",
+                "model": "models"}.get(fld, "how amounts are printed" if fld in MONEY_FIELDS else "values")
         lines += ["", f"[values.{fld}]  # {what} seen on the corrected documents: how many times",
                   *[f"{_q(k)} = {v}" for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]]
+    if t.shop:
+        lines += ["", "[shop]  # the dealer's own printed text (its name): on how many of the corrected documents",
+                  *[f"{_q(k)} = {v}" for k, v in sorted(t.shop.items(), key=lambda kv: (-kv[1], kv[0]))]]
+    if t.checks:
+        lines += ["", "[checks]  # field -> [right, wrong]: a corrected document's value was what [values] expected"]
+        lines += [f"{fld} = [{r}, {w}]" for fld, (r, w) in sorted(t.checks.items())]
     return "\n".join(lines) + "\n"
 
 
@@ -463,8 +704,14 @@ def loads(data: dict[str, Any], path: Path | None = None) -> LearnedTemplate:
                                    int(d.get("right", 0)), int(d.get("wrong", 0)))
     values = {str(fld): {str(k): int(v) for k, v in counts.items()} for fld, counts in data.get("values", {}).items()}
     taught = {str(d): [str(f) for f in fs] for d, fs in data.get("taught", {}).items()}
+    checks = {}
+    for fld, rec in data.get("checks", {}).items():
+        if len(rec) != 2:
+            raise ValueError(f"checks.{fld}: needs [right, wrong]")
+        checks[str(fld)] = [int(rec[0]), int(rec[1])]
+    shop = {str(k): int(v) for k, v in data.get("shop", {}).items()}
     return LearnedTemplate(str(data.get("name") or (path.stem if path else "learned")), marks, fields,
-                           [str(x) for x in data.get("documents", [])], values, path, taught)
+                           [str(x) for x in data.get("documents", [])], values, path, taught, checks, shop)
 
 
 def load_learned(directory: Path) -> list[LearnedTemplate]:

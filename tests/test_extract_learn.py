@@ -235,15 +235,16 @@ TAUGHT_VALUES = [("WO2024031501", "粤A12345", "张伟"), ("WO2024031702", "粤A
 
 @pytest.mark.parametrize(("k", "fld", "read", "want", "review", "note"), [
     (5, "order_no", "WO2O24O40101", "WO2024040101", False, "repaired to this layout's order-number pattern"),
-    (3, "order_no", "WO2024O40101", "WO2024040101", False, "repaired"),
+    (3, "order_no", "WO2024O40101", "WO2024040101", True, "repaired"),  # right on 2 of 2 scored: to review
     (2, "order_no", "WO2024O40101", None, None, ""),            # two documents make no pattern
     (5, "order_no", "N2024040", "N2024040", True, "does not fit this layout's order-number pattern"),
     (5, "order_no", "WO2024040101", "WO2024040101", None, "fits this layout's order-number pattern"),
     (5, "plate", "电A12399", "粤A12399", False, "province repaired to this layout's 粤A"),
     (5, "plate", "京B12399", "京B12399", None, ""),               # another province's car: no misreading
-    (3, "advisor", "张玮", "张伟", True, "repaired to 张伟"),        # a name seen twice: repaired, to review
-    (5, "advisor", "张玮", "张伟", False, "repaired to 张伟"),       # seen three times: trusted
-    (2, "advisor", "张玮", "张玮", None, ""),                       # seen once: not yet
+    # read with OCR's confidence one character off a known name: a new advisor or a misreading
+    (3, "advisor", "张玮", "张玮", True, "close to 张伟"),
+    (5, "advisor", "张玮", "张玮", True, "close to 张伟"),
+    (2, "advisor", "张玮", "张玮", True, "not repaired"),
     (5, "advisor", "王芳", "王芳", None, ""),                       # not near a known name
     (5, "advisor", "张伟", "张伟", False, "an advisor of this layout"),
 ])
@@ -269,7 +270,10 @@ def test_layout_values_are_in_the_template_file_and_round_trip() -> None:
     assert data["values"]["order_no"] == {"WO9999999999": 5}
     assert data["values"]["plate"] == {"粤A": 5}
     assert data["values"]["advisor"] == {"张伟": 3, "李娜": 2}
-    assert loads(data).values == t.values
+    # each document after the first scored what was known: 李娜 was new on the second, then known
+    assert data["checks"]["advisor"] == [3, 1] and data["checks"]["order_no"] == [4, 0]
+    back = loads(data)
+    assert back.values == t.values and back.checks == t.checks
 
 
 def test_a_document_corrected_field_by_field_teaches_each_field_once(tmp_path: Path) -> None:
@@ -285,3 +289,253 @@ def test_a_document_corrected_field_by_field_teaches_each_field_once(tmp_path: P
     assert sorted(t.taught["cc00000000000003"]) == ["advisor", "customer_name", "plate"]
     assert t.values["advisor"] == {"张伟": 1} and t.values["plate"] == {"粤A": 1}
     assert all(lf.right + lf.wrong <= 1 for lf in t.fields.values())
+
+
+def test_templates_list_shows_the_values_and_their_record(tmp_path: Path) -> None:
+    archive = Archive(tmp_path / "arch")
+    settings = load_settings(archive_dir=archive.root)
+    for i, (o, p, a) in enumerate(TAUGHT_VALUES[:3]):
+        doc_id = f"dd{i:014d}"
+        _archive_doc(archive, doc_id, dealer_form(o, p, a))
+        reprocess(archive, [doc_id], settings)
+        correct_field(archive, doc_id, "order_no", o, settings, user="clerk")
+        correct_field(archive, doc_id, "advisor", a, settings, user="clerk")
+    [t] = learned_templates(archive)
+    assert t.checks == {"order_no": [2, 0], "advisor": [1, 1]}  # 李娜 was new on the second, 张伟 known on the third
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-m", "woa.cli", "templates", "list", "--archive", str(archive.root)],
+                         capture_output=True, text=True, cwd=ROOT, env=env, check=True).stdout
+    assert "values (seen, right/wrong): advisor 2 seen 1/1, order_no 1 seen 2/0" in out
+
+
+# -- what one dealer's corrections teach: rosters, look-alike glyphs, money format, the record -------
+
+def dealer_page(advisor: str, model: str, conf: float = 0.97, labour: str = "¥320.00",
+                order_no: str = "WO2024031501") -> list[PageText]:
+    """A dealer's form; the advisor and the model read with OCR confidence ``conf``."""
+    return [PageText(1, 1654, 2339, 200, [
+        L("工单号", 100, 300, 240, 336), L(order_no, 300, 300, 700, 336),
+        L("车型", 850, 300, 930, 336), OcrLine(model, (1050, 300, 1400, 336), conf),
+        L("客户", 100, 360, 180, 396), L("王小明", 300, 360, 460, 396),
+        L("服务顾问", 850, 360, 1010, 396), OcrLine(advisor, (1050, 360, 1300, 396), conf),
+        L("进厂日期", 100, 420, 260, 456), L("2024-03-15", 300, 420, 520, 456),
+        L("工时费", 100, 480, 220, 516), L(labour, 300, 480, 520, 516),
+    ])]
+
+
+ROSTER = [("张伟", "昂科威Plus28T", "¥320.00"), ("李娜", "英朗1.5L", "¥1,280.50"), ("张伟", "君威552T", "¥96.00"),
+          ("陈思远", "昂科威Plus28T", "¥410.00"), ("李娜", "英朗1.5L", "¥88.00")]
+
+
+def roster_template(k: int = 5):  # type: ignore[no-untyped-def]
+    return taught(*[(dealer_page(a, m, labour=money), {"advisor": a, "model": m, "labor_cost": money.strip("¥").replace(",", "")})
+                    for a, m, money in ROSTER[:k]])
+
+
+@pytest.mark.parametrize(("fld", "read", "conf", "want", "how"), [
+    ("model", "昂科威PLus28T", 0.97, "昂科威Plus28T", "look-alike characters"),     # case: OCR, not another model
+    ("model", "英朗l.5L", 0.97, "英朗1.5L", "look-alike characters"),                # l for 1
+    ("advisor", "陈思远服务眼司", 0.97, "陈思远", "text of a neighbouring box run in"),
+    ("advisor", "张玮", 0.6, "张伟", "a character misread or lost"),                # OCR itself doubts it
+    ("advisor", "陈恩远", 0.7, "陈思远", "a character misread or lost"),
+    ("advisor", "思远", 0.7, "陈思远", "a character misread or lost"),                # the surname lost
+    ("model", "英朗1.5T", 0.69, "英朗1.5L", "a character misread or lost"),
+])
+def test_a_reading_close_to_a_known_value_is_repaired_to_it(fld: str, read: str, conf: float, want: str, how: str) -> None:
+    t = roster_template()
+    page = dealer_page(read if fld == "advisor" else "张伟", read if fld == "model" else "英朗1.5L", conf=conf)
+    without = extract(page, Settings(), today=TODAY).fields[fld]
+    fv = extract(page, Settings(), today=TODAY, learned=[t]).fields[fld]
+    assert without.value != want  # learning is what repairs it
+    assert fv.value == want and how in fv.note and f"repaired to {want}" in fv.note
+
+
+@pytest.mark.parametrize(("fld", "read", "conf"), [
+    ("advisor", "张敏", 0.97),      # a new advisor sharing a surname: read with confidence, not repaired
+    ("advisor", "张伟明", 0.97),    # a known name plus one character is another name
+    ("advisor", "李伟", 0.6),       # one character off two known names (张伟, 李娜): which one?
+    ("model", "宋PLUSDM-i", 0.97),  # another model of the brand, one character off none known
+])
+def test_a_reading_that_may_be_a_new_value_is_not_repaired(fld: str, read: str, conf: float) -> None:
+    t = roster_template()
+    page = dealer_page(read if fld == "advisor" else "张伟", read if fld == "model" else "英朗1.5L", conf=conf)
+    without = extract(page, Settings(), today=TODAY).fields[fld]
+    fv = extract(page, Settings(), today=TODAY, learned=[t]).fields[fld]
+    assert fv.value == without.value
+    assert "repaired to" not in fv.note
+    if "close to" in fv.note:  # a doubt, not a repair: a clerk looks
+        assert fv.confidence < Settings().review_threshold
+
+
+def test_repair_confidence_comes_from_how_often_the_roster_was_right() -> None:
+    # a dealer whose documents always showed advisors already seen is surer than one where every
+    # other document brought a new name: the same misreading, repaired with different confidence
+    steady = taught(*[(dealer_page(a, "英朗1.5L"), {"advisor": a}) for a in ("张伟", "李娜", "张伟", "李娜", "张伟", "李娜")])
+    churn = taught(*[(dealer_page(a, "英朗1.5L"), {"advisor": a}) for a in ("张伟", "李娜", "王强", "赵敏", "张伟", "周杰")])
+    assert steady.checks["advisor"] == [4, 1] and churn.checks["advisor"] == [1, 4]
+    page = dealer_page("张玮", "英朗1.5L", conf=0.6)
+    a = extract(page, Settings(), today=TODAY, learned=[steady]).fields["advisor"]
+    b = extract(page, Settings(), today=TODAY, learned=[churn]).fields["advisor"]
+    assert a.value == b.value == "张伟"
+    assert a.confidence > b.confidence
+    assert b.confidence < Settings().review_threshold
+
+
+@pytest.mark.parametrize(("printed", "doubted"), [
+    ("¥352.00", False),   # this dealer's format
+    ("¥35.2", True),      # a decimal lost or moved: not how this dealer prints
+    ("¥352", True),
+])
+def test_an_amount_not_printed_as_this_layout_prints_goes_to_review(printed: str, doubted: bool) -> None:
+    t = roster_template()
+    assert t.values["labor_cost"] == {"9.99": 5}
+    fv = extract(dealer_page("张伟", "英朗1.5L", labour=printed), Settings(), today=TODAY, learned=[t]).fields["labor_cost"]
+    assert ("this layout prints amounts as 9.99" in fv.note) is doubted
+    if doubted:
+        assert fv.confidence < Settings().review_threshold
+
+
+@pytest.mark.parametrize(("read", "conf", "want", "note"), [
+    ("H02024040101", 0.7, "WO2024040101", "its printed prefix misread"),   # W read as H
+    ("IW02024040101", 0.6, "WO2024040101", "its printed prefix misread"),  # a speck before it
+    ("O2024040101", 0.7, "WO2024040101", "its printed prefix misread"),    # the W lost
+    ("RO2024040101", 0.97, "RO2024040101", "does not fit"),  # read with confidence: another series, to review
+    ("HB2O24O40101", 0.6, "HB2O24O40101", "does not fit"),   # the digits need more than one repair too
+])
+def test_an_order_number_whose_prefix_ocr_misread_gets_the_dealers_prefix(read: str, conf: float, want: str, note: str) -> None:
+    t = taught(*[(dealer_form(o, p, a), {"order_no": o, "plate": p, "advisor": a}) for o, p, a in TAUGHT_VALUES])
+    page = dealer_form(read, "粤A12399", "张伟")
+    page[0].lines[1] = OcrLine(read, page[0].lines[1].box, conf)
+    fv = extract(page, Settings(), today=TODAY, learned=[t]).fields["order_no"]
+    assert fv.value == want and note in fv.note
+    if want == read:
+        assert fv.confidence < Settings().review_threshold
+
+
+def shop_form(shop: str, order_no: str, advisor: str) -> list[PageText]:
+    """The same printed form (the national standard one, say) filled in by the dealer ``shop``."""
+    return [PageText(1, 1654, 2339, 200, [L(shop, 300, 120, 1300, 170)] + dealer_form(order_no, "粤A12345", advisor)[0].lines)]
+
+
+@pytest.mark.parametrize(("shop", "read", "applies"), [
+    ("广州骏达丰田汽车销售服务有限公司", "WO2024040101", True),   # the dealer that taught it
+    ("广州骏达丰田汽车销售服务有限公", "WO2024040101", True),     # its name with a character lost to OCR
+    ("深圳合众本田汽车销售服务有限公司", "RO24040101", False),     # the same form, another dealer
+])
+def test_the_values_of_one_dealer_are_not_applied_to_another_dealers_copy_of_the_form(shop: str, read: str,
+                                                                                       applies: bool) -> None:
+    t = taught(*[(shop_form("广州骏达丰田汽车销售服务有限公司", o, a), {"order_no": o, "advisor": a})
+                 for o, _, a in TAUGHT_VALUES])
+    assert t.shop == {"广州骏达丰田汽车销售服务有限公司": 5}
+    ex = extract(shop_form(shop, read, "张伟"), Settings(), today=TODAY, learned=[t])
+    assert ex.template == t.name  # the form's places are learned for every dealer that prints it
+    fv = ex.fields["order_no"]
+    assert fv.value == read
+    assert ("order-number pattern" in fv.note) is applies
+    if not applies:
+        assert fv.confidence >= Settings().review_threshold  # another dealer's numbers are not doubted
+
+
+@pytest.mark.parametrize(("advisors", "doubted"), [
+    (("张伟", "李娜", "张伟", "李娜", "张伟", "李娜", "张伟"), True),   # 5 of 6 known on arrival: a new name is doubted
+    (("张伟", "李娜", "王强", "赵敏", "张伟", "周杰", "孙丽"), False),  # new names come often: a new one is normal
+])
+def test_a_name_the_roster_does_not_know_is_doubted_only_when_the_roster_has_held(advisors: tuple[str, ...],
+                                                                                   doubted: bool) -> None:
+    t = taught(*[(dealer_page(a, "英朗1.5L"), {"advisor": a}) for a in advisors])
+    fv = extract(dealer_page("欧阳明", "英朗1.5L"), Settings(), today=TODAY, learned=[t]).fields["advisor"]
+    assert fv.value == "欧阳明"
+    assert ("not an advisor of this layout" in fv.note) is doubted
+    assert (fv.confidence < Settings().review_threshold) is doubted
+
+
+def test_a_template_file_from_before_checks_and_shop_still_loads_and_repairs() -> None:
+    t = taught(*[(dealer_form(o, p, a), {"order_no": o, "plate": p, "advisor": a}) for o, p, a in TAUGHT_VALUES])
+    data = tomllib.loads(dumps(t))
+    del data["checks"]
+    data.pop("shop", None)
+    old = loads(data)
+    assert old.checks == {} and old.shop == {}
+    fv = extract(dealer_form("WO2O24O40101", "粤A12399", "张伟"), Settings(), today=TODAY, learned=[old]).fields["order_no"]
+    assert fv.value == "WO2024040101"
+    assert fv.confidence == pytest.approx(0.5 + 0.4 * 5 / 6)  # the pattern's share of the documents, one miss of prior
+
+
+@pytest.mark.parametrize(("fld", "raw", "value", "damaged"), [
+    ("mileage_km", "2l7396KM", "2", True),          # an l for a 1: the value is a piece of the print
+    ("mileage_km", "27,396 km", "27396", False),
+    ("labor_cost", "¥1,O79.41", "1.00", True),
+    ("labor_cost", "¥1,079.41", "1079.41", False),
+    ("labor_cost", "320元", "320.00", False),        # printed without decimals
+    ("labor_cost", "¥35.2", "35.20", False),
+    ("phone", "138-0013-8000", "13800138000", False),
+    ("customer_name", "张三", "张三", False),         # not a number: nothing to compare
+])
+def test_a_number_whose_print_ocr_broke_is_known(fld: str, raw: str, value: str, damaged: bool) -> None:
+    from extractors.learn import print_damaged
+    assert print_damaged(fld, raw, value) is damaged
+
+
+def mileage_form(read: str, conf: float) -> list[PageText]:
+    return [PageText(1, 1654, 2339, 200, [
+        L("工单号", 100, 300, 240, 336), L("WO2024031501", 300, 300, 700, 336),
+        L("车牌号", 850, 300, 990, 336), L("粤A12345", 1050, 300, 1300, 336),
+        L("行驶里程", 100, 360, 260, 396), OcrLine(read, (300, 360, 500, 396), conf),
+        L("进厂日期", 850, 360, 1010, 396), L("2024-03-15", 1050, 360, 1270, 396),
+    ])]
+
+
+@pytest.mark.parametrize(("read", "conf", "sure", "note"), [
+    ("27396km", 0.97, True, "confirmed by learned template"),   # the place confirms a clean reading
+    ("27396km", 0.6, False, "confirmed by learned template"),   # OCR doubts the line: not lifted over the threshold
+    ("2l7396km", 0.97, False, "the value read is a piece of it"),  # the print broken, in both places
+])
+def test_a_confirmation_does_not_lift_what_ocr_doubts(read: str, conf: float, sure: bool, note: str) -> None:
+    t = taught(*[(mileage_form(m, 0.97), {"mileage_km": m.removesuffix("km")}) for m in ("1200km", "35210km", "8800km")])
+    page = mileage_form(read, conf)
+    without = extract(page, Settings(), today=TODAY).fields["mileage_km"]
+    fv = extract(page, Settings(), today=TODAY, learned=[t]).fields["mileage_km"]
+    assert fv.value == without.value and note in fv.note
+    assert (fv.confidence >= Settings().review_threshold) is sure
+    if "piece" in note:
+        assert without.confidence >= Settings().review_threshold  # the labels alone were sure of it
+
+
+def test_a_learned_place_holding_another_fields_value_gives_nothing() -> None:
+    # taught where the parts amount sits; a later scan lost the 配件费 label and shifted the total
+    # into the learned parts box: the total's own label reads that line, so the parts stay unread
+    def costs(parts: str | None, total: str, shift: float = 0.0, parts_label: bool = True) -> list[PageText]:
+        lines = [L("工单号", 100, 300, 240, 336), L("WO2024031501", 300, 300, 700, 336),
+                 L("工时费", 100, 700, 220, 736), L("320.00", 300, 700, 460, 736)]
+        if parts_label:
+            lines.append(L("配件费", 100, 760, 220, 796))
+        if parts is not None:
+            lines.append(L(parts, 300, 760, 460, 796))
+        lines += [L("合计", 100, 820 - shift, 180, 856 - shift), L(total, 300, 820 - shift, 460, 856 - shift)]
+        return [PageText(1, 1654, 2339, 200, lines)]
+    t = taught(*[(costs(p, tt), {"parts_cost": p, "total_cost": tt, "labor_cost": "320.00"})
+                 for p, tt in (("100.00", "420.00"), ("200.00", "520.00"), ("50.00", "370.00"))])
+    ex = extract(costs(None, "680.00", shift=60, parts_label=False), Settings(), today=TODAY, learned=[t])
+    assert ex.fields["total_cost"].value == "680.00"
+    assert ex.fields.get("parts_cost") is None or ex.fields["parts_cost"].value != "680.00"
+
+
+def test_two_dealers_of_one_form_teach_two_templates_and_each_document_gets_its_dealers(tmp_path: Path) -> None:
+    archive = Archive(tmp_path / "arch")
+    settings = load_settings(archive_dir=archive.root)
+    shops = {"a": "广州骏达丰田汽车销售服务有限公司", "b": "深圳合众本田汽车销售服务有限公司"}
+    for i, (o, _, a) in enumerate(TAUGHT_VALUES[:3]):
+        for who, prefix in (("a", "WO"), ("b", "RO")):
+            doc_id = f"{'ab'[who == 'b']}{i:015d}"
+            _archive_doc(archive, doc_id, shop_form(shops[who], prefix + o[2:], a if who == "a" else "周杰"))
+            reprocess(archive, [doc_id], settings)
+            correct_field(archive, doc_id, "order_no", prefix + o[2:], settings, user="clerk")
+    templates = learned_templates(archive)
+    assert len(templates) == 2
+    by_shop = {next(iter(t.shop)): t for t in templates}
+    assert set(by_shop) == set(shops.values())
+    assert by_shop[shops["a"]].values["order_no"] == {"WO9999999999": 3}
+    assert by_shop[shops["b"]].values["order_no"] == {"RO9999999999": 3}
+    ex = extract(shop_form(shops["b"], "RO2O24O40101", "周杰"), Settings(), today=TODAY, learned=templates)
+    assert ex.template == by_shop[shops["b"]].name
+    assert ex.fields["order_no"].value == "RO2024040101"  # repaired to its own dealer's pattern
