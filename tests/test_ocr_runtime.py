@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 import rapidocr_openvino.utils.infer_engine as engine
@@ -66,8 +67,10 @@ def test_construction_swaps_the_library_core_only_while_it_lasts() -> None:
     assert engine.Core is Core
 
 
-def _compiled(session: object) -> object:
-    infer = getattr(session, "infer", None) or getattr(session, "session")
+def _compiled(session: Any) -> Any:
+    """The compiled model behind one of RapidOCR's sessions (the detector and classifier keep
+    theirs as ``infer``, the recogniser as ``session``)."""
+    infer = session.infer if hasattr(session, "infer") else session.session
     return infer.session.get_compiled_model()
 
 
