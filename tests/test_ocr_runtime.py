@@ -7,12 +7,13 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 import rapidocr_openvino.utils.infer_engine as engine
 from openvino.runtime import Core
 
-from pipeline.ocr.rapid import openvino_cpu_properties
+from pipeline.ocr.rapid import layout_detector, openvino_cpu_properties, rapidocr_models
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,3 +65,20 @@ def test_construction_swaps_the_library_core_only_while_it_lasts() -> None:
     with pytest.raises(RuntimeError), openvino_cpu_properties():
         raise RuntimeError("model file missing")
     assert engine.Core is Core
+
+
+def _compiled(session: Any) -> Any:
+    """The compiled model behind one of RapidOCR's sessions (the detector and classifier keep
+    theirs as ``infer``, the recogniser as ``session``)."""
+    infer = session.infer if hasattr(session, "infer") else session.session
+    return infer.session.get_compiled_model()
+
+
+def test_the_openvino_sessions_leave_thread_placement_to_the_kernel() -> None:
+    """Pinned, two single-threaded workers on two cores shared one core (docs/benchmarks.md)."""
+    models = rapidocr_models(1, "openvino")
+    detector = layout_detector(1, "openvino")._ocr
+    for session in (models.text_det, models.text_cls, models.text_rec, detector.text_det, detector.text_cls):
+        compiled = _compiled(session)
+        assert compiled.get_property("ENABLE_CPU_PINNING") is False
+        assert compiled.get_property("INFERENCE_NUM_THREADS") == 1
