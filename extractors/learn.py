@@ -546,7 +546,7 @@ class ValueCheck:
     note: str
 
 
-def _roster_match(fld: str, known: dict[str, int], value: str, ocr_conf: float) -> tuple[str, str] | None:
+def _roster_match(fld: str, known: dict[str, int], value: str, ocr_conf: float, held: bool) -> tuple[str, str] | None:
     """The one known value ``value`` is a misreading of, and how: equal once look-alike glyphs are
     folded; the known value with text of the next box run into it (``向远芳服务眼司``); one character
     off, when OCR itself doubts the reading (an advisor 张敏 read with confidence is no misread 张伟)."""
@@ -561,7 +561,7 @@ def _roster_match(fld: str, known: dict[str, int], value: str, ocr_conf: float) 
     inside = [k for k in known if len(k) >= 2 and k in value and len(value) - len(k) >= 2] if fld == "advisor" else []
     if len(inside) == 1:
         return inside[0], "text of a neighbouring box run in"
-    if ocr_conf >= UNSURE_OCR:
+    if ocr_conf >= UNSURE_OCR or not held:
         return None
     near = _near(known, value)
     if len(near) == 1:
@@ -610,7 +610,11 @@ def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_con
         what = "an advisor" if fld == "advisor" else "a model"
         if value in counts:
             return ValueCheck(value, False, True, trust, f"{what} of this layout ({counts[value]} documents)")
-        m = _roster_match(fld, counts, value, ocr_conf)
+        # a name a character or two off a known one is that one only where names do repeat: a
+        # roster that never held (every corrected document a new advisor) repairs no such reading
+        rec = t.checks.get(fld)
+        held = rec[0] > 0 if rec is not None else any(c >= 2 for c in counts.values())
+        m = _roster_match(fld, counts, value, ocr_conf, held)
         if m is None:
             near = [k for k in counts if len(fold(k)) >= 2 and _edit_distance(fold(k), fold(value)) <= max(1, len(fold(k)) // 5)]
             # an advisor read with confidence, yet close to a known one: a new one, or a misreading
@@ -619,7 +623,7 @@ def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_con
             # of models are look-alike glyphs, repaired above
             if near and fld == "advisor":
                 return ValueCheck(value, False, False, trust, f"close to {'/'.join(near)}, {what} of this layout; "
-                                  "not repaired (OCR is sure of its reading, or several are as close)")
+                                  "not repaired (OCR is sure of its reading, several are as close, or names have not repeated here)")
             rec = t.checks.get(fld)
             if rec is not None and trust >= ROSTER_DOUBT_TRUST:  # the roster has nearly always held
                 return ValueCheck(value, False, False, trust, f"not {what} of this layout ({len(counts)} known, "

@@ -558,3 +558,12 @@ def test_a_learned_box_holding_a_piece_of_a_longer_value_is_no_disagreement(mode
     assert "the labels disagree" not in fv.note
     assert ("confirmed by learned template" in fv.note) is confirmed
     assert fv.value == "".join(model_read.split())
+
+
+def test_a_roster_that_never_held_repairs_no_name_a_character_off() -> None:
+    # every corrected document brought a new advisor: names do not repeat at this desk (yet), so
+    # a doubtful 张玮 is not taken for the 张伟 seen once
+    t = taught(*[(dealer_page(a, "英朗1.5L"), {"advisor": a}) for a in ("张伟", "李娜", "王强", "赵敏")])
+    assert t.checks["advisor"] == [0, 3]
+    fv = extract(dealer_page("张玮", "英朗1.5L", conf=0.6), Settings(), today=TODAY, learned=[t]).fields["advisor"]
+    assert fv.value == "张玮" and "repaired to" not in fv.note
