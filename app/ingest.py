@@ -26,13 +26,14 @@ from core.errors import TRANSIENT_ERRNOS, InputError, TransientError
 from core.models import CANONICAL_FIELDS, Document, PageText
 from core.settings import Settings
 from extractors import vin
+from extractors.value_strip import value_strips
 from extractors.vin_strip import vin_strips
 from pipeline.dropout import read_dropout
 from pipeline.load import iter_pages
 from pipeline.memory import release_free_memory
 from pipeline.mrc import MrcOptions
 from pipeline.ocr import OcrEngine, get_engine, get_text_detector, read_page
-from pipeline.ocr.region import read_region
+from pipeline.ocr.region import read_region, read_value
 from pipeline.orientation import TextDetector
 from pipeline.pdf_image import LOSSLESS
 from pipeline.pdfa import ArchivePage, write_pdfa
@@ -159,6 +160,10 @@ def _process_pages(
         if settings.vin_reread:
             reread_vin(engine, prep.archive_image, page)
             timings["vin_reread"] = timings.get("vin_reread", 0.0) + (time.perf_counter() - t2)
+        if settings.value_reread:
+            t3 = time.perf_counter()
+            reread_values(engine, prep.archive_image, page)
+            timings["value_reread"] = timings.get("value_reread", 0.0) + (time.perf_counter() - t3)
         untouched = prep.rotation == 0 and prep.skew == 0.0
         yield ArchivePage(prep.archive_image, src.dpi, src.jpeg_bytes if untouched else None, quality), page
         pages_out.append(page)
@@ -186,6 +191,22 @@ def reread_vin(engine: OcrEngine, image: Image.Image, page: PageText) -> None:
         page.region_reads.setdefault("vin", []).extend(lines)
         if any(len(vin.compact(ln.text)) >= MIN_VIN_READ for ln in lines):  # this strip holds the VIN
             return
+
+
+def reread_values(engine: OcrEngine, image: Image.Image, page: PageText) -> None:
+    """The values' second pass: each labelled value the first pass read doubtfully
+    (``extractors.value_strip.value_strips``) read again from the processed page ``image`` into
+    ``page.region_reads[field]``; extraction lets the readings vote."""
+    for strip in value_strips(page):
+        try:
+            lines = read_value(engine, image, strip.box, strip.text_height, page.dpi)
+        except MemoryError:
+            raise
+        except Exception as exc:  # a help to extraction: its failure must not fail the document
+            log.warning("page %d: reading the %s again failed: %s: %s", page.page_no, strip.field, type(exc).__name__, exc)
+            return
+        if lines:
+            page.region_reads[strip.field] = lines
 
 
 def ingest_file(

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.identifiers import is_cjk
-from core.models import CANONICAL_FIELDS, FieldValue, PageText
+from core.models import CANONICAL_FIELDS, Box, FieldValue, PageText
 from core.settings import Settings
 from extractors import money, vin
 from extractors.fields import PARSERS, Parsed
@@ -27,6 +27,9 @@ from extractors.learn import (
     fingerprint,
 )
 from extractors.templates import Template, choose_template, load_templates
+from extractors.value_strip import FIELDS as REREAD_FIELDS
+from extractors.value_strip import MONEY as REREAD_MONEY
+from extractors.value_strip import reread_choice
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +225,51 @@ def _reread(pages: list[PageText], fld: str, today: date, first: Collection[str]
             sc.parsed = Parsed(sc.parsed.value, sc.parsed.confidence, sc.parsed.valid,
                                f"readings of the boxes disagree: {', '.join(values)}")
     return out
+
+
+# A value the second readings give instead of the first pass's is for review: the readings are
+# of the same print, and two of them agreeing on a misreading was seen on the dev forms.
+REREAD_REPLACED = 0.75
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
+
+
+def _reread_values(pages: list[PageText], found: dict[str, list[Scored]], chosen: dict[str, Scored], today: date) -> None:
+    """The second readings of doubtful values (``PageText.region_reads``, ``extractors.value_strip``):
+    amounts become candidates for the sum to choose from; for the other fields the readings vote
+    with the first's (``reread_choice``); a value they change is for review."""
+    for fld in REREAD_FIELDS:
+        reads = [(p.page_no, ln) for p in pages for ln in p.region_reads.get(fld, [])]
+        cur = chosen.get(fld)
+        if cur is not None and fld not in REREAD_MONEY:  # the readings of the chosen value's strip
+            reads = [(n, ln) for n, ln in reads if n == cur.cand.page and _overlap(ln.box, cur.cand.box)]
+        elif reads:  # nothing chosen: the first page's strip
+            reads = [(n, ln) for n, ln in reads if n == reads[0][0]]
+        if not reads:
+            continue
+        if fld in REREAD_MONEY:
+            for page_no, ln in reads:
+                sc = _score(fld, Candidate(ln.text, page_no, ln.box, ln.conf, "reread"), 99, True, today)
+                if sc is not None and sc.parsed.valid:
+                    sc.confidence = min(sc.confidence, REREAD_REPLACED)
+                    found.setdefault(fld, []).append(sc)
+            continue
+        ch = reread_choice(fld, cur.cand.text if cur else None, cur.cand.ocr_conf if cur else 0.0,
+                           [(ln.text, ln.conf) for _, ln in reads], today)
+        if ch is None:
+            continue
+        page_no, ln = reads[0]
+        sc = _score(fld, Candidate(ch.text, page_no, ln.box, ch.ocr_conf, "reread"), 0, True, today)
+        if sc is None or not sc.parsed.valid:
+            continue
+        sc.confidence = min(sc.confidence, REREAD_REPLACED)
+        was = f"; the first reading was {cur.parsed.value}" if cur is not None else ""
+        sc.parsed = Parsed(sc.parsed.value, sc.parsed.confidence, True,
+                           (sc.parsed.note + "; " if sc.parsed.note else "")
+                           + f"read again: {ch.support} readings agree{was}")
+        chosen[fld] = sc
 
 
 def _vin_readings_disagree(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
@@ -594,6 +642,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
 
     chosen = {fld: _pick(c) for fld, c in found.items() if c}
     _vin_readings_disagree(found, chosen)
+    _reread_values(pages, found, chosen, today)
     if lt is not None:
         _learned_evidence(found, chosen, lt)
         _learned_values(chosen, lt, today)
