@@ -26,7 +26,7 @@ from core.errors import TRANSIENT_ERRNOS, InputError, TransientError
 from core.models import CANONICAL_FIELDS, Document, PageText
 from core.settings import Settings
 from extractors import vin
-from extractors.value_strip import value_strips
+from extractors.value_strip import VIN_CELL, value_strips
 from extractors.vin_strip import vin_strips
 from pipeline.dropout import read_dropout
 from pipeline.load import iter_pages
@@ -179,17 +179,22 @@ def reread_vin(engine: OcrEngine, image: Image.Image, page: PageText) -> None:
     """The VIN's second pass: when ``page`` has a VIN label but no valid VIN, read the strip after
     the label again (box rules removed, recognition only) into ``page.region_reads["vin"]``;
     the strips in turn (right of the label, then under it) until one holds a VIN's worth of
-    characters. ``image``: the processed page."""
+    characters; each read as boxed characters (``read_region``) and, into
+    ``region_reads["vin_cell"]``, as a value in a cell (``read_value``). ``image``: the processed page."""
     for strip in vin_strips(page):
         try:
             lines = read_region(engine, image, strip.box, strip.text_height, page.dpi)
+            # and as a value in a cell (a colour form's dot-matrix VIN): not packed, dots blurred
+            cell = read_value(engine, image, strip.box, strip.text_height, page.dpi)
         except MemoryError:
             raise
         except Exception as exc:  # a help to extraction: its failure must not fail the document
             log.warning("page %d: reading the VIN's strip again failed: %s: %s", page.page_no, type(exc).__name__, exc)
             return
         page.region_reads.setdefault("vin", []).extend(lines)
-        if any(len(vin.compact(ln.text)) >= MIN_VIN_READ for ln in lines):  # this strip holds the VIN
+        if cell:
+            page.region_reads.setdefault(VIN_CELL, []).extend(cell)
+        if any(len(vin.compact(ln.text)) >= MIN_VIN_READ for ln in lines + cell):  # this strip holds the VIN
             return
 
 

@@ -29,7 +29,7 @@ from extractors.learn import (
 from extractors.templates import Template, choose_template, load_templates
 from extractors.value_strip import FIELDS as REREAD_FIELDS
 from extractors.value_strip import MONEY as REREAD_MONEY
-from extractors.value_strip import reread_choice
+from extractors.value_strip import VIN_CELL, reread_choice
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ def _reread(pages: list[PageText], fld: str, today: date, first: Collection[str]
     gives the same VIN. Readings that validate to different VINs: review, never a guess."""
     out = []
     for p in pages:
-        reads = p.region_reads.get(fld, [])
+        reads = p.region_reads.get(fld, []) + (p.region_reads.get(VIN_CELL, []) if fld == "vin" else [])
         cands = [Candidate(ln.text, p.page_no, ln.box, ln.conf, "reread") for ln in reads]
         if reads:
             conf = min(ln.conf for ln in reads)

@@ -14,18 +14,20 @@ label to the next label on its row. ``app.ingest`` reads each strip again, recog
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
 from core.models import Box, PageText
 from extractors.fields import PARSERS, Parsed
-from extractors.labels import Lexicon
+from extractors.labels import Lexicon, find_labels, strip_value
 from extractors.layout import Candidate, Line, PageIndex, candidates_for, same_row
 
 # the fields read again (the VIN has its own pass: extractors.vin_strip)
 FIELDS = ("order_no", "plate", "date_in", "date_out", "mileage_km", "customer_name", "phone", "model", "advisor",
           "labor_cost", "parts_cost", "total_cost")
+VIN_CELL = "vin_cell"  # region_reads of the VIN's strip read as a value (app.ingest.reread_vin), beside "vin"
 MONEY = ("labor_cost", "parts_cost", "total_cost")  # the sum decides between their readings
 SURE = 0.95  # a valid first reading the recogniser is this sure of is not read again
 PARSED_SURE = 0.9  # ... unless its parser doubts it (a repair, a name without a common surname)
@@ -134,6 +136,21 @@ class Choice:
     support: int  # readings (the first pass's among them) that give this value
 
 
+def value_text(text: str, lexicon: Lexicon | None = None) -> str:
+    """A second reading without what the strip caught of its label: the text after a label the
+    reading starts with, or after a colon among its first characters (``号：R0…``, the end of
+    工单号 right of which the strip begins)."""
+    s, hits = find_labels(text, lexicon or Lexicon())
+    lead = [h for h in hits if h.start <= 1]
+    if lead:
+        s = s[lead[0].end:]
+    m = _LEADING_COLON.match(s)
+    return strip_value(s[m.end():] if m else s)
+
+
+_LEADING_COLON = re.compile(r"^[^:：\d]{0,3}[:：]")
+
+
 def _key(p: Parsed) -> str:
     return "".join(p.value.split())
 
@@ -149,7 +166,8 @@ def reread_choice(fld: str, first: str | None, first_conf: float, readings: list
     votes: Counter[str] = Counter()
     best: dict[str, tuple[Parsed, str, float]] = {}
     first_key = None
-    for i, (text, conf) in enumerate([(first or "", first_conf), *readings]):
+    for i, (raw, conf) in enumerate([(first or "", first_conf), *readings]):
+        text = raw if i == 0 else value_text(raw)
         p = PARSERS[fld](text, today) if text else None
         if p is None or not p.valid:
             continue

@@ -13,8 +13,8 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from core.models import OcrLine, PageText
 from core.settings import Settings
-from extractors import extract
-from extractors.value_strip import reread_choice, value_strips
+from extractors import extract, vin
+from extractors.value_strip import reread_choice, value_strips, value_text
 from pipeline.ocr import get_engine
 from pipeline.ocr.region import read_value, value_images
 
@@ -76,6 +76,18 @@ def test_value_cell_read_by_rapidocr(kind: str, rapid: object) -> None:
     assert all(ln.box == (0, 0, image.width, image.height) for ln in lines)
 
 
+def test_a_misread_vin_in_its_cell_does_not_validate(rapid: object) -> None:
+    """Serif dot-matrix F and T read as I and 1 (the colour form's VIN): the check digit fails, so
+    the misreading is no VIN — it cannot be taken for one."""
+    want = "LFVCJT4N6FK256859"
+    image, text_height = dot_cell(want, rule=(200, 40, 45))
+    lines = read_value(rapid, image, (0, 0, image.width, image.height), text_height, 200)  # type: ignore[arg-type]
+    assert lines
+    for ln in lines:
+        r = vin.read_vin(ln.text)
+        assert r is None or not r.valid or r.value == want, ln.text
+
+
 def test_without_the_second_pass_the_cell_is_misread(rapid: object) -> None:
     """The recogniser on the cell as it is (rules, tint, dots) does not give the amount: what the
     second pass is for."""
@@ -110,6 +122,8 @@ def test_value_images_fade_coloured_rules_and_remove_black_ones() -> None:
     ("plate", "AIV407", 0.9, [("HAIV407", 0.9)], None, 0),  # nothing valid
     ("model", "300L票华型", 0.66, [("E300L豪华型", 0.95), ("E300L 豪华型", 0.9)], "E300L豪华型", 2),  # spaces aside
     ("mileage_km", None, 0.0, [("124313", 0.9)], "124313", 1),  # no first reading
+    ("order_no", "01902156014", 0.7, [("号：RO1902156014", 0.99), ("电：RO1902156014", 0.95)], "RO1902156014", 2),
+    ("advisor", "桃强", 0.7, [("服务顾问：姚强", 0.95), ("员姚强", 0.6)], "姚强", 1),  # the label's end caught
 ])
 def test_readings_vote(fld: str, first: str | None, first_conf: float, reads: list[tuple[str, float]],
                        want: str | None, support: int) -> None:
@@ -118,6 +132,14 @@ def test_readings_vote(fld: str, first: str | None, first_conf: float, reads: li
         assert ch is None
     else:
         assert ch is not None and "".join(ch.parsed.value.split()) == want and ch.support == support
+
+
+@pytest.mark.parametrize("reading, want", [
+    ("服务顾问：姚强", "姚强"), ("号：RO1902156014", "RO1902156014"), ("客户名称 杨阳", "杨阳"),
+    ("2022年12月6日14:50", "2022年12月6日14:50"), ("¥2,520.00", "¥2,520.00"), ("杨阳", "杨阳"),
+])
+def test_what_the_strip_caught_of_the_label_is_dropped(reading: str, want: str) -> None:
+    assert value_text(reading) == want
 
 
 # -- where to read ------------------------------------------------------------------------------
