@@ -47,11 +47,11 @@ class ValueStrip:
     first: str  # the first pass's reading ("" when none)
 
 
-def _doubtful(fld: str, cand: Candidate, today: date) -> bool:
+def _doubtful(fld: str, cand: Candidate, today: date, sure: float) -> bool:
     p = PARSERS[fld](cand.text, today)
     if p is None or not p.valid:
         return True
-    return cand.ocr_conf < SURE or p.confidence < PARSED_SURE
+    return cand.ocr_conf < sure or p.confidence < PARSED_SURE
 
 
 def _best(fld: str, cands: list[Candidate], today: date) -> Candidate | None:
@@ -70,13 +70,14 @@ def _next_label_x(ln: Line, k: int, page_lines: list[Line], after: float) -> flo
     return min(xs, default=None)
 
 
-def _strip(fld: str, ln: Line, k: int, page_lines: list[Line], page: PageText, today: date) -> tuple[bool, ValueStrip | None]:
+def _strip(fld: str, ln: Line, k: int, page_lines: list[Line], page: PageText, today: date,
+           sure: float) -> tuple[bool, ValueStrip | None]:
     """Whether label ``k`` of ``ln`` gives a sure value; if not, the strip to read again (None: no room)."""
     h = ln.height
     label = ln.span_box(ln.hits[k].start, ln.hits[k].end)
     cands = [c for c in candidates_for(ln, k, page_lines) if c.how in ("same-line", "right", "below")]
     best = _best(fld, cands, today)
-    if best is not None and not _doubtful(fld, best, today):
+    if best is not None and not _doubtful(fld, best, today, sure):
         return True, None
     if best is not None:
         bh = max(1.0, best.box[3] - best.box[1])
@@ -100,10 +101,12 @@ def _strip(fld: str, ln: Line, k: int, page_lines: list[Line], page: PageText, t
     return False, ValueStrip(fld, page.page_no, box, height, first)
 
 
-def value_strips(page: PageText, today: date | None = None, lexicon: Lexicon | None = None) -> list[ValueStrip]:
+def value_strips(page: PageText, today: date | None = None, lexicon: Lexicon | None = None,
+                 sure: float = SURE) -> list[ValueStrip]:
     """The strips to read again on ``page``: one per labelled field of ``FIELDS`` whose reading
     is missing, invalid or unsure under every label of it on the page, from its best label (an
-    exact wording before a fuzzy one, a title that looks like a label)."""
+    exact wording before a fuzzy one, a title that looks like a label). ``sure``: the OCR
+    confidence from which a valid reading is not read again."""
     if page.source != "ocr":
         return []
     today = today or date.today()
@@ -119,7 +122,7 @@ def value_strips(page: PageText, today: date | None = None, lexicon: Lexicon | N
     out = []
     for fld, where in hits.items():
         where.sort(key=lambda lk: (not lk[0].hits[lk[1]].exact, lk[0].hits[lk[1]].rank))
-        found = [_strip(fld, ln, k, lines, page, today) for ln, k in where]
+        found = [_strip(fld, ln, k, lines, page, today, sure) for ln, k in where]
         if any(sure for sure, _ in found):  # some label of it gives a sure value
             continue
         strip = next((s for _, s in found if s is not None), None)
