@@ -1,4 +1,4 @@
-.PHONY: setup demo test test-fast lint bench bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch bench-lifecycle samples clean test-web-postgresql test-browser screenshots bench-web bench-backup bench-forms fuzz bench-vin
+.PHONY: setup demo test test-fast lint bench bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch bench-lifecycle samples clean test-web-postgresql test-browser screenshots bench-web bench-backup bench-forms fuzz bench-vin bench-learn
 
 PY := .venv/bin/python
 ARCHIVE ?= demo-archive
@@ -88,6 +88,13 @@ bench-forms: setup
 	nice -n 10 $(PY) benchmarks/bench_extract.py --label-recall --out bench-out/extract-heldout
 	$(PY) benchmarks/bench_learn.py --out bench-out/extract-heldout
 	nice -n 10 $(PY) benchmarks/bench_doctype.py
+
+# Learning from corrections (issue 12): one dealership per layout (samples/generate.py --dealers 1),
+# 55 documents each; the first k = 0/1/3/5 corrected, measured on the next 50. LEARN_SEED=911 by default.
+LEARN_SEED ?= 911
+bench-learn: setup
+	nice -n 10 $(PY) benchmarks/bench_extract.py --layouts forms --heldout --dealers 1 --count 220 --seed $(LEARN_SEED) --no-real --workers 1 --out bench-out/learn-$(LEARN_SEED)
+	$(PY) benchmarks/bench_learn.py --out bench-out/learn-$(LEARN_SEED)
 
 # The VIN's second pass (issue 12): its cost per page, with and without, interleaved.
 bench-vin: setup

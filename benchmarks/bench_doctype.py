@@ -109,7 +109,9 @@ def run(out: Path, workers: int, cached_only: bool, wo_root: Path = ROOT / "benc
                                  "total_confident_wrong": v["total_confident_wrong"],
                                  "total_right_to_review": v["total_right_to_review"]} for h, v in tally.items()}
     # generated work orders (a bench_extract.py output's OCR cache)
-    for wo_dir in (wo_root / "extract-heldout-after", wo_root / "extract-devocr"):
+    # the held-out forms `make bench-forms` OCR-s (bench_extract.py --out bench-out/extract-heldout), and
+    # the dev OCR set when present
+    for wo_dir in (wo_root / "extract-heldout", wo_root / "extract-devocr"):
         if (wo_dir / "ocr").is_dir():
             wo: dict[str, int] = {}
             for wo_file in sorted((wo_dir / "ocr").glob("*.pages.json")):

@@ -88,7 +88,7 @@ def ocr_cached(files: list[Path], cache_dir: Path, archive_dir: Path, workers: i
 # -- the generator's drawn text as PageText (no OCR): measures labels and layout alone ----------
 
 def pages_from_runs(count: int, seed: int, cache_dir: Path, layouts: str | None = None,
-                    heldout: bool = False) -> dict[str, list[PageText]]:
+                    heldout: bool = False, dealers: int = 0) -> dict[str, list[PageText]]:
     """PageText built from the text runs the generator drew (exact text, boxes from the run positions)."""
     import importlib.util
 
@@ -100,7 +100,7 @@ def pages_from_runs(count: int, seed: int, cache_dir: Path, layouts: str | None 
     spec.loader.exec_module(gen)
     out: dict[str, list[PageText]] = {}
     lays = list(gen.FORM_LAYOUTS) if layouts == "forms" else layouts.split(",") if layouts else list(gen.LAYOUTS)
-    for plan in gen.plan_batch(count, seed, layouts=lays, heldout=heldout):
+    for plan in gen.plan_batch(count, seed, layouts=lays, heldout=heldout, dealers=dealers):
         cache = cache_dir / f"{plan.name}.pages.json"
         if cache.is_file():
             out[plan.name] = [PageText.from_dict(d) for d in json.loads(cache.read_text(encoding="utf-8"))]
@@ -126,13 +126,14 @@ def pages_from_runs(count: int, seed: int, cache_dir: Path, layouts: str | None 
 def bench_work_orders(out: Path, count: int, seed: int, workers: int, settings: Settings,
                       text_runs: bool = False, cached_only: bool = False, reverse: bool = False,
                       layouts: str | None = None, heldout: bool = False, formats: str | None = None,
-                      without_reread: bool = False, without_value_reread: bool = False) -> dict[str, Any]:
+                      without_reread: bool = False, dealers: int = 0,
+                      without_value_reread: bool = False) -> dict[str, Any]:
     docs_dir = out / "docs"
     truths = sorted(docs_dir.glob("*.truth.json"))
     if len(truths) < count:
         print(f"generating {count} documents in {docs_dir} ...", file=sys.stderr)
         extra = (["--layouts", layouts] if layouts else []) + (["--heldout"] if heldout else []) \
-            + (["--formats", formats] if formats else [])
+            + (["--formats", formats] if formats else []) + (["--dealers", str(dealers)] if dealers else [])
         subprocess.run([sys.executable, str(ROOT / "samples" / "generate.py"), "--out", str(docs_dir),
                         "--count", str(count), "--seed", str(seed), *extra], check=True)
         truths = sorted(docs_dir.glob("*.truth.json"))
@@ -142,7 +143,7 @@ def bench_work_orders(out: Path, count: int, seed: int, workers: int, settings: 
         stem = t.name.removesuffix(".truth.json")
         files += [p for p in docs_dir.glob(f"{stem}.*") if not p.name.endswith(".truth.json")]
     if text_runs:
-        pages = pages_from_runs(count, seed, out / "runs", layouts, heldout)
+        pages = pages_from_runs(count, seed, out / "runs", layouts, heldout, dealers)
     else:
         pages = ocr_cached(sorted(files), out / "ocr", out / "archive", workers, cached_only, reverse)
 
@@ -355,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cached-only", action="store_true", help="only documents already OCR-ed (no new OCR)")
     ap.add_argument("--layouts", help="generator layouts (e.g. 'forms': the four other dealers' / national forms)")
     ap.add_argument("--heldout", action="store_true", help="held-out wordings and layout variants (measure only)")
+    ap.add_argument("--dealers", type=int, default=0, metavar="N",
+                    help="each layout printed by N dealerships (samples/generate.py --dealers; 0: all drawn per document)")
     ap.add_argument("--formats", help="generator formats, e.g. jpg,png")
     ap.add_argument("--label-recall", action="store_true",
                     help="only: OCR recall of the colour form's pre-printed labels in --out's cached OCR")
@@ -377,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
                                                text_runs=args.text_runs, cached_only=args.cached_only,
                                                reverse=args.reverse, layouts=args.layouts, heldout=args.heldout,
                                                formats=args.formats, without_reread=args.without_reread,
-                                               without_value_reread=args.without_value_reread)
+                                               dealers=args.dealers, without_value_reread=args.without_value_reread)
         res["work_orders"]["source"] = "text-runs" if args.text_runs else "ocr"
     if not args.no_real:
         res["sroie"] = bench_sroie(args.out, args.workers, args.cached_only)

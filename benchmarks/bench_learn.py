@@ -5,11 +5,16 @@ documents of that layout, the same documents for every k, with every layout's te
 layouts* check measures each layout with only the other layouts' k = 5 templates in place, to
 compare with k = 0: learning one layout must not make another worse.
 
-Works on a directory made by ``bench_extract.py`` (``docs/`` with truth files, ``ocr/`` cache)::
+Documents are grouped by their dealer (``dealer_profile`` in the truth, ``samples/generate.py
+--dealers N``: one dealership's form, order-number format and advisors), else by layout. Works on
+a directory made by ``bench_extract.py`` (``docs/`` with truth files, ``ocr/`` cache)::
 
-    .venv/bin/python benchmarks/bench_extract.py --layouts forms --heldout --count 220 --seed 911 \\
-        --no-real --workers 1 --out bench-out/learn-heldout          # 55 per layout, OCR cached
-    .venv/bin/python benchmarks/bench_learn.py --out bench-out/learn-heldout [--next 50]
+    .venv/bin/python benchmarks/bench_extract.py --layouts forms --heldout --dealers 1 --count 220 \
+        --seed 911 --no-real --workers 1 --out bench-out/learn-heldout    # 55 per layout, OCR cached
+    .venv/bin/python benchmarks/bench_learn.py --out bench-out/learn-heldout [--next 50] [--errors]
+
+``--text-runs`` measures on the generator's drawn text instead (``bench_extract.py --text-runs``:
+no OCR; cheap, but OCR's misreadings, which value learning repairs, are not there).
 """
 
 from __future__ import annotations
@@ -43,10 +48,18 @@ def truth_of(t: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def group_of(t: dict[str, Any]) -> str:
+    """The documents one template is to learn: one dealer's (its profile), else one layout's."""
+    return str(t.get("dealer_profile") or t["layout"])
+
+
 def _measure(names: list[str], pages: dict[str, list[PageText]], truths: dict[str, Any],
-             templates: list[LearnedTemplate], settings: Settings, today: date) -> dict[str, Any]:
-    """Per-field [right, measured, confident-but-wrong] over ``names``, and which template matched."""
-    own = {t.name for t in templates if t.documents and truths[t.documents[0]]["layout"] == truths[names[0]]["layout"]}
+             templates: list[LearnedTemplate], settings: Settings, today: date,
+             errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Per-field [right, measured, confident-but-wrong, right and confident] over ``names``, and
+    which template matched."""
+    group = group_of(truths[names[0]])
+    own = {t.name for t in templates if t.documents and group_of(truths[t.documents[0]]) == group}
     st: dict[str, Any] = {"n": 0, "fields": {}, "matched": 0, "matched_other": 0, "review": 0}
     for n in names:
         ex = extract(pages[n], settings, today=today, learned=templates)
@@ -58,16 +71,24 @@ def _measure(names: list[str], pages: dict[str, list[PageText]], truths: dict[st
             if f in ("other_cost", "discount"):
                 continue
             fv = ex.fields.get(f)
-            c = st["fields"].setdefault(f, [0, 0, 0])
+            c = st["fields"].setdefault(f, [0, 0, 0, 0])
             c[1] += 1
+            sure = fv is not None and fv.confidence >= settings.review_threshold
             if fv is not None and fv.value == want:
                 c[0] += 1
-            elif fv is not None and fv.value is not None and fv.confidence >= settings.review_threshold:
-                c[2] += 1
+                c[3] += sure
+            else:
+                if fv is not None and fv.value is not None and sure:
+                    c[2] += 1
+                if errors is not None:
+                    errors.append({"doc": n, "group": group, "field": f, "want": want,
+                                   "got": fv.value if fv else None, "conf": round(fv.confidence, 3) if fv else None,
+                                   "raw": fv.raw if fv else None, "note": fv.note if fv else None,
+                                   "template": ex.template})
     return st
 
 
-def run(out: Path, next_n: int, text_runs: bool = False) -> dict[str, Any]:
+def run(out: Path, next_n: int, text_runs: bool = False, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """``{"k": {layout: {k: stats}}, "others": {layout: stats with the other layouts' k = 5 templates}}``."""
     docs_dir = out / "docs"
     truths = {p.name.removesuffix(".truth.json"): json.loads(p.read_text(encoding="utf-8"))
@@ -81,7 +102,7 @@ def run(out: Path, next_n: int, text_runs: bool = False) -> dict[str, Any]:
     by_layout: dict[str, list[str]] = {}
     for name, t in sorted(truths.items()):
         if name in pages:
-            by_layout.setdefault(t["layout"], []).append(name)
+            by_layout.setdefault(group_of(t), []).append(name)
     settings = Settings()
     today = date.today()
     res: dict[str, Any] = {"k": {}, "others": {}}
@@ -99,7 +120,8 @@ def run(out: Path, next_n: int, text_runs: bool = False) -> dict[str, Any]:
             taught[k][lay] = t
         for lay, names in by_layout.items():
             test = names[max(KS):max(KS) + next_n]  # the same documents for every k
-            res["k"].setdefault(lay, {})[str(k)] = _measure(test, pages, truths, list(taught[k].values()), settings, today)
+            res["k"].setdefault(lay, {})[str(k)] = _measure(test, pages, truths, list(taught[k].values()), settings, today,
+                                                            errors if k == max(KS) else None)
     for lay, names in by_layout.items():  # learning must not make another layout worse
         test = names[max(KS):max(KS) + next_n]
         others = [t for other, t in taught[max(KS)].items() if other != lay]
@@ -125,14 +147,21 @@ def markdown(res: dict[str, Any]) -> str:
                      + f" | {st5['matched']}/{st5['n']}" + (f" (+{st5['matched_other']} another's)" if st5["matched_other"] else "")
                      + f" | {cw[0]} → {cw[1]} | {_mean(oth):.1%} (matched {oth['matched_other']}) |")
     fields = list(next(iter(per_k.values()))["0"]["fields"])
-    lines += ["", "Per field, k = 0 / 1 / 3 / 5 (right of measured):", "",
+    lines += ["", "Per field, right of measured for k = 0 / 1 / 3 / 5 (confident-but-wrong at k = 0 → 5 in brackets):", "",
               "| field | " + " | ".join(per_k) + " |", "|---|" + "---|" * len(per_k)]
     for f in fields:
         cells = []
         for by_k in per_k.values():
-            cs = [by_k[str(k)]["fields"].get(f, [0, 0, 0]) for k in KS]
-            cells.append(" / ".join(f"{c[0]}" for c in cs) + f" of {cs[0][1]}")
+            cs = [by_k[str(k)]["fields"].get(f, [0, 0, 0, 0]) for k in KS]
+            cells.append(" / ".join(f"{c[0]}" for c in cs) + f" of {cs[0][1]} ({cs[0][2]} → {cs[-1][2]})")
         lines.append(f"| {f} | " + " | ".join(cells) + " |")
+    lines += ["", "All fields together, per k: right, confident-but-wrong (confidence ≥ the review threshold and "
+              "wrong), right and confident (no review needed):", "",
+              "| k | fields measured | right | confident-but-wrong | right and confident |", "|---|---|---|---|---|"]
+    for k in KS:
+        tot = [sum(by_k[str(k)]["fields"][f][i] for by_k in per_k.values() for f in by_k[str(k)]["fields"]) for i in range(4)]
+        lines.append(f"| {k} | {tot[1]} | {tot[0]} ({tot[0] / max(1, tot[1]):.1%}) | {tot[2]} ({tot[2] / max(1, tot[1]):.2%}) "
+                     f"| {tot[3]} ({tot[3] / max(1, tot[1]):.1%}) |")
     return "\n".join(lines)
 
 
@@ -141,9 +170,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, required=True, help="a bench_extract.py output directory (docs/, ocr/)")
     ap.add_argument("--next", type=int, default=50, help="documents measured per layout after the k learned")
     ap.add_argument("--text-runs", action="store_true", help="pages from the generator's drawn text, not OCR")
+    ap.add_argument("--errors", action="store_true", help="write the k = 5 errors to errors-learn.jsonl (tuning sets only)")
     args = ap.parse_args(argv)
-    res = run(args.out, args.next, args.text_runs)
-    (args.out / "results-learn.json").write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+    errors: list[dict[str, Any]] = []
+    res = run(args.out, args.next, args.text_runs, errors if args.errors else None)
+    suffix = "-runs" if args.text_runs else ""
+    (args.out / f"results-learn{suffix}.json").write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+    if args.errors:
+        (args.out / f"errors-learn{suffix}.jsonl").write_text(
+            "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors), encoding="utf-8")
     print(markdown(res))
     return 0
 

@@ -19,6 +19,7 @@ from extractors.items import extract_items
 from extractors.labels import IGNORE, Lexicon
 from extractors.layout import Candidate, Line, PageIndex, candidates_for, lines_in_region
 from extractors.learn import (
+    ROSTER_FIELDS,
     VALUE_FIELDS,
     LearnedTemplate,
     apply_learned,
@@ -592,10 +593,10 @@ def _learned_values(chosen: dict[str, Scored], t: LearnedTemplate, today: date) 
         s = chosen.get(fld)
         if s is None or not s.parsed.value:
             continue
-        vc = check_value(t, fld, s.parsed.value)
+        vc = check_value(t, fld, s.parsed.value, s.cand.text, s.cand.ocr_conf)
         if vc is None:
             continue
-        note = (s.parsed.note + "; " if s.parsed.note else "") + vc.note
+        note = (s.parsed.note + "; " if s.parsed.note else "") + vc.note if vc.note else s.parsed.note
         if vc.repaired:
             p = PARSERS[fld](vc.value, today)
             if p is None or not p.valid:
@@ -606,7 +607,7 @@ def _learned_values(chosen: dict[str, Scored], t: LearnedTemplate, today: date) 
             s.confidence = min(s.confidence, 0.7)
             s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid, note)
         else:
-            if fld == "advisor" and s.parsed.valid:
+            if fld in ROSTER_FIELDS and s.parsed.valid:
                 s.confidence = max(s.confidence, min(0.95, 0.8 + 0.15 * vc.trust) * ocr_factor(max(s.cand.ocr_conf, 0.9)))
             s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid, note)
 

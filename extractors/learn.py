@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,6 +28,7 @@ from core.models import Box, PageText
 from extractors.fields import PARSERS
 from extractors.labels import Lexicon
 from extractors.layout import Candidate, Line, PageIndex
+from extractors.text import nfkc
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,8 @@ class LearnedTemplate:
     # document id -> the fields it has taught (a document corrected field by field teaches each
     # field once: its second correction must not count the first one's rule right again)
     taught: dict[str, list[str]] = field(default_factory=dict)
+    # field -> [right, wrong]: how often a corrected document's value was what ``values`` expected
+    checks: dict[str, list[int]] = field(default_factory=dict)
 
 
 def fingerprint(index: PageIndex, pages: list[PageText]) -> list[Mark]:
@@ -280,11 +284,7 @@ def learn(t: LearnedTemplate, pages: list[PageText], truth: dict[str, str], doc_
     p = pages[0]
     done = t.taught.setdefault(doc_id, [])
     new = {fld: value for fld, value in truth.items() if fld in PARSERS and value and fld not in done}
-    for fld, value in new.items():
-        key = _value_key(fld, value)
-        if key:
-            counts = t.values.setdefault(fld, {})
-            counts[key] = counts.get(key, 0) + 1
+    learn_values(t, index, new, today)
     done.extend(new)
     for fld, value in new.items():
         lf = t.fields.get(fld)
@@ -332,13 +332,25 @@ def learn(t: LearnedTemplate, pages: list[PageText], truth: dict[str, str], doc_
 
 
 # -- what the layout's values look like ---------------------------------------------------------------
+#
+# A dealership runs one DMS (one order-number format, one way of printing money), has a handful
+# of service advisors and sells one brand's few models. Each corrected document adds its values
+# (``values``) and first scores what the template already knew against them (``checks``: was this
+# document's order number of the pattern, its advisor one already seen ...). That record, not the
+# number of documents, is how far a repair or a doubt from these values is trusted.
 
-VALUE_FIELDS = ("order_no", "plate", "advisor")
+MONEY_FIELDS = ("labor_cost", "parts_cost", "total_cost")
+ROSTER_FIELDS = ("advisor", "model")  # a few values that repeat: repaired to a known one
+VALUE_FIELDS = ("order_no", "plate", *ROSTER_FIELDS, *MONEY_FIELDS)
 VALUE_MIN_DOCUMENTS = 3  # a pattern needs this many corrected documents ...
 VALUE_MIN_SHARE = 0.8  # ... and this share of them, before it repairs or doubts a reading
 # OCR's confusions between letters and digits, both ways
 TO_DIGIT = {"O": "0", "D": "0", "Q": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "B": "8", "G": "6", "T": "7"}
 TO_LETTER = {"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "7": "T"}
+# glyphs OCR reads for one another in names and model names: folded before comparing
+_FOLD = str.maketrans({"0": "O", "Q": "O", "D": "O", "1": "I", "L": "I", "|": "I", "!": "I", "5": "S",
+                       "8": "B", "2": "Z", "6": "G", "-": "", "_": "", ".": "", "·": "", "•": "", " ": ""})
+UNSURE_OCR = 0.9  # an OCR line confidence under this: the reading may be a misreading
 
 
 def shape(value: str) -> str:
@@ -346,14 +358,100 @@ def shape(value: str) -> str:
     return "".join("9" if c.isdigit() else c for c in value.upper())
 
 
-def _value_key(fld: str, value: str) -> str:
+_MONEY_TEXT = re.compile(r"(\d[\d,，]*)(?:[.．](\d+))?\s*(元)?")
+
+
+def money_format(raw: str) -> str:
+    """How an amount is printed, from its text: decimals and a 元 after it (``¥1,234.50`` -> ``9.99``,
+    ``320元`` -> ``9元``); "" when there is no amount. The currency sign is left out: OCR reads ¥ as
+    Y or drops it."""
+    found = list(_MONEY_TEXT.finditer(nfkc(raw)))
+    if not found:
+        return ""
+    m = found[-1]  # the amount is printed after its label
+    return "9" + ("." + "9" * len(m.group(2)) if m.group(2) else "") + (m.group(3) or "")
+
+
+def fold(value: str) -> str:
+    """A name or model name with OCR's look-alike glyphs made one (case, O/0, I/1/l, S/5 ...)."""
+    return nfkc(value).upper().translate(_FOLD)
+
+
+def _edit_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def _value_key(fld: str, value: str, raw: str = "") -> str:
     if fld == "order_no":
         return shape(value)
     if fld == "plate" and len(value) >= 2:
         return value[:2]  # province and city: a dealer's cars are mostly local
-    if fld == "advisor":
+    if fld in ROSTER_FIELDS:
         return value
+    if fld in MONEY_FIELDS:
+        return money_format(raw)
     return ""
+
+
+def _dominant(counts: dict[str, int]) -> tuple[str, int, int]:
+    key, n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+    return key, n, sum(counts.values())
+
+
+def _predicted(t: LearnedTemplate, fld: str, key: str) -> bool | None:
+    """Would the template have expected this document's value (before learning it)? None: it knew
+    nothing yet about the field."""
+    counts = t.values.get(fld)
+    if not counts:
+        return None
+    if fld in ROSTER_FIELDS:
+        return key in counts
+    return _dominant(counts)[0] == key
+
+
+def value_trust(t: LearnedTemplate, fld: str) -> float:
+    """How often this layout's values of ``fld`` were what the template expected, with a prior of
+    one miss: the record in ``checks`` (right / (right + wrong + 1)); for a file without one, the
+    dominant value's share of the documents (n / (documents + 1))."""
+    rec = t.checks.get(fld)
+    if rec is not None:
+        return rec[0] / (rec[0] + rec[1] + 1.0)
+    counts = t.values.get(fld) or {}
+    if not counts:
+        return 0.0
+    if fld in ROSTER_FIELDS:  # no record: the share of documents whose value was seen on another
+        return sum(c - 1 for c in counts.values()) / (sum(counts.values()) + 1.0)
+    _, n, total = _dominant(counts)
+    return n / (total + 1.0)
+
+
+def learn_values(t: LearnedTemplate, index: PageIndex, truth: dict[str, str], today: date) -> None:
+    """Score what the template knew of each value field against this document's values, then add them."""
+    for fld, value in truth.items():
+        if fld not in VALUE_FIELDS or not value:
+            continue
+        raw = ""
+        if fld in MONEY_FIELDS:
+            # the amount as printed: by its own label when a line has one
+            lines = sorted(_value_lines(index, fld, value, today), key=lambda ln: not any(h.field == fld for h in ln.hits))
+            if not lines:
+                continue
+            raw = lines[0].text
+        key = _value_key(fld, value, raw)
+        if not key:
+            continue
+        hit = _predicted(t, fld, key)
+        if hit is not None:
+            rec = t.checks.setdefault(fld, [0, 0])
+            rec[0 if hit else 1] += 1
+        counts = t.values.setdefault(fld, {})
+        counts[key] = counts.get(key, 0) + 1
 
 
 @dataclass(frozen=True)
@@ -361,35 +459,63 @@ class ValueCheck:
     value: str  # the reading, repaired when ``repaired``
     repaired: bool
     agrees: bool  # the reading is what this layout's values look like
-    trust: float  # share of the corrected documents the pattern held on (with a prior of one miss)
+    trust: float  # how often the template's values were right on its corrected documents
     note: str
 
 
-def check_value(t: LearnedTemplate, fld: str, value: str) -> ValueCheck | None:
+def _roster_match(known: dict[str, int], value: str, ocr_conf: float) -> tuple[str, str] | None:
+    """The one known value ``value`` is a misreading of, and how: equal once look-alike glyphs are
+    folded; the known value with text of the next box run into it (``向远芳服务眼司``); one character
+    off, when OCR itself doubts the reading (an advisor 张敏 read with confidence is no misread 张伟)."""
+    fv = fold(value)
+    same = [k for k in known if fold(k) == fv]
+    if len(same) == 1:
+        return same[0], "look-alike characters"
+    if same:
+        return None
+    inside = [k for k in known if len(k) >= 2 and k in value and len(value) - len(k) >= 2]
+    if len(inside) == 1:
+        return inside[0], "text of a neighbouring box run in"
+    if ocr_conf >= UNSURE_OCR:
+        return None
+    near = [k for k in known if len(fold(k)) >= 2 and _edit_distance(fold(k), fv) <= max(1, len(fold(k)) // 6)]
+    if len(near) == 1:
+        return near[0], "one character off"
+    return None
+
+
+def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_conf: float = 1.0) -> ValueCheck | None:
     """The reading of ``fld`` against what the corrected documents of this layout showed: repaired
     when one confusion away from the layout's pattern (an order number's letter read as a digit, a
-    plate's province misread, an advisor's name one character off), doubted when it does not fit;
+    plate's province misread, an advisor's or a model's name misread), doubted when it does not fit;
     None when the layout has no pattern for the field (too few documents, or they vary)."""
     counts = t.values.get(fld)
     if not counts or fld not in VALUE_FIELDS:
         return None
-    total = sum(counts.values())
-    if fld == "advisor":  # a dealer has a few advisors: each name seen twice is known
-        known = {n: c for n, c in counts.items() if c >= 2}
-        if not known:
+    trust = value_trust(t, fld)
+    if fld in ROSTER_FIELDS:  # a dealer has a few advisors, sells a few models: each one seen is known
+        what = "an advisor" if fld == "advisor" else "a model"
+        if value in counts:
+            return ValueCheck(value, False, True, trust, f"{what} of this layout ({counts[value]} documents)")
+        m = _roster_match(counts, value, ocr_conf)
+        if m is None:
+            near = [k for k in counts if len(k) >= 2 and _edit_distance(fold(k), fold(value)) <= max(1, len(fold(k)) // 6)]
+            if near:  # read with confidence, yet one character off a known one: a new one, or a misreading
+                return ValueCheck(value, False, False, trust, f"one character off {near[0]}, {what} of this layout; "
+                                  "not repaired (OCR is sure of its reading)")
             return None
-        if value in known:
-            return ValueCheck(value, False, True, known[value] / (known[value] + 1.0), f"an advisor of this layout ({known[value]} documents)")
-        near = [k for k in known if len(k) == len(value) and sum(a != b for a, b in zip(k, value, strict=True)) == 1]
-        if len(near) == 1:
-            name = near[0]
-            return ValueCheck(name, True, True, known[name] / (known[name] + 1.0),
-                              f"read {value}; repaired to {name}, an advisor of this layout ({known[name]} documents)")
-        return None
-    key, n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+        name, how = m
+        return ValueCheck(name, True, True, trust, f"read {value}; repaired to {name}, {what} of this layout "
+                          f"({counts[name]} documents; {how})")
+    key, n, total = _dominant(counts)
     if n < VALUE_MIN_DOCUMENTS or n / total < VALUE_MIN_SHARE:
         return None
-    trust = n / (total + 1.0)
+    if fld in MONEY_FIELDS:
+        got = money_format(raw)
+        if not got or got == key:
+            return ValueCheck(value, False, True, trust, "") if got else None
+        return ValueCheck(value, False, False, trust, f"printed {got}, this layout prints amounts as {key} "
+                          f"({n} of {total} documents)")
     if fld == "order_no":
         if shape(value) == key:
             return ValueCheck(value, False, True, trust, f"fits this layout's order-number pattern {key}")
@@ -443,9 +569,13 @@ def dumps(t: LearnedTemplate) -> str:
         lines += ["", "[taught]  # document -> the fields it taught"]
         lines += [f"{_q(d)} = [{', '.join(_q(f) for f in fs)}]" for d, fs in t.taught.items()]
     for fld, counts in sorted(t.values.items()):
-        what = {"order_no": "order-number patterns", "plate": "plate prefixes", "advisor": "advisors"}.get(fld, "values")
+        what = {"order_no": "order-number patterns", "plate": "plate prefixes", "advisor": "advisors",
+                "model": "models"}.get(fld, "how amounts are printed" if fld in MONEY_FIELDS else "values")
         lines += ["", f"[values.{fld}]  # {what} seen on the corrected documents: how many times",
                   *[f"{_q(k)} = {v}" for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]]
+    if t.checks:
+        lines += ["", "[checks]  # field -> [right, wrong]: a corrected document's value was what [values] expected"]
+        lines += [f"{fld} = [{r}, {w}]" for fld, (r, w) in sorted(t.checks.items())]
     return "\n".join(lines) + "\n"
 
 
@@ -463,8 +593,13 @@ def loads(data: dict[str, Any], path: Path | None = None) -> LearnedTemplate:
                                    int(d.get("right", 0)), int(d.get("wrong", 0)))
     values = {str(fld): {str(k): int(v) for k, v in counts.items()} for fld, counts in data.get("values", {}).items()}
     taught = {str(d): [str(f) for f in fs] for d, fs in data.get("taught", {}).items()}
+    checks = {}
+    for fld, rec in data.get("checks", {}).items():
+        if len(rec) != 2:
+            raise ValueError(f"checks.{fld}: needs [right, wrong]")
+        checks[str(fld)] = [int(rec[0]), int(rec[1])]
     return LearnedTemplate(str(data.get("name") or (path.stem if path else "learned")), marks, fields,
-                           [str(x) for x in data.get("documents", [])], values, path, taught)
+                           [str(x) for x in data.get("documents", [])], values, path, taught, checks)
 
 
 def load_learned(directory: Path) -> list[LearnedTemplate]:

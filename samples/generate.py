@@ -330,14 +330,21 @@ def make_mobile(rng: random.Random) -> str:
     return prefix + "".join(rng.choice("0123456789") for _ in range(8))
 
 
-def make_content(rng: random.Random) -> Content:
-    brand = rng.choice(BRANDS)
-    city = rng.choice(CITIES)
-    dealer = f"{city.name}{rng.choice(DEALER_WORDS)}{brand.name}汽车销售服务有限公司"
-    if brand.name == "一汽-大众":
-        dealer = f"{city.name}{rng.choice(DEALER_WORDS)}一汽-大众汽车销售服务有限公司"
-    dealer_phone = f"{city.area_code}-{rng.randint(2, 8)}{rng.randint(1000000, 9999999)}"
-    address = f"{city.name}市{city.district}{rng.choice(STREETS)}{rng.randint(1, 999)}号"
+def make_content(rng: random.Random, profile: DealerProfile | None = None) -> Content:
+    """One visit's values; with a dealer ``profile``, the dealer's own brand, shop, order-number
+    format and advisors (``profile`` None: everything drawn per document, as before profiles)."""
+    if profile is None:
+        brand = rng.choice(BRANDS)
+        city = rng.choice(CITIES)
+        dealer = f"{city.name}{rng.choice(DEALER_WORDS)}{brand.name}汽车销售服务有限公司"
+        if brand.name == "一汽-大众":
+            dealer = f"{city.name}{rng.choice(DEALER_WORDS)}一汽-大众汽车销售服务有限公司"
+        dealer_phone = f"{city.area_code}-{rng.randint(2, 8)}{rng.randint(1000000, 9999999)}"
+        address = f"{city.name}市{city.district}{rng.choice(STREETS)}{rng.randint(1, 999)}号"
+    else:
+        brand, dealer, dealer_phone, address = profile.brand, profile.dealer, profile.dealer_phone, profile.address
+        # most cars serviced are local; some come from elsewhere
+        city = profile.city if rng.random() < profile.local_share else rng.choice(CITIES)
     day = date(2019, 1, 1) + timedelta(days=rng.randint(0, 6 * 365))
     t_in = datetime(day.year, day.month, day.day, rng.randint(8, 16), rng.choice((0, 5, 10, 15, 20, 30, 40, 45, 50)))
     t_out = t_in + timedelta(days=rng.choice((0, 0, 0, 1, 1, 2, 3, 5)), hours=rng.randint(1, 6), minutes=rng.randint(0, 59))
@@ -345,7 +352,7 @@ def make_content(rng: random.Random) -> Content:
         t_out = t_out.replace(hour=rng.randint(16, 19))
     model_year = max(2015, min(2025, day.year - rng.randint(0, 6)))
     vin = make_vin(rng, brand.wmi, model_year)
-    order_no = make_order_no(rng, t_in)
+    order_no = make_order_no(rng, t_in) if profile is None else make_order_no(rng, t_in, profile.order_style, profile.order_letter)
     phone = make_mobile(rng) if rng.random() < 0.88 else f"{city.area_code}{rng.randint(2, 8)}{rng.randint(1000000, 9999999)}"
     jobs = [bill_job(rng, job, brand) for job in rng.sample(JOBS, rng.choice((1, 2, 2, 3)))]
     other_label = rng.choice(("其他费用", "管理费", "材料管理费", "外加工费"))
@@ -360,8 +367,8 @@ def make_content(rng: random.Random) -> Content:
         order_no=order_no,
         date_in=t_in,
         date_out=t_out,
-        advisor=person_name(rng),
-        technician=person_name(rng),
+        advisor=person_name(rng) if profile is None else rng.choice(profile.advisors),
+        technician=person_name(rng) if profile is None else rng.choice(profile.technicians),
         vin=vin,
         plate=make_plate(rng, city, brand.nev and rng.random() < 0.9),
         model=rng.choice(brand.models),
@@ -378,9 +385,15 @@ def make_content(rng: random.Random) -> Content:
     )
 
 
-def make_order_no(rng: random.Random, t: datetime) -> str:
+ORDER_STYLES = 5  # the order-number formats of the DMSs dealers run (make_order_no)
+
+
+def make_order_no(rng: random.Random, t: datetime, style: int | None = None, letter: str | None = None) -> str:
+    """An order number in one of the DMS formats (``style``: drawn when None; ``letter``: the
+    prefix of style 4, drawn when None)."""
     seq = rng.randint(1, 9999)
-    style = rng.randrange(5)
+    if style is None:
+        style = rng.randrange(ORDER_STYLES)
     if style == 0:
         return f"WO{t:%Y%m%d}{seq:04d}"
     if style == 1:
@@ -389,7 +402,59 @@ def make_order_no(rng: random.Random, t: datetime) -> str:
         return f"W{t:%Y%m}{rng.randint(1, 99999):05d}"
     if style == 3:
         return f"JS-{t:%Y%m%d}-{seq:04d}"
-    return f"{rng.choice('ABCDEFGH')}{t:%y}{rng.randint(1, 999999):06d}"
+    return f"{letter or rng.choice('ABCDEFGH')}{t:%y}{rng.randint(1, 999999):06d}"
+
+
+@dataclass(frozen=True)
+class DealerProfile:
+    """One dealership as its archive sees it for years: one shop (name, city, brand), one DMS (one
+    order-number format), a handful of service advisors and technicians, and one printed form of a
+    layout — the same label wordings and print formats on every document (``style``). What
+    differs between its documents is the visit (customer, car, dates, jobs) and the scan."""
+
+    key: str
+    layout: str
+    brand: Brand
+    city: City
+    dealer: str
+    address: str
+    dealer_phone: str
+    title: str
+    order_style: int
+    order_letter: str
+    advisors: tuple[str, ...]
+    technicians: tuple[str, ...]
+    local_share: float
+    style: Style
+
+
+def make_profile(key: str, layout: str, heldout: bool = False) -> DealerProfile:
+    """The dealer ``key`` (a seed string) running ``layout``: drawn from its own RNG, so the same
+    key gives the same dealer in every batch."""
+    rng = random.Random(f"dealer-{key}")
+    scratch = make_content(rng)  # the shop: name, brand, city, address
+    city = next(c for c in CITIES if scratch.dealer.startswith(c.name))
+    roster = rng.randint(3, 5)
+    names: list[str] = []
+    while len(names) < roster:
+        n = person_name(rng)
+        if n not in names:
+            names.append(n)
+    techs = tuple(dict.fromkeys(person_name(rng) for _ in range(4)))
+    style = make_style(rng)
+    if layout in FORM_LAYOUTS:
+        style = form_style(style, scratch, layout, heldout, rng)
+    return DealerProfile(key, layout, scratch.brand, city, scratch.dealer, scratch.dealer_address, scratch.dealer_phone,
+                         scratch.title, rng.randrange(ORDER_STYLES), rng.choice("ABCDEFGH"), tuple(names), techs,
+                         round(rng.uniform(0.75, 0.95), 2), style)
+
+
+def dealer_style(doc_style: Style, profile: DealerProfile) -> Style:
+    """The dealer's form and print for one document: all of it the dealer's, but where its values
+    land on a pre-printed colour form (the sheet is fed by hand, out of register each time)."""
+    if profile.layout == "colour_preprint":
+        return replace(profile.style, value_offset=doc_style.value_offset)
+    return profile.style
 
 
 def make_longer(rng: random.Random, content: Content, min_rows: int) -> None:
@@ -1721,6 +1786,7 @@ class DocPlan:
     content_seed: str
     born_digital: bool = False  # a PDF printed from the DMS: real text, no scan
     heldout: bool = False  # FORM_LAYOUTS: held-out wordings and layout variants
+    dealer: str = ""  # the dealer profile's key (make_profile); "" = everything drawn per document
 
 
 def random_skew(rng: random.Random) -> float:
@@ -1759,8 +1825,12 @@ def page_params(rng: random.Random, fmt: str, mode: str, carbon: bool, rotation:
 
 def plan_batch(count: int, seed: int, formats: Sequence[str] = FORMATS, pages_mix: bool = False,
                clean: bool = False, hard: bool = False, born_digital: bool = False,
-               layouts: Sequence[str] = LAYOUTS, heldout: bool = False) -> list[DocPlan]:
+               layouts: Sequence[str] = LAYOUTS, heldout: bool = False, dealers: int = 0) -> list[DocPlan]:
     """Choose layout, format, dpi and scan conditions for each document.
+
+    ``dealers`` > 0: each layout is printed by that many dealerships (``DealerProfile``), its
+    documents dealt to them in turn (document j of a layout to dealer j mod ``dealers``); 0: every
+    document its own dealer, wording and value formats (the default, and every set made before).
 
     Coverage is forced rather than left to chance: layouts and formats cycle; the first rotated
     documents get 90, 180 and 270 degrees; there is a document without dpi per JPEG/PNG, a fax
@@ -1833,6 +1903,7 @@ def plan_batch(count: int, seed: int, formats: Sequence[str] = FORMATS, pages_mi
             content_seed=f"content-{seed}-{i}",
             born_digital=born_digital and fmt == "pdf",
             heldout=heldout,
+            dealer=f"{seed}-{layouts[i % len(layouts)]}-{(i // len(layouts)) % dealers + 1}" if dealers > 0 else "",
         ))
     # at least one badly skewed page (4.5-6 degrees) on an ordinary laser-printed scan
     steep = [i for i in order if i not in fax and i not in carbon and layouts[i % len(layouts)] != "dms_print"
@@ -1999,12 +2070,16 @@ class Composed:
 def compose(plan: DocPlan, dpi: int | None = None) -> Composed:
     """Content and the clean upright pages of one planned document (at ``dpi`` or the plan's)."""
     rng = random.Random(plan.content_seed)
-    content = make_content(rng)
+    profile = make_profile(plan.dealer, plan.layout, plan.heldout) if plan.dealer else None
+    content = make_content(rng, profile)
     if plan.pages == 2:
         make_longer(rng, content, min_rows=14)
     style = make_style(rng)
     if plan.layout in FORM_LAYOUTS:
         style = form_style(style, content, plan.layout, plan.heldout, random.Random(plan.content_seed + "-form"))
+    if profile is not None:
+        style = dealer_style(style, profile)
+        content.title = profile.title
     if plan.born_digital:  # nothing filled in by hand, no dot-matrix printer
         style = replace(style, handwritten=(), dot_matrix=False)
     split = plan.pages == 2 and random.Random(plan.content_seed + "-split").random() < 0.5
@@ -2055,6 +2130,8 @@ def build_document(plan: DocPlan, seed: int) -> tuple[list[Image.Image], dict[st
         "seal_text": content.seal_text if any(d["kind"] == "seal" for p in pages for d in p["degradations"]) else None,
         "born_digital": plan.born_digital,
     }
+    if plan.dealer:
+        truth["dealer_profile"] = plan.dealer
     if plan.layout in FORM_LAYOUTS:
         truth["variant"] = style.variant
         if plan.layout == "colour_preprint":
@@ -2064,7 +2141,7 @@ def build_document(plan: DocPlan, seed: int) -> tuple[list[Image.Image], dict[st
 
 def generate(out_dir: str | Path, count: int, seed: int, *, formats: Sequence[str] = FORMATS,
              pages_mix: bool = False, clean: bool = False, hard: bool = False, born_digital: bool = False,
-             layouts: Sequence[str] = LAYOUTS, heldout: bool = False) -> list[Path]:
+             layouts: Sequence[str] = LAYOUTS, heldout: bool = False, dealers: int = 0) -> list[Path]:
     """Write ``count`` documents and their ``.truth.json`` files; return the document paths.
 
     ``clean`` keeps seal and signatures but skips every scanner defect (upright, no skew, grey);
@@ -2078,7 +2155,7 @@ def generate(out_dir: str | Path, count: int, seed: int, *, formats: Sequence[st
     if unknown or not formats:
         raise ValueError(f"formats must be a non-empty subset of {FORMATS}, got {list(formats)}")
     paths = []
-    for plan in plan_batch(count, seed, formats, pages_mix, clean, hard, born_digital, layouts, heldout):
+    for plan in plan_batch(count, seed, formats, pages_mix, clean, hard, born_digital, layouts, heldout, dealers):
         images, truth = build_document(plan, seed)
         path = out / f"{plan.name}.{plan.fmt}"
         if plan.born_digital:
@@ -2136,6 +2213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help=f"comma-separated subset of {','.join(ALL_LAYOUTS)} (or 'forms' for the four other forms)")
     ap.add_argument("--heldout", action="store_true",
                     help="the other forms with the held-out label wordings and layout variants (measure only)")
+    ap.add_argument("--dealers", type=int, default=0, metavar="N",
+                    help="each layout printed by N dealerships, each with its own order-number format, advisors, "
+                         "wording and print formats (0: all drawn per document)")
     ap.add_argument("--summary", action="store_true", help="print a markdown table of the documents written")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
@@ -2149,7 +2229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ap.error(f"--layouts must be a non-empty subset of {','.join(ALL_LAYOUTS)}")
     paths = generate(args.out, args.count, args.seed, formats=formats, pages_mix=args.pages_mix,
                      clean=args.clean, hard=args.hard, born_digital=args.born_digital, layouts=layouts,
-                     heldout=args.heldout)
+                     heldout=args.heldout, dealers=args.dealers)
     print(f"wrote {len(paths)} documents to {args.out} in {time.perf_counter() - t0:.1f} s")
     if args.summary:
         print(summary_table(args.out))
