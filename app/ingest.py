@@ -158,7 +158,7 @@ def _process_pages(
         timings["preprocess"] = timings.get("preprocess", 0.0) + (t1 - t0)
         timings["ocr"] = timings.get("ocr", 0.0) + (t2 - t1)
         if settings.vin_reread:
-            reread_vin(engine, prep.archive_image, page)
+            reread_vin(engine, prep.archive_image, page, cell=settings.value_reread)
             timings["vin_reread"] = timings.get("vin_reread", 0.0) + (time.perf_counter() - t2)
         if settings.value_reread:
             t3 = time.perf_counter()
@@ -175,26 +175,27 @@ def _process_pages(
 MIN_VIN_READ = 15
 
 
-def reread_vin(engine: OcrEngine, image: Image.Image, page: PageText) -> None:
+def reread_vin(engine: OcrEngine, image: Image.Image, page: PageText, *, cell: bool = True) -> None:
     """The VIN's second pass: when ``page`` has a VIN label but no valid VIN, read the strip after
     the label again (box rules removed, recognition only) into ``page.region_reads["vin"]``;
     the strips in turn (right of the label, then under it) until one holds a VIN's worth of
-    characters; each read as boxed characters (``read_region``) and, into
-    ``region_reads["vin_cell"]``, as a value in a cell (``read_value``). ``image``: the processed page."""
+    characters; each read as boxed characters (``read_region``) and, with ``cell`` (setting
+    ``value_reread``), into ``region_reads["vin_cell"]`` as a value in a cell (``read_value``).
+    ``image``: the processed page."""
     for strip in vin_strips(page):
         try:
             lines = read_region(engine, image, strip.box, strip.text_height, page.dpi)
             # and as a value in a cell (a colour form's dot-matrix VIN): not packed, dots blurred
-            cell = read_value(engine, image, strip.box, strip.text_height, page.dpi)
+            cells = read_value(engine, image, strip.box, strip.text_height, page.dpi) if cell else []
         except MemoryError:
             raise
         except Exception as exc:  # a help to extraction: its failure must not fail the document
             log.warning("page %d: reading the VIN's strip again failed: %s: %s", page.page_no, type(exc).__name__, exc)
             return
         page.region_reads.setdefault("vin", []).extend(lines)
-        if cell:
-            page.region_reads.setdefault(VIN_CELL, []).extend(cell)
-        if any(len(vin.compact(ln.text)) >= MIN_VIN_READ for ln in lines + cell):  # this strip holds the VIN
+        if cells:
+            page.region_reads.setdefault(VIN_CELL, []).extend(cells)
+        if any(len(vin.compact(ln.text)) >= MIN_VIN_READ for ln in lines + cells):  # this strip holds the VIN
             return
 
 

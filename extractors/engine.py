@@ -253,7 +253,7 @@ def _reread_values(pages: list[PageText], found: dict[str, list[Scored]], chosen
         if fld in REREAD_MONEY:
             for page_no, ln in reads:
                 sc = _score(fld, Candidate(ln.text, page_no, ln.box, ln.conf, "reread"), 99, True, today)
-                if sc is not None and sc.parsed.valid:
+                if sc is not None and sc.parsed.valid and Decimal(sc.parsed.value) > 0:  # "0元1图" is no amount
                     sc.confidence = min(sc.confidence, REREAD_REPLACED)
                     found.setdefault(fld, []).append(sc)
             continue
