@@ -26,6 +26,7 @@ from extractors.learn import (
     check_value,
     choose_learned,
     fingerprint,
+    fold,
     print_damaged,
     same_shop,
 )
@@ -552,8 +553,11 @@ def _learned_evidence(found: dict[str, list[Scored]], chosen: dict[str, Scored],
             continue
         lf = t.fields[fld]
         if fld in UNVALIDATED and any(len(o.parsed.value) >= 2 and s.parsed.value != o.parsed.value
-                                      and o.parsed.value in s.parsed.value for o in learned):
-            continue  # the learned box, as wide as a shorter value was, holds a piece of this longer one
+                                      and (fold(o.parsed.value) in fold(s.parsed.value)
+                                           or fold(s.parsed.value) in fold(o.parsed.value)) for o in learned):
+            # the learned box, as wide as a shorter value was, holds a piece of this longer one, or
+            # this one and a piece of the next box (OCR joined them): no evidence either way
+            continue
         if any(o.parsed.value == s.parsed.value for o in learned):
             # the label and the learned place point at the same value: which text is the value is
             # settled; how well OCR read it is not (both read the same print), so the OCR's doubt

@@ -263,7 +263,23 @@ def _predict(lf: LearnedField, index: PageIndex, pages: list[PageText], today: d
     if not same:
         return None
     ax, ay = lf.anchor_at
-    a = min(same, key=lambda b: abs((b[0] + b[2]) / 2 / p.width - ax) + abs((b[1] + b[3]) / 2 / p.height - ay))
+    # the anchor nearest the learned place first; when its wording is printed twice (人工费 as a
+    # table heading and as the costs label, the costs block lower or higher with the table's
+    # length), the first whose box holds a valid value
+    same.sort(key=lambda b: abs((b[0] + b[2]) / 2 / p.width - ax) + abs((b[1] + b[3]) / 2 / p.height - ay))
+    first = None
+    for a in same:
+        c = _read_box(lf, index, a)
+        if c is not None:
+            parsed = PARSERS[fld](c.text, today)
+            if parsed is not None and parsed.valid:
+                return c
+            first = first or c
+    return first
+
+
+def _read_box(lf: LearnedField, index: PageIndex, a: Box) -> Candidate | None:
+    """The text in the learned box of an anchor at ``a``."""
     h = max(1.0, a[3] - a[1])
     box = (a[0] + lf.offset[0] * h, a[1] + lf.offset[1] * h, a[0] + lf.offset[2] * h, a[1] + lf.offset[3] * h)
     pieces = []
@@ -402,6 +418,7 @@ TO_LETTER = {"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "7": "T
 _FOLD = str.maketrans({"0": "O", "Q": "O", "D": "O", "1": "I", "L": "I", "|": "I", "!": "I", "5": "S",
                        "8": "B", "2": "Z", "6": "G", "-": "", "_": "", ".": "", "·": "", "•": "", " ": ""})
 UNSURE_OCR = 0.9  # an OCR line confidence under this: the reading may be a misreading
+PREFIX_REPAIR_TRUST = 0.7  # an order number whose prefix OCR misread: the digits are unverified (0.5 + 0.4 x 0.7 = 0.78)
 ROSTER_DOUBT_TRUST = 0.7  # a roster this reliable (3 of 3 right, 5 of 6) doubts a name it does not know
 
 
@@ -529,7 +546,7 @@ class ValueCheck:
     note: str
 
 
-def _roster_match(known: dict[str, int], value: str, ocr_conf: float) -> tuple[str, str] | None:
+def _roster_match(fld: str, known: dict[str, int], value: str, ocr_conf: float) -> tuple[str, str] | None:
     """The one known value ``value`` is a misreading of, and how: equal once look-alike glyphs are
     folded; the known value with text of the next box run into it (``向远芳服务眼司``); one character
     off, when OCR itself doubts the reading (an advisor 张敏 read with confidence is no misread 张伟)."""
@@ -539,7 +556,9 @@ def _roster_match(known: dict[str, int], value: str, ocr_conf: float) -> tuple[s
         return same[0], "look-alike characters"
     if same:
         return None
-    inside = [k for k in known if len(k) >= 2 and k in value and len(value) - len(k) >= 2]
+    # a name with the next box's text run in; not a model, whose longer names extend shorter ones
+    # (卡罗拉1.2T, 卡罗拉1.2T精英版)
+    inside = [k for k in known if len(k) >= 2 and k in value and len(value) - len(k) >= 2] if fld == "advisor" else []
     if len(inside) == 1:
         return inside[0], "text of a neighbouring box run in"
     if ocr_conf >= UNSURE_OCR:
@@ -591,7 +610,7 @@ def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_con
         what = "an advisor" if fld == "advisor" else "a model"
         if value in counts:
             return ValueCheck(value, False, True, trust, f"{what} of this layout ({counts[value]} documents)")
-        m = _roster_match(counts, value, ocr_conf)
+        m = _roster_match(fld, counts, value, ocr_conf)
         if m is None:
             near = [k for k in counts if len(fold(k)) >= 2 and _edit_distance(fold(k), fold(value)) <= max(1, len(fold(k)) // 5)]
             # an advisor read with confidence, yet close to a known one: a new one, or a misreading
@@ -624,9 +643,9 @@ def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_con
         if shape(value) == key:
             return ValueCheck(value, False, True, trust, f"fits this layout's order-number pattern {key}")
         tail = _order_tail(value, key) if ocr_conf < UNSURE_OCR else None  # RO… read with confidence is another series
-        if tail is not None:
-            return ValueCheck(tail, True, True, trust, f"read {value}; repaired to this layout's order-number pattern "
-                              f"{key} ({n} of {total} documents; its printed prefix misread)")
+        if tail is not None:  # the digits are as doubtful as the prefix was: for review
+            return ValueCheck(tail, True, True, min(trust, PREFIX_REPAIR_TRUST), f"read {value}; repaired to this "
+                              f"layout's order-number pattern {key} ({n} of {total} documents; its printed prefix misread)")
         if len(value) == len(key):
             out = []
             for c, k in zip(value.upper(), key, strict=True):
@@ -645,6 +664,10 @@ def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_con
     # plate: the province misread (电A84227 on a layout whose plates are 粤A): only an invalid
     # reading is repaired (a car from another province is no misreading)
     if value[:2] == key:
+        squeezed = re.sub(r"[\s:：·.\-]", "", value)
+        if squeezed != value:  # 鲁A:4848N: the label's colon or a speck read into the plate
+            return ValueCheck(squeezed, True, True, trust, f"read {value}; this layout's plate prefix {key}, "
+                              "the marks between removed")
         return ValueCheck(value, False, True, trust, f"this layout's plate prefix {key}")
     if len(value) >= 2 and value[1] == key[1] and value[0] not in PROVINCES:
         return ValueCheck(key[0] + value[1:], True, True, trust,
