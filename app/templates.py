@@ -24,6 +24,8 @@ from extractors.learn import (
     learn,
     load_learned,
     new_template,
+    same_shop,
+    shop_lines,
 )
 
 log = logging.getLogger(__name__)
@@ -56,7 +58,11 @@ def learn_from_document(archive: Archive, doc: Document) -> LearnedTemplate | No
     if not marks:
         return None
     with archive.lock(TEMPLATES_LOCK):  # one writer of the template files at a time
-        t = choose_learned(learned_templates(archive), marks) or new_template(marks)
+        t = choose_learned(learned_templates(archive), marks, doc.pages)
+        if t is not None and same_shop(t, doc.pages) is False:
+            # the same form printed by another dealer: its values are its own (docs/templates.md)
+            t = new_template(marks, shop_lines(doc.pages))
+        t = t or new_template(marks)
         learn(t, doc.pages, truth, doc.id)
         path = t.path or learned_dir(archive) / f"{t.name}.toml"
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,9 @@ from extractors.learn import (
     check_value,
     choose_learned,
     fingerprint,
+    fold,
+    print_damaged,
+    same_shop,
 )
 from extractors.templates import Template, choose_template, load_templates
 from extractors.value_strip import FIELDS as REREAD_FIELDS
@@ -558,6 +561,35 @@ def _from_learned(index: PageIndex, pages: list[PageText], t: LearnedTemplate, t
     return out
 
 
+CONFIRM_UNSURE_CAP = 0.79  # a confirmed reading OCR doubts stays under the review threshold (0.8)
+
+
+def _overlap(a: Box, b: Box) -> float:
+    """The share of the smaller box that the two boxes share."""
+    w, h = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    return w * h / max(1.0, min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1])))
+
+
+def _learned_not_anothers(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
+    """A value from a learned place that another field's label reads there (a scan shifted the
+    total's line into the parts box) is that field's, not this one's: the next candidate, or none."""
+    others = [o for o in chosen.values() if o.cand.how != "learned"]
+    for fld, cands in found.items():
+        taken = [c for c in cands if c.cand.how == "learned" and any(
+            o.field != fld and o.cand.page == c.cand.page and o.parsed.value == c.parsed.value
+            and _overlap(o.cand.box, c.cand.box) > 0.5 for o in others)]
+        if not taken:
+            continue
+        found[fld] = [c for c in cands if c not in taken]
+        if chosen.get(fld) in taken:
+            if found[fld]:
+                chosen[fld] = _pick(found[fld])
+            else:
+                del chosen[fld]
+
+
 def _learned_evidence(found: dict[str, list[Scored]], chosen: dict[str, Scored], t: LearnedTemplate) -> None:
     """What the learned place reads, against the labels' reading: the same value confirms it (its
     confidence rises with the rule's record), a different valid value sends the field to review."""
@@ -568,13 +600,30 @@ def _learned_evidence(found: dict[str, list[Scored]], chosen: dict[str, Scored],
         if not learned:
             continue
         lf = t.fields[fld]
+        if fld in UNVALIDATED and any(len(o.parsed.value) >= 2 and s.parsed.value != o.parsed.value
+                                      and (fold(o.parsed.value) in fold(s.parsed.value)
+                                           or fold(s.parsed.value) in fold(o.parsed.value)) for o in learned):
+            # the learned box, as wide as a shorter value was, holds a piece of this longer one, or
+            # this one and a piece of the next box (OCR joined them): no evidence either way
+            continue
         if any(o.parsed.value == s.parsed.value for o in learned):
             # the label and the learned place point at the same value: which text is the value is
-            # settled; how well OCR read it is not (both read the same print), so the OCR's doubt stays
+            # settled; how well OCR read it is not (both read the same print), so the OCR's doubt
+            # stays: a line OCR doubts is not lifted over the review threshold, nor a number whose
+            # print is damaged (2l7396KM read as 2 km, in both places)
+            if print_damaged(fld, s.cand.text, s.parsed.value):  # both read the same broken print
+                s.confidence = min(s.confidence, 0.7)
+                s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid,
+                                  (s.parsed.note + "; " if s.parsed.note else "")
+                                  + f"printed {s.cand.text.strip()}: the value read is a piece of it")
+                continue
             reading = s.parsed.confidence * ocr_factor(s.cand.ocr_conf)
             if fld in UNVALIDATED and s.cand.ocr_conf < UNSURE_OCR:
                 reading *= UNSURE_OCR_FACTOR
-            s.confidence = max(s.confidence, min(0.99, reading * (0.9 + 0.1 * lf.trust)))
+            lifted = min(0.99, reading * (0.9 + 0.1 * lf.trust))
+            if s.cand.ocr_conf < UNSURE_OCR:
+                lifted = min(lifted, CONFIRM_UNSURE_CAP)
+            s.confidence = max(s.confidence, lifted)
             s.parsed = Parsed(s.parsed.value, s.parsed.confidence, True,
                               (s.parsed.note + "; " if s.parsed.note else "")
                               + f"confirmed by learned template {t.name} ({lf.right} right, {lf.wrong} wrong)")
@@ -627,7 +676,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     index = PageIndex.build(pages, lexicon)
 
     found, seen = _labelled(index, today)
-    lt = choose_learned(learned, fingerprint(index, pages)) if learned else None
+    lt = choose_learned(learned, fingerprint(index, pages), pages) if learned else None
     if lt is not None:
         for fld, scored in _from_learned(index, pages, lt, today).items():
             found.setdefault(fld, []).extend(scored)
@@ -645,8 +694,10 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     _vin_readings_disagree(found, chosen)
     _reread_values(pages, found, chosen, today)
     if lt is not None:
+        _learned_not_anothers(found, chosen)
         _learned_evidence(found, chosen, lt)
-        _learned_values(chosen, lt, today)
+        if same_shop(lt, pages) is not False:  # another dealer's values are not this one's
+            _learned_values(chosen, lt, today)
     if vins_for_plate is not None:
         _vin_with_evidence(found, chosen, vins_for_plate)
     _cross_check_money(index, found, chosen)

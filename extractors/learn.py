@@ -24,6 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from core.identifiers import PROVINCES
 from core.models import Box, PageText
 from extractors.fields import PARSERS
 from extractors.labels import Lexicon
@@ -78,6 +79,9 @@ class LearnedTemplate:
     taught: dict[str, list[str]] = field(default_factory=dict)
     # field -> [right, wrong]: how often a corrected document's value was what ``values`` expected
     checks: dict[str, list[int]] = field(default_factory=dict)
+    # the dealer's own printed text (its name: ...有限公司, ...4S店) -> on how many taught documents:
+    # one form (the national standard one) is printed by many dealers; their values differ
+    shop: dict[str, int] = field(default_factory=dict)
 
 
 def fingerprint(index: PageIndex, pages: list[PageText]) -> list[Mark]:
@@ -93,6 +97,41 @@ def fingerprint(index: PageIndex, pages: list[PageText]) -> list[Mark]:
             if cy <= FINGERPRINT_TOP:
                 out.append(Mark(h.wording, h.field, round(cx, 4), round(cy, 4)))
     return out
+
+
+SHOP_WORDS = ("公司", "4S", "店", "集团")
+SHOP_MIN_SHARE = 0.6  # a line on this share of the taught documents is the dealer's own
+
+
+def _top_lines(pages: list[PageText]) -> list[str]:
+    """The lines of the first page's upper part of six characters or more, spaces removed; once each."""
+    if not pages:
+        return []
+    p = pages[0]
+    out: list[str] = []
+    for ln in p.lines:
+        text = "".join(nfkc(ln.text).split())
+        if (ln.box[1] + ln.box[3]) / 2 <= FINGERPRINT_TOP * p.height and len(text) >= 6 and text not in out:
+            out.append(text)
+    return out
+
+
+def shop_lines(pages: list[PageText]) -> list[str]:
+    """The lines of the first page's upper part that name a company (the dealer: ...汽车销售服务有限公司)."""
+    return [text for text in _top_lines(pages) if any(w in text for w in SHOP_WORDS)]
+
+
+def same_shop(t: LearnedTemplate, pages: list[PageText]) -> bool | None:
+    """Is this document the dealer's whose corrections taught ``t``? True when a line the dealer
+    printed on most of them is on it (OCR may misread a character or two); False when the template
+    knows such lines and none is here — the same form printed by another dealer, whose order
+    numbers, advisors and models are its own; None when the template knows none."""
+    n = len(t.documents)
+    own = [k for k, c in t.shop.items() if n and c / n >= SHOP_MIN_SHARE]
+    if not own:
+        return None
+    here = _top_lines(pages)  # OCR may have lost the 司 of 公司
+    return any(_edit_distance(k, h) <= max(1, len(k) // 6) for k in own for h in here)
 
 
 def _fit(pairs: list[tuple[float, float]]) -> tuple[float, float]:
@@ -150,17 +189,27 @@ def similarity(a: list[Mark], b: list[Mark]) -> float:
     return min(in_a, in_b) / min(len(a), len(b))
 
 
-def choose_learned(templates: list[LearnedTemplate], marks: list[Mark]) -> LearnedTemplate | None:
-    best, score = None, MIN_SIMILARITY
+def choose_learned(templates: list[LearnedTemplate], marks: list[Mark],
+                   pages: list[PageText] | None = None) -> LearnedTemplate | None:
+    """The template of this layout (the most similar fingerprint, at least ``MIN_SIMILARITY``);
+    given the ``pages``, among the templates of one form the one of this document's dealer first
+    (``same_shop``: its own before one that knows no dealer, before another dealer's)."""
+    best, key = None, (-1, MIN_SIMILARITY)
     for t in templates:
         s = similarity(t.fingerprint, marks)
-        if s >= score:
-            best, score = t, s
+        if s < MIN_SIMILARITY:
+            continue
+        shop = same_shop(t, pages) if pages is not None else None
+        k = (0 if shop is False else 1 if shop is None else 2, s)
+        if k >= key:
+            best, key = t, k
     return best
 
 
-def new_template(marks: list[Mark]) -> LearnedTemplate:
-    digest = hashlib.sha256(json.dumps([(m.x, m.y) for m in marks]).encode()).hexdigest()[:10]
+def new_template(marks: list[Mark], shop: list[str] | None = None) -> LearnedTemplate:
+    """A new template for the layout of ``marks`` (of the dealer printing ``shop``, when another
+    dealer's template of the same form exists)."""
+    digest = hashlib.sha256(json.dumps([(m.x, m.y) for m in marks] + (shop or []), ensure_ascii=False).encode()).hexdigest()[:10]
     return LearnedTemplate(f"layout-{digest}", marks)
 
 
@@ -214,7 +263,23 @@ def _predict(lf: LearnedField, index: PageIndex, pages: list[PageText], today: d
     if not same:
         return None
     ax, ay = lf.anchor_at
-    a = min(same, key=lambda b: abs((b[0] + b[2]) / 2 / p.width - ax) + abs((b[1] + b[3]) / 2 / p.height - ay))
+    # the anchor nearest the learned place first; when its wording is printed twice (人工费 as a
+    # table heading and as the costs label, the costs block lower or higher with the table's
+    # length), the first whose box holds a valid value
+    same.sort(key=lambda b: abs((b[0] + b[2]) / 2 / p.width - ax) + abs((b[1] + b[3]) / 2 / p.height - ay))
+    first = None
+    for a in same:
+        c = _read_box(lf, index, a)
+        if c is not None:
+            parsed = PARSERS[fld](c.text, today)
+            if parsed is not None and parsed.valid:
+                return c
+            first = first or c
+    return first
+
+
+def _read_box(lf: LearnedField, index: PageIndex, a: Box) -> Candidate | None:
+    """The text in the learned box of an anchor at ``a``."""
     h = max(1.0, a[3] - a[1])
     box = (a[0] + lf.offset[0] * h, a[1] + lf.offset[1] * h, a[0] + lf.offset[2] * h, a[1] + lf.offset[3] * h)
     pieces = []
@@ -328,6 +393,8 @@ def learn(t: LearnedTemplate, pages: list[PageText], truth: dict[str, str], doc_
             lf.anchor, lf.anchor_at = w, anchor_at
             lf.offset = tuple(round(v, 3) for v in offset)  # type: ignore[assignment]
     if doc_id not in t.documents:
+        for text in shop_lines(pages):
+            t.shop[text] = t.shop.get(text, 0) + 1
         t.documents.append(doc_id)
 
 
@@ -351,6 +418,8 @@ TO_LETTER = {"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "7": "T
 _FOLD = str.maketrans({"0": "O", "Q": "O", "D": "O", "1": "I", "L": "I", "|": "I", "!": "I", "5": "S",
                        "8": "B", "2": "Z", "6": "G", "-": "", "_": "", ".": "", "·": "", "•": "", " ": ""})
 UNSURE_OCR = 0.9  # an OCR line confidence under this: the reading may be a misreading
+PREFIX_REPAIR_TRUST = 0.7  # an order number whose prefix OCR misread: the digits are unverified (0.5 + 0.4 x 0.7 = 0.78)
+ROSTER_DOUBT_TRUST = 0.7  # a roster this reliable (3 of 3 right, 5 of 6) doubts a name it does not know
 
 
 def shape(value: str) -> str:
@@ -385,6 +454,20 @@ def _edit_distance(a: str, b: str) -> int:
             cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
         prev = cur
     return prev[-1]
+
+
+NUMERIC = ("mileage_km", "phone", *MONEY_FIELDS)
+
+
+def print_damaged(fld: str, raw: str, value: str) -> bool:
+    """A number whose printed digits are not the value's: OCR broke the print (``2l7396KM`` read as
+    2 km, ``¥1,O79.41`` as 1.00), so the value is a piece of it. An amount may be printed with
+    fewer decimals than the value has (``¥35.2``, ``320元``)."""
+    if fld not in NUMERIC:
+        return False
+    printed = re.sub(r"\D", "", nfkc(raw))
+    short = value.rstrip("0").rstrip(".") if fld in MONEY_FIELDS and "." in value else value
+    return bool(printed) and printed not in (re.sub(r"\D", "", value), re.sub(r"\D", "", short))
 
 
 def _value_key(fld: str, value: str, raw: str = "") -> str:
@@ -463,7 +546,7 @@ class ValueCheck:
     note: str
 
 
-def _roster_match(known: dict[str, int], value: str, ocr_conf: float) -> tuple[str, str] | None:
+def _roster_match(fld: str, known: dict[str, int], value: str, ocr_conf: float) -> tuple[str, str] | None:
     """The one known value ``value`` is a misreading of, and how: equal once look-alike glyphs are
     folded; the known value with text of the next box run into it (``向远芳服务眼司``); one character
     off, when OCR itself doubts the reading (an advisor 张敏 read with confidence is no misread 张伟)."""
@@ -473,15 +556,45 @@ def _roster_match(known: dict[str, int], value: str, ocr_conf: float) -> tuple[s
         return same[0], "look-alike characters"
     if same:
         return None
-    inside = [k for k in known if len(k) >= 2 and k in value and len(value) - len(k) >= 2]
+    # a name with the next box's text run in; not a model, whose longer names extend shorter ones
+    # (卡罗拉1.2T, 卡罗拉1.2T精英版)
+    inside = [k for k in known if len(k) >= 2 and k in value and len(value) - len(k) >= 2] if fld == "advisor" else []
     if len(inside) == 1:
         return inside[0], "text of a neighbouring box run in"
     if ocr_conf >= UNSURE_OCR:
         return None
-    near = [k for k in known if len(fold(k)) >= 2 and _edit_distance(fold(k), fv) <= max(1, len(fold(k)) // 6)]
+    near = _near(known, value)
     if len(near) == 1:
-        return near[0], "one character off"
+        return near[0], "a character misread or lost" if _edit_distance(fold(near[0]), fv) == 1 else "characters misread"
     return None
+
+
+def _near(known: dict[str, int], value: str) -> list[str]:
+    """The known values ``value`` is a few edits from (one per five characters, at least one);
+    more than one is no repair (秦PLUSDM-i and 宋PLUSDM-i, both known, and 泰PLUSDM-i read)."""
+    fv = fold(value)
+    return [k for k in known if len(fold(k)) >= 2 and _edit_distance(fold(k), fv) <= max(1, len(fold(k)) // 5)]
+
+
+def _order_tail(value: str, key: str) -> str | None:
+    """An order number whose printed prefix (the pattern's letters before its first digit: WO, JS-,
+    H) was misread, lost or grown (H0…, 5-…, IW0…, 11…) while the digits after it fit the pattern:
+    the pattern's prefix and the reading's digits. None when that is not so."""
+    first = key.find("9")
+    if first <= 0:
+        return None
+    prefix, rest = key[:first], key[first:]
+    v = value.upper()
+    if len(v) < len(rest):
+        return None
+    head, tail = v[:len(v) - len(rest)], v[len(v) - len(rest):]
+    if abs(len(head) - len(prefix)) > 1 or head == prefix:
+        return None
+    # the digits as printed, exactly: a letter among them (RO231030830 for RO2310308730: a digit
+    # lost, the O of RO taken for a digit) is no misread prefix
+    if shape(tail) != rest:
+        return None
+    return prefix + tail
 
 
 def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_conf: float = 1.0) -> ValueCheck | None:
@@ -497,12 +610,20 @@ def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_con
         what = "an advisor" if fld == "advisor" else "a model"
         if value in counts:
             return ValueCheck(value, False, True, trust, f"{what} of this layout ({counts[value]} documents)")
-        m = _roster_match(counts, value, ocr_conf)
+        m = _roster_match(fld, counts, value, ocr_conf)
         if m is None:
-            near = [k for k in counts if len(k) >= 2 and _edit_distance(fold(k), fold(value)) <= max(1, len(fold(k)) // 6)]
-            if near:  # read with confidence, yet one character off a known one: a new one, or a misreading
-                return ValueCheck(value, False, False, trust, f"one character off {near[0]}, {what} of this layout; "
-                                  "not repaired (OCR is sure of its reading)")
+            near = [k for k in counts if len(fold(k)) >= 2 and _edit_distance(fold(k), fold(value)) <= max(1, len(fold(k)) // 5)]
+            # an advisor read with confidence, yet close to a known one: a new one, or a misreading
+            # (OCR misreads names with confidence: 方丽 for 万丽 at 0.92); a model one character off
+            # another is mostly another model of the brand (秦/宋PLUS), and OCR's confident misreadings
+            # of models are look-alike glyphs, repaired above
+            if near and fld == "advisor":
+                return ValueCheck(value, False, False, trust, f"close to {'/'.join(near)}, {what} of this layout; "
+                                  "not repaired (OCR is sure of its reading, or several are as close)")
+            rec = t.checks.get(fld)
+            if rec is not None and trust >= ROSTER_DOUBT_TRUST:  # the roster has nearly always held
+                return ValueCheck(value, False, False, trust, f"not {what} of this layout ({len(counts)} known, "
+                                  f"right on {rec[0]} of {rec[0] + rec[1]} corrected documents)")
             return None
         name, how = m
         return ValueCheck(name, True, True, trust, f"read {value}; repaired to {name}, {what} of this layout "
@@ -512,6 +633,8 @@ def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_con
         return None
     if fld in MONEY_FIELDS:
         got = money_format(raw)
+        if got and print_damaged(fld, raw, value):
+            return ValueCheck(value, False, False, trust, f"printed {raw.strip()}: the amount read is a piece of it")
         if not got or got == key:
             return ValueCheck(value, False, True, trust, "") if got else None
         return ValueCheck(value, False, False, trust, f"printed {got}, this layout prints amounts as {key} "
@@ -519,6 +642,10 @@ def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_con
     if fld == "order_no":
         if shape(value) == key:
             return ValueCheck(value, False, True, trust, f"fits this layout's order-number pattern {key}")
+        tail = _order_tail(value, key) if ocr_conf < UNSURE_OCR else None  # RO… read with confidence is another series
+        if tail is not None:  # the digits are as doubtful as the prefix was: for review
+            return ValueCheck(tail, True, True, min(trust, PREFIX_REPAIR_TRUST), f"read {value}; repaired to this "
+                              f"layout's order-number pattern {key} ({n} of {total} documents; its printed prefix misread)")
         if len(value) == len(key):
             out = []
             for c, k in zip(value.upper(), key, strict=True):
@@ -537,8 +664,12 @@ def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_con
     # plate: the province misread (电A84227 on a layout whose plates are 粤A): only an invalid
     # reading is repaired (a car from another province is no misreading)
     if value[:2] == key:
+        squeezed = re.sub(r"[\s:：·.\-]", "", value)
+        if squeezed != value:  # 鲁A:4848N: the label's colon or a speck read into the plate
+            return ValueCheck(squeezed, True, True, trust, f"read {value}; this layout's plate prefix {key}, "
+                              "the marks between removed")
         return ValueCheck(value, False, True, trust, f"this layout's plate prefix {key}")
-    if len(value) >= 2 and value[1] == key[1] and value[0] != key[0]:
+    if len(value) >= 2 and value[1] == key[1] and value[0] not in PROVINCES:
         return ValueCheck(key[0] + value[1:], True, True, trust,
                           f"read {value}; province repaired to this layout's {key} ({n} of {total} documents)")
     return None
@@ -573,6 +704,9 @@ def dumps(t: LearnedTemplate) -> str:
                 "model": "models"}.get(fld, "how amounts are printed" if fld in MONEY_FIELDS else "values")
         lines += ["", f"[values.{fld}]  # {what} seen on the corrected documents: how many times",
                   *[f"{_q(k)} = {v}" for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]]
+    if t.shop:
+        lines += ["", "[shop]  # the dealer's own printed text (its name): on how many of the corrected documents",
+                  *[f"{_q(k)} = {v}" for k, v in sorted(t.shop.items(), key=lambda kv: (-kv[1], kv[0]))]]
     if t.checks:
         lines += ["", "[checks]  # field -> [right, wrong]: a corrected document's value was what [values] expected"]
         lines += [f"{fld} = [{r}, {w}]" for fld, (r, w) in sorted(t.checks.items())]
@@ -598,8 +732,9 @@ def loads(data: dict[str, Any], path: Path | None = None) -> LearnedTemplate:
         if len(rec) != 2:
             raise ValueError(f"checks.{fld}: needs [right, wrong]")
         checks[str(fld)] = [int(rec[0]), int(rec[1])]
+    shop = {str(k): int(v) for k, v in data.get("shop", {}).items()}
     return LearnedTemplate(str(data.get("name") or (path.stem if path else "learned")), marks, fields,
-                           [str(x) for x in data.get("documents", [])], values, path, taught, checks)
+                           [str(x) for x in data.get("documents", [])], values, path, taught, checks, shop)
 
 
 def load_learned(directory: Path) -> list[LearnedTemplate]:

@@ -116,22 +116,31 @@ def _regions(shape: tuple[int, ...], boxes: Iterable[Box]) -> list[tuple[int, in
 def _margin(grey: np.ndarray, dpi: float, boxes: Iterable[Box]) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
     """``ink_margin``, and the padded word regions whose print is blurred (see ``sharpness``)."""
     paper = _paper(grey, dpi).astype(np.float32)
-    dark = paper - grey.astype(np.float32)
-    margin = dark - STRONG_INK * paper
-    regions = _regions(grey.shape, boxes)
+    dark = np.asarray(cv2.subtract(paper, grey, dtype=cv2.CV_32F))  # no float copy of the page
+    # margin = dark - STRONG_INK * paper, without a page-sized temporary: float planes of a
+    # 300 dpi A4 page are 40 MB each.
+    margin = np.multiply(paper, -STRONG_INK, out=paper)
+    margin += dark
     soft = []
-    edge = _edge(grey) if regions else None
-    for r0, r1, c0, c1 in regions:
+    for r0, r1, c0, c1 in _regions(grey.shape, boxes):
         d = dark[r0:r1, c0:c1]
         contrast = float(np.percentile(d, 98))
         if contrast < WORD_MIN_CONTRAST:
             continue
         np.maximum(margin[r0:r1, c0:c1], d - WORD_INK * contrast, out=margin[r0:r1, c0:c1])
-        if edge is not None and (
-            sharpness(edge[r0:r1, c0:c1], d, contrast, dpi) < SOFT_EDGE or dottiness(d, contrast) > DOT_GAIN
-        ):
+        if sharpness(_edge_in(grey, r0, r1, c0, c1), d, contrast, dpi) < SOFT_EDGE or dottiness(d, contrast) > DOT_GAIN:
             soft.append((r0, r1, c0, c1))
     return margin, soft
+
+
+def _edge_in(grey: np.ndarray, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+    """``_edge`` of the page at [r0:r1, c0:c1], computed on that region and a pixel around it
+    (all the 3x3 Sobel reads): the whole page's values (to a float's last bits), without four page-sized
+    float planes (160 MB at 300 dpi A4; the page split's peak)."""
+    h, w = grey.shape[:2]
+    top, left = max(0, r0 - 1), max(0, c0 - 1)
+    e = _edge(grey[top : min(h, r1 + 1), left : min(w, c1 + 1)])
+    return e[r0 - top : r1 - top, c0 - left : c1 - left]
 
 
 def _edge(grey: np.ndarray) -> np.ndarray:
@@ -305,11 +314,12 @@ def split_page(image: Image.Image, dpi: float, boxes: Iterable[Box], options: Mr
     arr = np.asarray(image)
     grey = cv2.cvtColor(arr, cv2.COLOR_RGB2GRAY) if arr.ndim == 3 else arr
     margin, soft = _margin(grey, dpi, boxes)
+    ink = margin > 0
+    del margin
     if arr.ndim == 3:  # coloured ink (seals, pens) counts even where it is not very dark
         r, g, b = cv2.split(arr)
         chroma = cv2.subtract(cv2.max(cv2.max(r, g), b), cv2.min(cv2.min(r, g), b))
-        np.maximum(margin, np.asarray(chroma, dtype=np.float32) - CHROMA_INK, out=margin)
-    ink = margin > 0
+        ink |= np.asarray(chroma) > CHROMA_INK
     ink8 = _u8(ink)
     bg_factor = max(1, round(dpi / options.background_dpi))  # whole factors: fast, exact cells
     fg_factor = max(1, round(dpi / options.foreground_dpi))

@@ -232,3 +232,17 @@ def test_dot_matrix_words_are_patches_too() -> None:
     for w in text.lines[3].words:
         x0, y0, x1, y1 = (round(v) for v in w.box)
         assert not covered[y0:y1, x0:x1].any()
+
+
+@pytest.mark.parametrize(
+    "region",
+    [(40, 60, 30, 90), (0, 25, 0, 40), (110, 120, 70, 100), (0, 120, 0, 100), (5, 7, 98, 100)],
+    ids=["inside", "top-left corner", "bottom-right corner", "whole page", "sliver at the edge"],
+)
+def test_word_edges_measured_on_the_word_equal_the_whole_page_ones(region: tuple[int, int, int, int]) -> None:
+    """The split measures stroke slopes on each word region only (a page-sized float plane of a
+    300 dpi page is 40 MB); the values must be the whole page's, borders included."""
+    grey = np.random.default_rng(7).integers(0, 256, (120, 100), dtype=np.uint8)
+    r0, r1, c0, c1 = region
+    # equal but for the last bits of a float (vector and scalar code paths of the square root)
+    np.testing.assert_allclose(mrc._edge_in(grey, r0, r1, c0, c1), mrc._edge(grey)[r0:r1, c0:c1], rtol=0, atol=1e-4)

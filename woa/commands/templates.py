@@ -33,6 +33,10 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     for t in templates:
         fields = ", ".join(f"{f} {lf.right}/{lf.wrong}" for f, lf in sorted(t.fields.items()))
         print(f"{t.name:<20} {len(t.documents):>9}  {fields}")
+        if t.values:  # what its values look like, and how often that was right ([checks])
+            vals = ", ".join(f"{f} {len(c)} seen" + (f" {t.checks[f][0]}/{t.checks[f][1]}" if f in t.checks else "")
+                             for f, c in sorted(t.values.items()))
+            print(f"{'':<20} {'':>9}  values (seen, right/wrong): {vals}")
     return 0
 
 
