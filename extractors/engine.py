@@ -236,10 +236,6 @@ def _reread(pages: list[PageText], fld: str, today: date, first: Collection[str]
 REREAD_REPLACED = 0.75
 
 
-def _overlap(a: Box, b: Box) -> bool:
-    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
-
-
 def _reread_values(pages: list[PageText], found: dict[str, list[Scored]], chosen: dict[str, Scored], today: date) -> None:
     """The second readings of doubtful values (``PageText.region_reads``, ``extractors.value_strip``):
     amounts become candidates for the sum to choose from; for the other fields the readings vote
@@ -248,7 +244,7 @@ def _reread_values(pages: list[PageText], found: dict[str, list[Scored]], chosen
         reads = [(p.page_no, ln) for p in pages for ln in p.region_reads.get(fld, [])]
         cur = chosen.get(fld)
         if cur is not None and fld not in REREAD_MONEY:  # the readings of the chosen value's strip
-            reads = [(n, ln) for n, ln in reads if n == cur.cand.page and _overlap(ln.box, cur.cand.box)]
+            reads = [(n, ln) for n, ln in reads if n == cur.cand.page and _overlap(ln.box, cur.cand.box) > 0]
         elif reads:  # nothing chosen: the first page's strip
             reads = [(n, ln) for n, ln in reads if n == reads[0][0]]
         if not reads:
