@@ -28,6 +28,7 @@ from extractors.layout import Candidate, Line, PageIndex, candidates_for, same_r
 FIELDS = ("order_no", "plate", "date_in", "date_out", "mileage_km", "customer_name", "phone", "model", "advisor",
           "labor_cost", "parts_cost", "total_cost")
 VIN_CELL = "vin_cell"  # region_reads of the VIN's strip read as a value (app.ingest.reread_vin), beside "vin"
+FREE_TEXT = ("customer_name", "advisor", "model")  # nothing validates them
 MONEY = ("labor_cost", "parts_cost", "total_cost")  # the sum decides between their readings
 # A valid first reading the recogniser is this sure of is not read again. 1.0: every labelled
 # value is (dev forms, docs/benchmarks.md: a value printed over its cell's rule loses its first
@@ -83,6 +84,11 @@ def _strip(fld: str, ln: Line, k: int, page_lines: list[Line], page: PageText, t
     best = _best(fld, cands, today)
     if best is not None and not _doubtful(fld, best, today, sure):
         return True, None
+    if best is not None and best.how == "same-line":
+        # the value shares its OCR line with the label (a slip's 键：值, often the next key too):
+        # where it ends is a guess from the character count (``Line.span_box``), and a strip cut
+        # inside it reads a value with its last characters lost, twice alike
+        return False, None
     if best is not None:
         bh = max(1.0, best.box[3] - best.box[1])
         x0 = best.box[0] - LEFT * bh
@@ -144,15 +150,20 @@ class Choice:
 
 
 def value_text(text: str, lexicon: Lexicon | None = None) -> str:
-    """A second reading without what the strip caught of its label: the text after a label the
-    reading starts with, or after a colon among its first characters (``号：R0…``, the end of
-    工单号 right of which the strip begins)."""
+    """A second reading without what the strip caught of the labels beside the value: the text
+    after a label the reading starts with, or after a colon among its first characters (``号：R0…``,
+    the end of 工单号 right of which the strip begins), and before the next label in it (a slip's
+    next key printed close after the value: ``张三结算日期``)."""
     s, hits = find_labels(text, lexicon or Lexicon())
+    start = 0
     lead = [h for h in hits if h.start <= 1]
     if lead:
-        s = s[lead[0].end:]
-    m = _LEADING_COLON.match(s)
-    return strip_value(s[m.end():] if m else s)
+        start = lead[0].end
+    m = _LEADING_COLON.match(s[start:])
+    if m:
+        start += m.end()
+    end = min((h.start for h in hits if h.start >= start + 1 and h.exact), default=len(s))
+    return strip_value(s[start:end])
 
 
 _LEADING_COLON = re.compile(r"^[^:：\d]{0,3}[:：]")
@@ -168,7 +179,10 @@ def reread_choice(fld: str, first: str | None, first_conf: float, readings: list
 
     The readings vote, the first pass's among them (valid readings only): the value most of them
     give wins, a tie goes to the reading the recogniser is surest of. None: the first's value
-    wins, or nothing valid was read. Money is left to the sum (``extractors.engine``).
+    wins, or nothing valid was read, or the winner of a name or model is the first reading with
+    more after it or cut short (a value loses its first character on a rule, not its last: what
+    a strip catches after the value is the next key's start, and a strip that ends inside the
+    value loses its end). Money is left to the sum (``extractors.engine``).
     """
     votes: Counter[str] = Counter()
     best: dict[str, tuple[Parsed, str, float]] = {}
@@ -189,5 +203,8 @@ def reread_choice(fld: str, first: str | None, first_conf: float, readings: list
     top = max(votes, key=lambda k: (votes[k], best[k][2]))
     if top == first_key:
         return None
+    if first_key is not None and fld in FREE_TEXT and top != first_key and (
+            top.startswith(first_key) or first_key.startswith(top)):
+        return None  # the first reading with more after it (what follows the value), or cut short
     p, text, conf = best[top]
     return Choice(p, text, conf, votes[top])

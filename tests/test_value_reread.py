@@ -124,6 +124,9 @@ def test_value_images_fade_coloured_rules_and_remove_black_ones() -> None:
     ("mileage_km", None, 0.0, [("124313", 0.9)], "124313", 1),  # no first reading
     ("order_no", "01902156014", 0.7, [("号：RO1902156014", 0.99), ("电：RO1902156014", 0.95)], "RO1902156014", 2),
     ("advisor", "桃强", 0.7, [("服务顾问：姚强", 0.95), ("员姚强", 0.6)], "姚强", 1),  # the label's end caught
+    ("customer_name", "张三", 0.8, [("张三结", 0.95), ("张三结", 0.9)], None, 0),  # the next key's start caught
+    ("customer_name", "张三", 0.8, [("张三结算日期", 0.95), ("张三结算日期", 0.9)], None, 0),  # ... the next key
+    ("customer_name", "汪春", 0.8, [("汪", 0.97), ("汪", 0.97)], None, 0),  # the strip ended inside the value
 ])
 def test_readings_vote(fld: str, first: str | None, first_conf: float, reads: list[tuple[str, float]],
                        want: str | None, support: int) -> None:
@@ -137,6 +140,7 @@ def test_readings_vote(fld: str, first: str | None, first_conf: float, reads: li
 @pytest.mark.parametrize("reading, want", [
     ("服务顾问：姚强", "姚强"), ("号：RO1902156014", "RO1902156014"), ("客户名称 杨阳", "杨阳"),
     ("2022年12月6日14:50", "2022年12月6日14:50"), ("¥2,520.00", "¥2,520.00"), ("杨阳", "杨阳"),
+    ("张三结算日期:2023-05-06", "张三"), ("客户:张三 联系电话:138", "张三"),
 ])
 def test_what_the_strip_caught_of_the_label_is_dropped(reading: str, want: str) -> None:
     assert value_text(reading) == want
@@ -186,6 +190,12 @@ def test_a_label_without_a_value_has_its_strip_read_up_to_the_next_label() -> No
 ])
 def test_no_second_reading_when_not_needed(lines: list[tuple[str, tuple[float, float, float, float], float]]) -> None:
     assert value_strips(_page(lines), TODAY) == []
+
+
+def test_a_value_on_its_label_s_line_is_not_read_again() -> None:
+    """客户：汪春结算日期：… read as one line: where the value ends is a guess from the character
+    count, and a strip cut inside it loses the value's end."""
+    assert value_strips(_page([("客户：汪春结算日期：2020年6月3日", (130.0, 308.0, 498.0, 341.0), 0.89)]), TODAY) == []
 
 
 def test_no_second_reading_of_a_page_with_its_own_text() -> None:
