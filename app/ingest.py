@@ -26,13 +26,14 @@ from core.errors import TRANSIENT_ERRNOS, InputError, TransientError
 from core.models import CANONICAL_FIELDS, Document, PageText
 from core.settings import Settings
 from extractors import vin
+from extractors.value_strip import VIN_CELL, value_strips
 from extractors.vin_strip import vin_strips
 from pipeline.dropout import read_dropout
 from pipeline.load import iter_pages
 from pipeline.memory import release_free_memory
 from pipeline.mrc import MrcOptions
 from pipeline.ocr import OcrEngine, get_engine, get_text_detector, read_page
-from pipeline.ocr.region import read_region
+from pipeline.ocr.region import read_region, read_value
 from pipeline.orientation import TextDetector
 from pipeline.pdf_image import LOSSLESS
 from pipeline.pdfa import ArchivePage, write_pdfa
@@ -157,8 +158,12 @@ def _process_pages(
         timings["preprocess"] = timings.get("preprocess", 0.0) + (t1 - t0)
         timings["ocr"] = timings.get("ocr", 0.0) + (t2 - t1)
         if settings.vin_reread:
-            reread_vin(engine, prep.archive_image, page)
+            reread_vin(engine, prep.archive_image, page, cell=settings.value_reread)
             timings["vin_reread"] = timings.get("vin_reread", 0.0) + (time.perf_counter() - t2)
+        if settings.value_reread:
+            t3 = time.perf_counter()
+            reread_values(engine, prep.archive_image, page)
+            timings["value_reread"] = timings.get("value_reread", 0.0) + (time.perf_counter() - t3)
         untouched = prep.rotation == 0 and prep.skew == 0.0
         yield ArchivePage(prep.archive_image, src.dpi, src.jpeg_bytes if untouched else None, quality), page
         pages_out.append(page)
@@ -170,22 +175,44 @@ def _process_pages(
 MIN_VIN_READ = 15
 
 
-def reread_vin(engine: OcrEngine, image: Image.Image, page: PageText) -> None:
+def reread_vin(engine: OcrEngine, image: Image.Image, page: PageText, *, cell: bool = True) -> None:
     """The VIN's second pass: when ``page`` has a VIN label but no valid VIN, read the strip after
     the label again (box rules removed, recognition only) into ``page.region_reads["vin"]``;
     the strips in turn (right of the label, then under it) until one holds a VIN's worth of
-    characters. ``image``: the processed page."""
+    characters; each read as boxed characters (``read_region``) and, with ``cell`` (setting
+    ``value_reread``), into ``region_reads["vin_cell"]`` as a value in a cell (``read_value``).
+    ``image``: the processed page."""
     for strip in vin_strips(page):
         try:
             lines = read_region(engine, image, strip.box, strip.text_height, page.dpi)
+            # and as a value in a cell (a colour form's dot-matrix VIN): not packed, dots blurred
+            cells = read_value(engine, image, strip.box, strip.text_height, page.dpi) if cell else []
         except MemoryError:
             raise
         except Exception as exc:  # a help to extraction: its failure must not fail the document
             log.warning("page %d: reading the VIN's strip again failed: %s: %s", page.page_no, type(exc).__name__, exc)
             return
         page.region_reads.setdefault("vin", []).extend(lines)
-        if any(len(vin.compact(ln.text)) >= MIN_VIN_READ for ln in lines):  # this strip holds the VIN
+        if cells:
+            page.region_reads.setdefault(VIN_CELL, []).extend(cells)
+        if any(len(vin.compact(ln.text)) >= MIN_VIN_READ for ln in lines + cells):  # this strip holds the VIN
             return
+
+
+def reread_values(engine: OcrEngine, image: Image.Image, page: PageText) -> None:
+    """The values' second pass: each labelled value the first pass read doubtfully
+    (``extractors.value_strip.value_strips``) read again from the processed page ``image`` into
+    ``page.region_reads[field]``; extraction lets the readings vote."""
+    for strip in value_strips(page):
+        try:
+            lines = read_value(engine, image, strip.box, strip.text_height, page.dpi)
+        except MemoryError:
+            raise
+        except Exception as exc:  # a help to extraction: its failure must not fail the document
+            log.warning("page %d: reading the %s again failed: %s: %s", page.page_no, strip.field, type(exc).__name__, exc)
+            return
+        if lines:
+            page.region_reads[strip.field] = lines
 
 
 def ingest_file(

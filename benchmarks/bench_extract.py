@@ -126,7 +126,8 @@ def pages_from_runs(count: int, seed: int, cache_dir: Path, layouts: str | None 
 def bench_work_orders(out: Path, count: int, seed: int, workers: int, settings: Settings,
                       text_runs: bool = False, cached_only: bool = False, reverse: bool = False,
                       layouts: str | None = None, heldout: bool = False, formats: str | None = None,
-                      without_reread: bool = False, dealers: int = 0) -> dict[str, Any]:
+                      without_reread: bool = False, dealers: int = 0,
+                      without_value_reread: bool = False) -> dict[str, Any]:
     docs_dir = out / "docs"
     truths = sorted(docs_dir.glob("*.truth.json"))
     if len(truths) < count:
@@ -162,6 +163,9 @@ def bench_work_orders(out: Path, count: int, seed: int, workers: int, settings: 
         if without_reread:  # the first pass alone: what extraction gets without the VIN's second reading
             for p in pages[name]:
                 p.region_reads = {}
+        elif without_value_reread:  # the VIN's second reading only: without the values' (extractors.value_strip)
+            for p in pages[name]:
+                p.region_reads = {k: v for k, v in p.region_reads.items() if k == "vin"}
         ex = extract(pages[name], settings)
         extract_secs.append(time.perf_counter() - t0)
         review += ex.needs_review
@@ -203,7 +207,7 @@ def bench_work_orders(out: Path, count: int, seed: int, workers: int, settings: 
     table = {f: {**st, "accuracy": st["correct"] / st["n"] if st["n"] else None,
                  "confident_wrong_rate": st["confident_wrong"] / st["n"] if st["n"] else None}
              for f, st in per_field.items()}
-    (out / (("errors-runs" if text_runs else "errors") + ("-without-reread" if without_reread else "") + ".jsonl")).write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors), encoding="utf-8")
+    (out / (("errors-runs" if text_runs else "errors") + ("-without-reread" if without_reread else "-without-value-reread" if without_value_reread else "") + ".jsonl")).write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors), encoding="utf-8")
     return {
         "documents": n_docs,
         "fields": table,
@@ -360,6 +364,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reverse", action="store_true", help="OCR the work orders last to first")
     ap.add_argument("--without-reread", action="store_true",
                     help="extract without the VIN strip's second reading (PageText.region_reads): before/after on the same OCR")
+    ap.add_argument("--without-value-reread", action="store_true",
+                    help="extract without the values' second reading (region_reads other than the VIN's): before/after on the same OCR")
     args = ap.parse_args(argv)
     if args.label_recall:
         for k, v in label_recall(args.out).items():
@@ -374,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
                                                text_runs=args.text_runs, cached_only=args.cached_only,
                                                reverse=args.reverse, layouts=args.layouts, heldout=args.heldout,
                                                formats=args.formats, without_reread=args.without_reread,
-                                               dealers=args.dealers)
+                                               dealers=args.dealers, without_value_reread=args.without_value_reread)
         res["work_orders"]["source"] = "text-runs" if args.text_runs else "ocr"
     if not args.no_real:
         res["sroie"] = bench_sroie(args.out, args.workers, args.cached_only)
@@ -385,6 +391,8 @@ def main(argv: list[str] | None = None) -> int:
     name = "results-real.json" if args.only_real else "results-runs.json" if args.text_runs else "results.json"
     if args.without_reread:
         name = name.replace(".json", "-without-reread.json")
+    elif args.without_value_reread:
+        name = name.replace(".json", "-without-value-reread.json")
     (args.out / name).write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
     print(markdown(res, settings.review_threshold))
     return 0

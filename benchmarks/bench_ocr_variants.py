@@ -3,6 +3,8 @@ scale, recognition batch. One process, one thread; the order of the variants fli
 
     .venv/bin/python benchmarks/bench_ocr_variants.py samples/wo07_0*.{jpg,png,tif,pdf} \\
         --variants onnxruntime:1280:6,openvino:1280:6,onnxruntime:1280:24,openvino:1280:24,openvino:960:6
+    .venv/bin/python benchmarks/bench_ocr_variants.py samples/wo07_0*.{jpg,png,tif,pdf} \\
+        --variants openvino:1280:6:0,openvino:1280:6:128,openvino:1280:6:64
 """
 
 from __future__ import annotations
@@ -19,21 +21,26 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.metrics import cer  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from pipeline.load import iter_pages  # noqa: E402
 from pipeline.ocr import read_page  # noqa: E402
-from pipeline.ocr.base import cer  # noqa: E402
-from pipeline.ocr.rapid import RapidOcrEngine  # noqa: E402
+from pipeline.ocr.rapid import RapidOcrEngine, round_recognition_widths  # noqa: E402
 from pipeline.preprocess import prepare  # noqa: E402
 
 
 def variant(spec: str) -> RapidOcrEngine:
-    runtime, side, batch = spec.split(":")
+    """``runtime:detection side:recognition batch[:width step]`` (step 0 or absent: the library's
+    own recognition widths)."""
+    runtime, side, batch, *rest = spec.split(":")
+    step = int(rest[0]) if rest else 0
     engine = RapidOcrEngine(det_max_side=int(side), runtime=runtime)
     if runtime == "openvino":
         from rapidocr_openvino import RapidOCR as OpenVinoOCR
 
         engine._ocr = OpenVinoOCR(inference_num_threads=1, rec_batch_num=int(batch))
+        if step:
+            round_recognition_widths(engine._ocr, step)
     else:
         from rapidocr_onnxruntime import RapidOCR
 

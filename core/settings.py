@@ -41,6 +41,11 @@ class Settings(BaseModel):
     # pipeline/ocr/region.py). Pages that already give a VIN are not read again.
     vin_reread: bool = True
 
+    # Values' second pass: labelled values the first pass read doubtfully (invalid, unsure, or
+    # none) are read again from their strip, brightest channel, rules removed, dots blurred
+    # together (extractors/value_strip.py, pipeline/ocr/region.py read_value); readings vote.
+    value_reread: bool = True
+
     # Input guards
     max_file_bytes: int = 2 * 1024**3
     max_page_pixels: int = 150_000_000  # A3 at 600 dpi is ~70 Mpx; larger is treated as a bomb

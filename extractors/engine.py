@@ -31,6 +31,9 @@ from extractors.learn import (
     same_shop,
 )
 from extractors.templates import Template, choose_template, load_templates
+from extractors.value_strip import FIELDS as REREAD_FIELDS
+from extractors.value_strip import MONEY as REREAD_MONEY
+from extractors.value_strip import VIN_CELL, reread_choice
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +194,7 @@ def _reread(pages: list[PageText], fld: str, today: date, first: Collection[str]
     gives the same VIN. Readings that validate to different VINs: review, never a guess."""
     out = []
     for p in pages:
-        reads = p.region_reads.get(fld, [])
+        reads = p.region_reads.get(fld, []) + (p.region_reads.get(VIN_CELL, []) if fld == "vin" else [])
         cands = [Candidate(ln.text, p.page_no, ln.box, ln.conf, "reread") for ln in reads]
         if reads:
             conf = min(ln.conf for ln in reads)
@@ -226,6 +229,47 @@ def _reread(pages: list[PageText], fld: str, today: date, first: Collection[str]
             sc.parsed = Parsed(sc.parsed.value, sc.parsed.confidence, sc.parsed.valid,
                                f"readings of the boxes disagree: {', '.join(values)}")
     return out
+
+
+# A value the second readings give instead of the first pass's is for review: the readings are
+# of the same print, and two of them agreeing on a misreading was seen on the dev forms.
+REREAD_REPLACED = 0.75
+
+
+def _reread_values(pages: list[PageText], found: dict[str, list[Scored]], chosen: dict[str, Scored], today: date) -> None:
+    """The second readings of doubtful values (``PageText.region_reads``, ``extractors.value_strip``):
+    amounts become candidates for the sum to choose from; for the other fields the readings vote
+    with the first's (``reread_choice``); a value they change is for review."""
+    for fld in REREAD_FIELDS:
+        reads = [(p.page_no, ln) for p in pages for ln in p.region_reads.get(fld, [])]
+        cur = chosen.get(fld)
+        if cur is not None and fld not in REREAD_MONEY:  # the readings of the chosen value's strip
+            reads = [(n, ln) for n, ln in reads if n == cur.cand.page and _overlap(ln.box, cur.cand.box) > 0]
+        elif reads:  # nothing chosen: the first page's strip
+            reads = [(n, ln) for n, ln in reads if n == reads[0][0]]
+        if not reads:
+            continue
+        if fld in REREAD_MONEY:
+            for page_no, ln in reads:
+                sc = _score(fld, Candidate(ln.text, page_no, ln.box, ln.conf, "reread"), 99, True, today)
+                if sc is not None and sc.parsed.valid and Decimal(sc.parsed.value) > 0:  # "0元1图" is no amount
+                    sc.confidence = min(sc.confidence, REREAD_REPLACED)
+                    found.setdefault(fld, []).append(sc)
+            continue
+        ch = reread_choice(fld, cur.cand.text if cur else None, cur.cand.ocr_conf if cur else 0.0,
+                           [(ln.text, ln.conf) for _, ln in reads], today)
+        if ch is None:
+            continue
+        page_no, ln = reads[0]
+        sc = _score(fld, Candidate(ch.text, page_no, ln.box, ch.ocr_conf, "reread"), 0, True, today)
+        if sc is None or not sc.parsed.valid:
+            continue
+        sc.confidence = min(sc.confidence, REREAD_REPLACED)
+        was = f"; the first reading was {cur.parsed.value}" if cur is not None else ""
+        sc.parsed = Parsed(sc.parsed.value, sc.parsed.confidence, True,
+                           (sc.parsed.note + "; " if sc.parsed.note else "")
+                           + f"read again: {ch.support} readings agree{was}")
+        chosen[fld] = sc
 
 
 def _vin_readings_disagree(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
@@ -644,6 +688,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
 
     chosen = {fld: _pick(c) for fld, c in found.items() if c}
     _vin_readings_disagree(found, chosen)
+    _reread_values(pages, found, chosen, today)
     if lt is not None:
         _learned_not_anothers(found, chosen)
         _learned_evidence(found, chosen, lt)

@@ -9,11 +9,14 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
 import pytest
 import rapidocr_openvino.utils.infer_engine as engine
 from openvino.runtime import Core
 
-from pipeline.ocr.rapid import layout_detector, openvino_cpu_properties, rapidocr_models
+from core.models import OcrLine
+from pipeline.ocr.rapid import RapidOcrEngine, layout_detector, openvino_cpu_properties, rapidocr_models
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,3 +85,42 @@ def test_the_openvino_sessions_leave_thread_placement_to_the_kernel() -> None:
         compiled = _compiled(session)
         assert compiled.get_property("ENABLE_CPU_PINNING") is False
         assert compiled.get_property("INFERENCE_NUM_THREADS") == 1
+
+
+@pytest.mark.parametrize(("crop_width", "padded"), [(100, 320), (320, 320), (321, 448), (400, 448), (700, 704), (1500, 1600)])
+def test_recognition_batches_come_in_few_widths(crop_width: int, padded: int) -> None:
+    """Each new input shape costs OpenVINO memory kept for the process's life (docs/benchmarks.md)."""
+    rec = rapidocr_models(1, "openvino").text_rec
+    crop = np.full((48, crop_width, 3), 255, np.uint8)
+    assert rec.resize_norm_img(crop, max(crop_width, 320) / 48).shape == (3, 48, padded)
+
+
+def test_rounded_widths_read_the_same_words_at_the_same_places() -> None:
+    """The decoder is told the padded width, so word boxes do not move (they would by the
+    padding's share of the width if it were not)."""
+    from rapidocr_openvino import RapidOCR as OpenVinoOCR
+
+    engine = RapidOcrEngine(runtime="openvino")
+    page = cv2.imread(str(ROOT / "samples" / "wo07_001.jpg"))
+    rounded = engine.read(page, 200)
+    engine._ocr = OpenVinoOCR(inference_num_threads=1)  # the library's own widths
+    plain = engine.read(page, 200)
+    assert len(rounded) > 20
+
+    def key(line: OcrLine) -> str:
+        return line.text.replace(" ", "")
+
+    def twin(line: OcrLine) -> OcrLine | None:  # the same text in the same place
+        near = [b for b in plain if key(b) == key(line) and max(abs(b.box[0] - line.box[0]), abs(b.box[1] - line.box[1])) < 10]
+        return near[0] if near else None
+
+    matched = [(a, b) for a in rounded if (b := twin(a)) is not None]
+    assert len(matched) >= 0.9 * len(plain), (len(matched), len(plain))  # the padding is all that differs
+    for a, b in matched:
+        ga = [(w.text, w.box) for w in a.words]
+        gb = [(w.text, w.box) for w in b.words]
+        if [t for t, _ in ga] != [t for t, _ in gb]:
+            continue  # split into words differently (a space read or not)
+        column = (a.box[3] - a.box[1]) * 8 / 48  # one CTC column: 8 px of the 48 px high input
+        for (_, ba), (_, bb) in zip(ga, gb, strict=True):
+            assert max(abs(p - q) for p, q in zip(ba, bb, strict=True)) <= column, (a.text, ba, bb)

@@ -92,3 +92,27 @@ def test_killed_after_the_move_before_the_journal_said_done(tmp_path: Path) -> N
     with Journal(archive_dir / JOURNAL_NAME, readonly=True) as j:
         assert [(x.state, x.outcome) for x in j.rows()] == [("done", "archived")]
     assert sorted(p.name for p in (tmp_path / "processed").rglob("*.png")) == ["crash.png"]
+
+
+def test_a_queued_link_whose_target_went_without_being_archived_goes_to_failed(tmp_path: Path) -> None:
+    """Queued (the service stopped before its turn), then its target removed by someone: the link
+    leaves the inbox for failed/ with the reason, not left dangling and not retried for ever."""
+    inbox, archive = tmp_path / "inbox", tmp_path / "archive"
+    inbox.mkdir()
+    target = tmp_path / "elsewhere.png"
+    target.write_bytes(render_scan(4243))
+    link = inbox / "link.png"
+    link.symlink_to(target)
+    archive.mkdir()
+    with Journal(archive / JOURNAL_NAME) as j:
+        row_id = j.enqueue(link, Identity.of(link), sha256_file(link), {})
+    target.unlink()
+    r = _oneshot(inbox, archive)
+    assert r.returncode == 1, r.stderr[-3000:]  # a file failed in this run
+    assert "Traceback" not in r.stderr
+    assert "symbolic link whose target is gone" in r.stderr, r.stderr[-3000:]
+    assert list(inbox.iterdir()) == []
+    assert (tmp_path / "failed" / "link.png").is_symlink()
+    with Journal(archive / JOURNAL_NAME, readonly=True) as j:
+        assert [(x.id, x.state, x.outcome) for x in j.rows()] == [(row_id, "failed", "failed")]
+    assert verify_archive(archive, extra_checks=[check_journal]).problems == []

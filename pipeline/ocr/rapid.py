@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
@@ -74,6 +75,38 @@ def openvino_cpu_properties() -> Iterator[None]:
         engine.Core = original
 
 
+REC_WIDTH_STEP = 128
+
+
+def round_recognition_widths(models: Any, step: int = REC_WIDTH_STEP) -> Any:
+    """Recognition batches padded to 320 px (the models' least width) plus a multiple of ``step``.
+
+    RapidOCR pads each batch of line crops to its widest crop, so nearly every batch is a new
+    input shape, and OpenVINO's CPU plugin keeps memory per shape it has seen: a worker grew
+    about 3.7 MB a file. Rounded widths (the extra columns are the same zero padding a batch's
+    shorter crops already get) bound the shapes; the decoder is told the padded width, so word
+    boxes stay where they are.
+    """
+    rec = models.text_rec
+    _, height, least = rec.rec_image_shape  # 48 px high, at least 320 px wide
+    resize, decode = rec.resize_norm_img, rec.postprocess_op
+
+    def rounded(ratio: float) -> float:
+        width = least + math.ceil(max(0.0, height * ratio - least) / step) * step
+        return width / height
+
+    def resize_norm_img(img: np.ndarray, max_wh_ratio: float) -> np.ndarray:
+        return resize(img, rounded(max_wh_ratio) + 1e-9)
+
+    def postprocess(preds: np.ndarray, return_word_box: bool = False, **kwargs: Any) -> Any:
+        if "max_wh_ratio" in kwargs:
+            kwargs["max_wh_ratio"] = rounded(kwargs["max_wh_ratio"])
+        return decode(preds, return_word_box, **kwargs)
+
+    rec.resize_norm_img, rec.postprocess_op = resize_norm_img, postprocess
+    return models
+
+
 @lru_cache(maxsize=4)
 def rapidocr_models(threads: int = 1, runtime: str = DEFAULT_RUNTIME) -> Any:
     """One RapidOCR instance (three model sessions) per process and runtime, shared with
@@ -82,7 +115,7 @@ def rapidocr_models(threads: int = 1, runtime: str = DEFAULT_RUNTIME) -> Any:
         from rapidocr_openvino import RapidOCR as OpenVinoOCR
 
         with openvino_cpu_properties():
-            return OpenVinoOCR(inference_num_threads=threads)
+            return round_recognition_widths(OpenVinoOCR(inference_num_threads=threads))
     if runtime == "onnxruntime":
         from rapidocr_onnxruntime import RapidOCR
 

@@ -226,3 +226,117 @@ def read_region(engine: OcrEngine, image: Image.Image | np.ndarray, box: Box, te
         if line is not None and line.text.strip():  # the same text twice is two readings agreeing
             out.append(OcrLine(line.text, box, line.conf, [OcrWord(line.text, box, line.conf)]))
     return out
+
+
+
+def value_rules(grey: np.ndarray, text_height: float) -> np.ndarray:
+    """Where ``grey`` (a flattened value strip) has the form's rules: runs of ink along a row
+    longer than ``RULE_RUN`` text heights, and runs down a column taller than the characters. Only
+    long runs: a dot-matrix print's rows of dots are no rule (as in ``remove_rules`` they could
+    be, a rule broken into dashes)."""
+    _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    bridge = max(3, int(round(text_height / 8)))
+    along = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (bridge, 1)))
+    run = max(3, int(round(RULE_RUN * text_height)))
+    horizontal = cv2.morphologyEx(along, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (run, 1)))
+    k = max(3, int(round(text_height / 6)) | 1)
+    solid = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    grow = np.ones((3, 3), np.uint8)
+    unruled = np.where(cv2.dilate(horizontal, grow) > 0, 0, solid).astype(np.uint8)
+    tall = max(3, int(round(RULE_TALL * glyph_height(unruled, 3, text_height))))
+    upright = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, bridge)))
+    vertical = cv2.morphologyEx(upright, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, tall)))
+    return np.asarray(cv2.dilate(np.maximum(horizontal, vertical), grow), dtype=np.uint8)
+
+
+
+def _ink_box(grey: np.ndarray, text_height: float) -> tuple[int, int, int, int] | None:
+    """Where in ``grey`` the value's characters are (x0, y0, x1, y1; dots closed into blobs,
+    specks and what lies outside the row of characters left out); None: no ink."""
+    _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    if grey.min() > 255 - MIN_CONTRAST:
+        return None
+    k = max(3, int(round(text_height / 6)) | 1)
+    solid = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    mask = _without_specks(np.asarray(solid, dtype=np.uint8), text_height) > 0
+    if not mask.any():
+        return None
+    mask = _text_band(mask)
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if len(rows) == 0:
+        return None
+    return int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1
+
+
+VARIANTS = ("flat", "rules", "blur", "blur2", "fblur", "closed", "tight", "tblur", "tblur2", "tblur07", "tclosed",
+            "tclosedblur", "tup", "tftblur", "tmed", "ftight", "tftblur2", "tftblur07", "tftup", "tftclosed")
+# (the variants measured on the dev forms, docs/benchmarks.md: t = cut to the characters, f = the
+# rules kept, blur = Gaussian, up = scaled x2, closed = dots grown by a grey erosion, med = median)
+READ_VALUE = ("tftblur", "tblur")  # the variants ``read_value`` reads (dev forms: the two best, docs/benchmarks.md)
+
+
+def value_images(image: Image.Image | np.ndarray, box: Box, text_height: float,
+                 variants: tuple[str, ...] = VARIANTS) -> list[tuple[str, np.ndarray]]:
+    """The value printed in ``box`` (one text line: a name, a model, an amount) as images for the
+    recogniser to read once more, named as in ``VARIANTS``. All start from the strip's brightest
+    channel with its paper made white (``flat``: coloured rules and labels fade under black
+    print); ``rules``: the form's long rules whitened (``value_rules``); ``tight``/``ftight``: cut
+    to the characters (with / without the rules whitened: the characters' extent is found on the
+    rules-free print), which the recogniser, scaling its input to a fixed height, reads larger;
+    ``blur``: Gaussian, about a dot's pitch (dot-matrix dots run together into strokes)."""
+    grey = flatten(strip_grey(image, box), text_height)
+    rules = value_rules(grey, text_height)
+    cut = np.where(rules > 0, 255, grey).astype(np.uint8)
+    ink = _ink_box(cut, text_height)
+    tight = cut
+    ftight = grey
+    if ink is not None:
+        ch = ink[3] - ink[1]
+        pad, side = max(2, int(round(0.2 * ch))), max(3, int(round(0.6 * ch)))
+        y0, y1 = max(0, ink[1] - pad), min(cut.shape[0], ink[3] + pad)
+        x0, x1 = max(0, ink[0] - side), min(cut.shape[1], ink[2] + side)
+        tight = cut[y0:y1, x0:x1]
+        ftight = grey[y0:y1, x0:x1]
+    sig = max(0.5, BLUR * text_height)
+    k = max(2, int(round(text_height / 12)))
+    make = {
+        "flat": lambda: grey,
+        "rules": lambda: cut,
+        "blur": lambda: cv2.GaussianBlur(cut, (0, 0), sig),
+        "blur2": lambda: cv2.GaussianBlur(cut, (0, 0), 1.6 * sig),
+        "blur3": lambda: cv2.GaussianBlur(cut, (0, 0), 2.5 * sig),
+        "fblur": lambda: cv2.GaussianBlur(grey, (0, 0), sig),
+        "closed": lambda: cv2.erode(cut, np.ones((k, k), np.uint8)),
+        "tight": lambda: tight,
+        "tblur": lambda: cv2.GaussianBlur(tight, (0, 0), sig),
+        "tblur2": lambda: cv2.GaussianBlur(tight, (0, 0), 1.6 * sig),
+        "tblur07": lambda: cv2.GaussianBlur(tight, (0, 0), 0.7 * sig),
+        "tclosed": lambda: cv2.erode(tight, np.ones((2, 2), np.uint8)),
+        "tclosedblur": lambda: cv2.GaussianBlur(cv2.erode(tight, np.ones((2, 2), np.uint8)), (0, 0), 0.7 * sig),
+        "tup": lambda: cv2.GaussianBlur(cv2.resize(tight, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC), (0, 0), 2 * sig),
+        "tftblur": lambda: cv2.GaussianBlur(ftight, (0, 0), sig),
+        "ftight": lambda: ftight,
+        "tftblur2": lambda: cv2.GaussianBlur(ftight, (0, 0), 1.6 * sig),
+        "tftblur07": lambda: cv2.GaussianBlur(ftight, (0, 0), 0.7 * sig),
+        "tftup": lambda: cv2.GaussianBlur(cv2.resize(ftight, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC), (0, 0), 2 * sig),
+        "tftclosed": lambda: cv2.erode(ftight, np.ones((2, 2), np.uint8)),
+        "tmed": lambda: cv2.medianBlur(cv2.GaussianBlur(tight, (0, 0), 0.7 * sig), 3),
+    }
+    return [(v, np.ascontiguousarray(make[v]())) for v in variants]
+
+
+def read_value(engine: OcrEngine, image: Image.Image | np.ndarray, box: Box, text_height: float,
+               dpi: float, variants: tuple[str, ...] = READ_VALUE) -> list[OcrLine]:
+    """Read the value in ``box`` of the page ``image`` once more, recognition only, from each of
+    ``value_images`` ``variants``: a line per reading (its text, the region's box, the
+    recogniser's confidence), in the order of ``variants``; the readings vote
+    (``extractors.value_strip.reread_choice``)."""
+    x0, y0, x1, y1 = box
+    if x1 - x0 < 2 or y1 - y0 < 2 or text_height < 2:
+        return []
+    out = []
+    for _name, im in value_images(image, box, text_height, variants):
+        line = engine.read_line(im, dpi)
+        if line is not None and line.text.strip():
+            out.append(OcrLine(line.text, box, line.conf, [OcrWord(line.text, box, line.conf)]))
+    return out

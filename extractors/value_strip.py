@@ -1,0 +1,210 @@
+"""Where to read a field's value a second time, and what the second readings say.
+
+On a pre-printed colour form the values are dot-matrix print over coloured rules and labels, out
+of register: the first OCR pass misreads the dots (杨阳 → 杨油, 1.5L → 1.5T), and where a value is
+printed over its cell's rule the text detector starts its box after the rule and the first
+character is lost (蔡艳轩 → 艳轩, 2520.00 → 520.00). ``value_strips`` says, for one OCR-ed page,
+which labelled fields the first pass read doubtfully (not valid, or OCR unsure) and which strip
+of the page holds each one's value: the first pass's value box widened (to the left up to the
+label, where a lost first character would be), or, when no value was read, the strip right of the
+label to the next label on its row. ``app.ingest`` reads each strip again, recognition only
+(``pipeline.ocr.region.read_value``: brightest channel, rules removed, dots run together) into
+``PageText.region_reads[field]``; ``reread_choice`` decides what those readings change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from core.models import Box, PageText
+from extractors.fields import PARSERS, Parsed
+from extractors.labels import Lexicon, find_labels, strip_value
+from extractors.layout import Candidate, Line, PageIndex, candidates_for, same_row
+
+# the fields read again (the VIN has its own pass: extractors.vin_strip)
+FIELDS = ("order_no", "plate", "date_in", "date_out", "mileage_km", "customer_name", "phone", "model", "advisor",
+          "labor_cost", "parts_cost", "total_cost")
+VIN_CELL = "vin_cell"  # region_reads of the VIN's strip read as a value (app.ingest.reread_vin), beside "vin"
+FREE_TEXT = ("customer_name", "advisor", "model")  # nothing validates them
+MONEY = ("labor_cost", "parts_cost", "total_cost")  # the sum decides between their readings
+# A valid first reading the recogniser is this sure of is not read again. 1.0: every labelled
+# value is (dev forms, docs/benchmarks.md: a value printed over its cell's rule loses its first
+# character with the recogniser sure of the rest, 124313 -> 24313 at 0.99; from 0.95 to 1.0 the
+# colour forms gained 2 fields of 208 and the other layouts lost none, for about twice the strips)
+SURE = 1.0
+PARSED_SURE = 0.9  # ... unless its parser doubts it (a repair, a name without a common surname)
+LEFT = 1.2  # the strip reaches this many line heights left of the first reading (a lost first character)
+RIGHT = 0.6  # and this many right of it
+PAD = 0.25  # and this much above and below
+WIDEST = 14.0  # a strip where nothing was read reaches at most this many label heights right of the label
+MAX_STRIPS = 12  # per page
+
+
+@dataclass(frozen=True)
+class ValueStrip:
+    field: str
+    page: int
+    box: Box  # pixels of the processed page
+    text_height: float  # the line's height
+    first: str  # the first pass's reading ("" when none)
+
+
+def _doubtful(fld: str, cand: Candidate, today: date, sure: float) -> bool:
+    p = PARSERS[fld](cand.text, today)
+    if p is None or not p.valid:
+        return True
+    return cand.ocr_conf < sure or p.confidence < PARSED_SURE
+
+
+def _best(fld: str, cands: list[Candidate], today: date) -> Candidate | None:
+    """The candidate extraction would take from this label: the first that is valid, else the first."""
+    parsed = [(c, PARSERS[fld](c.text, today)) for c in cands]
+    valid = [c for c, p in parsed if p is not None and p.valid]
+    if valid:
+        return valid[0]
+    return next((c for c, p in parsed if p is not None), None)
+
+
+def _next_label_x(ln: Line, k: int, page_lines: list[Line], after: float) -> float | None:
+    xs = [ln.span_box(x.start, x.end)[0] for x in ln.hits[k + 1:]]
+    xs += [o.box[0] for o in page_lines if o is not ln and o.hits and o.hits[0].start <= 1
+           and same_row(o.box, ln.box) and o.box[0] > after]
+    return min(xs, default=None)
+
+
+def _strip(fld: str, ln: Line, k: int, page_lines: list[Line], page: PageText, today: date,
+           sure: float) -> tuple[bool, ValueStrip | None]:
+    """Whether label ``k`` of ``ln`` gives a sure value; if not, the strip to read again (None: no room)."""
+    h = ln.height
+    label = ln.span_box(ln.hits[k].start, ln.hits[k].end)
+    cands = [c for c in candidates_for(ln, k, page_lines) if c.how in ("same-line", "right", "below")]
+    best = _best(fld, cands, today)
+    if best is not None and not _doubtful(fld, best, today, sure):
+        return True, None
+    if best is not None and best.how == "same-line":
+        # the value shares its OCR line with the label (a slip's 键：值, often the next key too):
+        # where it ends is a guess from the character count (``Line.span_box``), and a strip cut
+        # inside it reads a value with its last characters lost, twice alike
+        return False, None
+    if best is not None:
+        bh = max(1.0, best.box[3] - best.box[1])
+        x0 = best.box[0] - LEFT * bh
+        if same_row(best.box, ln.box):
+            x0 = max(x0, label[2] + 0.1 * h)  # not into the label
+        x1 = best.box[2] + RIGHT * bh
+        nxt = _next_label_x(ln, k, page_lines, best.box[2] - 1) if same_row(best.box, ln.box) else None
+        if nxt is not None:
+            x1 = min(x1, nxt - 0.1 * h)
+        box = (x0, best.box[1] - PAD * bh, x1, best.box[3] + PAD * bh)
+        height, first = bh, best.text
+    else:
+        nxt = _next_label_x(ln, k, page_lines, label[2])
+        x1 = min(nxt - 0.1 * h if nxt is not None else float(page.width), label[2] + WIDEST * h)
+        box = (label[2] + 0.1 * h, ln.box[1] - PAD * h, x1, ln.box[3] + PAD * h)
+        height, first = h, ""
+    box = (max(0.0, box[0]), max(0.0, box[1]), min(float(page.width), box[2]), min(float(page.height), box[3]))
+    if box[2] - box[0] < 1.5 * height or box[3] - box[1] < 0.5 * height:
+        return False, None
+    return False, ValueStrip(fld, page.page_no, box, height, first)
+
+
+def value_strips(page: PageText, today: date | None = None, lexicon: Lexicon | None = None,
+                 sure: float = SURE) -> list[ValueStrip]:
+    """The strips to read again on ``page``: one per labelled field of ``FIELDS`` whose reading
+    is missing, invalid or unsure under every label of it on the page, from its best label (an
+    exact wording before a fuzzy one, a title that looks like a label). ``sure``: the OCR
+    confidence from which a valid reading is not read again."""
+    if page.source != "ocr":
+        return []
+    today = today or date.today()
+    index = PageIndex.build([page], lexicon or Lexicon())
+    lines = index.pages[0]
+    hits: dict[str, list[tuple[Line, int]]] = {}
+    for ln in lines:
+        if ln.table_header:
+            continue
+        for k, hit in enumerate(ln.hits):
+            if hit.field in FIELDS:
+                hits.setdefault(hit.field, []).append((ln, k))
+    out = []
+    for fld, where in hits.items():
+        where.sort(key=lambda lk: (not lk[0].hits[lk[1]].exact, lk[0].hits[lk[1]].rank))
+        found = [_strip(fld, ln, k, lines, page, today, sure) for ln, k in where]
+        if any(sure for sure, _ in found):  # some label of it gives a sure value
+            continue
+        strip = next((s for _, s in found if s is not None), None)
+        if strip is not None:
+            out.append(strip)
+    return out[:MAX_STRIPS]
+
+
+@dataclass(frozen=True)
+class Choice:
+    parsed: Parsed
+    text: str  # the reading chosen
+    ocr_conf: float
+    support: int  # readings (the first pass's among them) that give this value
+
+
+def value_text(text: str, lexicon: Lexicon | None = None) -> str:
+    """A second reading without what the strip caught of the labels beside the value: the text
+    after a label the reading starts with, or after a colon among its first characters (``号：R0…``,
+    the end of 工单号 right of which the strip begins), and before the next label in it (a slip's
+    next key printed close after the value: ``张三结算日期``)."""
+    s, hits = find_labels(text, lexicon or Lexicon())
+    start = 0
+    lead = [h for h in hits if h.start <= 1]
+    if lead:
+        start = lead[0].end
+    m = _LEADING_COLON.match(s[start:])
+    if m:
+        start += m.end()
+    end = min((h.start for h in hits if h.start >= start + 1 and h.exact), default=len(s))
+    return strip_value(s[start:end])
+
+
+_LEADING_COLON = re.compile(r"^[^:：\d]{0,3}[:：]")
+
+
+def _key(p: Parsed) -> str:
+    return "".join(p.value.split())
+
+
+def reread_choice(fld: str, first: str | None, first_conf: float, readings: list[tuple[str, float]],
+                  today: date) -> Choice | None:
+    """What the second readings of a value say against the first pass's reading ``first``.
+
+    The readings vote, the first pass's among them (valid readings only): the value most of them
+    give wins, a tie goes to the reading the recogniser is surest of. None: the first's value
+    wins, or nothing valid was read, or the winner of a name or model is the first reading with
+    more after it or cut short (a value loses its first character on a rule, not its last: what
+    a strip catches after the value is the next key's start, and a strip that ends inside the
+    value loses its end). Money is left to the sum (``extractors.engine``).
+    """
+    votes: Counter[str] = Counter()
+    best: dict[str, tuple[Parsed, str, float]] = {}
+    first_key = None
+    for i, (raw, conf) in enumerate([(first or "", first_conf), *readings]):
+        text = raw if i == 0 else value_text(raw)
+        p = PARSERS[fld](text, today) if text else None
+        if p is None or not p.valid:
+            continue
+        k = _key(p)
+        if i == 0:
+            first_key = k
+        votes[k] += 1
+        if k not in best or conf > best[k][2]:
+            best[k] = (p, text, conf)
+    if not votes:
+        return None
+    top = max(votes, key=lambda k: (votes[k], best[k][2]))
+    if top == first_key:
+        return None
+    if first_key is not None and fld in FREE_TEXT and top != first_key and (
+            top.startswith(first_key) or first_key.startswith(top)):
+        return None  # the first reading with more after it (what follows the value), or cut short
+    p, text, conf = best[top]
+    return Choice(p, text, conf, votes[top])
