@@ -1,4 +1,4 @@
-.PHONY: setup demo test test-fast lint bench bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch bench-lifecycle samples clean test-web-postgresql test-browser screenshots bench-web bench-backup bench-forms fuzz bench-vin bench-learn
+.PHONY: setup demo test test-fast lint bench bench-pipeline bench-orientation bench-extract bench-index bench-watch bench-batch bench-lifecycle samples clean test-web-postgresql test-browser screenshots bench-web bench-backup bench-forms fuzz bench-vin bench-learn bench-values
 
 PY := .venv/bin/python
 ARCHIVE ?= demo-archive
@@ -97,6 +97,11 @@ bench-learn: setup
 	$(PY) benchmarks/bench_learn.py --out bench-out/learn-$(LEARN_SEED)
 
 # The VIN's second pass (issue 12): its cost per page, with and without, interleaved.
+# The values' second pass (issue 12): held-out forms, with and without it, on the same OCR.
+bench-values: setup
+	nice -n 10 $(PY) benchmarks/bench_extract.py --count 80 --seed 901 --layouts forms --heldout --no-real --workers 1 --out bench-out/values-heldout
+	$(PY) benchmarks/bench_extract.py --count 80 --seed 901 --layouts forms --heldout --no-real --cached-only --without-value-reread --out bench-out/values-heldout
+
 bench-vin: setup
 	nice -n 10 $(PY) benchmarks/bench_vin_reread.py --count 12 --seed 7501 --layouts national_std,colour_preprint,form_colon
 
