@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from core.archive import Archive
+from core.settings import Settings
+from pipeline.ocr import OcrEngine, get_engine
 from tests.helpers import EVAL, SAMPLES, IngestedArchive, Sample, load_samples, make_settings, run_dir
 
 
@@ -65,3 +67,9 @@ def archive_copy(tmp_path: Path, ingested_archive: IngestedArchive) -> Path:
     dest = tmp_path / "archive"
     shutil.copytree(ingested_archive.archive.root, dest, ignore=shutil.ignore_patterns("locks"))
     return dest
+
+
+@pytest.fixture(scope="session")
+def rapid() -> OcrEngine:
+    """The default RapidOCR engine (models load once per test process)."""
+    return get_engine(Settings(), "rapidocr")

@@ -15,7 +15,6 @@ from core.models import OcrLine, PageText
 from core.settings import Settings
 from extractors import extract, vin
 from extractors.value_strip import reread_choice, value_strips, value_text
-from pipeline.ocr import get_engine
 from pipeline.ocr.region import read_value, value_images
 
 SERIF = ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", 2)
@@ -59,11 +58,6 @@ CELLS = {
                                                    paper=(220, 242, 215)), "2520.00"),
     "plate, bilevel scan": (lambda: dot_cell("湘A1S674", bilevel=True), "湘A1S674"),
 }
-
-
-@pytest.fixture(scope="module")
-def rapid() -> object:
-    return get_engine(Settings(), "rapidocr")
 
 
 @pytest.mark.parametrize("kind", list(CELLS))

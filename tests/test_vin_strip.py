@@ -91,11 +91,6 @@ STRIPS = {
 }
 
 
-@pytest.fixture(scope="module")
-def rapid() -> object:
-    return get_engine(Settings(), "rapidocr")
-
-
 @pytest.mark.parametrize("kind", list(STRIPS))
 def test_strip_read_by_rapidocr(kind: str, rapid: object) -> None:
     build, want = STRIPS[kind]
