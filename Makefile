@@ -96,12 +96,12 @@ bench-learn: setup
 	nice -n 10 $(PY) benchmarks/bench_extract.py --layouts forms --heldout --dealers 1 --count 220 --seed $(LEARN_SEED) --no-real --workers 1 --out bench-out/learn-$(LEARN_SEED)
 	$(PY) benchmarks/bench_learn.py --out bench-out/learn-$(LEARN_SEED)
 
-# The VIN's second pass (issue 12): its cost per page, with and without, interleaved.
 # The values' second pass (issue 12): held-out forms, with and without it, on the same OCR.
 bench-values: setup
 	nice -n 10 $(PY) benchmarks/bench_extract.py --count 80 --seed 901 --layouts forms --heldout --no-real --workers 1 --out bench-out/values-heldout
 	$(PY) benchmarks/bench_extract.py --count 80 --seed 901 --layouts forms --heldout --no-real --cached-only --without-value-reread --out bench-out/values-heldout
 
+# The VIN's second pass (issue 12): its cost per page, with and without, interleaved.
 bench-vin: setup
 	nice -n 10 $(PY) benchmarks/bench_vin_reread.py --count 12 --seed 7501 --layouts national_std,colour_preprint,form_colon
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import unicodedata
 from pathlib import Path
 
+from extractors.text import edit_distance
+
 
 def normalize_for_cer(text: str) -> str:
     """NFKC, no whitespace: how OCR text is compared with ground truth (Chinese has no spaces)."""
@@ -17,13 +19,7 @@ def cer(hyp: str, ref: str) -> float:
     a, b = normalize_for_cer(hyp), normalize_for_cer(ref)
     if not b:
         return 0.0 if not a else 1.0
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-        prev = cur
-    return prev[-1] / len(b)
+    return edit_distance(a, b) / len(b)
 
 
 def receipt_truth(eval_dir: Path, rid: str) -> str:

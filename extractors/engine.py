@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -14,7 +14,7 @@ from core.identifiers import is_cjk
 from core.models import CANONICAL_FIELDS, Box, FieldValue, PageText
 from core.settings import Settings
 from extractors import money, vin
-from extractors.fields import PARSERS, Parsed
+from extractors.fields import MONEY_FIELDS, PARSERS, UNSURE_OCR, Parsed
 from extractors.items import extract_items
 from extractors.labels import IGNORE, Lexicon
 from extractors.layout import Candidate, Line, PageIndex, candidates_for, lines_in_region
@@ -32,7 +32,6 @@ from extractors.learn import (
 )
 from extractors.templates import Template, choose_template, load_templates
 from extractors.value_strip import FIELDS as REREAD_FIELDS
-from extractors.value_strip import MONEY as REREAD_MONEY
 from extractors.value_strip import VIN_CELL, reread_choice
 
 log = logging.getLogger(__name__)
@@ -41,7 +40,6 @@ LAYOUT_FACTOR = {"same-line": 1.0, "right": 0.97, "below": 0.9, "region": 0.95, 
                  "reread": 0.97}
 FUZZY_LABEL_FACTOR = 0.95
 GLUED_FACTOR = 0.88  # "客户及车辆信息" is a heading, "客户：张三" a label; OCR does drop colons, though
-MONEY_FIELDS = ("labor_cost", "parts_cost", "total_cost")
 SCANNABLE = ("vin", "plate", "phone")  # formats distinctive enough to find without a label
 
 
@@ -69,6 +67,12 @@ class Scored:
         """Valid first, then the most specific wording (行驶里程 over 里程), then confidence."""
         return (self.parsed.valid, -self.rank, round(self.confidence, 3))
 
+    def add_note(self, note: str, *, cap: float | None = None) -> None:
+        """``note`` after the reading's note; with ``cap``, confidence at most that (for review)."""
+        if cap is not None:
+            self.confidence = min(self.confidence, cap)
+        self.parsed = replace(self.parsed, note=joined(self.parsed.note, note))
+
     def to_field(self) -> FieldValue:
         return FieldValue(
             value=self.parsed.value,
@@ -81,6 +85,11 @@ class Scored:
         )
 
 
+def joined(note: str, more: str) -> str:
+    """Two notes on one value, in order ("; " between them when both are there)."""
+    return f"{note}; {more}" if note and more else note or more
+
+
 def ocr_factor(conf: float) -> float:
     return 0.6 + 0.4 * max(0.0, min(1.0, conf))
 
@@ -89,7 +98,6 @@ def ocr_factor(conf: float) -> float:
 # not to be trusted. Measured on the dev forms: right readings had OCR confidence 0.985 (median),
 # wrong ones 0.48 — but the confidently wrong ones 0.85-0.97.
 UNVALIDATED = ("customer_name", "advisor", "model", "order_no")
-UNSURE_OCR = 0.9
 UNSURE_OCR_FACTOR = 0.85
 
 
@@ -213,15 +221,9 @@ def _reread(pages: list[PageText], fld: str, today: date, first: Collection[str]
         if not support:
             # one reading alone: the check digit passes by chance 1 time in 11, and the strip is
             # read several ways, so a lone reading (repaired or not) is for review
-            sc.confidence = min(sc.confidence, 0.7)
-            sc.parsed = Parsed(sc.parsed.value, sc.parsed.confidence, True,
-                               (sc.parsed.note + "; " if sc.parsed.note else "")
-                               + "one reading of the boxes gives it: for review")
+            sc.add_note("one reading of the boxes gives it: for review", cap=0.7)
         elif max(o.cand.ocr_conf for o in [sc, *support]) < SURE_REREAD:
-            sc.confidence = min(sc.confidence, 0.7)
-            sc.parsed = Parsed(sc.parsed.value, sc.parsed.confidence, True,
-                               (sc.parsed.note + "; " if sc.parsed.note else "")
-                               + "the recogniser is unsure of every reading: for review")
+            sc.add_note("the recogniser is unsure of every reading: for review", cap=0.7)
     values = sorted({sc.parsed.value for sc in out if sc.parsed.valid})
     if len(values) > 1:  # two readings that both validate: review, never a guess
         for sc in out:  # (the value offered: one that validates as read over a repaired one)
@@ -243,13 +245,13 @@ def _reread_values(pages: list[PageText], found: dict[str, list[Scored]], chosen
     for fld in REREAD_FIELDS:
         reads = [(p.page_no, ln) for p in pages for ln in p.region_reads.get(fld, [])]
         cur = chosen.get(fld)
-        if cur is not None and fld not in REREAD_MONEY:  # the readings of the chosen value's strip
+        if cur is not None and fld not in MONEY_FIELDS:  # the readings of the chosen value's strip
             reads = [(n, ln) for n, ln in reads if n == cur.cand.page and _overlap(ln.box, cur.cand.box) > 0]
         elif reads:  # nothing chosen: the first page's strip
             reads = [(n, ln) for n, ln in reads if n == reads[0][0]]
         if not reads:
             continue
-        if fld in REREAD_MONEY:
+        if fld in MONEY_FIELDS:
             for page_no, ln in reads:
                 sc = _score(fld, Candidate(ln.text, page_no, ln.box, ln.conf, "reread"), 99, True, today)
                 if sc is not None and sc.parsed.valid and Decimal(sc.parsed.value) > 0:  # "0元1图" is no amount
@@ -264,11 +266,8 @@ def _reread_values(pages: list[PageText], found: dict[str, list[Scored]], chosen
         sc = _score(fld, Candidate(ch.text, page_no, ln.box, ch.ocr_conf, "reread"), 0, True, today)
         if sc is None or not sc.parsed.valid:
             continue
-        sc.confidence = min(sc.confidence, REREAD_REPLACED)
         was = f"; the first reading was {cur.parsed.value}" if cur is not None else ""
-        sc.parsed = Parsed(sc.parsed.value, sc.parsed.confidence, True,
-                           (sc.parsed.note + "; " if sc.parsed.note else "")
-                           + f"read again: {ch.support} readings agree{was}")
+        sc.add_note(f"read again: {ch.support} readings agree{was}", cap=REREAD_REPLACED)
         chosen[fld] = sc
 
 
@@ -280,10 +279,7 @@ def _vin_readings_disagree(found: dict[str, list[Scored]], chosen: dict[str, Sco
     other = [o for o in found.get("vin", []) if o.parsed.valid and o.parsed.value != s.parsed.value
              and (o.cand.how == "reread") != (s.cand.how == "reread") and o.cand.how != "scan"]
     if other:
-        s.confidence = min(s.confidence, 0.7)
-        s.parsed = Parsed(s.parsed.value, s.parsed.confidence, True,
-                          (s.parsed.note + "; " if s.parsed.note else "")
-                          + f"the boxes read again give {other[0].parsed.value}")
+        s.add_note(f"the boxes read again give {other[0].parsed.value}", cap=0.7)
 
 
 def _pick(cands: list[Scored]) -> Scored:
@@ -492,7 +488,7 @@ def _check_with_upper(index: PageIndex, result: dict[str, FieldValue], chosen: d
     in_words = f"the amount in words ({money.fmt(amount)})"
     if total is not None and total.value == money.fmt(amount) and total.valid:
         total.confidence = max(total.confidence, 0.95)
-        total.note = (total.note + "; " if total.note else "") + f"{in_words} agrees"
+        total.note = joined(total.note, f"{in_words} agrees")
         return
     sum_agrees = labor is not None and parts is not None and money.totals_agree(
         labor, parts, amount, _amount(chosen.get("other_cost")), _amount(chosen.get("discount")))
@@ -550,9 +546,7 @@ def _from_learned(index: PageIndex, pages: list[PageText], t: LearnedTemplate, t
         s = _score(fld, cand, 99, True, today)
         if s is not None:
             s.confidence *= 0.6 + 0.4 * lf.trust ** 2  # 1 right: 0.7, 3: 0.83, 5 and never wrong: 0.88
-            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid,
-                              (s.parsed.note + "; " if s.parsed.note else "")
-                              + f"learned template {t.name} ({lf.right} right, {lf.wrong} wrong)")
+            s.add_note(f"learned template {t.name} ({lf.right} right, {lf.wrong} wrong)")
             out.setdefault(fld, []).append(s)
     return out
 
@@ -608,10 +602,7 @@ def _learned_evidence(found: dict[str, list[Scored]], chosen: dict[str, Scored],
             # stays: a line OCR doubts is not lifted over the review threshold, nor a number whose
             # print is damaged (2l7396KM read as 2 km, in both places)
             if print_damaged(fld, s.cand.text, s.parsed.value):  # both read the same broken print
-                s.confidence = min(s.confidence, 0.7)
-                s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid,
-                                  (s.parsed.note + "; " if s.parsed.note else "")
-                                  + f"printed {s.cand.text.strip()}: the value read is a piece of it")
+                s.add_note(f"printed {s.cand.text.strip()}: the value read is a piece of it", cap=0.7)
                 continue
             reading = s.parsed.confidence * ocr_factor(s.cand.ocr_conf)
             if fld in UNVALIDATED and s.cand.ocr_conf < UNSURE_OCR:
@@ -620,14 +611,9 @@ def _learned_evidence(found: dict[str, list[Scored]], chosen: dict[str, Scored],
             if s.cand.ocr_conf < UNSURE_OCR:
                 lifted = min(lifted, CONFIRM_UNSURE_CAP)
             s.confidence = max(s.confidence, lifted)
-            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, True,
-                              (s.parsed.note + "; " if s.parsed.note else "")
-                              + f"confirmed by learned template {t.name} ({lf.right} right, {lf.wrong} wrong)")
+            s.add_note(f"confirmed by learned template {t.name} ({lf.right} right, {lf.wrong} wrong)")
         else:
-            s.confidence = min(s.confidence, 0.7)
-            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid,
-                              (s.parsed.note + "; " if s.parsed.note else "")
-                              + f"the learned template reads {learned[0].parsed.value}; the labels disagree")
+            s.add_note(f"the learned template reads {learned[0].parsed.value}; the labels disagree", cap=0.7)
 
 
 def _learned_values(chosen: dict[str, Scored], t: LearnedTemplate, today: date) -> None:
@@ -641,20 +627,18 @@ def _learned_values(chosen: dict[str, Scored], t: LearnedTemplate, today: date) 
         vc = check_value(t, fld, s.parsed.value, s.cand.text, s.cand.ocr_conf)
         if vc is None:
             continue
-        note = (s.parsed.note + "; " if s.parsed.note else "") + vc.note if vc.note else s.parsed.note
         if vc.repaired:
             p = PARSERS[fld](vc.value, today)
             if p is None or not p.valid:
                 continue
             s.confidence = 0.5 + 0.4 * vc.trust  # 3 of 3 documents: 0.8; 9 of 9: 0.86
-            s.parsed = Parsed(p.value, p.confidence, True, note)
+            s.parsed = Parsed(p.value, p.confidence, True, joined(s.parsed.note, vc.note))
         elif not vc.agrees:
-            s.confidence = min(s.confidence, 0.7)
-            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid, note)
+            s.add_note(vc.note, cap=0.7)
         else:
             if fld in ROSTER_FIELDS and s.parsed.valid:
                 s.confidence = max(s.confidence, min(0.95, 0.8 + 0.15 * vc.trust) * ocr_factor(max(s.cand.ocr_conf, 0.9)))
-            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid, note)
+            s.add_note(vc.note)
 
 
 def extract(pages: list[PageText], settings: Settings, *, today: date | None = None,
@@ -741,7 +725,7 @@ def _document_type(pages: list[PageText], lexicon: Lexicon, result: Extraction, 
     if dt.kind in (INVOICE, RECEIPT) or (dt.kind != WORK_ORDER and letters and cjk < 0.05 * letters):
         for fv in result.fields.values():
             fv.confidence = min(fv.confidence, threshold * 0.6)
-            fv.note = (fv.note + "; " if fv.note else "") + f"the document looks like {dt.kind.replace('_', ' ')}, not a work order"
+            fv.note = joined(fv.note, f"the document looks like {dt.kind.replace('_', ' ')}, not a work order")
 
 
 def finish(fields: dict[str, FieldValue], result: Extraction | None, threshold: float) -> tuple[float, bool]:

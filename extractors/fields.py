@@ -11,6 +11,9 @@ from core.identifiers import CJK_CLASS, CJK_RE
 from extractors import dates, mileage, money, phone, plate, vin
 from extractors.text import clean, nfkc
 
+MONEY_FIELDS = ("labor_cost", "parts_cost", "total_cost")
+UNSURE_OCR = 0.9  # an OCR line confidence under this: the reading may be a misreading
+
 
 @dataclass(frozen=True)
 class Parsed:

@@ -26,10 +26,10 @@ from typing import Any
 
 from core.identifiers import PROVINCES
 from core.models import Box, PageText
-from extractors.fields import PARSERS
+from extractors.fields import MONEY_FIELDS, PARSERS, UNSURE_OCR
 from extractors.labels import Lexicon
 from extractors.layout import Candidate, Line, PageIndex
-from extractors.text import nfkc
+from extractors.text import edit_distance, nfkc
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def same_shop(t: LearnedTemplate, pages: list[PageText]) -> bool | None:
     if not own:
         return None
     here = _top_lines(pages)  # OCR may have lost the 司 of 公司
-    return any(_edit_distance(k, h) <= max(1, len(k) // 6) for k in own for h in here)
+    return any(edit_distance(k, h) <= max(1, len(k) // 6) for k in own for h in here)
 
 
 def _fit(pairs: list[tuple[float, float]]) -> tuple[float, float]:
@@ -318,17 +318,6 @@ def _value_spans(ln: Line) -> list[tuple[int, int]]:
     return spans
 
 
-def _without_labels(ln: Line) -> str:
-    if not ln.hits:
-        return ln.text
-    parts, pos = [], 0
-    for h in ln.hits:
-        parts.append(ln.text[pos:h.start])
-        pos = h.end
-    parts.append(ln.text[pos:])
-    return " ".join(x.strip(" :：") for x in parts if x.strip(" :："))
-
-
 def apply_learned(t: LearnedTemplate, index: PageIndex, pages: list[PageText], today: date) -> dict[str, Candidate]:
     out = {}
     for fld, lf in t.fields.items():
@@ -406,7 +395,6 @@ def learn(t: LearnedTemplate, pages: list[PageText], truth: dict[str, str], doc_
 # document's order number of the pattern, its advisor one already seen ...). That record, not the
 # number of documents, is how far a repair or a doubt from these values is trusted.
 
-MONEY_FIELDS = ("labor_cost", "parts_cost", "total_cost")
 ROSTER_FIELDS = ("advisor", "model")  # a few values that repeat: repaired to a known one
 VALUE_FIELDS = ("order_no", "plate", *ROSTER_FIELDS, *MONEY_FIELDS)
 VALUE_MIN_DOCUMENTS = 3  # a pattern needs this many corrected documents ...
@@ -417,7 +405,6 @@ TO_LETTER = {"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "7": "T
 # glyphs OCR reads for one another in names and model names: folded before comparing
 _FOLD = str.maketrans({"0": "O", "Q": "O", "D": "O", "1": "I", "L": "I", "|": "I", "!": "I", "5": "S",
                        "8": "B", "2": "Z", "6": "G", "-": "", "_": "", ".": "", "·": "", "•": "", " ": ""})
-UNSURE_OCR = 0.9  # an OCR line confidence under this: the reading may be a misreading
 PREFIX_REPAIR_TRUST = 0.7  # an order number whose prefix OCR misread: the digits are unverified (0.5 + 0.4 x 0.7 = 0.78)
 ROSTER_DOUBT_TRUST = 0.7  # a roster this reliable (3 of 3 right, 5 of 6) doubts a name it does not know
 
@@ -444,16 +431,6 @@ def money_format(raw: str) -> str:
 def fold(value: str) -> str:
     """A name or model name with OCR's look-alike glyphs made one (case, O/0, I/1/l, S/5 ...)."""
     return nfkc(value).upper().translate(_FOLD)
-
-
-def _edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 NUMERIC = ("mileage_km", "phone", *MONEY_FIELDS)
@@ -565,7 +542,7 @@ def _roster_match(fld: str, known: dict[str, int], value: str, ocr_conf: float, 
         return None
     near = _near(known, value)
     if len(near) == 1:
-        return near[0], "a character misread or lost" if _edit_distance(fold(near[0]), fv) == 1 else "characters misread"
+        return near[0], "a character misread or lost" if edit_distance(fold(near[0]), fv) == 1 else "characters misread"
     return None
 
 
@@ -573,7 +550,7 @@ def _near(known: dict[str, int], value: str) -> list[str]:
     """The known values ``value`` is a few edits from (one per five characters, at least one);
     more than one is no repair (秦PLUSDM-i and 宋PLUSDM-i, both known, and 泰PLUSDM-i read)."""
     fv = fold(value)
-    return [k for k in known if len(fold(k)) >= 2 and _edit_distance(fold(k), fv) <= max(1, len(fold(k)) // 5)]
+    return [k for k in known if len(fold(k)) >= 2 and edit_distance(fold(k), fv) <= max(1, len(fold(k)) // 5)]
 
 
 def _order_tail(value: str, key: str) -> str | None:
@@ -616,7 +593,7 @@ def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_con
         held = rec[0] > 0 if rec is not None else any(c >= 2 for c in counts.values())
         m = _roster_match(fld, counts, value, ocr_conf, held)
         if m is None:
-            near = [k for k in counts if len(fold(k)) >= 2 and _edit_distance(fold(k), fold(value)) <= max(1, len(fold(k)) // 5)]
+            near = _near(counts, value)
             # an advisor read with confidence, yet close to a known one: a new one, or a misreading
             # (OCR misreads names with confidence: 方丽 for 万丽 at 0.92); a model one character off
             # another is mostly another model of the brand (秦/宋PLUS), and OCR's confident misreadings
@@ -624,7 +601,6 @@ def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_con
             if near and fld == "advisor":
                 return ValueCheck(value, False, False, trust, f"close to {'/'.join(near)}, {what} of this layout; "
                                   "not repaired (OCR is sure of its reading, several are as close, or names have not repeated here)")
-            rec = t.checks.get(fld)
             if rec is not None and trust >= ROSTER_DOUBT_TRUST:  # the roster has nearly always held
                 return ValueCheck(value, False, False, trust, f"not {what} of this layout ({len(counts)} known, "
                                   f"right on {rec[0]} of {rec[0] + rec[1]} corrected documents)")

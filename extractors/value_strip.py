@@ -29,7 +29,6 @@ FIELDS = ("order_no", "plate", "date_in", "date_out", "mileage_km", "customer_na
           "labor_cost", "parts_cost", "total_cost")
 VIN_CELL = "vin_cell"  # region_reads of the VIN's strip read as a value (app.ingest.reread_vin), beside "vin"
 FREE_TEXT = ("customer_name", "advisor", "model")  # nothing validates them
-MONEY = ("labor_cost", "parts_cost", "total_cost")  # the sum decides between their readings
 # A valid first reading the recogniser is this sure of is not read again. 1.0: every labelled
 # value is (dev forms, docs/benchmarks.md: a value printed over its cell's rule loses its first
 # character with the recogniser sure of the rest, 124313 -> 24313 at 0.99; from 0.95 to 1.0 the
@@ -133,7 +132,7 @@ def value_strips(page: PageText, today: date | None = None, lexicon: Lexicon | N
     for fld, where in hits.items():
         where.sort(key=lambda lk: (not lk[0].hits[lk[1]].exact, lk[0].hits[lk[1]].rank))
         found = [_strip(fld, ln, k, lines, page, today, sure) for ln, k in where]
-        if any(sure for sure, _ in found):  # some label of it gives a sure value
+        if any(ok for ok, _ in found):  # some label of it gives a sure value
             continue
         strip = next((s for _, s in found if s is not None), None)
         if strip is not None:
@@ -203,7 +202,7 @@ def reread_choice(fld: str, first: str | None, first_conf: float, readings: list
     top = max(votes, key=lambda k: (votes[k], best[k][2]))
     if top == first_key:
         return None
-    if first_key is not None and fld in FREE_TEXT and top != first_key and (
+    if first_key is not None and fld in FREE_TEXT and (
             top.startswith(first_key) or first_key.startswith(top)):
         return None  # the first reading with more after it (what follows the value), or cut short
     p, text, conf = best[top]

@@ -211,7 +211,6 @@ def read_region(engine: OcrEngine, image: Image.Image | np.ndarray, box: Box, te
     x0, y0, x1, y1 = box
     if x1 - x0 < 2 or y1 - y0 < 2 or text_height < 2:
         return []
-    out: list[OcrLine] = []
     grey = flatten(strip_grey(image, box), text_height)
     plain, kept = remove_rules(grey, text_height)
     images = []
@@ -221,12 +220,18 @@ def read_region(engine: OcrEngine, image: Image.Image | np.ndarray, box: Box, te
             images.append(packed.image)
     if images:  # dot-matrix print reads better with its dots run together
         images.insert(1, cv2.GaussianBlur(images[0], (0, 0), BLUR * text_height))
+    return _read_lines(engine, images, box, dpi)
+
+
+def _read_lines(engine: OcrEngine, images: list[np.ndarray], box: Box, dpi: float) -> list[OcrLine]:
+    """Each image read by the recogniser alone: a line per reading, with the region's ``box``;
+    the same text twice is two readings agreeing, so both are kept."""
+    out: list[OcrLine] = []
     for im in images:
         line = engine.read_line(im, dpi)
-        if line is not None and line.text.strip():  # the same text twice is two readings agreeing
+        if line is not None and line.text.strip():
             out.append(OcrLine(line.text, box, line.conf, [OcrWord(line.text, box, line.conf)]))
     return out
-
 
 
 def value_rules(grey: np.ndarray, text_height: float) -> np.ndarray:
@@ -249,7 +254,6 @@ def value_rules(grey: np.ndarray, text_height: float) -> np.ndarray:
     return np.asarray(cv2.dilate(np.maximum(horizontal, vertical), grow), dtype=np.uint8)
 
 
-
 def _ink_box(grey: np.ndarray, text_height: float) -> tuple[int, int, int, int] | None:
     """Where in ``grey`` the value's characters are (x0, y0, x1, y1; dots closed into blobs,
     specks and what lies outside the row of characters left out); None: no ink."""
@@ -268,11 +272,8 @@ def _ink_box(grey: np.ndarray, text_height: float) -> tuple[int, int, int, int] 
     return int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1
 
 
-VARIANTS = ("flat", "rules", "blur", "blur2", "fblur", "closed", "tight", "tblur", "tblur2", "tblur07", "tclosed",
-            "tclosedblur", "tup", "tftblur", "tmed", "ftight", "tftblur2", "tftblur07", "tftup", "tftclosed")
-# (the variants measured on the dev forms, docs/benchmarks.md: t = cut to the characters, f = the
-# rules kept, blur = Gaussian, up = scaled x2, closed = dots grown by a grey erosion, med = median)
-READ_VALUE = ("tftblur", "tblur")  # the variants ``read_value`` reads (dev forms: the two best, docs/benchmarks.md)
+VARIANTS = ("flat", "rules", "tight", "ftight", "tblur", "tftblur")
+READ_VALUE = ("tftblur", "tblur")  # the variants ``read_value`` reads (the two best of twenty tried on the dev forms)
 
 
 def value_images(image: Image.Image | np.ndarray, box: Box, text_height: float,
@@ -283,7 +284,8 @@ def value_images(image: Image.Image | np.ndarray, box: Box, text_height: float,
     print); ``rules``: the form's long rules whitened (``value_rules``); ``tight``/``ftight``: cut
     to the characters (with / without the rules whitened: the characters' extent is found on the
     rules-free print), which the recogniser, scaling its input to a fixed height, reads larger;
-    ``blur``: Gaussian, about a dot's pitch (dot-matrix dots run together into strokes)."""
+    ``tblur``/``tftblur``: those blurred by about a dot's pitch (dot-matrix dots run together
+    into strokes)."""
     grey = flatten(strip_grey(image, box), text_height)
     rules = value_rules(grey, text_height)
     cut = np.where(rules > 0, 255, grey).astype(np.uint8)
@@ -298,29 +300,13 @@ def value_images(image: Image.Image | np.ndarray, box: Box, text_height: float,
         tight = cut[y0:y1, x0:x1]
         ftight = grey[y0:y1, x0:x1]
     sig = max(0.5, BLUR * text_height)
-    k = max(2, int(round(text_height / 12)))
     make = {
         "flat": lambda: grey,
         "rules": lambda: cut,
-        "blur": lambda: cv2.GaussianBlur(cut, (0, 0), sig),
-        "blur2": lambda: cv2.GaussianBlur(cut, (0, 0), 1.6 * sig),
-        "blur3": lambda: cv2.GaussianBlur(cut, (0, 0), 2.5 * sig),
-        "fblur": lambda: cv2.GaussianBlur(grey, (0, 0), sig),
-        "closed": lambda: cv2.erode(cut, np.ones((k, k), np.uint8)),
         "tight": lambda: tight,
-        "tblur": lambda: cv2.GaussianBlur(tight, (0, 0), sig),
-        "tblur2": lambda: cv2.GaussianBlur(tight, (0, 0), 1.6 * sig),
-        "tblur07": lambda: cv2.GaussianBlur(tight, (0, 0), 0.7 * sig),
-        "tclosed": lambda: cv2.erode(tight, np.ones((2, 2), np.uint8)),
-        "tclosedblur": lambda: cv2.GaussianBlur(cv2.erode(tight, np.ones((2, 2), np.uint8)), (0, 0), 0.7 * sig),
-        "tup": lambda: cv2.GaussianBlur(cv2.resize(tight, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC), (0, 0), 2 * sig),
-        "tftblur": lambda: cv2.GaussianBlur(ftight, (0, 0), sig),
         "ftight": lambda: ftight,
-        "tftblur2": lambda: cv2.GaussianBlur(ftight, (0, 0), 1.6 * sig),
-        "tftblur07": lambda: cv2.GaussianBlur(ftight, (0, 0), 0.7 * sig),
-        "tftup": lambda: cv2.GaussianBlur(cv2.resize(ftight, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC), (0, 0), 2 * sig),
-        "tftclosed": lambda: cv2.erode(ftight, np.ones((2, 2), np.uint8)),
-        "tmed": lambda: cv2.medianBlur(cv2.GaussianBlur(tight, (0, 0), 0.7 * sig), 3),
+        "tblur": lambda: cv2.GaussianBlur(tight, (0, 0), sig),
+        "tftblur": lambda: cv2.GaussianBlur(ftight, (0, 0), sig),
     }
     return [(v, np.ascontiguousarray(make[v]())) for v in variants]
 
@@ -334,9 +320,4 @@ def read_value(engine: OcrEngine, image: Image.Image | np.ndarray, box: Box, tex
     x0, y0, x1, y1 = box
     if x1 - x0 < 2 or y1 - y0 < 2 or text_height < 2:
         return []
-    out = []
-    for _name, im in value_images(image, box, text_height, variants):
-        line = engine.read_line(im, dpi)
-        if line is not None and line.text.strip():
-            out.append(OcrLine(line.text, box, line.conf, [OcrWord(line.text, box, line.conf)]))
-    return out
+    return _read_lines(engine, [im for _, im in value_images(image, box, text_height, variants)], box, dpi)
