@@ -35,6 +35,13 @@ class Settings(BaseModel):
     # Runtime of RapidOCR's PP-OCR models: "openvino" (2.35x the pages/min of onnxruntime on one
     # thread at the same CER, docs/benchmarks.md) or "onnxruntime".
     ocr_runtime: Literal["openvino", "onnxruntime"] = "openvino"
+    # A finer recogniser beside the first (RapidOCR only): PP-OCRv6's small model ("ppocrv6-small",
+    # from the rapidocr 3.10 wheel; "none": PP-OCRv4 alone). It reads the values' second pass
+    # (value_reread, vin_reread's cell): dot-matrix print, which PP-OCRv4 misreads (1.5L -> 1.5T).
+    ocr_fine_model: Literal["ppocrv6-small", "none"] = "ppocrv6-small"
+    # First-pass lines PP-OCRv4 is less sure of than this are read again by the fine recogniser
+    # (0: none). It costs ~2.3x PP-OCRv4's time per line read again.
+    ocr_fine_below: float = Field(default=0.0, ge=0.0, le=1.0)
 
     # VIN second pass: a page with a VIN label but no valid VIN after OCR has the strip after the
     # label read again by the recogniser alone, box rules removed (extractors/vin_strip.py,

@@ -34,6 +34,23 @@ def plate_kind(plate: str) -> str | None:
 _CHUAN = re.compile(r"(?<![0-9A-Za-z])(?:111|lll|Ill|\|\|\||l1l|1l1)(?=\s*[A-Z])")
 
 
+# the issuing office's letter read as the digit it looks like (渝B09786 read 渝809786); each digit
+# has one letter it is taken for (no I or O on plates)
+_DIGIT_AS_LETTER = {"8": "B", "0": "D", "6": "G", "5": "S", "2": "Z", "4": "A"}
+
+
+def _office_letter_repaired(c: str) -> Reading | None:
+    """``c`` (a whole value, normalized) as a plate whose second character, a digit, is the
+    office letter misread: for review (a guess from the shape, nothing checks it)."""
+    if len(c) < 7 or c[0] not in PROVINCES or c[1] not in _DIGIT_AS_LETTER:
+        return None
+    fixed = c[0] + _DIGIT_AS_LETTER[c[1]] + c[2:]
+    kind = plate_kind(fixed)
+    if kind is None:
+        return None
+    return Reading(fixed, True, kind, 0.6, f"read {c[1]} as {fixed[1]} after the province (read {c})")
+
+
 def read_plate(text: str) -> Reading | None:
     """Find and validate a plate in ``text``; I/O in the body are read as 1/0 (with lower confidence)."""
     s = nfkc(text)
@@ -44,6 +61,9 @@ def read_plate(text: str) -> Reading | None:
             return Reading(r.value, True, r.kind, min(r.confidence, 0.85), "read 111 as 川")
     if m is None:
         c = normalize(s)
+        repaired_letter = _office_letter_repaired(c)  # only a value that is the plate and nothing else
+        if repaired_letter is not None:
+            return repaired_letter
         return Reading(c, False, "", 0.2, "not a plate") if c else None
     raw = normalize(m.group(0))
     kind = plate_kind(raw)

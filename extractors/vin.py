@@ -1,7 +1,7 @@
 """VIN (ISO 3779 / GB 16735): format, check digit, OCR-confusion repair with evidence, manufacturer.
 
 Repair candidates are the readings within two OCR confusions (domain.md's O/0 I/1 Q/0 S/5 B/8 Z/2
-G/6, and B read as 6 and M read as H, as boxed VINs show) that pass the check digit and the structure: a
+G/6, B read as 6 and M read as H, as boxed VINs show, and a first L read as 1 or I) that pass the check digit and the structure: a
 model-year code that exists at position 10 and, when the reading's WMI is not a known
 manufacturer, a known one. Evidence decides:
 
@@ -41,6 +41,9 @@ _FORCED = {"O": "0", "I": "1", "Q": "0"}
 # and M read as H (one way: the other way round is not seen, and each extra pair adds candidates)
 _CONFUSABLE = {"5": "S", "S": "5", "8": "B", "B": "8", "2": "Z", "Z": "2", "6": "GB", "G": "6", "H": "M"}
 _CHECK_CONFUSABLE = {"S": "5", "B": "8", "Z": "2", "G": "6"}  # position 9 is a digit or X
+# position 1: a vehicle made in China has L there (GB 16735 WMIs: L..), and an L printed over its
+# cell's rule, or in dot-matrix with its foot faint, reads as 1 or I (one way: a 1 is no L misread)
+_FIRST_CONFUSABLE = {"1": "L"}
 MAX_REPAIRS = 2  # a repair is taken only if it is the one candidate with up to this many changes
 # position 10: the model year (ISO 3779 / GB 16735): no 0, I, O, Q, U or Z
 YEAR_CODES = set("ABCDEFGHJKLMNPRSTVWXY123456789")
@@ -147,6 +150,8 @@ def _candidate(text: str) -> tuple[str, bool] | None:
 
 
 def _alternatives(i: int, c: str) -> str:
+    if i == 0 and c in _FIRST_CONFUSABLE:
+        return _FIRST_CONFUSABLE[c]
     return _CHECK_CONFUSABLE.get(c, "") if i == 8 else _CONFUSABLE.get(c, "")
 
 

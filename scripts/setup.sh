@@ -34,10 +34,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 stamp=.venv/.woa-deps-stamp
-want=$(cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)
+want=$(cat requirements.lock requirements-models.lock pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "woa setup: installing pinned Python dependencies"
   .venv/bin/pip install -q --disable-pip-version-check -r requirements.lock 2>&1 | grep -v "^WARNING: Location" || true
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps --require-hashes -r requirements-models.lock 2>&1 | grep -v "^WARNING: Location" || true
   .venv/bin/pip install -q --disable-pip-version-check --no-deps -e . 2>&1 | grep -v "^WARNING: Location" || true
   .venv/bin/python -c "import woa, pipeline, cv2, pikepdf, rapidocr_onnxruntime" 
   echo "$want" > "$stamp"

@@ -137,6 +137,20 @@ def test_plate_chuan_with_a_stray_stroke(text: str, expected: str) -> None:
     assert r is not None and r.valid and r.value == expected and r.confidence < 1.0
 
 
+@pytest.mark.parametrize(("text", "expected"), [("渝809786", "渝B09786"), ("闽0·12345", "闽D12345"),
+                                              ("粤5D12345", "粤SD12345"), ("浙6 8B2C3", "浙G8B2C3")])
+def test_plate_office_letter_read_as_a_digit_is_repaired_for_review(text: str, expected: str) -> None:
+    r = plate.read_plate(text)
+    assert r is not None and r.valid and r.value == expected and r.confidence < 0.8
+    assert "after the province" in r.note
+
+
+@pytest.mark.parametrize("text", ["沪2024-05-17", "京88号", "地址：京8路12号", "渝8097", "车牌 渝8097861"])
+def test_plate_digit_after_province_that_is_no_plate_stays_invalid(text: str) -> None:
+    r = plate.read_plate(text)
+    assert r is None or not r.valid
+
+
 def test_plate_o_in_body_read_as_zero_with_lower_confidence() -> None:
     r = plate.read_plate("粤B12O45")
     assert r is not None and r.valid and r.value == "粤B12045" and r.confidence < 1.0

@@ -40,6 +40,11 @@ REPAIRS = [
     ("L63SAMRA2PS123456", GEELY, True, "6→B at 2"),
     # one confusion: M read as H
     ("LB3SAHRA2PS123456", GEELY, True, "H→M at 6"),
+    # a made-in-China VIN's first L printed over its cell's rule, read as 1 or I: repaired
+    ("1B3SAMRA2PS123456", GEELY, True, "1→L at 1"),
+    ("IB3SAMRA2PS123456", GEELY, True, "I→L at 1"),
+    # a VIN made in the USA starts with 1 and validates as read: not turned into an L
+    ("1HGCM82633A004352", "1HGCM82633A004352", True, ""),
     # two confusions: the only candidate needs two changes -> not repaired, listed for review
     ("L63SAHRA2PS123456", "L63SAHRA2PS123456", False, "1 repairs possible: " + GEELY),
 ]
@@ -51,8 +56,10 @@ def test_vin_repair(read: str, want: str, valid: bool, note: str) -> None:
     assert r is not None
     assert (r.value, r.valid) == (want, valid)
     assert note in r.note
-    if valid:
+    if valid and read != want:
         assert ref_valid(r.value) and f"read {read}" in r.note and r.confidence >= 0.8
+    elif valid:
+        assert ref_valid(r.value) and r.note == "" and r.confidence == 1.0
     else:
         assert r.confidence < 0.5
 

@@ -70,6 +70,38 @@ def test_value_cell_read_by_rapidocr(kind: str, rapid: object) -> None:
     assert all(ln.box == (0, 0, image.width, image.height) for ln in lines)
 
 
+# dot-matrix cells both PP-OCRv4 readings misread and PP-OCRv6 (the fine recogniser) reads right
+FINE_CELLS = {
+    "model on the cell's left rule": (lambda: dot_cell("君威 552T", shift_mm=-1.2), "君威552T", "君威5521"),
+    "model beginning with E": (lambda: dot_cell("E300L 豪华型"), "E300L豪华型", "L300L"),
+    "model, bilevel scan": (lambda: dot_cell("秦PLUS DM-i", bilevel=True), "秦PLUSDM-i", "DM-1"),
+}
+
+
+@pytest.mark.parametrize("kind", list(FINE_CELLS))
+def test_the_fine_recogniser_reads_what_the_first_misreads(kind: str, rapid: object) -> None:
+    build, want, misread = FINE_CELLS[kind]
+    image, text_height = build()
+    ims = dict(value_images(image, (0, 0, image.width, image.height), text_height, ("tftblur", "tblur")))
+    first = ["".join(ln.text.split()) for v in ("tftblur", "tblur") if (ln := rapid.read_line(ims[v], 200))]  # type: ignore[attr-defined]
+    assert first and all(want not in r and misread in r for r in first), first
+    fine = rapid.read_fine(ims["tftblur"], 200)  # type: ignore[attr-defined]
+    assert fine is not None and "".join(fine.text.split()) == want, fine
+    # the values' second pass: the fine recogniser's reading first (the first's too where it is unsure)
+    lines = read_value(rapid, image, (0, 0, image.width, image.height), text_height, 200)  # type: ignore[arg-type]
+    assert "".join(lines[0].text.split()) == want and len(lines) == (1 if lines[0].conf >= 0.9 else 2)
+
+
+def test_without_a_fine_recogniser_the_first_reads_two_variants() -> None:
+    from pipeline.ocr import get_engine
+
+    plain = get_engine(Settings(ocr_fine_model="none"), "rapidocr")
+    assert plain.fine_model == "" and "ppocrv6" not in plain.version
+    image, text_height = CELLS["name, blue rules on yellow, 200 dpi"][0]()
+    lines = read_value(plain, image, (0, 0, image.width, image.height), text_height, 200)
+    assert len(lines) == 2 and all("蔡艳轩" in ln.text for ln in lines)
+
+
 def test_a_misread_vin_in_its_cell_does_not_validate(rapid: object) -> None:
     """Serif dot-matrix F and T read as I and 1 (the colour form's VIN): the check digit fails, so
     the misreading is no VIN — it cannot be taken for one."""

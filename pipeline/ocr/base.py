@@ -23,6 +23,8 @@ class OcrEngine(Protocol):
     # True when the engine recognises text-line regions found beforehand (``regions``), so the
     # pipeline can hand it the detection its orientation step already made.
     uses_text_regions: bool
+    # The engine's finer second recogniser ("": none), which ``read_fine`` uses.
+    fine_model: str
 
     @property
     def text_detector(self) -> TextDetector | None:
@@ -50,6 +52,11 @@ class OcrEngine(Protocol):
         """Recognise ``image`` (grey or BGR uint8) as one text line, without text detection: a
         second reading of a region the first pass could not read whole (``pipeline.ocr.region``).
         The line's box is the whole image; None when nothing was read."""
+        ...
+
+    def read_fine(self, image: np.ndarray, dpi: float) -> OcrLine | None:
+        """``read_line`` by the engine's most accurate recogniser (the values' second pass,
+        ``pipeline.ocr.region.read_value``); an engine with one recogniser reads as ``read_line``."""
         ...
 
 

@@ -1,5 +1,14 @@
 """RapidOCR (PP-OCRv4 ONNX models shipped inside the rapidocr wheels; works offline).
 
+A second, finer recogniser (``ocr_fine_model``): PP-OCRv6's small recogniser, shipped in the
+``rapidocr`` 3.10 wheel, which is installed for that file only (``requirements-models.lock``,
+without its dependencies: it would bring a second OpenCV) and never imported. It reads dot-matrix
+print far better than PP-OCRv4 (the values' strips of the dev colour forms: 540 of 589 right
+after the vote against 524, docs/benchmarks.md) at about 2.3x the time per line, and OpenVINO
+2024.0 cannot read it, so it runs on onnxruntime: it reads the values' second pass
+(``read_fine``) and, with ``ocr_fine_below``, the first pass's lines the PP-OCRv4 recogniser was
+unsure of.
+
 The same PP-OCR models run on one of two runtimes (``ocr_runtime``): OpenVINO
 (``rapidocr-openvino``, the default: 2.35x the pages per minute of onnxruntime on one thread
 for the same CER, measured in ``docs/benchmarks.md``) or onnxruntime (``rapidocr-onnxruntime``).
@@ -16,10 +25,13 @@ per-line direction classifier.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import importlib.util
 import logging
 import math
 from collections.abc import Iterator
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -123,6 +135,44 @@ def rapidocr_models(threads: int = 1, runtime: str = DEFAULT_RUNTIME) -> Any:
     raise ValueError(f"unknown OCR runtime {runtime!r} (choose from {', '.join(RUNTIMES)})")
 
 
+FINE_MODELS = {
+    # name: (package whose wheel carries it, file in the package, its SHA-256 as RapidOCR lists it)
+    "ppocrv6-small": ("rapidocr", "models/PP-OCRv6_rec_small.onnx",
+                      "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884"),
+}
+
+
+class FineModelMissing(RuntimeError):
+    """The fine recogniser's model file is not installed (or is not the file it should be)."""
+
+
+def fine_model_path(name: str) -> Path:
+    """Where the fine recogniser ``name``'s model is, checked against its SHA-256. The package is
+    found, not imported (``rapidocr`` 3.x would import its own dependencies, which are not
+    installed)."""
+    if name not in FINE_MODELS:
+        raise ValueError(f"unknown fine recogniser {name!r} (choose from {', '.join(FINE_MODELS)} or none)")
+    package, rel, sha = FINE_MODELS[name]
+    spec = importlib.util.find_spec(package)
+    roots = list(spec.submodule_search_locations or []) if spec is not None else []
+    path = Path(roots[0]) / rel if roots else None
+    if path is None or not path.is_file():
+        raise FineModelMissing(f"the {name} recogniser needs the {package} wheel ({package}==3.10.0, "
+                               "requirements-models.lock; `make setup` installs it), or set ocr_fine_model = \"none\"")
+    if hashlib.sha256(path.read_bytes()).hexdigest() != sha:
+        raise FineModelMissing(f"{path} is not the {name} model it should be (SHA-256 differs)")
+    return path
+
+
+@lru_cache(maxsize=2)
+def fine_recogniser(name: str, threads: int = 1) -> Any:
+    """The fine recogniser (one per process), on onnxruntime; its character list is in the model."""
+    from rapidocr_onnxruntime.ch_ppocr_rec.text_recognize import TextRecognizer
+
+    return TextRecognizer({"model_path": str(fine_model_path(name)), "rec_img_shape": [3, 48, 320],
+                           "rec_batch_num": 6, "intra_op_num_threads": threads, "inter_op_num_threads": 1})
+
+
 # RapidOCR's detector scales its input up until the short side is 736 px: a sliver of a page
 # (3x4000) became a 942080x736 tensor and 24 GB. The copy it gets is padded with white (right and
 # bottom, so box coordinates do not move) to at most DET_MAX_ASPECT and at least DET_MIN_SIDE,
@@ -191,7 +241,8 @@ class RapidOcrEngine:
     name = "rapidocr"
     uses_text_regions = True
 
-    def __init__(self, threads: int = 1, det_max_side: int = DET_MAX_SIDE, runtime: str = DEFAULT_RUNTIME) -> None:
+    def __init__(self, threads: int = 1, det_max_side: int = DET_MAX_SIDE, runtime: str = DEFAULT_RUNTIME,
+                 fine_model: str = "none", fine_below: float = 0.0) -> None:
         if runtime not in RUNTIMES:
             raise ValueError(f"unknown OCR runtime {runtime!r} (choose from {', '.join(RUNTIMES)})")
         self.runtime = runtime
@@ -199,10 +250,16 @@ class RapidOcrEngine:
         self.det_max_side = det_max_side
         self._ocr = rapidocr_models(threads, runtime)
         self.text_detector = PpOcrDetector(self._ocr)  # the orientation step shares these models
+        self.fine_model = "" if fine_model == "none" else fine_model
+        self._fine = fine_recogniser(self.fine_model, threads) if self.fine_model else None
+        self.fine_below = fine_below if self._fine is not None else 0.0
+        if self._fine is not None:
+            self.version += f" + {self.fine_model} (rapidocr {package_version('rapidocr')})"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RapidOcrEngine:
-        return cls(threads=settings.ocr_threads, runtime=settings.ocr_runtime)
+        return cls(threads=settings.ocr_threads, runtime=settings.ocr_runtime,
+                   fine_model=settings.ocr_fine_model, fine_below=settings.ocr_fine_below)
 
     def detect(self, bgr: np.ndarray) -> np.ndarray:
         """Text line quads (N, 4, 2) in pixels of ``bgr``, detected on a copy of bounded size."""
@@ -226,6 +283,13 @@ class RapidOcrEngine:
             return []
         crops = self._ocr.get_crop_img_list(bgr, boxes)
         rec, _ = self._ocr.text_rec(crops, True)
+        if self.fine_below > 0 and self._fine is not None:  # lines the first recogniser was unsure of, read finer
+            unsure = [i for i, r in enumerate(rec) if float(r[1]) < self.fine_below]
+            if unsure:
+                again, _ = self._fine([crops[i] for i in unsure], True)
+                rec = list(rec)
+                for i, r in zip(unsure, again, strict=True):
+                    rec[i] = r
         words = self._ocr.cal_rec_boxes(crops, boxes, rec)
         lines: list[OcrLine] = []
         for quad, (text, score, word_quads, word_texts, word_confs) in zip(boxes, words, strict=True):
@@ -242,11 +306,18 @@ class RapidOcrEngine:
         return reading_order(lines)
 
     def read_line(self, image: np.ndarray, dpi: float) -> OcrLine | None:
+        return self._read_line(self._ocr.text_rec, image)
+
+    def read_fine(self, image: np.ndarray, dpi: float) -> OcrLine | None:
+        return self._read_line(self._ocr.text_rec if self._fine is None else self._fine, image)
+
+    @staticmethod
+    def _read_line(recogniser: Any, image: np.ndarray) -> OcrLine | None:
         bgr = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image
         h, w = bgr.shape[:2]
         if h < 2 or w < 2:
             return None
-        rec, _ = self._ocr.text_rec([np.ascontiguousarray(bgr)], False)
+        rec, _ = recogniser([np.ascontiguousarray(bgr)], False)
         text, score = str(rec[0][0]), float(rec[0][1])
         if not text.strip():
             return None

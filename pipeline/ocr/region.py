@@ -223,12 +223,14 @@ def read_region(engine: OcrEngine, image: Image.Image | np.ndarray, box: Box, te
     return _read_lines(engine, images, box, dpi)
 
 
-def _read_lines(engine: OcrEngine, images: list[np.ndarray], box: Box, dpi: float) -> list[OcrLine]:
-    """Each image read by the recogniser alone: a line per reading, with the region's ``box``;
-    the same text twice is two readings agreeing, so both are kept."""
+def _read_lines(engine: OcrEngine, images: list[np.ndarray], box: Box, dpi: float,
+                fine: bool = False) -> list[OcrLine]:
+    """Each image read by the recogniser alone (``fine``: the engine's finest): a line per
+    reading, with the region's ``box``; the same text twice is two readings agreeing, so both
+    are kept."""
     out: list[OcrLine] = []
     for im in images:
-        line = engine.read_line(im, dpi)
+        line = engine.read_fine(im, dpi) if fine else engine.read_line(im, dpi)
         if line is not None and line.text.strip():
             out.append(OcrLine(line.text, box, line.conf, [OcrWord(line.text, box, line.conf)]))
     return out
@@ -274,6 +276,15 @@ def _ink_box(grey: np.ndarray, text_height: float) -> tuple[int, int, int, int] 
 
 VARIANTS = ("flat", "rules", "tight", "ftight", "tblur", "tftblur")
 READ_VALUE = ("tftblur", "tblur")  # the variants ``read_value`` reads (the two best of twenty tried on the dev forms)
+# ... when the engine has a fine recogniser (PP-OCRv6): it reads the best variant for it on the dev
+# forms' strips, and where it is unsure (under FINE_SURE) the first recogniser reads the best variant
+# for that one too, a second opinion that reads some print PP-OCRv6 misreads. On the dev forms' 589
+# strips, after the vote: 539 right (PP-OCRv4 read 31 of them), against 524 for the two PP-OCRv4
+# readings before and 540 for two PP-OCRv6 ones, at twice the time (docs/benchmarks.md, "The
+# values' second pass by PP-OCRv6")
+READ_VALUE_FINE = "tftblur"
+READ_VALUE_PLAIN = "tftblur"
+FINE_SURE = 0.9
 
 
 def value_images(image: Image.Image | np.ndarray, box: Box, text_height: float,
@@ -312,12 +323,19 @@ def value_images(image: Image.Image | np.ndarray, box: Box, text_height: float,
 
 
 def read_value(engine: OcrEngine, image: Image.Image | np.ndarray, box: Box, text_height: float,
-               dpi: float, variants: tuple[str, ...] = READ_VALUE) -> list[OcrLine]:
-    """Read the value in ``box`` of the page ``image`` once more, recognition only, from each of
-    ``value_images`` ``variants``: a line per reading (its text, the region's box, the
-    recogniser's confidence), in the order of ``variants``; the readings vote
-    (``extractors.value_strip.reread_choice``)."""
+               dpi: float) -> list[OcrLine]:
+    """Read the value in ``box`` of the page ``image`` once more, recognition only, from
+    ``value_images``: a line per reading (its text, the region's box, the recogniser's
+    confidence); the readings vote (``extractors.value_strip.reread_choice``). An engine with a
+    fine recogniser (``OcrEngine.read_fine``) reads ``READ_VALUE_FINE`` with it and, where that
+    reading is unsure, ``READ_VALUE_PLAIN`` with its first; one without reads ``READ_VALUE``."""
     x0, y0, x1, y1 = box
     if x1 - x0 < 2 or y1 - y0 < 2 or text_height < 2:
         return []
-    return _read_lines(engine, [im for _, im in value_images(image, box, text_height, variants)], box, dpi)
+    if not engine.fine_model:
+        return _read_lines(engine, [im for _, im in value_images(image, box, text_height, READ_VALUE)], box, dpi)
+    images = dict(value_images(image, box, text_height, tuple(dict.fromkeys((READ_VALUE_FINE, READ_VALUE_PLAIN)))))
+    lines = _read_lines(engine, [images[READ_VALUE_FINE]], box, dpi, fine=True)
+    if not lines or lines[0].conf < FINE_SURE:
+        lines += _read_lines(engine, [images[READ_VALUE_PLAIN]], box, dpi)
+    return lines

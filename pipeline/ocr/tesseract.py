@@ -16,6 +16,7 @@ from pipeline.ocr.base import Glyph, affine_box, box_corners, lines_from_glyphs,
 class TesseractEngine:
     name = "tesseract"
     uses_text_regions = False  # Tesseract's own layout analysis finds the lines
+    fine_model = ""  # one recogniser
     text_detector = None  # orientation: PP-OCR's detector and classifier, loaded only when it is on
 
     def __init__(self, lang: str = "chi_sim+eng", psm: int = 4, threads: int = 1) -> None:
@@ -51,6 +52,9 @@ class TesseractEngine:
             glyphs.sort(key=lambda g: g.box[0])
             lines.extend(lines_from_glyphs(glyphs))
         return reading_order(lines)
+
+    def read_fine(self, image: np.ndarray, dpi: float) -> OcrLine | None:
+        return self.read_line(image, dpi)
 
     def read_line(self, image: np.ndarray, dpi: float) -> OcrLine | None:
         h, w = image.shape[:2]
