@@ -423,6 +423,7 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
             s.confidence = max(s.confidence, 0.9 if repaired else 0.97)
             s.parsed = Parsed(s.parsed.value, s.parsed.confidence, True,
                               (repaired + "; " if repaired else "") + "labour + parts (+ other - discount) = total")
+        _rereads_add_up_too(found, chosen)
     elif "total_cost" in chosen:
         for f in MONEY_FIELDS:
             s = chosen[f]
@@ -434,6 +435,40 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
             # a total under half of labour + parts is a truncated reading ("¥5" for "¥5,460.59"):
             # offer the sum instead, for review
             chosen.pop("total_cost")
+
+
+def _rereads_add_up_too(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
+    """The chosen amounts add up, but so do their second readings (``value_strip``), and they differ.
+
+    A sum does not tell a leading 1 lost on one cell's rule and read into another's from it
+    (750.00 + 1,308.88 read as 1750.00 + 308.88), nor a 1 read from the rule before both a part
+    and the total (1,832.54 and 3,510.00 read 11,832.54 and 13,510.00): the amounts still add up.
+    When the second readings (the wider strip, the finer recogniser) give another combination that
+    adds up too, they are taken — they hold the characters the first pass lost at the rule — and
+    every amount is for review: two readings of the costs add up, which is no proof of either.
+    """
+    fields = ("labor_cost", "parts_cost", "total_cost")
+    options = []
+    for f in fields:
+        reads = [c for c in found.get(f, []) if c.cand.how == "reread" and c.parsed.valid
+                 and c.parsed.value != chosen[f].parsed.value]
+        options.append([chosen[f], *([_pick(reads)] if reads else [])])
+    other, discount = _amount(chosen.get("other_cost")), _amount(chosen.get("discount"))
+    alternatives = [combo for combo in itertools.product(*options)
+                    if sum(c is not chosen[f] for f, c in zip(fields, combo, strict=True)) >= 2
+                    and money.totals_agree(*(_amount(c) for c in combo), other, discount)]
+    if not alternatives:
+        return
+    if len(alternatives) > 1:  # more than one other way to add up: review, as first read
+        for f in fields:
+            chosen[f].add_note("the amounts read again add up in other ways too", cap=REREAD_REPLACED)
+        return
+    firsts = ", ".join(f"{chosen[f].parsed.value}" for f in fields)
+    for f, c in zip(fields, alternatives[0], strict=True):
+        c.parsed = replace(c.parsed, valid=True, note="labour + parts (+ other - discount) = total both as read "
+                           f"again and as first read ({firsts})")
+        c.confidence = min(c.confidence, REREAD_REPLACED)
+        chosen[f] = c
 
 
 def _infer_total(index: PageIndex, chosen: dict[str, Scored], today: date) -> FieldValue | None:

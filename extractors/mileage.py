@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from extractors.text import nfkc
+from extractors.text import nfkc, quote_separators
 
 MAX_KM = 2_000_000
 # a dot followed by exactly three digits is a thousands separator OCR read as a dot: "5.912"
@@ -12,7 +12,7 @@ _NUM = re.compile(r"\d{1,3}(?:[,，.]\d{3})+(?![\d.])|\d{1,3}(?:[,，]\d{3})+(?:
 
 
 def normalize_mileage(text: str) -> str | None:
-    s = nfkc(text)
+    s = quote_separators(nfkc(text))
     m = _NUM.search(s)
     if m is None:
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from extractors.text import nfkc
+from extractors.text import nfkc, quote_separators
 
 _CURRENCY = re.compile(r"(RMB|CNY|RM|MYR|人民币|[¥$元圆])", re.IGNORECASE)
 # Tesseract reads ¥ as Y: accept a Y directly before a number
@@ -18,7 +18,7 @@ TWO = Decimal("0.01")
 
 def parse_amount(text: str) -> Decimal | None:
     """The first amount in ``text`` (``¥1,234.50`` → ``Decimal('1234.50')``), or ``None``."""
-    s = nfkc(text)
+    s = quote_separators(nfkc(text))
     s = _CURRENCY.sub(" ", s)
     s = _Y_MARK.sub(" ", s)
     # OCR of spaced print: "¥ 3 3 8 .. 0 0", "¥160 0. 00", "1217..12"

@@ -41,6 +41,16 @@ def nfkc(s: str) -> str:
     return unicodedata.normalize("NFKC", s)
 
 
+# a thousands comma read as an apostrophe or accent (dot-matrix commas: "1'922.00", "160'352")
+_QUOTE_SEPARATOR = re.compile(r"(?<=\d)['‘’`´′](?=\d{3}(?!\d))")
+
+
+def quote_separators(s: str) -> str:
+    """``s`` with thousands separators OCR read as quotes written as commas (``1'922.00`` →
+    ``1,922.00``); a quote not followed by exactly three digits is left."""
+    return _QUOTE_SEPARATOR.sub(",", s)
+
+
 def squeeze_cjk(s: str) -> str:
     """Remove the spaces OCR puts between Chinese characters (``车 架 号`` → ``车架号``)."""
     return _SPACE_BETWEEN_CJK.sub("", s)

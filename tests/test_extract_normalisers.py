@@ -179,6 +179,9 @@ def test_plate_o_in_body_read_as_zero_with_lower_confidence() -> None:
         ("¥1217..12", "1217.12"),
         ("¥1581:14", "1581.14"),
         ("¥3: 15", "3.15"),
+        ("1'922.00", "1922.00"),  # a dot-matrix thousands comma read as an apostrophe
+        ("￥2’880.00元", "2880.00"),
+        ("¥12'5.00", "12.00"),  # not three digits after it: no separator
         ("no amount here", None),
     ],
 )
@@ -285,7 +288,8 @@ def test_mobile_whose_leading_1_was_lost_is_offered_repaired_for_review(text: st
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("12,345 km", "12345"), ("5.912", "5912"), ("58.660", "58660"), ("12.5公里", "12"), ("12345公里", "12345"), ("８８００KM", "8800"), ("1.5万公里", "15000"), ("km", None)],
+    [("12,345 km", "12345"), ("5.912", "5912"), ("58.660", "58660"), ("12.5公里", "12"), ("12345公里", "12345"), ("８８００KM", "8800"), ("1.5万公里", "15000"), ("km", None),
+     ("160'352", "160352"), ("47’166 km", "47166"), ("12'5", "12")],
 )
 def test_mileage(text: str, expected: str | None) -> None:
     assert mileage.normalize_mileage(text) == expected

@@ -258,3 +258,35 @@ def test_an_amount_read_again_is_what_the_sum_chooses(tmp_path: Path) -> None:
         ("2520.00", "1122.68", "3642.68")
     page.region_reads = {}
     assert extract([page], Settings(archive_dir=tmp_path), today=TODAY).fields["labor_cost"].value == "520.00"
+
+
+COST_LABELS = [("工时费", (138.0, 1000.0, 240.0, 1037.0), 0.99), ("材料费", (500.0, 1000.0, 600.0, 1037.0), 0.99),
+               ("合计", (900.0, 1000.0, 970.0, 1037.0), 0.99)]
+
+
+def _costs(labour: str, parts: str, total: str) -> list[tuple[str, tuple[float, float, float, float], float]]:
+    return [*COST_LABELS, (labour, (150.0, 1060.0, 280.0, 1097.0), 0.97),
+            (parts, (510.0, 1060.0, 650.0, 1097.0), 0.97), (total, (910.0, 1060.0, 1050.0, 1097.0), 0.97)]
+
+
+@pytest.mark.parametrize("first, reads, want, confident", [
+    # a leading 1 lost on the parts cell's rule and read into labour's from its rule: the first
+    # reading adds up (1750 + 308.88 = 2058.88), so do the second readings (750 + 1308.88): these, for review
+    (("¥1750.00", "¥308.88", "¥2058.88"), {"labor_cost": [("¥750.00", 0.95)], "parts_cost": [("¥1,308.88", 0.95)],
+                                          "total_cost": [("¥12.058.88", 0.9)]},
+     ("750.00", "1308.88", "2058.88"), False),
+    # a 1 read from the rule before a part and the total: 11,832.54 + 1,677.46 = 13,510.00 adds up too
+    (("¥1,677.46", "¥11,832.54", "¥13,510.00"), {"parts_cost": [("¥1,832.54", 0.95)], "total_cost": [("¥3,510.00", 0.95)]},
+     ("1677.46", "1832.54", "3510.00"), False),
+    # the second readings add up only with one amount changed: nothing to doubt, the first stays sure
+    (("¥520.00", "¥1122.68", "¥1642.68"), {"labor_cost": [("¥2520.00", 0.95)]}, ("520.00", "1122.68", "1642.68"), True),
+])
+def test_second_readings_that_add_up_another_way_are_taken_for_review(
+        first: tuple[str, str, str], reads: dict[str, list[tuple[str, float]]], want: tuple[str, str, str],
+        confident: bool, tmp_path: Path) -> None:
+    settings = Settings(archive_dir=tmp_path)
+    fields = extract([_page(_costs(*first), reads)], settings, today=TODAY).fields
+    got = tuple(fields[f].value for f in ("labor_cost", "parts_cost", "total_cost"))
+    assert got == want
+    sure = [fields[f].confidence >= settings.review_threshold for f in ("labor_cost", "parts_cost", "total_cost")]
+    assert sure == [confident] * 3, [(fields[f].value, fields[f].confidence, fields[f].note) for f in fields]
