@@ -456,7 +456,7 @@ def _rereads_add_up_too(found: dict[str, list[Scored]], chosen: dict[str, Scored
     other, discount = _amount(chosen.get("other_cost")), _amount(chosen.get("discount"))
     alternatives = [combo for combo in itertools.product(*options)
                     if sum(c is not chosen[f] for f, c in zip(fields, combo, strict=True)) >= 2
-                    and money.totals_agree(*(_amount(c) for c in combo), other, discount)]
+                    and money.totals_agree(_amount(combo[0]), _amount(combo[1]), _amount(combo[2]), other, discount)]
     if not alternatives:
         return
     if len(alternatives) > 1:  # more than one other way to add up: review, as first read
