@@ -194,6 +194,7 @@ def _changes(read: str, v: str) -> str:
 
 
 CUT_CONFIDENCE = 0.6
+JOINED_CONFIDENCE = 0.6
 
 
 # one character read as two: a dot-matrix or serif H whose crossbar is lost reads II or 11
@@ -257,6 +258,11 @@ def read_vin(text: str, known: Collection[str] = ()) -> VinReading | None:
         return _cut_reading(text)
     known = [k for k in known if is_valid(k)]
     if is_valid(cand):
+        if cand not in re.sub(r"[ \-]", "", nfkc(text).upper()):
+            # joined across dots, slashes or other marks ("1.11G/71 176K…"): a garbled reading that
+            # validates by chance 1 time in 11 — for review
+            return VinReading(cand, True, JOINED_CONFIDENCE, f"joined across punctuation (read {text.strip()})",
+                              manufacturer(cand))
         return VinReading(cand, True, 1.0, "", manufacturer(cand))
     forced = "".join(_FORCED.get(c, c) for c in cand)
     if set(forced) - ALLOWED:
@@ -277,4 +283,28 @@ def read_vin(text: str, known: Collection[str] = ()) -> VinReading | None:
         return VinReading(v, True, 0.9, f"repaired OCR confusion {_changes(cand, v)} (read {cand})", manufacturer(v))
     if valid:
         return VinReading(forced, False, 0.3, f"check digit fails; {len(valid)} repairs possible: {', '.join(valid[:4])}")
+    if not wmi_known:
+        by_table = _wmi_neighbours(forced)
+        if len(by_table) == 1:
+            v = by_table[0]
+            return VinReading(v, True, WMI_REPAIR_CONFIDENCE, f"repaired the manufacturer code {_changes(cand, v)} "
+                              f"(read {cand}): the one known WMI a character away that validates", manufacturer(v))
     return VinReading(forced, False, 0.3, f"check digit fails (expected {check_digit(forced)} at position 9)")
+
+
+# A WMI repaired from the table, not from an OCR confusion pair: any character of the three may have
+# been misread (dot-matrix F read as P or 1, C as G), so a wrong reading elsewhere validates with a
+# neighbouring WMI 1 time in 11: offered for review, never taken as sure.
+WMI_REPAIR_CONFIDENCE = 0.7
+
+
+def _wmi_neighbours(v: str) -> list[str]:
+    """``v`` with its unknown WMI replaced by a known one differing in one character, where the
+    VIN then validates and has a model-year code."""
+    out = []
+    for wmi in WMI:
+        if sum(a != b for a, b in zip(wmi, v[:3], strict=True)) == 1:
+            c = wmi + v[3:]
+            if is_valid(c) and plausible(c, True):
+                out.append(c)
+    return sorted(out)

@@ -116,3 +116,31 @@ def test_another_plates_vin_is_no_evidence(tmp_path: Path) -> None:
     fv = extract(_page("L63SAHRA2PS123456", "浙A12345"), Settings(), today=TODAY,
                  vins_for_plate=vins_for_plate(archive)).fields["vin"]
     assert not fv.valid
+
+
+FAW_VW = "LFVDZSWL3GU696000"  # FAW-Volkswagen WMI, model year G; check digit 3 (verified below)
+
+
+@pytest.mark.parametrize("read", ["L1VDZSWL3GU696000", "LPVDZSWL3GU696000"])
+def test_a_misread_wmi_is_repaired_from_the_table_for_review(read: str) -> None:
+    """Dot-matrix F read as 1 or P: no OCR confusion pair, but one known WMI a character away makes
+    the check digit hold: repaired, and said so, for review (a wrong reading elsewhere would
+    validate with a neighbouring WMI 1 time in 11)."""
+    assert ref_valid(FAW_VW)
+    r = vin.read_vin(read)
+    assert r is not None and r.valid and r.value == FAW_VW
+    assert r.confidence < 0.8 and "manufacturer code" in r.note and f"read {read}" in r.note
+
+
+def test_a_wmi_two_characters_from_any_known_is_not_repaired() -> None:
+    r = vin.read_vin("XPV" + FAW_VW[3:])
+    assert r is not None and not r.valid
+
+
+def test_a_vin_joined_across_punctuation_is_for_review() -> None:
+    """A garbled reading whose 17 characters are joined across dots and slashes can validate by
+    chance (this one does): not taken as sure."""
+    r = vin.read_vin("1.11G/71 176K7877217")
+    assert r is not None and r.valid and ref_valid(r.value) and r.confidence < 0.8 and "punctuation" in r.note
+    sure = vin.read_vin("VIN: LSGPEBRXX MS358264")
+    assert sure is not None and sure.value == "LSGPEBRXXMS358264" and sure.confidence == 1.0
