@@ -42,6 +42,9 @@ class Settings(BaseModel):
     # First-pass lines PP-OCRv4 is less sure of than this are read again by the fine recogniser
     # (0: none). It costs ~2.3x PP-OCRv4's time per line read again.
     ocr_fine_below: float = Field(default=0.0, ge=0.0, le=1.0)
+    # ... only on pages where at least this share of the lines is that unsure (dot-matrix or faint
+    # print: 0.4-0.56 of the lines under 0.95 on the dev forms' dot-matrix pages, 0.13-0.21 on laser)
+    ocr_fine_page_share: float = Field(default=0.0, ge=0.0, le=1.0)
 
     # VIN second pass: a page with a VIN label but no valid VIN after OCR has the strip after the
     # label read again by the recogniser alone, box rules removed (extractors/vin_strip.py,
