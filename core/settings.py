@@ -39,12 +39,12 @@ class Settings(BaseModel):
     # from the rapidocr 3.10 wheel; "none": PP-OCRv4 alone). It reads the values' second pass
     # (value_reread, vin_reread's cell): dot-matrix print, which PP-OCRv4 misreads (1.5L -> 1.5T).
     ocr_fine_model: Literal["ppocrv6-small", "none"] = "ppocrv6-small"
-    # First-pass lines PP-OCRv4 is less sure of than this are read again by the fine recogniser
-    # (0: none). It costs ~2.3x PP-OCRv4's time per line read again.
-    ocr_fine_below: float = Field(default=0.0, ge=0.0, le=1.0)
-    # ... only on pages where at least this share of the lines is that unsure (dot-matrix or faint
-    # print: 0.4-0.56 of the lines under 0.95 on the dev forms' dot-matrix pages, 0.13-0.21 on laser)
-    ocr_fine_page_share: float = Field(default=0.0, ge=0.0, le=1.0)
+    # First-pass lines PP-OCRv4 is less sure of than ocr_fine_below are read again by the fine
+    # recogniser (0: none), on pages where at least ocr_fine_page_share of the lines are (dot-matrix
+    # or faint print: 0.4-0.56 of a dev dot-matrix page's lines are under 0.95, 0.13-0.21 of a laser
+    # page's). A line read again costs ~2.3x; measured in docs/benchmarks.md ("PP-OCRv6").
+    ocr_fine_below: float = Field(default=0.95, ge=0.0, le=1.0)
+    ocr_fine_page_share: float = Field(default=0.3, ge=0.0, le=1.0)
 
     # VIN second pass: a page with a VIN label but no valid VIN after OCR has the strip after the
     # label read again by the recogniser alone, box rules removed (extractors/vin_strip.py,

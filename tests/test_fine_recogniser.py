@@ -44,7 +44,8 @@ def test_an_unknown_model_name_is_refused() -> None:
 
 
 def test_settings() -> None:
-    assert Settings().ocr_fine_model == "ppocrv6-small" and Settings().ocr_fine_below == 0.0
+    assert Settings().ocr_fine_model == "ppocrv6-small"
+    assert (Settings().ocr_fine_below, Settings().ocr_fine_page_share) == (0.95, 0.3)
     assert Settings(ocr_fine_model="none").ocr_fine_model == "none"
     for bad in ({"ocr_fine_model": "v6"}, {"ocr_fine_below": 1.5}, {"ocr_fine_below": -0.1}):
         with pytest.raises(ValidationError):
@@ -53,13 +54,13 @@ def test_settings() -> None:
 
 def test_unsure_lines_of_the_first_pass_are_read_by_the_fine_recogniser() -> None:
     """A dot-matrix E300L: PP-OCRv4 reads L300L (unsure); with ocr_fine_below = 1.0 every line is
-    read again by PP-OCRv6, which reads it right. The default (0) leaves the first pass alone."""
+    read again by PP-OCRv6, which reads it right; with ocr_fine_below = 0 the first pass stays."""
     cell, _ = dot_cell("E300L 豪华型")
     page = Image.new("L", (1200, 400), 255)
     page.paste(cell.convert("L"), (100, 150))
     arr = np.asarray(page)
-    first = [ln.text for ln in get_engine(Settings(), "rapidocr").read(arr, 200)]
-    fine = get_engine(Settings(ocr_fine_below=1.0), "rapidocr")
+    first = [ln.text for ln in get_engine(Settings(ocr_fine_below=0.0), "rapidocr").read(arr, 200)]
+    fine = get_engine(Settings(ocr_fine_below=1.0, ocr_fine_page_share=0.0), "rapidocr")
     again = [ln.text for ln in fine.read(arr, 200)]
     assert any("L300L" in t for t in first) and not any("E300L" in t for t in first), first
     assert any("E300L" in "".join(t.split()) for t in again), again
