@@ -179,9 +179,10 @@ def reread_choice(fld: str, first: str | None, first_conf: float, readings: list
     The readings vote, the first pass's among them (valid readings only): the value most of them
     give wins, a tie goes to the reading the recogniser is surest of. None: the first's value
     wins, or nothing valid was read, or the winner of a name or model is the first reading with
-    more after it or cut short (a value loses its first character on a rule, not its last: what
-    a strip catches after the value is the next key's start, and a strip that ends inside the
-    value loses its end). Money is left to the sum (``extractors.engine``).
+    more after it or cut short at either end (what a strip catches after the value is the next
+    key's start, a strip that ends inside the value loses its end, and a second reading can lose
+    the first character on the cell's rule as the first can). Money is left to the sum
+    (``extractors.engine``).
     """
     votes: Counter[str] = Counter()
     best: dict[str, tuple[Parsed, str, float]] = {}
@@ -203,7 +204,9 @@ def reread_choice(fld: str, first: str | None, first_conf: float, readings: list
     if top == first_key:
         return None
     if first_key is not None and fld in FREE_TEXT and (
-            top.startswith(first_key) or first_key.startswith(top)):
-        return None  # the first reading with more after it (what follows the value), or cut short
+            top.startswith(first_key) or first_key.startswith(top) or first_key.endswith(top)):
+        # the first reading with more after it (what follows the value), or cut short at either
+        # end (a second reading that lost the first character on the cell's rule: 英涵 for 覃英涵)
+        return None
     p, text, conf = best[top]
     return Choice(p, text, conf, votes[top])

@@ -126,6 +126,7 @@ def test_value_images_fade_coloured_rules_and_remove_black_ones() -> None:
     ("customer_name", "张三", 0.8, [("张三结", 0.95), ("张三结", 0.9)], None, 0),  # the next key's start caught
     ("customer_name", "张三", 0.8, [("张三结算日期", 0.95), ("张三结算日期", 0.9)], None, 0),  # ... the next key
     ("customer_name", "汪春", 0.8, [("汪", 0.97), ("汪", 0.97)], None, 0),  # the strip ended inside the value
+    ("customer_name", "覃英涵", 0.9, [("英涵", 0.97)], None, 0),  # the second reading lost the first character
 ])
 def test_readings_vote(fld: str, first: str | None, first_conf: float, reads: list[tuple[str, float]],
                        want: str | None, support: int) -> None:
