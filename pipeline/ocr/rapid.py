@@ -3,11 +3,11 @@
 A second, finer recogniser (``ocr_fine_model``): PP-OCRv6's small recogniser, shipped in the
 ``rapidocr`` 3.10 wheel, which is installed for that file only (``requirements-models.lock``,
 without its dependencies: it would bring a second OpenCV) and never imported. It reads dot-matrix
-print far better than PP-OCRv4 (the values' strips of the dev colour forms: 540 of 589 right
-after the vote against 524, docs/benchmarks.md) at about 2.3x the time per line, and OpenVINO
-2024.0 cannot read it, so it runs on onnxruntime: it reads the values' second pass
-(``read_fine``) and, with ``ocr_fine_below``, the first pass's lines the PP-OCRv4 recogniser was
-unsure of.
+print far better than PP-OCRv4 (the dev forms' value strips, best image each: 683 of 772 read
+right against 653; docs/benchmarks.md) at about 2.3x the time per line, and OpenVINO 2024.0 cannot
+read it, so it runs on onnxruntime: it reads the values' second pass (``read_fine``) and, with
+``ocr_fine_below`` and ``ocr_fine_page_share``, the first pass's lines PP-OCRv4 was unsure of on
+pages with many of them.
 
 The same PP-OCR models run on one of two runtimes (``ocr_runtime``): OpenVINO
 (``rapidocr-openvino``, the default: 2.35x the pages per minute of onnxruntime on one thread
