@@ -41,8 +41,8 @@ class Settings(BaseModel):
     ocr_fine_model: Literal["ppocrv6-small", "none"] = "ppocrv6-small"
     # First-pass lines PP-OCRv4 is less sure of than ocr_fine_below are read again by the fine
     # recogniser (0: none), on pages where at least ocr_fine_page_share of the lines are (dot-matrix
-    # or faint print: 0.4-0.56 of a dev dot-matrix page's lines are under 0.95, 0.13-0.21 of a laser
-    # page's). A line read again costs ~2.3x; measured in docs/benchmarks.md ("PP-OCRv6").
+    # or faint print: on the dev forms a median 0.41-0.56 of a dot-matrix page's lines are under
+    # 0.95, 0.13-0.27 of a laser page's). A line read again costs ~2.3x; docs/benchmarks.md ("PP-OCRv6").
     ocr_fine_below: float = Field(default=0.95, ge=0.0, le=1.0)
     ocr_fine_page_share: float = Field(default=0.3, ge=0.0, le=1.0)
 

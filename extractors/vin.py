@@ -195,6 +195,10 @@ def _changes(read: str, v: str) -> str:
 
 CUT_CONFIDENCE = 0.6
 JOINED_CONFIDENCE = 0.6
+# A WMI repaired from the table, not from an OCR confusion pair: any character of the three may have
+# been misread (dot-matrix F read as P or 1, C as G), so a wrong reading elsewhere validates with a
+# neighbouring WMI 1 time in 11: offered for review, never taken as sure.
+WMI_REPAIR_CONFIDENCE = 0.7
 
 
 # one character read as two: a dot-matrix or serif H whose crossbar is lost reads II or 11
@@ -290,12 +294,6 @@ def read_vin(text: str, known: Collection[str] = ()) -> VinReading | None:
             return VinReading(v, True, WMI_REPAIR_CONFIDENCE, f"repaired the manufacturer code {_changes(cand, v)} "
                               f"(read {cand}): the one known WMI a character away that validates", manufacturer(v))
     return VinReading(forced, False, 0.3, f"check digit fails (expected {check_digit(forced)} at position 9)")
-
-
-# A WMI repaired from the table, not from an OCR confusion pair: any character of the three may have
-# been misread (dot-matrix F read as P or 1, C as G), so a wrong reading elsewhere validates with a
-# neighbouring WMI 1 time in 11: offered for review, never taken as sure.
-WMI_REPAIR_CONFIDENCE = 0.7
 
 
 def _wmi_neighbours(v: str) -> list[str]:

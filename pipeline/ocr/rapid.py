@@ -252,8 +252,7 @@ class RapidOcrEngine:
         self.text_detector = PpOcrDetector(self._ocr)  # the orientation step shares these models
         self.fine_model = "" if fine_model == "none" else fine_model
         self._fine = fine_recogniser(self.fine_model, threads) if self.fine_model else None
-        self.fine_below = fine_below if self._fine is not None else 0.0
-        self.fine_share = fine_share
+        self.fine_below, self.fine_share = fine_below, fine_share
         if self._fine is not None:
             self.version += f" + {self.fine_model} (rapidocr {package_version('rapidocr')})"
 
@@ -285,7 +284,7 @@ class RapidOcrEngine:
             return []
         crops = self._ocr.get_crop_img_list(bgr, boxes)
         rec, _ = self._ocr.text_rec(crops, True)
-        if self.fine_below > 0 and self._fine is not None:  # lines the first recogniser was unsure of, read finer
+        if self._fine is not None and self.fine_below > 0:  # lines the first recogniser was unsure of, read finer
             unsure = [i for i, r in enumerate(rec) if float(r[1]) < self.fine_below]
             # only a page many of whose lines are unsure (dot-matrix or faint print): on a laser
             # page the few unsure lines are not worth 2.3x their time
