@@ -431,10 +431,27 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
             s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid,
                               "labour + parts (+ other - discount) does not equal total")
         read = _amount(chosen["total_cost"])
-        if read is not None and read < (labor + parts) / 2:
+        expected = labor + parts + (other or Decimal(0)) - abs(discount or Decimal(0))
+        if read is not None and _leading_digits_lost(expected, read):
+            s = chosen["total_cost"]
+            s.parsed = Parsed(money.fmt(expected), s.parsed.confidence, True,
+                              f"read {s.parsed.value}: its leading digits lost (a seal or a rule over them); "
+                              "labour + parts (+ other - discount) give the rest")
+            s.confidence = min(s.confidence, LEADING_LOST_CONFIDENCE)
+        elif read is not None and read < (labor + parts) / 2:
             # a total under half of labour + parts is a truncated reading ("¥5" for "¥5,460.59"):
             # offer the sum instead, for review
             chosen.pop("total_cost")
+
+
+LEADING_LOST_CONFIDENCE = 0.75  # the digits are not on the page as read: for review
+
+
+def _leading_digits_lost(expected: Decimal, read: Decimal) -> bool:
+    """``read`` is ``expected`` without its first one or two digits ("509.11" of "2,509.11"): at
+    least five digits agree to the cent."""
+    want, got = money.fmt(expected), money.fmt(read)
+    return read >= 100 and 1 <= len(want) - len(got) <= 2 and want.endswith(got)
 
 
 def _rereads_add_up_too(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:

@@ -154,11 +154,31 @@ def canonical_model(text: str) -> str:
 _MODEL_CONFUSABLE = re.compile(r"[A-Za-z]-?[01](?!\d)")
 
 
+# Engine designations printed after a number (330TSI, 40TFSI, 260TURBO) with the OCR confusions of
+# their letters (T/1/7, S/5, I/1/l/T, O/0): no model writes 3801SI, 380TST or 260TURB0, so
+# the reading is the designation, for review.
+_DESIGNATIONS = (
+    (re.compile(r"(?<=\d{3})[T17I][S5][I1lT|](?![A-Za-z0-9])"), "TSI"),
+    (re.compile(r"(?<=\d{2})[T17I]F[S5][I1l|](?![A-Za-z0-9])"), "TFSI"),
+    (re.compile(r"(?<=\d{3})TURB[O0](?![A-Za-z0-9])"), "TURBO"),
+)
+DESIGNATION_CONFIDENCE = 0.6
+
+
+def _designations(value: str) -> str:
+    for pattern, designation in _DESIGNATIONS:
+        value = pattern.sub(designation, value)
+    return value
+
+
 def parse_model(text: str, today: date) -> Parsed | None:
     s = _free_text(text, 40)
     if not s or re.fullmatch(r"[\d\s\-.:]+", s) or looks_like_label(s):
         return None
     value = canonical_model(s)
+    repaired = _designations(value)
+    if repaired != value:
+        return Parsed(repaired, DESIGNATION_CONFIDENCE, True, f"read {value}: an engine designation's letters misread")
     if _MODEL_CONFUSABLE.search(value):
         return Parsed(value, 0.6, False)
     return Parsed(value, 0.92, True)

@@ -9,7 +9,7 @@ from core.models import Box, OcrLine, PageText
 from extractors.labels import IGNORE, LabelHit, Lexicon, find_labels, strip_value
 from extractors.text import COLONS
 
-TABLE_HEADER_WORDS = ("数量", "单价", "金额", "序号", "项目名称", "配件名称", "零件名称", "材料名称", "零件号", "零件编号",
+TABLE_HEADER_WORDS = ("数量", "单价", "金额", "序号", "序", "项目名称", "配件名称", "零件名称", "材料名称", "零件号", "零件编号",
                       "配件编号", "工时", "备注", "维修项目", "作业项目")
 
 
@@ -94,6 +94,8 @@ def _mark_table_headers(lines: list[Line]) -> None:
     """A row with three or more cells that are column titles (序号, 数量, 单价 ...) is a table header.
 
     Cells must *be* titles, not contain them: the cost row 工时费 | 配件费 | 优惠金额 is no header.
+    Two titles make a header in a row of four cells or more (序 | 作业项目 | 工时 | 人工费: the
+    item table's 人工费 column is not the costs block's 人工费).
     """
     rows: list[list[Line]] = []
     for ln in sorted(lines, key=lambda o: (o.box[1] + o.box[3]) / 2):
@@ -104,7 +106,7 @@ def _mark_table_headers(lines: list[Line]) -> None:
     for row in rows:
         cells = [c.strip(" :：") for o in row for c in o.text.split()]
         titles = [t for c in cells for t in _titles(c)]
-        header = len(titles) >= 3 or (len(titles) == 2 and "序号" in titles)
+        header = len(titles) >= 3 or (len(titles) == 2 and ("序号" in titles or "序" in titles or len(cells) >= 4))
         for ln in row:
             ln.table_header = header
 

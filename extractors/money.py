@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from core.identifiers import is_cjk
 from extractors.text import nfkc, quote_separators
 
 _CURRENCY = re.compile(r"(RMB|CNY|RM|MYR|人民币|[¥$元圆])", re.IGNORECASE)
@@ -62,9 +63,26 @@ _CN_BIG = {"万": 10_000, "亿": 100_000_000}
 UPPER_AMOUNT = re.compile(r"[零壹贰叁肆伍陆柒捌玖拾佰仟万亿]+[元圆](?:零?[壹贰叁肆伍陆柒捌玖][角分]){0,2}[整正]?")
 
 
+# what may stand right before the numerals: the label's last character (金额大写, 人民币)
+_UPPER_BEFORE = "写币"
+
+
+def _whole_run(text: str, start: int, end: int) -> bool:
+    """No other Chinese character is glued to either end of the numerals at ``text[start:end]``
+    (after an amount that ends in 整 or 分, the next word may follow unspaced)."""
+    before = text[start - 1] if start else ""
+    after = text[end] if end < len(text) and text[end - 1] not in "整正分" else ""
+    return not (is_cjk(before) and before not in _UPPER_BEFORE) and not is_cjk(after)
+
+
 def parse_upper_amount(text: str) -> Decimal | None:
-    """An amount in Chinese capital numerals (金额大写): ``壹仟叁佰陆拾元整`` → ``1360.00``."""
-    m = UPPER_AMOUNT.search(text)
+    """An amount in Chinese capital numerals (金额大写): ``壹仟叁佰陆拾元整`` → ``1360.00``.
+
+    Only a whole run of numerals counts: one a misread character cuts (``贰任重销伍拾元整``,
+    ``抓什优佰零玖元登加宣分`` of dot-matrix print) is not read from its readable tail, which would
+    be a smaller amount read with confidence.
+    """
+    m = next((m for m in UPPER_AMOUNT.finditer(text) if _whole_run(text, m.start(), m.end())), None)
     if m is None:
         return None
     s = m.group(0)

@@ -255,6 +255,48 @@ def test_table_header_merged_by_ocr_is_still_a_header() -> None:
     assert "labor_cost" not in extract([p], Settings(), today=TODAY).fields
 
 
+def _items_then_costs(total: str, words: str) -> PageText:
+    """An item table headed 序 | 作业项目 | 工时 | 人工费 (the hours and the labour column), then the
+    costs block with its own 人工费, and the amount in words under it (a pre-printed form)."""
+    return page([
+        L("序", 100, 300, 160, 340), L("作业项目", 200, 300, 400, 340), L("工时", 800, 300, 880, 340),
+        L("人工费", 1100, 300, 1200, 340),
+        L("1", 100, 360, 160, 400), L("拆装轮胎", 200, 360, 400, 400), L("0.5", 800, 360, 880, 400, 0.75),
+        L("150.00", 1100, 360, 1200, 400),
+        L("人工费", 100, 600, 200, 640), L("配件费", 400, 600, 500, 640), L("管理费", 700, 600, 800, 640),
+        L("优惠", 1000, 600, 1060, 640), L("总计", 1250, 600, 1320, 640),
+        L("Z540.00", 100, 660, 250, 700, 0.33), L("V1,919.11", 400, 660, 550, 700, 0.6),
+        L("V50.00", 700, 660, 800, 700, 0.67), L("Y0.", 1000, 660, 1040, 700, 0.4),
+        L(total, 1300, 660, 1400, 700, 0.98),
+        L(words, 100, 740, 600, 780, 0.3),
+    ])
+
+
+def test_item_table_headed_by_xu_is_not_the_costs_block() -> None:
+    # 序 (not 序号) with two column titles in a row of four cells is a header: its 人工费 column
+    # holds an item's amount; the costs block's 人工费 is the labour cost
+    p = _items_then_costs("¥2,509.11", "金额大写：贰仟伍佰零玖元壹角壹分")
+    headers = {ln.text: ln.box[1] for ln in PageIndex.build([p], Lexicon()).all_lines() if ln.table_header}
+    assert headers == {"序": 300, "作业项目": 300, "工时": 300, "人工费": 300}
+    ex = extract([p], Settings(), today=TODAY)
+    got = {k: (v.value, v.confidence >= 0.8) for k, v in ex.fields.items()}
+    assert got == {"labor_cost": ("540.00", True), "parts_cost": ("1919.11", True), "total_cost": ("2509.11", True)}
+
+
+@pytest.mark.parametrize("words", ["金额大写：抓什优佰零玖元登加宣分", "金额大写：贰仟伍佰零玖元壹角壹分"])
+def test_total_whose_leading_digits_a_seal_covers_is_the_sum_for_review(words: str) -> None:
+    # the seal 结算专用章 over "¥2,": the total reads 509.11 with confidence; labour + parts + the
+    # fee give 2509.11, which ends in what was read. The garbled amount in words (零玖元 of it
+    # legible) is no second reading of 9.00.
+    ex = extract([_items_then_costs("509.11", words)], Settings(), today=TODAY)
+    t = ex.fields["total_cost"]
+    assert t.value == "2509.11" and "leading digits lost" in t.note
+    if words.endswith("壹分"):  # the amount in words, read whole, agrees
+        assert t.confidence >= 0.8
+    else:
+        assert t.confidence < 0.8 and ex.needs_review
+
+
 def test_invalid_vin_kept_as_read_and_sent_to_review() -> None:
     p = page([L("车架号：LGXF8PX40XGECXXS9", 100, 300, 700, 340), L("车牌号：粤B12345", 100, 360, 700, 400)])
     ex = extract([p], Settings(), today=TODAY)

@@ -19,8 +19,18 @@ TODAY = date(2026, 11, 27)
         ("轩逸 1.6L.XL", "轩逸1.6LXL", True),  # a speck read as a dot
         ("奇骏 2.0L 四驱", "奇骏2.0L四驱", True),
         ("GLC300L 4MATIC", "GLC300L4MATIC", True),
-        ("雅阁 260TURB0", "雅阁260TURB0", False),  # TURB0: O or 0? kept as read, reviewed
-        ("帕萨特330TS1", "帕萨特330TS1", False),
+        ("雅阁 260TURB0", "雅阁260TURBO", False),  # no model writes TURB0: the designation, reviewed
+        ("帕萨特330TS1", "帕萨特330TSI", False),
+        ("探岳380TST", "探岳380TSI", False),  # dot-matrix I with its serifs read as T
+        ("速腾2801SI", "速腾280TSI", False),
+        ("探岳380151", "探岳380TSI", False),
+        ("迈腾330T5I豪华型", "迈腾330TSI豪华型", False),
+        ("奥迪A4L 40TF5I", "奥迪A4L40TFSI", False),
+        ("速腾 280TSI", "速腾280TSI", True),
+        ("君威 552T", "君威552T", True),  # a designation that is read right stays as it is
+        ("E300L 豪华型", "E300L豪华型", True),
+        ("元PLUS 510km", "元PLUS510km", True),
+        ("GLC300 4MATIC", "GLC3004MATIC", True),
         ("秦PLUS DM-1", "秦PLUSDM-1", False),
         ("X1 sDrive20Li", "X1sDrive20Li", False),  # a real X1 is reviewed too: nothing validates it
     ],

@@ -200,6 +200,12 @@ def test_money_gallery(text: str, expected: str | None) -> None:
         ("拾元整", "10.00"),
         ("壹拾贰万叁仟元整", "123000.00"),
         ("没有金额", None),
+        ("人民币贰仟元整备注", "2000.00"),  # after 整 the next word may follow unspaced
+        # a run a misread character cuts is not read from its legible tail (dot-matrix print)
+        ("金额大写：抓什优佰零玖元登加宣分", None),
+        ("金额大写：贰仟叁佰叁拾陆元肆角攻分", None),
+        ("金额大写：登仟玖佰玖拾肆元韧角", None),
+        ("金额大写：贰任重销伍拾元整", None),
     ],
 )
 def test_amount_in_chinese_capital_numerals(text: str, expected: str | None) -> None:
