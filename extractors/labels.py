@@ -199,9 +199,12 @@ def find_labels(text: str, lexicon: Lexicon) -> tuple[str, list[LabelHit]]:
                     hits.append(LabelHit(e.field, e.wording, e.rank, start, end, True))
                     changed = True
                 start = up.find(e.wording, start + 1)
-    # fuzzy matches of longer Chinese wordings at segment starts, followed by a colon, space or end
+    # fuzzy matches of longer Chinese wordings at segment starts, followed by a colon, space or end;
+    # glued to the text before only when four characters or more and a colon follows (a two-column
+    # slip's 客户：陆强浩出广日期：2024/7/5, the next key run in with one character misread)
     for i in range(len(up)):
-        if taken[i] or (i > 0 and up[i - 1] not in _SEGMENT_BREAK):
+        glued = i > 0 and up[i - 1] not in _SEGMENT_BREAK
+        if taken[i]:
             continue
         seen: set[Entry] = set()
         for e in lexicon.fuzzy.get(up[i], []) + (lexicon.fuzzy.get(up[i + 1], []) if i + 1 < len(up) else []):
@@ -215,6 +218,8 @@ def find_labels(text: str, lexicon: Lexicon) -> tuple[str, list[LabelHit]]:
                 if len(window) != n or any(taken[i:end]):
                     continue
                 if end < len(up) and up[end] not in COLONS and up[end] not in " .,":
+                    continue
+                if glued and (n < 4 or end >= len(up) or up[end] not in COLONS):
                     continue
                 compact = window.replace(" ", "")  # "入F 时间": a misread character and a stray space
                 if compact[0] in (e.wording[0], e.wording[1]) and levenshtein_le1(compact, e.wording):

@@ -160,6 +160,22 @@ def test_two_column_slip_date_shares_line() -> None:
     }
 
 
+@pytest.mark.parametrize(("line", "customer", "date_out"), [
+    # the second key run into the first value, one character misread (厂 as 广, 日 as 曰)
+    ("客户:陆强浩出广日期:2024/7/5 16:56", "陆强浩", "2024-07-05"),
+    ("客户:杨阳乐出厂曰期:2023/12/18 17:42", "杨阳乐", "2023-12-18"),
+    ("客户:陆强浩 出广日期:2024/7/5", "陆强浩", "2024-07-05"),
+])
+def test_two_column_slip_second_key_misread_and_run_in(line: str, customer: str, date_out: str) -> None:
+    got = values([L(line, 100, 350, 900, 386)])
+    assert (got.get("customer_name"), got.get("date_out")) == (customer, date_out)
+
+
+def test_a_misread_key_needs_its_colon_to_cut_a_value() -> None:
+    # a name that merely ends like a label is left whole: no colon after it
+    assert values([L("客户:欧阳出厂日", 100, 350, 900, 386)]).get("customer_name") == "欧阳出厂日"
+
+
 @pytest.mark.parametrize("other_label", ["维修类型", "维修性质", "结算方式", "车身颜色"])
 def test_an_unknown_or_other_label_is_never_a_value(other_label: str) -> None:
     """The nearest text under 服务顾问 is another box's label: no advisor, rather than a wrong one."""
