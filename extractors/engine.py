@@ -13,7 +13,7 @@ from typing import Any
 from core.identifiers import is_cjk
 from core.models import CANONICAL_FIELDS, Box, FieldValue, PageText
 from core.settings import Settings
-from extractors import money, vin
+from extractors import money, plate, vin
 from extractors.fields import MONEY_FIELDS, PARSERS, UNSURE_OCR, Parsed
 from extractors.items import extract_items
 from extractors.labels import IGNORE, Lexicon
@@ -30,6 +30,7 @@ from extractors.learn import (
     print_damaged,
     same_shop,
 )
+from extractors.locality import local_province
 from extractors.templates import Template, choose_template, load_templates
 from extractors.value_strip import FIELDS as REREAD_FIELDS
 from extractors.value_strip import VIN_CELL, reread_choice
@@ -554,6 +555,18 @@ def _check_with_upper(index: PageIndex, result: dict[str, FieldValue], chosen: d
                     result[f].confidence = max(result[f].confidence, 0.9)
 
 
+def _plate_with_local_province(index: PageIndex, chosen: dict[str, Scored]) -> None:
+    """A plate read without its province character gets the dealer's province, for review."""
+    s = chosen.get("plate")
+    if s is None or s.parsed.valid:
+        return
+    local = local_province("\n".join(ln.text for ln in index.all_lines()))
+    r = plate.with_province(s.cand.text, *local) if local else None
+    if r is not None:
+        s.parsed = Parsed(r.value, r.confidence, True, r.note)
+        s.confidence = r.confidence * LAYOUT_FACTOR[s.cand.how] * ocr_factor(s.cand.ocr_conf)
+
+
 def _cross_check_dates(chosen: dict[str, Scored]) -> None:
     din, dout = chosen.get("date_in"), chosen.get("date_out")
     if din and dout and din.parsed.valid and dout.parsed.valid and dout.parsed.value < din.parsed.value:
@@ -734,6 +747,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
         _vin_with_evidence(found, chosen, vins_for_plate)
     _cross_check_money(index, found, chosen)
     _cross_check_dates(chosen)
+    _plate_with_local_province(index, chosen)
 
     result = Extraction(template=lt.name if lt else template.name if template else None)
     for fld in CANONICAL_FIELDS:

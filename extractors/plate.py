@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from core.identifiers import PLATE_SEPARATOR_CHARS, PLATE_SUFFIXES, PROVINCES, norm_plate
+from core.identifiers import PLATE_SEPARATOR_CHARS, PLATE_SUFFIXES, PROVINCES, is_cjk, norm_plate
 from extractors.text import Reading, nfkc
 
 SUFFIXES = PLATE_SUFFIXES
@@ -77,3 +77,27 @@ def read_plate(text: str) -> Reading | None:
     if kind:
         return Reading(repaired, True, kind, 0.85, f"read I/O as 1/0 in {raw}")
     return Reading(raw, False, "", 0.3, "does not match any plate format")
+
+
+# what a lost or misread province character leaves before the office letter: nothing, another
+# Chinese character (相 for 湘, 加 for 川), or a stroke read as a letter or digit (1A…, TAA…)
+_PROVINCE_AS_STROKE = "I1LTJ|0"
+LOCAL_PROVINCE_CONFIDENCE = 0.5
+
+
+def with_province(text: str, province: str, place: str) -> Reading | None:
+    """``text``, a plate without a readable province character, as a plate of ``province`` (the
+    dealer's, named by ``place`` on its form): for review, a guess from where most customers live."""
+    c = normalize(text)
+    if not c or c[0] in PROVINCES:
+        return None
+    bodies = [c[1:]] if is_cjk(c[0]) else [c[1:], c] if c[0] in _PROVINCE_AS_STROKE else [c]
+    for body in bodies:
+        if not body[:1].isascii() or not body[:1].isalpha():
+            continue
+        fixed = province + body[0] + body[1:].replace("O", "0").replace("I", "1")
+        kind = plate_kind(fixed)
+        if kind:
+            return Reading(fixed, True, kind, LOCAL_PROVINCE_CONFIDENCE,
+                           f"province not read (read {c}); the dealer's ({place} on the form) assumed")
+    return None

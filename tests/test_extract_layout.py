@@ -360,3 +360,14 @@ def test_dealer_template_adds_wording_and_region(tmp_path: Path) -> None:
     assert ex.fields["order_no"].value == "PZ-0099812" and ex.fields["customer_name"].value == "吴十"
     other = page([L("别家汽车 派工凭证", 100, 50, 600, 90), L("凭证编号：PZ-0099812", 100, 300, 700, 340)])
     assert extract([other], Settings(templates_dir=tmp_path), today=TODAY).template is None
+
+
+def test_plate_without_its_province_gets_the_dealers_from_the_form() -> None:
+    lines = [L("成都广汇汽车销售服务有限公司", 400, 100, 1200, 150), L("地址：成都市武侯区五四路689号", 400, 170, 1100, 200),
+             L("车牌号", 100, 300, 200, 340), L("IA-1X50C", 300, 300, 450, 340, 0.15)]
+    ex = extract([page(lines)], Settings(), today=TODAY)
+    p = ex.fields["plate"]
+    assert (p.value, p.valid) == ("川A1X50C", True) and p.confidence < 0.8 and ex.needs_review
+    # a form that names no place: the reading stays as read, invalid
+    ex = extract([page(lines[2:])], Settings(), today=TODAY)
+    assert (ex.fields["plate"].value, ex.fields["plate"].valid) == ("IA1X50C", False)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from extractors import dates, mileage, money, phone, plate, vin
+from extractors.locality import local_province
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval-data"
 
@@ -149,6 +150,41 @@ def test_plate_office_letter_read_as_a_digit_is_repaired_for_review(text: str, e
 def test_plate_digit_after_province_that_is_no_plate_stays_invalid(text: str) -> None:
     r = plate.read_plate(text)
     assert r is None or not r.valid
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("A1V407", "川A1V407"),  # the province character lost
+    ("G-S9252", "川GS9252"),
+    ("加A9099J", "川A9099J"),  # another character read for it
+    ("1A-24783", "川A24783"),  # a stroke of it read as a digit or a letter
+    ("IA-1X50C", "川A1X50C"),
+    ("TAA7D83", "川AA7D83"),
+    ("AD12345", "川AD12345"),  # a new-energy plate
+    ("A1O4O7", "川A10407"),  # O in the body is 0
+])
+def test_plate_without_a_province_gets_the_dealers_for_review(text: str, expected: str) -> None:
+    r = plate.with_province(text, "川", "成都")
+    assert r is not None and r.valid and r.value == expected and r.confidence < 0.8
+    assert "成都" in r.note
+
+
+@pytest.mark.parametrize("text", ["粤B12345", "A1", "2024-05-17", "进", "AB", "0000000", "WO201903068950"])
+def test_plate_with_a_province_or_no_plate_body_gets_none(text: str) -> None:
+    assert plate.with_province(text, "川", "成都") is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("成都广汇一汽-大众汽车销售服务有限公司\n地址：成都市武侯区五四路689号", ("川", "成都")),
+    ("四川省绵阳市涪城区", ("川", "四川")),
+    ("地址：上海市闵行区南京西路1号", ("沪", "上海")),  # a street named after a city is no city
+    ("广州市天河区北京路88号", ("粤", "广州")),
+    ("北京市朝阳区", ("京", "北京")),  # 朝阳区 is Beijing's district, not 朝阳市 of Liaoning
+    ("吉林市丰满区", ("吉", "吉林市")),
+    ("郑州市金水区\n客户地址：南京市江宁区", None),  # two provinces: none
+    ("维修委托书", None),
+])
+def test_the_dealers_province_from_its_form(text: str, expected: tuple[str, str] | None) -> None:
+    assert local_province(text) == expected
 
 
 def test_plate_o_in_body_read_as_zero_with_lower_confidence() -> None:
