@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from core.models import Box, PageText
-from extractors.fields import PARSERS, Parsed
+from extractors.fields import PARSERS, Parsed, has_surname
 from extractors.labels import Lexicon, find_labels, strip_value
 from extractors.layout import Candidate, Line, PageIndex, candidates_for, same_row
 
@@ -172,6 +172,26 @@ def _key(p: Parsed) -> str:
     return "".join(p.value.split())
 
 
+PERSON_FIELDS = ("customer_name", "advisor")
+
+
+def _first_character_lost(fld: str, first_key: str | None, best: dict[str, tuple[Parsed, str, float]],
+                          votes: Counter[str]) -> Choice | None:
+    """The first pass read a name without its first character (国建 for 闫国建, the character on the
+    cell's rule never in its box), which two second readings or more hold, whatever they read it
+    as (闫国建, 闰国建, 国国建): the one that starts with a surname, the surest of them first."""
+    if fld not in PERSON_FIELDS or first_key is None:
+        return None
+    longer = [k for k in best if len(k) == len(first_key) + 1 and k.endswith(first_key)]
+    if sum(votes[k] for k in longer) < 2:
+        return None
+    top = max(longer, key=lambda k: (has_surname(k), best[k][2]))
+    if not has_surname(top):
+        return None
+    p, text, conf = best[top]
+    return Choice(p, text, conf, votes[top])
+
+
 def reread_choice(fld: str, first: str | None, first_conf: float, readings: list[tuple[str, float]],
                   today: date) -> Choice | None:
     """What the second readings of a value say against the first pass's reading ``first``.
@@ -200,6 +220,9 @@ def reread_choice(fld: str, first: str | None, first_conf: float, readings: list
             best[k] = (p, text, conf)
     if not votes:
         return None
+    lost = _first_character_lost(fld, first_key, best, votes)
+    if lost is not None:
+        return lost
     top = max(votes, key=lambda k: (votes[k], best[k][2]))
     if top == first_key:
         return None

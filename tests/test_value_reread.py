@@ -127,6 +127,11 @@ def test_value_images_fade_coloured_rules_and_remove_black_ones() -> None:
     ("customer_name", "张三", 0.8, [("张三结算日期", 0.95), ("张三结算日期", 0.9)], None, 0),  # ... the next key
     ("customer_name", "汪春", 0.8, [("汪", 0.97), ("汪", 0.97)], None, 0),  # the strip ended inside the value
     ("customer_name", "覃英涵", 0.9, [("英涵", 0.97)], None, 0),  # the second reading lost the first character
+    # the first reading lost the first character, which two second readings hold (read three ways):
+    # the one that starts with a surname
+    ("customer_name", "国建", 1.0, [("闰国建", 0.78), ("国国建", 0.8), ("闫国建", 0.91)], "闫国建", 1),
+    ("advisor", "兰涵", 0.99, [("魏兰涵", 0.9), ("魏兰涵", 0.6)], "魏兰涵", 2),
+    ("customer_name", "国建", 1.0, [("闫国建", 0.91)], None, 0),  # one reading is no evidence
 ])
 def test_readings_vote(fld: str, first: str | None, first_conf: float, reads: list[tuple[str, float]],
                        want: str | None, support: int) -> None:
