@@ -324,6 +324,10 @@ SUM_FIELDS = ("labor_cost", "parts_cost", "total_cost", "other_cost", "discount"
 MAX_SUM_OPTIONS = 6  # readings per amount the sum search tries
 
 
+CURRENCY_MARK = "read for the currency mark"
+TWO_MISREAD_CONFIDENCE = 0.75
+
+
 def _misread_amounts(s: Scored) -> list[Scored]:
     """Other readings of an amount OCR may have garbled, to be tried against the sum only: the
     currency mark read as a digit ("¥667.00" as "7667.00", "¥2,622.65" as "82,622.65") and the
@@ -335,7 +339,7 @@ def _misread_amounts(s: Scored) -> list[Scored]:
     out: list[tuple[Decimal, str]] = []
     whole = str(int(a))
     if len(whole) >= 2 and not any(c in text for c in "¥￥$"):
-        out.append((Decimal(whole[1:] or "0") + a - int(a), f"a leading {whole[0]} read for the currency mark"))
+        out.append((Decimal(whole[1:] or "0") + a - int(a), f"a leading {whole[0]} {CURRENCY_MARK}"))
     if "." not in text and "．" not in text and len(whole) >= 3 and a == int(a):
         out.append((a / 100, "the decimal point lost"))
     alts = []
@@ -370,15 +374,19 @@ def _sum_combination(found: dict[str, list[Scored]], chosen: dict[str, Scored]) 
     """The one combination of readings of labour, parts, total (other fees, discount) whose sum
     agrees, when the chosen readings do not: first among the labelled readings, then allowing
     one misreading of ``_misread_amounts``. None when there is none, or more than one."""
-    for repairs in (False, True):
+    for repairs, most in ((False, 0), (True, 1), (True, 2)):
         opts = {f: _sum_options(found, chosen, f, repairs) for f in SUM_FIELDS}
         if not opts["labor_cost"] or not opts["parts_cost"] or not opts["total_cost"]:
             return None
         agreeing: dict[tuple[str, ...], dict[str, Scored | None]] = {}
         for lab, par, tot, oth, dis in itertools.product(*(opts[f] for f in SUM_FIELDS)):
-            # one misread amount at most: dropping the leading digit of several four-digit
+            # one misread amount, or two currency marks read as digits (a printer's ¥ that OCR
+            # reads as 1 or 4 on one slip, "4812.00" and "12,820.00" for ¥812.00 and ¥2,820.00),
+            # one of them the total's. Not more: dropping the leading digit of several four-digit
             # amounts keeps a sum whose leading digits add up (3300 + 2115.90 + 14.10 = 5430)
-            if sum(c is not None and c.parsed.note.startswith("read ") for c in (lab, par, tot, oth, dis)) > 1:
+            misread = [c for c in (lab, par, tot, oth, dis) if c is not None and c.parsed.note.startswith("read ")]
+            if len(misread) > most or (len(misread) == 2 and (
+                    tot not in misread or not all(CURRENCY_MARK in c.parsed.note for c in misread))):
                 continue
             if money.totals_agree(_amount(lab), _amount(par), _amount(tot), _amount(oth), _amount(dis)):
                 combo = dict(zip(SUM_FIELDS, (lab, par, tot, oth, dis), strict=True))
@@ -418,10 +426,12 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
     if agreeing:
         best = _pick(agreeing)
         chosen["total_cost"] = best
+        misread = sum(chosen[f].parsed.note.startswith("read ") for f in SUM_FIELDS if f in chosen)
         for f in MONEY_FIELDS:
             s = chosen[f]
             repaired = s.parsed.note if s.parsed.note.startswith("read ") else ""
-            s.confidence = max(s.confidence, 0.9 if repaired else 0.97)
+            # two amounts read otherwise than printed: the sum is the only evidence, for review
+            s.confidence = TWO_MISREAD_CONFIDENCE if misread > 1 else max(s.confidence, 0.9 if repaired else 0.97)
             s.parsed = Parsed(s.parsed.value, s.parsed.confidence, True,
                               (repaired + "; " if repaired else "") + "labour + parts (+ other - discount) = total")
         _rereads_add_up_too(found, chosen)

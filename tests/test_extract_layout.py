@@ -371,3 +371,22 @@ def test_plate_without_its_province_gets_the_dealers_from_the_form() -> None:
     # a form that names no place: the reading stays as read, invalid
     ex = extract([page(lines[2:])], Settings(), today=TODAY)
     assert (ex.fields["plate"].value, ex.fields["plate"].valid) == ("IA1X50C", False)
+
+
+@pytest.mark.parametrize(("rows", "want"), [
+    # the slip's ¥ read as 4 before the labour and as 1 before the total
+    ((("人工费：4812.00", 0.32), ("配件费： 1，934.62", 0.71), ("其他费用：￥80.00", 0.43), ("折扣： 6.62", 0.97),
+      ("应收金额：12，820.00", 0.38)), ("812.00", "1934.62", "2820.00")),
+    # ... as 4 before the discount and the total
+    ((("人工费：￥1,537.00", 0.57), ("配件费：￥2,808.39", 0.42), ("外加工费：￥0.00", 0.72), ("折扣：45.39", 0.47),
+      ("应收金额：44，340.00", 0.42)), ("1537.00", "2808.39", "4340.00")),
+])
+def test_two_currency_marks_read_as_digits_add_up_for_review(rows: tuple[tuple[str, float], ...],
+                                                            want: tuple[str, str, str]) -> None:
+    lines = [L(text, 100 + 700 * (i % 2), 300 + 50 * (i // 2), 500 + 700 * (i % 2), 340 + 50 * (i // 2), conf)
+             for i, (text, conf) in enumerate(rows)]
+    ex = extract([page(lines)], Settings(), today=TODAY)
+    got = tuple(ex.fields[f].value for f in ("labor_cost", "parts_cost", "total_cost"))
+    assert got == want
+    assert all(ex.fields[f].confidence < 0.8 for f in ("labor_cost", "parts_cost", "total_cost"))
+    assert ex.needs_review
