@@ -79,7 +79,31 @@ def parse_order_no(text: str, today: date) -> Parsed | None:
     conf = 0.95 if digits >= 4 else 0.6
     if _RO_WO.match(v):  # RO / WO (repair / work order) read with a zero
         v, note, conf = v[0] + "O" + v[2:], f"read {v[:2]} as {v[0]}O", 0.85
+    segmented = _segments_repaired(v)
+    if segmented != v:
+        v, note, conf = segmented, f"read {v}: letters and digits of its parts told apart", min(conf, 0.7)
     return Parsed(v, conf, digits >= 4, note)
+
+
+_AS_LETTER = str.maketrans("508", "SOB")  # not 1 or 2: a prefix may hold them (R1-, B2-)
+_AS_DIGIT = str.maketrans("SOBIZ", "50812")
+
+
+def _segments_repaired(v: str) -> str:
+    """A DMS number of parts (JS-20201118-9769): a letters prefix, then parts of digits. OCR reads
+    S and 5, O and 0, B and 8 alike (J5-…, …-357B); a part's one odd character is read as its kind,
+    for review. Only when the prefix starts with a letter and the parts after it are digits."""
+    parts = v.split("-")
+    if len(parts) < 2 or not parts[0][:1].isalpha() or len(parts[0]) > 4:
+        return v
+    tails = parts[1:]
+    if not all(len(t) >= 3 and sum(not c.isdigit() for c in t) <= 1 and all(c.isdigit() or c in "SOBIZ" for c in t)
+               for t in tails):
+        return v
+    head = parts[0]
+    if sum(c.isdigit() for c in head) == 1 and all(c.isalpha() or c in "508" for c in head):
+        head = head.translate(_AS_LETTER)
+    return "-".join([head, *(t.translate(_AS_DIGIT) for t in tails)])
 
 
 
@@ -165,10 +189,14 @@ _DESIGNATIONS = (
 DESIGNATION_CONFIDENCE = 0.6
 
 
+# a short word in no case a name is printed in (PLus, PLuS for Plus: a serif l read as L)
+_ODD_CASE = re.compile(r"(?<![A-Za-z])[A-Z]{2}[a-z][A-Za-z]{0,2}(?![A-Za-z])")
+
+
 def _designations(value: str) -> str:
     for pattern, designation in _DESIGNATIONS:
         value = pattern.sub(designation, value)
-    return value
+    return _ODD_CASE.sub(lambda m: m.group(0).capitalize(), value)
 
 
 def parse_model(text: str, today: date) -> Parsed | None:
@@ -178,7 +206,7 @@ def parse_model(text: str, today: date) -> Parsed | None:
     value = canonical_model(s)
     repaired = _designations(value)
     if repaired != value:
-        return Parsed(repaired, DESIGNATION_CONFIDENCE, True, f"read {value}: an engine designation's letters misread")
+        return Parsed(repaired, DESIGNATION_CONFIDENCE, True, f"read {value}: letters of a designation misread")
     if _MODEL_CONFUSABLE.search(value):
         return Parsed(value, 0.6, False)
     return Parsed(value, 0.92, True)

@@ -334,7 +334,7 @@ def roster_template(k: int = 5):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize(("fld", "read", "conf", "want", "how"), [
-    ("model", "昂科威PLus28T", 0.97, "昂科威Plus28T", "look-alike characters"),     # case: OCR, not another model
+    ("model", "昂科威PIus28T", 0.97, "昂科威Plus28T", "look-alike characters"),     # I for l: OCR, not another model
     ("model", "英朗l.5L", 0.97, "英朗1.5L", "look-alike characters"),                # l for 1
     ("advisor", "陈思远服务眼司", 0.97, "陈思远", "text of a neighbouring box run in"),
     ("advisor", "张玮", 0.6, "张伟", "a character misread or lost"),                # OCR itself doubts it

@@ -31,6 +31,11 @@ TODAY = date(2026, 11, 27)
         ("E300L 豪华型", "E300L豪华型", True),
         ("元PLUS 510km", "元PLUS510km", True),
         ("GLC300 4MATIC", "GLC3004MATIC", True),
+        ("昂科威PLus 28T", "昂科威Plus28T", False),  # a serif l read as L: no name is cased PLus
+        ("昂科威PLuS 28T", "昂科威Plus28T", False),
+        ("宋PLUS DM-i", "宋PLUSDM-i", True),
+        ("X3 xDrive30i", "X3xDrive30i", True),
+        ("蒙迪欧 EcoBoost 245", "蒙迪欧EcoBoost245", True),
         ("秦PLUS DM-1", "秦PLUSDM-1", False),
         ("X1 sDrive20Li", "X1sDrive20Li", False),  # a real X1 is reviewed too: nothing validates it
     ],
