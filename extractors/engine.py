@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -155,6 +156,25 @@ def _scanned(index: PageIndex, fld: str, today: date) -> list[Scored]:
         if s is not None and s.parsed.valid and not (fld == "phone" and s.parsed.note != "mobile"):
             out.append(s)
     return out
+
+
+_KM_ALONE = re.compile(r"\s*\d[\d,，.]*\s*(?:公里|KM|km|Km)\s*")
+UNLABELLED_CONFIDENCE = 0.6
+
+
+def _unlabelled_mileage(index: PageIndex, today: date) -> list[Scored]:
+    """The one box on the page that is a distance and nothing else (128903公里) when no mileage
+    label was read (a label-above form's faint labels lost to OCR): for review."""
+    boxes = [ln for ln in index.all_lines() if not ln.hits and _KM_ALONE.fullmatch(ln.text)]
+    if len(boxes) != 1:
+        return []
+    ln = boxes[0]
+    s = _score("mileage_km", Candidate(ln.text, ln.page, ln.box, ln.conf, "scan"), 99, True, today)
+    if s is None:
+        return []
+    s.confidence = min(s.confidence, UNLABELLED_CONFIDENCE)
+    s.parsed = replace(s.parsed, note="no mileage label read; the one distance printed on the page")
+    return [s]
 
 
 def _from_regions(index: PageIndex, pages: list[PageText], template: Template, today: date) -> dict[str, list[Scored]]:
@@ -744,6 +764,8 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     for fld in SCANNABLE:
         if not any(s.parsed.valid for s in found.get(fld, [])):
             found.setdefault(fld, []).extend(_scanned(index, fld, today))
+    if not any(s.parsed.valid for s in found.get("mileage_km", [])):
+        found.setdefault("mileage_km", []).extend(_unlabelled_mileage(index, today))
 
     chosen = {fld: _pick(c) for fld, c in found.items() if c}
     _vin_readings_disagree(found, chosen)

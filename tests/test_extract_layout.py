@@ -395,3 +395,17 @@ def test_two_currency_marks_read_as_digits_add_up_for_review(rows: tuple[tuple[s
     assert got == want
     assert all(ex.fields[f].confidence < 0.8 for f in ("labor_cost", "parts_cost", "total_cost"))
     assert ex.needs_review
+
+
+def test_mileage_without_its_label_is_the_one_distance_on_the_page_for_review() -> None:
+    # a label-above form whose faint labels OCR lost: the box that is a distance and nothing else
+    lines = [L("A22776420", 335, 272, 446, 301), L("辽A315T3", 355, 421, 444, 451), L("128903公里", 325, 492, 445, 527)]
+    ex = extract([page(lines)], Settings(), today=TODAY)
+    m = ex.fields["mileage_km"]
+    assert m.value == "128903" and m.confidence < 0.8 and ex.needs_review
+    # two distances (the next service's too): which is the odometer? none
+    two = [*lines, L("5000公里", 325, 900, 445, 935)]
+    assert "mileage_km" not in extract([page(two)], Settings(), today=TODAY).fields
+    # a labelled mileage is never replaced by a scan
+    labelled = [*lines[:2], L("行驶里程：15000", 100, 600, 500, 640), L("5000公里", 325, 900, 445, 935)]
+    assert extract([page(labelled)], Settings(), today=TODAY).fields["mileage_km"].value == "15000"
