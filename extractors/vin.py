@@ -256,6 +256,10 @@ def read_vin(text: str, known: Collection[str] = ()) -> VinReading | None:
     if found is None:
         return None
     cand, cut = found
+    if len(cand) == VIN_LEN - 1 and cand[0] != "L":
+        lost = _first_l_lost(cand)
+        if lost is not None:
+            return lost
     if len(cand) != VIN_LEN:
         return VinReading(cand, False, 0.2, f"{len(cand)} characters, a VIN has 17")
     if cut:
@@ -294,6 +298,16 @@ def read_vin(text: str, known: Collection[str] = ()) -> VinReading | None:
             return VinReading(v, True, WMI_REPAIR_CONFIDENCE, f"repaired the manufacturer code {_changes(cand, v)} "
                               f"(read {cand}): the one known WMI a character away that validates", manufacturer(v))
     return VinReading(forced, False, 0.3, f"check digit fails (expected {check_digit(forced)} at position 9)")
+
+
+def _first_l_lost(read: str) -> VinReading | None:
+    """Sixteen characters read and the first box's L lost at the box's edge (FVA1S985KM572126):
+    the L of a Chinese WMI before them, when that validates with a known WMI — for review."""
+    v = "L" + "".join(_FORCED.get(c, c) for c in read)
+    if set(v) <= ALLOWED and is_valid(v) and plausible(v, False):
+        return VinReading(v, True, WMI_REPAIR_CONFIDENCE, f"repaired the first character L, not read (read {read})",
+                          manufacturer(v))
+    return None
 
 
 def _wmi_neighbours(v: str) -> list[str]:

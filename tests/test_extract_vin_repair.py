@@ -144,3 +144,18 @@ def test_a_vin_joined_across_punctuation_is_for_review() -> None:
     assert r is not None and r.valid and ref_valid(r.value) and r.confidence < 0.8 and "punctuation" in r.note
     sure = vin.read_vin("VIN: LSGPEBRXX MS358264")
     assert sure is not None and sure.value == "LSGPEBRXXMS358264" and sure.confidence == 1.0
+
+
+@pytest.mark.parametrize(("read", "want", "valid"), [
+    # sixteen characters, the first box's L lost at its edge: the L of a Chinese WMI, for review
+    (GEELY[1:], GEELY, True),
+    # sixteen characters that do not validate after an L either: kept as read
+    (GEELY[1:-1] + ("7" if GEELY[-1] != "7" else "8"), None, False),
+])
+def test_vin_first_l_lost(read: str, want: str | None, valid: bool) -> None:
+    r = vin.read_vin(read)
+    assert r is not None and r.valid is valid
+    if valid:
+        assert r.value == want and ref_valid(r.value) and r.confidence < 0.8 and f"read {read}" in r.note
+    else:
+        assert r.value == read and r.confidence < 0.5
