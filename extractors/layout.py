@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.models import Box, OcrLine, PageText
-from extractors.labels import IGNORE, LabelHit, Lexicon, find_labels, strip_value
+from extractors.labels import IGNORE, LabelHit, Lexicon, find_labels, levenshtein_le1, strip_value
 from extractors.text import COLONS
 
 TABLE_HEADER_WORDS = ("数量", "单价", "金额", "序号", "序", "项目名称", "配件名称", "零件名称", "材料名称", "零件号", "零件编号",
@@ -78,6 +78,15 @@ def same_row(a: Box, b: Box) -> bool:
     return overlap >= 0.5 * min(a[3] - a[1], b[3] - b[1])
 
 
+# the titles of an item table's name column: no costs block prints them, so a row holding one (read
+# with a character misread: 作业期目) is the table's header whatever else OCR kept of it
+ITEM_TABLE_TITLES = ("作业项目", "维修项目", "项目名称", "配件名称", "零件名称", "材料名称", "零件编号", "配件编号")
+
+
+def _item_table_title(cell: str) -> bool:
+    return len(cell) == 4 and any(levenshtein_le1(cell, t) for t in ITEM_TABLE_TITLES)
+
+
 def _titles(cell: str) -> list[str]:
     """Column titles a cell consists of; OCR merges neighbours ("序号维修项目")."""
     out = []
@@ -95,7 +104,8 @@ def _mark_table_headers(lines: list[Line]) -> None:
 
     Cells must *be* titles, not contain them: the cost row 工时费 | 配件费 | 优惠金额 is no header.
     Two titles make a header in a row of four cells or more (序 | 作业项目 | 工时 | 人工费: the
-    item table's 人工费 column is not the costs block's 人工费).
+    item table's 人工费 column is not the costs block's 人工费), and so does the title of an item
+    table's name column in a row of two cells or more (作业项目 | 人工费, the rest lost to OCR).
     """
     rows: list[list[Line]] = []
     for ln in sorted(lines, key=lambda o: (o.box[1] + o.box[3]) / 2):
@@ -106,7 +116,8 @@ def _mark_table_headers(lines: list[Line]) -> None:
     for row in rows:
         cells = [c.strip(" :：") for o in row for c in o.text.split()]
         titles = [t for c in cells for t in _titles(c)]
-        header = len(titles) >= 3 or (len(titles) == 2 and ("序号" in titles or "序" in titles or len(cells) >= 4))
+        header = (len(titles) >= 3 or (len(titles) == 2 and ("序号" in titles or "序" in titles or len(cells) >= 4))
+                  or (len(cells) >= 2 and any(_item_table_title(c) for c in cells)))
         for ln in row:
             ln.table_header = header
 

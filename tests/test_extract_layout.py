@@ -409,3 +409,16 @@ def test_mileage_without_its_label_is_the_one_distance_on_the_page_for_review() 
     # a labelled mileage is never replaced by a scan
     labelled = [*lines[:2], L("行驶里程：15000", 100, 600, 500, 640), L("5000公里", 325, 900, 445, 935)]
     assert extract([page(labelled)], Settings(), today=TODAY).fields["mileage_km"].value == "15000"
+
+
+@pytest.mark.parametrize("title", ["作业项目", "作业期目", "维修项目"])
+def test_a_row_with_an_item_tables_name_title_is_its_header(title: str) -> None:
+    # OCR kept only the name column's title (one character misread) and the 人工费 column's
+    p = page([
+        L(title, 200, 300, 400, 340), L("人工费", 1100, 300, 1200, 340),
+        L("更换机油", 200, 360, 400, 400), L("0.3", 1100, 360, 1200, 400, 0.97),
+        L("人工费", 100, 600, 200, 640), L("配件费", 400, 600, 500, 640),
+        L("¥540.00", 100, 660, 250, 700, 0.6), L("¥1,919.11", 400, 660, 550, 700, 0.6),
+    ])
+    assert [ln.text for ln in PageIndex.build([p], Lexicon()).all_lines() if ln.table_header] == [title, "人工费"]
+    assert extract([p], Settings(), today=TODAY).fields["labor_cost"].value == "540.00"
