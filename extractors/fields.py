@@ -54,9 +54,19 @@ def parse_money(text: str, today: date) -> Parsed | None:
     return Parsed(money.fmt(a), 0.95, a >= 0)
 
 
+# a mark glued before the number ("$4.759", "(70872KM"): a digit printed over the cell's rule
+# and read as a mark — what is left may be the odometer without its first digit
+_MARK_BEFORE_NUMBER = re.compile(r"(?:^|\s)[^\w\s:：]+\d")
+MARKED_MILEAGE_CONFIDENCE = 0.6
+
+
 def parse_mileage(text: str, today: date) -> Parsed | None:
     v = mileage.normalize_mileage(text)
-    return None if v is None else Parsed(v, 0.95, True)
+    if v is None:
+        return None
+    if _MARK_BEFORE_NUMBER.search(nfkc(text).strip()):
+        return Parsed(v, MARKED_MILEAGE_CONFIDENCE, True, f"a mark before the number (read {text.strip()}): a digit lost?")
+    return Parsed(v, 0.95, True)
 
 
 def parse_phone(text: str, today: date) -> Parsed | None:
@@ -187,6 +197,8 @@ _DESIGNATIONS = (
     (re.compile(r"(?<=\d{3})TURB[O0](?![A-Za-z0-9])"), "TURBO"),
 )
 DESIGNATION_CONFIDENCE = 0.6
+# a displacement is printed with its unit (1.5L, 2.0T): 宝来1.5 has lost a letter
+_BARE_DISPLACEMENT = re.compile(r"\d\.\d$")
 
 
 # a short word in no case a name is printed in (PLus, PLuS for Plus: a serif l read as L)
@@ -209,6 +221,8 @@ def parse_model(text: str, today: date) -> Parsed | None:
         return Parsed(repaired, DESIGNATION_CONFIDENCE, True, f"read {value}: letters of a designation misread")
     if _MODEL_CONFUSABLE.search(value):
         return Parsed(value, 0.6, False)
+    if _BARE_DISPLACEMENT.search(value):
+        return Parsed(value, 0.6, True, "a displacement without its L or T: its last letter lost?")
     return Parsed(value, 0.92, True)
 
 

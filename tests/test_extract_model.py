@@ -31,6 +31,8 @@ TODAY = date(2026, 11, 27)
         ("E300L 豪华型", "E300L豪华型", True),
         ("元PLUS 510km", "元PLUS510km", True),
         ("GLC300 4MATIC", "GLC3004MATIC", True),
+        ("宝来 1.5", "宝来1.5", False),  # a displacement without its L or T: a letter lost
+        ("宝来 1.5L", "宝来1.5L", True),
         ("昂科威PLus 28T", "昂科威Plus28T", False),  # a serif l read as L: no name is cased PLus
         ("昂科威PLuS 28T", "昂科威Plus28T", False),
         ("宋PLUS DM-i", "宋PLUSDM-i", True),

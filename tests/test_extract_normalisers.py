@@ -335,3 +335,17 @@ def test_mobile_whose_leading_1_was_lost_is_offered_repaired_for_review(text: st
 )
 def test_mileage(text: str, expected: str | None) -> None:
     assert mileage.normalize_mileage(text) == expected
+
+
+@pytest.mark.parametrize(("text", "value", "confident"), [
+    ("$4.759", "4759", False),  # a digit over the cell's rule read as a mark: the rest is for review
+    ("(70872KM", "70872", False),
+    ("74412公里", "74412", True),
+    ("12,345 km", "12345", True),
+    ("行驶里程: 15000", "15000", True),
+])
+def test_mileage_with_a_mark_before_the_number_goes_to_review(text: str, value: str, confident: bool) -> None:
+    from extractors.fields import parse_mileage
+
+    p = parse_mileage(text, date(2026, 11, 27))
+    assert p is not None and p.value == value and (p.confidence >= 0.8) is confident
