@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from extractors import dates, mileage, money, phone, plate, vin
+from extractors.fields import parse_mileage
 from extractors.locality import local_province
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval-data"
@@ -345,7 +346,5 @@ def test_mileage(text: str, expected: str | None) -> None:
     ("行驶里程: 15000", "15000", True),
 ])
 def test_mileage_with_a_mark_before_the_number_goes_to_review(text: str, value: str, confident: bool) -> None:
-    from extractors.fields import parse_mileage
-
     p = parse_mileage(text, date(2026, 11, 27))
     assert p is not None and p.value == value and (p.confidence >= 0.8) is confident
