@@ -345,7 +345,8 @@ MAX_SUM_OPTIONS = 6  # readings per amount the sum search tries
 
 
 CURRENCY_MARK = "read for the currency mark"
-TWO_MISREAD_CONFIDENCE = 0.75
+TWO_MISREAD_CONFIDENCE = 0.75  # two amounts read otherwise than printed: the sum the only evidence
+LEADING_LOST_CONFIDENCE = 0.75  # a total's leading digits not on the page as read: for review
 
 
 def _misread_amounts(s: Scored) -> list[Scored]:
@@ -393,7 +394,8 @@ def _sum_options(found: dict[str, list[Scored]], chosen: dict[str, Scored], f: s
 def _sum_combination(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> dict[str, Scored | None] | None:
     """The one combination of readings of labour, parts, total (other fees, discount) whose sum
     agrees, when the chosen readings do not: first among the labelled readings, then allowing
-    one misreading of ``_misread_amounts``. None when there is none, or more than one."""
+    one misreading of ``_misread_amounts``, then two currency marks read as digits (the total's
+    one of them). None when there is none, or more than one."""
     for repairs, most in ((False, 0), (True, 1), (True, 2)):
         opts = {f: _sum_options(found, chosen, f, repairs) for f in SUM_FIELDS}
         if not opts["labor_cost"] or not opts["parts_cost"] or not opts["total_cost"]:
@@ -450,7 +452,6 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
         for f in MONEY_FIELDS:
             s = chosen[f]
             repaired = s.parsed.note if s.parsed.note.startswith("read ") else ""
-            # two amounts read otherwise than printed: the sum is the only evidence, for review
             s.confidence = TWO_MISREAD_CONFIDENCE if misread > 1 else max(s.confidence, 0.9 if repaired else 0.97)
             s.parsed = Parsed(s.parsed.value, s.parsed.confidence, True,
                               (repaired + "; " if repaired else "") + "labour + parts (+ other - discount) = total")
@@ -469,13 +470,13 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
                               f"read {s.parsed.value}: its leading digits lost (a seal or a rule over them); "
                               "labour + parts (+ other - discount) give the rest")
             s.confidence = min(s.confidence, LEADING_LOST_CONFIDENCE)
+            for f in ("labor_cost", "parts_cost"):
+                chosen[f].parsed = replace(chosen[f].parsed, note="labour + parts (+ other - discount) give the "
+                                           "total, its leading digits not read")
         elif read is not None and read < (labor + parts) / 2:
             # a total under half of labour + parts is a truncated reading ("¥5" for "¥5,460.59"):
             # offer the sum instead, for review
             chosen.pop("total_cost")
-
-
-LEADING_LOST_CONFIDENCE = 0.75  # the digits are not on the page as read: for review
 
 
 def _leading_digits_lost(expected: Decimal, read: Decimal) -> bool:

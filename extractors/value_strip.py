@@ -201,7 +201,9 @@ def reread_choice(fld: str, first: str | None, first_conf: float, readings: list
     wins, or nothing valid was read, or the winner of a name or model is the first reading with
     more after it or cut short at either end (what a strip catches after the value is the next
     key's start, a strip that ends inside the value loses its end, and a second reading can lose
-    the first character on the cell's rule as the first can). Money is left to the sum
+    the first character on the cell's rule as the first can). A name the first pass read without
+    its first character, which two second readings hold, is taken from them
+    (``_first_character_lost``). Money is left to the sum
     (``extractors.engine``).
     """
     votes: Counter[str] = Counter()
