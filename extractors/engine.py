@@ -463,7 +463,7 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
             s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid,
                               "labour + parts (+ other - discount) does not equal total")
         read = _amount(chosen["total_cost"])
-        expected = labor + parts + (other or Decimal(0)) - abs(discount or Decimal(0))
+        expected = money.expected_total(labor, parts, other, discount)
         if read is not None and _leading_digits_lost(expected, read):
             s = chosen["total_cost"]
             s.parsed = Parsed(money.fmt(expected), s.parsed.confidence, True,
@@ -529,7 +529,7 @@ def _infer_total(index: PageIndex, chosen: dict[str, Scored], today: date) -> Fi
     labor, parts = _amount(chosen.get("labor_cost")), _amount(chosen.get("parts_cost"))
     if labor is None or parts is None:
         return None
-    expected = labor + parts + (_amount(chosen.get("other_cost")) or Decimal(0)) - abs(_amount(chosen.get("discount")) or Decimal(0))
+    expected = money.expected_total(labor, parts, _amount(chosen.get("other_cost")), _amount(chosen.get("discount")))
     for ln in reversed(index.all_lines()):
         for piece in ln.text.split():
             a = money.parse_amount(piece)

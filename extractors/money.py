@@ -53,8 +53,12 @@ def totals_agree(labor: Decimal | None, parts: Decimal | None, total: Decimal | 
     """labour + parts (+ other − discount) == total; ``None`` when there is not enough to tell."""
     if labor is None or parts is None or total is None:
         return None
-    expected = labor + parts + (other or Decimal(0)) - abs(discount or Decimal(0))
-    return abs(expected - total) <= TWO
+    return abs(expected_total(labor, parts, other, discount) - total) <= TWO
+
+
+def expected_total(labor: Decimal, parts: Decimal, other: Decimal | None = None, discount: Decimal | None = None) -> Decimal:
+    """labour + parts (+ other − discount): what the total should be."""
+    return labor + parts + (other or Decimal(0)) - abs(discount or Decimal(0))
 
 
 _CN_DIGIT = {c: i for i, c in enumerate("零壹贰叁肆伍陆柒捌玖")} | {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"两": 2}
