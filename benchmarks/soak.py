@@ -133,17 +133,19 @@ def run_soak(
         with open(log_path, "w") as log:
             # Let a random share of the remaining files finish, then kill at a random moment of
             # whatever comes next (OCR, sidecar write, index update, journal update, move).
-            # The kill always leaves files waiting: a fast machine would otherwise finish the
-            # whole inbox during the random delay and the kill would hit an idle service.
+            # Each run may finish at most ``room`` files, so every kill, this one and the ones
+            # after it, hits a busy service with files still waiting: on a fast machine the
+            # random delay alone would otherwise let the service drain the whole inbox.
             done_now = _finished(archive_dir)
-            share = max(1, (files - done_now) // (kills - k + 1))
-            target = done_now + rng.randint(1, share)
+            room = max(1, (files - done_now - (workers + 1)) // (kills - k))
+            cap = done_now + room
+            target = done_now + rng.randint(1, room)
             proc = subprocess.Popen(base, cwd=cwd, env=env, stdout=log, stderr=log)
             deadline = time.monotonic() + 600
             while _finished(archive_dir) < target and proc.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.05)
             kill_at = time.monotonic() + rng.uniform(0.0, max_delay)
-            while time.monotonic() < kill_at and _finished(archive_dir) < files - 1 and proc.poll() is None:
+            while time.monotonic() < kill_at and _finished(archive_dir) < cap and proc.poll() is None:
                 time.sleep(0.02)
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
