@@ -220,7 +220,13 @@ def _below(hit_line: Line, k: int, label_box: Box, page_lines: list[Line], below
 
     below = [o for o in page_lines if o.box[1] >= hit_line.box[3] - 0.3 * h
              and o.box[1] - hit_line.box[3] < 2.5 * h and o is not hit_line and under(o)]
-    below.sort(key=lambda o: (o.box[1], abs(o.box[0] - label_box[0])) if not below_anywhere else (round(o.box[1] / h), -o.box[0]))
+    if below_anywhere:
+        below.sort(key=lambda o: (round(o.box[1] / h), -o.box[0]))
+    elif below:
+        # the first row under the label, then the box nearest its left edge: boxes of one row
+        # differ in their tops by a fraction of a pixel, which must not choose between them
+        top = min(below, key=lambda o: o.box[1])
+        below.sort(key=lambda o: (not same_row(o.box, top.box), abs(o.box[0] - label_box[0]), o.box[1]))
     if below:
         b = below[0]
         row = [o for o in page_lines if same_row(o.box, b.box)]

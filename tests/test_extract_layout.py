@@ -202,6 +202,20 @@ def test_cost_row_with_values_below_is_not_a_table_header() -> None:
     assert got == {"labor_cost": ("2727.00", True), "parts_cost": ("2225.43", True), "total_cost": ("4950.00", True)}
 
 
+@pytest.mark.parametrize("left_top", [1296.0, 1296.2, 1295.8])
+def test_value_under_a_label_is_the_one_below_it_not_its_neighbours(left_top: float) -> None:
+    """Boxes of one row differ in their tops by a fraction of a pixel (dev form 9311_013: the
+    labour amount, 0.2 px higher, was taken for the parts cost under 零件费)."""
+    p = page([
+        L("人工费", 223, 1244, 302, 1293), L("零件费", 509, 1243, 581, 1291), L("材料管理费", 786, 1244, 906, 1291),
+        L("优惠", 1074, 1242, 1111, 1293), L("应收金额", 1341, 1243, 1450, 1291),
+        L("￥1680.00", 248, left_top, 474, 1343, 0.61), L("¥612.02", 526, 1296, 730, 1344, 0.5),
+        L("￥80.00", 805, 1296, 980, 1344), L("¥0.00", 1087, 1296, 1233, 1344), L("¥2372.02", 1368, 1296, 1592, 1343),
+    ])
+    got = run(p)
+    assert (got["labor_cost"], got["parts_cost"], got["total_cost"]) == ("1680.00", "612.02", "2372.02")
+
+
 def test_total_whose_label_was_not_read_is_found_by_the_sum() -> None:
     p = page([
         L("工时费", 100, 300, 250, 340), L("材料费", 400, 300, 550, 340), L("优惠", 700, 300, 800, 340), L("计", 1000, 300, 1040, 340),
