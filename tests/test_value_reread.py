@@ -132,6 +132,15 @@ def test_value_images_fade_coloured_rules_and_remove_black_ones() -> None:
     ("customer_name", "国建", 1.0, [("闰国建", 0.78), ("国国建", 0.8), ("闫国建", 0.91)], "闫国建", 1),
     ("advisor", "兰涵", 0.99, [("魏兰涵", 0.9), ("魏兰涵", 0.6)], "魏兰涵", 2),
     ("customer_name", "国建", 1.0, [("闫国建", 0.91)], None, 0),  # one reading is no evidence
+    # ... unless the recogniser is all but certain of it, a character gained at either end
+    ("advisor", "贺博", 0.995, [("贺博霞", 0.999)], "贺博霞", 1),
+    ("customer_name", "丽生", 0.92, [("董丽生", 0.997)], "董丽生", 1),
+    ("customer_name", "方伟", 0.9, [("方伟", 0.95), ("方伟丽", 0.98)], None, 0),  # not sure enough
+    ("customer_name", "张伟", 0.9, [("张伟车", 0.999)], None, 0),  # the next key's start (车主)
+    ("customer_name", "张伟", 0.9, [("方张伟", 0.999)], None, 0),  # its label's end (托修方)
+    ("customer_name", "建华", 0.9, [("建华丽", 0.999)], None, 0),  # no surname
+    ("customer_name", "张伟", 0.9, [("张伟A", 0.999)], None, 0),  # no character of a name
+    ("customer_name", "欧阳", 0.9, [("欧阳娜娜", 0.999)], None, 0),  # two characters gained
 ])
 def test_readings_vote(fld: str, first: str | None, first_conf: float, reads: list[tuple[str, float]],
                        want: str | None, support: int) -> None:
