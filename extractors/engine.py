@@ -15,6 +15,7 @@ from core.identifiers import is_cjk
 from core.models import CANONICAL_FIELDS, Box, FieldValue, PageText
 from core.settings import Settings
 from extractors import money, plate, vin
+from extractors.car_series import series_repair
 from extractors.fields import MONEY_FIELDS, PARSERS, UNSURE_OCR, Parsed
 from extractors.items import extract_items
 from extractors.labels import IGNORE, Lexicon
@@ -598,6 +599,21 @@ def _plate_with_local_province(index: PageIndex, chosen: dict[str, Scored]) -> N
         s.confidence = r.confidence * LAYOUT_FACTOR[s.cand.how] * ocr_factor(s.cand.ocr_conf)
 
 
+SERIES_CONFIDENCE = 0.6  # a model whose series name was repaired (car_series): for review
+
+
+def _model_series(index: PageIndex, chosen: dict[str, Scored]) -> None:
+    """A model whose series name no car has, one character from one the market has (减派 for
+    凌派; between two, the one of the make the page names), gets that series, for review."""
+    s = chosen.get("model")
+    if s is None:
+        return
+    r = series_repair(s.parsed.value, "\n".join(ln.text for ln in index.all_lines()))
+    if r is not None:
+        s.parsed = Parsed(r, SERIES_CONFIDENCE, True, f"read {s.parsed.value}: a character of the series name misread")
+        s.confidence = min(s.confidence, SERIES_CONFIDENCE)
+
+
 def _cross_check_dates(chosen: dict[str, Scored]) -> None:
     din, dout = chosen.get("date_in"), chosen.get("date_out")
     if din and dout and din.parsed.valid and dout.parsed.valid and dout.parsed.value < din.parsed.value:
@@ -781,6 +797,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     _cross_check_money(index, found, chosen)
     _cross_check_dates(chosen)
     _plate_with_local_province(index, chosen)
+    _model_series(index, chosen)
 
     result = Extraction(template=lt.name if lt else template.name if template else None)
     for fld in CANONICAL_FIELDS:

@@ -51,3 +51,28 @@ def test_model_values(printed: str, value: str, confident: bool) -> None:
 
 def test_numbers_alone_are_not_a_model() -> None:
     assert parse_model("2024-03-15", TODAY) is None
+
+
+@pytest.mark.parametrize(
+    ("read", "page", "want"),
+    [
+        ("减派180TURBO", "广州广汽本田汽车销售服务有限公司", "凌派180TURBO"),  # 本田's, not 斯柯达's 速派
+        ("减派180TURBO", "", None),  # 凌派 or 速派: no make named, no guess
+        ("操岳380TSI", "上海宏昌一汽-大众汽车销售服务有限公司", "探岳380TSI"),  # not 上汽大众's 途岳
+        ("操岳380TSI", "上海上汽大众汽车销售服务有限公司", "途岳380TSI"),
+        ("飞层1.5LCVT", "", "飞度1.5LCVT"),  # one series one character away
+        ("若威552T", "南京广物别克汽车销售服务有限公司", "君威552T"),  # 别克's, not 荣威
+        ("若威552T", "", None),
+        ("卡罗技1.2T精英版", "", "卡罗拉1.2T精英版"),
+        ("探岳380TSI", "", None),  # a listed series
+        ("卡罗拉锐放2.0L", "", None),  # a listed series' longer name
+        ("宋PLUSDM-i", "", None),  # one-character series are no repair's target
+        ("秦PLUSDM-i", "", None),
+        ("C260L", "", None),  # no Chinese name
+        ("蓝天1.5L", "", None),  # no series one character away: left as read
+    ],
+)
+def test_series_name_repair(read: str, page: str, want: str | None) -> None:
+    from extractors.car_series import series_repair
+
+    assert series_repair(read, page) == want

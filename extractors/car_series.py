@@ -1,0 +1,94 @@
+"""Car series sold in China, by their Chinese names, to repair a model name OCR misread.
+
+A work order's model is the series name and a trim (探岳 380TSI, 凌派 180TURBO, 宋PLUS DM-i).
+Dot-matrix print over a coloured rule loses strokes, and OCR reads 凌派 as 减派 or 探岳 as 操岳:
+a name no car has, one character from one that every dealer of that make sells. The list is of
+the series on the Chinese market (makers' line-ups, 2005-2025), not of any sample set's models;
+a name read that is a listed series, or one character from none or from two of them, is left as
+read. One-character series (秦, 汉, 宋, 唐, 元) are never the target of a repair: any character is
+one edit from them.
+"""
+
+from __future__ import annotations
+
+import re
+
+# make -> (how a page names it: the dealer's name, a 4S shop's carries its make; no word another
+# make's name holds, as 大众 is in 一汽-大众 and 上汽大众), its series
+MAKES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "一汽丰田": (("一汽丰田",), ("卡罗拉", "亚洲龙", "皇冠", "皇冠陆放", "荣放", "威驰", "花冠", "锐志", "普拉多",
+                                      "兰德酷路泽", "奕泽", "凌放", "格瑞维亚", "卡罗拉锐放", "致享", "丰田")),
+    "广汽丰田": (("广汽丰田",), ("凯美瑞", "雷凌", "汉兰达", "威兰达", "锋兰达", "赛那", "致炫", "逸致", "凌尚",
+                                      "丰田")),
+    "上汽大众": (("上汽大众",), ("朗逸", "帕萨特", "途观", "途昂", "途岳", "途铠", "凌渡", "桑塔纳", "波罗",
+                                      "途安", "辉昂", "威然", "朗行", "朗境", "大众")),
+    "一汽-大众": (("一汽-大众", "一汽大众"), ("速腾", "迈腾", "宝来", "探岳", "探歌", "探影", "高尔夫", "捷达",
+                                                   "揽境", "揽巡", "蔚领", "嘉旅", "大众")),
+    "本田": (("本田",), ("雅阁", "飞度", "缤智", "凌派", "冠道", "奥德赛", "皓影", "型格", "锋范", "思域", "思铂睿",
+                         "歌诗图", "艾力绅", "享域", "杰德", "哥瑞", "竞瑞", "本田")),
+    "别克": (("别克", "上汽通用"), ("英朗", "君威", "君越", "昂科威", "昂科拉", "昂科旗", "威朗", "阅朗", "微蓝", "凯越",
+                                   "林荫大道", "别克")),
+    "雪佛兰": (("雪佛兰",), ("科鲁兹", "科沃兹", "迈锐宝", "创酷", "探界者", "开拓者", "沃兰多", "畅巡", "赛欧",
+                             "雪佛兰")),
+    "福特": (("福特",), ("福克斯", "蒙迪欧", "锐界", "锐际", "探险者", "翼虎", "翼搏", "福睿斯", "嘉年华", "金牛座",
+                         "领界", "领裕", "领睿", "撼路者", "福特")),
+    "日产": (("日产",), ("轩逸", "天籁", "奇骏", "逍客", "楼兰", "骐达", "蓝鸟", "劲客", "途达", "纳瓦拉", "阳光",
+                         "颐达", "日产")),
+    "比亚迪": (("比亚迪",), ("海豚", "海豹", "海鸥", "驱逐舰", "护卫舰", "腾势", "仰望", "比亚迪")),
+    "现代": (("现代",), ("途胜", "伊兰特", "索纳塔", "名图", "领动", "菲斯塔", "悦动", "胜达", "库斯途", "瑞纳", "朗动",
+                         "现代")),
+    "起亚": (("起亚",), ("智跑", "狮跑", "嘉华", "凯酷", "奕跑", "傲跑", "福瑞迪", "赛拉图", "焕驰", "起亚")),
+    "马自达": (("马自达",), ("昂克赛拉", "阿特兹", "睿翼", "马自达")),
+    "三菱": (("三菱",), ("劲炫", "欧蓝德", "奕歌", "帕杰罗", "翼神", "三菱")),
+    "斯巴鲁": (("斯巴鲁",), ("森林人", "傲虎", "力狮", "斯巴鲁")),
+    "Jeep": (("Jeep", "吉普"), ("指南者", "自由光", "自由侠", "牧马人", "大切诺基", "吉普")),
+    "路虎": (("路虎",), ("发现", "揽胜", "极光", "神行者", "路虎")),
+    "斯柯达": (("斯柯达",), ("明锐", "速派", "柯迪亚克", "柯米克", "柯珞克", "昕锐", "晶锐", "斯柯达")),
+    "雪铁龙": (("雪铁龙", "东风雪铁龙"), ("天逸", "凡尔赛", "世嘉", "爱丽舍", "雪铁龙")),
+    "标致": (("标致",), ("标致",)),
+    "吉利": (("吉利",), ("帝豪", "博越", "星越", "星瑞", "缤越", "缤瑞", "嘉际", "豪越", "远景", "博瑞", "领克", "极氪",
+                         "几何", "吉利")),
+    "长城": (("长城", "哈弗", "魏牌", "坦克", "欧拉"), ("哈弗", "大狗", "赤兔", "神兽", "初恋", "坦克", "魏牌", "摩卡",
+                                                   "玛奇朵", "拿铁", "蓝山", "欧拉", "好猫", "芭蕾猫", "闪电猫", "长城")),
+    "长安": (("长安",), ("逸动", "悦翔", "睿骋", "锐程", "欧尚", "深蓝", "阿维塔", "启源", "长安")),
+    "奇瑞": (("奇瑞",), ("瑞虎", "艾瑞泽", "星途", "揽月", "瑶光", "追风", "凌云", "捷途", "旅行者", "大圣", "奇瑞")),
+    "广汽传祺": (("传祺",), ("传祺", "影豹", "影酷", "影速", "埃安", "昊铂")),
+    "上汽": (("荣威", "名爵"), ("名爵", "荣威", "锐腾", "科莱威")),
+    "五菱": (("五菱", "宝骏", "上汽通用五菱"), ("五菱", "宏光", "宝骏", "缤果", "星辰", "星光")),
+    "一汽": (("红旗", "奔腾"), ("红旗", "奔腾")),
+    "新势力": ((), ("理想", "蔚来", "小鹏", "问界", "零跑", "哪吒", "岚图", "智己", "小米", "特斯拉")),
+    "豪华": (("奔驰", "宝马", "奥迪", "沃尔沃", "凯迪拉克", "雷克萨斯", "保时捷", "林肯", "英菲尼迪", "讴歌"),
+           ("奔驰", "宝马", "奥迪", "沃尔沃", "凯迪拉克", "雷克萨斯", "保时捷", "林肯", "英菲尼迪", "讴歌")),
+}
+SERIES: frozenset[str] = frozenset(s for _, series in MAKES.values() for s in series)
+
+_SERIES_HEAD = re.compile(r"^[\u4e00-\u9fff]{2,5}")
+
+
+def _one_apart(a: str, b: str) -> bool:
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
+
+
+def series_repair(model: str, page_text: str = "") -> str | None:
+    """``model`` with its series name repaired when OCR misread one of its characters: the
+    leading Chinese characters are no listed series, and changing one of them makes exactly one
+    (减派180TURBO -> 凌派180TURBO), or one of a make ``page_text`` names (the dealer's name:
+    操岳 is one from 一汽-大众's 探岳 and 上汽大众's 途岳). None when there is nothing to repair or
+    no one repair."""
+    m = _SERIES_HEAD.match(model)
+    if m is None:
+        return None
+    head = m.group(0)
+    # the series may be the head's start (卡罗拉 of 卡罗拉精英版): a listed prefix is no misreading
+    if any(head[:n] in SERIES for n in range(2, len(head) + 1)):
+        return None
+    for n in range(len(head), 1, -1):
+        near = sorted(s for s in SERIES if _one_apart(s, head[:n]))
+        if len(near) > 1:
+            named = {s for marks, series in MAKES.values() if any(k in page_text for k in marks) for s in series}
+            near = [s for s in near if s in named]
+        if len(near) == 1:
+            return near[0] + model[n:]
+        if near:
+            return None
+    return None
