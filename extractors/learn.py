@@ -643,11 +643,7 @@ def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_con
                           f"does not fit this layout's order-number pattern {key} ({n} of {total} documents)")
     # plate: the province misread (电A84227 on a layout whose plates are 粤A): only an invalid
     # reading is repaired (a car from another province is no misreading)
-    if value[:2] == key:
-        squeezed = re.sub(r"[\s:：·.\-]", "", value)
-        if squeezed != value:  # 鲁A:4848N: the label's colon or a speck read into the plate
-            return ValueCheck(squeezed, True, True, trust, f"read {value}; this layout's plate prefix {key}, "
-                              "the marks between removed")
+    if value[:2] == key:  # (鲁A:4848N is read as 鲁A4848N: extractors.plate)
         return ValueCheck(value, False, True, trust, f"this layout's plate prefix {key}")
     if len(value) >= 2 and value[1] == key[1] and value[0] not in PROVINCES:
         # for review: a plate whose province OCR misread often has another character misread too

@@ -16,11 +16,14 @@ _PATTERNS = (
     ("standard", re.compile(rf"^[{PROVINCES}][A-Z][{_BODY}]{{5}}$")),
     ("suffix", re.compile(rf"^[{PROVINCES}][A-Z][{_BODY}]{{4}}[{SUFFIXES}]$")),
 )
-_FIND = re.compile(rf"[{PROVINCES}]\s*[Il1|]?[A-Za-z][{PLATE_SEPARATOR_CHARS}]*[0-9A-Za-z]{{4,6}}[{SUFFIXES}]?")
+# the separators, and the middle dot as OCR reads it: a colon (豫A:5942Y); not in the search's
+# plate normaliser (core.identifiers), where "km:12345" is no plate
+_SEP = PLATE_SEPARATOR_CHARS + ":"
+_FIND = re.compile(rf"[{PROVINCES}][{_SEP}]*[Il1|]?[A-Za-z][{_SEP}]*[0-9A-Za-z]{{4,6}}[{SUFFIXES}]?")
 
 
 def normalize(text: str) -> str:
-    return norm_plate(nfkc(text))
+    return norm_plate(nfkc(text).replace(":", ""))
 
 
 def plate_kind(plate: str) -> str | None:

@@ -241,7 +241,6 @@ TAUGHT_VALUES = [("WO2024031501", "粤A12345", "张伟"), ("WO2024031702", "粤A
     (5, "order_no", "WO2024040101", "WO2024040101", None, "fits this layout's order-number pattern"),
     (5, "plate", "电A12399", "粤A12399", True, "province repaired to this layout's 粤A"),  # for review
     (5, "plate", "京B12399", "京B12399", None, ""),               # another province's car: no misreading
-    (5, "plate", "粤A:12399", "粤A12399", None, "the marks between removed"),  # the label's colon read into it
     # read with OCR's confidence one character off a known name: a new advisor or a misreading
     (3, "advisor", "张玮", "张玮", True, "close to 张伟"),
     (5, "advisor", "张玮", "张玮", True, "close to 张伟"),

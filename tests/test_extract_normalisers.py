@@ -115,6 +115,9 @@ def test_all_real_plates_accepted() -> None:
         ("沪A1234试", "沪A1234试", "suffix"),
         ("车牌号:浙A·8B2C3", "浙A8B2C3", "standard"),
         ("ＡＢ 川Ａ１２３４５", "川A12345", "standard"),
+        ("豫A:5942Y", "豫A5942Y", "standard"),  # the middle dot read as a colon
+        ("豫A：5942Y", "豫A5942Y", "standard"),
+        ("云:A9094学", "云A9094学", "suffix"),  # ... after the province character
     ],
 )
 def test_plate_formats(text: str, expected: str, kind: str) -> None:
