@@ -6,7 +6,8 @@ a name no car has, one character from one that every dealer of that make sells. 
 the series on the Chinese market (makers' line-ups, 2005-2025), not of any sample set's models;
 a name read that is a listed series, or one character from none or from two of them, is left as
 read. One-character series (秦, 汉, 宋, 唐, 元) are never the target of a repair: any character is
-one edit from them.
+one edit from them. A model that starts with one character that is no series has lost the first
+of two (度 of 飞度): repaired when one series ends with it, else for review.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ MAKES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                          "领界", "领裕", "领睿", "撼路者", "福特")),
     "日产": (("日产",), ("轩逸", "天籁", "奇骏", "逍客", "楼兰", "骐达", "蓝鸟", "劲客", "途达", "纳瓦拉", "阳光",
                          "颐达", "日产")),
-    "比亚迪": (("比亚迪",), ("海豚", "海豹", "海鸥", "驱逐舰", "护卫舰", "腾势", "仰望", "比亚迪")),
+    "比亚迪": (("比亚迪",), ("秦", "汉", "宋", "唐", "元", "海豚", "海豹", "海鸥", "驱逐舰", "护卫舰", "腾势", "仰望", "比亚迪")),
     "现代": (("现代",), ("途胜", "伊兰特", "索纳塔", "名图", "领动", "菲斯塔", "悦动", "胜达", "库斯途", "瑞纳", "朗动",
                          "现代")),
     "起亚": (("起亚",), ("智跑", "狮跑", "嘉华", "凯酷", "奕跑", "傲跑", "福瑞迪", "赛拉图", "焕驰", "起亚")),
@@ -62,31 +63,47 @@ MAKES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 SERIES: frozenset[str] = frozenset(s for _, series in MAKES.values() for s in series)
 
-_SERIES_HEAD = re.compile(r"^[\u4e00-\u9fff]{2,5}")
+_SERIES_HEAD = re.compile(r"^[\u4e00-\u9fff]{1,5}")
 
 
 def _one_apart(a: str, b: str) -> bool:
     return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
 
 
+def _of_named_make(near: list[str], page_text: str) -> list[str]:
+    """Of several series, those of a make ``page_text`` names; all of them when it names none."""
+    if len(near) < 2:
+        return near
+    named = {s for marks, series in MAKES.values() if any(k in page_text for k in marks) for s in series}
+    return [s for s in near if s in named]
+
+
+def lone_character(model: str) -> bool:
+    """The model starts with one Chinese character that is no series (度1.5LCVT): the first of
+    two was lost."""
+    m = _SERIES_HEAD.match(model)
+    return m is not None and len(m.group(0)) == 1 and m.group(0) not in SERIES
+
+
 def series_repair(model: str, page_text: str = "") -> str | None:
     """``model`` with its series name repaired when OCR misread one of its characters: the
     leading Chinese characters are no listed series, and changing one of them makes exactly one
     (减派180TURBO -> 凌派180TURBO), or one of a make ``page_text`` names (the dealer's name:
-    操岳 is one from 一汽-大众's 探岳 and 上汽大众's 途岳). None when there is nothing to repair or
-    no one repair."""
+    操岳 is one from 一汽-大众's 探岳 and 上汽大众's 途岳); or one character that is no series
+    ends exactly one of two characters (度1.5LCVT -> 飞度1.5LCVT: the first lost). None when
+    there is nothing to repair or no one repair."""
     m = _SERIES_HEAD.match(model)
     if m is None:
         return None
     head = m.group(0)
     # the series may be the head's start (卡罗拉 of 卡罗拉精英版): a listed prefix is no misreading
-    if any(head[:n] in SERIES for n in range(2, len(head) + 1)):
+    if head in SERIES or any(head[:n] in SERIES for n in range(2, len(head) + 1)):
         return None
+    if len(head) == 1:
+        near = _of_named_make(sorted(s for s in SERIES if len(s) == 2 and s.endswith(head)), page_text)
+        return near[0] + model[1:] if len(near) == 1 else None
     for n in range(len(head), 1, -1):
-        near = sorted(s for s in SERIES if _one_apart(s, head[:n]))
-        if len(near) > 1:
-            named = {s for marks, series in MAKES.values() if any(k in page_text for k in marks) for s in series}
-            near = [s for s in near if s in named]
+        near = _of_named_make(sorted(s for s in SERIES if _one_apart(s, head[:n])), page_text)
         if len(near) == 1:
             return near[0] + model[n:]
         if near:

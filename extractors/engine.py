@@ -15,7 +15,7 @@ from core.identifiers import is_cjk
 from core.models import CANONICAL_FIELDS, Box, FieldValue, PageText
 from core.settings import Settings
 from extractors import money, plate, vin
-from extractors.car_series import series_repair
+from extractors.car_series import lone_character, series_repair
 from extractors.fields import MONEY_FIELDS, PARSERS, UNSURE_OCR, Parsed
 from extractors.items import extract_items
 from extractors.labels import IGNORE, Lexicon
@@ -604,13 +604,18 @@ SERIES_CONFIDENCE = 0.6  # a model whose series name was repaired (car_series): 
 
 def _model_series(index: PageIndex, chosen: dict[str, Scored]) -> None:
     """A model whose series name no car has, one character from one the market has (减派 for
-    凌派; between two, the one of the make the page names), gets that series, for review."""
+    凌派; between two, the one of the make the page names), gets that series, for review; one
+    that starts with a lone character no series is (度1.5LCVT) goes to review."""
     s = chosen.get("model")
     if s is None:
         return
     r = series_repair(s.parsed.value, "\n".join(ln.text for ln in index.all_lines()))
     if r is not None:
         s.parsed = Parsed(r, SERIES_CONFIDENCE, True, f"read {s.parsed.value}: a character of the series name misread")
+        s.confidence = min(s.confidence, SERIES_CONFIDENCE)
+    elif lone_character(s.parsed.value) and s.parsed.confidence > SERIES_CONFIDENCE:
+        s.parsed = Parsed(s.parsed.value, SERIES_CONFIDENCE, s.parsed.valid,
+                          "one character that is no series: the first of its name lost?")
         s.confidence = min(s.confidence, SERIES_CONFIDENCE)
 
 

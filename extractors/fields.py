@@ -195,6 +195,7 @@ _DESIGNATIONS = (
     (re.compile(r"(?<=\d{3})[T17I][S5][I1lT|](?![A-Za-z0-9])"), "TSI"),
     (re.compile(r"(?<=\d{2})[T17I]F[S5][I1l|](?![A-Za-z0-9])"), "TFSI"),
     (re.compile(r"(?<=\d{3})TURB[O0](?![A-Za-z0-9])"), "TURBO"),
+    (re.compile(r"(?<![A-Za-z])P[LIl1|]U[S5](?![a-z])"), "PLUS"),  # 元PIUS, 宋PLU5DM-i
 )
 DESIGNATION_CONFIDENCE = 0.6
 # a displacement is printed with its unit (1.5L, 2.0T): 宝来1.5 has lost a letter

@@ -26,6 +26,9 @@ TODAY = date(2026, 11, 27)
         ("探岳380151", "探岳380TSI", False),
         ("迈腾330T5I豪华型", "迈腾330TSI豪华型", False),
         ("奥迪A4L 40TF5I", "奥迪A4L40TFSI", False),
+        ("元PIUS 510km", "元PLUS510km", False),  # PLUS with its L read as I
+        ("宋PLU5 DM-i", "宋PLUSDM-i", False),
+        ("宋PLUS DM-i", "宋PLUSDM-i", True),
         ("速腾 280TSI", "速腾280TSI", True),
         ("君威 552T", "君威552T", True),  # a designation that is read right stays as it is
         ("E300L 豪华型", "E300L豪华型", True),
@@ -70,9 +73,25 @@ def test_numbers_alone_are_not_a_model() -> None:
         ("秦PLUSDM-i", "", None),
         ("C260L", "", None),  # no Chinese name
         ("蓝天1.5L", "", None),  # no series one character away: left as read
+        ("汉兰迭2.0T", "", "汉兰达2.0T"),  # a one-character series starts it, yet it is none
+        ("度1.5LCVT", "", "飞度1.5LCVT"),  # one character that is no series: the first lost
+        ("岳380TSI", "", None),  # 探岳 or 途岳
+        ("岳380TSI", "长春一汽-大众汽车销售服务有限公司", "探岳380TSI"),
+        ("泰PLUSDM-i", "", None),  # 秦 or 泰: no series ends with 泰
     ],
 )
 def test_series_name_repair(read: str, page: str, want: str | None) -> None:
     from extractors.car_series import series_repair
 
     assert series_repair(read, page) == want
+
+
+@pytest.mark.parametrize(
+    ("model", "lone"),
+    [("度1.5LCVT", True), ("泰PLUSDM-i", True), ("秦PLUSDM-i", False), ("汉EV605km", False), ("C260L", False),
+     ("飞度1.5LCVT", False)],
+)
+def test_a_model_starting_with_one_character_that_is_no_series(model: str, lone: bool) -> None:
+    from extractors.car_series import lone_character
+
+    assert lone_character(model) is lone
