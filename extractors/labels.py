@@ -215,13 +215,14 @@ def find_labels(text: str, lexicon: Lexicon) -> tuple[str, list[LabelHit]]:
             for n in (max(3, len(e.wording) - 1), len(e.wording), len(e.wording) + 1, len(e.wording) + 2):
                 end = i + n
                 window = up[i:end]
-                if len(window) != n or any(taken[i:end]):
+                if len(window) != n or window[0] == " " or any(taken[i:end]):
                     continue
                 if end < len(up) and up[end] not in COLONS and up[end] not in " .,":
                     continue
                 if glued and (n < 4 or end >= len(up) or up[end] not in COLONS):
                     continue
-                compact = window.replace(" ", "")  # "入F 时间": a misread character and a stray space
+                # "入F 时间": a misread character and a stray space; "入/广日期": a stroke read as a mark
+                compact = _STRAY.sub("", window)
                 if compact[0] in (e.wording[0], e.wording[1]) and levenshtein_le1(compact, e.wording):
                     for j in range(i, end):
                         taken[j] = True
@@ -233,6 +234,7 @@ def find_labels(text: str, lexicon: Lexicon) -> tuple[str, list[LabelHit]]:
     return s, hits
 
 
+_STRAY = re.compile(r"[ /|｜丨]")
 _VALUE_STRIP = re.compile(rf"^[\s{COLONS}:|｜_\-—=>》】\]）)]+|[\s|｜_]+$")
 
 

@@ -171,6 +171,16 @@ def test_two_column_slip_second_key_misread_and_run_in(line: str, customer: str,
     assert (got.get("customer_name"), got.get("date_out")) == (customer, date_out)
 
 
+@pytest.mark.parametrize("line", [
+    "工单号:W20220125545 入/广日期:2022/1/1",  # 厂 read as a stroke and 广 (dev slip 9321_004)
+    "工单号:W20220125545 入|厂日期:2022/1/1",
+    "工单号:W20220125545 入 厂日期:2022/1/1",
+])
+def test_a_key_with_a_stroke_read_as_a_mark_is_still_its_key(line: str) -> None:
+    got = values([L(line, 100, 350, 900, 386)])
+    assert (got.get("order_no"), got.get("date_in")) == ("W20220125545", "2022-01-01")
+
+
 def test_a_misread_key_needs_its_colon_to_cut_a_value() -> None:
     # a name that merely ends like a label is left whole: no colon after it
     assert values([L("客户:欧阳出厂日", 100, 350, 900, 386)]).get("customer_name") == "欧阳出厂日"
