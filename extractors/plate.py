@@ -16,14 +16,17 @@ _PATTERNS = (
     ("standard", re.compile(rf"^[{PROVINCES}][A-Z][{_BODY}]{{5}}$")),
     ("suffix", re.compile(rf"^[{PROVINCES}][A-Z][{_BODY}]{{4}}[{SUFFIXES}]$")),
 )
-# the separators, and the middle dot as OCR reads it: a colon (豫A:5942Y); not in the search's
-# plate normaliser (core.identifiers), where "km:12345" is no plate
-_SEP = PLATE_SEPARATOR_CHARS + ":"
+# the separators, and the middle dot as OCR reads it: a colon or an apostrophe (豫A:5942Y,
+# 鄂A'D52296); not in the search's plate normaliser (core.identifiers), where "km:12345" is no plate
+_MISREAD_DOT = ":'‘’`´"
+_SEP = PLATE_SEPARATOR_CHARS + _MISREAD_DOT
+_NO_MISREAD_DOT = str.maketrans("", "", _MISREAD_DOT)
+MISREAD_DOT_CONFIDENCE = 0.75
 _FIND = re.compile(rf"[{PROVINCES}][{_SEP}]*[Il1|]?[A-Za-z][{_SEP}]*[0-9A-Za-z]{{4,6}}[{SUFFIXES}]?")
 
 
 def normalize(text: str) -> str:
-    return norm_plate(nfkc(text).replace(":", ""))
+    return norm_plate(nfkc(text).translate(_NO_MISREAD_DOT))
 
 
 def plate_kind(plate: str) -> str | None:
@@ -70,6 +73,10 @@ def read_plate(text: str) -> Reading | None:
         return Reading(c, False, "", 0.2, "not a plate") if c else None
     raw = normalize(m.group(0))
     kind = plate_kind(raw)
+    if kind and any(c in _MISREAD_DOT for c in m.group(0)):
+        # the dot read as a mark: the print was read poorly, and a new-energy plate with its last
+        # digit lost is a standard plate (津G'D8330 for 津GD83307): for review
+        return Reading(raw, True, kind, MISREAD_DOT_CONFIDENCE, f"read {m.group(0)}: the middle dot read as a mark")
     if kind:
         return Reading(raw, True, kind, 1.0)
     if raw.startswith("川") and raw[1:2] in ("I", "1", "L", "|") and plate_kind(raw[0] + raw[2:]):
