@@ -109,3 +109,12 @@ def series_repair(model: str, page_text: str = "") -> str | None:
         if near:
             return None
     return None
+
+
+def listed_series(model: str) -> str | None:
+    """The listed series ``model`` starts with (the longest), if any: 宋 of 宋PLUSDM-i."""
+    m = _SERIES_HEAD.match(model)
+    if m is None:
+        return None
+    head = m.group(0)
+    return next((head[:n] for n in range(len(head), 0, -1) if head[:n] in SERIES), None)

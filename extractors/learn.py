@@ -26,6 +26,7 @@ from typing import Any
 
 from core.identifiers import PROVINCES
 from core.models import Box, PageText
+from extractors.car_series import listed_series
 from extractors.fields import MONEY_FIELDS, PARSERS, UNSURE_OCR
 from extractors.labels import Lexicon
 from extractors.layout import Candidate, Line, PageIndex
@@ -538,9 +539,18 @@ def _roster_match(fld: str, known: dict[str, int], value: str, ocr_conf: float, 
     inside = [k for k in known if len(k) >= 2 and k in value and len(value) - len(k) >= 2] if fld == "advisor" else []
     if len(inside) == 1:
         return inside[0], "text of a neighbouring box run in"
+    # an advisor's name without its first character (俊洋 for 董俊洋: the character printed over
+    # the cell's rule, never in the text box), whatever OCR's confidence, where names repeat
+    lost = [k for k in known if len(k) == len(value) + 1 and len(value) >= 2 and fold(k[1:]) == fv] \
+        if fld == "advisor" and held else []
+    if len(lost) == 1:
+        return lost[0], "its first character lost"
     if ocr_conf >= UNSURE_OCR or not held:
         return None
     near = _near(known, value)
+    if fld == "model":  # 宋PLUSDM-i read, 秦PLUSDM-i known: two series of the make, no misreading
+        mine = listed_series(value)
+        near = [k for k in near if mine is None or listed_series(k) in (None, mine)]
     if len(near) == 1:
         return near[0], "a character misread or lost" if edit_distance(fold(near[0]), fv) == 1 else "characters misread"
     return None
@@ -572,6 +582,15 @@ def _order_tail(value: str, key: str) -> str | None:
     if shape(tail) != rest:
         return None
     return prefix + tail
+
+
+def _prefix_lost_start(value: str, key: str) -> bool:
+    """The reading starts with the end of the pattern's letters prefix (S-2024… for JS-9999…):
+    the prefix's first character lost, nothing misread."""
+    first = key.find("9")
+    rest = len(key) - first
+    head = value.upper()[:len(value) - rest]
+    return first > 0 and 0 < len(head) < first and key[:first].endswith(head)
 
 
 def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_conf: float = 1.0) -> ValueCheck | None:
@@ -622,7 +641,11 @@ def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_con
     if fld == "order_no":
         if shape(value) == key:
             return ValueCheck(value, False, True, trust, f"fits this layout's order-number pattern {key}")
-        tail = _order_tail(value, key) if ocr_conf < UNSURE_OCR else None  # RO… read with confidence is another series
+        # RO… read with confidence is another series; S-… for JS-… is the prefix with its first
+        # character lost on the cell's rule, however sure OCR is of the rest
+        tail = _order_tail(value, key)
+        if tail is not None and ocr_conf >= UNSURE_OCR and not _prefix_lost_start(value, key):
+            tail = None
         if tail is not None:  # the digits are as doubtful as the prefix was: for review
             return ValueCheck(tail, True, True, min(trust, PREFIX_REPAIR_TRUST), f"read {value}; repaired to this "
                               f"layout's order-number pattern {key} ({n} of {total} documents; its printed prefix misread)")

@@ -264,6 +264,22 @@ def test_layout_values_repair_or_doubt_a_misreading(k: int, fld: str, read: str,
         assert without.value != want  # the template is what repaired it
 
 
+@pytest.mark.parametrize(("taught_advisors", "read", "want", "note"), [
+    # the first character printed over the cell's rule and lost, read with confidence (kv slip 9331)
+    (("董俊洋", "李娜", "董俊洋", "李娜", "董俊洋"), "俊洋", "董俊洋", "its first character lost"),
+    (("董俊洋", "李娜", "董俊洋", "李娜", "董俊洋"), "俊详", "俊详", ""),  # the rest misread too: no repair
+    (("董俊洋", "李俊洋", "董俊洋", "李俊洋", "董俊洋"), "俊洋", "俊洋", ""),  # two known names end so
+    (("董俊洋", "李娜", "王芳", "赵敏", "钱进"), "俊洋", "俊洋", ""),  # no name repeats: no roster
+])
+def test_an_advisor_read_without_the_first_character_of_a_known_one(
+        taught_advisors: tuple[str, ...], read: str, want: str, note: str) -> None:
+    docs = [(dealer_form(f"WO20240315{i:02d}", "粤A12345", a), {"advisor": a}) for i, a in enumerate(taught_advisors)]
+    fv = extract(dealer_form("WO2024040101", "粤A12399", read), Settings(), today=TODAY,
+                 learned=[taught(*docs)]).fields["advisor"]
+    assert fv.value == want
+    assert note in fv.note
+
+
 def test_layout_values_are_in_the_template_file_and_round_trip() -> None:
     t = taught(*[(dealer_form(o, p, a), {"order_no": o, "plate": p, "advisor": a}) for o, p, a in TAUGHT_VALUES])
     data = tomllib.loads(dumps(t))
@@ -338,7 +354,7 @@ def roster_template(k: int = 5):  # type: ignore[no-untyped-def]
     ("advisor", "陈思远服务眼司", 0.97, "陈思远", "text of a neighbouring box run in"),
     ("advisor", "张玮", 0.6, "张伟", "a character misread or lost"),                # OCR itself doubts it
     ("advisor", "陈恩远", 0.7, "陈思远", "a character misread or lost"),
-    ("advisor", "思远", 0.7, "陈思远", "a character misread or lost"),                # the surname lost
+    ("advisor", "思远", 0.7, "陈思远", "its first character lost"),                # the surname lost
     ("model", "英朗1.5T", 0.69, "英朗1.5L", "a character misread or lost"),
 ])
 def test_a_reading_close_to_a_known_value_is_repaired_to_it(fld: str, read: str, conf: float, want: str, how: str) -> None:
@@ -366,6 +382,17 @@ def test_a_reading_that_may_be_a_new_value_is_not_repaired(fld: str, read: str, 
     assert "repaired to" not in fv.note
     if "close to" in fv.note:  # a doubt, not a repair: a clerk looks
         assert fv.confidence < Settings().review_threshold
+
+
+@pytest.mark.parametrize(("read", "want"), [
+    ("宋PLUSDM-i", "宋PLUSDM-i"),  # a series of the make one character off the known 秦: another model
+    ("泰PLUSDM-i", "秦PLUSDM-i"),  # no series: the known model misread
+])
+def test_a_model_of_another_series_is_no_misreading_of_a_known_one(read: str, want: str) -> None:
+    t = taught(*[(dealer_page(a, "秦PLUSDM-i"), {"advisor": a, "model": "秦PLUSDM-i"})
+                 for a in ("张伟", "李娜", "张伟", "李娜", "张伟")])
+    fv = extract(dealer_page("张伟", read, conf=0.6), Settings(), today=TODAY, learned=[t]).fields["model"]
+    assert fv.value == want
 
 
 def test_repair_confidence_comes_from_how_often_the_roster_was_right() -> None:
@@ -401,6 +428,8 @@ def test_an_amount_not_printed_as_this_layout_prints_goes_to_review(printed: str
     ("IW02024040101", 0.6, "WO2024040101", "its printed prefix misread"),  # a speck before it
     ("O2024040101", 0.7, "WO2024040101", "its printed prefix misread"),    # the W lost
     ("RO2024040101", 0.97, "RO2024040101", "does not fit"),  # read with confidence: another series, to review
+    ("O2024040101", 0.99, "WO2024040101", "its printed prefix misread"),  # the W lost: read with confidence too
+    ("H2024040101", 0.99, "H2024040101", "does not fit"),  # a letter that is no end of WO: another series
     ("HB2O24O40101", 0.6, "HB2O24O40101", "does not fit"),   # the digits need more than one repair too
 ])
 def test_an_order_number_whose_prefix_ocr_misread_gets_the_dealers_prefix(read: str, conf: float, want: str, note: str) -> None:
