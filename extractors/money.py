@@ -50,10 +50,12 @@ def normalize_money(text: str) -> str | None:
 
 def totals_agree(labor: Decimal | None, parts: Decimal | None, total: Decimal | None,
                  other: Decimal | None = None, discount: Decimal | None = None) -> bool | None:
-    """labour + parts (+ other − discount) == total; ``None`` when there is not enough to tell."""
+    """labour + parts (+ other − discount) == total, to the cent; ``None`` when there is not enough
+    to tell. A DMS prints the total of the amounts it prints (its rounding shows as a discount), so
+    a cent apart is a misread (2,190.1 read for ¥2,190.11 agreed within a cent, confidently wrong)."""
     if labor is None or parts is None or total is None:
         return None
-    return abs(expected_total(labor, parts, other, discount) - total) <= TWO
+    return expected_total(labor, parts, other, discount) == total
 
 
 def expected_total(labor: Decimal, parts: Decimal, other: Decimal | None = None, discount: Decimal | None = None) -> Decimal:

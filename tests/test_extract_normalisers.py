@@ -272,6 +272,8 @@ def test_totals_cross_check() -> None:
     assert money.totals_agree(D("100.00"), D("250.50"), D("360.50"), other=D("20"), discount=D("10")) is True
     assert money.totals_agree(D("100.00"), D("250.50"), D("999.00")) is False
     assert money.totals_agree(None, D("250.50"), D("350.50")) is None
+    # a cent apart is a misread digit (2,190.1 read for ¥2,190.11), not a rounding
+    assert money.totals_agree(D("3304.00"), D("2190.10"), D("5510.00"), other=D("20.00"), discount=D("4.11")) is False
 
 
 TODAY = date(2026, 11, 27)
