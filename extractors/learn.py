@@ -585,11 +585,11 @@ def _order_tail(value: str, key: str) -> str | None:
 
 
 def _prefix_lost_start(value: str, key: str) -> bool:
-    """The reading starts with the end of the pattern's letters prefix (S-2024… for JS-9999…):
-    the prefix's first character lost, nothing misread."""
+    """The reading starts with the end of the pattern's letters prefix (S-2024… for JS-9999…, or
+    its look-alike digits: 5-2024…, 0202202… for WO202202…): the prefix's first character lost."""
     first = key.find("9")
     rest = len(key) - first
-    head = value.upper()[:len(value) - rest]
+    head = "".join(TO_LETTER.get(c, c) for c in value.upper()[:len(value) - rest])
     return first > 0 and 0 < len(head) < first and key[:first].endswith(head)
 
 

@@ -430,6 +430,7 @@ def test_an_amount_not_printed_as_this_layout_prints_goes_to_review(printed: str
     ("RO2024040101", 0.97, "RO2024040101", "does not fit"),  # read with confidence: another series, to review
     ("O2024040101", 0.99, "WO2024040101", "its printed prefix misread"),  # the W lost: read with confidence too
     ("H2024040101", 0.99, "H2024040101", "does not fit"),  # a letter that is no end of WO: another series
+    ("02024040101", 0.99, "WO2024040101", "its printed prefix misread"),  # the W lost, the O read as 0
     ("HB2O24O40101", 0.6, "HB2O24O40101", "does not fit"),   # the digits need more than one repair too
 ])
 def test_an_order_number_whose_prefix_ocr_misread_gets_the_dealers_prefix(read: str, conf: float, want: str, note: str) -> None:
