@@ -185,8 +185,9 @@ def distance(a: str, b: str) -> int | None:
 
 
 def plausible(v: str, read_wmi_known: bool) -> bool:
-    """The structure a real VIN has: a model-year code; a known WMI when the reading had none."""
-    return v[9] in YEAR_CODES and (read_wmi_known or v[:3] in WMI)
+    """The structure a real VIN has: a model-year code, the serial's last four characters digits
+    (ISO 3779, GB 16735), a known WMI when the reading had none."""
+    return v[9] in YEAR_CODES and v[-4:].isdigit() and (read_wmi_known or v[:3] in WMI)
 
 
 def _changes(read: str, v: str) -> str:

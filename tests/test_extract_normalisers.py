@@ -45,7 +45,10 @@ def test_valid_vins_accepted(v: str) -> None:
         ("LSV 2451 V2HF H7BNJ4", "LSV2451V2HFH7BNJ4", True, 1.0, 1.0),
         ("ＬＳＶ２４５１Ｖ２ＨＦＨ７ＢＮＪ４", "LSV2451V2HFH7BNJ4", True, 1.0, 1.0),
         # one OCR confusion (5 read as S): exactly one candidate validates -> repaired
-        ("LSV24S1V2HFH7BNJ4", "LSV2451V2HFH7BNJ4", True, 0.8, 0.95),
+        ("LSV24S1V2HFH71234", "LSV2451V2HFH71234", True, 0.8, 0.95),
+        # the one repair that validates puts a letter among the serial's last four, which are
+        # digits (ISO 3779): no repair (LFMMJVAF3P5178865 read ...8885: 5->S at 17 validated)
+        ("LFMMJVAF3P5178885", "LFMMJVAF3P5178885", False, 0.0, 0.5),
         # O/I/Q cannot occur in a VIN: forced readings
         ("LBV44LW76DXNGBDKC", "LBV44LW76DXNGBDKC", True, 1.0, 1.0),
         ("1M8GDM9AXKPO42788", "1M8GDM9AXKP042788", True, 0.8, 0.95),

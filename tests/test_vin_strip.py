@@ -187,8 +187,8 @@ def test_a_repaired_first_reading_is_read_again() -> None:
 @pytest.mark.parametrize("first, reads, want, confident", [
     ("LBVPF1A2IKY045954", [VIN_C], VIN_C, True),  # the boxes confirm the repair
     ("LBVPF1A2IKY045954", [VIN_B, VIN_B], VIN_B, False),  # they contradict it: review
-    ("LFVDTHPW9HT579S12", [VIN_A, VIN_A], VIN_A, True),  # two repairs possible; the boxes read twice decide
-    ("LFVDTHPW9HT579S12", [VIN_A], VIN_A, False),  # ... read once: for review
+    ("LFVDTHPW9HTS79512", [VIN_A, VIN_A], VIN_A, True),  # two repairs possible; the boxes read twice decide
+    ("LFVDTHPW9HTS79512", [VIN_A], VIN_A, False),  # ... read once: for review
 ])
 def test_second_reading_against_a_repaired_first(first: str, reads: list[str], want: str, confident: bool,
                                                  tmp_path: Path) -> None:
