@@ -58,6 +58,7 @@ def parse_money(text: str, today: date) -> Parsed | None:
 # and read as a mark — what is left may be the odometer without its first digit
 _MARK_BEFORE_NUMBER = re.compile(r"(?:^|\s)[^\w\s:：]+\d")
 MARKED_MILEAGE_CONFIDENCE = 0.6
+FEW_KM = 100
 
 
 def parse_mileage(text: str, today: date) -> Parsed | None:
@@ -66,6 +67,10 @@ def parse_mileage(text: str, today: date) -> Parsed | None:
         return None
     if _MARK_BEFORE_NUMBER.search(nfkc(text).strip()):
         return Parsed(v, MARKED_MILEAGE_CONFIDENCE, True, f"a mark before the number (read {text.strip()}): a digit lost?")
+    if int(v) < FEW_KM:
+        # a car in for service has done more (a new car's pre-delivery check aside): the number's
+        # first digits lost on the cell's rule (17 read for 917)
+        return Parsed(v, MARKED_MILEAGE_CONFIDENCE, True, f"under {FEW_KM} km: digits lost?")
     return Parsed(v, 0.95, True)
 
 
