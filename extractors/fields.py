@@ -166,6 +166,8 @@ def parse_name(text: str, today: date) -> Parsed | None:
     if not s or re.fullmatch(r"[\d\s\-+]+", s) or looks_like_label(s):
         return None
     ok = bool(CJK_RE.search(s)) or bool(re.search(r"[A-Za-z]{2}", s))
+    if re.fullmatch(rf"[{CJK_CLASS}]", s):  # 丁 of 丁秀: the rest of the name lost
+        return Parsed(s, 0.6, True, "one character: a name has two or more")
     return Parsed(s, 0.95 if ok else 0.5, ok)
 
 

@@ -200,3 +200,13 @@ def test_person_without_a_common_surname_goes_to_review() -> None:
     got = fields([L("服务顾问：保养员", 100, 300, 600, 340)])
     value, conf = got["advisor"]
     assert conf < Settings().review_threshold
+
+
+@pytest.mark.parametrize(("line", "confident"), [
+    ("客户名称：丁", False),  # one character: the rest of the name lost (丁秀)
+    ("客户名称：丁秀", True),
+    ("客户名称：广州恒通物流有限公司", True),
+])
+def test_a_customer_name_of_one_character_goes_to_review(line: str, confident: bool) -> None:
+    value, conf = fields([L(line, 100, 300, 600, 340)])["customer_name"]
+    assert (conf >= Settings().review_threshold) is confident
