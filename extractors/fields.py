@@ -44,6 +44,8 @@ def parse_date(text: str, today: date) -> Parsed | None:
     d, raw = found[0]
     if dates.glued_time_ambiguous(text):  # where the day ends and the hour starts is a guess
         return Parsed(d.isoformat(), 0.75, True, "date and time run together; the day is a guess", raw)
+    if re.match(r"[0O]{2}\d\d\D", raw):  # 0010年9月3日: a four-digit year's first digits misread
+        return Parsed(d.isoformat(), 0.6, True, f"read {raw}: the year's first digits misread", raw)
     return Parsed(d.isoformat(), 1.0, True, raw=raw)
 
 
@@ -97,6 +99,8 @@ def parse_order_no(text: str, today: date) -> Parsed | None:
     segmented = _segments_repaired(v)
     if segmented != v:
         v, note, conf = segmented, f"read {v}: letters and digits of its parts told apart", min(conf, 0.7)
+    elif re.match(r"\d-\d", v):  # 5-20220901-9382: a letters prefix (JS-) lost but for a look-alike digit
+        note, conf = "one digit before the first hyphen: a letters prefix misread?", min(conf, 0.7)
     return Parsed(v, conf, digits >= 4, note)
 
 

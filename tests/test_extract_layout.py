@@ -183,6 +183,7 @@ def test_totals_that_do_not_add_up_lower_confidence() -> None:
     ("JS-20230205-357B", "JS-20230205-3578", 0.75),
     ("A1-20240315-0007", "A1-20240315-0007", 1.0),  # a prefix may hold a 1 or a 2
     ("JS-2024O1O1-0007", "JS-2024O1O1-0007", 1.0),  # two odd characters in a part: kept as read
+    ("5-20220901-9382", "5-20220901-9382", 0.75),  # one digit before the hyphen: JS- lost but its S?
 ])
 def test_order_numbers(printed: str, expected: str, max_conf: float) -> None:
     ex = extract([page([L(f"工单号：{printed}", 100, 300, 700, 340)])], Settings(), today=TODAY)
@@ -339,6 +340,8 @@ def test_date_out_before_date_in_is_doubtful() -> None:
 @pytest.mark.parametrize(("printed", "expected", "doubtful"), [
     ("2022/10/316:50", "2022-10-03", True),  # the 3rd at 16:50 or the 31st at 6:50
     ("2020.02.1414:45", "2020-02-14", False),  # only one split is a date and a time
+    ("0010年9月3日 16:37", "2010-09-03", True),  # the year's first digits misread
+    ("2019年9月3日 16:37", "2019-09-03", False),
 ])
 def test_date_run_together_with_time(printed: str, expected: str, doubtful: bool) -> None:
     p = page([L(f"进厂日期：{printed}", 100, 300, 700, 340)])
