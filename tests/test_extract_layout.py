@@ -439,3 +439,10 @@ def test_a_row_with_an_item_tables_name_title_is_its_header(title: str) -> None:
     ])
     assert [ln.text for ln in PageIndex.build([p], Lexicon()).all_lines() if ln.table_header] == [title, "人工费"]
     assert extract([p], Settings(), today=TODAY).fields["labor_cost"].value == "540.00"
+
+
+@pytest.mark.parametrize(("ocr_conf", "confident"), [(0.74, False), (0.97, True)])
+def test_a_plate_ocr_doubts_goes_to_review(ocr_conf: float, confident: bool) -> None:
+    """A plate's format lets B/8, G/6, U/0 through: 皖A8Q898 for 皖A8QB98, read at 0.74."""
+    f = extract([page([L("车牌号码：皖A·8Q898", 100, 300, 700, 340, ocr_conf)])], Settings(), today=TODAY).fields["plate"]
+    assert f.value == "皖A8Q898" and (f.confidence >= Settings().review_threshold) is confident
