@@ -589,16 +589,23 @@ def _check_with_upper(index: PageIndex, result: dict[str, FieldValue], chosen: d
                     result[f].confidence = max(result[f].confidence, 0.9)
 
 
-def _plate_with_local_province(index: PageIndex, chosen: dict[str, Scored]) -> None:
-    """A plate read without its province character gets the dealer's province, for review."""
+def _plate_with_local_province(index: PageIndex, found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
+    """A plate read without its province character gets the dealer's province, for review: the
+    surest of the plate's readings that becomes a plate so (not only the one chosen, which may be
+    another box's text no province makes a plate)."""
     s = chosen.get("plate")
     if s is None or s.parsed.valid:
         return
     local = local_province("\n".join(ln.text for ln in index.all_lines()))
-    r = plate.with_province(s.cand.text, *local) if local else None
-    if r is not None:
-        s.parsed = Parsed(r.value, r.confidence, True, r.note)
-        s.confidence = r.confidence * LAYOUT_FACTOR[s.cand.how] * ocr_factor(s.cand.ocr_conf)
+    if not local:
+        return
+    for c in [s, *sorted((o for o in found.get("plate", []) if o is not s), key=lambda o: -o.confidence)]:
+        r = plate.with_province(c.cand.text, *local)
+        if r is not None:
+            c.parsed = Parsed(r.value, r.confidence, True, r.note)
+            c.confidence = r.confidence * LAYOUT_FACTOR[c.cand.how] * ocr_factor(c.cand.ocr_conf)
+            chosen["plate"] = c
+            return
 
 
 SERIES_CONFIDENCE = 0.6  # a model whose series name was repaired (car_series): for review
@@ -803,7 +810,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
         _vin_with_evidence(found, chosen, vins_for_plate)
     _cross_check_money(index, found, chosen)
     _cross_check_dates(chosen)
-    _plate_with_local_province(index, chosen)
+    _plate_with_local_province(index, found, chosen)
     _model_series(index, chosen)
 
     result = Extraction(template=lt.name if lt else template.name if template else None)

@@ -446,3 +446,15 @@ def test_a_plate_ocr_doubts_goes_to_review(ocr_conf: float, confident: bool) -> 
     """A plate's format lets B/8, G/6, U/0 through: 皖A8Q898 for 皖A8QB98, read at 0.74."""
     f = extract([page([L("车牌号码：皖A·8Q898", 100, 300, 700, 340, ocr_conf)])], Settings(), today=TODAY).fields["plate"]
     assert f.value == "皖A8Q898" and (f.confidence >= Settings().review_threshold) is confident
+
+
+def test_a_plate_without_its_province_is_found_among_its_readings_not_only_the_chosen_one() -> None:
+    """The plate right of its label lost its province (榆 for 渝, read at 0.82); the box below is
+    other text read surer (GT8). No province makes GT8 a plate; the dealer's makes the other one."""
+    p = page([
+        L("地址：重庆市渝北区五四路560号", 500, 180, 1200, 220),
+        L("车牌号码", 600, 480, 760, 520), L("榆CR7D30", 800, 480, 1000, 520, 0.82),
+        L("GT8", 620, 536, 760, 578),
+    ])
+    f = extract([p], Settings(), today=TODAY).fields["plate"]
+    assert f.value == "渝CR7D30" and f.confidence < Settings().review_threshold
