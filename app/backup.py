@@ -34,6 +34,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -125,20 +126,57 @@ class Restic:
         return env
 
     def run(self, *args: str, cwd: Path | None = None, ok: tuple[int, ...] = (0,), timeout: float | None = None) -> str:
+        """Run restic; its output. A full repository disk stops it at once: restic retries a
+        write that failed for want of space for up to 15 minutes (restic 0.14-0.18), and the
+        space will not come back by itself."""
         cmd = [self.binary, "--no-lock", *args] if args and args[0] in ("ls", "snapshots") else [self.binary, *args]
         try:
-            proc = subprocess.run(cmd, cwd=cwd, env=self.env(), capture_output=True, text=True, timeout=timeout, check=False)
+            proc = subprocess.Popen(cmd, cwd=cwd, env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    stdin=subprocess.DEVNULL, text=True)
         except FileNotFoundError:
             raise BackupError(f"{self.binary}: not installed (apt-get install restic)") from None
-        except subprocess.TimeoutExpired:
-            raise BackupError(f"restic {args[0]}: no answer from {self.repository} within {timeout:.0f} s") from None
+        out: list[str] = []
+        err: list[str] = []
+        full = threading.Event()
+
+        def read_err() -> None:
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                err.append(line)
+                if NO_SPACE in line.lower():
+                    full.set()
+
+        readers = [threading.Thread(target=lambda: out.extend(proc.stdout or ()), daemon=True),
+                   threading.Thread(target=read_err, daemon=True)]
+        for t in readers:
+            t.start()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while proc.poll() is None:
+            if full.is_set() or (deadline is not None and time.monotonic() > deadline):
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+                break
+            full.wait(0.1)
+        for t in readers:
+            t.join(10)
+        if full.is_set():
+            raise BackupError(f"restic {args[0]} on {self.repository} failed: {restic_reason(''.join(err))}")
+        if proc.returncode is None or (deadline is not None and time.monotonic() > deadline and proc.returncode < 0):
+            raise BackupError(f"restic {args[0]}: no answer from {self.repository} within {timeout:.0f} s")
         if proc.returncode not in ok:
-            raise BackupError(f"restic {args[0]} on {self.repository} failed: {restic_reason(proc.stderr)}")
-        return proc.stdout
+            raise BackupError(f"restic {args[0]} on {self.repository} failed: {restic_reason(''.join(err))}")
+        return "".join(out)
 
     def snapshots(self) -> list[dict[str, Any]]:
         data: list[dict[str, Any]] = json.loads(self.run("snapshots", "--json", "--tag", TAG, timeout=600) or "[]")
         return data
+
+
+NO_SPACE = "no space left on device"
 
 
 def restic_reason(stderr: str) -> str:
