@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
+from core.identifiers import is_cjk
 from core.models import Box, PageText
 from extractors.fields import PARSERS, Parsed, has_surname
 from extractors.labels import Lexicon, find_labels, strip_value
@@ -196,7 +197,6 @@ def _first_character_lost(fld: str, first_key: str | None, best: dict[str, tuple
 # recogniser is this sure of it (dev form 9311: 贺博 -> 贺博霞 at 0.999, 丽生 -> 董丽生 at 0.997;
 # the readings that caught a key's start were read at 0.95 and less)
 LOST_SURE = 0.99
-CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _label_edges(lexicon: Lexicon) -> tuple[frozenset[str], frozenset[str]]:
@@ -207,7 +207,7 @@ def _label_edges(lexicon: Lexicon) -> tuple[frozenset[str], frozenset[str]]:
 
 
 def _one_character_lost(fld: str, first_key: str | None, best: dict[str, tuple[Parsed, str, float]],
-                        votes: Counter[str], lexicon: Lexicon) -> Choice | None:
+                        votes: Counter[str], edges: tuple[frozenset[str], frozenset[str]]) -> Choice | None:
     """The first pass read a three-character name as two, its first or last character lost (贺博
     for 贺博霞: the text detector's box ended before it), and one second reading the recogniser
     is all but certain of (``LOST_SURE``) holds it. The character gained is no label's start
@@ -215,20 +215,20 @@ def _one_character_lost(fld: str, first_key: str | None, best: dict[str, tuple[P
     托修方), and the name starts with a surname."""
     if fld not in PERSON_FIELDS or first_key is None or len(first_key) != 2:
         return None
-    starts, ends = _label_edges(lexicon)
+    starts, ends = edges
     for k in sorted(best, key=lambda k: -best[k][2]):
         p, text, conf = best[k]
         if len(k) != 3 or conf < LOST_SURE or not has_surname(k):
             continue
-        if k.endswith(first_key) and CJK_CHAR.fullmatch(k[0]) and k[0] not in ends:
+        if k.endswith(first_key) and is_cjk(k[0]) and k[0] not in ends:
             return Choice(p, text, conf, votes[k])
-        if k.startswith(first_key) and CJK_CHAR.fullmatch(k[2]) and k[2] not in starts:
+        if k.startswith(first_key) and is_cjk(k[2]) and k[2] not in starts:
             return Choice(p, text, conf, votes[k])
     return None
 
 
 def reread_choice(fld: str, first: str | None, first_conf: float, readings: list[tuple[str, float]],
-                  today: date, lexicon: Lexicon | None = None) -> Choice | None:
+                  today: date) -> Choice | None:
     """What the second readings of a value say against the first pass's reading ``first``.
 
     The readings vote, the first pass's among them (valid readings only): the value most of them
@@ -258,8 +258,8 @@ def reread_choice(fld: str, first: str | None, first_conf: float, readings: list
             best[k] = (p, text, conf)
     if not votes:
         return None
-    lost = _first_character_lost(fld, first_key, best, votes) or _one_character_lost(
-        fld, first_key, best, votes, lexicon or Lexicon())
+    edges = _label_edges(Lexicon())
+    lost = _first_character_lost(fld, first_key, best, votes) or _one_character_lost(fld, first_key, best, votes, edges)
     if lost is not None:
         return lost
     top = max(votes, key=lambda k: (votes[k], best[k][2]))
@@ -271,7 +271,7 @@ def reread_choice(fld: str, first: str | None, first_conf: float, readings: list
         # end (a second reading that lost the first character on the cell's rule: 英涵 for 覃英涵)
         return None
     if first_key is not None and fld in PERSON_FIELDS and len(top) == len(first_key) + 1 \
-            and top.endswith(first_key) and top[0] in _label_edges(lexicon or Lexicon())[1]:
+            and top.endswith(first_key) and top[0] in edges[1]:
         return None  # the first reading with its label's last character before it (方 of 托修方)
     p, text, conf = best[top]
     return Choice(p, text, conf, votes[top])
