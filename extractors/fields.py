@@ -211,6 +211,8 @@ _DESIGNATIONS = (
 DESIGNATION_CONFIDENCE = 0.6
 # a displacement is printed with its unit (1.5L, 2.0T): 宝来1.5 has lost a letter
 _BARE_DISPLACEMENT = re.compile(r"\d\.\d$")
+# a model number is printed with its letters (530Li, 320i, C260L): 530领先型 has lost them
+_BARE_DESIGNATION = re.compile(rf"^\d{{3}}[{CJK_CLASS}]")
 
 
 # a short word in no case a name is printed in (PLus, PLuS for Plus: a serif l read as L)
@@ -235,6 +237,8 @@ def parse_model(text: str, today: date) -> Parsed | None:
         return Parsed(value, 0.6, False)
     if _BARE_DISPLACEMENT.search(value):
         return Parsed(value, 0.6, True, "a displacement without its L or T: its last letter lost?")
+    if _BARE_DESIGNATION.match(value):
+        return Parsed(value, 0.6, True, "a number without its letters before the trim: letters lost?")
     return Parsed(value, 0.92, True)
 
 

@@ -26,6 +26,8 @@ TODAY = date(2026, 11, 27)
         ("探岳380151", "探岳380TSI", False),
         ("迈腾330T5I豪华型", "迈腾330TSI豪华型", False),
         ("奥迪A4L 40TF5I", "奥迪A4L40TFSI", False),
+        ("530 领先型", "530领先型", False),  # 530Li with its letters lost
+        ("530Li 领先型", "530Li领先型", True),
         ("元PIUS 510km", "元PLUS510km", False),  # PLUS with its L read as I
         ("宋PLU5 DM-i", "宋PLUSDM-i", False),
         ("宋PLUS DM-i", "宋PLUSDM-i", True),
