@@ -127,8 +127,8 @@ class Restic:
 
     def run(self, *args: str, cwd: Path | None = None, ok: tuple[int, ...] = (0,), timeout: float | None = None) -> str:
         """Run restic; its output. A full repository disk stops it at once: restic retries a
-        write that failed for want of space for up to 15 minutes (restic 0.14-0.18), and the
-        space will not come back by itself."""
+        write that failed for want of space (restic issues #2453, #4558; 0.14 here went on for
+        over 11 minutes before it was stopped), and the space will not come back by itself."""
         cmd = [self.binary, "--no-lock", *args] if args and args[0] in ("ls", "snapshots") else [self.binary, *args]
         try:
             proc = subprocess.Popen(cmd, cwd=cwd, env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -151,8 +151,10 @@ class Restic:
         for t in readers:
             t.start()
         deadline = None if timeout is None else time.monotonic() + timeout
+        timed_out = False
         while proc.poll() is None:
-            if full.is_set() or (deadline is not None and time.monotonic() > deadline):
+            timed_out = deadline is not None and time.monotonic() > deadline
+            if full.is_set() or timed_out:
                 proc.terminate()
                 try:
                     proc.wait(10)
@@ -165,7 +167,7 @@ class Restic:
             t.join(10)
         if full.is_set():
             raise BackupError(f"restic {args[0]} on {self.repository} failed: {restic_reason(''.join(err))}")
-        if proc.returncode is None or (deadline is not None and time.monotonic() > deadline and proc.returncode < 0):
+        if timed_out:
             raise BackupError(f"restic {args[0]}: no answer from {self.repository} within {timeout:.0f} s")
         if proc.returncode not in ok:
             raise BackupError(f"restic {args[0]} on {self.repository} failed: {restic_reason(''.join(err))}")

@@ -2,10 +2,10 @@
 
 A work order's model is the series name and a trim (探岳 380TSI, 凌派 180TURBO, 宋PLUS DM-i).
 Dot-matrix print over a coloured rule loses strokes, and OCR reads 凌派 as 减派 or 探岳 as 操岳:
-a name no car has, one character from one that every dealer of that make sells. The list is of
-the series on the Chinese market (makers' line-ups, 2005-2025), not of any sample set's models;
-a name read that is a listed series, or one character from none or from two of them, is left as
-read. One-character series (秦, 汉, 宋, 唐, 元) are never the target of a repair: any character is
+a name no car has, one character from one that every dealer of that make sells. The list holds
+the better-known series on the Chinese market by make, written from the makers' line-ups, not
+from any sample set's models, and is not complete; a name read that is a listed series, or one
+character from none or from two of them, is left as read. One-character series (秦, 汉, 宋, 唐, 元) are never the target of a repair: any character is
 one edit from them. A model that starts with one character that is no series has lost the first
 of two (度 of 飞度): repaired when one series ends with it, else for review.
 """
@@ -13,6 +13,8 @@ of two (度 of 飞度): repaired when one series ends with it, else for review.
 from __future__ import annotations
 
 import re
+
+from core.identifiers import CJK_CLASS
 
 # make -> (how a page names it: the dealer's name, a 4S shop's carries its make; no word another
 # make's name holds, as 大众 is in 一汽-大众 and 上汽大众), its series
@@ -63,7 +65,7 @@ MAKES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 SERIES: frozenset[str] = frozenset(s for _, series in MAKES.values() for s in series)
 
-_SERIES_HEAD = re.compile(r"^[\u4e00-\u9fff]{1,5}")
+_SERIES_HEAD = re.compile(rf"^[{CJK_CLASS}]{{1,5}}")
 
 
 def _one_apart(a: str, b: str) -> bool:

@@ -563,10 +563,12 @@ def _near(known: dict[str, int], value: str) -> list[str]:
     return [k for k in known if len(fold(k)) >= 2 and edit_distance(fold(k), fv) <= max(1, len(fold(k)) // 5)]
 
 
-def _order_tail(value: str, key: str) -> str | None:
+def _order_tail(value: str, key: str) -> tuple[str, bool] | None:
     """An order number whose printed prefix (the pattern's letters before its first digit: WO, JS-,
     H) was misread, lost or grown (H0…, 5-…, IW0…, 11…) while the digits after it fit the pattern:
-    the pattern's prefix and the reading's digits. None when that is not so."""
+    the pattern's prefix and the reading's digits, and whether the reading starts with the end of
+    the prefix or its look-alike digits (S-2024… or 5-2024… for JS-…, 0202202… for WO202202…: the
+    prefix's first character lost, nothing else misread). None when that is not so."""
     first = key.find("9")
     if first <= 0:
         return None
@@ -581,16 +583,8 @@ def _order_tail(value: str, key: str) -> str | None:
     # lost, the O of RO taken for a digit) is no misread prefix
     if shape(tail) != rest:
         return None
-    return prefix + tail
-
-
-def _prefix_lost_start(value: str, key: str) -> bool:
-    """The reading starts with the end of the pattern's letters prefix (S-2024… for JS-9999…, or
-    its look-alike digits: 5-2024…, 0202202… for WO202202…): the prefix's first character lost."""
-    first = key.find("9")
-    rest = len(key) - first
-    head = "".join(TO_LETTER.get(c, c) for c in value.upper()[:len(value) - rest])
-    return first > 0 and 0 < len(head) < first and key[:first].endswith(head)
+    lost_start = 0 < len(head) < len(prefix) and prefix.endswith("".join(TO_LETTER.get(c, c) for c in head))
+    return prefix + tail, lost_start
 
 
 def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_conf: float = 1.0) -> ValueCheck | None:
@@ -643,9 +637,8 @@ def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_con
             return ValueCheck(value, False, True, trust, f"fits this layout's order-number pattern {key}")
         # RO… read with confidence is another series; S-… for JS-… is the prefix with its first
         # character lost on the cell's rule, however sure OCR is of the rest
-        tail = _order_tail(value, key)
-        if tail is not None and ocr_conf >= UNSURE_OCR and not _prefix_lost_start(value, key):
-            tail = None
+        found = _order_tail(value, key)
+        tail = found[0] if found is not None and (ocr_conf < UNSURE_OCR or found[1]) else None
         if tail is not None:  # the digits are as doubtful as the prefix was: for review
             return ValueCheck(tail, True, True, min(trust, PREFIX_REPAIR_TRUST), f"read {value}; repaired to this "
                               f"layout's order-number pattern {key} ({n} of {total} documents; its printed prefix misread)")

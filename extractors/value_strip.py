@@ -194,8 +194,7 @@ def _first_character_lost(fld: str, first_key: str | None, best: dict[str, tuple
 
 
 # A second reading that holds a two-character name's lost character is taken alone when the
-# recogniser is this sure of it (dev form 9311: 贺博 -> 贺博霞 at 0.999, 丽生 -> 董丽生 at 0.997;
-# the readings that caught a key's start were read at 0.95 and less)
+# recogniser is this sure of it (dev form 9311: 贺博 -> 贺博霞 at 0.999, 丽生 -> 董丽生 at 0.997)
 LOST_SURE = 0.99
 
 
@@ -206,8 +205,11 @@ def _label_edges(lexicon: Lexicon) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(w[0] for w in words), frozenset(w[-1] for w in words)
 
 
+LABEL_EDGES = _label_edges(Lexicon())  # the default wordings' (building a Lexicon takes a millisecond)
+
+
 def _one_character_lost(fld: str, first_key: str | None, best: dict[str, tuple[Parsed, str, float]],
-                        votes: Counter[str], edges: tuple[frozenset[str], frozenset[str]]) -> Choice | None:
+                        votes: Counter[str]) -> Choice | None:
     """The first pass read a three-character name as two, its first or last character lost (贺博
     for 贺博霞: the text detector's box ended before it), and one second reading the recogniser
     is all but certain of (``LOST_SURE``) holds it. The character gained is no label's start
@@ -215,12 +217,12 @@ def _one_character_lost(fld: str, first_key: str | None, best: dict[str, tuple[P
     托修方), and the name starts with a surname."""
     if fld not in PERSON_FIELDS or first_key is None or len(first_key) != 2:
         return None
-    starts, ends = edges
+    starts, ends = LABEL_EDGES
     for k in sorted(best, key=lambda k: -best[k][2]):
         p, text, conf = best[k]
         if len(k) != 3 or conf < LOST_SURE or not has_surname(k):
             continue
-        if k.endswith(first_key) and is_cjk(k[0]) and k[0] not in ends:
+        if k.endswith(first_key) and k[0] not in ends:  # (a surname starts it: a Chinese character)
             return Choice(p, text, conf, votes[k])
         if k.startswith(first_key) and is_cjk(k[2]) and k[2] not in starts:
             return Choice(p, text, conf, votes[k])
@@ -258,8 +260,7 @@ def reread_choice(fld: str, first: str | None, first_conf: float, readings: list
             best[k] = (p, text, conf)
     if not votes:
         return None
-    edges = _label_edges(Lexicon())
-    lost = _first_character_lost(fld, first_key, best, votes) or _one_character_lost(fld, first_key, best, votes, edges)
+    lost = _first_character_lost(fld, first_key, best, votes) or _one_character_lost(fld, first_key, best, votes)
     if lost is not None:
         return lost
     top = max(votes, key=lambda k: (votes[k], best[k][2]))
@@ -271,7 +272,7 @@ def reread_choice(fld: str, first: str | None, first_conf: float, readings: list
         # end (a second reading that lost the first character on the cell's rule: 英涵 for 覃英涵)
         return None
     if first_key is not None and fld in PERSON_FIELDS and len(top) == len(first_key) + 1 \
-            and top.endswith(first_key) and top[0] in edges[1]:
+            and top.endswith(first_key) and top[0] in LABEL_EDGES[1]:
         return None  # the first reading with its label's last character before it (方 of 托修方)
     p, text, conf = best[top]
     return Choice(p, text, conf, votes[top])

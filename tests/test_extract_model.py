@@ -74,7 +74,7 @@ def test_numbers_alone_are_not_a_model() -> None:
         ("宋PLUSDM-i", "", None),  # one-character series are no repair's target
         ("秦PLUSDM-i", "", None),
         ("C260L", "", None),  # no Chinese name
-        ("蓝天1.5L", "", None),  # no series one character away: left as read
+        ("金鱼1.5L", "", None),  # no series one character away: left as read
         ("汉兰迭2.0T", "", "汉兰达2.0T"),  # a one-character series starts it, yet it is none
         ("度1.5LCVT", "", "飞度1.5LCVT"),  # one character that is no series: the first lost
         ("岳380TSI", "", None),  # 探岳 or 途岳
