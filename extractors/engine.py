@@ -476,6 +476,12 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
             for f in ("labor_cost", "parts_cost"):
                 chosen[f].parsed = replace(chosen[f].parsed, note="labour + parts (+ other - discount) give the "
                                            "total, its leading digits not read")
+        elif read is not None and _cents_lost(expected, chosen["total_cost"].cand.text):
+            s = chosen["total_cost"]
+            s.parsed = Parsed(money.fmt(expected), s.parsed.confidence, True,
+                              f"read {s.cand.text.strip()}: its cents not read; labour + parts (+ other - discount) "
+                              "give them")
+            s.confidence = min(s.confidence, LEADING_LOST_CONFIDENCE)
         elif read is not None and read < (labor + parts) / 2:
             # a total under half of labour + parts is a truncated reading ("¥5" for "¥5,460.59"):
             # offer the sum instead, for review
@@ -487,6 +493,24 @@ def _leading_digits_lost(expected: Decimal, read: Decimal) -> bool:
     least five digits agree to the cent."""
     want, got = money.fmt(expected), money.fmt(read)
     return read >= 100 and 1 <= len(want) - len(got) <= 2 and want.endswith(got)
+
+
+_TWO_DECIMALS = re.compile(r"\d\s*[.．:：]\s*\d\s*\d")
+
+
+def _cents_lost(expected: Decimal, raw: str) -> bool:
+    """``raw`` is the total ``expected`` without its last decimals ("¥2,257" or "3734.2" of
+    ¥2,257.94 and ¥3,734.25: a rule, a seal or faint dots over the cents): no two decimals read,
+    and what was read is the start of ``expected`` — at least three whole digits agree."""
+    if _TWO_DECIMALS.search(raw):
+        return False
+    got = money.parse_amount(raw)
+    if got is None or got < 100 or got == expected:
+        return False
+    whole, _, cents = money.fmt(expected).partition(".")
+    got_whole, _, got_cents = money.fmt(got).partition(".")
+    read_cents = got_cents.rstrip("0") if "." in raw or "．" in raw else ""
+    return got_whole == whole and cents.startswith(read_cents)
 
 
 def _rereads_add_up_too(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:

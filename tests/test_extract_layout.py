@@ -317,6 +317,21 @@ def test_total_whose_leading_digits_a_seal_covers_is_the_sum_for_review(words: s
         assert t.confidence < 0.8 and ex.needs_review
 
 
+@pytest.mark.parametrize(("read", "want", "repaired"), [
+    ("¥2,509", "2509.11", True),  # the cents not read (a rule or faint dots over them)
+    ("2509.1", "2509.11", True),  # the last cent not read
+    ("¥2,509.", "2509.11", True),
+    ("2509.13", "2509.13", False),  # two decimals read: a misread cent, not a lost one
+    ("2509.2", "2509.20", False),  # the decimal read is not the sum's
+    ("¥2,508", "2508.00", False),  # the whole digits are not the sum's
+])
+def test_total_whose_cents_are_lost_is_the_sum_for_review(read: str, want: str, repaired: bool) -> None:
+    ex = extract([_items_then_costs(read, "金额大写：抓什优佰零玖元登加宣分")], Settings(), today=TODAY)
+    t = ex.fields["total_cost"]
+    assert (t.value, "cents not read" in t.note) == (want, repaired)
+    assert t.confidence < 0.8 and ex.needs_review
+
+
 def test_invalid_vin_kept_as_read_and_sent_to_review() -> None:
     p = page([L("车架号：LGXF8PX40XGECXXS9", 100, 300, 700, 340), L("车牌号：粤B12345", 100, 360, 700, 400)])
     ex = extract([p], Settings(), today=TODAY)
