@@ -194,8 +194,11 @@ def _first_character_lost(fld: str, first_key: str | None, best: dict[str, tuple
 
 
 # A second reading that holds a two-character name's lost character is taken alone when the
-# recogniser is this sure of it (dev form 9311: 贺博 -> 贺博霞 at 0.999, 丽生 -> 董丽生 at 0.997)
+# recogniser is this sure of it (dev form 9311: 贺博 -> 贺博霞 at 0.999, 丽生 -> 董丽生 at 0.997),
+# or, for the last character, this sure when no other second reading agrees with the first
+# (form 9903: 向超 -> 向超鹏 at 0.921, the only second reading)
 LOST_SURE = 0.99
+LOST_LIKELY = 0.9
 
 
 def _label_edges(lexicon: Lexicon) -> tuple[frozenset[str], frozenset[str]]:
@@ -212,17 +215,21 @@ def _one_character_lost(fld: str, first_key: str | None, best: dict[str, tuple[P
                         votes: Counter[str]) -> Choice | None:
     """The first pass read a three-character name as two, its first or last character lost (贺博
     for 贺博霞: the text detector's box ended before it), and one second reading the recogniser
-    is all but certain of (``LOST_SURE``) holds it. The character gained is no label's start
+    is all but certain of (``LOST_SURE``) holds it; the last character, one it is sure of
+    (``LOST_LIKELY``) when no other reading agrees with the first. The character gained is no label's start
     (after the value: the next key, 张三结 of 结算日期) or end (before it: its own label, 方 of
     托修方), and the name starts with a surname."""
     if fld not in PERSON_FIELDS or first_key is None or len(first_key) != 2:
         return None
     starts, ends = LABEL_EDGES
+    # the last character: the strip reaches less far right than left, where it catches the rule
+    # and the label's end, so a reading no second one contradicts is enough
+    last_sure = LOST_SURE if votes[first_key] > 1 else LOST_LIKELY
     for k in sorted(best, key=lambda k: -best[k][2]):
         p, text, conf = best[k]
-        if len(k) != 3 or conf < LOST_SURE or not has_surname(k):
+        if len(k) != 3 or conf < last_sure or not has_surname(k):
             continue
-        if k.endswith(first_key) and k[0] not in ends:  # (a surname starts it: a Chinese character)
+        if k.endswith(first_key) and k[0] not in ends and conf >= LOST_SURE:  # (a surname starts it: CJK)
             return Choice(p, text, conf, votes[k])
         if k.startswith(first_key) and is_cjk(k[2]) and k[2] not in starts:
             return Choice(p, text, conf, votes[k])

@@ -136,6 +136,9 @@ def test_value_images_fade_coloured_rules_and_remove_black_ones() -> None:
     ("advisor", "贺博", 0.995, [("贺博霞", 0.999)], "贺博霞", 1),
     ("customer_name", "丽生", 0.92, [("董丽生", 0.997)], "董丽生", 1),
     ("customer_name", "方伟", 0.9, [("方伟", 0.95), ("方伟丽", 0.98)], None, 0),  # not sure enough
+    # ... and sure of it when no other reading agrees with the first
+    ("advisor", "向超", 0.99, [("向超鹏", 0.921)], "向超鹏", 1),
+    ("advisor", "向超", 0.99, [("向超鹏", 0.89)], None, 0),
     ("customer_name", "张伟", 0.9, [("张伟车", 0.999)], None, 0),  # the next key's start (车主)
     ("customer_name", "张伟", 0.9, [("方张伟", 0.999)], None, 0),  # its label's end (托修方)
     ("customer_name", "建华", 0.9, [("建华丽", 0.999)], None, 0),  # no surname
