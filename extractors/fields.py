@@ -200,11 +200,11 @@ _MODEL_CONFUSABLE = re.compile(r"[A-Za-z]-?[01](?!\d)")
 
 
 # Engine designations printed after a number (330TSI, 40TFSI, 260TURBO) with the OCR confusions of
-# their letters (T/1/7, S/5, I/1/l/T, O/0): no model writes 3801SI, 380TST or 260TURB0, so
+# their letters (T/1/7, S/5, I/1/l/T and the serif I read as 工, O/0): no model writes 3801SI, 380TST or 260TURB0, so
 # the reading is the designation, for review.
 _DESIGNATIONS = (
-    (re.compile(r"(?<=\d{3})[T17I][S5][I1lT|](?![A-Za-z0-9])"), "TSI"),
-    (re.compile(r"(?<=\d{2})[T17I]F[S5][I1l|](?![A-Za-z0-9])"), "TFSI"),
+    (re.compile(r"(?<=\d{3})[T17I][S5][I1lT|工](?![A-Za-z0-9])"), "TSI"),
+    (re.compile(r"(?<=\d{2})[T17I]F[S5][I1l|工](?![A-Za-z0-9])"), "TFSI"),
     (re.compile(r"(?<=\d{3})TURB[O0](?![A-Za-z0-9])"), "TURBO"),
     (re.compile(r"(?<![A-Za-z])P[LIl1|]U[S5](?![a-z])"), "PLUS"),  # 元PIUS, 宋PLU5DM-i
 )
