@@ -30,6 +30,7 @@ FIELDS = ("order_no", "plate", "date_in", "date_out", "mileage_km", "customer_na
           "labor_cost", "parts_cost", "total_cost")
 VIN_CELL = "vin_cell"  # region_reads of the VIN's strip read as a value (app.ingest.reread_vin), beside "vin"
 FREE_TEXT = ("customer_name", "advisor", "model")  # nothing validates them
+PERSON_FIELDS = ("customer_name", "advisor")
 # A valid first reading the recogniser is this sure of is not read again. 1.0: every labelled
 # value is (dev forms, docs/benchmarks.md: a value printed over its cell's rule loses its first
 # character with the recogniser sure of the rest, 124313 -> 24313 at 0.99; from 0.95 to 1.0 the
@@ -85,11 +86,23 @@ def _strip(fld: str, ln: Line, k: int, page_lines: list[Line], page: PageText, t
     if best is not None and not _doubtful(fld, best, today, sure):
         return True, None
     if best is not None and best.how == "same-line":
-        # the value shares its OCR line with the label (a slip's 键：值, often the next key too):
-        # where it ends is a guess from the character count (``Line.span_box``), and a strip cut
-        # inside it reads a value with its last characters lost, twice alike
-        return False, None
-    if best is not None:
+        if k + 1 < len(ln.hits) or fld not in PERSON_FIELDS:
+            # the value shares its OCR line with the label and the next key (a slip's 键：值 键：值):
+            # where it ends is a guess from the character count (``Line.span_box``), and a strip
+            # cut inside it reads a value with its last characters lost, twice alike
+            return False, None
+        # a name that ends its line, whose box may have ended before its last character (SA：张军
+        # of SA：张军鹏; ``reread_choice`` takes a lost last character of a name only): from the
+        # label's end (a guess, so a little before it) to a character's width past the line's
+        # end, not into the next label on the row
+        x0 = label[2] - 0.25 * h
+        x1 = ln.box[2] + LEFT * h
+        nxt = _next_label_x(ln, k, page_lines, ln.box[2] - 1)
+        if nxt is not None:
+            x1 = min(x1, nxt - 0.1 * h)
+        box = (x0, ln.box[1] - PAD * h, x1, ln.box[3] + PAD * h)
+        height, first = h, best.text
+    elif best is not None:
         bh = max(1.0, best.box[3] - best.box[1])
         x0 = best.box[0] - LEFT * bh
         if same_row(best.box, ln.box):
@@ -171,9 +184,6 @@ _LEADING_COLON = re.compile(r"^[^:：\d]{0,3}[:：]")
 
 def _key(p: Parsed) -> str:
     return "".join(p.value.split())
-
-
-PERSON_FIELDS = ("customer_name", "advisor")
 
 
 def _first_character_lost(fld: str, first_key: str | None, best: dict[str, tuple[Parsed, str, float]],

@@ -215,6 +215,25 @@ def test_a_value_on_its_label_s_line_is_not_read_again() -> None:
     assert value_strips(_page([("客户：汪春结算日期：2020年6月3日", (130.0, 308.0, 498.0, 341.0), 0.89)]), TODAY) == []
 
 
+@pytest.mark.parametrize("line, fields", [
+    (("SA：张军", (400.0, 432.0, 500.0, 469.0), 0.57), ["advisor"]),  # a name that ends its line
+    (("服务接待：高丽", (300.0, 432.0, 480.0, 469.0), 0.86), ["advisor"]),
+    (("车型：天籁2.0", (300.0, 432.0, 480.0, 469.0), 0.86), []),  # no name: a longer model is not taken
+    (("客户：汪春结算日期：2020年6月3日", (130.0, 308.0, 498.0, 341.0), 0.89), []),  # the next key after it
+])
+def test_a_name_that_ends_its_label_s_line_is_read_again_past_the_line(
+        line: tuple[str, tuple[float, float, float, float], float], fields: list[str]) -> None:
+    """SA：张军鹏 read as SA：张军, the line's box ending before 鹏: the strip reaches a character's
+    width past the line, from a little before the label's guessed end."""
+    strips = value_strips(_page([line]), TODAY)
+    assert [s.field for s in strips] == fields
+    for s in strips:
+        text, (x0, y0, x1, y1), _ = line
+        name = text.split("：")[1]
+        name_x = x0 + (x1 - x0) * text.index(name) / len(text)  # where the name starts, by count
+        assert x0 < s.box[0] < name_x and s.box[2] >= x1 + (y1 - y0) and s.first == name
+
+
 def test_no_second_reading_of_a_page_with_its_own_text() -> None:
     p = _page([LABEL, ("杨油", (330.0, 521.0, 400.0, 556.0), 0.6)])
     p.source = "pdf-text"
