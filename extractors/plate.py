@@ -16,9 +16,10 @@ _PATTERNS = (
     ("standard", re.compile(rf"^[{PROVINCES}][A-Z][{_BODY}]{{5}}$")),
     ("suffix", re.compile(rf"^[{PROVINCES}][A-Z][{_BODY}]{{4}}[{SUFFIXES}]$")),
 )
-# the separators, and the middle dot as OCR reads it: a colon or an apostrophe (豫A:5942Y,
-# 鄂A'D52296); not in the search's plate normaliser (core.identifiers), where "km:12345" is no plate
-_MISREAD_DOT = ":'‘’`´"
+# the separators, and the middle dot as OCR reads it: a colon, an apostrophe or an asterisk
+# (豫A:5942Y, 鄂A'D52296, 鲁A*05131); not in the search's plate normaliser (core.identifiers),
+# where "km:12345" is no plate
+_MISREAD_DOT = ":'‘’`´*"
 _SEP = PLATE_SEPARATOR_CHARS + _MISREAD_DOT
 _NO_MISREAD_DOT = str.maketrans("", "", _MISREAD_DOT)
 MISREAD_DOT_CONFIDENCE = 0.75
@@ -86,7 +87,23 @@ def read_plate(text: str) -> Reading | None:
     kind = plate_kind(repaired)
     if kind:
         return Reading(repaired, True, kind, 0.85, f"read I/O as 1/0 in {raw}")
+    split = _h_as_eleven(repaired)
+    if split is not None:
+        return split
     return Reading(raw, False, "", 0.3, "does not match any plate format")
+
+
+H_AS_ELEVEN_CONFIDENCE = 0.6
+
+
+def _h_as_eleven(c: str) -> Reading | None:
+    """``c``, one character too long for a plate, with an H its two uprights made 11 (桂A071109 for
+    桂A07H09): the plate, for review, when exactly one 11 of it makes one."""
+    fixes = {c[:i] + "H" + c[i + 2:] for i in range(2, len(c) - 1) if c[i:i + 2] == "11"}
+    valid = [f for f in fixes if plate_kind(f)]
+    if len(valid) != 1:
+        return None
+    return Reading(valid[0], True, plate_kind(valid[0]) or "", H_AS_ELEVEN_CONFIDENCE, f"read H as 11 ({c})")
 
 
 # what a lost or misread province character leaves before the office letter: nothing, another

@@ -134,11 +134,27 @@ def test_plate_formats(text: str, expected: str, kind: str) -> None:
         ("鄂A'D52296", "鄂AD52296"),  # ... as an apostrophe
         ("鄂A‘F69880", "鄂AF69880"),
         ("津G'D8330", "津GD8330"),  # a new-energy plate with its last digit lost reads as a standard one
+        ("鲁A*05131", "鲁A05131"),  # ... as an asterisk
+        ("粤B*6J1E8", "粤B6J1E8"),
     ],
 )
 def test_plate_with_its_dot_read_as_a_mark_is_read_for_review(text: str, expected: str) -> None:
     r = plate.read_plate(text)
     assert r is not None and r.valid and r.value == expected and r.confidence < 0.8
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("桂A071109", "桂A07H09"),  # an H read as 11
+    ("桂A1109", None),  # too short with the H
+    ("桂A111109", None),  # two 11s make two plates: which one, nothing tells
+    ("桂A07110", "桂A07110"),  # a plate as read: nothing repaired
+])
+def test_plate_with_an_h_read_as_eleven_is_repaired_for_review(text: str, expected: str | None) -> None:
+    r = plate.read_plate(text)
+    got = r.value if r is not None and r.valid else None
+    assert got == expected
+    if r is not None and r.valid and expected != text:
+        assert r.confidence < 0.8 and "read H as 11" in r.note
 
 
 @pytest.mark.parametrize("text", ["XA12345", "粤B1234", "粤B1234567", "粤BI2345挂挂"])
