@@ -34,12 +34,19 @@ class OcrWord:
     conf: float  # 0..1
 
 
+Alternative = tuple[str, float]  # a character the recogniser also saw there, and its probability
+
+
 @dataclass
 class OcrLine:
     text: str
     box: Box
     conf: float  # 0..1
     words: list[OcrWord] = field(default_factory=list)
+    # per character of ``text``, what else the recogniser saw there, likeliest first (its own
+    # reading among them); only for recognition-only readings (``PageText.region_reads``) of an
+    # engine that gives them, else empty
+    alternatives: list[list[Alternative]] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> OcrLine:
@@ -48,6 +55,7 @@ class OcrLine:
             box=_box(d["box"]),
             conf=float(d.get("conf", 1.0)),
             words=[OcrWord(w["text"], _box(w["box"]), float(w.get("conf", 1.0))) for w in d.get("words", [])],
+            alternatives=[[(str(c), float(p)) for c, p in at] for at in d.get("alternatives", [])],
         )
 
 
@@ -74,7 +82,11 @@ class PageText:
         return "\n".join(line.text for line in self.lines)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        for line in [*d["lines"], *(x for v in d["region_reads"].values() for x in v)]:
+            if not line["alternatives"]:  # the first pass's lines have none: not a key each
+                del line["alternatives"]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PageText:

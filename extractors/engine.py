@@ -283,7 +283,7 @@ def _reread_values(pages: list[PageText], found: dict[str, list[Scored]], chosen
                     found.setdefault(fld, []).append(sc)
             continue
         ch = reread_choice(fld, cur.cand.text if cur else None, cur.cand.ocr_conf if cur else 0.0,
-                           [(ln.text, ln.conf) for _, ln in reads], today)
+                           [ln for _, ln in reads], today)
         if ch is None:
             continue
         page_no, ln = reads[0]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from core.identifiers import is_cjk
-from core.models import Box, PageText
+from core.models import Box, OcrLine, PageText
 from extractors.fields import PARSERS, Parsed, has_surname
 from extractors.labels import Lexicon, find_labels, strip_value
 from extractors.layout import Candidate, Line, PageIndex, candidates_for, same_row
@@ -246,7 +246,26 @@ def _one_character_lost(fld: str, first_key: str | None, best: dict[str, tuple[P
     return None
 
 
-def reread_choice(fld: str, first: str | None, first_conf: float, readings: list[tuple[str, float]],
+# A second choice of the recogniser's for a name's first character is taken as the surname when
+# the name as read starts with none and the recogniser gave it this much (dev forms: 同 read with
+# 周 at 0.35, 未 with 朱 at 0.07, 诺葛 with 诸 at 0.02 beside them)
+SURNAME_ALTERNATIVE = 0.01
+
+
+def _surname_from_alternatives(text: str, line: OcrLine) -> str:
+    """``text`` (a name cut from the reading ``line``) with its first character replaced by the
+    recogniser's likeliest other choice for it that makes the name start with a common surname
+    (同霞海 → 周霞海 with 周 at 0.35 beside 同); ``text`` when it starts with one, or none fits."""
+    at = line.text.find(text)
+    if has_surname(text) or at < 0 or len(line.alternatives) != len(line.text):
+        return text
+    for ch, p in line.alternatives[at][1:]:
+        if p >= SURNAME_ALTERNATIVE and has_surname(ch + text[1:]):
+            return ch + text[1:]
+    return text
+
+
+def reread_choice(fld: str, first: str | None, first_conf: float, readings: list[OcrLine],
                   today: date) -> Choice | None:
     """What the second readings of a value say against the first pass's reading ``first``.
 
@@ -260,12 +279,19 @@ def reread_choice(fld: str, first: str | None, first_conf: float, readings: list
     (``_first_character_lost``), and so is a two-character name one sure reading makes three
     (``_one_character_lost``). Money is left to the sum
     (``extractors.engine``).
+
+    A name: a second reading that starts with no common surname takes the recogniser's second
+    choice for its first character that makes it one (``_surname_from_alternatives``), and a
+    reading that starts with a surname wins over more that do not.
     """
     votes: Counter[str] = Counter()
     best: dict[str, tuple[Parsed, str, float]] = {}
     first_key = None
-    for i, (raw, conf) in enumerate([(first or "", first_conf), *readings]):
-        text = raw if i == 0 else value_text(raw)
+    for i, (raw, conf, line) in enumerate([(first or "", first_conf, None),
+                                           *((r.text, r.conf, r) for r in readings)]):
+        text = raw if line is None else value_text(raw)
+        if line is not None and fld in PERSON_FIELDS and text:
+            text = _surname_from_alternatives(text, line)
         p = PARSERS[fld](text, today) if text else None
         if p is None or not p.valid:
             continue
@@ -280,7 +306,8 @@ def reread_choice(fld: str, first: str | None, first_conf: float, readings: list
     lost = _first_character_lost(fld, first_key, best, votes) or _one_character_lost(fld, first_key, best, votes)
     if lost is not None:
         return lost
-    top = max(votes, key=lambda k: (votes[k], best[k][2]))
+    person = fld in PERSON_FIELDS
+    top = max(votes, key=lambda k: (person and has_surname(k), votes[k], best[k][2]))
     if top == first_key:
         return None
     if first_key is not None and fld in FREE_TEXT and (

@@ -65,6 +65,26 @@ def test_the_fine_recogniser_reads_what_the_first_misreads(kind: str, rapid: obj
     assert "".join(lines[0].text.split()) == want and len(lines) == (1 if lines[0].conf >= 0.9 else 2)
 
 
+@pytest.mark.parametrize("fine", [False, True])
+def test_a_reading_carries_the_recogniser_s_choices_per_character(fine: bool, rapid: object) -> None:
+    """The same text and confidence as RapidOCR's own call, and per character its choices, its
+    own first: the dot-matrix T of 552T on the cell's rule, which PP-OCRv4 reads 1, is T or 1 to
+    either recogniser."""
+    import cv2
+
+    image, text_height = dot_cell("君威 552T", shift_mm=-1.2)
+    grey = dict(value_images(image, (0, 0, image.width, image.height), text_height, ("tftblur",)))["tftblur"]
+    line = (rapid.read_fine if fine else rapid.read_line)(grey, 200)  # type: ignore[attr-defined]
+    recogniser = rapid._fine if fine else rapid._ocr.text_rec  # type: ignore[attr-defined]
+    (text, conf), = [r[:2] for r in recogniser([cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)], False)[0]]
+    assert line is not None and (line.text, line.conf) == (text.strip(), pytest.approx(float(conf)))
+    assert len(line.alternatives) == len(line.text)
+    assert all(at[0][0] == ch and all(p >= 0.01 for _, p in at) for at, ch in zip(line.alternatives, line.text, strict=True))
+    assert {"T", "1"} <= {c for c, _ in line.alternatives[-1]}, line.alternatives
+    page = PageText(1, 100, 100, 200.0, region_reads={"customer_name": [line]})
+    assert PageText.from_dict(page.to_dict()).region_reads["customer_name"][0].alternatives == line.alternatives
+
+
 def test_without_a_fine_recogniser_the_first_reads_two_variants() -> None:
     from pipeline.ocr import get_engine
 
@@ -116,7 +136,10 @@ def test_value_images_fade_coloured_rules_and_remove_black_ones() -> None:
     ("customer_name", "杨阳", 0.9, [("杨阳", 0.9), ("杨油", 0.95)], None, 0),  # the first and one reading agree
     ("advisor", "艳轩", 0.99, [("蔡艳轩", 0.9), ("蔡艳轩", 0.85)], "蔡艳轩", 2),  # the first character was lost
     ("customer_name", "扎荣家", 0.5, [("孔荣家", 0.9), ("乳荣家", 0.7)], "孔荣家", 1),  # all differ: the surest
-    ("customer_name", "扎荣家", 0.95, [("孔荣家", 0.9), ("乳荣家", 0.7)], None, 0),  # ... which is the first
+    ("customer_name", "扎荣家", 0.95, [("乳荣家", 0.9), ("礼荣家", 0.7)], None, 0),  # ... which is the first
+    # a name that starts with a surname wins over the surer ones and more that do not
+    ("customer_name", "扎荣家", 0.95, [("孔荣家", 0.9), ("乳荣家", 0.7)], "孔荣家", 1),
+    ("customer_name", "目云立", 0.75, [("目云立", 0.94), ("闫云立", 0.76)], "闫云立", 1),
     ("plate", "AIV407", 0.9, [("闽A1V407", 0.8), ("HAIV407", 0.9)], "闽A1V407", 1),  # only valid readings vote
     ("plate", "AIV407", 0.9, [("HAIV407", 0.9)], None, 0),  # nothing valid
     ("model", "300L票华型", 0.66, [("E300L豪华型", 0.95), ("E300L 豪华型", 0.9)], "E300L豪华型", 2),  # spaces aside
@@ -147,11 +170,38 @@ def test_value_images_fade_coloured_rules_and_remove_black_ones() -> None:
 ])
 def test_readings_vote(fld: str, first: str | None, first_conf: float, reads: list[tuple[str, float]],
                        want: str | None, support: int) -> None:
-    ch = reread_choice(fld, first, first_conf, reads, TODAY)
+    ch = reread_choice(fld, first, first_conf, [OcrLine(t, (0.0, 0.0, 400.0, 60.0), c) for t, c in reads], TODAY)
     if want is None:
         assert ch is None
     else:
         assert ch is not None and "".join(ch.parsed.value.split()) == want and ch.support == support
+
+
+def _read(text: str, conf: float, alternatives: dict[int, list[tuple[str, float]]]) -> OcrLine:
+    """A second reading with the recogniser's choices at some of its characters."""
+    return OcrLine(text, (0.0, 0.0, 400.0, 60.0), conf,
+                   alternatives=[alternatives.get(i, [(c, conf)]) for i, c in enumerate(text)])
+
+
+@pytest.mark.parametrize("fld, first, reads, want", [
+    # the recogniser's second choice for the first character makes it a surname (同 read with 周 beside it)
+    ("customer_name", "同霞海", [_read("同霞海", 0.84, {0: [("同", 0.51), ("周", 0.35), ("问", 0.11)]})], "周霞海"),
+    ("advisor", "未敏美", [_read("未敏美", 0.97, {0: [("未", 0.92), ("朱", 0.07)]})], "朱敏美"),
+    ("customer_name", "诺葛燕静", [_read("诺葛燕静", 0.9, {0: [("诺", 0.83), ("语", 0.12), ("诸", 0.02)]})], "诸葛燕静"),
+    # ... also after what the strip caught of the label
+    ("customer_name", "同霞海", [_read("户：同霞海", 0.84, {2: [("同", 0.51), ("周", 0.35)]})], "周霞海"),
+    # the second choice below the floor, or no surname among the choices: the first reading stays
+    ("customer_name", "同霞海", [_read("同霞海", 0.99, {0: [("同", 0.99), ("周", 0.005)]})], None),
+    ("customer_name", "目云立", [_read("目云立", 0.94, {0: [("目", 0.94), ("月", 0.01), ("自", 0.01)]})], None),
+    # a name that starts with a surname keeps it, whatever else the recogniser saw
+    ("customer_name", "周霞海", [_read("周霞海", 0.84, {0: [("周", 0.6), ("同", 0.35)]})], None),
+    # not a name
+    ("model", "同悦", [_read("同悦", 0.8, {0: [("同", 0.6), ("周", 0.3)]})], None),
+])
+def test_a_name_takes_its_surname_from_the_recogniser_s_second_choice(
+        fld: str, first: str, reads: list[OcrLine], want: str | None) -> None:
+    ch = reread_choice(fld, first, 0.8, reads, TODAY)
+    assert (None if ch is None else "".join(ch.parsed.value.split())) == want
 
 
 @pytest.mark.parametrize("reading, want", [

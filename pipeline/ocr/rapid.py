@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
+import inspect
 import logging
 import math
 from collections.abc import Iterator
@@ -37,7 +38,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from core.models import OcrLine
+from core.models import Alternative, OcrLine
 from core.plugins import package_version
 from core.settings import Settings
 from pipeline.ocr.base import Glyph, affine_box, lines_from_glyphs, reading_order
@@ -320,8 +321,52 @@ class RapidOcrEngine:
         h, w = bgr.shape[:2]
         if h < 2 or w < 2:
             return None
-        rec, _ = recogniser([np.ascontiguousarray(bgr)], False)
-        text, score = str(rec[0][0]), float(rec[0][1])
-        if not text.strip():
+        text, score, alternatives = recognise_with_alternatives(recogniser, np.ascontiguousarray(bgr))
+        lead = len(text) - len(text.lstrip())
+        text = text.strip()
+        if not text:
             return None
-        return OcrLine(text.strip(), (0.0, 0.0, float(w), float(h)), float(score))
+        return OcrLine(text, (0.0, 0.0, float(w), float(h)), score, alternatives=alternatives[lead:lead + len(text)])
+
+
+ALTERNATIVES = 3  # per character, its own reading among them
+ALTERNATIVE_FLOOR = 0.01  # a character the recogniser gave less probability is not kept
+
+
+def _characters(decode: Any) -> list[str]:
+    """The recogniser's character list (index 0: CTC's blank), under ``round_recognition_widths``'s
+    wrapper too."""
+    while not hasattr(decode, "character"):
+        decode = inspect.getclosurevars(decode).nonlocals["decode"]
+    return list(decode.character)
+
+
+def recognise_with_alternatives(recogniser: Any, bgr: np.ndarray) -> tuple[str, float, list[list[Alternative]]]:
+    """One line image read as RapidOCR's recogniser reads it (its own resize, model and CTC
+    decode: the same text and confidence), and per character of the text the likeliest
+    characters at the step the decoder took it from — the recogniser's second choices, which
+    extraction weighs against what a field may hold (a name starts with a surname: 同霞海 read
+    with 周 at 0.35 beside 同). Empty when the steps do not map onto the text one to one."""
+    h, w = bgr.shape[:2]
+    _, height, least = recogniser.rec_image_shape
+    ratio = max(least / height, w / h)
+    batch = recogniser.resize_norm_img(bgr, ratio)[np.newaxis, :].astype(np.float32)
+    out = recogniser.session(batch)
+    preds = np.asarray(out[0] if isinstance(out, (list, tuple)) else out)  # onnxruntime: a list of outputs
+    text, score = recogniser.postprocess_op(preds, False, wh_ratio_list=[w / h], max_wh_ratio=ratio)[0][:2]
+    text = str(text)
+    probs = preds[0]
+    best = probs.argmax(axis=1)
+    taken = np.ones(len(best), dtype=bool)
+    taken[1:] = best[1:] != best[:-1]
+    taken &= best != 0  # CTC's blank
+    chars = _characters(recogniser.postprocess_op)
+    steps = np.flatnonzero(taken)
+    if len(steps) != len(text) or any(chars[best[t]] != c for t, c in zip(steps, text, strict=True)):
+        return text, float(score), []
+    alternatives: list[list[Alternative]] = []
+    for t in steps:
+        top = np.argsort(-probs[t])[: ALTERNATIVES + 1]
+        alternatives.append([(chars[i], round(float(probs[t][i]), 3)) for i in top
+                             if i != 0 and probs[t][i] >= ALTERNATIVE_FLOOR][:ALTERNATIVES])
+    return text, float(score), alternatives

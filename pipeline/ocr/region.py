@@ -232,7 +232,7 @@ def _read_lines(engine: OcrEngine, images: list[np.ndarray], box: Box, dpi: floa
     for im in images:
         line = engine.read_fine(im, dpi) if fine else engine.read_line(im, dpi)
         if line is not None and line.text.strip():
-            out.append(OcrLine(line.text, box, line.conf, [OcrWord(line.text, box, line.conf)]))
+            out.append(OcrLine(line.text, box, line.conf, [OcrWord(line.text, box, line.conf)], line.alternatives))
     return out
 
 
