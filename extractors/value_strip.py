@@ -265,6 +265,29 @@ def _surname_from_alternatives(text: str, line: OcrLine) -> str:
     return text
 
 
+# fields a lost first character leaves valid (nothing checks their length), and the characters a
+# cell's rule is read as: a reading that gains one of these may have read the rule
+LEADING_LOST_FIELDS = ("order_no", "mileage_km")
+RULE_LIKE = "1lI|!/[]()"
+LEADING_LOST_SURE = 0.9  # (form 9903: E21266589 and 249150 read again at 0.984 and 0.985)
+
+
+def _leading_character_lost(fld: str, first_key: str | None, best: dict[str, tuple[Parsed, str, float]]) -> Choice | None:
+    """The first pass read an order number or a mileage without its first character, the text
+    detector's box starting after it (21266589 for E21266589, 49150 for 249150, at 1.0 and
+    0.99), and a second reading of the wider strip the recogniser is sure of
+    (``LEADING_LOST_SURE``) holds it — a letter or a digit a rule does not look like (124313 read
+    24313 and again 124313: the 1 may be the rule's)."""
+    if fld not in LEADING_LOST_FIELDS or first_key is None:
+        return None
+    for k in sorted(best, key=lambda k: -best[k][2]):
+        p, text, conf = best[k]
+        if len(k) == len(first_key) + 1 and k.endswith(first_key) and k[0].isascii() and k[0].isalnum() \
+                and k[0] not in RULE_LIKE and conf >= LEADING_LOST_SURE:
+            return Choice(p, text, conf, 1)
+    return None
+
+
 def reread_choice(fld: str, first: str | None, first_conf: float, readings: list[OcrLine],
                   today: date) -> Choice | None:
     """What the second readings of a value say against the first pass's reading ``first``.
@@ -303,7 +326,8 @@ def reread_choice(fld: str, first: str | None, first_conf: float, readings: list
             best[k] = (p, text, conf)
     if not votes:
         return None
-    lost = _first_character_lost(fld, first_key, best, votes) or _one_character_lost(fld, first_key, best, votes)
+    lost = _first_character_lost(fld, first_key, best, votes) or _one_character_lost(fld, first_key, best, votes) \
+        or _leading_character_lost(fld, first_key, best)
     if lost is not None:
         return lost
     person = fld in PERSON_FIELDS

@@ -167,6 +167,13 @@ def test_value_images_fade_coloured_rules_and_remove_black_ones() -> None:
     ("customer_name", "建华", 0.9, [("建华丽", 0.999)], None, 0),  # no surname
     ("customer_name", "张伟", 0.9, [("张伟A", 0.999)], None, 0),  # no character of a name
     ("customer_name", "欧阳", 0.9, [("欧阳娜娜", 0.999)], None, 0),  # two characters gained
+    # an order number or a mileage whose first character the first pass lost, the wider strip sure of it
+    ("order_no", "21266589", 1.0, [("E21266589", 0.984)], "E21266589", 1),
+    ("mileage_km", "49150", 0.99, [("249150", 0.985)], "249150", 1),
+    ("mileage_km", "24313", 0.99, [("124313", 0.99)], None, 0),  # a 1: the cell's rule, perhaps
+    ("order_no", "21266589", 1.0, [("|21266589", 0.99)], None, 0),
+    ("mileage_km", "49150", 0.99, [("249150", 0.85)], None, 0),  # not sure enough
+    ("mileage_km", "49150", 0.99, [("2249150", 0.99)], None, 0),  # two characters gained
 ])
 def test_readings_vote(fld: str, first: str | None, first_conf: float, reads: list[tuple[str, float]],
                        want: str | None, support: int) -> None:
