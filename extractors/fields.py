@@ -199,13 +199,14 @@ def canonical_model(text: str) -> str:
 _MODEL_CONFUSABLE = re.compile(r"[A-Za-z]-?[01](?!\d)")
 
 
-# Engine designations printed after a number (330TSI, 40TFSI, 260TURBO) with the OCR confusions of
-# their letters (T/1/7, S/5, I/1/l/T and the serif I read as 工, O/0): no model writes 3801SI, 380TST or 260TURB0, so
-# the reading is the designation, for review.
+# Engine designations printed after a number (330TSI, 40TFSI, 260TURBO, 530Li) with the OCR
+# confusions of their letters (T/1/7, S/5, I/1/l/T and the serif I read as 工, O/0): no model
+# writes 3801SI, 380TST, 260TURB0 or 530L1, so the reading is the designation, for review.
 _DESIGNATIONS = (
     (re.compile(r"(?<=\d{3})[T17I][S5][I1lT|工](?![A-Za-z0-9])"), "TSI"),
     (re.compile(r"(?<=\d{2})[T17I]F[S5][I1l|工](?![A-Za-z0-9])"), "TFSI"),
     (re.compile(r"(?<=\d{3})TURB[O0](?![A-Za-z0-9])"), "TURBO"),
+    (re.compile(r"(?<=\d{3})L[1Il|](?![A-Za-z0-9])"), "Li"),  # a long-wheelbase BMW (530Li, 320Li)
     (re.compile(r"(?<![A-Za-z])P[LIl1|]U[S5](?![a-z])"), "PLUS"),  # 元PIUS, 宋PLU5DM-i
 )
 DESIGNATION_CONFIDENCE = 0.6

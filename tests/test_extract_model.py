@@ -26,6 +26,8 @@ TODAY = date(2026, 11, 27)
         ("探岳380151", "探岳380TSI", False),
         ("迈腾330T5I豪华型", "迈腾330TSI豪华型", False),
         ("帕萨特330T5工", "帕萨特330TSI", False),  # a serif I read as 工
+        ("530L1 领先型", "530Li领先型", False),
+        ("宝马320LI", "宝马320Li", False),
         ("奥迪A6L 45TF5工", "奥迪A6L45TFSI", False),
         ("奥迪A4L 40TF5I", "奥迪A4L40TFSI", False),
         ("530 领先型", "530领先型", False),  # 530Li with its letters lost
