@@ -111,7 +111,7 @@ def _score(fld: str, cand: Candidate, rank: int, exact: bool, today: date) -> Sc
     if parsed is None:
         return None
     conf = parsed.confidence * LAYOUT_FACTOR[cand.how] * ocr_factor(cand.ocr_conf)
-    if fld in UNVALIDATED and cand.ocr_conf < UNSURE_OCR:
+    if (fld in UNVALIDATED or fld == "vin" and vin.check_blind(parsed.value)) and cand.ocr_conf < UNSURE_OCR:
         conf *= UNSURE_OCR_FACTOR
     if not exact:
         conf *= FUZZY_LABEL_FACTOR

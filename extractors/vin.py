@@ -111,6 +111,17 @@ def validates_as_read(text: str) -> bool:
     return is_valid("".join(_FORCED.get(c, c) for c in found[0]))
 
 
+# Look-alikes the check digit counts alike (J and 1 both count 1): one read for the other still
+# validates, so such a VIN is only as sure as OCR's reading of it
+CHECK_BLIND = "1J"
+
+
+def check_blind(vin: str) -> bool:
+    """Whether ``vin`` holds a 1 or a J where the other may stand (not the check digit, not the
+    last four, which are digits): the check digit does not tell LSGP91X17MB… from LSGP91XJ7MB…."""
+    return len(vin) == VIN_LEN and any(c in CHECK_BLIND for i, c in enumerate(vin[:-4]) if i != 8)
+
+
 def manufacturer(vin: str) -> str | None:
     return WMI.get(vin[:3])
 

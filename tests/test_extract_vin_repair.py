@@ -159,3 +159,28 @@ def test_vin_first_l_lost(read: str, want: str | None, valid: bool) -> None:
         assert r.value == want and ref_valid(r.value) and r.confidence < 0.8 and f"read {read}" in r.note
     else:
         assert r.value == read and r.confidence < 0.5
+
+
+@pytest.mark.parametrize(("value", "blind"), [
+    ("LSGP91XJ7MB584789", True),  # J at position 8: read as 1, it validates as well
+    ("LSGP91X17MB584789", True),
+    ("LB3SAMRA9PS223456", False),  # no 1 or J outside the check digit and the last four
+    ("LB3SAMRA1PS223456", False),  # ... the check digit's 1 is no letter's
+    ("LB3SAMRA9PS221111", False),  # ... nor are the last four's
+])
+def test_the_check_digit_counts_j_and_1_alike(value: str, blind: bool) -> None:
+    assert ref_valid("LSGP91XJ7MB584789") and ref_valid("LSGP91X17MB584789")  # both, by the reference
+    assert vin.check_blind(value) == blind
+
+
+@pytest.mark.parametrize(("value", "ocr", "confident"), [
+    ("LSGP91X17MB584789", 0.78, False),  # OCR unsure, and a J would validate as well as this 1
+    ("LSGP91X17MB584789", 0.99, True),  # OCR sure of it
+    ("LB3SAMRA9PS223456", 0.78, True),  # no J or 1 the check digit cannot tell apart
+])
+def test_a_vin_the_check_digit_cannot_confirm_is_as_sure_as_ocr(value: str, ocr: float, confident: bool) -> None:
+    pages = [PageText(1, 1654, 2339, 200, [OcrLine("车辆识别代号：" + value, (100, 300, 900, 340), ocr)])]
+    ex = extract(pages, Settings(), today=TODAY)
+    fv = ex.fields["vin"]
+    assert fv.value == value and fv.valid
+    assert (fv.confidence >= Settings().review_threshold) == confident, fv.confidence
