@@ -210,8 +210,8 @@ _DESIGNATIONS = (
     (re.compile(r"(?<![A-Za-z])P[LIl1|]U[S5](?![a-z])"), "PLUS"),  # 元PIUS, 宋PLU5DM-i
 )
 DESIGNATION_CONFIDENCE = 0.6
-# a displacement is printed with its unit (1.5L, 2.0T): 宝来1.5 has lost a letter
-_BARE_DISPLACEMENT = re.compile(r"\d\.\d$")
+# a displacement is printed with its unit (1.5L, 2.0T): 宝来1.5 and 奇骏2.0四驱 have lost a letter
+_BARE_DISPLACEMENT = re.compile(rf"\d\.\d(?:$|(?=[{CJK_CLASS}]))")
 # a model number is printed with its letters (530Li, 320i, C260L): 530领先型 has lost them
 _BARE_DESIGNATION = re.compile(rf"^\d{{3}}[{CJK_CLASS}]")
 

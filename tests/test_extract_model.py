@@ -42,6 +42,8 @@ TODAY = date(2026, 11, 27)
         ("GLC300 4MATIC", "GLC3004MATIC", True),
         ("宝来 1.5", "宝来1.5", False),  # a displacement without its L or T: a letter lost
         ("宝来 1.5L", "宝来1.5L", True),
+        ("奇骏2.0 四驱", "奇骏2.0四驱", False),  # ... before the trim
+        ("奇骏2.0L 四驱", "奇骏2.0L四驱", True),
         ("昂科威PLus 28T", "昂科威Plus28T", False),  # a serif l read as L: no name is cased PLus
         ("昂科威PLuS 28T", "昂科威Plus28T", False),
         ("宋PLUS DM-i", "宋PLUSDM-i", True),
