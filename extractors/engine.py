@@ -35,7 +35,7 @@ from extractors.learn import (
 from extractors.locality import local_province
 from extractors.templates import Template, choose_template, load_templates
 from extractors.value_strip import FIELDS as REREAD_FIELDS
-from extractors.value_strip import VIN_CELL, reread_choice
+from extractors.value_strip import VIN_CELL, reread_choice, rule_or_character
 
 log = logging.getLogger(__name__)
 
@@ -282,9 +282,13 @@ def _reread_values(pages: list[PageText], found: dict[str, list[Scored]], chosen
                     sc.confidence = min(sc.confidence, REREAD_REPLACED)
                     found.setdefault(fld, []).append(sc)
             continue
-        ch = reread_choice(fld, cur.cand.text if cur else None, cur.cand.ocr_conf if cur else 0.0,
-                           [ln for _, ln in reads], today)
+        lines = [ln for _, ln in reads]
+        ch = reread_choice(fld, cur.cand.text if cur else None, cur.cand.ocr_conf if cur else 0.0, lines, today)
         if ch is None:
+            longer = rule_or_character(fld, cur.cand.text, lines, today) if cur is not None else None
+            if longer is not None and cur is not None:
+                cur.add_note(f"read again as {longer}: a digit lost at the cell's rule, or the rule read as 1",
+                             cap=REREAD_REPLACED)
             continue
         page_no, ln = reads[0]
         sc = _score(fld, Candidate(ch.text, page_no, ln.box, ch.ocr_conf, "reread"), 0, True, today)

@@ -288,6 +288,24 @@ def _leading_character_lost(fld: str, first_key: str | None, best: dict[str, tup
     return None
 
 
+def rule_or_character(fld: str, first: str | None, readings: list[OcrLine], today: date) -> str | None:
+    """A second reading the recogniser is sure of that is the first with one more leading
+    character a rule looks like (123260 for 23260): a digit lost at the cell's rule, or the rule
+    read as one — nothing tells which, so the value is for review. The longer value, or None."""
+    if fld not in LEADING_LOST_FIELDS or not first:
+        return None
+    p0 = PARSERS[fld](first, today)
+    if p0 is None or not p0.valid:
+        return None
+    for r in readings:
+        p = PARSERS[fld](value_text(r.text), today)
+        if p is not None and p.valid and r.conf >= LEADING_LOST_SURE:
+            k, k0 = _key(p), _key(p0)
+            if len(k) == len(k0) + 1 and k.endswith(k0) and k[0] in RULE_LIKE:
+                return p.value
+    return None
+
+
 def reread_choice(fld: str, first: str | None, first_conf: float, readings: list[OcrLine],
                   today: date) -> Choice | None:
     """What the second readings of a value say against the first pass's reading ``first``.

@@ -314,6 +314,19 @@ def test_readings_replace_a_doubtful_name(reads: list[tuple[str, float]], want: 
     assert (fv.confidence >= settings.review_threshold) == confident, (fv.value, fv.confidence, fv.note)
 
 
+@pytest.mark.parametrize("reads, want, confident", [
+    ([("123260 km", 0.964)], "23260", False),  # a 1 before it: lost at the cell's rule, or the rule itself
+    ([("423260 km", 0.964)], "423260", False),  # a digit no rule looks like: taken, for review
+    ([("23260 km", 0.97)], "23260", True),  # the second reading agrees
+])
+def test_a_mileage_read_again_with_one_more_leading_digit(reads: list[tuple[str, float]], want: str, confident: bool,
+                                                         tmp_path: Path) -> None:
+    settings = Settings(archive_dir=tmp_path)
+    lines = [("进厂里程", (138.0, 520.0, 270.0, 557.0), 0.99), ("23260 km", (330.0, 521.0, 480.0, 556.0), 0.99), NEXT]
+    fv = extract([_page(lines, {"mileage_km": reads})], settings, today=TODAY).fields["mileage_km"]
+    assert (fv.value, fv.confidence >= settings.review_threshold) == (want, confident), fv.note
+
+
 def test_an_amount_read_again_is_what_the_sum_chooses(tmp_path: Path) -> None:
     lines = [("工时费", (138.0, 1000.0, 240.0, 1037.0), 0.99), ("材料费", (500.0, 1000.0, 600.0, 1037.0), 0.99),
              ("合计", (900.0, 1000.0, 970.0, 1037.0), 0.99),
