@@ -203,8 +203,12 @@ def _column(hit_line: Line, k: int, label_box: Box, page_lines: list[Line]) -> t
             lefts.append(o.span_box(o.hits[-1].start, o.hits[-1].end)[2])
         elif o.box[0] >= label_box[2] - 1:
             rights.append(o.span_box(o.hits[0].start, o.hits[0].end)[0])
-    x0 = (max(lefts) + label_box[0]) / 2 if lefts else label_box[0] - 2 * h
-    x1 = (min(rights) + label_box[2]) / 2 if rights else label_box[2] + 2 * h
+    # the row's first or last label: as far out as half the gap to its one neighbour (a value
+    # printed right of a row's last label, C260L 100 px past 品牌车型), at least two heights
+    x0 = (max(lefts) + label_box[0]) / 2 if lefts else \
+        label_box[0] - max(2 * h, (min(rights) - label_box[2]) / 2 if rights else 0.0)
+    x1 = (min(rights) + label_box[2]) / 2 if rights else \
+        label_box[2] + max(2 * h, (label_box[0] - max(lefts)) / 2 if lefts else 0.0)
     return x0, x1
 
 
@@ -218,7 +222,7 @@ def _below(hit_line: Line, k: int, label_box: Box, page_lines: list[Line], below
         cx = (o.box[0] + o.box[2]) / 2
         return c0 <= cx <= c1 and o.box[0] >= c0 - h
 
-    below = [o for o in page_lines if o.box[1] >= hit_line.box[3] - 0.3 * h
+    below = [o for o in page_lines if o.box[1] >= hit_line.box[3] - 0.5 * h
              and o.box[1] - hit_line.box[3] < 2.5 * h and o is not hit_line and under(o)]
     if below_anywhere:
         below.sort(key=lambda o: (round(o.box[1] / h), -o.box[0]))

@@ -94,6 +94,17 @@ def test_label_above_centred_label_right_aligned_value() -> None:
     assert (got["advisor"], got["vin"], got["phone"]) == ("蒋海平", VIN, "15008077785")
 
 
+def test_label_above_values_out_of_register() -> None:
+    """Dot-matrix values printed out of register on a label-above form (form 9321/9903 rows):
+    the advisor's box starts 0.4 label heights above the label's bottom, and the row's last value
+    (C260L) sits 2.5 label heights past its label's end, under no other label."""
+    got = values([
+        L("接车员", 337, 518, 395, 556), L("VIN", 820, 517, 848, 555), L("品牌车型", 1260, 517, 1346, 556),
+        L("方梅子", 458, 541, 590, 600), L(VIN, 786, 556, 1054, 595), L("C260L", 1445, 556, 1520, 597),
+    ])
+    assert (got["advisor"], got["vin"], got["model"]) == ("方梅子", VIN, "C260L")
+
+
 def test_row_of_labels_read_as_one_line_values_below() -> None:
     got = values([
         L("工单号  进厂日期  出厂日期  SA", 100, 300, 1500, 324),
