@@ -207,6 +207,7 @@ _DESIGNATIONS = (
     (re.compile(r"(?<=\d{2})[T17I]F[S5][I1l|工](?![A-Za-z0-9])"), "TFSI"),
     (re.compile(r"(?<=\d{3})TURB[O0](?![A-Za-z0-9])"), "TURBO"),
     (re.compile(r"(?<=\d{3})L[1Il|](?![A-Za-z0-9])"), "Li"),  # a long-wheelbase BMW (530Li, 320Li)
+    (re.compile(r"EcoBoos[l1I|](?![a-z])"), "EcoBoost"),  # Ford's engines (蒙迪欧 EcoBoost 245)
     (re.compile(r"(?<![A-Za-z])P[LIl1|]U[S5](?![a-z])"), "PLUS"),  # 元PIUS, 宋PLU5DM-i
 )
 DESIGNATION_CONFIDENCE = 0.6
