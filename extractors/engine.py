@@ -116,8 +116,8 @@ def _score(fld: str, cand: Candidate, rank: int, exact: bool, today: date) -> Sc
     if parsed is None:
         return None
     conf = parsed.confidence * LAYOUT_FACTOR[cand.how] * ocr_factor(cand.ocr_conf)
-    if fld in UNVALIDATED and cand.ocr_conf < UNSURE_OCR or \
-            fld == "vin" and cand.ocr_conf < VIN_BLIND_OCR and vin.check_blind(parsed.value):
+    if (fld in UNVALIDATED and cand.ocr_conf < UNSURE_OCR) or \
+            (fld == "vin" and cand.ocr_conf < VIN_BLIND_OCR and vin.check_blind(parsed.value)):
         conf *= UNSURE_OCR_FACTOR
     if not exact:
         conf *= FUZZY_LABEL_FACTOR
@@ -291,8 +291,7 @@ def _reread_values(pages: list[PageText], found: dict[str, list[Scored]], chosen
         lines = [ln for _, ln in reads]
         ch = reread_choice(fld, cur.cand.text if cur else None, cur.cand.ocr_conf if cur else 0.0, lines, today)
         if ch is None:
-            longer = rule_or_character(fld, cur.cand.text, lines, today) if cur is not None else None
-            if longer is not None and cur is not None:
+            if cur is not None and (longer := rule_or_character(fld, cur.cand.text, lines, today)) is not None:
                 cur.add_note(f"read again as {longer}: a digit lost at the cell's rule, or the rule read as 1",
                              cap=REREAD_REPLACED)
             continue

@@ -237,11 +237,11 @@ def _one_character_lost(fld: str, first_key: str | None, best: dict[str, tuple[P
     last_sure = LOST_SURE if votes[first_key] > 1 else LOST_LIKELY
     for k in sorted(best, key=lambda k: -best[k][2]):
         p, text, conf = best[k]
-        if len(k) != 3 or conf < last_sure or not has_surname(k):
+        if len(k) != 3 or not has_surname(k):
             continue
-        if k.endswith(first_key) and k[0] not in ends and conf >= LOST_SURE:  # (a surname starts it: CJK)
-            return Choice(p, text, conf, votes[k])
-        if k.startswith(first_key) and is_cjk(k[2]) and k[2] not in starts:
+        first_lost = k.endswith(first_key) and k[0] not in ends and conf >= LOST_SURE  # (a surname: CJK)
+        last_lost = k.startswith(first_key) and is_cjk(k[2]) and k[2] not in starts and conf >= last_sure
+        if first_lost or last_lost:
             return Choice(p, text, conf, votes[k])
     return None
 
@@ -272,38 +272,43 @@ RULE_LIKE = "1lI|!/[]()"
 LEADING_LOST_SURE = 0.9  # (form 9903: E21266589 and 249150 read again at 0.984 and 0.985)
 
 
-def _leading_character_lost(fld: str, first_key: str | None, best: dict[str, tuple[Parsed, str, float]]) -> Choice | None:
-    """The first pass read an order number or a mileage without its first character, the text
-    detector's box starting after it (21266589 for E21266589, 49150 for 249150, at 1.0 and
-    0.99), and a second reading of the wider strip the recogniser is sure of
-    (``LEADING_LOST_SURE``) holds it — a letter or a digit a rule does not look like (124313 read
-    24313 and again 124313: the 1 may be the rule's)."""
+def _leading_gained(fld: str, first_key: str | None, best: dict[str, tuple[Parsed, str, float]]) -> list[str]:
+    """The second readings (keys of ``best``, surest first) the recogniser is sure of
+    (``LEADING_LOST_SURE``) that are an order number's or a mileage's first reading with one
+    more leading letter or digit: what the text detector's box, starting after it, lost."""
     if fld not in LEADING_LOST_FIELDS or first_key is None:
+        return []
+    return [k for k in sorted(best, key=lambda k: -best[k][2])
+            if len(k) == len(first_key) + 1 and k.endswith(first_key) and k[0].isascii() and k[0].isalnum()
+            and best[k][2] >= LEADING_LOST_SURE]
+
+
+def _leading_character_lost(fld: str, first_key: str | None, best: dict[str, tuple[Parsed, str, float]],
+                            votes: Counter[str]) -> Choice | None:
+    """The first pass read an order number or a mileage without its first character (21266589
+    for E21266589, 49150 for 249150, at 1.0 and 0.99), and a sure second reading of the wider
+    strip holds it — a character a rule does not look like (``rule_or_character``)."""
+    k = next((k for k in _leading_gained(fld, first_key, best) if k[0] not in RULE_LIKE), None)
+    if k is None:
         return None
-    for k in sorted(best, key=lambda k: -best[k][2]):
-        p, text, conf = best[k]
-        if len(k) == len(first_key) + 1 and k.endswith(first_key) and k[0].isascii() and k[0].isalnum() \
-                and k[0] not in RULE_LIKE and conf >= LEADING_LOST_SURE:
-            return Choice(p, text, conf, 1)
-    return None
+    p, text, conf = best[k]
+    return Choice(p, text, conf, votes[k])
 
 
 def rule_or_character(fld: str, first: str | None, readings: list[OcrLine], today: date) -> str | None:
-    """A second reading the recogniser is sure of that is the first with one more leading
-    character a rule looks like (123260 for 23260): a digit lost at the cell's rule, or the rule
-    read as one — nothing tells which, so the value is for review. The longer value, or None."""
-    if fld not in LEADING_LOST_FIELDS or not first:
-        return None
-    p0 = PARSERS[fld](first, today)
+    """A sure second reading that is the first with one more leading character a rule looks like
+    (123260 for 23260, 124313 for 24313): a digit lost at the cell's rule, or the rule read as
+    one. Nothing tells which, so the value is for review. The longer value, or None."""
+    p0 = PARSERS[fld](first, today) if first and fld in LEADING_LOST_FIELDS else None
     if p0 is None or not p0.valid:
         return None
+    best: dict[str, tuple[Parsed, str, float]] = {}
     for r in readings:
         p = PARSERS[fld](value_text(r.text), today)
-        if p is not None and p.valid and r.conf >= LEADING_LOST_SURE:
-            k, k0 = _key(p), _key(p0)
-            if len(k) == len(k0) + 1 and k.endswith(k0) and k[0] in RULE_LIKE:
-                return p.value
-    return None
+        if p is not None and p.valid and r.conf > best.get(_key(p), (p, "", -1.0))[2]:
+            best[_key(p)] = (p, r.text, r.conf)
+    k = next((k for k in _leading_gained(fld, _key(p0), best) if k[0] in RULE_LIKE), None)
+    return None if k is None else best[k][0].value
 
 
 def reread_choice(fld: str, first: str | None, first_conf: float, readings: list[OcrLine],
@@ -345,7 +350,7 @@ def reread_choice(fld: str, first: str | None, first_conf: float, readings: list
     if not votes:
         return None
     lost = _first_character_lost(fld, first_key, best, votes) or _one_character_lost(fld, first_key, best, votes) \
-        or _leading_character_lost(fld, first_key, best)
+        or _leading_character_lost(fld, first_key, best, votes)
     if lost is not None:
         return lost
     person = fld in PERSON_FIELDS
