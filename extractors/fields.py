@@ -63,10 +63,21 @@ MARKED_MILEAGE_CONFIDENCE = 0.6
 FEW_KM = 100
 
 
+# a 5 read as a dollar sign before a mileage ($8.258 for 58,258; no currency is read in km)
+_FIVE_AS_DOLLAR = re.compile(r"^\s*\$(?=\d)")
+
+
 def parse_mileage(text: str, today: date) -> Parsed | None:
+    s = nfkc(text)
+    if _FIVE_AS_DOLLAR.match(s):
+        v = mileage.normalize_mileage(_FIVE_AS_DOLLAR.sub("5", s, count=1))
+        if v is not None:
+            return Parsed(v, MARKED_MILEAGE_CONFIDENCE, True, f"read {text.strip()}: a 5 read as $")
     v = mileage.normalize_mileage(text)
     if v is None:
         return None
+    if mileage.spaced_groups(text):
+        return Parsed(v, MARKED_MILEAGE_CONFIDENCE, True, f"read {text.strip()}: digits in groups of three, one number")
     if _MARK_BEFORE_NUMBER.search(nfkc(text).strip()):
         return Parsed(v, MARKED_MILEAGE_CONFIDENCE, True, f"a mark before the number (read {text.strip()}): a digit lost?")
     if int(v) < FEW_KM:
@@ -99,8 +110,8 @@ def parse_order_no(text: str, today: date) -> Parsed | None:
     segmented = _segments_repaired(v)
     if segmented != v:
         v, note, conf = segmented, f"read {v}: letters and digits of its parts told apart", min(conf, 0.7)
-    elif re.match(r"\d-\d", v):  # 5-20220901-9382: a letters prefix (JS-) lost but for a look-alike digit
-        note, conf = "one digit before the first hyphen: a letters prefix misread?", min(conf, 0.7)
+    elif re.match(r"[A-Z0-9]-\d", v):  # 5- or S-20220901-9382: a letters prefix (JS-) misread or cut
+        note, conf = "one character before the first hyphen: a letters prefix misread?", min(conf, 0.7)
     return Parsed(v, conf, digits >= 4, note)
 
 
@@ -208,7 +219,8 @@ _DESIGNATIONS = (
     (re.compile(r"(?<=\d{3})TURB[O0](?![A-Za-z0-9])"), "TURBO"),
     (re.compile(r"(?<=\d{3})L[1Il|](?![A-Za-z0-9])"), "Li"),  # a long-wheelbase BMW (530Li, 320Li)
     (re.compile(r"EcoBoos[l1I|](?![a-z])"), "EcoBoost"),  # Ford's engines (蒙迪欧 EcoBoost 245)
-    (re.compile(r"(?<![A-Za-z])P[LIl1|]U[S5](?![a-z])"), "PLUS"),  # 元PIUS, 宋PLU5DM-i
+    (re.compile(r"(?<![A-Za-z])P[LIl1|][U0][S5](?![a-z])"), "PLUS"),  # 元PIUS, 宋PLU5DM-i, 元PL05
+    (re.compile(r"D[NH]-(?=[ip](?![A-Za-z]))"), "DM-"),  # BYD's DM-i / DM-p (秦PLUS DN-i)
 )
 DESIGNATION_CONFIDENCE = 0.6
 # a displacement is printed with its unit (1.5L, 2.0T): 宝来1.5 and 奇骏2.0四驱 have lost a letter

@@ -9,10 +9,21 @@ from extractors.text import nfkc, quote_separators
 MAX_KM = 2_000_000
 # a dot followed by exactly three digits is a thousands separator OCR read as a dot: "5.912"
 _NUM = re.compile(r"\d{1,3}(?:[,，.]\d{3})+(?![\d.])|\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+# thousands set apart by a space, as some DMS print them ("248 553 km"): one number
+_SPACED = re.compile(r"(?<![\d.,])\d{1,3}(?: \d{3})+(?![\d.,])")
+
+
+def spaced_groups(text: str) -> bool:
+    """Whether the first number in ``text`` is printed in space-separated groups of three."""
+    s = quote_separators(nfkc(text))
+    m, first = _SPACED.search(s), re.search(r"\d", s)
+    return m is not None and first is not None and m.start() == first.start()
 
 
 def normalize_mileage(text: str) -> str | None:
     s = quote_separators(nfkc(text))
+    if spaced_groups(s):
+        s = re.sub(r"(?<=\d) (?=\d{3}(?!\d))", "", s)
     m = _NUM.search(s)
     if m is None:
         return None

@@ -184,6 +184,7 @@ def test_totals_that_do_not_add_up_lower_confidence() -> None:
     ("A1-20240315-0007", "A1-20240315-0007", 1.0),  # a prefix may hold a 1 or a 2
     ("JS-2024O1O1-0007", "JS-2024O1O1-0007", 1.0),  # two odd characters in a part: kept as read
     ("5-20220901-9382", "5-20220901-9382", 0.75),  # one digit before the hyphen: JS- lost but its S?
+    ("S-20220623-1413", "S-20220623-1413", 0.75),  # ... or one letter: JS- with its J lost
 ])
 def test_order_numbers(printed: str, expected: str, max_conf: float) -> None:
     ex = extract([page([L(f"工单号：{printed}", 100, 300, 700, 340)])], Settings(), today=TODAY)

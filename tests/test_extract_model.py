@@ -27,6 +27,8 @@ TODAY = date(2026, 11, 27)
         ("迈腾330T5I豪华型", "迈腾330TSI豪华型", False),
         ("帕萨特330T5工", "帕萨特330TSI", False),  # a serif I read as 工
         ("530L1 领先型", "530Li领先型", False),
+        ("秦PLUS DN-i", "秦PLUSDM-i", False),  # BYD's DM-i with its M read N
+        ("元PL05 510km", "元PLUS510km", False),  # PLUS with U and S read 0 and 5
         ("蒙迪欧 EcoBoosl 245", "蒙迪欧EcoBoost245", False),
         ("蒙迪欧 EcoBoost 245", "蒙迪欧EcoBoost245", True),
         ("宝马320LI", "宝马320Li", False),

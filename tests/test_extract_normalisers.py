@@ -369,15 +369,19 @@ def test_mobile_whose_leading_1_was_lost_is_offered_repaired_for_review(text: st
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("12,345 km", "12345"), ("5.912", "5912"), ("58.660", "58660"), ("12.5公里", "12"), ("12345公里", "12345"), ("８８００KM", "8800"), ("1.5万公里", "15000"), ("km", None),
-     ("160'352", "160352"), ("47’166 km", "47166"), ("12'5", "12")],
+     ("160'352", "160352"), ("47’166 km", "47166"), ("12'5", "12"), ("248 553 km", "248553"), ("12 3456", "12")],
 )
 def test_mileage(text: str, expected: str | None) -> None:
     assert mileage.normalize_mileage(text) == expected
 
 
 @pytest.mark.parametrize(("text", "value", "confident"), [
-    ("$4.759", "4759", False),  # a digit over the cell's rule read as a mark: the rest is for review
-    ("(70872KM", "70872", False),
+    ("$4.759", "54759", False),  # a 5 read as $ (58,258 read $8.258, 57623 read $7623KM): for review
+    ("$7623KM", "57623", False),
+    ("(70872KM", "70872", False),  # a digit over the cell's rule read as a mark: the rest is for review
+    ("248 553 km", "248553", False),  # thousands set apart by a space: one number, for review
+    ("2 553", "2553", False),
+    ("248 55", "248", True),  # not groups of three: the first number
     ("74412公里", "74412", True),
     ("12,345 km", "12345", True),
     ("行驶里程: 15000", "15000", True),
