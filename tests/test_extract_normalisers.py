@@ -157,6 +157,22 @@ def test_plate_with_an_h_read_as_eleven_is_repaired_for_review(text: str, expect
         assert r.confidence < 0.8 and "read H as 11" in r.note
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("陕U137027", "陕UF37027"),  # a small new-energy car's F read as 1
+    ("陕UT14968", "陕UF14968"),  # ... as T
+    ("粤B0E1234", "粤BDE1234"),  # its D read as 0
+    ("陕U542891", "陕U54289F"),  # a large one's last F read as 1
+    ("陕U5428912", None),  # no new-energy plate's length
+    ("陕U8X7027", None),  # no look-alike of D or F where they stand
+])
+def test_a_new_energy_plate_s_letter_read_as_a_look_alike_is_repaired_for_review(text: str, expected: str | None) -> None:
+    r = plate.read_plate(text)
+    got = r.value if r is not None and r.valid else None
+    assert got == expected
+    if r is not None and r.valid:
+        assert r.kind.startswith("new-energy") and r.confidence < 0.8
+
+
 @pytest.mark.parametrize("text", ["XA12345", "粤B1234", "粤B1234567", "粤BI2345挂挂"])
 def test_plate_rejects(text: str) -> None:
     r = plate.read_plate(text)
