@@ -270,7 +270,7 @@ def _predict(lf: LearnedField, index: PageIndex, pages: list[PageText], today: d
     same.sort(key=lambda b: abs((b[0] + b[2]) / 2 / p.width - ax) + abs((b[1] + b[3]) / 2 / p.height - ay))
     first = None
     for a in same:
-        c = _read_box(lf, index, a)
+        c = _read_box(lf, index, a, fld)
         if c is not None:
             parsed = PARSERS[fld](c.text, today)
             if parsed is not None and parsed.valid:
@@ -279,7 +279,12 @@ def _predict(lf: LearnedField, index: PageIndex, pages: list[PageText], today: d
     return first
 
 
-def _read_box(lf: LearnedField, index: PageIndex, a: Box) -> Candidate | None:
+# a model's words run on past the box the shorter models it was learned from filled (轩逸 1.6L XL
+# after 轩逸 1.6L): the next piece of the same line, a space after, is the value's too
+RUNS_ON = ("model",)
+
+
+def _read_box(lf: LearnedField, index: PageIndex, a: Box, fld: str = "") -> Candidate | None:
     """The text in the learned box of an anchor at ``a``."""
     h = max(1.0, a[3] - a[1])
     box = (a[0] + lf.offset[0] * h, a[1] + lf.offset[1] * h, a[0] + lf.offset[2] * h, a[1] + lf.offset[3] * h)
@@ -288,9 +293,13 @@ def _read_box(lf: LearnedField, index: PageIndex, a: Box) -> Candidate | None:
         cy = (ln.box[1] + ln.box[3]) / 2
         if not box[1] - 0.6 * h <= cy <= box[3] + 0.6 * h:
             continue
+        inside, prev_end = False, 0
         for start, end in _value_spans(ln):
             pb = ln.span_box(start, end)
-            if box[0] - h <= (pb[0] + pb[2]) / 2 <= box[2] + h:  # this piece of the line lies in the box
+            runs_on = inside and fld in RUNS_ON and not ln.text[prev_end:start].strip()  # spaces, no label
+            inside = box[0] - h <= (pb[0] + pb[2]) / 2 <= box[2] + h or runs_on  # this piece lies in the box
+            prev_end = end
+            if inside:
                 pieces.append((ln, pb, ln.text[start:end].strip(" :：")))
     if not pieces:
         return None
