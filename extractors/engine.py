@@ -21,6 +21,7 @@ from extractors.items import extract_items
 from extractors.labels import IGNORE, Lexicon
 from extractors.layout import Candidate, Line, PageIndex, candidates_for, lines_in_region
 from extractors.learn import (
+    PLACED,
     ROSTER_FIELDS,
     VALUE_FIELDS,
     LearnedTemplate,
@@ -40,7 +41,9 @@ from extractors.value_strip import VIN_CELL, reread_choice, rule_or_character
 log = logging.getLogger(__name__)
 
 LAYOUT_FACTOR = {"same-line": 1.0, "right": 0.97, "below": 0.9, "region": 0.95, "scan": 0.9, "learned": 1.0,
-                 "reread": 0.97}
+                 PLACED: 1.0, "reread": 0.97}
+LEARNED_HOWS = ("learned", PLACED)
+PLACED_CONFIDENCE = 0.7  # a value at the learned place of a label not read: for review
 FUZZY_LABEL_FACTOR = 0.95
 GLUED_FACTOR = 0.88  # "客户及车辆信息" is a heading, "客户：张三" a label; OCR does drop colons, though
 SCANNABLE = ("vin", "plate", "phone")  # formats distinctive enough to find without a label
@@ -706,6 +709,9 @@ def _from_learned(index: PageIndex, pages: list[PageText], t: LearnedTemplate, t
         if s is not None:
             s.confidence *= 0.6 + 0.4 * lf.trust ** 2  # 1 right: 0.7, 3: 0.83, 5 and never wrong: 0.88
             s.add_note(f"learned template {t.name} ({lf.right} right, {lf.wrong} wrong)")
+            if cand.how == PLACED:
+                s.add_note(f"its label ({lf.anchor}) not read: the value at the label's learned place",
+                           cap=PLACED_CONFIDENCE)
             out.setdefault(fld, []).append(s)
     return out
 
@@ -724,9 +730,9 @@ def _overlap(a: Box, b: Box) -> float:
 def _learned_not_anothers(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
     """A value from a learned place that another field's label reads there (a scan shifted the
     total's line into the parts box) is that field's, not this one's: the next candidate, or none."""
-    others = [o for o in chosen.values() if o.cand.how != "learned"]
+    others = [o for o in chosen.values() if o.cand.how not in LEARNED_HOWS]
     for fld, cands in found.items():
-        taken = [c for c in cands if c.cand.how == "learned" and any(
+        taken = [c for c in cands if c.cand.how in LEARNED_HOWS and any(
             o.field != fld and o.cand.page == c.cand.page and o.parsed.value == c.parsed.value
             and _overlap(o.cand.box, c.cand.box) > 0.5 for o in others)]
         if not taken:
@@ -743,9 +749,9 @@ def _learned_evidence(found: dict[str, list[Scored]], chosen: dict[str, Scored],
     """What the learned place reads, against the labels' reading: the same value confirms it (its
     confidence rises with the rule's record), a different valid value sends the field to review."""
     for fld, s in chosen.items():
-        if s.cand.how == "learned" or not s.parsed.valid or fld not in t.fields:
+        if s.cand.how in LEARNED_HOWS or not s.parsed.valid or fld not in t.fields:
             continue
-        learned = [o for o in found.get(fld, []) if o.cand.how == "learned" and o.parsed.valid]
+        learned = [o for o in found.get(fld, []) if o.cand.how in LEARNED_HOWS and o.parsed.valid]
         if not learned:
             continue
         lf = t.fields[fld]
@@ -815,7 +821,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     index = PageIndex.build(pages, lexicon)
 
     found, seen = _labelled(index, today)
-    lt = choose_learned(learned, fingerprint(index, pages), pages) if learned else None
+    lt = choose_learned(learned, fingerprint(index, pages), pages, index, today) if learned else None
     if lt is not None:
         for fld, scored in _from_learned(index, pages, lt, today).items():
             found.setdefault(fld, []).extend(scored)

@@ -19,7 +19,7 @@ import json
 import logging
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -190,15 +190,42 @@ def similarity(a: list[Mark], b: list[Mark]) -> float:
     return min(in_a, in_b) / min(len(a), len(b))
 
 
+# Two layouts of one dealer that grid the same fields alike match at 0.71-0.86 (learning dev sets
+# 9331, 10002: the colour form against the label-above one), a layout's own scans at 0.69 and up:
+# a match under SURE_SIMILARITY must also find valid values in at least EXPLAINED of the places
+# the template learned (its own scans: 0.62 and up, but for fax copies whose labels are sure
+# and values illegible; the other layout's: 0.46 at most)
+SURE_SIMILARITY = 0.95
+EXPLAINED = 0.5
+
+
+def explained(t: LearnedTemplate, index: PageIndex, pages: list[PageText], today: date) -> float:
+    """The share of ``t``'s learned fields whose learned place on ``pages`` holds a valid value."""
+    fields = [f for f in t.fields if f in PARSERS]
+    if not fields or not pages:
+        return 0.0
+    valid = 0
+    for f in fields:
+        c = _predict(t.fields[f], index, pages, today, f)
+        p = PARSERS[f](c.text, today) if c is not None else None
+        valid += p is not None and p.valid
+    return valid / len(fields)
+
+
 def choose_learned(templates: list[LearnedTemplate], marks: list[Mark],
-                   pages: list[PageText] | None = None) -> LearnedTemplate | None:
-    """The template of this layout (the most similar fingerprint, at least ``MIN_SIMILARITY``);
+                   pages: list[PageText] | None = None, index: PageIndex | None = None,
+                   today: date | None = None) -> LearnedTemplate | None:
+    """The template of this layout (the most similar fingerprint, at least ``MIN_SIMILARITY``,
+    and with ``index`` given, under ``SURE_SIMILARITY`` only when it ``explained`` the page);
     given the ``pages``, among the templates of one form the one of this document's dealer first
     (``same_shop``: its own before one that knows no dealer, before another dealer's)."""
     best, key = None, (-1, MIN_SIMILARITY)
     for t in templates:
         s = similarity(t.fingerprint, marks)
         if s < MIN_SIMILARITY:
+            continue
+        if s < SURE_SIMILARITY and index is not None and pages and \
+                explained(t, index, pages, today or date.today()) < EXPLAINED:
             continue
         shop = same_shop(t, pages) if pages is not None else None
         k = (0 if shop is False else 1 if shop is None else 2, s)
@@ -253,7 +280,30 @@ def _value_lines(index: PageIndex, fld: str, value: str, today: date) -> list[Li
     return out
 
 
-def _predict(lf: LearnedField, index: PageIndex, pages: list[PageText], today: date, fld: str) -> Candidate | None:
+def _placed_anchor(lf: LearnedField, index: PageIndex, page: PageText,
+                   align: tuple[float, float, float, float]) -> Box | None:
+    """Where the anchor label should be on this page, from where it was on the taught ones and
+    how this scan lies against them (``_aligned``): a fax can leave a layout's small labels
+    unreadable (进日0 for 进厂日期) and its values legible. Its height is the page's labels'
+    (median), its width its wording's at a character per height."""
+    heights = sorted(ln.box[3] - ln.box[1] for ln in index.pages[0] if ln.hits)
+    if not heights:
+        return None
+    h = heights[len(heights) // 2]
+    ax, bx, ay, by = align
+    cx, cy = (ax * lf.anchor_at[0] + bx) * page.width, (ay * lf.anchor_at[1] + by) * page.height
+    w = sum(1.0 if not c.isascii() else 0.55 for c in lf.anchor) * h
+    return (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+
+
+PLACED = "placed"  # a candidate's ``how``: read at the learned place of an anchor not read
+
+
+def _predict(lf: LearnedField, index: PageIndex, pages: list[PageText], today: date, fld: str,
+             align: tuple[float, float, float, float] | None = None) -> Candidate | None:
+    """The value where ``lf`` says it is: relative to its anchor label, found by its wording or
+    at its place; with ``align`` (the scan against the taught ones), where the anchor should be
+    when no label is read there (``how`` = ``PLACED``)."""
     p = pages[0]
     anchors = _anchors(index, 1)
     same = [b for w, b in anchors if w == lf.anchor]
@@ -261,6 +311,10 @@ def _predict(lf: LearnedField, index: PageIndex, pages: list[PageText], today: d
         ax, ay = lf.anchor_at
         same = [b for _, b in anchors if abs((b[0] + b[2]) / 2 / p.width - ax) <= MATCH_DISTANCE
                 and abs((b[1] + b[3]) / 2 / p.height - ay) <= MATCH_DISTANCE]
+    if not same and align is not None:
+        a = _placed_anchor(lf, index, p, align)
+        c = _read_box(lf, index, a, fld) if a is not None else None
+        return None if c is None else replace(c, how=PLACED)
     if not same:
         return None
     ax, ay = lf.anchor_at
@@ -330,9 +384,10 @@ def _value_spans(ln: Line) -> list[tuple[int, int]]:
 
 def apply_learned(t: LearnedTemplate, index: PageIndex, pages: list[PageText], today: date) -> dict[str, Candidate]:
     out = {}
+    align = _aligned(t.fingerprint, fingerprint(index, pages))
     for fld, lf in t.fields.items():
         if fld in PARSERS:
-            c = _predict(lf, index, pages, today, fld)
+            c = _predict(lf, index, pages, today, fld, align)
             if c is not None:
                 out[fld] = c
     return out

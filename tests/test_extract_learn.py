@@ -19,7 +19,7 @@ from core.settings import Settings, load_settings
 from extractors import extract
 from extractors.labels import Lexicon
 from extractors.layout import PageIndex
-from extractors.learn import dumps, fingerprint, learn, loads, new_template, similarity
+from extractors.learn import choose_learned, dumps, fingerprint, learn, loads, new_template, similarity
 
 TODAY = date(2026, 11, 27)
 ROOT = Path(__file__).resolve().parents[1]
@@ -613,3 +613,50 @@ def test_a_roster_that_never_held_repairs_no_name_a_character_off() -> None:
     assert t.checks["advisor"] == [0, 3]
     fv = extract(dealer_page("张玮", "英朗1.5L", conf=0.6), Settings(), today=TODAY, learned=[t]).fields["advisor"]
     assert fv.value == "张玮" and "repaired to" not in fv.note
+
+
+def _grid(values_below: bool, labels: tuple[str, ...] = ("工单号", "车牌号", "联系电话", "进厂日期", "服务顾问"),
+          last_moved: bool = False) -> list[PageText]:
+    """Two dealer layouts that grid the same labels alike: the values under the labels, or right
+    of them on the labels' rows (``last_moved``: the last label in another place)."""
+    values = {"工单号": "WO20240315", "车牌号": "粤A12345", "联系电话": "13800138000", "进厂日期": "2024-03-15",
+              "服务顾问": "李四"}
+    lines = []
+    for i, label in enumerate(labels):
+        x, y = 100 + 500 * (i % 3), 300 + 200 * (i // 3)
+        if last_moved and i == len(labels) - 1:
+            x, y = 1100, 700
+        lines.append(L(label, x, y, x + 30 * len(label), y + 36))
+        vx, vy = (x, y + 60) if values_below else (x + 30 * len(label) + 40, y)
+        lines.append(L(values[label], vx, vy, vx + 220, vy + 36))
+    return [PageText(1, 1654, 2339, 200, lines)]
+
+
+def test_another_layout_that_grids_the_labels_alike_is_not_matched() -> None:
+    """A colour form's labels at the places of a label-above form's (similar fingerprints, learning
+    dev set 10002: 0.71) are not its layout: the template finds no value where it learned them."""
+    truth = {"order_no": "WO20240315", "plate": "粤A12345", "phone": "13800138000", "date_in": "2024-03-15",
+             "advisor": "李四"}
+    t = taught(*[(_grid(True), truth) for _ in range(3)])
+    other = _grid(False, last_moved=True)
+    index = PageIndex.build(other, Lexicon())
+    marks = fingerprint(index, other)
+    assert 0.7 <= similarity(t.fingerprint, marks) < 0.95
+    assert choose_learned([t], marks, other) is t  # by the labels' places alone
+    assert choose_learned([t], marks, other, index, TODAY) is None
+    same = _grid(True, last_moved=True)  # its own layout, a label read elsewhere
+    same_index = PageIndex.build(same, Lexicon())
+    assert choose_learned([t], fingerprint(same_index, same), same, same_index, TODAY) is t
+
+
+def test_a_label_not_read_at_all_has_its_value_read_at_the_learned_place_for_review() -> None:
+    """A fax leaves a layout's small labels unread and its values legible (learning dev set 10002,
+    label_above): the value is read where the template learned it, aligned on the labels read,
+    and goes to review."""
+    t = taught(*[(form(u, f"WO100{i}", "粤A11111"), {"customer_name": u}) for i, u in enumerate(("张三", "李娜", "赵敏"))])
+    pages = form("王五", "WO1009", "粤A12345", shift=6)
+    unread = [PageText(1, 1654, 2339, 200, [ln for ln in pages[0].lines if ln.text != "使用者"])]
+    fv = extract(unread, Settings(), today=TODAY, learned=[t]).fields["customer_name"]
+    assert fv.value == "王五" and fv.confidence < Settings().review_threshold
+    assert "not read" in fv.note
+    assert "customer_name" not in extract(unread, Settings(), today=TODAY).fields  # without the template
