@@ -494,9 +494,10 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
                               f"read {s.cand.text.strip()}: its cents not read; labour + parts (+ other - discount) "
                               "give them")
             s.confidence = min(s.confidence, LEADING_LOST_CONFIDENCE)
-        elif read is not None and read < (labor + parts) / 2:
-            # a total under half of labour + parts is a truncated reading ("¥5" for "¥5,460.59"):
-            # offer the sum instead, for review
+        elif read is not None and (read < (labor + parts) / 2 or chosen["total_cost"].cand.how in LEARNED_HOWS):
+            # a total under half of labour + parts is a truncated reading ("¥5" for "¥5,460.59"),
+            # and one a learned place gives (no label read) that the sum does not confirm is no
+            # better than the sum (74003.00 read where 1,924.46 was): offer the sum instead, for review
             chosen.pop("total_cost")
 
 

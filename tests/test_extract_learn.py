@@ -660,3 +660,24 @@ def test_a_label_not_read_at_all_has_its_value_read_at_the_learned_place_for_rev
     assert fv.value == "王五" and fv.confidence < Settings().review_threshold
     assert "not read" in fv.note
     assert "customer_name" not in extract(unread, Settings(), today=TODAY).fields  # without the template
+
+
+def _costs(total_label: bool, total: str, labour: str = "900.00", parts: str = "1024.46") -> list[PageText]:
+    lines = [L("工时费", 100, 900, 220, 936), L(labour, 300, 900, 460, 936),
+             L("材料费", 600, 900, 720, 936), L(parts, 800, 900, 960, 936),
+             L("使用者", 100, 300, 240, 336), L("王五", 300, 300, 400, 336)]
+    if total_label:
+        lines.append(L("合计", 1100, 900, 1180, 936))
+    lines.append(L(total, 1250, 900, 1410, 936))
+    return [PageText(1, 1654, 2339, 200, lines)]
+
+
+@pytest.mark.parametrize(("total", "want", "computed"), [
+    ("74003.00", "1924.46", True),  # the learned place reads what the sum denies: the sum, for review
+    ("1924.46", "1924.46", False),  # ... what the sum confirms: taken
+])
+def test_a_total_at_the_learned_place_the_sum_denies_is_the_sum(total: str, want: str, computed: bool) -> None:
+    t = taught(*[(_costs(True, "1924.46"), {"labor_cost": "900.00", "parts_cost": "1024.46", "total_cost": "1924.46"})
+                 for _ in range(3)])
+    fv = extract(_costs(False, total), Settings(), today=TODAY, learned=[t]).fields["total_cost"]
+    assert fv.value == want and ("computed" in fv.note) is computed, fv.note
