@@ -97,25 +97,27 @@ def read_plate(text: str) -> Reading | None:
 
 
 # what OCR makes of a new-energy plate's D or F (dot-matrix print: 陕U137027 for 陕UF37027)
-_AS_F = "1TIE7P|"
+_AS_F = "1TI|"
 _AS_D = "0OQ"
 ENERGY_LETTER_CONFIDENCE = 0.6
 
 
 def _energy_letter_repaired(c: str) -> Reading | None:
     """``c``, a new-energy plate's length but no plate, whose D or F (third character of a small
-    car's plate, last of a large one's) was read as a look-alike: the plate, for review. Not when
-    it holds an 11, which may be an H as well (桂A111109)."""
+    car's plate, last of a large one's) was read as a look-alike: the plate, for review, when one
+    of the two places alone makes one. Not when it holds an 11, which may be an H as well
+    (桂A111109)."""
     if len(c) != 8 or c[0] not in PROVINCES or "11" in c[2:]:
         return None
+    found = []
     for i in (2, 7):
         letter = "F" if c[i] in _AS_F else "D" if c[i] in _AS_D else ""
         fixed = c[:i] + letter + c[i + 1:] if letter else ""
         kind = plate_kind(fixed) if fixed else None
         if kind is not None and kind.startswith("new-energy"):
-            return Reading(fixed, True, kind, ENERGY_LETTER_CONFIDENCE,
-                           f"read {c}: the new-energy plate's {letter} read as {c[i]}")
-    return None
+            found.append(Reading(fixed, True, kind, ENERGY_LETTER_CONFIDENCE,
+                                 f"read {c}: the new-energy plate's {letter} read as {c[i]}"))
+    return found[0] if len(found) == 1 else None
 
 
 H_AS_ELEVEN_CONFIDENCE = 0.6

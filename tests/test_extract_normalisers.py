@@ -164,6 +164,7 @@ def test_plate_with_an_h_read_as_eleven_is_repaired_for_review(text: str, expect
     ("陕U542891", "陕U54289F"),  # a large one's last F read as 1
     ("陕U5428912", None),  # no new-energy plate's length
     ("陕U8X7027", None),  # no look-alike of D or F where they stand
+    ("陕U123451", None),  # a small car's F or a large one's: which, nothing tells
 ])
 def test_a_new_energy_plate_s_letter_read_as_a_look_alike_is_repaired_for_review(text: str, expected: str | None) -> None:
     r = plate.read_plate(text)
