@@ -221,6 +221,9 @@ _DESIGNATIONS = (
     (re.compile(r"EcoBoos[l1I|](?![a-z])"), "EcoBoost"),  # Ford's engines (蒙迪欧 EcoBoost 245)
     (re.compile(r"(?<![A-Za-z])P[LIl1|][U0][S5](?![a-z])"), "PLUS"),  # 元PIUS, 宋PLU5DM-i, 元PL05
     (re.compile(r"D[NH]-(?=[ip](?![A-Za-z]))"), "DM-"),  # BYD's DM-i / DM-p (秦PLUS DN-i)
+    (re.compile(r"(?<=DM-)[I1l|](?![A-Za-z0-9])"), "i"),  # ... DM-I
+    # a displacement has one decimal and its unit (2.5L): 2.51豪华版 is 2.5L with its L read as 1
+    (re.compile(rf"(?<=\d\.\d)[1l|I](?=[{CJK_CLASS}]|$)"), "L"),
 )
 DESIGNATION_CONFIDENCE = 0.6
 # a displacement is printed with its unit (1.5L, 2.0T): 宝来1.5 and 奇骏2.0四驱 have lost a letter

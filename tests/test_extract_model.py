@@ -28,6 +28,10 @@ TODAY = date(2026, 11, 27)
         ("帕萨特330T5工", "帕萨特330TSI", False),  # a serif I read as 工
         ("530L1 领先型", "530Li领先型", False),
         ("秦PLUS DN-i", "秦PLUSDM-i", False),  # BYD's DM-i with its M read N
+        ("宋PLUS DM-I", "宋PLUSDM-i", False),  # ... its i read I
+        ("亚洲龙2.51 豪华版", "亚洲龙2.5L豪华版", False),  # a displacement's L read as 1
+        ("天籁2.01", "天籁2.0L", False),
+        ("天籁2.0L", "天籁2.0L", True),
         ("元PL05 510km", "元PLUS510km", False),  # PLUS with U and S read 0 and 5
         ("蒙迪欧 EcoBoosl 245", "蒙迪欧EcoBoost245", False),
         ("蒙迪欧 EcoBoost 245", "蒙迪欧EcoBoost245", True),
@@ -53,7 +57,7 @@ TODAY = date(2026, 11, 27)
         ("宋PLUS DM-i", "宋PLUSDM-i", True),
         ("X3 xDrive30i", "X3xDrive30i", True),
         ("蒙迪欧 EcoBoost 245", "蒙迪欧EcoBoost245", True),
-        ("秦PLUS DM-1", "秦PLUSDM-1", False),
+        ("秦PLUS DM-1", "秦PLUSDM-i", False),  # no BYD is a DM-1: the i read as 1, for review
         ("X1 sDrive20Li", "X1sDrive20Li", False),  # a real X1 is reviewed too: nothing validates it
     ],
 )
