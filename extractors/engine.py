@@ -25,6 +25,7 @@ from extractors.learn import (
     ROSTER_FIELDS,
     VALUE_FIELDS,
     LearnedTemplate,
+    Mark,
     apply_learned,
     check_value,
     choose_learned,
@@ -698,13 +699,14 @@ def _vin_with_evidence(found: dict[str, list[Scored]], chosen: dict[str, Scored]
             return
 
 
-def _from_learned(index: PageIndex, pages: list[PageText], t: LearnedTemplate, today: date) -> dict[str, list[Scored]]:
+def _from_learned(index: PageIndex, pages: list[PageText], t: LearnedTemplate, today: date,
+                  marks: list[Mark] | None = None) -> dict[str, list[Scored]]:
     """Candidates where the learned template says the value is; trusted as far as the rule was right.
 
     A learned place never outranks the labels: it is a fallback where the labels give no valid
     value, and otherwise evidence about the labels' reading (``_learned_evidence``)."""
     out: dict[str, list[Scored]] = {}
-    for fld, cand in apply_learned(t, index, pages, today).items():
+    for fld, cand in apply_learned(t, index, pages, today, marks).items():
         lf = t.fields[fld]
         s = _score(fld, cand, 99, True, today)
         if s is not None:
@@ -822,9 +824,10 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     index = PageIndex.build(pages, lexicon)
 
     found, seen = _labelled(index, today)
-    lt = choose_learned(learned, fingerprint(index, pages), pages, index, today) if learned else None
+    marks = fingerprint(index, pages) if learned else None
+    lt = choose_learned(learned, marks, pages, index, today) if learned and marks is not None else None
     if lt is not None:
-        for fld, scored in _from_learned(index, pages, lt, today).items():
+        for fld, scored in _from_learned(index, pages, lt, today, marks).items():
             found.setdefault(fld, []).extend(scored)
     if template:
         for fld, scored in _from_regions(index, pages, template, today).items():

@@ -382,9 +382,11 @@ def _value_spans(ln: Line) -> list[tuple[int, int]]:
     return spans
 
 
-def apply_learned(t: LearnedTemplate, index: PageIndex, pages: list[PageText], today: date) -> dict[str, Candidate]:
+def apply_learned(t: LearnedTemplate, index: PageIndex, pages: list[PageText], today: date,
+                  marks: list[Mark] | None = None) -> dict[str, Candidate]:
+    """The learned candidates of a new document; ``marks``: its fingerprint, when already made."""
     out = {}
-    align = _aligned(t.fingerprint, fingerprint(index, pages))
+    align = _aligned(t.fingerprint, fingerprint(index, pages) if marks is None else marks)
     for fld, lf in t.fields.items():
         if fld in PARSERS:
             c = _predict(lf, index, pages, today, fld, align)

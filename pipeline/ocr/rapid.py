@@ -333,12 +333,13 @@ ALTERNATIVES = 3  # per character, its own reading among them
 ALTERNATIVE_FLOOR = 0.01  # a character the recogniser gave less probability is not kept
 
 
-def _characters(decode: Any) -> list[str]:
+@lru_cache(maxsize=8)
+def _characters(decode: Any) -> tuple[str, ...]:
     """The recogniser's character list (index 0: CTC's blank), under ``round_recognition_widths``'s
     wrapper too."""
     while not hasattr(decode, "character"):
         decode = inspect.getclosurevars(decode).nonlocals["decode"]
-    return list(decode.character)
+    return tuple(decode.character)
 
 
 def recognise_with_alternatives(recogniser: Any, bgr: np.ndarray) -> tuple[str, float, list[list[Alternative]]]:
