@@ -12,9 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 from core.identifiers import is_cjk
-from core.models import CANONICAL_FIELDS, Box, FieldValue, PageText
+from core.models import CANONICAL_FIELDS, Box, FieldValue, OcrLine, PageText
 from core.settings import Settings
-from extractors import money, plate, vin
+from extractors import money, plate, unlabelled, vin
 from extractors.car_series import lone_character, series_repair
 from extractors.fields import MONEY_FIELDS, PARSERS, UNSURE_OCR, Parsed
 from extractors.items import extract_items
@@ -171,23 +171,33 @@ def _scanned(index: PageIndex, fld: str, today: date) -> list[Scored]:
     return out
 
 
-_KM_ALONE = re.compile(r"\s*\d[\d,，.]*\s*(?:公里|KM|km|Km)\s*")
 UNLABELLED_CONFIDENCE = 0.6
 
 
-def _unlabelled_mileage(index: PageIndex, today: date) -> list[Scored]:
-    """The one box on the page that is a distance and nothing else (128903公里) when no mileage
-    label was read (a label-above form's faint labels lost to OCR): for review."""
-    boxes = [ln for ln in index.all_lines() if not ln.hits and _KM_ALONE.fullmatch(ln.text)]
-    if len(boxes) != 1:
-        return []
-    ln = boxes[0]
-    s = _score("mileage_km", Candidate(ln.text, ln.page, ln.box, ln.conf, "scan"), 99, True, today)
-    if s is None:
-        return []
-    s.confidence = min(s.confidence, UNLABELLED_CONFIDENCE)
-    s.parsed = replace(s.parsed, note="no mileage label read; the one distance printed on the page")
-    return [s]
+def _unlabelled(index: PageIndex, found: dict[str, list[Scored]], today: date) -> None:
+    """Values found by their shape alone (``extractors.unlabelled``) for the fields no label
+    gave a valid value: each for review."""
+    def valid(fld: str) -> bool:
+        return any(s.parsed.valid for s in found.get(fld, []))
+
+    boxes: list[unlabelled.Unlabelled] = []
+    if not valid("mileage_km"):
+        boxes += unlabelled.mileage(index)
+    if not valid("model"):
+        boxes += unlabelled.model(index)
+    if not valid("order_no"):
+        boxes += unlabelled.order_no(index, today)
+    taken = {f: _pick(found[f]).parsed.value for f in ("date_in", "date_out") if valid(f)}
+    if len(taken) < 2:
+        boxes += unlabelled.dates(index, today, {f: date.fromisoformat(v) for f, v in taken.items()})
+    for b in boxes:
+        ln = b.line
+        s = _score(b.field, Candidate(b.text, ln.page, ln.box, ln.conf, "scan"), 99, True, today)
+        if s is None or not s.parsed.valid:
+            continue
+        s.confidence = min(s.confidence, UNLABELLED_CONFIDENCE)
+        s.parsed = replace(s.parsed, note=joined(b.note, s.parsed.note))
+        found.setdefault(b.field, []).append(s)
 
 
 def _from_regions(index: PageIndex, pages: list[PageText], template: Template, today: date) -> dict[str, list[Scored]]:
@@ -308,6 +318,37 @@ def _reread_values(pages: list[PageText], found: dict[str, list[Scored]], chosen
         chosen[fld] = sc
 
 
+COMBINED_CONFIDENCE = 0.7  # a VIN no one reading gives whole: for review
+
+
+def _vin_combined(pages: list[PageText], found: dict[str, list[Scored]], chosen: dict[str, Scored],
+                  threshold: float) -> None:
+    """A VIN left for review, repaired, or not read, gets the one the readings of its boxes give together
+    (``vin.combined``): position by position, each reading's characters and the recogniser's
+    second choices voting (LVSXDFMC3K1602843 and LVSXDFMC9K160284B make LVSXDFMC9K1602843, where
+    a confusion repair of the first alone gave LVSXDFMC3K1B02843). For review."""
+    s = chosen.get("vin")
+    if s is not None and s.parsed.valid and s.confidence >= threshold and vin.validates_as_read(s.cand.text):
+        return
+    reads = [ln for p in pages for ln in (*p.region_reads.get("vin", []), *p.region_reads.get(VIN_CELL, []))
+             if s is None or p.page_no == s.cand.page]
+    first = [OcrLine(c.cand.text, c.cand.box, c.cand.ocr_conf) for c in found.get("vin", []) if c.cand.how != "reread"]
+    got = vin.combined([*first, *reads])
+    if got is None or (s is not None and s.parsed.valid and got[0] == s.parsed.value):
+        return
+    v, changed = got
+    ln = reads[0] if reads else first[0]
+    page = s.cand.page if s is not None else pages[0].page_no
+    how = f", {changed} of them changed to characters the readings also give" if changed else ""
+    note = f"the readings of the boxes combined position by position{how}"
+    if s is not None:
+        note += f" (read {s.parsed.value})"
+    parsed = Parsed(v, COMBINED_CONFIDENCE, True, joined(note, f"manufacturer {vin.manufacturer(v)}"
+                                                        if vin.manufacturer(v) else ""))
+    chosen["vin"] = Scored("vin", parsed, Candidate(v, page, ln.box, ln.conf, "reread"), COMBINED_CONFIDENCE, 0,
+                           (page, ln.box[1], ln.box[0]))
+
+
 def _vin_readings_disagree(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
     """The first pass's VIN (repaired) and the second reading's validate and differ: review."""
     s = chosen.get("vin")
@@ -387,6 +428,16 @@ def _misread_amounts(s: Scored) -> list[Scored]:
     return alts
 
 
+def _one_mark_misread(misread: list[Scored], total: Scored | None) -> bool:
+    """Several amounts read with the same digit for their currency mark (¥416.00, ¥989.21 and
+    ¥20.00 as 7416.00, 7989.21 and 720.00), the total read with its mark (¥1425.21): one printer's
+    ¥ read one way, which the total, not repaired, confirms."""
+    if total is None or total in misread or not any(c in total.cand.text for c in "¥￥") or len(misread) < 2:
+        return False
+    marks = {c.parsed.note.split(f" {CURRENCY_MARK}")[0][-1] for c in misread if CURRENCY_MARK in c.parsed.note}
+    return len(marks) == 1 and all(CURRENCY_MARK in c.parsed.note for c in misread)
+
+
 def _sum_options(found: dict[str, list[Scored]], chosen: dict[str, Scored], f: str, repairs: bool) -> list[Scored | None]:
     """The readings of amount ``f`` the sum search tries: the chosen one first, then the other
     candidates (distinct values), with ``repairs`` also their misreadings; None for an
@@ -411,8 +462,9 @@ def _sum_combination(found: dict[str, list[Scored]], chosen: dict[str, Scored]) 
     """The one combination of readings of labour, parts, total (other fees, discount) whose sum
     agrees, when the chosen readings do not: first among the labelled readings, then allowing
     one misreading of ``_misread_amounts``, then two currency marks read as digits (the total's
-    one of them). None when there is none, or more than one."""
-    for repairs, most in ((False, 0), (True, 1), (True, 2)):
+    one of them), then any of the amounts' marks read as one digit against a total read with its
+    mark (``_one_mark_misread``). None when there is none, or more than one."""
+    for repairs, most in ((False, 0), (True, 1), (True, 2), (True, len(SUM_FIELDS) - 1)):
         opts = {f: _sum_options(found, chosen, f, repairs) for f in SUM_FIELDS}
         if not opts["labor_cost"] or not opts["parts_cost"] or not opts["total_cost"]:
             return None
@@ -423,8 +475,9 @@ def _sum_combination(found: dict[str, list[Scored]], chosen: dict[str, Scored]) 
             # one of them the total's. Not more: dropping the leading digit of several four-digit
             # amounts keeps a sum whose leading digits add up (3300 + 2115.90 + 14.10 = 5430)
             misread = [c for c in (lab, par, tot, oth, dis) if c is not None and c.parsed.note.startswith("read ")]
-            if len(misread) > most or (len(misread) == 2 and (
-                    tot not in misread or not all(CURRENCY_MARK in c.parsed.note for c in misread))):
+            if len(misread) > most or (len(misread) == 2 and most == 2 and (
+                    tot not in misread or not all(CURRENCY_MARK in c.parsed.note for c in misread))) \
+                    or (most > 2 and not _one_mark_misread(misread, tot)):
                 continue
             if money.totals_agree(_amount(lab), _amount(par), _amount(tot), _amount(oth), _amount(dis)):
                 combo = dict(zip(SUM_FIELDS, (lab, par, tot, oth, dis), strict=True))
@@ -838,11 +891,11 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     for fld in SCANNABLE:
         if not any(s.parsed.valid for s in found.get(fld, [])):
             found.setdefault(fld, []).extend(_scanned(index, fld, today))
-    if not any(s.parsed.valid for s in found.get("mileage_km", [])):
-        found.setdefault("mileage_km", []).extend(_unlabelled_mileage(index, today))
+    _unlabelled(index, found, today)
 
     chosen = {fld: _pick(c) for fld, c in found.items() if c}
     _vin_readings_disagree(found, chosen)
+    _vin_combined(pages, found, chosen, settings.review_threshold)
     _reread_values(pages, found, chosen, today)
     if lt is not None:
         _learned_not_anothers(found, chosen)

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from core.identifiers import VIN_CHARS, VIN_LEN
+from core.models import OcrLine
 from extractors.text import nfkc
 
 ALLOWED = VIN_CHARS
@@ -332,3 +333,63 @@ def _wmi_neighbours(v: str) -> list[str]:
             if is_valid(c) and plausible(c, True):
                 out.append(c)
     return sorted(out)
+
+
+# What the readings of a VIN's boxes say at each position: a character is an option there when
+# the readings, their recogniser's second choices among them, give it this much in all
+COMBINED_FLOOR = 0.01
+COMBINED_MAX_CHANGES = 2
+
+
+def _runs_of_17(text: str) -> list[int]:
+    """Where ``text`` holds exactly 17 letters and digits in a row (the boxes read as one run)."""
+    return [m.start() for m in re.finditer(r"(?<![0-9A-Za-z])[0-9A-Za-z]{17}(?![0-9A-Za-z])", text)]
+
+
+def position_support(readings: Sequence[OcrLine]) -> list[dict[str, float]]:
+    """Per position of the VIN, each character the readings give there with its support: the
+    sum, over the readings that hold a run of 17, of the recogniser's probability for it (a
+    reading without second choices gives its character its line's confidence). I, O and Q count
+    as the 1 and 0 a VIN holds."""
+    support: list[dict[str, float]] = [{} for _ in range(VIN_LEN)]
+    for r in readings:
+        aligned = len(r.alternatives) == len(r.text)
+        for at in _runs_of_17(r.text):
+            for i in range(VIN_LEN):
+                options = r.alternatives[at + i] if aligned else [(r.text[at + i], r.conf)]
+                for ch, p in options:
+                    c = _FORCED.get(ch.upper(), ch.upper())
+                    if c in ALLOWED:
+                        support[i][c] = support[i].get(c, 0.0) + p
+    return support
+
+
+def combined(readings: Sequence[OcrLine]) -> tuple[str, int] | None:
+    """The VIN the readings of its boxes give together: at each position the character they
+    support most; when that does not validate, the one or two changes to characters they also
+    support (``COMBINED_FLOOR``) that make a VIN that validates, has a model-year code and a known
+    manufacturer code (or the one read), the best supported. The VIN and how many positions were
+    changed, or None (no reading of 17, or nothing validates)."""
+    support = position_support(readings)
+    if not all(support):
+        return None
+    base = "".join(max(s, key=lambda c: s[c]) for s in support)
+    # a known manufacturer code first: TGB… validates as LGB… does (T and L count alike)
+    for known_wmi in (True, False):
+        for n in range(COMBINED_MAX_CHANGES + 1):
+            best: tuple[float, str] | None = None
+            for combo in itertools.combinations(range(VIN_LEN), n):
+                choices = [[c for c, p in support[i].items() if c != base[i] and p >= COMBINED_FLOOR] for i in combo]
+                for alts in itertools.product(*choices):
+                    chars = list(base)
+                    for i, a in zip(combo, alts, strict=True):
+                        chars[i] = a
+                    v = "".join(chars)
+                    if not (is_valid(v) and plausible(v, not known_wmi and v[:3] == base[:3])):
+                        continue
+                    score = sum(support[i][c] for i, c in enumerate(v))
+                    if best is None or score > best[0]:
+                        best = (score, v)
+            if best is not None:
+                return best[1], n
+    return None

@@ -82,3 +82,20 @@ def test_two_combinations_that_add_up_are_left_for_review() -> None:
              L("合计：1,601.00", 100, 360, 500, 400), L("合计：1,600.00", 100, 960, 500, 1000)]
     got = fields(lines)
     assert not all(c >= 0.8 for _, c, _ in got.values())
+
+
+@pytest.mark.parametrize(("case", "other", "total", "want"), [
+    # a printer's ¥ read as 7 before three amounts (¥416.00, ¥989.21, ¥20.00), the total read with it
+    ("one digit for every mark, the total's mark read", "720.00", "￥1425.21", ("416.00", "989.21", "1425.21")),
+    # the same readings without the total's mark: nothing confirms the marks were marks
+    ("the total read without its mark", "720.00", "1425.21", ("7416.00", "7989.21", None)),
+    # two different digits for the marks (7 and 4): not one printer's ¥ read one way
+    ("two digits for the marks", "420.00", "￥1425.21", ("7416.00", "7989.21", None)),
+])
+def test_every_amounts_mark_read_as_one_digit_against_a_total_with_its_mark(
+        case: str, other: str, total: str, want: tuple[str, str, str | None]) -> None:
+    got = fields(costs("7416.00", "7989.21", other, "￥0.00", total))
+    assert got["labor_cost"][0] == want[0] and got["parts_cost"][0] == want[1], case
+    if want[2] is not None:
+        assert got["total_cost"][0] == want[2], case
+    assert all(c < 0.8 for _, c, _ in got.values()), case

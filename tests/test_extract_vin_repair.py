@@ -14,6 +14,7 @@ from core.archive import Archive
 from core.models import Document, FieldValue, OcrLine, PageText
 from core.settings import Settings
 from extractors import extract, vin
+from extractors.value_strip import VIN_CELL
 from index import update_index
 
 _VAL = {**{str(d): d for d in range(10)}, **dict(zip("ABCDEFGHJKLMNPRSTUVWXYZ",
@@ -184,3 +185,50 @@ def test_a_vin_the_check_digit_cannot_confirm_is_as_sure_as_ocr(value: str, ocr:
     fv = ex.fields["vin"]
     assert fv.value == value and fv.valid
     assert (fv.confidence >= Settings().review_threshold) == confident, fv.confidence
+
+
+def _sure(text: str, conf: float = 0.95) -> OcrLine:
+    """A reading with its recogniser's choices: each character at ``conf``, nothing else."""
+    return OcrLine(text, (300.0, 400.0, 700.0, 440.0), conf, alternatives=[[(c, conf)] for c in text])
+
+
+def _with_second(text: str, at: int, second: str, p: float) -> OcrLine:
+    line = _sure(text)
+    line.alternatives[at] = [(text[at], 0.9), (second, p)]
+    return line
+
+
+# (the readings of one VIN's boxes, the VIN they give together, how many positions changed)
+COMBINED = [
+    # the check digit 3 in one reading, 9 in another; the last 3 read as B in the second: each
+    # position's majority makes the VIN (a confusion repair of the first alone gave …K1B02843)
+    ([_sure("LVSXDFMC3K1602843"), _sure("LVSXDFMC9K160284B", 0.99), _sure("IV5XDFMC9K1602843", 0.8)],
+     "LVSXDFMC9K1602843", 0),
+    # one reading, its last 1 with a 7 beside it: the 7 validates (a confusion repair of 6→B at
+    # 11 validates too, but nothing the recogniser saw gives a B there)
+    ([_with_second("LFMPJY2S4M6118021", 16, "7", 0.04)], "LFMPJY2S4M6118027", 1),
+    # TGB… validates as read (T and L count alike) but no maker has TGB; another reading's L does
+    ([_sure("TGBMAG566JU447682", 0.89), _sure("LGBMAG566JU4476R2", 0.82)], "LGBMAG566JU447682", 1),
+]
+
+
+@pytest.mark.parametrize(("readings", "want", "changed"), COMBINED)
+def test_the_readings_of_the_boxes_combined(readings: list[OcrLine], want: str, changed: int) -> None:
+    assert ref_valid(want)
+    assert vin.combined(readings) == (want, changed)
+
+
+def test_combined_needs_a_second_choice_to_change_a_character() -> None:
+    # LFMPJY2S4M6118021 fails its check digit and the recogniser saw nothing else anywhere
+    assert vin.combined([_sure("LFMPJY2S4M6118021")]) is None
+    assert vin.combined([_sure("LFMPJY2S4M61180")]) is None  # no run of 17
+
+
+def test_a_vin_for_review_takes_the_combined_readings_for_review() -> None:
+    # the first pass read LVSXDFMC3K1602843 (check digit fails); the boxes read again twice
+    page = PageText(1, 1654, 2339, 200.0, [OcrLine("VIN：LVSXDFMC3K1602843", (100, 400, 700, 440), 0.95)],
+                    region_reads={"vin": [_sure("LVSXDFMC3K1602843"), _sure("IV5XDFMC9K1602843", 0.8)],
+                                  VIN_CELL: [_sure("LVSXDFMC9K160284B", 0.99)]})
+    f = extract([page], Settings(), today=TODAY).fields["vin"]
+    assert f.value == "LVSXDFMC9K1602843" and f.valid
+    assert f.confidence < Settings().review_threshold and "combined" in f.note

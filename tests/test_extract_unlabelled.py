@@ -1,0 +1,128 @@
+"""Values found by their shape when OCR lost their labels (issue 12: label-above forms).
+
+A label-above form's small, light labels are lost on a poor copy (进厂日期 read as 进广自期, 工单号
+as 七单号) while its values are read well. The header's one box that is a date pair, an order
+number or a car model is taken by its shape, always for review; never when the header holds
+two of a kind, and never over a value a label gave.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from core.models import OcrLine, PageText
+from core.settings import Settings
+from extractors import extract
+
+TODAY = date(2026, 12, 1)
+REVIEW = Settings().review_threshold
+
+
+def L(text: str, x0: float, y0: float, x1: float, y1: float, conf: float = 0.97) -> OcrLine:
+    return OcrLine(text, (x0, y0, x1, y1), conf)
+
+
+# a label-above form's header: labels lost or garbled, the values read; then its item table
+DEALER = L("西安瑞宝一汽-大众汽车销售服务有限公司", 334, 78, 899, 117)
+GARBLED = [L("七单号", 249, 238, 295, 264, 0.61), L("进广自期", 591, 237, 651, 261, 0.83), L("结期", 934, 238, 1007, 263, 0.7)]
+ORDER = L("W20230889640", 287, 264, 434, 295)
+DATE_A = L("2023.08.02", 673, 265, 783, 294)
+DATE_B = L("2023.08.04", 1021, 265, 1136, 294)
+PEOPLE = [L("蒋荣婷", 367, 339, 443, 374), L("严建欣", 718, 341, 784, 371), L("170-1463-9530", 990, 335, 1136, 371)]
+VEHICLE = [L("陕UR058T", 330, 416, 435, 445), L("LFVPY0WY1PH369569", 544, 413, 787, 441)]
+MODEL = L("探岳380TSI", 1016, 413, 1139, 446)
+COLOUR = L("深蓝色", 586, 487, 655, 520)
+TABLE = [L("序号", 104, 686, 140, 712), L("维修项目", 180, 685, 257, 712), L("工时", 756, 683, 796, 713),
+         L("工时费", 900, 683, 980, 713),
+         L("1", 104, 730, 120, 760), L("更换机油机滤", 180, 730, 330, 760), L("0.5", 756, 730, 790, 760),
+         L("135.00", 900, 730, 980, 760),
+         L("2", 104, 780, 120, 810), L("探岳原厂机油滤清器", 180, 780, 400, 810), L("WX20230889641", 500, 780, 700, 810),
+         L("2023.09.30", 756, 780, 880, 810)]
+
+
+def fields(lines: list[OcrLine]) -> dict[str, tuple[str | None, float, str]]:
+    ex = extract([PageText(1, 1240, 1754, 150, lines)], Settings(), today=TODAY)
+    return {k: (v.value, v.confidence, v.note) for k, v in ex.fields.items()}
+
+
+def form(*header: OcrLine, table: bool = True) -> list[OcrLine]:
+    return [DEALER, *GARBLED, *header, *(TABLE if table else [])]
+
+
+ALL = (ORDER, DATE_A, DATE_B, *PEOPLE, *VEHICLE, MODEL, COLOUR)
+
+
+@pytest.mark.parametrize(("fld", "want"), [
+    ("order_no", "W20230889640"),
+    ("date_in", "2023-08-02"),
+    ("date_out", "2023-08-04"),
+    ("model", "探岳380TSI"),
+])
+def test_a_header_box_of_one_fields_shape_is_that_field_for_review(fld: str, want: str) -> None:
+    value, conf, note = fields(form(*ALL))[fld]
+    assert value == want
+    assert conf < REVIEW and "read" in note
+
+
+def test_the_earlier_date_is_date_in_wherever_it_is_printed() -> None:
+    a = L("2023.08.04", 673, 265, 783, 294)
+    b = L("2023.08.02", 1021, 265, 1136, 294)
+    got = fields(form(ORDER, a, b, *PEOPLE))
+    assert (got["date_in"][0], got["date_out"][0]) == ("2023-08-02", "2023-08-04")
+
+
+@pytest.mark.parametrize(("case", "header", "fld"), [
+    ("three dates: which two?", (ORDER, DATE_A, DATE_B, L("2023.08.10", 330, 487, 440, 520)), "date_in"),
+    ("one date: in or out?", (ORDER, DATE_A), "date_in"),
+    ("two models", (ORDER, MODEL, L("迈腾330TSI", 700, 487, 800, 520)), "model"),
+    ("a colour is no model (深蓝 is a series)", (ORDER, COLOUR), "model"),
+    ("a one-character series starts a word, not a model", (ORDER, L("元旦特惠", 700, 487, 800, 520)), "model"),
+    ("two order numbers", (ORDER, L("JS-20230802-1234", 700, 487, 900, 520)), "order_no"),
+    ("a plate is no order number", (L("陕UR058T", 287, 264, 434, 295),), "order_no"),
+    ("a VIN is no order number", (L("LFVPY0WY1PH369569", 287, 264, 534, 295),), "order_no"),
+    ("an order number needs a letter (a phone)", (L("17014639530", 287, 264, 434, 295),), "order_no"),
+])
+def test_nothing_is_taken_when_the_shape_does_not_tell(case: str, header: tuple[OcrLine, ...], fld: str) -> None:
+    got = fields(form(*header))
+    assert got.get(fld, (None,))[0] is None, case
+
+
+@pytest.mark.parametrize("fld", ["order_no", "date_in", "date_out", "model"])
+def test_without_an_item_table_nothing_tells_the_header(fld: str) -> None:
+    assert fields(form(*ALL, table=False)).get(fld, (None,))[0] is None
+
+
+@pytest.mark.parametrize(("case", "header", "want"), [
+    ("a one-character series with a Latin trim", (L("宋PLUS DM-i", 1016, 413, 1139, 446),), "宋PLUSDM-i"),
+    ("a series of three characters", (L("蒙迪欧 EcoBoost 245", 969, 436, 1171, 469),), "蒙迪欧EcoBoost245"),
+])
+def test_model_kinds(case: str, header: tuple[OcrLine, ...], want: str) -> None:
+    assert fields(form(ORDER, *header))["model"][0] == want, case
+
+
+def test_a_labelled_value_is_never_replaced() -> None:
+    labelled = [L("车型", 1016, 380, 1060, 405), MODEL, L("委托书号", 249, 238, 330, 264)]
+    got = fields([DEALER, *labelled, L("W20230889999", 287, 264, 434, 295), L("迈腾330TSI", 700, 487, 800, 520),
+                  DATE_A, DATE_B, *TABLE])
+    assert got["model"][0] == "探岳380TSI" and got["order_no"][0] == "W20230889999"
+
+
+@pytest.mark.parametrize(("case", "date_label", "other", "want"), [
+    ("date in read, the other box is out", L("进厂日期", 591, 237, 681, 261), DATE_B, ("2023-08-02", "2023-08-04")),
+    ("date out read, the other box is in", L("结算日期", 934, 238, 1030, 263), DATE_A, ("2023-08-02", "2023-08-04")),
+])
+def test_one_date_labelled_the_other_box_is_the_other_date(case: str, date_label: OcrLine, other: OcrLine,
+                                                          want: tuple[str, str]) -> None:
+    labelled = DATE_A if other is DATE_B else DATE_B
+    got = fields([DEALER, date_label, labelled, other, ORDER, *TABLE])
+    assert (got["date_in"][0], got["date_out"][0]) == want, case
+    unlabelled = "date_out" if other is DATE_B else "date_in"
+    assert got[unlabelled][1] < REVIEW
+
+
+def test_the_other_box_on_the_wrong_side_of_the_labelled_date_is_not_taken() -> None:
+    # 进厂日期 2023-08-04 read; the other box, 08-02, cannot be the date out
+    got = fields([DEALER, L("进厂日期", 934, 238, 1030, 263), DATE_B, DATE_A, ORDER, *TABLE])
+    assert got["date_in"][0] == "2023-08-04" and got.get("date_out", (None,))[0] is None
