@@ -49,7 +49,22 @@ def parse_date(text: str, today: date) -> Parsed | None:
     return Parsed(d.isoformat(), 1.0, True, raw=raw)
 
 
+# dot-matrix amounts: two 1s run together read as an H (1H0.00 for 1110.00, as on plates), and
+# a speck between the cents read as a second point (¥2659 . 7.8 for ¥2659.78)
+_H_AS_ELEVEN = re.compile(r"(?<=\d)H(?=[\d.,，])")
+_SPECK_IN_CENTS = re.compile(r"(?<=\d)\s*\.\s*(\d)\s*\.\s*(\d)(?![\d.])")
+MONEY_REPAIRED_CONFIDENCE = 0.6
+
+
 def parse_money(text: str, today: date) -> Parsed | None:
+    read = nfkc(text).upper()
+    eleven = _H_AS_ELEVEN.sub("11", read)
+    repaired = _SPECK_IN_CENTS.sub(r".\1\2", eleven)
+    if repaired != read:
+        a = money.parse_amount(repaired)
+        if a is not None:
+            why = "an 11 read as H" if eleven != read else "a speck between the cents read as a point"
+            return Parsed(money.fmt(a), MONEY_REPAIRED_CONFIDENCE, a >= 0, f"read {text.strip()}: {why}")
     a = money.parse_amount(text)
     if a is None:
         return None

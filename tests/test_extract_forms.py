@@ -207,6 +207,17 @@ def test_an_unknown_or_other_label_is_never_a_value(other_label: str) -> None:
     assert got.get("advisor", (None, 0.0))[0] is None
 
 
+@pytest.mark.parametrize("signature", ["服务专员签字：", "SA签字", "接车员签名", "服务接待签字", "经办人签字"])
+def test_a_signature_box_is_no_persons_value(signature: str) -> None:
+    """服务专员签字 is where the advisor signs; what is printed below it is the customer's
+    confirmation (a label-above form read 本人已确认以上 as the advisor)."""
+    got = fields([
+        L(signature, 113, 596, 251, 625), L("客户签字：", 634, 595, 736, 626),
+        L("本人已确认以上维修项目及费用，车辆已完好接收。", 108, 641, 516, 670),
+    ])
+    assert got.get("advisor", (None, 0.0))[0] is None
+
+
 def test_person_without_a_common_surname_goes_to_review() -> None:
     got = fields([L("服务顾问：保养员", 100, 300, 600, 340)])
     value, conf = got["advisor"]

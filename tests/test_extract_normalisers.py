@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from extractors import dates, mileage, money, phone, plate, vin
-from extractors.fields import parse_mileage
+from extractors.fields import parse_mileage, parse_money
 from extractors.locality import local_province
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval-data"
@@ -409,3 +409,17 @@ def test_mileage(text: str, expected: str | None) -> None:
 def test_mileage_with_a_mark_before_the_number_goes_to_review(text: str, value: str, confident: bool) -> None:
     p = parse_mileage(text, date(2026, 11, 27))
     assert p is not None and p.value == value and (p.confidence >= 0.8) is confident
+
+
+@pytest.mark.parametrize(("text", "want", "repaired"), [
+    ("1H0.00", "1110.00", True),  # dot-matrix 11 run together, read as H
+    ("¥2H5.00", "2115.00", True),
+    ("¥2659 . 7.8", "2659.78", True),  # a speck between the cents read as a second point
+    ("¥1,234.50", "1234.50", False),
+    ("4.950.00", "4950.00", False),  # thousands read with a dot: no speck
+    ("12.5", "12.50", False),
+])
+def test_money_dot_matrix_misreadings_repaired_for_review(text: str, want: str, repaired: bool) -> None:
+    p = parse_money(text, date(2026, 12, 1))
+    assert p is not None and p.value == want and p.valid
+    assert (p.confidence < 0.8) == repaired
