@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from core.identifiers import CJK_CLASS
+from core.models import OcrLine
 
 # make -> (how a page names it: the dealer's name, a 4S shop's carries its make; no word another
 # make's name holds, as 大众 is in 一汽-大众 and 上汽大众), its series
@@ -120,3 +121,48 @@ def listed_series(model: str) -> str | None:
         return None
     head = m.group(0)
     return next((head[:n] for n in range(len(head), 0, -1) if head[:n] in SERIES), None)
+
+
+# The trims dealers' systems print after a series and its engine (卡罗拉 1.2T 精英版), written
+# from the makers' line-ups; not complete. A word one character from one of them is repaired
+# only from the recogniser's own second choice for that character (``from_alternatives``).
+TRIMS: frozenset[str] = frozenset(
+    f"{w}{kind}" for w in ("精英", "豪华", "舒适", "领先", "尊贵", "旗舰", "运动", "时尚", "风尚", "进取", "标准",
+                          "至尊", "智享", "尊享", "畅享", "悦享", "卓越", "先锋", "荣耀", "智联", "劲享", "智尊",
+                          "经典", "新锐", "超越", "优雅", "典雅", "睿智", "科技", "梦想", "探索", "豪华运动")
+    for kind in ("版", "型")) | frozenset(("四驱", "两驱", "前驱", "自动挡", "手动挡", "混动", "插混", "长续航"))
+
+# a second choice the recogniser gave a character at least this much is evidence enough to take it
+# when it alone makes a series or trim of an unknown word (探品 with 岳 at 0.23: 探岳; 耦英版 with
+# 精 at 0.20: 精英版)
+MODEL_ALTERNATIVE = 0.05
+_CJK_RUN = re.compile(rf"[{CJK_CLASS}]+")
+
+
+def _known(word: str, head: bool) -> bool:
+    if head:
+        return word in SERIES or any(word[:n] in SERIES for n in range(2, len(word) + 1))
+    return word in TRIMS
+
+
+def from_alternatives(model: str, line: OcrLine) -> str | None:
+    """``model`` with a word that is no listed series (its head) or trim (after it) repaired from
+    the recogniser's second choices in ``line``, the reading it came from: the one character
+    whose second choice (``MODEL_ALTERNATIVE``) makes the word a known one. None when ``line``
+    is not that reading with its choices, or no word, or more than one repair, fits."""
+    kept = [j for j, c in enumerate(line.text) if not c.isspace()]
+    if len(line.alternatives) != len(line.text) or "".join(line.text[j] for j in kept) != model:
+        return None
+    out = model
+    for m in _CJK_RUN.finditer(model):
+        word, head = m.group(0), m.start() == 0
+        if (head and len(word) < 2) or _known(word, head):
+            continue
+        fits = {word[:i] + ch + word[i + 1:]
+                for i in range(len(word))
+                for ch, p in line.alternatives[kept[m.start() + i]][1:]
+                if p >= MODEL_ALTERNATIVE and _known(word[:i] + ch + word[i + 1:], head)}
+        if len(fits) != 1:
+            continue
+        out = out[:m.start()] + fits.pop() + out[m.end():]
+    return out if out != model else None

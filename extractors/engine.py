@@ -15,7 +15,7 @@ from core.identifiers import is_cjk
 from core.models import CANONICAL_FIELDS, Box, FieldValue, OcrLine, PageText
 from core.settings import Settings
 from extractors import money, plate, unlabelled, vin
-from extractors.car_series import lone_character, series_repair
+from extractors.car_series import from_alternatives, lone_character, series_repair
 from extractors.fields import MONEY_FIELDS, PARSERS, UNSURE_OCR, Parsed
 from extractors.items import extract_items
 from extractors.labels import IGNORE, Lexicon
@@ -702,13 +702,22 @@ def _plate_with_local_province(page_text: str, found: dict[str, list[Scored]], c
 SERIES_CONFIDENCE = 0.6  # a model whose series name was repaired (car_series): for review
 
 
-def _model_series(page_text: str, chosen: dict[str, Scored]) -> None:
-    """A model whose series name no car has, one character from one the market has (减派 for
-    凌派; between two, the one of the make the page names), gets that series, for review; one
-    that starts with a lone character no series is (度1.5LCVT) goes to review."""
+def _model_series(pages: list[PageText], page_text: str, chosen: dict[str, Scored]) -> None:
+    """A model whose series name or trim is no known word gets the one the recogniser's second
+    choice for one of its characters makes (探品 with 岳 beside 品: 探岳; 耦英版: 精英版); else a
+    series name no car has, one character from one the market has (减派 for 凌派; between two, the
+    one of the make the page names), gets that series. Both for review. One that starts with a
+    lone character no series is (度1.5LCVT) goes to review."""
     s = chosen.get("model")
     if s is None:
         return
+    for ln in (ln for p in pages for ln in p.region_reads.get("model", [])):
+        r = from_alternatives(s.parsed.value, ln)
+        if r is not None:
+            s.parsed = Parsed(r, SERIES_CONFIDENCE, True,
+                              f"read {s.parsed.value}: a character misread, the recogniser's second choice taken")
+            s.confidence = min(s.confidence, SERIES_CONFIDENCE)
+            return
     r = series_repair(s.parsed.value, page_text)
     if r is not None:
         s.parsed = Parsed(r, SERIES_CONFIDENCE, True, f"read {s.parsed.value}: a character of the series name misread")
@@ -908,7 +917,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     _cross_check_dates(chosen)
     page_text = "\n".join(ln.text for ln in index.all_lines())
     _plate_with_local_province(page_text, found, chosen)
-    _model_series(page_text, chosen)
+    _model_series(pages, page_text, chosen)
 
     result = Extraction(template=lt.name if lt else template.name if template else None)
     for fld in CANONICAL_FIELDS:

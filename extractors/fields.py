@@ -217,6 +217,7 @@ def canonical_model(text: str) -> str:
     so, like the plate's dot, they are formatting and not part of the value. A dot belongs only
     inside a number (1.6L); elsewhere it is a speck read as a dot (2.0L.四驱)."""
     s = "".join(text.split())
+    s = re.sub(r"(?<=\d\.)[OoD](?=[LT])", "0", s)  # 2.OL: a displacement's 0 read as a letter
     return re.sub(r"(?<!\d)\.|\.(?!\d)", "", s)
 
 
@@ -241,8 +242,8 @@ _DESIGNATIONS = (
     (re.compile(rf"(?<=\d\.\d)[1l|I](?=[{CJK_CLASS}]|$)"), "L"),
 )
 DESIGNATION_CONFIDENCE = 0.6
-# a displacement is printed with its unit (1.5L, 2.0T): 宝来1.5 and 奇骏2.0四驱 have lost a letter
-_BARE_DISPLACEMENT = re.compile(rf"\d\.\d(?:$|(?=[{CJK_CLASS}]))")
+# a displacement is printed with its unit (1.5L, 2.0T): 宝来1.5, 奇骏2.0四驱 and 飞度1.5CVT have lost a letter
+_BARE_DISPLACEMENT = re.compile(rf"\d\.\d(?:$|(?=[{CJK_CLASS}])|(?=(?:CVT|DCT|DSG|AT|MT|AMT)(?![A-Za-z])))")
 # a model number is printed with its letters (530Li, 320i, C260L): 530领先型 has lost them
 _BARE_DESIGNATION = re.compile(rf"^\d{{3}}[{CJK_CLASS}]")
 

@@ -6,6 +6,8 @@ from datetime import date
 
 import pytest
 
+from core.models import OcrLine
+from extractors.car_series import from_alternatives
 from extractors.fields import parse_model
 
 TODAY = date(2026, 11, 27)
@@ -59,6 +61,11 @@ TODAY = date(2026, 11, 27)
         ("蒙迪欧 EcoBoost 245", "蒙迪欧EcoBoost245", True),
         ("秦PLUS DM-1", "秦PLUSDM-i", False),  # no BYD is a DM-1: the i read as 1, for review
         ("X1 sDrive20Li", "X1sDrive20Li", False),  # a real X1 is reviewed too: nothing validates it
+        ("奇骏2.OL四驱", "奇骏2.0L四驱", True),  # a displacement's 0 read as O: no other reading
+        ("天籁2.DL", "天籁2.0L", True),
+        ("飞度 1.5 CVT", "飞度1.5CVT", False),  # 1.5L CVT with its L lost
+        ("飞度 1.5L CVT", "飞度1.5LCVT", True),
+        ("速腾1.4 DSG", "速腾1.4DSG", False),
     ],
 )
 def test_model_values(printed: str, value: str, confident: bool) -> None:
@@ -111,3 +118,26 @@ def test_a_model_starting_with_one_character_that_is_no_series(model: str, lone:
     from extractors.car_series import lone_character
 
     assert lone_character(model) is lone
+
+
+def _read(text: str, seconds: dict[int, tuple[str, float]]) -> OcrLine:
+    """A second reading with its recogniser's choices: ``seconds`` = position -> (choice, p)."""
+    alts = [[(c, 0.99)] if i not in seconds else [(c, 0.7), seconds[i]] for i, c in enumerate(text)]
+    return OcrLine(text, (0.0, 0.0, 100.0, 30.0), 0.9, alternatives=alts)
+
+
+@pytest.mark.parametrize(("case", "model", "line", "want"), [
+    ("a series one character from three (探岳, 探歌, 探影): the second choice tells",
+     "探品380TSI", _read("探品380TSI", {1: ("岳", 0.23)}), "探岳380TSI"),
+    ("a trim one character off", "卡罗拉1.2T耦英版", _read("卡罗拉1.2T耦英版", {7: ("精", 0.20)}), "卡罗拉1.2T精英版"),
+    ("spaces in the reading", "卡罗拉1.2T耦英版", _read("卡罗拉 1.2T 耦英版", {9: ("精", 0.20)}), "卡罗拉1.2T精英版"),
+    ("a second choice too faint", "探品380TSI", _read("探品380TSI", {1: ("岳", 0.02)}), None),
+    ("a second choice that makes no known word", "探品380TSI", _read("探品380TSI", {1: ("山", 0.3)}), None),
+    ("a known series is left", "探歌280TSI", _read("探歌280TSI", {1: ("岳", 0.3)}), None),
+    ("a known trim is left", "卡罗拉1.2T精英版", _read("卡罗拉1.2T精英版", {7: ("耦", 0.3)}), None),
+    ("another reading's text", "探品380TSI", _read("探晶380TSI", {1: ("岳", 0.3)}), None),
+    ("no choices kept", "探品380TSI", OcrLine("探品380TSI", (0.0, 0.0, 100.0, 30.0), 0.9), None),
+])
+def test_model_words_repaired_from_the_recognisers_second_choice(case: str, model: str, line: OcrLine,
+                                                                 want: str | None) -> None:
+    assert from_alternatives(model, line) == want, case
