@@ -211,6 +211,28 @@ def test_a_name_takes_its_surname_from_the_recogniser_s_second_choice(
     assert (None if ch is None else "".join(ch.parsed.value.split())) == want
 
 
+@pytest.mark.parametrize("fld, first, reads, want", [
+    # a given name's character no name commonly has, read beside one that names have
+    ("advisor", "叶玲墩", [_read("叶玲墩", 0.83, {2: [("墩", 0.49), ("敏", 0.42), ("教", 0.03)]})], "叶玲敏"),
+    ("customer_name", "段晓鹅", [_read("段晓鹅", 0.83, {2: [("鹅", 0.48), ("鹏", 0.36)]})], "段晓鹏"),
+    ("customer_name", "欧阳沿", [_read("欧阳沿", 0.9, {2: [("沿", 0.77), ("浩", 0.21)]})], "欧阳浩"),
+    # the second choice too faint, or no common character among them: as read
+    ("advisor", "李展梓", [_read("李展梓", 0.98, {1: [("展", 0.95), ("晨", 0.011)]})], None),
+    ("advisor", "武平沿", [_read("武平沿", 0.9, {2: [("沿", 0.8), ("沾", 0.2)]})], None),
+    # a common character stays whatever else was seen (露 and 霞 are both names' characters)
+    ("advisor", "贾露伟", [_read("贾露伟", 0.8, {1: [("露", 0.74), ("霞", 0.23)]})], None),
+    # the surname is not a given name's character (熊 is no common one of those)
+    ("advisor", "熊然宇", [_read("熊然宇", 0.8, {0: [("熊", 0.9), ("然", 0.1)]})], None),
+    # readings that disagree: the one whose given name is all common characters wins the tie
+    ("advisor", "熊然字", [OcrLine("熊然宇", (0.0, 0.0, 400.0, 60.0), 0.82)], "熊然宇"),
+    ("advisor", "熊然宇", [OcrLine("熊然字", (0.0, 0.0, 400.0, 60.0), 0.99)], None),
+])
+def test_a_given_name_takes_a_common_character_from_the_recogniser_s_second_choice(
+        fld: str, first: str, reads: list[OcrLine], want: str | None) -> None:
+    ch = reread_choice(fld, first, 0.8, reads, TODAY)
+    assert (None if ch is None else "".join(ch.parsed.value.split())) == want
+
+
 @pytest.mark.parametrize("reading, want", [
     ("服务顾问：姚强", "姚强"), ("号：RO1902156014", "RO1902156014"), ("客户名称 杨阳", "杨阳"),
     ("2022年12月6日14:50", "2022年12月6日14:50"), ("¥2,520.00", "¥2,520.00"), ("杨阳", "杨阳"),
