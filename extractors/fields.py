@@ -122,7 +122,7 @@ def parse_order_no(text: str, today: date) -> Parsed | None:
     conf = 0.95 if digits >= 4 else 0.6
     if _RO_WO.match(v):  # RO / WO (repair / work order) read with a zero
         v, note, conf = v[0] + "O" + v[2:], f"read {v[:2]} as {v[0]}O", 0.85
-    segmented = _segments_repaired(v)
+    segmented = _segments_repaired(v) if "-" in v else _run_repaired(v)
     if segmented != v:
         v, note, conf = segmented, f"read {v}: letters and digits of its parts told apart", min(conf, 0.7)
     elif re.match(r"[A-Z0-9]-\d", v):  # 5- or S-20220901-9382: a letters prefix (JS-) misread or cut
@@ -132,6 +132,19 @@ def parse_order_no(text: str, today: date) -> Parsed | None:
 
 _AS_LETTER = str.maketrans("508", "SOB")  # not 1 or 2: a prefix may hold them (R1-, B2-)
 _AS_DIGIT = str.maketrans("SOBIZ", "50812")
+
+
+# a number of one run (W20230901815, RO2002015720): its letters prefix, then digits; one odd
+# character among the digits is a digit misread (W20230901B15, RO20U2015720)
+_ONE_RUN = re.compile(r"([A-Z]{1,3})(\d[\dSOBIZU]{6,}\d)")
+_RUN_AS_DIGIT = str.maketrans("SOBIZU", "508120")
+
+
+def _run_repaired(v: str) -> str:
+    m = _ONE_RUN.fullmatch(v)
+    if m is None or sum(not c.isdigit() for c in m.group(2)) != 1:
+        return v
+    return m.group(1) + m.group(2).translate(_RUN_AS_DIGIT)
 
 
 def _segments_repaired(v: str) -> str:

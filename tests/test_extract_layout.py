@@ -185,6 +185,11 @@ def test_totals_that_do_not_add_up_lower_confidence() -> None:
     ("JS-2024O1O1-0007", "JS-2024O1O1-0007", 1.0),  # two odd characters in a part: kept as read
     ("5-20220901-9382", "5-20220901-9382", 0.75),  # one digit before the hyphen: JS- lost but its S?
     ("S-20220623-1413", "S-20220623-1413", 0.75),  # ... or one letter: JS- with its J lost
+    # a number of one run: one odd character among its digits is a digit misread, for review
+    ("W20230901B15", "W20230901815", 0.75),
+    ("RO20U2015720", "RO2002015720", 0.75),
+    ("WX2023A0001", "WX2023A0001", 1.0),  # an A looks like no digit: kept as read
+    ("W2023O9O1815", "W2023O9O1815", 1.0),  # two odd characters: kept as read
 ])
 def test_order_numbers(printed: str, expected: str, max_conf: float) -> None:
     ex = extract([page([L(f"工单号：{printed}", 100, 300, 700, 340)])], Settings(), today=TODAY)
