@@ -518,9 +518,16 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
         best = _pick(agreeing)
         chosen["total_cost"] = best
         misread = sum(chosen[f].parsed.note.startswith("read ") for f in SUM_FIELDS if f in chosen)
+        cut = any(_LEADING_ZERO.search(chosen[f].cand.text) for f in SUM_FIELDS if f in chosen)
         for f in MONEY_FIELDS:
             s = chosen[f]
             repaired = s.parsed.note if s.parsed.note.startswith("read ") else ""
+            if cut:  # 40.00 + 15.00 = 055.00 of 240.00 + 815.00 = 1055.00: each lost its leading digits
+                s.confidence = min(s.confidence, LEADING_LOST_CONFIDENCE)
+                s.parsed = Parsed(s.parsed.value, s.parsed.confidence, True,
+                                  (repaired + "; " if repaired else "") + "labour + parts (+ other - discount) = "
+                                  "total, but an amount read with a leading 0: digits before it lost?")
+                continue
             s.confidence = TWO_MISREAD_CONFIDENCE if misread > 1 else max(s.confidence, 0.9 if repaired else 0.97)
             s.parsed = Parsed(s.parsed.value, s.parsed.confidence, True,
                               (repaired + "; " if repaired else "") + "labour + parts (+ other - discount) = total")
@@ -553,6 +560,12 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
             # and one a learned place gives (no label read) that the sum does not confirm is no
             # better than the sum (74003.00 read where 1,924.46 was): offer the sum instead, for review
             chosen.pop("total_cost")
+
+
+# an amount read with a 0 before its other digits (055.00元): no DMS prints one, the digits
+# before the 0 were lost (at a box's edge, a fax's smear) — and the sum of amounts that all lost
+# theirs can agree (40.00 + 15.00 = 055.00), so it proves nothing
+_LEADING_ZERO = re.compile(r"(?<![\d.,，])0\d")
 
 
 def _leading_digits_lost(expected: Decimal, read: Decimal) -> bool:

@@ -284,6 +284,12 @@ def read_vin(text: str, known: Collection[str] = ()) -> VinReading | None:
             # validates by chance 1 time in 11 — for review
             return VinReading(cand, True, JOINED_CONFIDENCE, f"joined across punctuation (read {text.strip()})",
                               manufacturer(cand))
+        first_l = _first_as_l(cand)
+        if first_l is not None:
+            return VinReading(first_l, True, WMI_REPAIR_CONFIDENCE,
+                              f"repaired the first character {cand[0]}→L (read {cand}): {cand[:3]} is no known "
+                              f"manufacturer, {first_l[:3]} is, and the check digit counts {cand[0]} and L alike",
+                              manufacturer(first_l))
         return VinReading(cand, True, 1.0, "", manufacturer(cand))
     forced = "".join(_FORCED.get(c, c) for c in cand)
     if set(forced) - ALLOWED:
@@ -311,6 +317,19 @@ def read_vin(text: str, known: Collection[str] = ()) -> VinReading | None:
             return VinReading(v, True, WMI_REPAIR_CONFIDENCE, f"repaired the manufacturer code {_changes(cand, v)} "
                               f"(read {cand}): the one known WMI a character away that validates", manufacturer(v))
     return VinReading(forced, False, 0.3, f"check digit fails (expected {check_digit(forced)} at position 9)")
+
+
+# letters the check digit counts as it counts L (3) at position 1, which OCR reads for a faint L
+_AS_L = "CT"
+
+
+def _first_as_l(v: str) -> str | None:
+    """``v`` (valid as read) with its first character an L, when it is a C or a T, no known
+    manufacturer code starts it and the L makes one (TVSUXUZY5NM540864: LVS is SAIC-Volkswagen's):
+    the check digit cannot tell them apart, the manufacturer table can."""
+    if v[0] in _AS_L and v[:3] not in WMI and "L" + v[1:3] in WMI:
+        return "L" + v[1:]
+    return None
 
 
 def _first_l_lost(read: str) -> VinReading | None:

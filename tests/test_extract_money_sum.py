@@ -99,3 +99,14 @@ def test_every_amounts_mark_read_as_one_digit_against_a_total_with_its_mark(
     if want[2] is not None:
         assert got["total_cost"][0] == want[2], case
     assert all(c < 0.8 for _, c, _ in got.values()), case
+
+
+def test_a_sum_of_amounts_read_with_a_leading_zero_proves_nothing() -> None:
+    # a fax's smear took the leading digits of ¥240.00, ¥815.00 and ¥1055.00 alike: 40 + 15 = 055
+    got = fields(costs("40.00元", "15.00元", "￥0.00", "￥0.00", "055.00元"))
+    assert (got["labor_cost"][0], got["parts_cost"][0], got["total_cost"][0]) == ("40.00", "15.00", "55.00")
+    assert all(c < 0.8 for _, c, _ in got.values())
+    assert "leading 0" in got["total_cost"][2]
+    # the same sum read whole is confirmed by it
+    got = fields(costs("240.00元", "815.00元", "￥0.00", "￥0.00", "1,055.00元"))
+    assert all(c >= 0.8 for _, c, _ in got.values())

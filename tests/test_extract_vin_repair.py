@@ -232,3 +232,16 @@ def test_a_vin_for_review_takes_the_combined_readings_for_review() -> None:
     f = extract([page], Settings(), today=TODAY).fields["vin"]
     assert f.value == "LVSXDFMC9K1602843" and f.valid
     assert f.confidence < Settings().review_threshold and "combined" in f.note
+
+
+@pytest.mark.parametrize(("read", "want", "confident"), [
+    # a faint L read as T or C: the check digit counts them alike, no maker has TVS or CGB
+    ("TVSUXUZY5NM540864", "LVSUXUZY5NM540864", False),
+    ("CGBMAG566JU447682", "LGBMAG566JU447682", False),
+    ("LVSUXUZY5NM540864", "LVSUXUZY5NM540864", True),
+])
+def test_a_first_character_the_check_digit_counts_as_l(read: str, want: str, confident: bool) -> None:
+    assert ref_valid(read) and ref_valid(want)
+    r = vin.read_vin(read)
+    assert r is not None and r.value == want and r.valid
+    assert (r.confidence >= 0.8) == confident
