@@ -434,8 +434,10 @@ def _one_mark_misread(misread: list[Scored], total: Scored | None) -> bool:
     ¥ read one way, which the total, not repaired, confirms."""
     if total is None or total in misread or not any(c in total.cand.text for c in "¥￥") or len(misread) < 2:
         return False
-    marks = {c.parsed.note.split(f" {CURRENCY_MARK}")[0][-1] for c in misread if CURRENCY_MARK in c.parsed.note}
-    return len(marks) == 1 and all(CURRENCY_MARK in c.parsed.note for c in misread)
+    if not all(CURRENCY_MARK in c.parsed.note for c in misread):
+        return False
+    marks = {m.group(0) for c in misread if (m := re.search(r"\d", c.cand.text)) is not None}
+    return len(marks) == 1  # the digit each reading starts with: the mark as read
 
 
 def _sum_options(found: dict[str, list[Scored]], chosen: dict[str, Scored], f: str, repairs: bool) -> list[Scored | None]:

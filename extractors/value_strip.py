@@ -270,10 +270,14 @@ def _surname_from_alternatives(text: str, line: OcrLine) -> str:
 GIVEN_ALTERNATIVE = 0.05
 
 
+def _given_start(name: str) -> int:
+    """Where the given name starts: after a two-character surname (欧阳) or a one-character one."""
+    return 2 if name[:2] in DOUBLE_SURNAMES else 1
+
+
 def _common_given(name: str) -> bool:
     """Every character of the given name is a common one (熊然宇, not 熊然字)."""
-    start = 2 if name[:2] in DOUBLE_SURNAMES else 1
-    return all(c in GIVEN_NAME_CHARACTERS for c in name[start:])
+    return all(c in GIVEN_NAME_CHARACTERS for c in name[_given_start(name):])
 
 
 def _given_from_alternatives(text: str, line: OcrLine, at: int) -> str:
@@ -282,9 +286,8 @@ def _given_from_alternatives(text: str, line: OcrLine, at: int) -> str:
     by the recogniser's likeliest other choice for it that is (叶玲墩 → 叶玲敏 with 敏 at 0.42)."""
     if not has_surname(text) or at < 0 or len(line.alternatives) != len(line.text):
         return text
-    start = 2 if text[:2] in DOUBLE_SURNAMES else 1
     chars = list(text)
-    for i in range(start, len(chars)):
+    for i in range(_given_start(text), len(chars)):
         if chars[i] in GIVEN_NAME_CHARACTERS or not is_cjk(chars[i]):
             continue
         chars[i] = next((ch for ch, p in line.alternatives[at + i][1:]
