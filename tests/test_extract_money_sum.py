@@ -110,3 +110,27 @@ def test_a_sum_of_amounts_read_with_a_leading_zero_proves_nothing() -> None:
     # the same sum read whole is confirmed by it
     got = fields(costs("240.00元", "815.00元", "￥0.00", "￥0.00", "1,055.00元"))
     assert all(c >= 0.8 for _, c, _ in got.values())
+
+
+def unlabelled_total(labour: str, parts: str, other: str, rest: list[str]) -> list[OcrLine]:
+    """The costs block with the discount's and the total's labels lost (a fax's faint 实收金额)."""
+    return [
+        L("工时费", 184, 1219, 266, 1263), L("配件费", 464, 1217, 545, 1266), L("管理费", 748, 1221, 821, 1264),
+        L(labour, 170, 1285, 300, 1321), L(parts, 470, 1290, 599, 1313), L(other, 771, 1284, 847, 1320),
+        *(L(a, 1000 + 280 * i, 1285, 1100 + 280 * i, 1320) for i, a in enumerate(rest)),
+    ]
+
+
+def test_a_total_and_discount_printed_without_labels_are_found() -> None:
+    # 1000 + 500 + 0 = 1500 = 1470 printed + 30 printed: the total is 1470, its label lost
+    got = fields(unlabelled_total("￥1,000.00", "￥500.00", "￥0.00", ["￥30.00", "￥1,470.00"]))
+    assert got["total_cost"][0] == "1470.00"
+    assert "printed discount" in got["total_cost"][2]
+
+
+def test_labour_and_parts_are_no_total_and_discount_pair() -> None:
+    # ¥505.33 read as its cents alone (33), the discount and the total not read: 598 + 33 = 631
+    # is "598 printed + 33 printed" by the sum's own amounts; no total is found, nothing is sure
+    got = fields(unlabelled_total("￥598.00", "33", "￥0.00", []))
+    assert got["total_cost"][0] != "598.00"
+    assert all(c < 0.8 for _, c, _ in got.values())
