@@ -410,5 +410,7 @@ def combined(readings: Sequence[OcrLine]) -> tuple[str, int] | None:
                     if best is None or score > best[0]:
                         best = (score, v)
             if best is not None:
-                return best[1], n
+                # a T or C first that makes no known manufacturer, where an L does, is the L
+                # (the readings of a faint L: TVSUXUZY5NM540864 is LVS…, SAIC-Volkswagen's)
+                return _first_as_l(best[1]) or best[1], n
     return None
