@@ -226,6 +226,13 @@ def test_a_name_takes_its_surname_from_the_recogniser_s_second_choice(
     # readings that disagree: the one whose given name is all common characters wins the tie
     ("advisor", "熊然字", [OcrLine("熊然宇", (0.0, 0.0, 400.0, 60.0), 0.82)], "熊然宇"),
     ("advisor", "熊然宇", [OcrLine("熊然字", (0.0, 0.0, 400.0, 60.0), 0.99)], None),
+    # ... and it counts twice a reading with a character no name has: the first pass and one
+    # strip read 郑住, another strip 郑佳; three readings with 住 win over one with 佳
+    ("customer_name", "郑住", [OcrLine("郑住", (0.0, 0.0, 400.0, 60.0), 0.84),
+                               OcrLine("郑佳", (0.0, 0.0, 400.0, 60.0), 0.87)], "郑佳"),
+    ("customer_name", "郑住", [OcrLine("郑住", (0.0, 0.0, 400.0, 60.0), 0.84),
+                               OcrLine("郑住", (0.0, 0.0, 400.0, 60.0), 0.84),
+                               OcrLine("郑佳", (0.0, 0.0, 400.0, 60.0), 0.87)], None),
 ])
 def test_a_given_name_takes_a_common_character_from_the_recogniser_s_second_choice(
         fld: str, first: str, reads: list[OcrLine], want: str | None) -> None:
@@ -324,7 +331,9 @@ def test_no_second_reading_of_a_page_with_its_own_text() -> None:
 @pytest.mark.parametrize("reads, want, confident", [
     ([("杨阳", 0.95), ("杨阳", 0.93)], "杨阳", False),  # two readings agree against the first: for review
     ([("杨阳", 0.95)], "杨阳", False),  # one alone, surer than the first: taken, for review
-    ([("杨油", 0.9), ("杨阳", 0.95)], "杨油", False),  # one agrees with the first: it stays (OCR unsure)
+    # one agrees with the first, but 油 is no name's character: two such readings count as one
+    ([("杨油", 0.9), ("杨阳", 0.95)], "杨阳", False),
+    ([("杨油", 0.9), ("杨油", 0.9), ("杨阳", 0.95)], "杨油", False),  # three of them: it stays (OCR unsure)
     ([], "杨油", False),
 ])
 def test_readings_replace_a_doubtful_name(reads: list[tuple[str, float]], want: str, confident: bool,
