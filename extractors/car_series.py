@@ -5,8 +5,9 @@ Dot-matrix print over a coloured rule loses strokes, and OCR reads 凌派 as 减
 a name no car has, one character from one that every dealer of that make sells. The list holds
 the better-known series on the Chinese market by make, written from the makers' line-ups, not
 from any sample set's models, and is not complete; a name read that is a listed series, or one
-character from none or from two of them, is left as read. One-character series (秦, 汉, 宋, 唐, 元) are never the target of a repair: any character is
-one edit from them. A model that starts with one character that is no series has lost the first
+character from none or from two of them, is left as read. One-character series (秦, 汉, 宋, 唐,
+元) are the target of a repair only where the recogniser's own second choice is one
+(``from_alternatives``): any character is one edit from them. A model that starts with one character that is no series has lost the first
 of two (度 of 飞度): repaired when one series ends with it, else for review.
 """
 
@@ -149,19 +150,27 @@ def from_alternatives(model: str, line: OcrLine) -> str | None:
     """``model`` with a word that is no listed series (its head) or trim (after it) repaired from
     the recogniser's second choices in ``line``, the reading it came from: the one character
     whose second choice (``MODEL_ALTERNATIVE``) makes the word a known one. None when ``line``
-    is not that reading with its choices, or no word, or more than one repair, fits."""
+    is not that reading with its choices, or no word, or more than one repair, fits.
+
+    A one-character head no series is (泰PLUS DM-i) takes a second choice that is a one-character
+    series (秦 at 0.24 beside 泰 at 0.25): any character is one from 秦, 汉, 宋, 唐 and 元, so
+    only the recogniser's own choice makes one. The head is compared with the reading's alone
+    (the designation after it may have been repaired: 泰PIUS DM-i read, 泰PLUSDM-i the model)."""
     kept = [j for j, c in enumerate(line.text) if not c.isspace()]
-    if len(line.alternatives) != len(line.text) or "".join(line.text[j] for j in kept) != model:
+    if len(line.alternatives) != len(line.text):
         return None
+    read = "".join(line.text[j] for j in kept)
+    whole = read == model
     out = model
     for m in _CJK_RUN.finditer(model):
         word, head = m.group(0), m.start() == 0
-        if (head and len(word) < 2) or _known(word, head):
+        if _known(word, head) or not (whole or (head and read.startswith(word))):
             continue
+        one = head and len(word) == 1
         fits = {word[:i] + ch + word[i + 1:]
                 for i in range(len(word))
                 for ch, p in line.alternatives[kept[m.start() + i]][1:]
-                if p >= MODEL_ALTERNATIVE and _known(word[:i] + ch + word[i + 1:], head)}
+                if p >= MODEL_ALTERNATIVE and (ch in SERIES if one else _known(word[:i] + ch + word[i + 1:], head))}
         if len(fits) != 1:
             continue
         out = out[:m.start()] + fits.pop() + out[m.end():]

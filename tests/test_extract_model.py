@@ -137,6 +137,13 @@ def _read(text: str, seconds: dict[int, tuple[str, float]]) -> OcrLine:
     ("a known trim is left", "卡罗拉1.2T精英版", _read("卡罗拉1.2T精英版", {7: ("耦", 0.3)}), None),
     ("another reading's text", "探品380TSI", _read("探晶380TSI", {1: ("岳", 0.3)}), None),
     ("no choices kept", "探品380TSI", OcrLine("探品380TSI", (0.0, 0.0, 100.0, 30.0), 0.9), None),
+    ("a one-character head no series is, the second choice one",
+     "泰PLUSDM-i", _read("泰PLUS DM-i", {0: ("秦", 0.24)}), "秦PLUSDM-i"),
+    ("the same, the designation after it repaired (PIUS)",
+     "泰PLUSDM-i", _read("泰PIUSDM-i", {0: ("秦", 0.26)}), "秦PLUSDM-i"),
+    ("a one-character head whose second choice is no series", "泰PLUSDM-i", _read("泰PLUS DM-i", {0: ("蓁", 0.2)}),
+     None),
+    ("a one-character series is left", "宋PLUSDM-i", _read("宋PLUS DM-i", {0: ("秦", 0.3)}), None),
 ])
 def test_model_words_repaired_from_the_recognisers_second_choice(case: str, model: str, line: OcrLine,
                                                                  want: str | None) -> None:
