@@ -328,6 +328,18 @@ def _leading_character_lost(fld: str, first_key: str | None, best: dict[str, tup
     return Choice(p, text, conf, votes[k])
 
 
+# A second reading of these that is the first with a character lost at either end does not win
+# a tie: a strip that ends inside the value loses its end (2020.11.1 of 2020.11.12), one whose
+# start is on the cell's rule its first character (56131 of 256131)
+CUT_FIELDS = ("order_no", "date_in", "date_out", "mileage_km", "phone")
+
+
+def _cut_short(first: str, second: str) -> bool:
+    a = "".join(c for c in first if c.isascii() and c.isalnum())
+    b = "".join(c for c in second if c.isascii() and c.isalnum())
+    return len(b) == len(a) - 1 and len(b) > 0 and (a.startswith(b) or (a.endswith(b) and a[0] not in RULE_LIKE))
+
+
 def rule_or_character(fld: str, first: str | None, readings: list[OcrLine], today: date) -> str | None:
     """A sure second reading that is the first with one more leading character a rule looks like
     (123260 for 23260, 124313 for 24313): a digit lost at the cell's rule, or the rule read as
@@ -404,5 +416,8 @@ def reread_choice(fld: str, first: str | None, first_conf: float, readings: list
     if first_key is not None and fld in PERSON_FIELDS and len(top) == len(first_key) + 1 \
             and top.endswith(first_key) and top[0] in LABEL_EDGES[1]:
         return None  # the first reading with its label's last character before it (方 of 托修方)
+    if first_key is not None and fld in CUT_FIELDS and votes[top] <= votes[first_key] \
+            and _cut_short(first or "", best[top][1]):
+        return None
     p, text, conf = best[top]
     return Choice(p, text, conf, votes[top])

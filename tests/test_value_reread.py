@@ -401,3 +401,21 @@ def test_second_readings_that_add_up_another_way_are_taken_for_review(
     assert got == want
     sure = [fields[f].confidence >= settings.review_threshold for f in ("labor_cost", "parts_cost", "total_cost")]
     assert sure == [confident] * 3, [(fields[f].value, fields[f].confidence, fields[f].note) for f in fields]
+
+
+@pytest.mark.parametrize(("fld", "first", "reads", "want"), [
+    # a strip that ends inside the date loses its end; one that starts on the cell's rule the
+    # mileage's first digit: neither wins a tie against the first pass's whole reading
+    ("date_in", "2020.11.12", [("2020.11.1", 0.99)], None),
+    ("mileage_km", "256131", [("56131公里", 0.9)], None),
+    ("order_no", "W20241150395", [("20241150395", 0.95)], None),
+    # ... but two readings that agree do, and a first character a rule looks like is no evidence
+    ("date_in", "2020.11.12", [("2020.11.1", 0.99), ("2020.11.1", 0.97)], "2020-11-01"),
+    ("mileage_km", "156131", [("56131", 0.95)], "56131"),
+    # not cut short: a different reading wins its tie as before
+    ("date_in", "2020.11.12", [("2020.11.13", 0.99)], "2020-11-13"),
+])
+def test_a_second_reading_cut_short_does_not_win_a_tie(fld: str, first: str, reads: list[tuple[str, float]],
+                                                       want: str | None) -> None:
+    ch = reread_choice(fld, first, 0.8, [OcrLine(t, (0.0, 0.0, 400.0, 60.0), c) for t, c in reads], TODAY)
+    assert (None if ch is None else ch.parsed.value) == want
