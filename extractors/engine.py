@@ -747,12 +747,59 @@ def _model_series(pages: list[PageText], page_text: str, chosen: dict[str, Score
         s.confidence = min(s.confidence, SERIES_CONFIDENCE)
 
 
+# Digits dot-matrix print and a fax make one another (a stroke or a dot row lost or gained)
+DATE_DIGIT_CONFUSIONS = {"0": "86", "1": "7", "3": "8", "5": "86", "6": "58", "7": "1", "8": "0356", "9": "8"}
+STAY_DAYS = 31  # a car stays at most this long for a repair whose dates are repaired so
+DATE_REPAIRED_CONFIDENCE = 0.6
+DATE_SURER_BY = 0.2  # one date's reading this much surer than the other's: the other is the misread one
+
+
+def _date_neighbours(value: str) -> list[str]:
+    """``value`` (YYYY-MM-DD…) with one digit of its month or day read as a confusable one, each a real date."""
+    out = []
+    for i in (5, 6, 8, 9):
+        for d in DATE_DIGIT_CONFUSIONS.get(value[i], ""):
+            v = value[:i] + d + value[i + 1:]
+            try:
+                date.fromisoformat(v[:10])
+            except ValueError:
+                continue
+            out.append(v)
+    return out
+
+
+def _stay_days(din: str, dout: str) -> int:
+    return (date.fromisoformat(dout[:10]) - date.fromisoformat(din[:10])).days
+
+
 def _cross_check_dates(chosen: dict[str, Scored]) -> None:
+    """Date out before date in: one of them misread. When one confusable digit of one of them
+    (2021-05-01 for 2021-08-01: a 5 and an 8 are one dot row apart) makes a stay of 0 to
+    ``STAY_DAYS`` days, and only one does, it is taken, for review; else both go to review."""
     din, dout = chosen.get("date_in"), chosen.get("date_out")
-    if din and dout and din.parsed.valid and dout.parsed.valid and dout.parsed.value < din.parsed.value:
-        for s in (din, dout):
-            s.confidence = min(s.confidence, 0.5)
-            s.parsed = Parsed(s.parsed.value, s.parsed.confidence, False, "date out is before date in")
+    if not (din and dout and din.parsed.valid and dout.parsed.valid and dout.parsed.value < din.parsed.value):
+        return
+    a, b = din.parsed.value, dout.parsed.value
+    try:
+        fixes = [(din, v, a) for v in _date_neighbours(a) if 0 <= _stay_days(v, b) <= STAY_DAYS] \
+            + [(dout, v, b) for v in _date_neighbours(b) if 0 <= _stay_days(a, v) <= STAY_DAYS]
+    except ValueError:  # a value that is no ISO date: nothing to compare digit by digit
+        fixes = []
+    if len(fixes) == 2 and fixes[0][0] is not fixes[1][0]:
+        # one fix for each date: the one read much less surely is the misread one (出厂日期 at 0.49
+        # against 进厂日期 at 0.83 and its second reading at 1.0)
+        surer = max(din.cand.ocr_conf, dout.cand.ocr_conf)
+        if abs(din.cand.ocr_conf - dout.cand.ocr_conf) >= DATE_SURER_BY:
+            fixes = [f for f in fixes if f[0].cand.ocr_conf < surer]
+    if len(fixes) == 1:
+        s, v, read = fixes[0]
+        s.parsed = Parsed(v, DATE_REPAIRED_CONFIDENCE, True,
+                          joined(s.parsed.note, f"read {read}, before the other date: a digit misread"))
+        s.confidence = min(s.confidence, DATE_REPAIRED_CONFIDENCE)
+        return
+    for s in (din, dout):
+        s.confidence = min(s.confidence, 0.5)
+        s.parsed = Parsed(s.parsed.value, s.parsed.confidence, False, "date out is before date in")
 
 
 VinsForPlate = Callable[[str], Collection[str]]
