@@ -66,6 +66,9 @@ TODAY = date(2026, 11, 27)
         ("飞度 1.5 CVT", "飞度1.5CVT", False),  # 1.5L CVT with its L lost
         ("飞度 1.5L CVT", "飞度1.5LCVT", True),
         ("速腾1.4 DSG", "速腾1.4DSG", False),
+        ("GLC300L 4HATIC", "GLC300L4MATIC", False),  # Mercedes-Benz's 4MATIC with its M read H
+        ("E300L 4MAT1C", "E300L4MATIC", False),
+        ("GLC300L 4MATIC", "GLC300L4MATIC", True),
     ],
 )
 def test_model_values(printed: str, value: str, confident: bool) -> None:
