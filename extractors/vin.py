@@ -269,6 +269,10 @@ def read_vin(text: str, known: Collection[str] = ()) -> VinReading | None:
     if found is None:
         return None
     cand, cut = found
+    if len(cand) == VIN_LEN - 1:
+        bracketed = _bracket_read(text, known)
+        if bracketed is not None:
+            return bracketed
     if len(cand) == VIN_LEN - 1 and cand[0] != "L":
         lost = _first_l_lost(cand)
         if lost is not None:
@@ -329,6 +333,32 @@ def _first_as_l(v: str) -> str | None:
     the check digit cannot tell them apart, the manufacturer table can."""
     if v[0] in _AS_L and v[:3] not in WMI and "L" + v[1:3] in WMI:
         return "L" + v[1:]
+    return None
+
+
+# A box's character read as a bracket or a bar: dot-matrix J (its hook squared off) as ], L (its
+# foot faint, on the box's rule) as [, 1 as |. (A ] could be a 1 too, but J and 1 count alike in
+# the check digit: both would validate, and the ] has the J's foot.)
+_BRACKETS = {"]": "J", "[": "L", "|": "1"}
+
+
+def _bracket_read(text: str, known: Collection[str]) -> VinReading | None:
+    """Sixteen characters and one bracket or bar among them (LE48DP724]4520865): the bracket as
+    each character it may have been; taken, for review, when exactly one of them makes a VIN
+    that validates (with the usual repairs: LE4BDP724J4520865)."""
+    s = re.sub(r"[ \-]", "", nfkc(text).upper())
+    for m in re.finditer(r"[0-9A-Z\[\]|]{17}", s):
+        run = m.group(0)
+        marks = [i for i, c in enumerate(run) if c in _BRACKETS]
+        if len(marks) != 1:
+            continue
+        i = marks[0]
+        got = {r.value: r for ch in _BRACKETS[run[i]]
+               if (r := read_vin(run[:i] + ch + run[i + 1:], known)) is not None and r.valid}
+        if len(got) == 1:
+            r = next(iter(got.values()))
+            note = f"read {run}: the {run[i]} as {r.value[i]}" + (f"; {r.note}" if r.note else "")
+            return VinReading(r.value, True, min(r.confidence, WMI_REPAIR_CONFIDENCE), note, r.manufacturer)
     return None
 
 

@@ -248,3 +248,24 @@ def test_a_first_character_the_check_digit_counts_as_l(read: str, want: str, con
     r = vin.read_vin(read)
     assert r is not None and r.value == want and r.valid
     assert (r.confidence >= 0.8) == confident
+
+
+@pytest.mark.parametrize(("read", "want"), [
+    # a dot-matrix J read as ], with an 8 for the B elsewhere: the one VIN the ] as J makes
+    ("LE48DP724]4520865", "LE4BDP724J4520865"),
+    ("LE4BDP724]4520865", "LE4BDP724J4520865"),
+    # a faint L on the box's rule read as [
+    ("[VSUXUZY5NM540864", "LVSUXUZY5NM540864"),
+])
+def test_a_character_read_as_a_bracket(read: str, want: str) -> None:
+    assert ref_valid(want)
+    r = vin.read_vin(read)
+    assert r is not None and r.value == want and r.valid
+    assert r.confidence < 0.8 and "the " in r.note  # for review, saying what it took the mark for
+
+
+def test_a_bracket_that_makes_no_vin_is_not_taken() -> None:
+    r = vin.read_vin("LE48DP724]4520860")  # the check digit fails whatever the ] was
+    assert r is not None and not r.valid
+    r = vin.read_vin("LE4BD]724]4520865")  # two marks: nothing to tell which is which
+    assert r is not None and not r.valid
