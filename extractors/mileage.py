@@ -13,6 +13,10 @@ _NUM = re.compile(r"\d{1,3}(?:[,，.]\d{3})+(?![\d.])|\d{1,3}(?:[,，]\d{3})+(?:
 _SPACED = re.compile(r"(?<![\d.,])\d{1,3}(?: \d{3})+(?![\d.,])")
 
 
+# a date is no odometer reading (… 公里 或 2023-12-30，以先到者为准: the service reminder's date)
+_DATE = re.compile(r"(?:19|20)\d{2}\s*[-./年]\s*\d{1,2}\s*[-./月]\s*\d{1,2}")
+
+
 def spaced_groups(text: str) -> bool:
     """Whether the first number in ``text`` is printed in space-separated groups of three."""
     s = quote_separators(nfkc(text))
@@ -25,7 +29,7 @@ def normalize_mileage(text: str) -> str | None:
     if spaced_groups(s):
         s = re.sub(r"(?<=\d) (?=\d{3}(?!\d))", "", s)
     m = _NUM.search(s)
-    if m is None:
+    if m is None or _DATE.match(s, m.start()):
         return None
     num = m.group(0).replace(",", "").replace("，", "")
     if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", num):

@@ -386,7 +386,9 @@ def test_mobile_whose_leading_1_was_lost_is_offered_repaired_for_review(text: st
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("12,345 km", "12345"), ("5.912", "5912"), ("58.660", "58660"), ("12.5公里", "12"), ("12345公里", "12345"), ("８８００KM", "8800"), ("1.5万公里", "15000"), ("km", None),
-     ("160'352", "160352"), ("47’166 km", "47166"), ("12'5", "12"), ("248 553 km", "248553"), ("12 3456", "12")],
+     ("160'352", "160352"), ("47’166 km", "47166"), ("12'5", "12"), ("248 553 km", "248553"), ("12 3456", "12"),
+     # a date is no odometer reading (the service reminder's 公里 或 2023-12-30，以先到者为准)
+     ("2023-12-30,以先到者为准", None), ("2020/1/28", None), ("2023年12月30日", None), ("2023 km", "2023")],
 )
 def test_mileage(text: str, expected: str | None) -> None:
     assert mileage.normalize_mileage(text) == expected
