@@ -361,6 +361,22 @@ def _vin_readings_disagree(found: dict[str, list[Scored]], chosen: dict[str, Sco
         s.add_note(f"the boxes read again give {other[0].parsed.value}", cap=0.7)
 
 
+def _order_no_cut_on_another_page(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
+    """A continuation page repeats the order number (单据编号： 20230620892 over page 1's
+    W20230620892): a reading that is another page's with its leading letters lost is that one's.
+    Letters only: an extra 1 before the digits may be a rule read as one."""
+    s = chosen.get("order_no")
+    if s is None:
+        return
+    for o in found.get("order_no", []):
+        v, w = s.parsed.value, o.parsed.value
+        if o.parsed.valid and o.cand.page != s.cand.page and len(v) < len(w) <= len(v) + 2 \
+                and w.endswith(v) and w[:len(w) - len(v)].isalpha():
+            o.add_note(f"page {s.cand.page} has it as {v}, its first letters lost")
+            chosen["order_no"] = o
+            return
+
+
 def _pick(cands: list[Scored]) -> Scored:
     return max(cands, key=lambda s: (*s.key(), s.order))
 
@@ -969,6 +985,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     _unlabelled(index, found, today)
 
     chosen = {fld: _pick(c) for fld, c in found.items() if c}
+    _order_no_cut_on_another_page(found, chosen)
     _vin_readings_disagree(found, chosen)
     _vin_combined(pages, found, chosen, settings.review_threshold)
     _reread_values(pages, found, chosen, today)
