@@ -38,7 +38,7 @@ from extractors.learn import (
 from extractors.locality import local_province
 from extractors.templates import Template, choose_template, load_templates
 from extractors.value_strip import FIELDS as REREAD_FIELDS
-from extractors.value_strip import VIN_CELL, reread_choice, rule_or_character
+from extractors.value_strip import VIN_CELL, name_goes_on, reread_choice, rule_or_character
 
 log = logging.getLogger(__name__)
 
@@ -309,6 +309,8 @@ def _reread_values(pages: list[PageText], found: dict[str, list[Scored]], chosen
             if cur is not None and (longer := rule_or_character(fld, cur.cand.text, lines, today)) is not None:
                 cur.add_note(f"read again as {longer}: a digit lost at the cell's rule, or the rule read as 1",
                              cap=REREAD_REPLACED)
+            elif cur is not None and (more := name_goes_on(fld, cur.parsed.value, lines)):
+                cur.add_note(f"read again as {'/'.join(more)}: its last character lost?", cap=REREAD_REPLACED)
             continue
         page_no, ln = reads[0]
         sc = _score(fld, Candidate(ch.text, page_no, ln.box, ch.ocr_conf, "reread"), 0, True, today)

@@ -340,6 +340,23 @@ def _cut_short(first: str, second: str) -> bool:
     return len(b) == len(a) - 1 and len(b) > 0 and (a.startswith(b) or (a.endswith(b) and a[0] not in RULE_LIKE))
 
 
+def name_goes_on(fld: str, first: str | None, readings: list[OcrLine]) -> list[str]:
+    """The second readings that are a two-character name with a third character after it (邓春磊
+    and 邓春蕊 of 邓春, where neither is sure enough to be taken): the name's last character was
+    seen, not read. Those readings' names."""
+    if fld not in PERSON_FIELDS or not first:
+        return []
+    name = "".join(first.split())
+    if len(name) != 2 or not all(is_cjk(c) for c in name):
+        return []
+    out = []
+    for r in readings:
+        t = value_text(r.text)
+        if len(t) == 3 and t.startswith(name) and is_cjk(t[2]) and t[2] not in LABEL_EDGES[0]:
+            out.append(t)
+    return sorted(set(out))
+
+
 def rule_or_character(fld: str, first: str | None, readings: list[OcrLine], today: date) -> str | None:
     """A sure second reading that is the first with one more leading character a rule looks like
     (123260 for 23260, 124313 for 24313): a digit lost at the cell's rule, or the rule read as

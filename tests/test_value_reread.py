@@ -419,3 +419,44 @@ def test_a_second_reading_cut_short_does_not_win_a_tie(fld: str, first: str, rea
                                                        want: str | None) -> None:
     ch = reread_choice(fld, first, 0.8, [OcrLine(t, (0.0, 0.0, 400.0, 60.0), c) for t, c in reads], TODAY)
     assert (None if ch is None else ch.parsed.value) == want
+
+
+@pytest.mark.parametrize(("value", "confident"), [
+    ("国乐", False),  # 李国乐 with its surname lost: 国 is a rare surname and a common given-name character
+    ("明亮", False),
+    ("邓春", True),  # 邓 is one of the commonest surnames
+    ("国乐天", True),  # three characters: a name as it stands
+    ("林浩", True),
+])
+def test_a_two_character_name_that_may_have_lost_its_surname(value: str, confident: bool) -> None:
+    from extractors.fields import parse_person
+
+    p = parse_person(value, TODAY)
+    assert p is not None and p.value == value and p.valid
+    assert (p.confidence >= 0.8) is confident
+
+
+@pytest.mark.parametrize(("first", "reads", "want"), [
+    # two second readings see a third character, neither the same: the name was cut, for review
+    ("邓春", [("邓春磊", 0.88), ("邓春蕊", 0.76)], ["邓春磊", "邓春蕊"]),
+    ("邓春", [("邓春", 0.95)], []),
+    ("邓春", [("邓春结", 0.9)], []),  # the next key's start (结算日期) is no character of the name
+    ("邓春磊", [("邓春磊", 0.9)], []),
+    ("邓春", [("张邓春", 0.9)], []),  # a character before it: another rule's case
+])
+def test_a_name_read_again_with_a_third_character(first: str, reads: list[tuple[str, float]], want: list[str]) -> None:
+    from extractors.value_strip import name_goes_on
+
+    assert name_goes_on("advisor", first, [OcrLine(t, (0.0, 0.0, 400.0, 60.0), c) for t, c in reads]) == want
+    assert name_goes_on("model", first, [OcrLine(t, (0.0, 0.0, 400.0, 60.0), c) for t, c in reads]) == []
+
+
+def test_a_name_whose_last_character_was_seen_goes_to_review() -> None:
+    # a label-above form's row (labels, then their values under them), as OCR read it
+    row = [("接车员", (295, 341, 342, 370)), ("车主", (651, 342, 679, 371)), ("手机", (999, 342, 1035, 370)),
+           ("邓春", (421, 370, 455, 404)), ("欧阳梓", (761, 364, 851, 412)), ("16384256983", (1048, 369, 1185, 401))]
+    page = PageText(1, 1654, 2339, 200.0, [OcrLine(t, b, 1.0) for t, b in row],
+                    region_reads={"advisor": [OcrLine("邓春磊", (381, 362, 475, 412), 0.88),
+                                              OcrLine("邓春蕊", (381, 362, 475, 412), 0.76)]})
+    f = extract([page], Settings(), today=TODAY).fields["advisor"]
+    assert f.value == "邓春" and f.confidence < 0.8 and "last character lost" in f.note
