@@ -20,7 +20,7 @@ from extractors.car_series import from_alternatives, lone_character, series_repa
 from extractors.fields import MONEY_FIELDS, PARSERS, UNSURE_OCR, Parsed
 from extractors.items import extract_items
 from extractors.labels import IGNORE, Lexicon
-from extractors.layout import Candidate, Line, PageIndex, candidates_for, lines_in_region
+from extractors.layout import Candidate, Line, PageIndex, candidates_for, lines_in_region, same_row
 from extractors.learn import (
     PLACED,
     ROSTER_FIELDS,
@@ -350,6 +350,32 @@ def _vin_combined(pages: list[PageText], found: dict[str, list[Scored]], chosen:
                                                         if vin.manufacturer(v) else ""))
     chosen["vin"] = Scored("vin", parsed, Candidate(v, page, ln.box, ln.conf, "reread"), COMBINED_CONFIDENCE, 0,
                            (page, ln.box[1], ln.box[0]))
+
+
+VIN_LAST_LOST_CONFIDENCE = 0.5  # a guess the place of the cut supports: for review
+
+
+def _vin_cut_at_the_next_label(index: PageIndex, chosen: dict[str, Scored]) -> None:
+    """A VIN read as 16 characters whose line runs up to the next label on its row (LVSB9N547PH28616
+    ending at 1082 px, 车型 starting at 1080: printed out of register, its last character went
+    under the cell's rule): the last is the digit the check digit allows (``vin.last_lost``)."""
+    s = chosen.get("vin")
+    if s is None or s.parsed.valid:
+        return
+    v = vin.compact(s.parsed.value)
+    full = vin.last_lost(v) if len(v) == vin.VIN_LEN - 1 else None
+    if full is None:
+        return
+    x0, _, x1, _ = s.cand.box
+    char = (x1 - x0) / len(v)
+    nxt = next((ln for ln in index.all_lines() if ln.page == s.cand.page and ln.hits and same_row(ln.box, s.cand.box)
+                and ln.box[0] > x0 + 0.5 * (x1 - x0) and ln.box[0] - x1 <= char), None)
+    if nxt is None:
+        return
+    s.parsed = Parsed(full, VIN_LAST_LOST_CONFIDENCE, True,
+                      f"16 characters read ({v}), up to the next label ({nxt.text}): the 17th cut at the cell's "
+                      f"edge, the digit the check digit allows")
+    s.confidence = VIN_LAST_LOST_CONFIDENCE
 
 
 def _vin_readings_disagree(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
@@ -990,6 +1016,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     _order_no_cut_on_another_page(found, chosen)
     _vin_readings_disagree(found, chosen)
     _vin_combined(pages, found, chosen, settings.review_threshold)
+    _vin_cut_at_the_next_label(index, chosen)
     _reread_values(pages, found, chosen, today)
     if lt is not None:
         _learned_not_anothers(found, chosen)

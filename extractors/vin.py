@@ -362,6 +362,18 @@ def _bracket_read(text: str, known: Collection[str]) -> VinReading | None:
     return None
 
 
+def last_lost(read: str) -> str | None:
+    """Sixteen characters, a known manufacturer code first, read up to the next box or label: the
+    seventeenth, a digit (a serial ends in digits), is the one the check digit allows, when that
+    is a VIN with a model-year code. The check digit confirms nothing here (one digit in ten
+    always fits): where the reading stopped is the evidence, so the caller says why it was cut."""
+    v = "".join(_FORCED.get(c, c) for c in read)
+    if len(v) != VIN_LEN - 1 or v[:3] not in WMI or set(v) - ALLOWED:
+        return None
+    fits = [v + d for d in "0123456789" if is_valid(v + d) and plausible(v + d, True)]
+    return fits[0] if len(fits) == 1 else None
+
+
 def _first_l_lost(read: str) -> VinReading | None:
     """Sixteen characters read and the first box's L lost at the box's edge (FVA1S985KM572126):
     the L of a Chinese WMI before them, when that validates with a known WMI — for review."""

@@ -269,3 +269,31 @@ def test_a_bracket_that_makes_no_vin_is_not_taken() -> None:
     assert r is not None and not r.valid
     r = vin.read_vin("LE4BD]724]4520865")  # two marks: nothing to tell which is which
     assert r is not None and not r.valid
+
+
+@pytest.mark.parametrize(("read", "want"), [
+    ("LVSB9N547PH28616", "LVSB9N547PH286161"),
+    ("LGXSR3SM7KN32123", "LGXSR3SM7KN321235"),
+    ("LHGRVKA30KS95242", "LHGRVKA30KS952426"),
+    ("XYZB9N547PH28616", None),  # no known manufacturer code: nothing says it is a VIN cut short
+])
+def test_the_seventeenth_character_the_check_digit_allows(read: str, want: str | None) -> None:
+    assert want is None or ref_valid(want)
+    assert vin.last_lost(read) == want
+
+
+def _vin_row(value_box: tuple[float, float, float, float]) -> list[PageText]:
+    lines = [OcrLine("底盘号", (617, 454, 698, 495), 1.0), OcrLine("LVSB9N547PH28616", value_box, 0.99),
+             OcrLine("车型", (1080, 448, 1143, 496), 1.0), OcrLine("途观L 380TSI", (1200, 450, 1400, 495), 0.95)]
+    return [PageText(1, 1654, 2339, 200.0, lines)]
+
+
+def test_a_vin_cut_at_the_next_label_gets_its_last_digit_for_review() -> None:
+    f = extract(_vin_row((812, 439, 1082, 479)), Settings(), today=TODAY).fields["vin"]
+    assert f.value == "LVSB9N547PH286161" and f.valid and f.confidence < 0.8 and "next label" in f.note
+
+
+def test_a_vin_of_16_that_stops_short_of_the_next_label_is_not_completed() -> None:
+    # the line ends well before 车型 (a character lost elsewhere, not at the cell's edge)
+    f = extract(_vin_row((812, 439, 1000, 479)), Settings(), today=TODAY).fields["vin"]
+    assert not f.valid and f.value != "LVSB9N547PH286161"
