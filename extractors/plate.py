@@ -58,6 +58,11 @@ def _office_letter_repaired(c: str) -> Reading | None:
     return Reading(fixed, True, kind, 0.6, f"read {c[1]} as {fixed[1]} after the province (read {c})")
 
 
+# a dot-matrix J read as ] (its hook squared off), an L as [ (as in a VIN's boxes)
+_BRACKETS = {"]": "J", "[": "L"}
+BRACKET_CONFIDENCE = 0.6
+
+
 def read_plate(text: str) -> Reading | None:
     """Find and validate a plate in ``text``; I/O in the body are read as 1/0 (with lower confidence)."""
     s = nfkc(text)
@@ -66,6 +71,12 @@ def read_plate(text: str) -> Reading | None:
         r = read_plate(_CHUAN.sub("川", s, count=1))
         if r is not None and r.valid:
             return Reading(r.value, True, r.kind, min(r.confidence, 0.85), "read 111 as 川")
+    if m is None and sum(s.count(b) for b in _BRACKETS) == 1:
+        b = next(b for b in _BRACKETS if b in s)
+        r = read_plate(s.replace(b, _BRACKETS[b]))
+        if r is not None and r.valid:
+            return Reading(r.value, True, r.kind, min(r.confidence, BRACKET_CONFIDENCE),
+                           f"read {s.strip()}: the {b} as {_BRACKETS[b]}")
     if m is None:
         c = normalize(s)
         repaired_letter = _office_letter_repaired(c)  # only a value that is the plate and nothing else

@@ -144,6 +144,20 @@ def test_plate_with_its_dot_read_as_a_mark_is_read_for_review(text: str, expecte
 
 
 @pytest.mark.parametrize(("text", "expected"), [
+    ("沪A665]7", "沪A665J7"),  # a dot-matrix J read as ]
+    ("沪A·665]7", "沪A665J7"),
+    ("沪A6[5]7", None),  # two marks: no reading
+    ("沪A665]", None),  # the J makes no plate
+])
+def test_plate_with_a_letter_read_as_a_bracket_is_repaired_for_review(text: str, expected: str | None) -> None:
+    r = plate.read_plate(text)
+    got = r.value if r is not None and r.valid else None
+    assert got == expected
+    if got is not None:
+        assert r is not None and r.confidence < 0.8 and "the ] as J" in r.note
+
+
+@pytest.mark.parametrize(("text", "expected"), [
     ("桂A071109", "桂A07H09"),  # an H read as 11
     ("桂A1109", None),  # too short with the H
     ("桂A111109", None),  # two 11s make two plates: which one, nothing tells
