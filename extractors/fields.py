@@ -270,6 +270,8 @@ _DESIGNATIONS = (
     (re.compile(r"(?<=\d{3})TURB[O0](?![A-Za-z0-9])"), "TURBO"),
     (re.compile(r"(?<=\d{3})L[1Il|](?![A-Za-z0-9])"), "Li"),  # a long-wheelbase BMW (530Li, 320Li)
     (re.compile(r"EcoBoos[l1I|](?![a-z])"), "EcoBoost"),  # Ford's engines (蒙迪欧 EcoBoost 245)
+    # an electric model's EV after its series name (汉EV, 秦EV) with the E read as I, l or 1
+    (re.compile(rf"(?<=[{CJK_CLASS}])[I1l|]V(?=\d|$)"), "EV"),
     # Mercedes-Benz's four-wheel drive (GLC300L 4MATIC) with its M read H or N, its I as 1 or l
     (re.compile(r"4[MHN]AT[I1l|]C(?![A-Za-z])"), "4MATIC"),
     (re.compile(r"(?<![A-Za-z])P[LIl1|][U0][S5](?![a-z])"), "PLUS"),  # 元PIUS, 宋PLU5DM-i, 元PL05

@@ -67,6 +67,8 @@ TODAY = date(2026, 11, 27)
         ("飞度 1.5L CVT", "飞度1.5LCVT", True),
         ("速腾1.4 DSG", "速腾1.4DSG", False),
         ("GLC300L 4HATIC", "GLC300L4MATIC", False),  # Mercedes-Benz's 4MATIC with its M read H
+        ("汉IV 605km", "汉EV605km", False),  # BYD's 汉EV with its E read as I
+        ("汉EV 605km", "汉EV605km", True),
         ("E300L 4MAT1C", "E300L4MATIC", False),
         ("GLC300L 4MATIC", "GLC300L4MATIC", True),
     ],
