@@ -566,14 +566,18 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
         chosen["total_cost"] = best
         misread = sum(chosen[f].parsed.note.startswith("read ") for f in SUM_FIELDS if f in chosen)
         cut = any(_LEADING_ZERO.search(chosen[f].cand.text) for f in SUM_FIELDS if f in chosen)
+        # ¥2823. + ¥5. (of ¥2823.56 and ¥5.56): two amounts that lost their cents alike still add up
+        cents = any(_CENTS_NOT_READ.search(chosen[f].cand.text) for f in SUM_FIELDS if f in chosen)
         for f in MONEY_FIELDS:
             s = chosen[f]
             repaired = s.parsed.note if s.parsed.note.startswith("read ") else ""
-            if cut:  # 40.00 + 15.00 = 055.00 of 240.00 + 815.00 = 1055.00: each lost its leading digits
+            if cut or cents:  # 40.00 + 15.00 = 055.00 of 240.00 + 815.00 = 1055.00: each lost its leading digits
                 s.confidence = min(s.confidence, LEADING_LOST_CONFIDENCE)
+                why = "an amount read with a leading 0: digits before it lost?" if cut else \
+                    "an amount read without its cents (¥2823.): cents lost?"
                 s.parsed = Parsed(s.parsed.value, s.parsed.confidence, True,
                                   (repaired + "; " if repaired else "") + "labour + parts (+ other - discount) = "
-                                  "total, but an amount read with a leading 0: digits before it lost?")
+                                  "total, but " + why)
                 continue
             s.confidence = TWO_MISREAD_CONFIDENCE if misread > 1 else max(s.confidence, 0.9 if repaired else 0.97)
             s.parsed = Parsed(s.parsed.value, s.parsed.confidence, True,
@@ -613,6 +617,8 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
 # before the 0 were lost (at a box's edge, a fax's smear) — and the sum of amounts that all lost
 # theirs can agree (40.00 + 15.00 = 055.00), so it proves nothing
 _LEADING_ZERO = re.compile(r"(?<![\d.,，])0\d")
+# an amount whose decimal point was read and its cents not (¥2823.): the cents are unknown, not 00
+_CENTS_NOT_READ = re.compile(r"\d[.,]\s*元?\s*$")
 
 
 def _leading_digits_lost(expected: Decimal, read: Decimal) -> bool:

@@ -134,3 +134,13 @@ def test_labour_and_parts_are_no_total_and_discount_pair() -> None:
     got = fields(unlabelled_total("￥598.00", "33", "￥0.00", []))
     assert got["total_cost"][0] != "598.00"
     assert all(c < 0.8 for _, c, _ in got.values())
+
+
+def test_amounts_read_without_their_cents_prove_nothing_by_adding_up() -> None:
+    # ¥2823.56 and a discount of ¥5.56 both read without their cents: 2592 + 2823 + 80 - 5 = 5490
+    got = fields(costs("￥2592.00", "￥2823.", "￥80.00", "￥5.", "￥5490.00"))
+    assert got["parts_cost"][0] == "2823.00"
+    assert all(c < 0.8 for _, c, _ in got.values())
+    assert "without its cents" in got["parts_cost"][2]
+    got = fields(costs("￥2592.00", "￥2823.56", "￥80.00", "￥5.56", "￥5490.00"))  # read whole: confirmed
+    assert all(c >= 0.8 for _, c, _ in got.values())
