@@ -38,7 +38,7 @@ from extractors.learn import (
 from extractors.locality import local_province
 from extractors.templates import Template, choose_template, load_templates
 from extractors.value_strip import FIELDS as REREAD_FIELDS
-from extractors.value_strip import VIN_CELL, name_goes_on, reread_choice, rule_or_character
+from extractors.value_strip import VIN_CELL, name_goes_on, reread_choice, rule_or_character, value_text
 
 log = logging.getLogger(__name__)
 
@@ -319,6 +319,44 @@ def _reread_values(pages: list[PageText], found: dict[str, list[Scored]], chosen
         was = f"; the first reading was {cur.parsed.value}" if cur is not None else ""
         sc.add_note(f"read again: {ch.support} readings agree{was}", cap=REREAD_REPLACED)
         chosen[fld] = sc
+
+
+# Values no check covers whose second reading shows the recogniser in two minds about a
+# character (闽A59605 with S at 0.30 beside its last 5; 蒙迪欧 FcoBoost with E at 0.43 beside F),
+# or that a sure second reading gives one character otherwise (鲁A75846, read again as 鲁A7S846
+# at 0.98): for review
+DOUBTED_FIELDS = ("plate", "model", "order_no", "phone")
+DOUBT = 0.25
+DOUBT_SURE_READING = 0.9
+DOUBTED_CONFIDENCE = 0.75
+
+
+def _compact(text: str) -> str:
+    return "".join(c for c in text if not c.isspace() and c not in "·.-")
+
+
+def _doubted_characters(pages: list[PageText], chosen: dict[str, Scored], threshold: float) -> None:
+    for fld in DOUBTED_FIELDS:
+        s = chosen.get(fld)
+        if s is None or s.confidence < threshold or not s.parsed.valid:
+            continue
+        value = _compact(s.parsed.value)
+        reads = [ln for p in pages if p.page_no == s.cand.page for ln in p.region_reads.get(fld, [])
+                 if _overlap(ln.box, s.cand.box) > 0]
+        for r in reads:
+            text = _compact(value_text(r.text))
+            if text == value and len(r.alternatives) == len(r.text):
+                kept = [a for c, a in zip(r.text, r.alternatives, strict=True) if not c.isspace() and c not in "·.-"]
+                doubts = [(at[0][0], ch, p) for at in kept for ch, p in at[1:2]
+                          if p >= DOUBT and ch.isalnum() and ch.upper() != at[0][0].upper()]
+                if doubts:
+                    c, ch, p = doubts[0]
+                    s.add_note(f"read again, the recogniser saw {ch} ({p:.2f}) as well as {c}", cap=DOUBTED_CONFIDENCE)
+                    break
+            elif r.conf >= DOUBT_SURE_READING and len(text) == len(value) \
+                    and sum(a != b for a, b in zip(text, value, strict=True)) == 1:
+                s.add_note(f"read again as {value_text(r.text)}", cap=DOUBTED_CONFIDENCE)
+                break
 
 
 COMBINED_CONFIDENCE = 0.7  # a VIN no one reading gives whole: for review
@@ -1024,6 +1062,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     _vin_combined(pages, found, chosen, settings.review_threshold)
     _vin_cut_at_the_next_label(index, chosen)
     _reread_values(pages, found, chosen, today)
+    _doubted_characters(pages, chosen, settings.review_threshold)
     if lt is not None:
         _learned_not_anothers(found, chosen)
         _learned_evidence(found, chosen, lt)

@@ -460,3 +460,28 @@ def test_a_name_whose_last_character_was_seen_goes_to_review() -> None:
                                               OcrLine("邓春蕊", (381, 362, 475, 412), 0.76)]})
     f = extract([page], Settings(), today=TODAY).fields["advisor"]
     assert f.value == "邓春" and f.confidence < 0.8 and "last character lost" in f.note
+
+
+def _with_choices(text: str, seconds: dict[int, tuple[str, float]], conf: float = 0.95) -> OcrLine:
+    alts = [[(c, 1.0)] if i not in seconds else [(c, 1.0 - seconds[i][1]), seconds[i]] for i, c in enumerate(text)]
+    return OcrLine(text, (218.0, 350.0, 472.0, 401.0), conf, alternatives=alts)
+
+
+def _plate_page(first: str, reads: list[OcrLine]) -> list[PageText]:
+    # the first pass read the plate surer than any second reading: it keeps the vote's tie
+    lines = [OcrLine("车牌号", (131, 350, 192, 386), 0.99), OcrLine(first, (258, 358, 452, 392), 0.99),
+             OcrLine("车型", (831, 354, 873, 387), 1.0), OcrLine("蒙迪欧 FcoBoost 245", (955, 357, 1231, 390), 0.97)]
+    return [PageText(1, 1654, 2339, 200.0, lines, region_reads={"plate": reads})]
+
+
+@pytest.mark.parametrize(("case", "first", "reads", "doubted"), [
+    ("a 5 with an S at 0.30 beside it", "闽A59605", [_with_choices("闽A59605", {6: ("S", 0.30)})], True),
+    ("an S the recogniser hardly doubted", "闽A59605", [_with_choices("闽A59605", {6: ("S", 0.05)})], False),
+    ("a sure second reading one character apart", "鲁A75846", [_with_choices("鲁A7S846", {3: ("5", 0.10)}, 0.98)], True),
+    ("the same reading, sure of every character", "鲁A75846", [_with_choices("鲁A75846", {})], False),
+])
+def test_a_value_the_recogniser_was_in_two_minds_about_goes_to_review(
+        case: str, first: str, reads: list[OcrLine], doubted: bool) -> None:
+    f = extract(_plate_page(first, reads), Settings(), today=TODAY).fields["plate"]
+    assert f.value == first, case
+    assert (f.confidence < 0.8) is doubted, case
