@@ -21,7 +21,14 @@ from datetime import date
 
 from core.identifiers import is_cjk
 from core.models import Box, OcrLine, PageText
-from extractors.fields import DOUBLE_SURNAMES, GIVEN_NAME_CHARACTERS, PARSERS, Parsed, has_surname
+from extractors.fields import (
+    COMMON_SURNAMES,
+    DOUBLE_SURNAMES,
+    GIVEN_NAME_CHARACTERS,
+    PARSERS,
+    Parsed,
+    has_surname,
+)
 from extractors.labels import Lexicon, find_labels, strip_value
 from extractors.layout import Candidate, Line, PageIndex, candidates_for, same_row
 
@@ -422,7 +429,11 @@ def reread_choice(fld: str, first: str | None, first_conf: float, readings: list
     # a name whose given name has a character no name commonly has counts half a reading: the
     # first pass and a strip that both read 郑住 (佳 at 0.73 beside 住 in the other) lose to 郑佳
     weight = {k: votes[k] * (1.0 if not person or _common_given(k) else UNCOMMON_GIVEN_VOTE) for k in votes}
-    top = max(votes, key=lambda k: (person and has_surname(k), weight[k], person and _common_given(k), best[k][2]))
+    # ... and of as many, one that starts with one of the commonest surnames instead of a rarer one
+    # (郑静丹 over 郎静丹; a reading with a character more is not such a reading: one is no evidence)
+    size = len(first_key) if first_key is not None else 0
+    top = max(votes, key=lambda k: (person and has_surname(k), weight[k], person and _common_given(k),
+                                    person and len(k) == size and k[:1] in COMMON_SURNAMES, best[k][2]))
     if top == first_key:
         return None
     if first_key is not None and fld in FREE_TEXT and (

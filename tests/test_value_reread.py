@@ -226,6 +226,9 @@ def test_a_name_takes_its_surname_from_the_recogniser_s_second_choice(
     # readings that disagree: the one whose given name is all common characters wins the tie
     ("advisor", "熊然字", [OcrLine("熊然宇", (0.0, 0.0, 400.0, 60.0), 0.82)], "熊然宇"),
     ("advisor", "熊然宇", [OcrLine("熊然字", (0.0, 0.0, 400.0, 60.0), 0.99)], None),
+    # ... and of readings as common, the one with one of the commonest surnames (郑, not 郎)
+    ("advisor", "郑静丹", [OcrLine("郎静丹", (0.0, 0.0, 400.0, 60.0), 0.99)], None),
+    ("advisor", "郎静丹", [OcrLine("郑静丹", (0.0, 0.0, 400.0, 60.0), 0.5)], "郑静丹"),
     # ... and it counts twice a reading with a character no name has: the first pass and one
     # strip read 郑住, another strip 郑佳; three readings with 住 win over one with 佳
     ("customer_name", "郑住", [OcrLine("郑住", (0.0, 0.0, 400.0, 60.0), 0.84),
