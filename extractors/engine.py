@@ -188,6 +188,11 @@ def _unlabelled(index: PageIndex, found: dict[str, list[Scored]], today: date) -
         boxes += unlabelled.model(index)
     if not valid("order_no"):
         boxes += unlabelled.order_no(index, today)
+    for fld, other in (("customer_name", "advisor"), ("advisor", "customer_name")):
+        if not valid(fld) and valid(other):
+            o = _pick(found[other])
+            if o.cand.how != "scan":
+                boxes += unlabelled.person(index, fld, o.cand.box, o.parsed.value, today)
     taken = {f: _pick(found[f]).parsed.value for f in ("date_in", "date_out") if valid(f)}
     if len(taken) < 2:
         boxes += unlabelled.dates(index, today, {f: date.fromisoformat(v) for f, v in taken.items()})

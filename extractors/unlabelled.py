@@ -14,10 +14,18 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from core.models import Box
 from extractors.car_series import listed_series
 from extractors.dates import find_dates
-from extractors.fields import canonical_model, parse_order_no, parse_plate, parse_vin
-from extractors.layout import Line, PageIndex
+from extractors.fields import (
+    canonical_model,
+    has_surname,
+    parse_order_no,
+    parse_person,
+    parse_plate,
+    parse_vin,
+)
+from extractors.layout import Line, PageIndex, same_row
 from extractors.text import nfkc
 
 
@@ -135,3 +143,23 @@ def mileage(index: PageIndex) -> list[Unlabelled]:
         return []
     ln = boxes[0]
     return [Unlabelled("mileage_km", ln, ln.text, "no mileage label read; the one distance printed on the page")]
+
+
+_OTHER_PERSON = {"customer_name": "advisor", "advisor": "customer_name"}
+
+
+def person(index: PageIndex, fld: str, beside: Box, beside_value: str, today: date) -> list[Unlabelled]:
+    """The customer (or the advisor) whose label was lost (客户名称 read 客), when the other was
+    read with its label: the one other name on that one's row of the header (a label-above form
+    prints 服务顾问, 客户名称 and 手机 side by side)."""
+    boxes = []
+    for ln in header_lines(index):
+        if not same_row(ln.box, beside) or ln.box[0] <= beside[2] - 1 and ln.box[2] >= beside[0] + 1:
+            continue
+        p = parse_person(ln.text, today)
+        if p is not None and p.valid and has_surname(p.value) and p.value != beside_value and len(p.value) >= 2:
+            boxes.append(ln)
+    if len(boxes) != 1:
+        return []
+    ln = boxes[0]
+    return [Unlabelled(fld, ln, ln.text, f"no label read; the one other name on the {_OTHER_PERSON[fld]}'s row")]

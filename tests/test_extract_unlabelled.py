@@ -126,3 +126,23 @@ def test_the_other_box_on_the_wrong_side_of_the_labelled_date_is_not_taken() -> 
     # 进厂日期 2023-08-04 read; the other box, 08-02, cannot be the date out
     got = fields([DEALER, L("进厂日期", 934, 238, 1030, 263), DATE_B, DATE_A, ORDER, *TABLE])
     assert got["date_in"][0] == "2023-08-04" and got.get("date_out", (None,))[0] is None
+
+
+# the people's row with the advisor's label read and the customer's lost (客户名称 read as 客)
+ADVISOR_LABEL = L("服务接待", 261, 310, 328, 336, 0.9)
+LOST_LABEL = L("客", 624, 312, 656, 336, 0.99)
+PHONE_LABEL = L("手机", 979, 312, 1008, 336)
+
+
+@pytest.mark.parametrize(("case", "row", "want"), [
+    ("the one other name on the advisor's row", PEOPLE, "严建欣"),
+    ("two other names: nothing tells", [*PEOPLE, L("陶恩", 1150, 339, 1200, 374)], None),
+    ("no other name", [PEOPLE[0], PEOPLE[2]], None),
+])
+def test_a_name_whose_label_was_lost_beside_a_labelled_one(case: str, row: list[OcrLine], want: str | None) -> None:
+    got = fields(form(ADVISOR_LABEL, LOST_LABEL, PHONE_LABEL, *row))
+    assert got["advisor"][0] == "蒋荣婷", case
+    value, conf, note = got.get("customer_name", (None, 0.0, ""))
+    assert value == want, case
+    if want is not None:
+        assert conf < REVIEW and "other name" in note, case
