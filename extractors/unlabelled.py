@@ -154,7 +154,8 @@ def person(index: PageIndex, fld: str, beside: Box, beside_value: str, today: da
     prints 服务顾问, 客户名称 and 手机 side by side)."""
     boxes = []
     for ln in header_lines(index):
-        if not same_row(ln.box, beside) or ln.box[0] <= beside[2] - 1 and ln.box[2] >= beside[0] + 1:
+        overlaps = ln.box[0] <= beside[2] - 1 and ln.box[2] >= beside[0] + 1  # the one read, or part of it
+        if not same_row(ln.box, beside) or overlaps:
             continue
         p = parse_person(ln.text, today)
         if p is not None and p.valid and has_surname(p.value) and p.value != beside_value and len(p.value) >= 2:
