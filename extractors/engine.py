@@ -609,8 +609,9 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
         chosen["total_cost"] = best
         misread = sum(chosen[f].parsed.note.startswith("read ") for f in SUM_FIELDS if f in chosen)
         cut = any(_LEADING_ZERO.search(chosen[f].cand.text) for f in SUM_FIELDS if f in chosen)
-        # ¥2823. + ¥5. (of ¥2823.56 and ¥5.56): two amounts that lost their cents alike still add up
-        cents = any(_CENTS_NOT_READ.search(chosen[f].cand.text) for f in SUM_FIELDS if f in chosen)
+        # ¥2823. + ¥5. (of ¥2823.56 and ¥5.56): two amounts that lost their cents alike still add
+        # up (one alone the sum pins down: its cents are what the others leave)
+        cents = sum(bool(_CENTS_NOT_READ.search(chosen[f].cand.text)) for f in SUM_FIELDS if f in chosen) >= 2
         for f in MONEY_FIELDS:
             s = chosen[f]
             repaired = s.parsed.note if s.parsed.note.startswith("read ") else ""
@@ -661,7 +662,8 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
 # theirs can agree (40.00 + 15.00 = 055.00), so it proves nothing
 _LEADING_ZERO = re.compile(r"(?<![\d.,，])0\d")
 # an amount whose decimal point was read and its cents not (¥2823.): the cents are unknown, not 00
-_CENTS_NOT_READ = re.compile(r"\d[.,]\s*元?\s*$")
+# (¥5. 56: the cents apart, not parsed with the amount)
+_CENTS_NOT_READ = re.compile(r"\d[.,]\s*元?\s*$|\d\.\s+\d")
 
 
 def _leading_digits_lost(expected: Decimal, read: Decimal) -> bool:

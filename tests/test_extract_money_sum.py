@@ -142,5 +142,10 @@ def test_amounts_read_without_their_cents_prove_nothing_by_adding_up() -> None:
     assert got["parts_cost"][0] == "2823.00"
     assert all(c < 0.8 for _, c, _ in got.values())
     assert "without its cents" in got["parts_cost"][2]
+    got = fields(costs("￥2592.00", "￥2823.", "￥80.00", "￥5. 56", "￥5490.00"))  # its cents set apart
+    assert all(c < 0.8 for _, c, _ in got.values())
     got = fields(costs("￥2592.00", "￥2823.56", "￥80.00", "￥5.56", "￥5490.00"))  # read whole: confirmed
     assert all(c >= 0.8 for _, c, _ in got.values())
+    # one amount alone without its cents: the sum pins them down (2592 + 2823 + 80 - 0 = 5495)
+    got = fields(costs("￥2592.00", "￥2823.", "￥80.00", "￥0.00", "￥5495.00"))
+    assert got["parts_cost"][0] == "2823.00" and all(c >= 0.8 for _, c, _ in got.values())
