@@ -7,8 +7,9 @@ the better-known series on the Chinese market by make, written from the makers' 
 from any sample set's models, and is not complete; a name read that is a listed series, or one
 character from none or from two of them, is left as read. One-character series (秦, 汉, 宋, 唐,
 元) are the target of a repair only where the recogniser's own second choice is one
-(``from_alternatives``): any character is one edit from them. A model that starts with one character that is no series has lost the first
-of two (度 of 飞度): repaired when one series ends with it, else for review.
+(``from_alternatives``): any character is one edit from them. A model that starts with one
+character that is no series has lost the first of two (度 of 飞度): repaired when one series ends
+with it, else for review.
 """
 
 from __future__ import annotations

@@ -365,8 +365,9 @@ def _bracket_read(text: str, known: Collection[str]) -> VinReading | None:
 def last_lost(read: str) -> str | None:
     """Sixteen characters, a known manufacturer code first, read up to the next box or label: the
     seventeenth, a digit (a serial ends in digits), is the one the check digit allows, when that
-    is a VIN with a model-year code. The check digit confirms nothing here (one digit in ten
-    always fits): where the reading stopped is the evidence, so the caller says why it was cut."""
+    is a VIN with a model-year code. The check digit confirms nothing here (its weight for the
+    last position is 2, so some digit fits ten times in eleven): where the reading stopped is the
+    evidence, and the caller says why it was cut."""
     v = "".join(_FORCED.get(c, c) for c in read)
     if len(v) != VIN_LEN - 1 or v[:3] not in WMI or set(v) - ALLOWED:
         return None
