@@ -149,3 +149,17 @@ def test_amounts_read_without_their_cents_prove_nothing_by_adding_up() -> None:
     # one amount alone without its cents: the sum pins them down (2592 + 2823 + 80 - 0 = 5495)
     got = fields(costs("￥2592.00", "￥2823.", "￥80.00", "￥0.00", "￥5495.00"))
     assert got["parts_cost"][0] == "2823.00" and all(c >= 0.8 for _, c, _ in got.values())
+
+
+def test_a_quantity_is_no_printed_discount_that_closes_the_sum() -> None:
+    # ¥1354.96 read ¥1354.: 988 + 1354 + 20 - 2.96 is no 2360, but 988 + 1354 + 20 - 2 is, and an
+    # item's quantity 2 is printed on the page; a quantity is no amount of money
+    items = [L("1", 160, 905, 183, 933), L("前雨刮片", 262, 900, 470, 943), L("2", 1170, 897, 1202, 940),
+             L("¥141.00", 1463, 897, 1564, 939)]
+    got = fields(items + costs("￥988.00", "￥1354.", "￥20.00", "￥2.96", "￥2360.00"))
+    assert got["parts_cost"][0] == "1354.00"
+    assert got["parts_cost"][1] < 0.8 and got["labor_cost"][1] < 0.8
+    # a discount printed as money does close it (¥2.00 on the page, its label lost)
+    got = fields([*items, L("¥2.00", 1000, 1800, 1080, 1840)]
+                 + unlabelled_total("￥988.00", "￥1354.00", "￥20.00", ["￥2360.00"]))
+    assert got["total_cost"][0] == "2360.00"
