@@ -74,6 +74,8 @@ def parse_money(text: str, today: date) -> Parsed | None:
 # a mark glued before the number ("$4.759", "(70872KM"): a digit printed over the cell's rule
 # and read as a mark — what is left may be the odometer without its first digit
 _MARK_BEFORE_NUMBER = re.compile(r"(?:^|\s)[^\w\s:：]+\d")
+# ... or a Latin letter glued before it (B8010KM: a 3 read as B), which no odometer prints
+_LETTER_BEFORE_NUMBER = re.compile(r"(?:^|[\s:：])[A-Za-z]\d")
 MARKED_MILEAGE_CONFIDENCE = 0.6
 FEW_KM = 100
 
@@ -95,6 +97,9 @@ def parse_mileage(text: str, today: date) -> Parsed | None:
         return Parsed(v, MARKED_MILEAGE_CONFIDENCE, True, f"read {text.strip()}: digits in groups of three, one number")
     if _MARK_BEFORE_NUMBER.search(nfkc(text).strip()):
         return Parsed(v, MARKED_MILEAGE_CONFIDENCE, True, f"a mark before the number (read {text.strip()}): a digit lost?")
+    if _LETTER_BEFORE_NUMBER.search(nfkc(text).strip()):
+        return Parsed(v, MARKED_MILEAGE_CONFIDENCE, True,
+                      f"a letter before the number (read {text.strip()}): a digit misread?")
     if int(v) < FEW_KM:
         # a car in for service has done more (a new car's pre-delivery check aside): the number's
         # first digits lost on the cell's rule (17 read for 917)

@@ -412,6 +412,9 @@ def test_mileage(text: str, expected: str | None) -> None:
     ("$4.759", "54759", False),  # a 5 read as $ (58,258 read $8.258, 57623 read $7623KM): for review
     ("$7623KM", "57623", False),
     ("(70872KM", "70872", False),  # a digit over the cell's rule read as a mark: the rest is for review
+    ("B8010KM", "8010", False),  # a 3 read as B: no odometer prints a letter before its number
+    ("里程：B8010", "8010", False),
+    ("KM 38010", "38010", True),  # a unit before the number is no letter glued to it
     ("248 553 km", "248553", False),  # thousands set apart by a space: one number, for review
     ("2 553", "2553", False),
     ("248 55", "248", True),  # not groups of three: the first number
