@@ -9,8 +9,10 @@ setup:
 demo: setup
 	@bash scripts/demo.sh "$(ARCHIVE)"
 
+# Everything, on two pytest-xdist workers (CI's two cores; WOA_TEST_WORKERS to change): serially
+# the suite had grown to 25 min on the 2-core machine, its CPU single-threaded in the main
 test: setup
-	$(PY) -m pytest -q -ra tests
+	$(PY) -m pytest -q -ra -n $${WOA_TEST_WORKERS:-2} --dist worksteal tests
 
 # The developer's loop: everything but the tests marked slow (subprocess, kill, Celery, browser,
 # real OCR of many files), on every core (pytest-xdist; the workers share the ingested samples)
