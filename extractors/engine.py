@@ -336,8 +336,13 @@ DOUBT_SURE_READING = 0.9
 DOUBTED_CONFIDENCE = 0.75
 
 
+def _formatting(c: str) -> bool:
+    """A space or a separator a value is printed with (苏A·99F0E, 2023.10.12), not part of it."""
+    return c.isspace() or c in "·.-"
+
+
 def _compact(text: str) -> str:
-    return "".join(c for c in text if not c.isspace() and c not in "·.-")
+    return "".join(c for c in text if not _formatting(c))
 
 
 def _doubted_characters(pages: list[PageText], chosen: dict[str, Scored], threshold: float) -> None:
@@ -351,7 +356,7 @@ def _doubted_characters(pages: list[PageText], chosen: dict[str, Scored], thresh
         for r in reads:
             text = _compact(value_text(r.text))
             if text == value and len(r.alternatives) == len(r.text):
-                kept = [a for c, a in zip(r.text, r.alternatives, strict=True) if not c.isspace() and c not in "·.-"]
+                kept = [a for c, a in zip(r.text, r.alternatives, strict=True) if not _formatting(c)]
                 doubts = [(at[0][0], ch, p) for at in kept for ch, p in at[1:2]
                           if p >= DOUBT and ch.isalnum() and ch.upper() != at[0][0].upper()]
                 if doubts:
@@ -406,7 +411,7 @@ def _vin_cut_at_the_next_label(index: PageIndex, chosen: dict[str, Scored]) -> N
     if s is None or s.parsed.valid:
         return
     v = vin.compact(s.parsed.value)
-    full = vin.last_lost(v) if len(v) == vin.VIN_LEN - 1 else None
+    full = vin.last_lost(v)
     if full is None:
         return
     x0, _, x1, _ = s.cand.box
@@ -620,7 +625,7 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
         for f in MONEY_FIELDS:
             s = chosen[f]
             repaired = s.parsed.note if s.parsed.note.startswith("read ") else ""
-            if cut or cents:  # 40.00 + 15.00 = 055.00 of 240.00 + 815.00 = 1055.00: each lost its leading digits
+            if cut or cents:  # amounts that lost their leading digits (40 + 15 = 055) or cents alike
                 s.confidence = min(s.confidence, LEADING_LOST_CONFIDENCE)
                 why = "an amount read with a leading 0: digits before it lost?" if cut else \
                     "an amount read without its cents (¥2823.): cents lost?"
@@ -1136,16 +1141,16 @@ def _document_type(pages: list[PageText], lexicon: Lexicon, result: Extraction, 
 
 # A page whose text OCR read at a median confidence under this is a poor copy (a fax of a
 # dot-matrix form, a faint carbon): its values may be wrong in ways no check sees (a phone's 4
-# read as 1 at the recogniser's 1.00), so each goes to review. The dev forms' pages read at a
-# median of 0.94-0.99; the six under 0.92 of 160 held five of the documents with the most errors
-# and a confidently wrong phone (RapidOCR's confidences; Tesseract's are not on this scale, but
+# read as 1 at the recogniser's 1.00), so each goes to review. On two dev sets (160 documents)
+# the other pages read at a median of 0.935-0.99; five of the six under 0.92 had errors (13, 7,
+# 6, 4 and 2 fields), one a confidently wrong phone (RapidOCR's confidences; Tesseract's are not on this scale, but
 # only RapidOCR reads the work orders' Chinese)
 POOR_COPY_MEDIAN = 0.92
 POOR_COPY_MIN_LINES = 10
 
 
 def _poor_copy(pages: list[PageText], result: Extraction, threshold: float) -> None:
-    confs = sorted(ln.conf for p in pages if p.source == "ocr" for ln in p.lines)
+    confs = [ln.conf for p in pages if p.source == "ocr" for ln in p.lines]
     if len(confs) < POOR_COPY_MIN_LINES:
         return
     median = statistics.median(confs)

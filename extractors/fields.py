@@ -193,7 +193,7 @@ def looks_like_label(text: str) -> bool:
 
 # Common Chinese surnames (one and two characters): a person's name starts with one. A value that
 # does not is read with less trust (it goes to review).
-SURNAMES = set(
+_SURNAMES_BY_FREQUENCY = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
     "姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫阎段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温"
     "康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成"
@@ -202,10 +202,9 @@ SURNAMES = set(
     "惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国"
     "狄平计索宣晋相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银亢"
     "嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由")
-# The hundred commonest (SURNAMES is written in about the order of their frequency)
-COMMON_SURNAMES = frozenset(
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
-    "姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫阎段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔")
+SURNAMES = set(_SURNAMES_BY_FREQUENCY)
+# The hundred commonest (the list is written in about the order of their frequency)
+COMMON_SURNAMES = frozenset(_SURNAMES_BY_FREQUENCY[:100])
 # Characters common in Chinese given names, written from naming practice (not from any sample
 # set): a name's character that is none of them, read beside one of them the recogniser also saw
 # (叶玲墩 with 敏 at 0.42, 段晓鹅 with 鹏 at 0.36), was more likely that one.
