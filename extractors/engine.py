@@ -6,6 +6,7 @@ import itertools
 import logging
 import re
 import statistics
+from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -614,6 +615,11 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
         agreeing = [chosen["total_cost"]]
     if not agreeing:
         agreeing = _agree_with_printed_difference(index, totals, labor, parts, other, discount)
+    if not agreeing and _unsettled_rereads(found, chosen):
+        labor, parts = _amount(chosen.get("labor_cost")), _amount(chosen.get("parts_cost"))
+        if labor is None or parts is None:
+            return
+        agreeing = [s for s in totals if money.totals_agree(labor, parts, _amount(s), other, discount)]
     if agreeing:
         best = _pick(agreeing)
         chosen["total_cost"] = best
@@ -665,6 +671,55 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
             # and one a learned place gives (no label read) that the sum does not confirm is no
             # better than the sum (74003.00 read where 1,924.46 was): offer the sum instead, for review
             chosen.pop("total_cost")
+
+
+# An amount's second reading the sum cannot settle (no total read, or none that agrees) that
+# shows what the first pass lost: its leading digits, lost on the cell's rule (40.00元 of
+# 1140.00元, read again at 0.999 from the wider strip), or its decimal point (234000元 of 2340.00),
+# or that two second readings agree on against it (1259.02 of 1359.02, read again twice)
+UNSETTLED_SURE = 0.9
+
+
+def _unsettled_choice(s: Scored, reads: list[Scored]) -> tuple[Scored, str] | None:
+    first = _amount(s)
+    if first is None:
+        return None
+    got = money.fmt(first)
+    for r in sorted(reads, key=lambda r: -r.cand.ocr_conf):
+        want = money.fmt(_amount(r) or Decimal(0))
+        if r.cand.ocr_conf >= UNSETTLED_SURE and 1 <= len(want) - len(got) <= 2 and want.endswith(got):
+            return r, "its leading digits lost at the cell's rule"
+        if r.cand.ocr_conf >= UNSETTLED_SURE and not any(c in s.cand.text for c in ".．,，") \
+                and _TWO_DECIMALS.search(r.cand.text) and _amount(r) == first / 100:
+            return r, "its decimal point lost"
+    votes = Counter(r.parsed.value for r in reads)
+    top = max(votes, key=lambda v: votes[v], default=None)
+    if top is not None and votes[top] >= 2:
+        return next(r for r in reads if r.parsed.value == top), f"{votes[top]} readings agree"
+    return None
+
+
+def _unsettled_rereads(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> bool:
+    """Labour and parts as their second readings give them, where those show what the first
+    reading lost and no total settles which is right (``_unsettled_choice``): for review. Whether
+    any changed."""
+    changed = False
+    for f in ("labor_cost", "parts_cost"):
+        s = chosen.get(f)
+        if s is None or s.cand.how == "reread":
+            continue
+        reads = [c for c in found.get(f, []) if c.cand.how == "reread" and c.parsed.valid
+                 and c.parsed.value != s.parsed.value]
+        ch = _unsettled_choice(s, reads)
+        if ch is None:
+            continue
+        r, why = ch
+        r.parsed = replace(r.parsed, valid=True, note=f"read again as {r.parsed.value}: {why} "
+                           f"(first read {s.parsed.value}); no total read to settle it")
+        r.confidence = min(r.confidence, REREAD_REPLACED)
+        chosen[f] = r
+        changed = True
+    return changed
 
 
 # an amount read with a 0 before its other digits (055.00元): no DMS prints one, the digits
@@ -745,6 +800,8 @@ def _infer_total(index: PageIndex, chosen: dict[str, Scored], today: date) -> Fi
     if labor is None or parts is None:
         return None
     expected = money.expected_total(labor, parts, _amount(chosen.get("other_cost")), _amount(chosen.get("discount")))
+    if expected <= 0:  # a discount misread larger than the bill (11467.00 of 114.67): no total to offer
+        return None
     for ln in reversed(index.all_lines()):
         for piece in ln.text.split():
             a = money.parse_amount(piece)
@@ -1104,10 +1161,10 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
         inferred = _infer_total(index, chosen, today)
         if inferred is not None:
             result.fields["total_cost"] = inferred
-            if not inferred.valid:  # a computed total checks nothing: labour and parts stay unverified
-                for f in ("labor_cost", "parts_cost"):
-                    if f in result.fields:
-                        result.fields[f].confidence = min(result.fields[f].confidence, 0.75)
+        if inferred is None or not inferred.valid:  # a computed total (or none) checks nothing: labour and parts stay unverified
+            for f in ("labor_cost", "parts_cost"):
+                if f in result.fields:
+                    result.fields[f].confidence = min(result.fields[f].confidence, 0.75)
     _check_with_upper(index, result.fields, chosen)
     result.items = extract_items(index)
     _document_type(pages, lexicon, result, today, settings.review_threshold)

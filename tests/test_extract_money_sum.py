@@ -163,3 +163,38 @@ def test_a_quantity_is_no_printed_discount_that_closes_the_sum() -> None:
     got = fields([*items, L("¥2.00", 1000, 1800, 1080, 1840)]
                  + unlabelled_total("￥988.00", "￥1354.00", "￥20.00", ["￥2360.00"]))
     assert got["total_cost"][0] == "2360.00"
+
+
+def with_rereads(lines: list[OcrLine], reads: dict[str, list[tuple[str, float]]]) -> dict[str, tuple[str | None, float, str]]:
+    """``fields`` of a page whose labour and parts strips were read a second time."""
+    page = PageText(1, 1654, 2339, 200, lines)
+    page.region_reads = {f: [OcrLine(t, (120.0, 1738.0, 290.0, 1786.0) if f == "labor_cost" else (400.0, 1738.0, 560.0, 1786.0), c)
+                             for t, c in rs] for f, rs in reads.items()}
+    ex = extract([page], Settings(), today=TODAY)
+    return {k: (v.value, v.confidence, v.note) for k, v in ex.fields.items() if k in ("labor_cost", "parts_cost", "total_cost")}
+
+
+# the total under the seal (not read): nothing settles the amounts, their second readings do
+@pytest.mark.parametrize(("case", "labour", "parts", "reads", "want"), [
+    ("leading digits lost on the cell's rule", "40.00元", "628.50元",
+     {"labor_cost": [("1140.00元", 0.999)], "parts_cost": [("1628.50元", 0.993)]}, ("1140.00", "1628.50", "2768.50")),
+    ("the decimal point lost", "234000元", "428.10元", {"labor_cost": [("2340.00元", 0.996)]}, ("2340.00", "428.10", "2768.10")),
+    ("two second readings agree", "800.00元", "1259.02月", {"parts_cost": [("1359.02元", 0.83), ("1359.02元", 0.91)]},
+     ("800.00", "1359.02", "2159.02")),
+    ("one unsure second reading changes nothing", "800.00元", "1259.02元", {"parts_cost": [("1359.02元", 0.83)]},
+     ("800.00", "1259.02", "2059.02")),
+    ("a second reading that lost a leading digit itself changes nothing", "3240.00元", "1270.00元",
+     {"labor_cost": [("240.00元", 1.0)]}, ("3240.00", "1270.00", "4510.00")),
+])
+def test_second_readings_settle_what_no_total_does(case: str, labour: str, parts: str,
+                                                   reads: dict[str, list[tuple[str, float]]], want: tuple[str, str, str]) -> None:
+    got = with_rereads(costs(labour, parts, "0.00元", "0.00元", "")[:-1], reads)
+    assert tuple(got[f][0] for f in ("labor_cost", "parts_cost", "total_cost")) == want, case
+    assert all(got[f][1] < Settings().review_threshold for f in got), case  # nothing checked them: review
+
+
+def test_a_discount_misread_above_the_bill_gives_no_negative_total() -> None:
+    got = fields(costs("540.00元", "1753.43元", "0.00元", "11467元", "")[:-1])
+    total = got.get("total_cost", (None, 0.0, ""))[0]
+    assert total is None or not total.startswith("-")
+    assert got["labor_cost"][1] < Settings().review_threshold and got["parts_cost"][1] < Settings().review_threshold
