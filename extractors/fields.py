@@ -37,10 +37,36 @@ def parse_plate(text: str, today: date) -> Parsed | None:
     return None if r is None else Parsed(r.value, r.confidence, r.valid, r.note or r.kind)
 
 
+# What OCR does to a dot-matrix date that no printed format has: a colon after it (2021-06-01:,
+# the next label's), a comma for the dot (2022,10.05), one separator lost (2022.1005 12:45)
+_DATE_TRAILING = re.compile(r"[\s:：;；,，]+$")
+_DATE_COMMA = re.compile(r"(?<=\d)\s*[,，]\s*(?=\d)")
+_DATE_SEPARATOR_LOST = re.compile(r"(?<!\d)((?:19|20)\d\d)[-/.](0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)"
+                                  r"|(?<!\d)((?:19|20)\d\d)(0[1-9]|1[0-2])[-/.](0[1-9]|[12]\d|3[01])(?!\d)")
+DATE_REPAIRED_CONFIDENCE = 0.9
+DATE_SEPARATOR_LOST_CONFIDENCE = 0.75
+
+
+def _date_repaired(text: str, today: date) -> Parsed | None:
+    """A date only a repair of its punctuation makes one (``_DATE_TRAILING`` and the rest)."""
+    plain = _DATE_COMMA.sub(".", _DATE_TRAILING.sub("", text))
+    if plain != text and (found := dates.find_dates(plain, today, day_first=False)):
+        d, raw = found[0]
+        conf = 1.0 if _DATE_COMMA.search(text) is None else DATE_REPAIRED_CONFIDENCE
+        return Parsed(d.isoformat(), conf, True, "" if conf == 1.0 else f"read {text.strip()}: a comma for the dot", raw)
+    m = _DATE_SEPARATOR_LOST.search(plain)
+    if m is not None:
+        y, mo, dd = (m[1], m[2], m[3]) if m[1] else (m[4], m[5], m[6])
+        if found := dates.find_dates(f"{y}-{mo}-{dd}", today, day_first=False):
+            return Parsed(found[0][0].isoformat(), DATE_SEPARATOR_LOST_CONFIDENCE, True,
+                          f"read {m[0]}: a separator lost", m[0])
+    return None
+
+
 def parse_date(text: str, today: date) -> Parsed | None:
     found = dates.find_dates(text, today, day_first=False)
     if not found:
-        return None
+        return _date_repaired(text, today)
     d, raw = found[0]
     if dates.glued_time_ambiguous(text):  # where the day ends and the hour starts is a guess
         return Parsed(d.isoformat(), 0.75, True, "date and time run together; the day is a guess", raw)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from extractors import dates, mileage, money, phone, plate, vin
-from extractors.fields import parse_mileage, parse_money
+from extractors.fields import PARSERS, parse_mileage, parse_money
 from extractors.locality import local_province
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval-data"
@@ -363,6 +363,26 @@ TODAY = date(2026, 11, 27)
 )
 def test_date_gallery(text: str, expected: str | None) -> None:
     assert dates.normalize_date(text, today=TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "sure"),
+    [
+        ("2021-06-01:", "2021-06-01", True),  # a colon after it (the next label's): noise
+        ("2022,10.0512:45", "2022-10-05", True),  # a comma for the dot, the time glued on
+        ("2022，10，05", "2022-10-05", True),
+        ("2022.1005 1245", "2022-10-05", False),  # a separator lost: for review
+        ("202210.05", "2022-10-05", False),
+        ("2022.1345", None, False),  # no month 13
+        ("1234.5678", None, False),
+        ("2024.10.15", "2024-10-15", True),  # nothing to repair
+    ],
+)
+def test_a_date_field_repaired_from_its_punctuation(text: str, expected: str | None, sure: bool) -> None:
+    p = PARSERS["date_in"](text, TODAY)
+    assert (p.value if p else None) == expected
+    if p is not None:
+        assert p.valid and (p.confidence >= 0.8) == sure
 
 
 @pytest.mark.parametrize(
