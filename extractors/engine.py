@@ -71,6 +71,7 @@ class Scored:
     confidence: float
     rank: int
     order: tuple[int, float, float]  # page, y, x
+    replaced: Scored | None = None  # the first pass's reading, where a second reading was taken instead
 
     def key(self) -> tuple[bool, int, float]:
         """Valid first, then the most specific wording (行驶里程 over 里程), then confidence."""
@@ -324,6 +325,7 @@ def _reread_values(pages: list[PageText], found: dict[str, list[Scored]], chosen
             continue
         was = f"; the first reading was {cur.parsed.value}" if cur is not None else ""
         sc.add_note(f"read again: {ch.support} readings agree{was}", cap=REREAD_REPLACED)
+        sc.replaced = cur
         chosen[fld] = sc
 
 
@@ -1084,6 +1086,16 @@ def _learned_values(chosen: dict[str, Scored], t: LearnedTemplate, today: date) 
             continue
         vc = check_value(t, fld, s.parsed.value, s.cand.text, s.cand.ocr_conf)
         if vc is None:
+            continue
+        first = s.replaced
+        if not vc.agrees and first is not None and first.parsed.valid and (
+                fc := check_value(t, fld, first.parsed.value, first.cand.text, first.cand.ocr_conf)) is not None \
+                and fc.agrees and not fc.repaired:
+            # a second reading that does not fit this layout's pattern replaced a first that does
+            # (RU2112273966 read again for RO2112273966): the first, for review as both were
+            first.add_note(f"read again as {s.parsed.value}, which does not fit this layout; {fc.note}",
+                           cap=REREAD_REPLACED)
+            chosen[fld] = first
             continue
         if vc.repaired:
             p = PARSERS[fld](vc.value, today)

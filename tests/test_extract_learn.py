@@ -682,3 +682,17 @@ def test_a_total_at_the_learned_place_the_sum_denies_is_the_sum(total: str, want
                  for _ in range(3)])
     fv = extract(_costs(False, total), Settings(), today=TODAY, learned=[t]).fields["total_cost"]
     assert fv.value == want and ("computed" in fv.note) is computed, fv.note
+
+
+@pytest.mark.parametrize(("second", "want"), [
+    ("WU2024040101", "WO2024040101"),  # a second reading that does not fit: the first, which does, kept
+    ("WO2024040701", "WO2024040701"),  # one that fits as the first does: the readings' vote stands
+])
+def test_a_second_reading_that_does_not_fit_the_layout_gives_way_to_a_first_that_does(second: str, want: str) -> None:
+    t = taught(*[(dealer_form(o, p, a), {"order_no": o, "plate": p, "advisor": a}) for o, p, a in TAUGHT_VALUES])
+    page = dealer_form("WO2024040101", "粤A12399", "张伟")
+    page[0].region_reads = {"order_no": [OcrLine(second, page[0].lines[1].box, 0.99)]}
+    alone = extract(page, Settings(), today=TODAY).fields["order_no"]
+    assert alone.value == second  # without the layout, the surer second reading wins the tie
+    fv = extract(page, Settings(), today=TODAY, learned=[t]).fields["order_no"]
+    assert fv.value == want and fv.confidence < Settings().review_threshold  # two readings disagree: review
