@@ -79,18 +79,31 @@ def parse_date(text: str, today: date) -> Parsed | None:
 # a speck between the cents read as a second point (¥2659 . 7.8 for ¥2659.78)
 _H_AS_ELEVEN = re.compile(r"(?<=\d)H(?=[\d.,，])")
 _SPECK_IN_CENTS = re.compile(r"(?<=\d)\s*\.\s*(\d)\s*\.\s*(\d)(?![\d.])")
+# ... a speck after the point read as a middle dot (¥3118.·07), and a 7 without its bar read as a
+# slash (RMB 1,/51.85 for 1,751.85; 1873./1元 for 1873.71): no printed amount has either
+_SPECK_AFTER_POINT = re.compile(r"(?<=\d)\s*\.\s*[·・•]\s*(?=\d)")
+_SLASH_AS_SEVEN = re.compile(r"(?<=\d[.,，])/(?=\d)|(?<=\d)/(?=\d*[.．]\d{2}(?!\d))")  # not 12/05, 2024/3/15
 MONEY_REPAIRED_CONFIDENCE = 0.6
+_MONEY_REPAIRS = (
+    (_H_AS_ELEVEN, "11", "an 11 read as H"),
+    (_SPECK_IN_CENTS, r".\1\2", "a speck between the cents read as a point"),
+    (_SPECK_AFTER_POINT, ".", "a speck after the point"),
+    (_SLASH_AS_SEVEN, "7", "a 7 read as /"),
+)
 
 
 def parse_money(text: str, today: date) -> Parsed | None:
     read = nfkc(text).upper()
-    eleven = _H_AS_ELEVEN.sub("11", read)
-    repaired = _SPECK_IN_CENTS.sub(r".\1\2", eleven)
+    repaired, why = read, []
+    for pattern, replacement, what in _MONEY_REPAIRS:
+        fixed = pattern.sub(replacement, repaired)
+        if fixed != repaired:
+            repaired = fixed
+            why.append(what)
     if repaired != read:
         a = money.parse_amount(repaired)
         if a is not None:
-            why = "an 11 read as H" if eleven != read else "a speck between the cents read as a point"
-            return Parsed(money.fmt(a), MONEY_REPAIRED_CONFIDENCE, a >= 0, f"read {text.strip()}: {why}")
+            return Parsed(money.fmt(a), MONEY_REPAIRED_CONFIDENCE, a >= 0, f"read {text.strip()}: {', '.join(why)}")
     a = money.parse_amount(text)
     if a is None:
         return None

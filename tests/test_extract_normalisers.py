@@ -457,6 +457,12 @@ def test_mileage_with_a_mark_before_the_number_goes_to_review(text: str, value: 
     ("¥1,234.50", "1234.50", False),
     ("4.950.00", "4950.00", False),  # thousands read with a dot: no speck
     ("12.5", "12.50", False),
+    ("¥3118.·07", "3118.07", True),  # a speck after the point read as a middle dot
+    ("RMB 1,/51.85", "1751.85", True),  # a 7 without its bar read as a slash
+    ("1873./1元", "1873.71", True),
+    ("1/51.85", "1751.85", True),
+    ("12/05", "12.00", False),  # no amount with cents: a slash is no 7 (a date, a fraction)
+    ("2024/3/15", "2024.00", False),
 ])
 def test_money_dot_matrix_misreadings_repaired_for_review(text: str, want: str, repaired: bool) -> None:
     p = parse_money(text, date(2026, 12, 1))
