@@ -792,6 +792,55 @@ def _rereads_add_up_too(found: dict[str, list[Scored]], chosen: dict[str, Scored
         chosen[f] = c
 
 
+# parts read where its label was not (丰材睾费 for 材料费) by what labour, other fees and the
+# discount leave of a printed amount beside it: for review, the sum is all that says so
+UNLABELLED_PARTS_CONFIDENCE = 0.75
+
+
+def _parts_by_the_sum(index: PageIndex, chosen: dict[str, Scored], today: date) -> None:
+    """No parts cost read under a label: the costs row printed right of labour, in the order every
+    form prints it (parts, other fees and discount, total last), closes the sum one way only —
+    labour + parts, each amount between it and the total added or taken off, = the total (the
+    chosen total, else the row's last amount). Then parts (and that total) are taken, for review."""
+    lab = chosen.get("labor_cost")
+    if "parts_cost" in chosen or lab is None or not lab.parsed.valid or lab.cand.page - 1 >= len(index.pages):
+        return
+    labor = Decimal(lab.parsed.value)
+    known = money.expected_total(labor, Decimal(0), _amount(chosen.get("other_cost")), _amount(chosen.get("discount")))
+    boxes = [s.cand.box for s in chosen.values()]
+    row = sorted(((a, ln) for ln in index.pages[lab.cand.page - 1]
+                  if ln.box[0] > lab.cand.box[2] and same_row(ln.box, lab.cand.box) and ln.box not in boxes
+                  and _MONEY_SHAPED.search(ln.text) and (a := money.parse_amount(ln.text)) is not None and a >= 0),
+                 key=lambda t: t[1].box[0])
+    total = _amount(chosen.get("total_cost"))
+    if total is None and len(row) < 2:
+        return
+    parts, middle = row[0], row[1:] if total is not None else row[1:-1]
+    tot = total if total is not None else row[-1][0]
+    middle = [m for m in middle if m[0] != 0]  # ¥0.00 fees or discount: either sign alike
+    if len(middle) > 3 or parts[0] <= 0 or parts[0] >= tot:
+        return
+    ways = [signs for signs in itertools.product((1, -1), repeat=len(middle))
+            if known + parts[0] + sum((s * m[0] for s, m in zip(signs, middle, strict=True)), Decimal(0)) == tot]
+    if len(ways) != 1:
+        return
+    why = "the parts label not read; labour + this (+ the row's other amounts) = the total"
+    ln = parts[1]
+    sc = _score("parts_cost", Candidate(ln.text, ln.page, ln.box, ln.conf, "scan"), 99, True, today)
+    if sc is None or not sc.parsed.valid or Decimal(sc.parsed.value) != parts[0]:
+        return
+    sc.add_note(why, cap=UNLABELLED_PARTS_CONFIDENCE)
+    chosen["parts_cost"] = sc
+    if total is None:
+        tl = row[-1][1]
+        st = _score("total_cost", Candidate(tl.text, tl.page, tl.box, tl.conf, "scan"), 99, True, today)
+        if st is not None and st.parsed.valid and Decimal(st.parsed.value) == tot:
+            st.add_note("the total label not read: labour + parts (+ the row's other amounts) = it",
+                        cap=UNLABELLED_PARTS_CONFIDENCE)
+            chosen["total_cost"] = st
+    lab.add_note("the parts label not read: the sum found its amount", cap=UNLABELLED_PARTS_CONFIDENCE)
+
+
 def _infer_total(index: PageIndex, chosen: dict[str, Scored], today: date) -> FieldValue | None:
     """No total read under a label: find the amount that labour + parts (+ other - discount) make.
 
@@ -1157,6 +1206,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     if vins_for_plate is not None:
         _vin_with_evidence(found, chosen, vins_for_plate)
     _cross_check_money(index, found, chosen)
+    _parts_by_the_sum(index, chosen, today)
     _cross_check_dates(chosen)
     page_text = "\n".join(ln.text for ln in index.all_lines())
     _plate_with_local_province(page_text, found, chosen)

@@ -198,3 +198,27 @@ def test_a_discount_misread_above_the_bill_gives_no_negative_total() -> None:
     total = got.get("total_cost", (None, 0.0, ""))[0]
     assert total is None or not total.startswith("-")
     assert got["labor_cost"][1] < Settings().review_threshold and got["parts_cost"][1] < Settings().review_threshold
+
+
+def garbled_labels(amounts: list[str], total_label: bool = False) -> list[OcrLine]:
+    """A costs row whose parts label OCR garbled (丰材睾费), its fees and discount labels too, and
+    its total's not read: only labour's label stands."""
+    labels = [L("工时费", 146, 1627, 226, 1668), L("丰材睾费", 423, 1628, 497, 1668, 0.3), L("管埋赀", 707, 1628, 783, 1668, 0.4),
+              L("折指", 988, 1627, 1035, 1670, 0.4)] + ([L("合计", 1272, 1627, 1330, 1668)] if total_label else [])
+    xs = (144, 427, 707, 988, 1272)
+    return labels + [L(a, x, 1680, x + 130, 1718) for a, x in zip(amounts, xs, strict=False)]
+
+
+@pytest.mark.parametrize(("case", "amounts", "want"), [
+    ("fees added, discount taken off", ["￥2,424.00", "￥1,987.98", "￥20.00", "￥1.98", "￥4,430.00"],
+     ("2424.00", "1987.98", "4430.00")),
+    ("no fees", ["￥600.00", "￥845.50", "￥0.00", "￥0.00", "￥1,445.50"], ("600.00", "845.50", "1445.50")),
+    ("nothing closes the sum", ["￥2,424.00", "￥1,987.98", "￥20.00", "￥1.98", "￥4,431.00"], ("2424.00", None, None)),
+    # 100 + 50 + 25 - 25 = 150 and 100 + 50 - 25 + 25 = 150: two ways to close it, none taken
+    ("two ways", ["￥100.00", "￥50.00", "￥25.00", "￥25.00", "￥150.00"], ("100.00", None, None)),
+])
+def test_parts_whose_label_was_not_read_is_what_closes_the_sum(case: str, amounts: list[str],
+                                                              want: tuple[str, str | None, str | None]) -> None:
+    got = fields(garbled_labels(amounts))
+    assert tuple(got.get(f, (None,))[0] for f in ("labor_cost", "parts_cost", "total_cost")) == want, case
+    assert all(conf < Settings().review_threshold for value, conf, _ in got.values() if value is not None), case
