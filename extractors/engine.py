@@ -813,7 +813,7 @@ def _parts_by_the_sum(index: PageIndex, chosen: dict[str, Scored], today: date) 
                   and _MONEY_SHAPED.search(ln.text) and (a := money.parse_amount(ln.text)) is not None and a >= 0),
                  key=lambda t: t[1].box[0])
     total = _amount(chosen.get("total_cost"))
-    if total is None and len(row) < 2:
+    if len(row) < (2 if total is None else 1):
         return
     parts, middle = row[0], row[1:] if total is not None else row[1:-1]
     tot = total if total is not None else row[-1][0]

@@ -222,3 +222,9 @@ def test_parts_whose_label_was_not_read_is_what_closes_the_sum(case: str, amount
     got = fields(garbled_labels(amounts))
     assert tuple(got.get(f, (None,))[0] for f in ("labor_cost", "parts_cost", "total_cost")) == want, case
     assert all(conf < Settings().review_threshold for value, conf, _ in got.values() if value is not None), case
+
+
+def test_no_amount_beside_labour_and_a_total_read_is_nothing_to_take() -> None:
+    got = fields([L("工时费", 146, 1627, 226, 1668), L("￥320.00", 144, 1680, 274, 1718),
+                  L("合计", 146, 1740, 226, 1780), L("￥680.00", 300, 1740, 430, 1780)])
+    assert got["labor_cost"][0] == "320.00" and "parts_cost" not in got
