@@ -611,7 +611,9 @@ def _roster_match(fld: str, known: dict[str, int], value: str, ocr_conf: float, 
         if fld == "advisor" and held else []
     if len(lost) == 1:
         return lost[0], "its first character lost"
-    if ocr_conf >= UNSURE_OCR or not held:
+    # OCR sure of a name one character off a known one: another name; sure of a model whose
+    # series no car has (朗选1.5L舒适版 at 0.89, 朗逸1.5L舒适版 known): a misread glyph all the same
+    if (ocr_conf >= UNSURE_OCR and not (fld == "model" and listed_series(value) is None)) or not held:
         return None
     near = _near(known, value)
     if fld == "model":  # 宋PLUSDM-i read, 秦PLUSDM-i known: two series of the make, no misreading

@@ -373,6 +373,8 @@ def roster_template(k: int = 5):  # type: ignore[no-untyped-def]
     ("advisor", "陈恩远", 0.7, "陈思远", "a character misread or lost"),
     ("advisor", "思远", 0.7, "陈思远", "its first character lost"),                # the surname lost
     ("model", "英朗1.5T", 0.69, "英朗1.5L", "a character misread or lost"),
+    # a series no car has, read with confidence (戚 for 威): a misread glyph, OCR's sureness aside
+    ("model", "昂科戚Plus28T", 0.97, "昂科威Plus28T", "a character misread or lost"),
 ])
 def test_a_reading_close_to_a_known_value_is_repaired_to_it(fld: str, read: str, conf: float, want: str, how: str) -> None:
     t = roster_template()
@@ -389,6 +391,7 @@ def test_a_reading_close_to_a_known_value_is_repaired_to_it(fld: str, read: str,
     ("advisor", "李伟", 0.6),       # one character off two known names (张伟, 李娜): which one?
     ("model", "宋PLUSDM-i", 0.97),  # another model of the brand, one character off none known
     ("model", "英朗1.5L豪华版", 0.6),  # a longer model name holds a shorter known one: another model
+    ("model", "英朗1.5T", 0.97),  # a listed series read with confidence: another engine of it
 ])
 def test_a_reading_that_may_be_a_new_value_is_not_repaired(fld: str, read: str, conf: float) -> None:
     t = roster_template()
