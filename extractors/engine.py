@@ -900,6 +900,12 @@ def _check_with_upper(index: PageIndex, result: dict[str, FieldValue], chosen: d
         total.confidence = max(total.confidence, 0.95)
         total.note = joined(total.note, f"{in_words} agrees")
         return
+    if total is not None and total.valid and total.value is not None \
+            and _leading_digits_lost(amount, Decimal(total.value)):
+        # the total read without the leading digits its words have (245.55 for 壹仟贰佰肆拾伍元伍角伍分)
+        result["total_cost"] = FieldValue(money.fmt(amount), LEADING_LOST_CONFIDENCE, ln.page, ln.box, ln.text, True,
+                                          f"from {in_words}; read {total.value}: its leading digits lost")
+        return
     sum_agrees = labor is not None and parts is not None and money.totals_agree(
         labor, parts, amount, _amount(chosen.get("other_cost")), _amount(chosen.get("discount")))
     if total is None or not total.valid or sum_agrees:

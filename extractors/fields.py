@@ -43,6 +43,8 @@ _DATE_TRAILING = re.compile(r"[\s:：;；,，]+$")
 _DATE_COMMA = re.compile(r"(?<=\d)\s*[,，]\s*(?=\d)")
 _DATE_SEPARATOR_LOST = re.compile(r"(?<!\d)((?:19|20)\d\d)[-/.](0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)"
                                   r"|(?<!\d)((?:19|20)\d\d)(0[1-9]|1[0-2])[-/.](0[1-9]|[12]\d|3[01])(?!\d)")
+# 2019年5月28 for 2019年5月2日: a 年月 date whose two-digit day ends the text, no 日 after it
+_DAY_WITHOUT_RI = re.compile(r"年\s*\d{1,2}\s*月\s*\d[0-9]\s*$")
 DATE_REPAIRED_CONFIDENCE = 0.9
 DATE_SEPARATOR_LOST_CONFIDENCE = 0.75
 
@@ -70,6 +72,9 @@ def parse_date(text: str, today: date) -> Parsed | None:
     d, raw = found[0]
     if dates.glued_time_ambiguous(text):  # where the day ends and the hour starts is a guess
         return Parsed(d.isoformat(), 0.75, True, "date and time run together; the day is a guess", raw)
+    if _DAY_WITHOUT_RI.search(text):
+        return Parsed(d.isoformat(), DATE_SEPARATOR_LOST_CONFIDENCE, True,
+                      f"read {text.strip()}: no 日 after the day, its last digit may be the 日 misread", raw)
     if re.match(r"[0O]{2}\d\d\D", raw):  # 0010年9月3日: a four-digit year's first digits misread
         return Parsed(d.isoformat(), 0.6, True, f"read {raw}: the year's first digits misread", raw)
     return Parsed(d.isoformat(), 1.0, True, raw=raw)
@@ -83,12 +88,15 @@ _SPECK_IN_CENTS = re.compile(r"(?<=\d)\s*\.\s*(\d)\s*\.\s*(\d)(?![\d.])")
 # slash (RMB 1,/51.85 for 1,751.85; 1873./1元 for 1873.71): no printed amount has either
 _SPECK_AFTER_POINT = re.compile(r"(?<=\d)\s*\.\s*[·・•]\s*(?=\d)")
 _SLASH_AS_SEVEN = re.compile(r"(?<=\d[.,，])/(?=\d)|(?<=\d)/(?=\d*[.．]\d{2}(?!\d))")  # not 12/05, 2024/3/15
+# 1098,34元: a comma before the last two digits, which no thousands group has
+_COMMA_FOR_POINT = re.compile(r"(?<=\d)[,，](?=\d{2}(?![\d,，.]))")
 MONEY_REPAIRED_CONFIDENCE = 0.6
 _MONEY_REPAIRS = (
     (_H_AS_ELEVEN, "11", "an 11 read as H"),
     (_SPECK_IN_CENTS, r".\1\2", "a speck between the cents read as a point"),
     (_SPECK_AFTER_POINT, ".", "a speck after the point"),
     (_SLASH_AS_SEVEN, "7", "a 7 read as /"),
+    (_COMMA_FOR_POINT, ".", "a comma for the point"),
 )
 
 

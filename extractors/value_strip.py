@@ -342,6 +342,8 @@ CUT_FIELDS = ("order_no", "date_in", "date_out", "mileage_km", "phone")
 
 
 def _cut_short(first: str, second: str) -> bool:
+    if second.rstrip().endswith("日"):  # a date closed by its 日 is whole (2019年5月2日 of 2019年5月28)
+        return False
     a = "".join(c for c in first if c.isascii() and c.isalnum())
     b = "".join(c for c in second if c.isascii() and c.isalnum())
     return len(b) == len(a) - 1 and len(b) > 0 and (a.startswith(b) or (a.endswith(b) and a[0] not in RULE_LIKE))

@@ -228,3 +228,10 @@ def test_no_amount_beside_labour_and_a_total_read_is_nothing_to_take() -> None:
     got = fields([L("工时费", 146, 1627, 226, 1668), L("￥320.00", 144, 1680, 274, 1718),
                   L("合计", 146, 1740, 226, 1780), L("￥680.00", 300, 1740, 430, 1780)])
     assert got["labor_cost"][0] == "320.00" and "parts_cost" not in got
+
+
+def test_a_total_read_without_the_leading_digits_its_words_have_is_the_words() -> None:
+    lines = costs("40.00元", "195.40元", "00.00元", "169.85元", "245.55元") + [L("金额大写：壹仟贰佰肆拾伍元伍角伍分", 141, 1849, 597, 1893)]
+    got = fields(lines)
+    assert got["total_cost"][0] == "1245.55" and got["total_cost"][1] < Settings().review_threshold
+    assert "leading digits lost" in got["total_cost"][2]

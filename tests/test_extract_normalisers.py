@@ -376,6 +376,8 @@ def test_date_gallery(text: str, expected: str | None) -> None:
         ("2022.1345", None, False),  # no month 13
         ("1234.5678", None, False),
         ("2024.10.15", "2024-10-15", True),  # nothing to repair
+    ("2019年5月28", "2019-05-28", False),  # no 日 after the day: the 日 read as 8?
+    ("2019年5月28日", "2019-05-28", True),
     ],
 )
 def test_a_date_field_repaired_from_its_punctuation(text: str, expected: str | None, sure: bool) -> None:
@@ -463,6 +465,8 @@ def test_mileage_with_a_mark_before_the_number_goes_to_review(text: str, value: 
     ("1/51.85", "1751.85", True),
     ("12/05", "12.00", False),  # no amount with cents: a slash is no 7 (a date, a fraction)
     ("2024/3/15", "2024.00", False),
+    ("1098,34元", "1098.34", True),  # a comma for the point: no thousands group has two digits
+    ("12,345", "12345.00", False),
 ])
 def test_money_dot_matrix_misreadings_repaired_for_review(text: str, want: str, repaired: bool) -> None:
     p = parse_money(text, date(2026, 12, 1))

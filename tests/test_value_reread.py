@@ -174,6 +174,9 @@ def test_value_images_fade_coloured_rules_and_remove_black_ones() -> None:
     ("order_no", "21266589", 1.0, [("|21266589", 0.99)], None, 0),
     ("mileage_km", "49150", 0.99, [("249150", 0.85)], None, 0),  # not sure enough
     ("mileage_km", "49150", 0.99, [("2249150", 0.99)], None, 0),  # two characters gained
+    # a second reading closed by its 日 is no date cut short: the first read the 日 as a digit
+    ("date_out", "2019年5月28", 0.96, [("2019年5月2日", 1.0)], "2019-05-02", 1),
+    ("date_out", "2020.11.12", 0.96, [("2020.11.1", 1.0)], None, 0),  # this one is
 ])
 def test_readings_vote(fld: str, first: str | None, first_conf: float, reads: list[tuple[str, float]],
                        want: str | None, support: int) -> None:
