@@ -133,6 +133,9 @@ def _score(fld: str, cand: Candidate, rank: int, exact: bool, today: date) -> Sc
     return Scored(fld, parsed, cand, conf, rank, (cand.page, cand.box[1], cand.box[0]))
 
 
+PERSON_NAMES = ("customer_name", "advisor")
+
+
 def _labelled(index: PageIndex, today: date) -> tuple[dict[str, list[Scored]], dict[str, Line]]:
     found: dict[str, list[Scored]] = {}
     seen: dict[str, Line] = {}
@@ -148,7 +151,9 @@ def _labelled(index: PageIndex, today: date) -> tuple[dict[str, list[Scored]], d
                     s = _score(hit.field, cand, hit.rank, hit.exact, today)
                     if s is not None:
                         found.setdefault(hit.field, []).append(s)
-                        if s.parsed.valid:
+                        # a name the parser doubts (客机 beside 服务专员: no surname starts it, the
+                        # garbled labels of the next boxes) does not end the search: the box below may hold it
+                        if s.parsed.valid and not (hit.field in PERSON_NAMES and s.parsed.confidence < 1.0):
                             break
     return found, seen
 

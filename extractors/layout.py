@@ -203,6 +203,11 @@ def _column(hit_line: Line, k: int, label_box: Box, page_lines: list[Line]) -> t
             lefts.append(o.span_box(o.hits[-1].start, o.hits[-1].end)[2])
         elif o.box[0] >= label_box[2] - 1:
             rights.append(o.span_box(o.hits[0].start, o.hits[0].end)[0])
+    if not rights:
+        # no label read right of it on its row, but text there (客 and 机 of 客户 and 手机, garbled
+        # past recognising): the next box starts there all the same
+        rights = [o.box[0] for o in page_lines if o is not hit_line and same_row(o.box, hit_line.box)
+                  and o.box[0] >= label_box[2] + h]
     # the row's first or last label: as far out as half the gap to its one neighbour (a value
     # printed right of a row's last label, C260L 100 px past 品牌车型), at least two heights
     x0 = (max(lefts) + label_box[0]) / 2 if lefts else \

@@ -105,6 +105,16 @@ def test_label_above_values_out_of_register() -> None:
     assert (got["advisor"], got["vin"], got["model"]) == ("方梅子", VIN, "C260L")
 
 
+def test_label_above_whose_neighbours_labels_were_garbled() -> None:
+    """The labels right of 服务专员 read as 客 and 机 (of 客户 and 手机), recognised as no label: they
+    are no advisor's name, and they still end its box, so the name centred under it is read."""
+    got = values([
+        L("服务专员", 330, 421, 416, 462), L("客", 818, 423, 860, 460, 0.65), L("机", 1291, 426, 1339, 461, 0.89),
+        L("史艳梅", 507, 463, 602, 512), L("唐子", 1008, 464, 1064, 507), L("027.44722780", 1344, 462, 1532, 502),
+    ])
+    assert got["advisor"] == "史艳梅"
+
+
 def test_row_of_labels_read_as_one_line_values_below() -> None:
     got = values([
         L("工单号  进厂日期  出厂日期  SA", 100, 300, 1500, 324),
