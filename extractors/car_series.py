@@ -69,6 +69,7 @@ MAKES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 SERIES: frozenset[str] = frozenset(s for _, series in MAKES.values() for s in series)
 
 _SERIES_HEAD = re.compile(rf"^[{CJK_CLASS}]{{1,5}}")
+_LATIN_FOR_FIRST = re.compile(rf"^[A-Za-z0-9]([{CJK_CLASS}]{{2,4}})")
 
 
 def _one_apart(a: str, b: str) -> bool:
@@ -99,7 +100,14 @@ def series_repair(model: str, page_text: str = "") -> str | None:
     there is nothing to repair or no one repair."""
     m = _SERIES_HEAD.match(model)
     if m is None:
-        return None
+        lat = _LATIN_FOR_FIRST.match(model)  # B科威Plus28T: the series' first character read as a letter
+        if lat is None:
+            return None
+        head = lat.group(1)
+        if head in SERIES or any(head[:n] in SERIES for n in range(2, len(head) + 1)):
+            return None
+        near = _of_named_make(sorted(s for s in SERIES if len(s) == len(head) + 1 and s.endswith(head)), page_text)
+        return near[0] + model[lat.end(1):] if len(near) == 1 else None
     head = m.group(0)
     # the series may be the head's start (卡罗拉 of 卡罗拉精英版): a listed prefix is no misreading
     if head in SERIES or any(head[:n] in SERIES for n in range(2, len(head) + 1)):

@@ -106,6 +106,9 @@ def test_numbers_alone_are_not_a_model() -> None:
         ("岳380TSI", "", None),  # 探岳 or 途岳
         ("岳380TSI", "长春一汽-大众汽车销售服务有限公司", "探岳380TSI"),
         ("泰PLUSDM-i", "", None),  # 秦 or 泰: no series ends with 泰
+        ("B科威Plus28T", "", "昂科威Plus28T"),  # the first character read as a Latin letter
+        ("X5", "", None),  # a Latin series name is none of that
+        ("B朗逸1.5L", "", None),  # a series after the letter: not the letter's to replace
     ],
 )
 def test_series_name_repair(read: str, page: str, want: str | None) -> None:
