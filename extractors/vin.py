@@ -161,9 +161,16 @@ def _candidate(text: str) -> tuple[str, bool] | None:
     return None
 
 
+# position 10, the model year: a faint dot-matrix L read as 1 (LBVMYANY919592722 for …9L95…),
+# the 2001 code for the 2020 one — a 2001 car is seldom in for service, a 2020 one often
+_YEAR_CONFUSABLE = {"1": "L"}
+
+
 def _alternatives(i: int, c: str) -> str:
     if i == 0 and c in _FIRST_CONFUSABLE:
         return _FIRST_CONFUSABLE[c]
+    if i == 9 and c in _YEAR_CONFUSABLE:
+        return _YEAR_CONFUSABLE[c]
     return _CHECK_CONFUSABLE.get(c, "") if i == 8 else _CONFUSABLE.get(c, "")
 
 

@@ -46,6 +46,8 @@ def test_valid_vins_accepted(v: str) -> None:
         ("ＬＳＶ２４５１Ｖ２ＨＦＨ７ＢＮＪ４", "LSV2451V2HFH7BNJ4", True, 1.0, 1.0),
         # one OCR confusion (5 read as S): exactly one candidate validates -> repaired
         ("LSV24S1V2HFH71234", "LSV2451V2HFH71234", True, 0.8, 0.95),
+        # the model year's L read as 1 (dot-matrix): the one repair that validates
+        ("LBVMYANY919592722", "LBVMYANY9L9592722", True, 0.8, 0.95),
         # the one repair that validates puts a letter among the serial's last four, which are
         # digits (ISO 3779): no repair (LFMMJVAF3P5178865 read ...8885: 5->S at 17 validated)
         ("LFMMJVAF3P5178885", "LFMMJVAF3P5178885", False, 0.0, 0.5),
