@@ -90,6 +90,8 @@ _SPECK_AFTER_POINT = re.compile(r"(?<=\d)\s*\.\s*[·・•]\s*(?=\d)")
 _SLASH_AS_SEVEN = re.compile(r"(?<=\d[.,，])/(?=\d)|(?<=\d)/(?=\d*[.．]\d{2}(?!\d))")  # not 12/05, 2024/3/15
 # 1098,34元: a comma before the last two digits, which no thousands group has
 _COMMA_FOR_POINT = re.compile(r"(?<=\d)[,，](?=\d{2}(?![\d,，.]))")
+# ¥1;110.00: the thousands comma read as a semicolon (else 1.00 is read, the rest dropped)
+_SEMICOLON_FOR_COMMA = re.compile(r"(?<=\d)[;；](?=\d{3}(?!\d))")
 MONEY_REPAIRED_CONFIDENCE = 0.6
 _MONEY_REPAIRS = (
     (_H_AS_ELEVEN, "11", "an 11 read as H"),
@@ -97,6 +99,7 @@ _MONEY_REPAIRS = (
     (_SPECK_AFTER_POINT, ".", "a speck after the point"),
     (_SLASH_AS_SEVEN, "7", "a 7 read as /"),
     (_COMMA_FOR_POINT, ".", "a comma for the point"),
+    (_SEMICOLON_FOR_COMMA, ",", "a semicolon for the comma"),
 )
 
 

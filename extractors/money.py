@@ -86,7 +86,8 @@ def parse_upper_amount(text: str) -> Decimal | None:
 
     Only a whole run of numerals counts: one a misread character cuts (``贰任重销伍拾元整``,
     ``抓什优佰零玖元登加宣分`` of dot-matrix print) is not read from its readable tail, which would
-    be a smaller amount read with confidence.
+    be a smaller amount read with confidence; nor one whose 仟 or 佰 has no numeral before it
+    (``仟陆佰陆拾元整`` of 贰仟陆佰陆拾元整).
     """
     m = next((m for m in UPPER_AMOUNT.finditer(text) if _whole_run(text, m.start(), m.end())), None)
     if m is None:
@@ -98,7 +99,9 @@ def parse_upper_amount(text: str) -> Decimal | None:
         if ch in _CN_DIGIT:
             number = _CN_DIGIT[ch]
         elif ch in _CN_UNIT:
-            section += (number or (1 if ch in "拾十" else 0)) * _CN_UNIT[ch]
+            if not number and ch not in "拾十":  # 仟陆佰… with no numeral before 仟: its digit lost
+                return None
+            section += (number or 1) * _CN_UNIT[ch]
             number = 0
         elif ch in _CN_BIG:
             total += (section + number) * _CN_BIG[ch]

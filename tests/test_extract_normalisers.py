@@ -311,6 +311,8 @@ def test_money_gallery(text: str, expected: str | None) -> None:
         ("金额大写：贰仟叁佰叁拾陆元肆角攻分", None),
         ("金额大写：登仟玖佰玖拾肆元韧角", None),
         ("金额大写：贰任重销伍拾元整", None),
+        ("金额大写:仟陆佰陆拾元整", None),  # no numeral before 仟: its digit lost (贰仟…), not 660
+        ("佰元整", None),
     ],
 )
 def test_amount_in_chinese_capital_numerals(text: str, expected: str | None) -> None:
@@ -469,6 +471,7 @@ def test_mileage_with_a_mark_before_the_number_goes_to_review(text: str, value: 
     ("2024/3/15", "2024.00", False),
     ("1098,34元", "1098.34", True),  # a comma for the point: no thousands group has two digits
     ("12,345", "12345.00", False),
+    ("¥1;110.00", "1110.00", True),  # the thousands comma read as a semicolon
 ])
 def test_money_dot_matrix_misreadings_repaired_for_review(text: str, want: str, repaired: bool) -> None:
     p = parse_money(text, date(2026, 12, 1))
