@@ -39,7 +39,14 @@ from extractors.learn import (
 from extractors.locality import local_province
 from extractors.templates import Template, choose_template, load_templates
 from extractors.value_strip import FIELDS as REREAD_FIELDS
-from extractors.value_strip import VIN_CELL, name_goes_on, reread_choice, rule_or_character, value_text
+from extractors.value_strip import (
+    PERSON_FIELDS,
+    VIN_CELL,
+    name_goes_on,
+    reread_choice,
+    rule_or_character,
+    value_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -133,9 +140,6 @@ def _score(fld: str, cand: Candidate, rank: int, exact: bool, today: date) -> Sc
     return Scored(fld, parsed, cand, conf, rank, (cand.page, cand.box[1], cand.box[0]))
 
 
-PERSON_NAMES = ("customer_name", "advisor")
-
-
 def _labelled(index: PageIndex, today: date) -> tuple[dict[str, list[Scored]], dict[str, Line]]:
     found: dict[str, list[Scored]] = {}
     seen: dict[str, Line] = {}
@@ -153,7 +157,7 @@ def _labelled(index: PageIndex, today: date) -> tuple[dict[str, list[Scored]], d
                         found.setdefault(hit.field, []).append(s)
                         # a name the parser doubts (客机 beside 服务专员: no surname starts it, the
                         # garbled labels of the next boxes) does not end the search: the box below may hold it
-                        if s.parsed.valid and not (hit.field in PERSON_NAMES and s.parsed.confidence < 1.0):
+                        if s.parsed.valid and not (hit.field in PERSON_FIELDS and s.parsed.confidence < 1.0):
                             break
     return found, seen
 
@@ -722,7 +726,7 @@ def _unsettled_rereads(found: dict[str, list[Scored]], chosen: dict[str, Scored]
             continue
         r, why = ch
         r.parsed = replace(r.parsed, valid=True, note=f"read again as {r.parsed.value}: {why} "
-                           f"(first read {s.parsed.value}); no total read to settle it")
+                           f"(first read {s.parsed.value}); no total settles it")
         r.confidence = min(r.confidence, REREAD_REPLACED)
         chosen[f] = r
         changed = True

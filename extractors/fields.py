@@ -46,7 +46,7 @@ _DATE_SEPARATOR_LOST = re.compile(r"(?<!\d)((?:19|20)\d\d)[-/.](0[1-9]|1[0-2])(0
 # 2019年5月28 for 2019年5月2日: a 年月 date whose two-digit day ends the text, no 日 after it
 _DAY_WITHOUT_RI = re.compile(r"年\s*\d{1,2}\s*月\s*\d[0-9]\s*$")
 DATE_REPAIRED_CONFIDENCE = 0.9
-DATE_SEPARATOR_LOST_CONFIDENCE = 0.75
+DATE_DOUBTED_CONFIDENCE = 0.75
 
 
 def _date_repaired(text: str, today: date) -> Parsed | None:
@@ -60,7 +60,7 @@ def _date_repaired(text: str, today: date) -> Parsed | None:
     if m is not None:
         y, mo, dd = (m[1], m[2], m[3]) if m[1] else (m[4], m[5], m[6])
         if found := dates.find_dates(f"{y}-{mo}-{dd}", today, day_first=False):
-            return Parsed(found[0][0].isoformat(), DATE_SEPARATOR_LOST_CONFIDENCE, True,
+            return Parsed(found[0][0].isoformat(), DATE_DOUBTED_CONFIDENCE, True,
                           f"read {m[0]}: a separator lost", m[0])
     return None
 
@@ -73,7 +73,7 @@ def parse_date(text: str, today: date) -> Parsed | None:
     if dates.glued_time_ambiguous(text):  # where the day ends and the hour starts is a guess
         return Parsed(d.isoformat(), 0.75, True, "date and time run together; the day is a guess", raw)
     if _DAY_WITHOUT_RI.search(text):
-        return Parsed(d.isoformat(), DATE_SEPARATOR_LOST_CONFIDENCE, True,
+        return Parsed(d.isoformat(), DATE_DOUBTED_CONFIDENCE, True,
                       f"read {text.strip()}: no 日 after the day, its last digit may be the 日 misread", raw)
     if re.match(r"[0O]{2}\d\d\D", raw):  # 0010年9月3日: a four-digit year's first digits misread
         return Parsed(d.isoformat(), 0.6, True, f"read {raw}: the year's first digits misread", raw)
