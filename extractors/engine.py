@@ -79,6 +79,7 @@ class Scored:
     rank: int
     order: tuple[int, float, float]  # page, y, x
     replaced: Scored | None = None  # the first pass's reading, where a second reading was taken instead
+    ceiling: float = 1.0  # the lowest cap a note put on it: what confirms the reading later stays under it
 
     def key(self) -> tuple[bool, int, float]:
         """Valid first, then the most specific wording (行驶里程 over 里程), then confidence."""
@@ -88,7 +89,14 @@ class Scored:
         """``note`` after the reading's note; with ``cap``, confidence at most that (for review)."""
         if cap is not None:
             self.confidence = min(self.confidence, cap)
+            self.ceiling = min(self.ceiling, cap)
         self.parsed = replace(self.parsed, note=joined(self.parsed.note, note))
+
+    def lift(self, confidence: float) -> None:
+        """Confidence raised to ``confidence`` by evidence that it is the value (a learned place,
+        a known advisor), but not past what a doubt noted on it allows (``ceiling``): the learned
+        place reads the same print, so a digit a rule found possibly lost stays possibly lost."""
+        self.confidence = max(self.confidence, min(confidence, self.ceiling))
 
     def to_field(self) -> FieldValue:
         return FieldValue(
@@ -1134,7 +1142,7 @@ def _learned_evidence(found: dict[str, list[Scored]], chosen: dict[str, Scored],
             lifted = min(0.99, reading * (0.9 + 0.1 * lf.trust))
             if s.cand.ocr_conf < UNSURE_OCR:
                 lifted = min(lifted, CONFIRM_UNSURE_CAP)
-            s.confidence = max(s.confidence, lifted)
+            s.lift(lifted)
             s.add_note(f"confirmed by learned template {t.name} ({lf.right} right, {lf.wrong} wrong)")
         else:
             s.add_note(f"the learned template reads {learned[0].parsed.value}; the labels disagree", cap=0.7)
@@ -1171,7 +1179,7 @@ def _learned_values(chosen: dict[str, Scored], t: LearnedTemplate, today: date) 
             s.add_note(vc.note, cap=0.7)
         else:
             if fld in ROSTER_FIELDS and s.parsed.valid:
-                s.confidence = max(s.confidence, min(0.95, 0.8 + 0.15 * vc.trust) * ocr_factor(max(s.cand.ocr_conf, 0.9)))
+                s.lift(min(0.95, 0.8 + 0.15 * vc.trust) * ocr_factor(max(s.cand.ocr_conf, 0.9)))
             s.add_note(vc.note)
 
 

@@ -699,3 +699,21 @@ def test_a_second_reading_that_does_not_fit_the_layout_gives_way_to_a_first_that
     assert alone.value == second  # without the layout, the surer second reading wins the tie
     fv = extract(page, Settings(), today=TODAY, learned=[t]).fields["order_no"]
     assert fv.value == want and fv.confidence < Settings().review_threshold  # two readings disagree: review
+
+
+def test_a_learned_place_does_not_lift_a_value_a_rule_doubted() -> None:
+    # the second reading of the mileage's strip has a 1 more before it: a digit lost at the
+    # cell's rule, or the rule read as 1. The learned place reads the same print, so confirming
+    # the reading there says nothing about that digit: it stays for review
+    def page(km: str) -> list[PageText]:
+        return [PageText(1, 1654, 2339, 200, [
+            L("工单号", 100, 300, 240, 336), L("WO2024031501", 300, 300, 700, 336),
+            L("行驶里程", 100, 360, 260, 396), OcrLine(km, (300, 360, 460, 396), 0.995),
+            L("进厂日期", 850, 360, 1010, 396), L("2024-03-15", 1050, 360, 1300, 396),
+        ])]
+    t = taught(*[(page(km), {"mileage_km": km}) for km in ("23260", "41870", "35512", "60230", "18800")])
+    doc = page("24313")
+    doc[0].region_reads = {"mileage_km": [OcrLine("124313", doc[0].lines[3].box, 0.99)]}
+    fv = extract(doc, Settings(), today=TODAY, learned=[t]).fields["mileage_km"]
+    assert fv.value == "24313" and "the rule read as 1" in fv.note and "confirmed by learned template" in fv.note
+    assert fv.confidence < Settings().review_threshold
