@@ -148,6 +148,9 @@ def _score(fld: str, cand: Candidate, rank: int, exact: bool, today: date) -> Sc
     return Scored(fld, parsed, cand, conf, rank, (cand.page, cand.box[1], cand.box[0]))
 
 
+DOUBTED_NAME = 0.9  # a name's parser gives 0.95; one it doubts (no surname starts it: 0.6) less
+
+
 def _labelled(index: PageIndex, today: date) -> tuple[dict[str, list[Scored]], dict[str, Line]]:
     found: dict[str, list[Scored]] = {}
     seen: dict[str, Line] = {}
@@ -165,7 +168,7 @@ def _labelled(index: PageIndex, today: date) -> tuple[dict[str, list[Scored]], d
                         found.setdefault(hit.field, []).append(s)
                         # a name the parser doubts (客机 beside 服务专员: no surname starts it, the
                         # garbled labels of the next boxes) does not end the search: the box below may hold it
-                        if s.parsed.valid and not (hit.field in PERSON_FIELDS and s.parsed.confidence < 1.0):
+                        if s.parsed.valid and not (hit.field in PERSON_FIELDS and s.parsed.confidence < DOUBTED_NAME):
                             break
     return found, seen
 

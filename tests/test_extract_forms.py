@@ -115,6 +115,18 @@ def test_label_above_whose_neighbours_labels_were_garbled() -> None:
     assert got["advisor"] == "史艳梅"
 
 
+def test_a_heading_that_starts_with_a_label_word_gives_no_name_past_its_own_line() -> None:
+    """客户及车辆信息 is a heading; what follows it on its line is no name, and the next heading
+    (工单信息) right of it is none either: the customer is the one beside 客户： (a name the parser
+    does not doubt ends the search, as a doubted one — 客机 — does not)."""
+    got = values([
+        L("客户及车辆信息", 147, 323, 349, 367, 0.99), L("工单信息", 947, 324, 1062, 369, 0.999),
+        L("客户：", 149, 389, 221, 437), L("尹志子", 345, 390, 424, 436, 0.987),
+        L("委托书号：", 946, 390, 1074, 435), L("RO2401244585", 1144, 391, 1341, 428),
+    ])
+    assert got["customer_name"] == "尹志子"
+
+
 def test_row_of_labels_read_as_one_line_values_below() -> None:
     got = values([
         L("工单号  进厂日期  出厂日期  SA", 100, 300, 1500, 324),
