@@ -72,6 +72,11 @@ _SERIES_HEAD = re.compile(rf"^[{CJK_CLASS}]{{1,5}}")
 _LATIN_FOR_FIRST = re.compile(rf"^[A-Za-z0-9]([{CJK_CLASS}]{{2,4}})")
 
 
+def _listed_prefix(head: str) -> bool:
+    """The series may be the head's start (卡罗拉 of 卡罗拉精英版): a listed prefix is no misreading."""
+    return head in SERIES or any(head[:n] in SERIES for n in range(2, len(head) + 1))
+
+
 def _one_apart(a: str, b: str) -> bool:
     return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
 
@@ -104,13 +109,12 @@ def series_repair(model: str, page_text: str = "") -> str | None:
         if lat is None:
             return None
         head = lat.group(1)
-        if head in SERIES or any(head[:n] in SERIES for n in range(2, len(head) + 1)):
+        if _listed_prefix(head):
             return None
         near = _of_named_make(sorted(s for s in SERIES if len(s) == len(head) + 1 and s.endswith(head)), page_text)
         return near[0] + model[lat.end(1):] if len(near) == 1 else None
     head = m.group(0)
-    # the series may be the head's start (卡罗拉 of 卡罗拉精英版): a listed prefix is no misreading
-    if head in SERIES or any(head[:n] in SERIES for n in range(2, len(head) + 1)):
+    if _listed_prefix(head):
         return None
     if len(head) == 1:
         near = _of_named_make(sorted(s for s in SERIES if len(s) == 2 and s.endswith(head)), page_text)

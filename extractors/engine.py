@@ -88,9 +88,13 @@ class Scored:
     def add_note(self, note: str, *, cap: float | None = None) -> None:
         """``note`` after the reading's note; with ``cap``, confidence at most that (for review)."""
         if cap is not None:
-            self.confidence = min(self.confidence, cap)
-            self.ceiling = min(self.ceiling, cap)
+            self.cap(cap)
         self.parsed = replace(self.parsed, note=joined(self.parsed.note, note))
+
+    def cap(self, limit: float) -> None:
+        """Confidence at most ``limit``, and no later ``lift`` past it (a doubt, for review)."""
+        self.confidence = min(self.confidence, limit)
+        self.ceiling = min(self.ceiling, limit)
 
     def lift(self, confidence: float) -> None:
         """Confidence raised to ``confidence`` by evidence that it is the value (a learned place,
@@ -223,7 +227,7 @@ def _unlabelled(index: PageIndex, found: dict[str, list[Scored]], today: date) -
         s = _score(b.field, Candidate(b.text, ln.page, ln.box, ln.conf, "scan"), 99, True, today)
         if s is None or not s.parsed.valid:
             continue
-        s.confidence = min(s.confidence, UNLABELLED_CONFIDENCE)
+        s.cap(UNLABELLED_CONFIDENCE)
         s.parsed = replace(s.parsed, note=joined(b.note, s.parsed.note))
         found.setdefault(b.field, []).append(s)
 
@@ -299,7 +303,7 @@ def _reread(pages: list[PageText], fld: str, today: date, first: Collection[str]
     values = sorted({sc.parsed.value for sc in out if sc.parsed.valid})
     if len(values) > 1:  # two readings that both validate: review, never a guess
         for sc in out:  # (the value offered: one that validates as read over a repaired one)
-            sc.confidence = min(sc.confidence, 0.5) * (1.0 if vin.validates_as_read(sc.cand.text) else 0.9)
+            sc.cap(min(sc.confidence, 0.5) * (1.0 if vin.validates_as_read(sc.cand.text) else 0.9))
             sc.parsed = Parsed(sc.parsed.value, sc.parsed.confidence, sc.parsed.valid,
                                f"readings of the boxes disagree: {', '.join(values)}")
     return out
@@ -327,7 +331,7 @@ def _reread_values(pages: list[PageText], found: dict[str, list[Scored]], chosen
             for page_no, ln in reads:
                 sc = _score(fld, Candidate(ln.text, page_no, ln.box, ln.conf, "reread"), 99, True, today)
                 if sc is not None and sc.parsed.valid and Decimal(sc.parsed.value) > 0:  # "0元1图" is no amount
-                    sc.confidence = min(sc.confidence, REREAD_REPLACED)
+                    sc.cap(REREAD_REPLACED)
                     found.setdefault(fld, []).append(sc)
             continue
         lines = [ln for _, ln in reads]
@@ -447,6 +451,7 @@ def _vin_cut_at_the_next_label(index: PageIndex, chosen: dict[str, Scored]) -> N
                       f"16 characters read ({v}), up to the next label ({nxt.text}): the 17th cut at the cell's "
                       f"edge, the digit the check digit allows")
     s.confidence = VIN_LAST_LOST_CONFIDENCE
+    s.cap(VIN_LAST_LOST_CONFIDENCE)
 
 
 def _vin_readings_disagree(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
@@ -706,13 +711,12 @@ def _unsettled_choice(s: Scored, reads: list[Scored]) -> tuple[Scored, str] | No
     first = _amount(s)
     if first is None:
         return None
-    got = money.fmt(first)
-    for r in sorted(reads, key=lambda r: -r.cand.ocr_conf):
-        want = money.fmt(_amount(r) or Decimal(0))
-        if r.cand.ocr_conf >= UNSETTLED_SURE and 1 <= len(want) - len(got) <= 2 and want.endswith(got):
+    no_point = not any(c in s.cand.text for c in ".．,，")
+    for r in sorted((r for r in reads if r.cand.ocr_conf >= UNSETTLED_SURE), key=lambda r: -r.cand.ocr_conf):
+        again = Decimal(r.parsed.value)
+        if _leading_digits_lost(again, first, least=Decimal(0)):
             return r, "its leading digits lost at the cell's rule"
-        if r.cand.ocr_conf >= UNSETTLED_SURE and not any(c in s.cand.text for c in ".．,，") \
-                and _TWO_DECIMALS.search(r.cand.text) and _amount(r) == first / 100:
+        if no_point and _TWO_DECIMALS.search(r.cand.text) and again == first / 100:
             return r, "its decimal point lost"
     votes = Counter(r.parsed.value for r in reads)
     top = max(votes, key=lambda v: votes[v], default=None)
@@ -736,9 +740,8 @@ def _unsettled_rereads(found: dict[str, list[Scored]], chosen: dict[str, Scored]
         if ch is None:
             continue
         r, why = ch
-        r.parsed = replace(r.parsed, valid=True, note=f"read again as {r.parsed.value}: {why} "
-                           f"(first read {s.parsed.value}); no total settles it")
-        r.confidence = min(r.confidence, REREAD_REPLACED)
+        r.add_note(f"read again as {r.parsed.value}: {why} (first read {s.parsed.value}); no total settles it",
+                   cap=REREAD_REPLACED)
         chosen[f] = r
         changed = True
     return changed
@@ -753,11 +756,12 @@ _LEADING_ZERO = re.compile(r"(?<![\d.,，])0\d")
 _CENTS_NOT_READ = re.compile(r"\d[.,]\s*元?\s*$|\d\.\s+\d")
 
 
-def _leading_digits_lost(expected: Decimal, read: Decimal) -> bool:
-    """``read`` is ``expected`` without its first one or two digits ("509.11" of "2,509.11"): at
-    least five digits agree to the cent."""
+def _leading_digits_lost(expected: Decimal, read: Decimal, least: Decimal = Decimal(100)) -> bool:
+    """``read`` is ``expected`` without its first one or two digits ("509.11" of "2,509.11"): with
+    the default ``least``, at least five digits agree to the cent (a second reading the recogniser
+    is sure of needs fewer: 40.00 of 1140.00)."""
     want, got = money.fmt(expected), money.fmt(read)
-    return read >= 100 and 1 <= len(want) - len(got) <= 2 and want.endswith(got)
+    return read >= least and 1 <= len(want) - len(got) <= 2 and want.endswith(got)
 
 
 _TWO_DECIMALS = re.compile(r"\d\s*[.．:：]\s*\d\s*\d")

@@ -54,8 +54,9 @@ def _date_repaired(text: str, today: date) -> Parsed | None:
     plain = _DATE_COMMA.sub(".", _DATE_TRAILING.sub("", text))
     if plain != text and (found := dates.find_dates(plain, today, day_first=False)):
         d, raw = found[0]
-        conf = 1.0 if _DATE_COMMA.search(text) is None else DATE_REPAIRED_CONFIDENCE
-        return Parsed(d.isoformat(), conf, True, "" if conf == 1.0 else f"read {text.strip()}: a comma for the dot", raw)
+        if _DATE_COMMA.search(text) is None:  # only the trailing punctuation: noise
+            return Parsed(d.isoformat(), 1.0, True, "", raw)
+        return Parsed(d.isoformat(), DATE_REPAIRED_CONFIDENCE, True, f"read {text.strip()}: a comma for the dot", raw)
     m = _DATE_SEPARATOR_LOST.search(plain)
     if m is not None:
         y, mo, dd = (m[1], m[2], m[3]) if m[1] else (m[4], m[5], m[6])
