@@ -200,7 +200,12 @@ class Restic:
         if timed_out:
             raise BackupError(f"restic {args[0]}: no answer from {self.repository} within {timeout:.0f} s")
         if proc.returncode not in ok:
-            raise BackupError(f"restic {args[0]} on {self.repository} failed: {restic_reason(''.join(err))}")
+            reason = restic_reason("".join(err))
+            if NO_SPACE not in reason.lower() and (free := self.local_free()) is not None and free < PACK_SPACE:
+                # restic can crash on a full disk rather than say so (a nil-pointer panic after
+                # ENOSPC, once in the suite): the disk is what the admin must hear about
+                reason = f"{NO_SPACE} ({free} bytes free on the repository's disk; restic said: {reason})"
+            raise BackupError(f"restic {args[0]} on {self.repository} failed: {reason}")
         return "".join(out)
 
     def snapshots(self) -> list[dict[str, Any]]:
@@ -213,6 +218,7 @@ NO_SPACE = "no space left on device"
 # LOW_SPACE free (under a pack or two) is a full disk: stopped, as at the first ENOSPC it reports
 STALL_SECONDS = 30.0
 LOW_SPACE = 64 * 1024 * 1024
+PACK_SPACE = 16 * 1024 * 1024  # less free than one of restic's packs: no backup fits, whatever restic said
 _CLOCK = re.compile(r'"seconds_(?:elapsed|remaining)":\d+,?')
 
 
