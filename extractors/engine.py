@@ -528,6 +528,10 @@ MAX_SUM_OPTIONS = 6  # readings per amount the sum search tries
 
 
 CURRENCY_MARK = "read for the currency mark"
+# the mark read as a mark (¥, RMB): the digit after it is the amount's; and a first digit with its
+# thousands group after it (RMB 2,038.83) is no mark either
+_MARK_READ = re.compile(r"[¥￥$]|(?<![A-Za-z])(?:RMB|RM|CNY)(?![A-Za-z])", re.IGNORECASE)
+_GROUPED_FIRST = re.compile(r"(?<![\d,，.])\d[,，]\d{3}(?!\d)")
 TWO_MISREAD_CONFIDENCE = 0.75  # two amounts read otherwise than printed: the sum the only evidence
 LEADING_LOST_CONFIDENCE = 0.75  # a total's leading digits not on the page as read: for review
 
@@ -542,7 +546,7 @@ def _misread_amounts(s: Scored) -> list[Scored]:
         return []
     out: list[tuple[Decimal, str]] = []
     whole = str(int(a))
-    if len(whole) >= 2 and not any(c in text for c in "¥￥$"):
+    if len(whole) >= 2 and not _MARK_READ.search(text) and not _GROUPED_FIRST.search(text):
         out.append((Decimal(whole[1:] or "0") + a - int(a), f"a leading {whole[0]} {CURRENCY_MARK}"))
     if "." not in text and "．" not in text and len(whole) >= 3 and a == int(a):
         out.append((a / 100, "the decimal point lost"))
@@ -693,11 +697,26 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
                               f"read {s.cand.text.strip()}: its cents not read; labour + parts (+ other - discount) "
                               "give them")
             s.confidence = min(s.confidence, LEADING_LOST_CONFIDENCE)
-        elif read is not None and (read < (labor + parts) / 2 or chosen["total_cost"].cand.how in LEARNED_HOWS):
+        elif read is not None and (read < (labor + parts) / 2 or (
+                chosen["total_cost"].cand.how in LEARNED_HOWS and not _discount_unread(read, expected, discount))):
             # a total under half of labour + parts is a truncated reading ("¥5" for "¥5,460.59"),
             # and one a learned place gives (no label read) that the sum does not confirm is no
             # better than the sum (74003.00 read where 1,924.46 was): offer the sum instead, for review
             chosen.pop("total_cost")
+        elif read is not None and _discount_unread(read, expected, discount):
+            chosen["total_cost"].add_note(f"no discount read; the total is {money.fmt(expected - read)} "
+                                          "under labour + parts (+ other): a discount not read?")
+
+
+# a total this much under labour + parts (+ other) may be net of a discount (its value lost to the seal)
+UNREAD_DISCOUNT_SHARE = Decimal("0.2")
+
+
+def _discount_unread(read: Decimal, expected: Decimal, discount: Decimal | None) -> bool:
+    """``read`` is what the sum would be with a discount no reading gave: the sum, without it, is
+    no better evidence than the total read (2373.61 read, 1800 + 942.48 + 50 = 2792.48, the
+    discount's 418.87 under the seal)."""
+    return discount is None and expected * (1 - UNREAD_DISCOUNT_SHARE) <= read < expected
 
 
 # An amount's second reading the sum cannot settle (no total read, or none that agrees) that

@@ -93,6 +93,9 @@ _SLASH_AS_SEVEN = re.compile(r"(?<=\d[.,，])/(?=\d)|(?<=\d)/(?=\d*[.．]\d{2}(?
 _COMMA_FOR_POINT = re.compile(r"(?<=\d)[,，](?=\d{2}(?![\d,，.]))")
 # ¥1;110.00: the thousands comma read as a semicolon (else 1.00 is read, the rest dropped)
 _SEMICOLON_FOR_COMMA = re.compile(r"(?<=\d)[;；](?=\d{3}(?!\d))")
+# RMB 3:030.00: ... or as a colon (else 3.00 is read, with confidence; a colon before two digits
+# is the decimal point, money.parse_amount)
+_COLON_FOR_COMMA = re.compile(r"(?<=\d)[:：](?=\d{3}(?!\d))")
 MONEY_REPAIRED_CONFIDENCE = 0.6
 _MONEY_REPAIRS = (
     (_H_AS_ELEVEN, "11", "an 11 read as H"),
@@ -101,6 +104,7 @@ _MONEY_REPAIRS = (
     (_SLASH_AS_SEVEN, "7", "a 7 read as /"),
     (_COMMA_FOR_POINT, ".", "a comma for the point"),
     (_SEMICOLON_FOR_COMMA, ",", "a semicolon for the comma"),
+    (_COLON_FOR_COMMA, ",", "a colon for the comma"),
 )
 
 
@@ -340,6 +344,8 @@ DESIGNATION_CONFIDENCE = 0.6
 _BARE_DISPLACEMENT = re.compile(rf"\d\.\d(?:$|(?=[{CJK_CLASS}])|(?=(?:CVT|DCT|DSG|AT|MT|AMT)(?![A-Za-z])))")
 # a model number is printed with its letters (530Li, 320i, C260L): 530领先型 has lost them
 _BARE_DESIGNATION = re.compile(rf"^\d{{3}}[{CJK_CLASS}]")
+# no model name ends in a hyphen: 宋PLUSDM- has lost the i of DM-i (printed over the cell's rule)
+_CUT_AFTER_HYPHEN = re.compile(r"[-－‐]$")
 
 
 # a short word in no case a name is printed in (PLus, PLuS for Plus: a serif l read as L)
@@ -366,6 +372,8 @@ def parse_model(text: str, today: date) -> Parsed | None:
         return Parsed(value, 0.6, True, "a displacement without its L or T: its last letter lost?")
     if _BARE_DESIGNATION.match(value):
         return Parsed(value, 0.6, True, "a number without its letters before the trim: letters lost?")
+    if _CUT_AFTER_HYPHEN.search(value):
+        return Parsed(value, 0.6, True, "ends in a hyphen: its last characters lost?")
     return Parsed(value, 0.92, True)
 
 

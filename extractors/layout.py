@@ -217,12 +217,18 @@ def _column(hit_line: Line, k: int, label_box: Box, page_lines: list[Line]) -> t
     return x0, x1
 
 
+UNDER_SHARE = 0.25  # of a box's width under a label (and its margins) for it to be the label's value
+
+
 def _below(hit_line: Line, k: int, label_box: Box, page_lines: list[Line], below_anywhere: bool) -> list[Candidate]:
     h = hit_line.height
     c0, c1 = _column(hit_line, k, label_box, page_lines)
 
     def under(o: Line) -> bool:
-        if below_anywhere or min(o.box[2], label_box[2] + 2 * h) - max(o.box[0], label_box[0] - h) > 0:
+        # under the label: a fair share of the box, not a pixel's edge (迪 of a seal over the next
+        # box's label, its edge under 优惠金额, is not the discount)
+        share = min(o.box[2], label_box[2] + 2 * h) - max(o.box[0], label_box[0] - h)
+        if below_anywhere or share > UNDER_SHARE * (o.box[2] - o.box[0]):
             return True
         cx = (o.box[0] + o.box[2]) / 2
         return c0 <= cx <= c1 and o.box[0] >= c0 - h

@@ -296,14 +296,40 @@ def _placed_anchor(lf: LearnedField, index: PageIndex, page: PageText,
     return (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
 
 
+ROW_DISTANCE = 0.01  # fraction of the page: two learned anchors this close in height share a row
+
+
+def _beside_anchor(lf: LearnedField, row: list[LearnedField], index: PageIndex, page: PageText,
+                   align: tuple[float, float, float, float] | None) -> Box | None:
+    """Where the anchor label should be, from another field's anchor on its row that is read (合计
+    under a seal, 人工费 and 优惠金额 legible): a form's cost row moves with its item table's length,
+    which the page's alignment (``_placed_anchor``) does not know; along the row its labels keep
+    their places. Its height is the neighbour's, its width its wording's at a character per height."""
+    scale = align[0] if align is not None else 1.0
+    lines = [ln for ln in index.pages[0] if not ln.table_header]
+    for nf in sorted(row, key=lambda o: abs(o.anchor_at[0] - lf.anchor_at[0])):
+        found = [ln.span_box(h.start, h.end) for ln in lines for h in ln.hits if h.wording == nf.anchor]
+        if len(found) != 1:  # not read, or printed twice: which one is the row's?
+            continue
+        b = found[0]
+        h = b[3] - b[1]
+        cx = (b[0] + b[2]) / 2 + scale * (lf.anchor_at[0] - nf.anchor_at[0]) * page.width
+        cy = (b[1] + b[3]) / 2
+        w = sum(1.0 if not c.isascii() else 0.55 for c in lf.anchor) * h
+        return (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+    return None
+
+
 PLACED = "placed"  # a candidate's ``how``: read at the learned place of an anchor not read
 
 
 def _predict(lf: LearnedField, index: PageIndex, pages: list[PageText], today: date, fld: str,
-             align: tuple[float, float, float, float] | None = None) -> Candidate | None:
+             align: tuple[float, float, float, float] | None = None,
+             row: list[LearnedField] | None = None) -> Candidate | None:
     """The value where ``lf`` says it is: relative to its anchor label, found by its wording or
-    at its place; with ``align`` (the scan against the taught ones), where the anchor should be
-    when no label is read there (``how`` = ``PLACED``)."""
+    at its place; when no label is read there, where the anchor should be (``how`` = ``PLACED``):
+    beside the other anchors of its ``row`` that are read, else by ``align`` (the scan against the
+    taught ones)."""
     p = pages[0]
     anchors = _anchors(index, 1)
     same = [b for w, b in anchors if w == lf.anchor]
@@ -311,6 +337,11 @@ def _predict(lf: LearnedField, index: PageIndex, pages: list[PageText], today: d
         ax, ay = lf.anchor_at
         same = [b for _, b in anchors if abs((b[0] + b[2]) / 2 / p.width - ax) <= MATCH_DISTANCE
                 and abs((b[1] + b[3]) / 2 / p.height - ay) <= MATCH_DISTANCE]
+    if not same and row:
+        a = _beside_anchor(lf, row, index, p, align)
+        c = _read_box(lf, index, a, fld) if a is not None else None
+        if c is not None:
+            return replace(c, how=PLACED)
     if not same and align is not None:
         a = _placed_anchor(lf, index, p, align)
         c = _read_box(lf, index, a, fld) if a is not None else None
@@ -389,7 +420,9 @@ def apply_learned(t: LearnedTemplate, index: PageIndex, pages: list[PageText], t
     align = _aligned(t.fingerprint, fingerprint(index, pages) if marks is None else marks)
     for fld, lf in t.fields.items():
         if fld in PARSERS:
-            c = _predict(lf, index, pages, today, fld, align)
+            row = [o for o in t.fields.values() if o.anchor != lf.anchor
+                   and abs(o.anchor_at[1] - lf.anchor_at[1]) <= ROW_DISTANCE]
+            c = _predict(lf, index, pages, today, fld, align, row)
             if c is not None:
                 out[fld] = c
     return out
@@ -590,6 +623,9 @@ class ValueCheck:
     note: str
 
 
+CUT_MODEL_CHARS = 2  # DM-i, DM-p: what a model cut at its hyphen may have lost
+
+
 def _roster_match(fld: str, known: dict[str, int], value: str, ocr_conf: float, held: bool) -> tuple[str, str] | None:
     """The one known value ``value`` is a misreading of, and how: equal once look-alike glyphs are
     folded; the known value with text of the next box run into it (``向远芳服务眼司``); one character
@@ -600,6 +636,11 @@ def _roster_match(fld: str, known: dict[str, int], value: str, ocr_conf: float, 
         return same[0], "look-alike characters"
     if same:
         return None
+    # a model cut after a hyphen (宋PLUSDM- of 宋PLUSDM-i): the one known model it is the start of
+    cut = [k for k in known if fld == "model" and value.endswith("-") and fold(k).startswith(fv)
+           and len(k) - len(value) <= CUT_MODEL_CHARS]
+    if len(cut) == 1:
+        return cut[0], "its last characters lost"
     # a name with the next box's text run in; not a model, whose longer names extend shorter ones
     # (卡罗拉1.2T, 卡罗拉1.2T精英版)
     inside = [k for k in known if len(k) >= 2 and k in value and len(value) - len(k) >= 2] if fld == "advisor" else []

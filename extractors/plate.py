@@ -37,8 +37,8 @@ def plate_kind(plate: str) -> str | None:
     return None
 
 
-# OCR reads 川 as three strokes: "111", "lll", "|||"
-_CHUAN = re.compile(r"(?<![0-9A-Za-z])(?:111|lll|Ill|\|\|\||l1l|1l1)(?=\s*[A-Z])")
+# OCR reads 川 as three strokes: "111", "lll", "|||", "III", its first (curved) stroke a J: "JII"
+_CHUAN = re.compile(r"(?<![0-9A-Za-z])[1lI|J][1lI|]{2}(?=\s*[A-Z])")
 
 
 # the issuing office's letter read as the digit it looks like (渝B09786 read 渝809786); each digit
@@ -67,10 +67,10 @@ def read_plate(text: str) -> Reading | None:
     """Find and validate a plate in ``text``; I/O in the body are read as 1/0 (with lower confidence)."""
     s = nfkc(text)
     m = _FIND.search(s)
-    if m is None and _CHUAN.search(s):
+    if m is None and (strokes := _CHUAN.search(s)):
         r = read_plate(_CHUAN.sub("川", s, count=1))
         if r is not None and r.valid:
-            return Reading(r.value, True, r.kind, min(r.confidence, 0.85), "read 111 as 川")
+            return Reading(r.value, True, r.kind, min(r.confidence, 0.85), f"read {strokes[0]} as 川")
     if m is None and sum(s.count(b) for b in _BRACKETS) == 1:
         b = next(b for b in _BRACKETS if b in s)
         r = read_plate(s.replace(b, _BRACKETS[b]))

@@ -415,6 +415,21 @@ def test_a_model_of_another_series_is_no_misreading_of_a_known_one(read: str, wa
     assert fv.value == want
 
 
+@pytest.mark.parametrize(("known", "read", "want"), [
+    (("宋PLUSDM-i", "汉EV605km"), "宋PLUSDM-", "宋PLUSDM-i"),  # the i lost at the cell's rule, OCR sure of the rest
+    (("宋PLUSDM-i", "宋PLUSDM-p"), "宋PLUSDM-", "宋PLUSDM-"),  # two known models start so: which one?
+    (("秦PLUSDM-i", "汉EV605km"), "宋PLUSDM-", "宋PLUSDM-"),  # another series' model is no completion
+])
+def test_a_model_cut_at_its_hyphen_is_the_one_known_model_it_starts(known: tuple[str, ...], read: str, want: str) -> None:
+    models = [known[i % len(known)] for i in range(5)]
+    t = taught(*[(dealer_page(a, m), {"advisor": a, "model": m}) for a, m in zip(("张伟", "李娜", "张伟", "李娜", "张伟"), models, strict=True)])
+    fv = extract(dealer_page("张伟", read), Settings(), today=TODAY, learned=[t]).fields["model"]
+    assert fv.value == want
+    assert fv.confidence < Settings().review_threshold  # cut short, or completed from the layout: a clerk looks
+    if want != read:
+        assert "its last characters lost" in fv.note
+
+
 def test_repair_confidence_comes_from_how_often_the_roster_was_right() -> None:
     # a dealer whose documents always showed advisors already seen is surer than one where every
     # other document brought a new name: the same misreading, repaired with different confidence
@@ -685,6 +700,43 @@ def test_a_total_at_the_learned_place_the_sum_denies_is_the_sum(total: str, want
                  for _ in range(3)])
     fv = extract(_costs(False, total), Settings(), today=TODAY, learned=[t]).fields["total_cost"]
     assert fv.value == want and ("computed" in fv.note) is computed, fv.note
+
+
+def _cost_row(y: float, total: str | None, total_label: bool = True, discount: str | None = "0.00") -> list[PageText]:
+    """A form whose cost row (labels, amounts under them) sits at ``y``: lower the longer the item table."""
+    lines = [L("工单号", 100, 300, 240, 336), L("WO2024040101", 300, 300, 700, 336),
+             L("客户", 100, 360, 180, 396), L("王五", 300, 360, 460, 396),
+             L("服务顾问", 850, 360, 1010, 396), L("张伟", 1050, 360, 1200, 396),
+             L("人工费", 166, y, 246, y + 48), L("材料费", 457, y, 526, y + 48), L("外加工费", 730, y, 828, y + 48),
+             L("优惠金额", 1016, y, 1112, y + 48),
+             L("RMB 912.00", 171, y + 50, 328, y + 88), L("RMB 974.30", 454, y + 50, 607, y + 88),
+             L("RMB 0.00", 730, y + 50, 875, y + 88)]
+    if total_label:
+        lines.append(L("合计", 1294, y, 1344, y + 48))
+    if discount is not None:
+        lines.append(L(f"RMB {discount}", 1008, y + 50, 1134, y + 88))
+    if total is not None:
+        lines.append(L(f"RMB {total}", 1291, y + 50, 1470, y + 88))
+    return [PageText(1, 1654, 2339, 200, lines)]
+
+
+@pytest.mark.parametrize(("total", "want", "note"), [
+    ("1791.98", "1791.98", "a discount not read"),  # under the sum by what an unread discount may be: as read
+    ("8300.00", "1886.30", "computed"),             # over the sum: the sum, for review
+    ("886.30", "1886.30", "its leading digits lost"),  # its first digit lost: the sum gives it
+])
+def test_a_total_whose_label_a_seal_hid_is_read_beside_the_row_labels_read(total: str, want: str, note: str) -> None:
+    """Colour form 10702_166: 合计 read as 会计, the discount's amount lost, the cost row 150 px lower
+    than on the taught documents (a longer item table): the learned total box is found from the
+    row's other labels (人工费 .. 优惠金额), not from where the row was on the taught documents."""
+    t = taught(*[(_cost_row(y, "1886.30"), {"labor_cost": "912.00", "parts_cost": "974.30", "total_cost": "1886.30"})
+                 for y in (1100, 1180, 1140)])
+    page = _cost_row(1330, total, total_label=False, discount=None)
+    alone = extract(page, Settings(), today=TODAY).fields["total_cost"]
+    assert alone.value == "1886.30" and "computed" in alone.note  # no label: the sum, without the template
+    fv = extract(page, Settings(), today=TODAY, learned=[t]).fields["total_cost"]
+    assert fv.value == want and note in fv.note, fv.note
+    assert fv.confidence < Settings().review_threshold
 
 
 @pytest.mark.parametrize(("second", "want"), [

@@ -71,6 +71,8 @@ TODAY = date(2026, 11, 27)
         ("汉EV 605km", "汉EV605km", True),
         ("E300L 4MAT1C", "E300L4MATIC", False),
         ("GLC300L 4MATIC", "GLC300L4MATIC", True),
+        ("宋PLUS DM-", "宋PLUSDM-", False),  # no model ends in a hyphen: the i of DM-i lost
+        ("宋PLUS DM-i", "宋PLUSDM-i", True),
     ],
 )
 def test_model_values(printed: str, value: str, confident: bool) -> None:

@@ -196,9 +196,19 @@ def test_plate_rejects(text: str) -> None:
     assert r is None or not r.valid
 
 
-def test_plate_chuan_read_as_strokes_is_repaired_with_lower_confidence() -> None:
-    r = plate.read_plate("111A7T197")
-    assert r is not None and r.valid and r.value == "川A7T197" and r.confidence < 1.0
+@pytest.mark.parametrize(("text", "expected"), [
+    ("111A7T197", "川A7T197"), ("lllA7T197", "川A7T197"),
+    ("IIIAD78263", "川AD78263"), ("JIIAD0770", "川AD0770"),  # dot-matrix 川 on a fax (colour form 10702)
+])
+def test_plate_chuan_read_as_strokes_is_repaired_with_lower_confidence(text: str, expected: str) -> None:
+    r = plate.read_plate(text)
+    assert r is not None and r.valid and r.value == expected and r.confidence < 1.0
+
+
+@pytest.mark.parametrize("text", ["JIIA7T19", "1IIA7T1979"])  # strokes before what is no plate: nothing
+def test_plate_strokes_before_no_plate_are_not_chuan(text: str) -> None:
+    r = plate.read_plate(text)
+    assert r is None or not r.valid
 
 
 @pytest.mark.parametrize(("text", "expected"), [("川IG·8Q181", "川G8Q181"), ("J川IAT7092", "川AT7092")])
@@ -472,6 +482,8 @@ def test_mileage_with_a_mark_before_the_number_goes_to_review(text: str, value: 
     ("1098,34元", "1098.34", True),  # a comma for the point: no thousands group has two digits
     ("12,345", "12345.00", False),
     ("¥1;110.00", "1110.00", True),  # the thousands comma read as a semicolon
+    ("RMB 3:030.00", "3030.00", True),  # ... or as a colon
+    ("¥1581:14", "1581.14", False),  # a colon before two digits is the decimal point
 ])
 def test_money_dot_matrix_misreadings_repaired_for_review(text: str, want: str, repaired: bool) -> None:
     p = parse_money(text, date(2026, 12, 1))
