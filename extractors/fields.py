@@ -348,6 +348,11 @@ _BARE_DESIGNATION = re.compile(rf"^\d{{3}}[{CJK_CLASS}]")
 _CUT_AFTER_HYPHEN = re.compile(r"[-－‐]$")
 
 
+def cut_at_hyphen(model: str) -> bool:
+    """A model reading that ends in a hyphen: its last characters lost."""
+    return bool(_CUT_AFTER_HYPHEN.search(model))
+
+
 # a short word in no case a name is printed in (PLus, PLuS for Plus: a serif l read as L)
 _ODD_CASE = re.compile(r"(?<![A-Za-z])[A-Z]{2}[a-z][A-Za-z]{0,2}(?![A-Za-z])")
 
@@ -372,7 +377,7 @@ def parse_model(text: str, today: date) -> Parsed | None:
         return Parsed(value, 0.6, True, "a displacement without its L or T: its last letter lost?")
     if _BARE_DESIGNATION.match(value):
         return Parsed(value, 0.6, True, "a number without its letters before the trim: letters lost?")
-    if _CUT_AFTER_HYPHEN.search(value):
+    if cut_at_hyphen(value):
         return Parsed(value, 0.6, True, "ends in a hyphen: its last characters lost?")
     return Parsed(value, 0.92, True)
 

@@ -27,7 +27,7 @@ from typing import Any
 from core.identifiers import PROVINCES
 from core.models import Box, PageText
 from extractors.car_series import listed_series
-from extractors.fields import MONEY_FIELDS, PARSERS, UNSURE_OCR
+from extractors.fields import MONEY_FIELDS, PARSERS, UNSURE_OCR, cut_at_hyphen
 from extractors.labels import Lexicon
 from extractors.layout import Candidate, Line, PageIndex
 from extractors.text import edit_distance, nfkc
@@ -637,7 +637,7 @@ def _roster_match(fld: str, known: dict[str, int], value: str, ocr_conf: float, 
     if same:
         return None
     # a model cut after a hyphen (宋PLUSDM- of 宋PLUSDM-i): the one known model it is the start of
-    cut = [k for k in known if fld == "model" and value.endswith("-") and fold(k).startswith(fv)
+    cut = [k for k in known if fld == "model" and cut_at_hyphen(value) and fold(k).startswith(fv)
            and len(k) - len(value) <= CUT_MODEL_CHARS]
     if len(cut) == 1:
         return cut[0], "its last characters lost"
