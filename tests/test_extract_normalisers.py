@@ -390,6 +390,12 @@ def test_date_gallery(text: str, expected: str | None) -> None:
         ("2022.1345", None, False),  # no month 13
         ("1234.5678", None, False),
         ("2024.10.15", "2024-10-15", True),  # nothing to repair
+        ("2024 04 03", "2024-04-03", False),  # spaces for its separators: for review
+        ("024/11/5", "2024-11-05", False),  # the year's 2 lost at the cell's rule
+        ("019.05.25", "2019-05-25", False),
+        ("024", None, False),  # no date
+        ("2024 13 03", None, False),
+        ("10 24 2024", None, False),  # spaces, not a year first: no guess
     ("2019年5月28", "2019-05-28", False),  # no 日 after the day: the 日 read as 8?
     ("2019年5月28日", "2019-05-28", True),
     ],
