@@ -682,6 +682,7 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
                               "labour + parts (+ other - discount) does not equal total")
         read = _amount(chosen["total_cost"])
         expected = money.expected_total(labor, parts, other, discount)
+        net = read is not None and _discount_unread(read, expected, discount)  # of a discount not read
         if read is not None and _leading_digits_lost(expected, read):
             s = chosen["total_cost"]
             s.parsed = Parsed(money.fmt(expected), s.parsed.confidence, True,
@@ -698,12 +699,12 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
                               "give them")
             s.confidence = min(s.confidence, LEADING_LOST_CONFIDENCE)
         elif read is not None and (read < (labor + parts) / 2 or (
-                chosen["total_cost"].cand.how in LEARNED_HOWS and not _discount_unread(read, expected, discount))):
+                chosen["total_cost"].cand.how in LEARNED_HOWS and not net)):
             # a total under half of labour + parts is a truncated reading ("¥5" for "¥5,460.59"),
             # and one a learned place gives (no label read) that the sum does not confirm is no
             # better than the sum (74003.00 read where 1,924.46 was): offer the sum instead, for review
             chosen.pop("total_cost")
-        elif read is not None and _discount_unread(read, expected, discount):
+        elif read is not None and net:
             chosen["total_cost"].add_note(f"no discount read; the total is {money.fmt(expected - read)} "
                                           "under labour + parts (+ other): a discount not read?")
 

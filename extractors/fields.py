@@ -47,6 +47,8 @@ _DATE_SEPARATOR_LOST = re.compile(r"(?<!\d)((?:19|20)\d\d)[-/.](0[1-9]|1[0-2])(0
 # left rule (024/11/5: no year is 0xx; 20xx it must be)
 _DATE_SPACED = re.compile(r"^\s*((?:19|20)\d\d)\s+(0?[1-9]|1[0-2])\s+(0?[1-9]|[12]\d|3[01])\s*$")
 _YEAR_TWO_LOST = re.compile(r"^\s*(0\d\d)(?=[-/.年]\d)")
+_DATE_REPAIRS = ((_DATE_SPACED, r"\1-\2-\3", "spaces for its separators"),
+                 (_YEAR_TWO_LOST, r"2\1", "the year's first digit (2) lost"))
 # 2019年5月28 for 2019年5月2日: a 年月 date whose two-digit day ends the text, no 日 after it
 _DAY_WITHOUT_RI = re.compile(r"年\s*\d{1,2}\s*月\s*\d[0-9]\s*$")
 DATE_REPAIRED_CONFIDENCE = 0.9
@@ -67,10 +69,9 @@ def _date_repaired(text: str, today: date) -> Parsed | None:
         if found := dates.find_dates(f"{y}-{mo}-{dd}", today, day_first=False):
             return Parsed(found[0][0].isoformat(), DATE_DOUBTED_CONFIDENCE, True,
                           f"read {m[0]}: a separator lost", m[0])
-    for pattern, make, why in ((_DATE_SPACED, lambda m: f"{m[1]}-{m[2]}-{m[3]}", "spaces for its separators"),
-                               (_YEAR_TWO_LOST, lambda m: _YEAR_TWO_LOST.sub(r"2\1", plain, count=1),
-                                "the year's first digit (2) lost")):
-        if (m := pattern.search(plain)) and (found := dates.find_dates(make(m), today, day_first=False)):
+    for pattern, replacement, why in _DATE_REPAIRS:
+        fixed = pattern.sub(replacement, plain, count=1)
+        if fixed != plain and (found := dates.find_dates(fixed, today, day_first=False)):
             return Parsed(found[0][0].isoformat(), DATE_DOUBTED_CONFIDENCE, True, f"read {text.strip()}: {why}", text.strip())
     return None
 

@@ -291,8 +291,13 @@ def _placed_anchor(lf: LearnedField, index: PageIndex, page: PageText,
         return None
     h = heights[len(heights) // 2]
     ax, bx, ay, by = align
-    cx, cy = (ax * lf.anchor_at[0] + bx) * page.width, (ay * lf.anchor_at[1] + by) * page.height
-    w = sum(1.0 if not c.isascii() else 0.55 for c in lf.anchor) * h
+    return _label_box(lf.anchor, (ax * lf.anchor_at[0] + bx) * page.width, (ay * lf.anchor_at[1] + by) * page.height, h)
+
+
+def _label_box(wording: str, cx: float, cy: float, h: float) -> Box:
+    """The box a label of ``wording`` centred at (``cx``, ``cy``) takes at height ``h``: a Chinese
+    character a height wide, a Latin one a little over half."""
+    w = sum(1.0 if not c.isascii() else 0.55 for c in wording) * h
     return (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
 
 
@@ -312,11 +317,8 @@ def _beside_anchor(lf: LearnedField, row: list[LearnedField], index: PageIndex, 
         if len(found) != 1:  # not read, or printed twice: which one is the row's?
             continue
         b = found[0]
-        h = b[3] - b[1]
         cx = (b[0] + b[2]) / 2 + scale * (lf.anchor_at[0] - nf.anchor_at[0]) * page.width
-        cy = (b[1] + b[3]) / 2
-        w = sum(1.0 if not c.isascii() else 0.55 for c in lf.anchor) * h
-        return (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+        return _label_box(lf.anchor, cx, (b[1] + b[3]) / 2, b[3] - b[1])
     return None
 
 
