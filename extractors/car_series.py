@@ -69,7 +69,7 @@ MAKES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 SERIES: frozenset[str] = frozenset(s for _, series in MAKES.values() for s in series)
 
 _SERIES_HEAD = re.compile(rf"^[{CJK_CLASS}]{{1,5}}")
-_LATIN_FOR_FIRST = re.compile(rf"^[A-Za-z0-9]([{CJK_CLASS}]{{2,4}})")
+_LATIN_FOR_FIRST = re.compile(rf"^[A-Za-z0-9]([{CJK_CLASS}]{{1,4}})")
 
 
 def _listed_prefix(head: str) -> bool:
@@ -105,7 +105,7 @@ def series_repair(model: str, page_text: str = "") -> str | None:
     there is nothing to repair or no one repair."""
     m = _SERIES_HEAD.match(model)
     if m is None:
-        lat = _LATIN_FOR_FIRST.match(model)  # B科威Plus28T: the series' first character read as a letter
+        lat = _LATIN_FOR_FIRST.match(model)  # B科威Plus28T, K度1.5L: the series' first character read as a letter
         if lat is None:
             return None
         head = lat.group(1)

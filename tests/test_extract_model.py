@@ -109,6 +109,8 @@ def test_numbers_alone_are_not_a_model() -> None:
         ("岳380TSI", "长春一汽-大众汽车销售服务有限公司", "探岳380TSI"),
         ("泰PLUSDM-i", "", None),  # 秦 or 泰: no series ends with 泰
         ("B科威Plus28T", "", "昂科威Plus28T"),  # the first character read as a Latin letter
+        ("K度1.5LCVT", "", "飞度1.5LCVT"),  # ... before the one character left of a two-character name
+        ("5系530Li", "", None),  # no series ends with 系: 宝马's 5 series, left as read
         ("X5", "", None),  # a Latin series name is none of that
         ("B朗逸1.5L", "", None),  # a series after the letter: not the letter's to replace
     ],
