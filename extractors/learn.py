@@ -639,8 +639,8 @@ def _roster_match(fld: str, known: dict[str, int], value: str, ocr_conf: float, 
     if same:
         return None
     # a model cut after a hyphen (宋PLUSDM- of 宋PLUSDM-i): the one known model it is the start of
-    cut = [k for k in known if fld == "model" and cut_at_hyphen(value) and fold(k).startswith(fv)
-           and len(k) - len(value) <= CUT_MODEL_CHARS]
+    hyphen_cut = fld == "model" and cut_at_hyphen(value)
+    cut = [k for k in known if hyphen_cut and fold(k).startswith(fv) and len(k) - len(value) <= CUT_MODEL_CHARS]
     if len(cut) == 1:
         return cut[0], "its last characters lost"
     # a name with the next box's text run in; not a model, whose longer names extend shorter ones
