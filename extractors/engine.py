@@ -42,6 +42,7 @@ from extractors.value_strip import FIELDS as REREAD_FIELDS
 from extractors.value_strip import (
     PERSON_FIELDS,
     VIN_CELL,
+    name_goes_before,
     name_goes_on,
     reread_choice,
     rule_or_character,
@@ -189,12 +190,29 @@ def _unclaimed_text(ln: Line) -> str:
     return " ".join(out)
 
 
-def _scanned(index: PageIndex, fld: str, today: date) -> list[Scored]:
+def _in_priced_row(index: PageIndex, ln: Line) -> bool:
+    """``ln`` shares its row with an amount printed as money: a line of an item table (an 11-digit
+    part number 17816794308 beside 空调清洗剂 1 104.46 is a mobile's shape)."""
+    return any(o is not ln and same_row(o.box, ln.box) and _MONEY_SHAPED.search(o.text)
+               for o in index.pages[ln.page - 1])
+
+
+def _scanned(index: PageIndex, fld: str, today: date, labelled: bool = False) -> list[Scored]:
+    """Values of ``fld`` found by their shape on any line. ``labelled``: the field's label was
+    read, its value not validly; what has the shape elsewhere on the page is then for review (on a
+    colour form the customer's phone lost its leading 1 and a part number was taken: 6 of 50 phones
+    of one dealer's form, confidently wrong)."""
     out = []
     for ln in index.all_lines():
         s = _score(fld, Candidate(_unclaimed_text(ln), ln.page, ln.box, ln.conf, "scan"), 99, True, today)
-        if s is not None and s.parsed.valid and not (fld == "phone" and s.parsed.note != "mobile"):
-            out.append(s)
+        if s is None or not s.parsed.valid or (fld == "phone" and s.parsed.note != "mobile"):
+            continue
+        if fld == "phone" and _in_priced_row(index, ln):
+            continue
+        if labelled:
+            s.add_note("found by its shape elsewhere on the page: its label's value was not read",
+                       cap=UNLABELLED_CONFIDENCE)
+        out.append(s)
     return out
 
 
@@ -342,6 +360,8 @@ def _reread_values(pages: list[PageText], found: dict[str, list[Scored]], chosen
                              cap=REREAD_REPLACED)
             elif cur is not None and (more := name_goes_on(fld, cur.parsed.value, lines)):
                 cur.add_note(f"read again as {'/'.join(more)}: its last character lost?", cap=REREAD_REPLACED)
+            elif cur is not None and (more := name_goes_before(fld, cur.parsed.value, lines)):
+                cur.add_note(f"read again as {'/'.join(more)}: its first character lost?", cap=REREAD_REPLACED)
             continue
         page_no, ln = reads[0]
         sc = _score(fld, Candidate(ch.text, page_no, ln.box, ch.ocr_conf, "reread"), 0, True, today)
@@ -1238,7 +1258,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
         found.setdefault("vin", []).extend(_reread(pages, "vin", today, first))
     for fld in SCANNABLE:
         if not any(s.parsed.valid for s in found.get(fld, [])):
-            found.setdefault(fld, []).extend(_scanned(index, fld, today))
+            found.setdefault(fld, []).extend(_scanned(index, fld, today, labelled=fld in seen or bool(found.get(fld))))
     _unlabelled(index, found, today)
 
     chosen = {fld: _pick(c) for fld, c in found.items() if c}

@@ -51,6 +51,9 @@ _DATE_REPAIRS = ((_DATE_SPACED, r"\1-\2-\3", "spaces for its separators"),
                  (_YEAR_TWO_LOST, r"2\1", "the year's first digit (2) lost"))
 # 2019年5月28 for 2019年5月2日: a 年月 date whose two-digit day ends the text, no 日 after it
 _DAY_WITHOUT_RI = re.compile(r"年\s*\d{1,2}\s*月\s*\d[0-9]\s*$")
+# 2019年1月 6日 for 1月26日: a gap before a one-digit day or month, where a digit printed over a
+# cell's rule (or a dot-matrix head's gap) was not read; printers right-align a number, not pad inside a date
+_GAP_BEFORE_DIGIT = re.compile(r"[年月]\s+\d(?!\d)")
 DATE_REPAIRED_CONFIDENCE = 0.9
 DATE_DOUBTED_CONFIDENCE = 0.75
 
@@ -86,6 +89,8 @@ def parse_date(text: str, today: date) -> Parsed | None:
     if _DAY_WITHOUT_RI.search(text):
         return Parsed(d.isoformat(), DATE_DOUBTED_CONFIDENCE, True,
                       f"read {text.strip()}: no 日 after the day, its last digit may be the 日 misread", raw)
+    if _GAP_BEFORE_DIGIT.search(raw):
+        return Parsed(d.isoformat(), DATE_DOUBTED_CONFIDENCE, True, f"read {raw}: a gap before a digit, one lost?", raw)
     if re.match(r"[0O]{2}\d\d\D", raw):  # 0010年9月3日: a four-digit year's first digits misread
         return Parsed(d.isoformat(), 0.6, True, f"read {raw}: the year's first digits misread", raw)
     return Parsed(d.isoformat(), 1.0, True, raw=raw)
@@ -338,6 +343,9 @@ _DESIGNATIONS = (
     (re.compile(r"(?<=\d{2})[T17I]F[S5][I1l|工](?![A-Za-z0-9])"), "TFSI"),
     (re.compile(r"(?<=\d{3})TURB[O0](?![A-Za-z0-9])"), "TURBO"),
     (re.compile(r"(?<=\d{3})L[1Il|](?![A-Za-z0-9])"), "Li"),  # a long-wheelbase BMW (530Li, 320Li)
+    (re.compile(r"(?<=\d{3})Ti(?![A-Za-z0-9])"), "Li"),  # ... its L read as T (530Ti领先型)
+    # BMW's all-wheel drive (X3 xDrive30i) with its x read as v, X, Y or × (sDrive is another)
+    (re.compile(r"[vVXY×](?=Drive\d{2})"), "x"),
     (re.compile(r"EcoBoos[l1I|](?![a-z])"), "EcoBoost"),  # Ford's engines (蒙迪欧 EcoBoost 245)
     # an electric model's EV after its series name (汉EV, 秦EV) with the E read as I, l or 1
     (re.compile(rf"(?<=[{CJK_CLASS}])[I1l|]V(?=\d|$)"), "EV"),

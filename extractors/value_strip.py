@@ -366,6 +366,25 @@ def name_goes_on(fld: str, first: str | None, readings: list[OcrLine]) -> list[s
     return sorted(set(out))
 
 
+def name_goes_before(fld: str, first: str | None, readings: list[OcrLine]) -> list[str]:
+    """The second readings that are a two-character name with a character before it that is no
+    label's end (T强杰 and 丁强杰 of 强杰: the surname printed over the cell's rule, the 丁 read as
+    the T it looks like), where none is sure enough to be taken. Those readings' names (T as 丁)."""
+    if fld not in PERSON_FIELDS or not first:
+        return []
+    name = "".join(first.split())
+    if len(name) != 2 or not all(is_cjk(c) for c in name):
+        return []
+    out = []
+    for r in readings:
+        t = value_text(r.text)
+        if t[:1] == "T":
+            t = "丁" + t[1:]
+        if len(t) == 3 and t.endswith(name) and is_cjk(t[0]) and t[0] not in LABEL_EDGES[1] and has_surname(t):
+            out.append(t)
+    return sorted(set(out))
+
+
 def rule_or_character(fld: str, first: str | None, readings: list[OcrLine], today: date) -> str | None:
     """A sure second reading that is the first with one more leading character a rule looks like
     (123260 for 23260, 124313 for 24313): a digit lost at the cell's rule, or the rule read as

@@ -29,6 +29,10 @@ TODAY = date(2026, 11, 27)
         ("迈腾330T5I豪华型", "迈腾330TSI豪华型", False),
         ("帕萨特330T5工", "帕萨特330TSI", False),  # a serif I read as 工
         ("530L1 领先型", "530Li领先型", False),
+        ("530Ti领先型", "530Li领先型", False),  # ... its L read as T
+        ("X3 vDrive30i", "X3xDrive30i", False),  # BMW's xDrive with its x read as v
+        ("X5 XDrive40i", "X5xDrive40i", False),
+        ("X5 xDrive40i", "X5xDrive40i", True),
         ("秦PLUS DN-i", "秦PLUSDM-i", False),  # BYD's DM-i with its M read N
         ("宋PLUS DM-I", "宋PLUSDM-i", False),  # ... its i read I
         ("亚洲龙2.51 豪华版", "亚洲龙2.5L豪华版", False),  # a displacement's L read as 1

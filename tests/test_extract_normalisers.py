@@ -398,6 +398,10 @@ def test_date_gallery(text: str, expected: str | None) -> None:
         ("10 24 2024", None, False),  # spaces, not a year first: no guess
     ("2019年5月28", "2019-05-28", False),  # no 日 after the day: the 日 read as 8?
     ("2019年5月28日", "2019-05-28", True),
+    ("2019年1月 6日", "2019-01-06", False),  # a gap before a one-digit day: 26 with its 2 lost?
+    ("2021年 1月17日", "2021-01-17", False),  # ... before a one-digit month (11月?)
+    ("2019年1月6日", "2019-01-06", True),
+    ("2021年11月 17日", "2021-11-17", True),  # a gap before two digits: nothing lost
     ],
 )
 def test_a_date_field_repaired_from_its_punctuation(text: str, expected: str | None, sure: bool) -> None:

@@ -146,3 +146,33 @@ def test_a_name_whose_label_was_lost_beside_a_labelled_one(case: str, row: list[
     assert value == want, case
     if want is not None:
         assert conf < REVIEW and "other name" in note, case
+
+
+# a colour form's phone cell and its parts table, whose BMW part numbers have a mobile's shape
+PHONE_LABEL = L("联系电话", 1079, 384, 1178, 424, 1.0)
+PARTS = [L("序号", 147, 1255, 187, 1295), L("零件号", 237, 1251, 317, 1298), L("零件名称", 545, 1252, 651, 1297),
+         L("数量", 1006, 1251, 1069, 1300), L("单价", 1142, 1255, 1184, 1297), L("金额", 1330, 1253, 1387, 1298),
+         L("3", 147, 1359, 160, 1391), L("17816794308", 237, 1359, 396, 1391), L("空调清洗剂", 542, 1355, 649, 1395),
+         L("1", 1095, 1361, 1114, 1390), L("104.46", 1225, 1357, 1311, 1395), L("104.46", 1439, 1357, 1521, 1395)]
+
+
+@pytest.mark.parametrize(("case", "lines", "want", "confident"), [
+    # the phone's value lost its leading 1 on the cell's rule: the repaired reading, not a part number
+    ("label read, value headless", [PHONE_LABEL, L("5071888807", 1237, 376, 1404, 414, 1.0)], "15071888807", False),
+    ("label read, value unreadable", [PHONE_LABEL, L("507188", 1237, 376, 1404, 414, 0.4)], None, False),
+    ("no label, a lone mobile line", [L("150 7188 8807", 1237, 376, 1404, 414, 0.99)], "15071888807", True),
+])
+def test_a_part_number_is_no_phone(case: str, lines: list[OcrLine], want: str | None, confident: bool) -> None:
+    page = PageText(1, 1654, 2339, 200.0, [DEALER, *lines, *PARTS])
+    f = extract([page], Settings(), today=TODAY).fields.get("phone")
+    got = f.value if f is not None and f.value and len(f.value) == 11 else None
+    assert got == want, case
+    if f is not None and f.value:
+        assert (f.confidence >= REVIEW) is confident, case
+
+
+def test_a_mobile_found_elsewhere_when_its_label_gave_none_is_for_review() -> None:
+    page = PageText(1, 1654, 2339, 200.0, [DEALER, PHONE_LABEL, L("507188", 1237, 376, 1404, 414, 0.4),
+                                           L("13912345678", 140, 1600, 300, 1640, 0.99)])
+    f = extract([page], Settings(), today=TODAY).fields["phone"]
+    assert f.value == "13912345678" and f.confidence < REVIEW and "its label's value was not read" in f.note

@@ -457,6 +457,21 @@ def test_a_name_read_again_with_a_third_character(first: str, reads: list[tuple[
     assert name_goes_on("model", first, [OcrLine(t, (0.0, 0.0, 400.0, 60.0), c) for t, c in reads]) == []
 
 
+@pytest.mark.parametrize(("first", "reads", "want"), [
+    # a second reading sees a surname before the two characters read: the first was lost, for review
+    ("强杰", [("T强杰", 0.78), ("强杰", 0.98)], ["丁强杰"]),  # 丁 read as the T it looks like
+    ("国建", [("闫国建", 0.8)], ["闫国建"]),
+    ("强杰", [("强杰", 0.98)], []),
+    ("修杰", [("方修杰", 0.9)], []),  # the end of its label (托修方) is no surname of the name
+    ("强杰", [("强杰结", 0.9)], []),  # a character after it: name_goes_on's case
+])
+def test_a_name_read_again_with_a_character_before_it(first: str, reads: list[tuple[str, float]], want: list[str]) -> None:
+    from extractors.value_strip import name_goes_before
+
+    assert name_goes_before("customer_name", first, [OcrLine(t, (0.0, 0.0, 400.0, 60.0), c) for t, c in reads]) == want
+    assert name_goes_before("model", first, [OcrLine(t, (0.0, 0.0, 400.0, 60.0), c) for t, c in reads]) == []
+
+
 def test_a_name_whose_last_character_was_seen_goes_to_review() -> None:
     # a label-above form's row (labels, then their values under them), as OCR read it
     row = [("接车员", (295, 341, 342, 370)), ("车主", (651, 342, 679, 371)), ("手机", (999, 342, 1035, 370)),
