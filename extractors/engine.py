@@ -392,7 +392,7 @@ def _compact(text: str) -> str:
     return "".join(c for c in text if not _formatting(c))
 
 
-def _doubted_characters(pages: list[PageText], chosen: dict[str, Scored], threshold: float) -> None:
+def _doubted_characters(pages: list[PageText], chosen: dict[str, Scored], threshold: float, today: date) -> None:
     for fld in DOUBTED_FIELDS:
         s = chosen.get(fld)
         if s is None or s.confidence < threshold or not s.parsed.valid:
@@ -410,10 +410,17 @@ def _doubted_characters(pages: list[PageText], chosen: dict[str, Scored], thresh
                     c, ch, p = doubts[0]
                     s.add_note(f"read again, the recogniser saw {ch} ({p:.2f}) as well as {c}", cap=DOUBTED_CONFIDENCE)
                     break
-            elif r.conf >= DOUBT_SURE_READING and len(text) == len(value) \
-                    and sum(a != b for a, b in zip(text, value, strict=True)) == 1:
+            elif r.conf >= DOUBT_SURE_READING and len(read := _as_parsed(fld, value_text(r.text), today)) == len(value) \
+                    and sum(a != b for a, b in zip(read, value, strict=True)) == 1:
                 s.add_note(f"read again as {value_text(r.text)}", cap=DOUBTED_CONFIDENCE)
                 break
+
+
+def _as_parsed(fld: str, text: str, today: date) -> str:
+    """A second reading as its parser makes it, compact (R02409168177 is RO2409168177, as the
+    first reading was: the parser's repair is no second opinion); as read when it is no valid value."""
+    p = PARSERS[fld](text, today)
+    return _compact(p.value if p is not None and p.valid else text)
 
 
 COMBINED_CONFIDENCE = 0.7  # a VIN no one reading gives whole: for review
@@ -1267,7 +1274,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     _vin_combined(pages, found, chosen, settings.review_threshold)
     _vin_cut_at_the_next_label(index, chosen)
     _reread_values(pages, found, chosen, today)
-    _doubted_characters(pages, chosen, settings.review_threshold)
+    _doubted_characters(pages, chosen, settings.review_threshold, today)
     if lt is not None:
         _learned_not_anothers(found, chosen)
         _learned_evidence(found, chosen, lt)

@@ -93,17 +93,17 @@ def _strip(fld: str, ln: Line, k: int, page_lines: list[Line], page: PageText, t
     if best is not None and not _doubtful(fld, best, today, sure):
         return True, None
     if best is not None and best.how == "same-line":
-        if k + 1 < len(ln.hits) or fld not in PERSON_FIELDS:
+        if k + 1 < len(ln.hits):
             # the value shares its OCR line with the label and the next key (a slip's 键：值 键：值):
             # where it ends is a guess from the character count (``Line.span_box``), and a strip
             # cut inside it reads a value with its last characters lost, twice alike
             return False, None
-        # a name that ends its line, whose box may have ended before its last character (SA：张军
-        # of SA：张军鹏; ``reread_choice`` takes a lost last character of a name only): from the
-        # label's end (a guess, so a little before it) to a character's width past the line's
-        # end, not into the next label on the row
+        # a value that ends its line: from the label's end (a guess, so a little before it) to
+        # the line's end, and for a name, whose box may have ended before its last character
+        # (SA：张军 of SA：张军鹏; ``reread_choice`` takes a lost last character of a name only), a
+        # character's width past it; not into the next label on the row
         x0 = label[2] - 0.25 * h
-        x1 = ln.box[2] + LEFT * h
+        x1 = ln.box[2] + (LEFT if fld in PERSON_FIELDS else RIGHT) * h
         nxt = _next_label_x(ln, k, page_lines, ln.box[2] - 1)
         if nxt is not None:
             x1 = min(x1, nxt - 0.1 * h)

@@ -302,28 +302,35 @@ def test_no_second_reading_when_not_needed(lines: list[tuple[str, tuple[float, f
 
 
 def test_a_value_on_its_label_s_line_is_not_read_again() -> None:
-    """客户：汪春结算日期：… read as one line: where the value ends is a guess from the character
-    count, and a strip cut inside it loses the value's end."""
-    assert value_strips(_page([("客户：汪春结算日期：2020年6月3日", (130.0, 308.0, 498.0, 341.0), 0.89)]), TODAY) == []
+    """客户：汪春结算日期：… read as one line: where the name ends is a guess from the character
+    count, and a strip cut inside it loses the value's end. The date ends the line: it is read again."""
+    strips = value_strips(_page([("客户：汪春结算日期：2020年6月3日", (130.0, 308.0, 498.0, 341.0), 0.89)]), TODAY)
+    assert [s.field for s in strips] == ["date_out"]
 
 
 @pytest.mark.parametrize("line, fields", [
     (("SA：张军", (400.0, 432.0, 500.0, 469.0), 0.57), ["advisor"]),  # a name that ends its line
     (("服务接待：高丽", (300.0, 432.0, 480.0, 469.0), 0.86), ["advisor"]),
-    (("车型：天籁2.0", (300.0, 432.0, 480.0, 469.0), 0.86), []),  # no name: a longer model is not taken
-    (("客户：汪春结算日期：2020年6月3日", (130.0, 308.0, 498.0, 341.0), 0.89), []),  # the next key after it
+    (("车型：天籁2.0", (300.0, 432.0, 480.0, 469.0), 0.86), ["model"]),  # not a name: to the line's end
+    (("车牌号：苏A11559", (300.0, 432.0, 480.0, 469.0), 0.9), ["plate"]),  # a slip's plate, OCR unsure
+    (("客户：汪春结算日期：2020年6月3日", (130.0, 308.0, 498.0, 341.0), 0.89), ["date_out"]),  # the name: the next key after it
 ])
-def test_a_name_that_ends_its_label_s_line_is_read_again_past_the_line(
+def test_a_value_that_ends_its_label_s_line_is_read_again(
         line: tuple[str, tuple[float, float, float, float], float], fields: list[str]) -> None:
-    """SA：张军鹏 read as SA：张军, the line's box ending before 鹏: the strip reaches a character's
-    width past the line, from a little before the label's guessed end."""
+    """A value that ends its label's line is read again from a little before the label's guessed
+    end; SA：张军鹏 read as SA：张军, the line's box ending before 鹏: a name's strip reaches a
+    character's width past the line, another value's a little past it (not into what follows)."""
     strips = value_strips(_page([line]), TODAY)
     assert [s.field for s in strips] == fields
     for s in strips:
         text, (x0, y0, x1, y1), _ = line
-        name = text.split("：")[1]
-        name_x = x0 + (x1 - x0) * text.index(name) / len(text)  # where the name starts, by count
-        assert x0 < s.box[0] < name_x and s.box[2] >= x1 + (y1 - y0) and s.first == name
+        value = text.rsplit("：", 1)[1]
+        value_x = x0 + (x1 - x0) * text.index(value) / len(text)  # where the value starts, by count
+        assert x0 < s.box[0] < value_x and s.first == value
+        if s.field in ("advisor", "customer_name"):
+            assert s.box[2] >= x1 + (y1 - y0)
+        else:
+            assert x1 < s.box[2] <= x1 + (y1 - y0)
 
 
 def test_no_second_reading_of_a_page_with_its_own_text() -> None:
@@ -505,4 +512,19 @@ def test_a_value_the_recogniser_was_in_two_minds_about_goes_to_review(
         case: str, first: str, reads: list[OcrLine], doubted: bool) -> None:
     f = extract(_plate_page(first, reads), Settings(), today=TODAY).fields["plate"]
     assert f.value == first, case
+    assert (f.confidence < 0.8) is doubted, case
+
+
+@pytest.mark.parametrize(("case", "second", "doubted"), [
+    # the second reading is the first once parsed (R0 for RO, the parser's own repair): no doubt
+    ("the same print, the same O read as 0", "单号:R02409168177", False),
+    ("a sure second reading one digit apart", "单号:R02409168171", True),
+])
+def test_a_second_reading_the_parser_makes_the_value_raises_no_doubt(case: str, second: str, doubted: bool) -> None:
+    lines = [OcrLine("结算单号：R02409168177", (170.0, 357.0, 462.0, 396.0), 0.97),
+             OcrLine("车型：E300L 豪华型", (600.0, 357.0, 900.0, 396.0), 0.96)]
+    page = PageText(1, 1654, 2339, 200.0, lines,
+                    region_reads={"order_no": [OcrLine(second, (229.0, 347.0, 486.0, 406.0), 0.93)]})
+    f = extract([page], Settings(), today=TODAY).fields["order_no"]
+    assert f.value == "RO2409168177", case
     assert (f.confidence < 0.8) is doubted, case
