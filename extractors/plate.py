@@ -156,7 +156,10 @@ def with_province(text: str, province: str, place: str) -> Reading | None:
     c = normalize(text)
     if not c or c[0] in PROVINCES:
         return None
-    bodies = [c[1:]] if is_cjk(c[0]) else [c[1:], c] if c[0] in _PROVINCE_AS_STROKE else [c]
+    # a letter that is no stroke of one before the office letter is the office letter (AD12345 of
+    # 川AD12345, a new-energy plate), else the province misread as a letter (PG20318 of 沪G20318,
+    # ZA69168 of 云A69168, QU1N340 of 陕U1N340)
+    bodies = [c[1:]] if is_cjk(c[0]) else [c[1:], c] if c[0] in _PROVINCE_AS_STROKE else [c, c[1:]]
     for body in bodies:
         if not body[:1].isascii() or not body[:1].isalpha():
             continue

@@ -240,6 +240,9 @@ def test_plate_digit_after_province_that_is_no_plate_stays_invalid(text: str) ->
     ("TAA7D83", "川AA7D83"),
     ("AD12345", "川AD12345"),  # a new-energy plate
     ("A1O4O7", "川A10407"),  # O in the body is 0
+    ("ZA69168", "川A69168"),  # the province misread as a letter (云 as Z): no plate of the whole
+    ("PG20318", "川G20318"),
+    ("2A836P7", "川A836P7"),
 ])
 def test_plate_without_a_province_gets_the_dealers_for_review(text: str, expected: str) -> None:
     r = plate.with_province(text, "川", "成都")
