@@ -154,8 +154,23 @@ FEW_KM = 100
 _FIVE_AS_DOLLAR = re.compile(r"^\s*\$(?=\d)")
 
 
+# 166/06 km: a 7 without its bar read as a slash (no odometer reading has one between digits)
+_SLASH_IN_NUMBER = re.compile(r"(?<=\d)/(?=\d)")
+# 02,096 or 012345: no printed number starts with a 0 before more digits; its first digit (a 1 on
+# the cell's rule) was lost
+_LEADING_ZERO = re.compile(r"(?<![\d.,，])0\d")
+
+
 def parse_mileage(text: str, today: date) -> Parsed | None:
     s = nfkc(text)
+    if _SLASH_IN_NUMBER.search(s):
+        v = mileage.normalize_mileage(_SLASH_IN_NUMBER.sub("7", s))
+        if v is not None:
+            return Parsed(v, MARKED_MILEAGE_CONFIDENCE, True, f"read {text.strip()}: a 7 read as a slash")
+    if (m := _LEADING_ZERO.search(s)) and mileage.normalize_mileage(s[m.start():]) == mileage.normalize_mileage(s):
+        v = mileage.normalize_mileage(s)
+        if v is not None and v != "0":
+            return Parsed(v, MARKED_MILEAGE_CONFIDENCE, True, f"read {text.strip()}: a number that starts with 0, its first digit lost?")
     if _FIVE_AS_DOLLAR.match(s):
         v = mileage.normalize_mileage(_FIVE_AS_DOLLAR.sub("5", s, count=1))
         if v is not None:

@@ -312,23 +312,38 @@ RULE_LIKE = "1lI|!/[]()"
 LEADING_LOST_SURE = 0.9  # (form 9903: E21266589 and 249150 read again at 0.984 and 0.985)
 
 
-def _leading_gained(fld: str, first_key: str | None, best: dict[str, tuple[Parsed, str, float]]) -> list[str]:
+def _leading_gained(fld: str, first_key: str | None, best: dict[str, tuple[Parsed, str, float]],
+                    zero_led: str = "") -> list[str]:
     """The second readings (keys of ``best``, surest first) the recogniser is sure of
     (``LEADING_LOST_SURE``) that are an order number's or a mileage's first reading with one
-    more leading letter or digit: what the text detector's box, starting after it, lost."""
+    more leading letter or digit: what the text detector's box, starting after it, lost.
+    ``zero_led``: the first reading's digits when they start with a 0 (02,096 of 102,096), which
+    its parser dropped; a reading with one more digit before them is such a reading too."""
     if fld not in LEADING_LOST_FIELDS or first_key is None:
         return []
     return [k for k in sorted(best, key=lambda k: -best[k][2])
-            if len(k) == len(first_key) + 1 and k.endswith(first_key) and k[0].isascii() and k[0].isalnum()
-            and best[k][2] >= LEADING_LOST_SURE]
+            if ((len(k) == len(first_key) + 1 and k.endswith(first_key))
+                or (zero_led and len(k) == len(zero_led) + 1 and k.endswith(zero_led)))
+            and k[0].isascii() and k[0].isalnum() and best[k][2] >= LEADING_LOST_SURE]
+
+
+def _zero_led(fld: str, first: str | None) -> str:
+    """A mileage's first reading's digits when it starts with a 0 before more digits (02,096):
+    no printed number does, so its first digit was lost (a 1 on the cell's rule, which is no rule
+    read as a 1 then)."""
+    digits = re.sub(r"\D", "", first or "")
+    return digits if fld == "mileage_km" and len(digits) > 1 and digits[0] == "0" else ""
 
 
 def _leading_character_lost(fld: str, first_key: str | None, best: dict[str, tuple[Parsed, str, float]],
-                            votes: Counter[str]) -> Choice | None:
+                            votes: Counter[str], first: str | None = None) -> Choice | None:
     """The first pass read an order number or a mileage without its first character (21266589
     for E21266589, 49150 for 249150, at 1.0 and 0.99), and a sure second reading of the wider
-    strip holds it — a character a rule does not look like (``rule_or_character``)."""
-    k = next((k for k in _leading_gained(fld, first_key, best) if k[0] not in RULE_LIKE), None)
+    strip holds it — a character a rule does not look like (``rule_or_character``), or any, after
+    a first reading that starts with a 0 (``_zero_led``)."""
+    zero_led = _zero_led(fld, first)
+    k = next((k for k in _leading_gained(fld, first_key, best, zero_led)
+              if k[0] not in RULE_LIKE or (zero_led and k.endswith(zero_led))), None)
     if k is None:
         return None
     p, text, conf = best[k]
@@ -443,7 +458,7 @@ def reread_choice(fld: str, first: str | None, first_conf: float, readings: list
     if not votes:
         return None
     lost = _first_character_lost(fld, first_key, best, votes) or _one_character_lost(fld, first_key, best, votes) \
-        or _leading_character_lost(fld, first_key, best, votes)
+        or _leading_character_lost(fld, first_key, best, votes, first)
     if lost is not None:
         return lost
     person = fld in PERSON_FIELDS

@@ -473,6 +473,10 @@ def test_mileage(text: str, expected: str | None) -> None:
     ("17", "17", False),  # a car in for service has done more: 917 with its first digit lost?
     ("99km", "99", False),
     ("100km", "100", True),
+    ("166/06 km", "166706", False),  # a 7 without its bar read as a slash
+    ("02,096", "2096", False),  # no number starts with 0: its first digit lost
+    ("012345", "12345", False),
+    ("10,096", "10096", True),
 ])
 def test_mileage_with_a_mark_before_the_number_goes_to_review(text: str, value: str, confident: bool) -> None:
     p = parse_mileage(text, date(2026, 11, 27))

@@ -371,6 +371,18 @@ def test_a_mileage_read_again_with_one_more_leading_digit(reads: list[tuple[str,
     assert (fv.value, fv.confidence >= settings.review_threshold) == (want, confident), fv.note
 
 
+@pytest.mark.parametrize("reads, want", [
+    ([("102,096", 0.999)], "102096"),  # 02,096 read first: a digit was lost, the 1 is no rule
+    ([("02,096", 0.999)], "2096"),  # the second reading agrees: still for review
+])
+def test_a_mileage_read_first_with_a_leading_zero_takes_the_digit_read_before_it(
+        reads: list[tuple[str, float]], want: str, tmp_path: Path) -> None:
+    settings = Settings(archive_dir=tmp_path)
+    lines = [("行驶里程", (138.0, 520.0, 270.0, 557.0), 0.99), ("02,096", (330.0, 521.0, 480.0, 556.0), 1.0), NEXT]
+    fv = extract([_page(lines, {"mileage_km": reads})], settings, today=TODAY).fields["mileage_km"]
+    assert fv.value == want and fv.confidence < settings.review_threshold, fv.note
+
+
 def test_an_amount_read_again_is_what_the_sum_chooses(tmp_path: Path) -> None:
     lines = [("工时费", (138.0, 1000.0, 240.0, 1037.0), 0.99), ("材料费", (500.0, 1000.0, 600.0, 1037.0), 0.99),
              ("合计", (900.0, 1000.0, 970.0, 1037.0), 0.99),
