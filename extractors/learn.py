@@ -509,6 +509,7 @@ _FOLD = str.maketrans({"0": "O", "Q": "O", "D": "O", "1": "I", "L": "I", "|": "I
                        "8": "B", "2": "Z", "6": "G", "-": "", "_": "", ".": "", "·": "", "•": "", " ": ""})
 PREFIX_REPAIR_TRUST = 0.7  # an order number whose prefix OCR misread: the digits are unverified (0.5 + 0.4 x 0.7 = 0.78)
 ROSTER_DOUBT_TRUST = 0.7  # a roster this reliable (3 of 3 right, 5 of 6) doubts a name it does not know
+SURE_MISREAD_TRUST = 0.7  # a repair of a reading OCR was sure of: for review (0.5 + 0.4 x 0.7 = 0.78)
 
 
 def shape(value: str) -> str:
@@ -654,11 +655,16 @@ def _roster_match(fld: str, known: dict[str, int], value: str, ocr_conf: float, 
         if fld == "advisor" and held else []
     if len(lost) == 1:
         return lost[0], "its first character lost"
-    # OCR sure of a name one character off a known one: another name; sure of a model whose
-    # series no car has (朗选1.5L舒适版 at 0.89, 朗逸1.5L舒适版 known): a misread glyph all the same
-    if (ocr_conf >= UNSURE_OCR and not (fld == "model" and listed_series(value) is None)) or not held:
+    # OCR sure of a two-character name one character off a known one: another name (张敏, 张伟);
+    # of a longer one, the known one misread (孟梅关 for 孟梅美 at 0.95, dot-matrix print), offered
+    # for review (``SURE_MISREAD_TRUST``); sure of a model whose series no car has (朗选1.5L舒适版 at
+    # 0.89, 朗逸1.5L舒适版 known): a misread glyph all the same
+    if not held or (ocr_conf >= UNSURE_OCR and not (fld == "model" and listed_series(value) is None)
+                    and not (fld == "advisor" and len(value) >= 3)):
         return None
     near = _near(known, value)
+    if fld == "advisor" and ocr_conf >= UNSURE_OCR:  # a character misread, none lost or gained (张伟明 is another)
+        near = [k for k in near if len(k) == len(value)]
     if fld == "model":  # 宋PLUSDM-i read, 秦PLUSDM-i known: two series of the make, no misreading
         mine = listed_series(value)
         near = [k for k in near if mine is None or listed_series(k) in (None, mine)]
@@ -730,6 +736,8 @@ def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_con
                                   f"right on {rec[0]} of {rec[0] + rec[1]} corrected documents)")
             return None
         name, how = m
+        if fld == "advisor" and ocr_conf >= UNSURE_OCR and fold(name) != fold(value):  # OCR was sure of another name
+            trust = min(trust, SURE_MISREAD_TRUST)
         return ValueCheck(name, True, True, trust, f"read {value}; repaired to {name}, {what} of this layout "
                           f"({counts[name]} documents; {how})")
     key, n, total = _dominant(counts)
