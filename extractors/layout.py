@@ -3,6 +3,7 @@ the same row, or in the cell below. Works on ``PageText`` lines in pixel coordin
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from core.models import Box, OcrLine, PageText
@@ -220,6 +221,23 @@ def _column(hit_line: Line, k: int, label_box: Box, page_lines: list[Line]) -> t
 UNDER_SHARE = 0.25  # of a box's width under a label (and its margins) for it to be the label's value
 
 
+TOUCHING = 0.15  # boxes of one row this close (line heights) are one box the text detector cut
+_AMOUNT_HEAD = re.compile(r"^(?:[¥￥Yy]|RMB)?\s*\d[\d,，]*$")
+
+
+def _joined_amount(head: str, tail: str) -> str:
+    """An amount cut in two boxes, as one: ``￥8`` and ``70.00`` are ``￥870.00``; ``RMB375`` and
+    ``42``, its point lost between them, ``RMB375.42``. "" when the pieces are no such amount."""
+    head, tail = head.strip(), tail.strip()
+    if not _AMOUNT_HEAD.match(head):
+        return ""
+    if re.fullmatch(r"\d[\d,，]*[.．]\d{2}", tail):
+        return head + tail
+    if re.fullmatch(r"\d{2}", tail):
+        return head + "." + tail
+    return ""
+
+
 def _below(hit_line: Line, k: int, label_box: Box, page_lines: list[Line], below_anywhere: bool) -> list[Candidate]:
     h = hit_line.height
     c0, c1 = _column(hit_line, k, label_box, page_lines)
@@ -248,7 +266,15 @@ def _below(hit_line: Line, k: int, label_box: Box, page_lines: list[Line], below
         if not _starts_with_label(b) and not b.table_header and not _is_value_of_left_label(b, row):
             v = _value_of_line(b)
             if v:
-                return [Candidate(v, b.page, b.box, b.conf, "below")]
+                out = [Candidate(v, b.page, b.box, b.conf, "below")]
+                # the value's box cut in two where nothing parts them (￥8 | 70.00 of ￥870.00, at a
+                # seal's edge): the two boxes as one, first
+                nxt = min((o for o in row if o is not b and 0 <= o.box[0] - b.box[2] < TOUCHING * h), key=lambda o: o.box[0],
+                          default=None)
+                if nxt is not None and not _starts_with_label(nxt) and (w := _joined_amount(v, _value_of_line(nxt))):
+                    box = (b.box[0], min(b.box[1], nxt.box[1]), nxt.box[2], max(b.box[3], nxt.box[3]))
+                    out.insert(0, Candidate(w, b.page, box, min(b.conf, nxt.conf), "below"))
+                return out
     return []
 
 

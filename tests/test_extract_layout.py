@@ -495,3 +495,39 @@ def test_a_plate_without_its_province_is_found_among_its_readings_not_only_the_c
     ])
     f = extract([p], Settings(), today=TODAY).fields["plate"]
     assert f.value == "渝CR7D30" and f.confidence < Settings().review_threshold
+
+
+# a cost row whose values are printed under their labels; a seal's edge cuts a value's box in two
+COST_LABELS = [L("工时费", 182, 1004, 262, 1053, 1.0), L("配件费", 469, 1002, 538, 1051, 1.0),
+               L("材料管理费", 742, 1004, 875, 1047, 1.0), L("优惠", 1023, 1002, 1075, 1053, 1.0),
+               L("合计", 1311, 1002, 1370, 1053, 1.0)]
+
+
+@pytest.mark.parametrize(("case", "cut", "want"), [
+    ("the point lost between the boxes", {"discount": [L("RMB375", 1024, 1058, 1155, 1098), L("42", 1159, 1067, 1190, 1097)]},
+     {"discount": "375.42", "total_cost": "2753.05"}),
+    ("a total cut after its first digit", {"total_cost": [L("￥2", 1311, 1056, 1340, 1103), L("753.05", 1342, 1056, 1507, 1103)]},
+     {"discount": "375.42", "total_cost": "2753.05"}),
+])
+def test_a_value_cut_in_two_boxes_is_read_as_one(case: str, cut: dict[str, list[OcrLine]], want: dict[str, str]) -> None:
+    values = {"labor_cost": [L("RMB 650.00", 187, 1058, 352, 1099)], "parts_cost": [L("RMB 2,428.47", 469, 1056, 653, 1100)],
+              "other_cost": [L("RMB 50.00", 748, 1056, 898, 1101)], "discount": [L("RMB375.42", 1024, 1058, 1190, 1098)],
+              "total_cost": [L("RMB2,753.05", 1311, 1056, 1507, 1103)]} | cut
+    p = page(COST_LABELS + [ln for lines in values.values() for ln in lines])
+    ex = extract([p], Settings(), today=TODAY)
+    discount = _labelled(PageIndex.build([p], Lexicon()), TODAY)[0]["discount"][0].parsed.value  # the first candidate
+    assert {"discount": discount, "total_cost": ex.fields["total_cost"].value} == want, case
+    assert ex.fields["total_cost"].confidence >= Settings().review_threshold, case  # the sum closes
+
+
+@pytest.mark.parametrize(("head", "tail", "want"), [
+    ("￥8", "70.00", "￥870.00"),
+    ("RMB375", "42", "RMB375.42"),
+    ("RMB375", "4", ""),  # no cents: what the piece is, nothing tells
+    ("工时", "42", ""),  # no amount before it
+    ("￥8.00", "70.00", ""),  # two amounts
+])
+def test_an_amount_in_two_pieces(head: str, tail: str, want: str) -> None:
+    from extractors.layout import _joined_amount
+
+    assert _joined_amount(head, tail) == want
