@@ -227,7 +227,11 @@ def find_labels(text: str, lexicon: Lexicon) -> tuple[str, list[LabelHit]]:
                     continue
                 # "入F 时间": a misread character and a stray space; "入/广日期": a stroke read as a mark
                 compact = _STRAY.sub("", window)
-                if compact[0] in (e.wording[0], e.wording[1]) and levenshtein_le1(compact, e.wording):
+                # ... or its first character read as a letter or digit, the rest exact (1料费 of
+                # 材料费, T时费 of 工时费: a stroke of it lost in faint print)
+                latin_first = len(e.wording) >= 3 and compact[:1].isascii() and compact[:1].isalnum() \
+                    and compact[1:] == e.wording[1:]
+                if latin_first or (compact[0] in (e.wording[0], e.wording[1]) and levenshtein_le1(compact, e.wording)):
                     for j in range(i, end):
                         taken[j] = True
                     hits.append(LabelHit(e.field, e.wording, e.rank, i, end, False))

@@ -254,3 +254,15 @@ def test_person_without_a_common_surname_goes_to_review() -> None:
 def test_a_customer_name_of_one_character_goes_to_review(line: str, confident: bool) -> None:
     value, conf = fields([L(line, 100, 300, 600, 340)])["customer_name"]
     assert (conf >= Settings().review_threshold) is confident
+
+
+@pytest.mark.parametrize(("labels", "want"), [
+    # a cost row's labels above their values, a label's first character read as a letter or digit
+    (("人工费", "1料费", "结算金额"), {"labor_cost": "1392.00", "parts_cost": "2943.94"}),  # 材料费
+    (("T时费", "材料费", "结算金额"), {"labor_cost": "1392.00", "parts_cost": "2943.94"}),  # 工时费
+    (("人工费", "材料费", "结算金额"), {"labor_cost": "1392.00", "parts_cost": "2943.94"}),
+])
+def test_a_cost_label_with_its_first_character_misread_is_still_its_label(labels: tuple[str, ...], want: dict[str, str]) -> None:
+    got = values([L(labels[0], 178, 576, 248, 626), L(labels[1], 447, 581, 531, 622), L(labels[2], 1295, 579, 1391, 623),
+                  L("¥1,392.00", 176, 634, 308, 673), L("Y2,943.94", 457, 634, 586, 674), L("Y4,335.94", 1295, 632, 1437, 675)])
+    assert {f: got.get(f) for f in want} == want
