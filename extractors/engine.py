@@ -958,7 +958,38 @@ def _upper_amount(index: PageIndex) -> tuple[Decimal, Line] | None:
     return None
 
 
-def _check_with_upper(index: PageIndex, result: dict[str, FieldValue], chosen: dict[str, Scored]) -> None:
+def _costs_for_total(found: dict[str, list[Scored]], chosen: dict[str, Scored], total: Decimal) -> dict[str, Scored] | None:
+    """The labour and parts readings (first pass or second) that, with the chosen other fee and
+    discount, make ``total``: the one such pair, or None (none, or more than one)."""
+    other, discount = _amount(chosen.get("other_cost")), _amount(chosen.get("discount"))
+    labours = {s.parsed.value: s for s in found.get("labor_cost", []) if s.parsed.valid}
+    parts = {s.parsed.value: s for s in found.get("parts_cost", []) if s.parsed.valid}
+    pairs = [(a, b) for a in labours.values() for b in parts.values()
+             if money.totals_agree(Decimal(a.parsed.value), Decimal(b.parsed.value), total, other, discount)]
+    return {"labor_cost": pairs[0][0], "parts_cost": pairs[0][1]} if len(pairs) == 1 else None
+
+
+def _costs_after_words(found: dict[str, list[Scored]], result: dict[str, FieldValue], chosen: dict[str, Scored],
+                       total: Decimal) -> None:
+    """The total replaced by its words' amount (its leading digits lost as read): labour and parts
+    the old total confirmed (both read without their leading 1 at a rule, 334.00 + 324.26 + 80.00 −
+    260.74 = 477.52 of 1477.52) are confirmed no more. The readings that make the new total are
+    taken, for review; none: the two go to review as read."""
+    labor, parts = _amount(chosen.get("labor_cost")), _amount(chosen.get("parts_cost"))
+    if money.totals_agree(labor, parts, total, _amount(chosen.get("other_cost")), _amount(chosen.get("discount"))):
+        return
+    pair = _costs_for_total(found, chosen, total)
+    for f in ("labor_cost", "parts_cost"):
+        if pair is not None and (f not in result or pair[f].parsed.value != result[f].value):
+            result[f] = pair[f].to_field()
+        if f in result:
+            result[f].confidence = min(result[f].confidence, LEADING_LOST_CONFIDENCE)
+            result[f].note = joined(result[f].note, "with the total's words, labour + parts (+ other - discount) agree"
+                                    if pair is not None else "the sum agreed with the total as read, not with its words")
+
+
+def _check_with_upper(index: PageIndex, result: dict[str, FieldValue], chosen: dict[str, Scored],
+                      found: dict[str, list[Scored]] | None = None) -> None:
     """Compare the total with its 大写 form: agreement confirms it, a disagreement the sum settles."""
     upper = _upper_amount(index)
     if upper is None:
@@ -976,6 +1007,7 @@ def _check_with_upper(index: PageIndex, result: dict[str, FieldValue], chosen: d
         # the total read without the leading digits its words have (245.55 for 壹仟贰佰肆拾伍元伍角伍分)
         result["total_cost"] = FieldValue(money.fmt(amount), LEADING_LOST_CONFIDENCE, ln.page, ln.box, ln.text, True,
                                           f"from {in_words}; read {total.value}: its leading digits lost")
+        _costs_after_words(found or {}, result, chosen, amount)
         return
     sum_agrees = labor is not None and parts is not None and money.totals_agree(
         labor, parts, amount, _amount(chosen.get("other_cost")), _amount(chosen.get("discount")))
@@ -1304,7 +1336,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
             for f in ("labor_cost", "parts_cost"):
                 if f in result.fields:
                     result.fields[f].confidence = min(result.fields[f].confidence, 0.75)
-    _check_with_upper(index, result.fields, chosen)
+    _check_with_upper(index, result.fields, chosen, found)
     result.items = extract_items(index)
     _document_type(pages, lexicon, result, today, settings.review_threshold)
     _poor_copy(pages, result, settings.review_threshold)

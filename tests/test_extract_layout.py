@@ -531,3 +531,24 @@ def test_an_amount_in_two_pieces(head: str, tail: str, want: str) -> None:
     from extractors.layout import _joined_amount
 
     assert _joined_amount(head, tail) == want
+
+
+@pytest.mark.parametrize(("reread", "want_labour"), [
+    ("1,334.00", "1334.00"),  # the second reading of the labour makes the words' total: taken
+    (None, "334.00"),  # none: as read, for review
+])
+def test_costs_a_total_without_its_leading_digits_confirmed_are_confirmed_no_more(reread: str | None,
+                                                                                   want_labour: str) -> None:
+    # labour and total both lost their leading 1 at the cell's rule: the sum agreed with the
+    # total as read; its words (壹仟…) give 1477.52 (dev form wo10901_010)
+    p = page([L("工时费", 202, 1593, 284, 1639, 1.0), L("配件费", 488, 1594, 557, 1642, 1.0),
+              L("外加工费", 759, 1593, 870, 1642, 1.0), L("优惠", 1047, 1596, 1092, 1640, 1.0),
+              L("应收金额", 1324, 1592, 1425, 1639, 1.0), L("334.00", 210, 1644, 303, 1687, 0.96),
+              L("324.26", 469, 1645, 556, 1689, 0.93), L("80.00", 753, 1644, 823, 1688, 0.82),
+              L("260.74", 1030, 1645, 1120, 1688, 0.87), L(",477.52", 1328, 1645, 1425, 1686, 0.94),
+              L("金额大写：壹仟肆佰柒拾柒元伍角贰分", 192, 1737, 669, 1780, 0.93)])
+    if reread is not None:
+        p.region_reads = {"labor_cost": [OcrLine(reread, (160.0, 1634.0, 330.0, 1697.0), 0.96)]}
+    f = extract([p], Settings(), today=TODAY).fields
+    assert (f["total_cost"].value, f["labor_cost"].value, f["parts_cost"].value) == ("1477.52", want_labour, "324.26")
+    assert max(f[k].confidence for k in ("total_cost", "labor_cost", "parts_cost")) < Settings().review_threshold
