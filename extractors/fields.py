@@ -359,8 +359,13 @@ _DESIGNATIONS = (
     (re.compile(r"(?<=\d{3})TURB[O0](?![A-Za-z0-9])"), "TURBO"),
     (re.compile(r"(?<=\d{3})L[1Il|](?![A-Za-z0-9])"), "Li"),  # a long-wheelbase BMW (530Li, 320Li)
     (re.compile(r"(?<=\d{3})Ti(?![A-Za-z0-9])"), "Li"),  # ... its L read as T (530Ti领先型)
-    # BMW's all-wheel drive (X3 xDrive30i) with its x read as v, X, Y or × (sDrive is another)
+    # BMW's all-wheel drive (X3 xDrive30i) with its x read as v, X, Y or × (sDrive is another),
+    # its i lost (xDrve30i), and the X of an X model before it read as K (no K3 has xDrive)
     (re.compile(r"[vVXY×](?=Drive\d{2})"), "x"),
+    (re.compile(r"(?<=[xs])Drve(?=\d{2})"), "Drive"),
+    (re.compile(r"(?<![A-Za-z])[K×](?=[1-7]xDrive)"), "X"),
+    # a long-wheelbase BMW's first digit, a 3, read as B (B25Li: no BMW number starts with a letter)
+    (re.compile(r"^B(?=\d{2}Li)"), "3"),
     (re.compile(r"EcoBoos[l1I|](?![a-z])"), "EcoBoost"),  # Ford's engines (蒙迪欧 EcoBoost 245)
     # an electric model's EV after its series name (汉EV, 秦EV) with the E read as I, l or 1
     (re.compile(rf"(?<=[{CJK_CLASS}])[I1l|]V(?=\d|$)"), "EV"),

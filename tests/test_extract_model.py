@@ -33,6 +33,10 @@ TODAY = date(2026, 11, 27)
         ("X3 vDrive30i", "X3xDrive30i", False),  # BMW's xDrive with its x read as v
         ("X5 XDrive40i", "X5xDrive40i", False),
         ("X5 xDrive40i", "X5xDrive40i", True),
+        ("K3xDrive30i", "X3xDrive30i", False),  # the X read as K
+        ("X3xDrve30i", "X3xDrive30i", False),  # the i of Drive lost
+        ("B25LiM运动套装", "325LiM运动套装", False),  # the 3 read as B
+        ("K3 1.5L", "K31.5L", True),  # Kia's K3 is a model
         ("秦PLUS DN-i", "秦PLUSDM-i", False),  # BYD's DM-i with its M read N
         ("宋PLUS DM-I", "宋PLUSDM-i", False),  # ... its i read I
         ("亚洲龙2.51 豪华版", "亚洲龙2.5L豪华版", False),  # a displacement's L read as 1
