@@ -457,28 +457,34 @@ def _vin_combined(pages: list[PageText], found: dict[str, list[Scored]], chosen:
 VIN_LAST_LOST_CONFIDENCE = 0.5  # a guess the place of the cut supports: for review
 
 
-def _vin_cut_at_the_next_label(index: PageIndex, chosen: dict[str, Scored]) -> None:
+def _vin_cut_at_the_next_label(index: PageIndex, found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
     """A VIN read as 16 characters whose line runs up to the next label on its row (LVSB9N547PH28616
     ending at 1082 px, 车型 starting at 1080: printed out of register, its last character went
     under the cell's rule): the last is the digit the check digit allows (``vin.last_lost``)."""
     s = chosen.get("vin")
     if s is None or s.parsed.valid:
         return
-    v = vin.compact(s.parsed.value)
-    full = vin.last_lost(v)
-    if full is None:
+    # the chosen reading first, then the other readings of the VIN (a second reading of the cell
+    # that lost two characters may have been chosen over the first pass's sixteen)
+    for c in [s, *sorted((o for o in found.get("vin", []) if o is not s and not o.parsed.valid and o.cand.how != "scan"),
+                         key=lambda o: -o.confidence)]:
+        v = vin.compact(c.parsed.value)
+        full = vin.last_lost(v)
+        if full is None:
+            continue
+        x0, _, x1, _ = c.cand.box
+        char = (x1 - x0) / len(v)
+        nxt = next((ln for ln in index.all_lines() if ln.page == c.cand.page and ln.hits and same_row(ln.box, c.cand.box)
+                    and ln.box[0] > x0 + 0.5 * (x1 - x0) and ln.box[0] - x1 <= char), None)
+        if nxt is None:
+            continue
+        c.parsed = Parsed(full, VIN_LAST_LOST_CONFIDENCE, True,
+                          f"16 characters read ({v}), up to the next label ({nxt.text}): the 17th cut at the cell's "
+                          f"edge, the digit the check digit allows")
+        c.confidence = VIN_LAST_LOST_CONFIDENCE
+        c.cap(VIN_LAST_LOST_CONFIDENCE)
+        chosen["vin"] = c
         return
-    x0, _, x1, _ = s.cand.box
-    char = (x1 - x0) / len(v)
-    nxt = next((ln for ln in index.all_lines() if ln.page == s.cand.page and ln.hits and same_row(ln.box, s.cand.box)
-                and ln.box[0] > x0 + 0.5 * (x1 - x0) and ln.box[0] - x1 <= char), None)
-    if nxt is None:
-        return
-    s.parsed = Parsed(full, VIN_LAST_LOST_CONFIDENCE, True,
-                      f"16 characters read ({v}), up to the next label ({nxt.text}): the 17th cut at the cell's "
-                      f"edge, the digit the check digit allows")
-    s.confidence = VIN_LAST_LOST_CONFIDENCE
-    s.cap(VIN_LAST_LOST_CONFIDENCE)
 
 
 def _vin_readings_disagree(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
@@ -1304,7 +1310,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     _order_no_cut_on_another_page(found, chosen)
     _vin_readings_disagree(found, chosen)
     _vin_combined(pages, found, chosen, settings.review_threshold)
-    _vin_cut_at_the_next_label(index, chosen)
+    _vin_cut_at_the_next_label(index, found, chosen)
     _reread_values(pages, found, chosen, today)
     _doubted_characters(pages, chosen, settings.review_threshold, today)
     if lt is not None:

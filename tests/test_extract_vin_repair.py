@@ -297,3 +297,11 @@ def test_a_vin_of_16_that_stops_short_of_the_next_label_is_not_completed() -> No
     # the line ends well before 车型 (a character lost elsewhere, not at the cell's edge)
     f = extract(_vin_row((812, 439, 1000, 479)), Settings(), today=TODAY).fields["vin"]
     assert not f.valid and f.value != "LVSB9N547PH286161"
+
+
+def test_a_first_reading_cut_at_the_next_label_is_completed_when_a_shorter_second_reading_was_chosen() -> None:
+    # the cell read again lost two characters (15 read); the first pass's 16 run up to 车型
+    pages = _vin_row((812, 439, 1082, 479))
+    pages[0].region_reads = {"vin_cell": [OcrLine("LVSB9N547PH2861", (700.0, 430.0, 1078.0, 500.0), 0.999)]}
+    f = extract(pages, Settings(), today=TODAY).fields["vin"]
+    assert f.value == "LVSB9N547PH286161" and f.valid and f.confidence < 0.8 and "next label" in f.note
