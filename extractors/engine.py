@@ -567,6 +567,8 @@ _MARK_READ = re.compile(r"[¥￥$]|(?<![A-Za-z])(?:RMB|RM|CNY)(?![A-Za-z])", re.
 _GROUPED_FIRST = re.compile(r"(?<![\d,，.])\d[,，]\d{3}(?!\d)")
 TWO_MISREAD_CONFIDENCE = 0.75  # two amounts read otherwise than printed: the sum the only evidence
 LEADING_LOST_CONFIDENCE = 0.75  # a total's leading digits not on the page as read: for review
+WORDS_AND_SUM_CONFIDENCE = 0.85  # labour and parts whose readings make the total's words: two checks agree
+WORDS_DISAGREE_CONFIDENCE = 0.6  # a total its words deny, nothing settling which is right
 
 
 def _misread_amounts(s: Scored) -> list[Scored]:
@@ -1017,6 +1019,20 @@ def _check_with_upper(index: PageIndex, result: dict[str, FieldValue], chosen: d
         return
     sum_agrees = labor is not None and parts is not None and money.totals_agree(
         labor, parts, amount, _amount(chosen.get("other_cost")), _amount(chosen.get("discount")))
+    pair = _costs_for_total(found or {}, chosen, amount) if not sum_agrees else None
+    if pair is not None:
+        # other readings of labour and parts make the words' total (450.00 read again where 50.00
+        # was taken, the 4 as a currency mark; the total read 70.00, its 4 under the seal)
+        result["total_cost"] = FieldValue(money.fmt(amount), 0.9, ln.page, ln.box, ln.text, True,
+                                          f"from {in_words}; labour + parts (+ other - discount) of their other "
+                                          "readings agree")
+        for f in ("labor_cost", "parts_cost"):
+            if f not in result or result[f].value != pair[f].parsed.value:
+                was = f" (taken: {result[f].value})" if f in result else ""
+                result[f] = pair[f].to_field()
+                result[f].note = joined(result[f].note, f"with {in_words}, the sum agrees{was}")
+            result[f].confidence = max(min(result[f].confidence, 0.9), WORDS_AND_SUM_CONFIDENCE)
+        return
     if total is None or not total.valid or sum_agrees:
         conf = 0.9 if sum_agrees else 0.7
         note = f"from {in_words}" + ("; labour + parts (+ other - discount) agree" if sum_agrees else "")
@@ -1025,6 +1041,15 @@ def _check_with_upper(index: PageIndex, result: dict[str, FieldValue], chosen: d
             for f in ("labor_cost", "parts_cost"):
                 if f in result:
                     result[f].confidence = max(result[f].confidence, 0.9)
+        return
+    # the words and the total disagree, and no readings settle it: neither is trusted (a total
+    # the sum confirmed, both it and a cost read without the same leading digit: 70.00 and 50.00
+    # for 470.00 and 450.00, 肆佰柒拾元整 in words)
+    total.confidence = min(total.confidence, WORDS_DISAGREE_CONFIDENCE)
+    total.note = joined(total.note, f"{in_words} disagrees")
+    for f in ("labor_cost", "parts_cost"):
+        if f in result:
+            result[f].confidence = min(result[f].confidence, LEADING_LOST_CONFIDENCE)
 
 
 def _plate_with_local_province(page_text: str, found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:

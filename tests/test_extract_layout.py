@@ -552,3 +552,27 @@ def test_costs_a_total_without_its_leading_digits_confirmed_are_confirmed_no_mor
     f = extract([p], Settings(), today=TODAY).fields
     assert (f["total_cost"].value, f["labor_cost"].value, f["parts_cost"].value) == ("1477.52", want_labour, "324.26")
     assert max(f[k].confidence for k in ("total_cost", "labor_cost", "parts_cost")) < Settings().review_threshold
+
+
+@pytest.mark.parametrize(("reread", "want", "confident"), [
+    # the labour read again as 450.00: with it the sum makes the words' 470.00 — two checks agree
+    ("450.00元", ("450.00", "470.00"), True),
+    # nothing read again: the sum agrees with the total as read, the words deny it — a clerk looks
+    (None, ("50.00", "70.00"), False),
+])
+def test_a_total_its_words_deny_is_settled_by_other_readings_or_goes_to_review(
+        reread: str | None, want: tuple[str, str], confident: bool) -> None:
+    # labour and total both lost their leading 4 (a seal over the total): 50 + 20.88 - 0.88 = 70
+    p = page([L("工时费", 202, 1263, 284, 1309, 1.0), L("材料费", 488, 1264, 557, 1312, 1.0),
+              L("优惠", 1047, 1266, 1092, 1310, 1.0), L("合计", 1324, 1262, 1385, 1309, 1.0),
+              L("50.00元", 180, 1320, 303, 1366, 0.97), L("20.88元", 463, 1320, 560, 1366, 0.97),
+              L("0.88元", 1024, 1321, 1101, 1368, 1.0), L("70.00元", 1300, 1317, 1428, 1377, 0.97),
+              L("金额大写：肆佰柒拾元整", 171, 1407, 476, 1447, 0.99)])
+    if reread is not None:
+        p.region_reads = {"labor_cost": [OcrLine(reread, (150.0, 1310.0, 330.0, 1376.0), 1.0)]}
+    f = extract([p], Settings(), today=TODAY).fields
+    assert (f["labor_cost"].value, f["total_cost"].value) == want
+    threshold = Settings().review_threshold
+    assert (min(f["labor_cost"].confidence, f["total_cost"].confidence) >= threshold) is confident
+    if not confident:
+        assert max(f["labor_cost"].confidence, f["total_cost"].confidence) < threshold
