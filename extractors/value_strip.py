@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -364,40 +365,31 @@ def _cut_short(first: str, second: str) -> bool:
     return len(b) == len(a) - 1 and len(b) > 0 and (a.startswith(b) or (a.endswith(b) and a[0] not in RULE_LIKE))
 
 
+def _names_one_longer(fld: str, first: str | None, readings: list[OcrLine], fits: Callable[[str, str], bool],
+                      as_read: Callable[[str], str] = lambda t: t) -> list[str]:
+    """The second readings (``as_read`` of their value text) that are the first reading, a
+    two-character Chinese name, with one character more where ``fits(name, reading)`` says."""
+    name = "".join((first or "").split()) if fld in PERSON_FIELDS else ""
+    if len(name) != 2 or not all(is_cjk(c) for c in name):
+        return []
+    return sorted({t for t in (as_read(value_text(r.text)) for r in readings) if len(t) == 3 and fits(name, t)})
+
+
 def name_goes_on(fld: str, first: str | None, readings: list[OcrLine]) -> list[str]:
     """The second readings that are a two-character name with a third character after it (邓春磊
     and 邓春蕊 of 邓春, where neither is sure enough to be taken): the name's last character was
     seen, not read. Those readings' names."""
-    if fld not in PERSON_FIELDS or not first:
-        return []
-    name = "".join(first.split())
-    if len(name) != 2 or not all(is_cjk(c) for c in name):
-        return []
-    out = []
-    for r in readings:
-        t = value_text(r.text)
-        if len(t) == 3 and t.startswith(name) and is_cjk(t[2]) and t[2] not in LABEL_EDGES[0]:
-            out.append(t)
-    return sorted(set(out))
+    return _names_one_longer(fld, first, readings,
+                             lambda n, t: t.startswith(n) and is_cjk(t[2]) and t[2] not in LABEL_EDGES[0])
 
 
 def name_goes_before(fld: str, first: str | None, readings: list[OcrLine]) -> list[str]:
     """The second readings that are a two-character name with a character before it that is no
     label's end (T强杰 and 丁强杰 of 强杰: the surname printed over the cell's rule, the 丁 read as
     the T it looks like), where none is sure enough to be taken. Those readings' names (T as 丁)."""
-    if fld not in PERSON_FIELDS or not first:
-        return []
-    name = "".join(first.split())
-    if len(name) != 2 or not all(is_cjk(c) for c in name):
-        return []
-    out = []
-    for r in readings:
-        t = value_text(r.text)
-        if t[:1] == "T":
-            t = "丁" + t[1:]
-        if len(t) == 3 and t.endswith(name) and is_cjk(t[0]) and t[0] not in LABEL_EDGES[1] and has_surname(t):
-            out.append(t)
-    return sorted(set(out))
+    return _names_one_longer(fld, first, readings,
+                             lambda n, t: t.endswith(n) and is_cjk(t[0]) and t[0] not in LABEL_EDGES[1] and has_surname(t),
+                             lambda t: "丁" + t[1:] if t[:1] == "T" else t)
 
 
 def rule_or_character(fld: str, first: str | None, readings: list[OcrLine], today: date) -> str | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.models import OcrLine, PageText
+from core.models import FieldValue, OcrLine, PageText
 from core.settings import Settings
 from extractors import extract
 from extractors.engine import _labelled
@@ -533,6 +533,13 @@ def test_an_amount_in_two_pieces(head: str, tail: str, want: str) -> None:
     assert _joined_amount(head, tail) == want
 
 
+def _with_labour_read_again(p: PageText, reread: str | None, box: tuple[float, float, float, float],
+                            conf: float) -> dict[str, FieldValue]:
+    if reread is not None:
+        p.region_reads = {"labor_cost": [OcrLine(reread, box, conf)]}
+    return extract([p], Settings(), today=TODAY).fields
+
+
 @pytest.mark.parametrize(("reread", "want_labour"), [
     ("1,334.00", "1334.00"),  # the second reading of the labour makes the words' total: taken
     (None, "334.00"),  # none: as read, for review
@@ -547,9 +554,7 @@ def test_costs_a_total_without_its_leading_digits_confirmed_are_confirmed_no_mor
               L("324.26", 469, 1645, 556, 1689, 0.93), L("80.00", 753, 1644, 823, 1688, 0.82),
               L("260.74", 1030, 1645, 1120, 1688, 0.87), L(",477.52", 1328, 1645, 1425, 1686, 0.94),
               L("金额大写：壹仟肆佰柒拾柒元伍角贰分", 192, 1737, 669, 1780, 0.93)])
-    if reread is not None:
-        p.region_reads = {"labor_cost": [OcrLine(reread, (160.0, 1634.0, 330.0, 1697.0), 0.96)]}
-    f = extract([p], Settings(), today=TODAY).fields
+    f = _with_labour_read_again(p, reread, (160.0, 1634.0, 330.0, 1697.0), 0.96)
     assert (f["total_cost"].value, f["labor_cost"].value, f["parts_cost"].value) == ("1477.52", want_labour, "324.26")
     assert max(f[k].confidence for k in ("total_cost", "labor_cost", "parts_cost")) < Settings().review_threshold
 
@@ -568,9 +573,7 @@ def test_a_total_its_words_deny_is_settled_by_other_readings_or_goes_to_review(
               L("50.00元", 180, 1320, 303, 1366, 0.97), L("20.88元", 463, 1320, 560, 1366, 0.97),
               L("0.88元", 1024, 1321, 1101, 1368, 1.0), L("70.00元", 1300, 1317, 1428, 1377, 0.97),
               L("金额大写：肆佰柒拾元整", 171, 1407, 476, 1447, 0.99)])
-    if reread is not None:
-        p.region_reads = {"labor_cost": [OcrLine(reread, (150.0, 1310.0, 330.0, 1376.0), 1.0)]}
-    f = extract([p], Settings(), today=TODAY).fields
+    f = _with_labour_read_again(p, reread, (150.0, 1310.0, 330.0, 1376.0), 1.0)
     assert (f["labor_cost"].value, f["total_cost"].value) == want
     threshold = Settings().review_threshold
     assert (min(f["labor_cost"].confidence, f["total_cost"].confidence) >= threshold) is confident
