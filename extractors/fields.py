@@ -123,7 +123,14 @@ _MONEY_REPAIRS = (
 )
 
 
+# a whole number glued to Chinese characters that are no currency unit (4科费, 1料费): a label
+# whose first characters were misread as digits, not an amount
+_NUMBER_INTO_WORD = re.compile(rf"^\s*\d{{1,2}}(?=[{CJK_CLASS}])(?![元圆角分整])")
+
+
 def parse_money(text: str, today: date) -> Parsed | None:
+    if _NUMBER_INTO_WORD.match(nfkc(text)):
+        return None
     read = nfkc(text).upper()
     repaired, why = read, []
     for pattern, replacement, what in _MONEY_REPAIRS:

@@ -506,3 +506,16 @@ def test_money_dot_matrix_misreadings_repaired_for_review(text: str, want: str, 
     p = parse_money(text, date(2026, 12, 1))
     assert p is not None and p.value == want and p.valid
     assert (p.confidence < 0.8) == repaired
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("4科费", None),  # 材料费 with its first characters read as a digit: a label, no amount
+    ("1料费", None),
+    ("70.00元", "70.00"),
+    ("120元", "120.00"),  # a currency unit after the number
+    ("12整", "12.00"),
+    ("100含税", "100.00"),  # three digits: an amount with a word after it
+])
+def test_a_number_run_into_a_word_is_no_amount(text: str, want: str | None) -> None:
+    p = PARSERS["labor_cost"](text, TODAY)
+    assert (p.value if p is not None and p.valid else None) == want
