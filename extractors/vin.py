@@ -386,9 +386,20 @@ def _first_l_lost(read: str) -> VinReading | None:
     """Sixteen characters read and the first box's L lost at the box's edge (FVA1S985KM572126):
     the L of a Chinese WMI before them, when that validates with a known WMI — for review."""
     v = "L" + "".join(_FORCED.get(c, c) for c in read)
-    if set(v) <= ALLOWED and is_valid(v) and plausible(v, False):
+    if not set(v) <= ALLOWED:
+        return None
+    if is_valid(v) and plausible(v, False):
         return VinReading(v, True, WMI_REPAIR_CONFIDENCE, f"repaired the first character L, not read (read {read})",
                           manufacturer(v))
+    # ... and one letter of the rest a misread digit (BVY5CSU5HK154749: the S a 5; a letter for a
+    # digit only, which halves the chance repairs): taken when exactly one such repair validates
+    # with a known WMI (for review, as above)
+    fits = [c for c in _candidates(v, 1) if c[0] == "L" and is_valid(c) and plausible(c, False)
+            and all(b.isdigit() for a, b in zip(v, c, strict=True) if a != b)]
+    if len(fits) == 1:
+        return VinReading(fits[0], True, WMI_REPAIR_CONFIDENCE,
+                          f"repaired the first character L, not read, and {_changes(v, fits[0])} (read {read})",
+                          manufacturer(fits[0]))
     return None
 
 

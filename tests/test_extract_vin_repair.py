@@ -150,6 +150,8 @@ def test_a_vin_joined_across_punctuation_is_for_review() -> None:
 @pytest.mark.parametrize(("read", "want", "valid"), [
     # sixteen characters, the first box's L lost at its edge: the L of a Chinese WMI, for review
     (GEELY[1:], GEELY, True),
+    # ... and a 5 of the rest read as S: the one look-alike repair that validates (a BMW Brilliance VIN)
+    ("BVY5CSU5HK154749", "LBVY5C5U5HK154749", True),
     # sixteen characters that do not validate after an L either: kept as read
     (GEELY[1:-1] + ("7" if GEELY[-1] != "7" else "8"), None, False),
 ])
