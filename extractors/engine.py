@@ -977,6 +977,16 @@ def _costs_for_total(found: dict[str, list[Scored]], chosen: dict[str, Scored], 
     return {"labor_cost": pairs[0][0], "parts_cost": pairs[0][1]} if len(pairs) == 1 else None
 
 
+def _take_costs(result: dict[str, FieldValue], pair: dict[str, Scored], note: str) -> None:
+    """Labour and parts as ``pair`` reads them (a value it changes says what had been taken), each with ``note``."""
+    for f, s in pair.items():
+        was = result.get(f)
+        if was is None or was.value != s.parsed.value:
+            result[f] = s.to_field()
+        result[f].note = joined(result[f].note, note + (f" (taken: {was.value})" if was is not None
+                                                        and was.value != s.parsed.value else ""))
+
+
 def _costs_after_words(found: dict[str, list[Scored]], result: dict[str, FieldValue], chosen: dict[str, Scored],
                        total: Decimal) -> None:
     """The total replaced by its words' amount (its leading digits lost as read): labour and parts
@@ -987,17 +997,17 @@ def _costs_after_words(found: dict[str, list[Scored]], result: dict[str, FieldVa
     if money.totals_agree(labor, parts, total, _amount(chosen.get("other_cost")), _amount(chosen.get("discount"))):
         return
     pair = _costs_for_total(found, chosen, total)
+    if pair is not None:
+        _take_costs(result, pair, "with the total's words, labour + parts (+ other - discount) agree")
     for f in ("labor_cost", "parts_cost"):
-        if pair is not None and (f not in result or pair[f].parsed.value != result[f].value):
-            result[f] = pair[f].to_field()
         if f in result:
             result[f].confidence = min(result[f].confidence, LEADING_LOST_CONFIDENCE)
-            result[f].note = joined(result[f].note, "with the total's words, labour + parts (+ other - discount) agree"
-                                    if pair is not None else "the sum agreed with the total as read, not with its words")
+            if pair is None:
+                result[f].note = joined(result[f].note, "the sum agreed with the total as read, not with its words")
 
 
 def _check_with_upper(index: PageIndex, result: dict[str, FieldValue], chosen: dict[str, Scored],
-                      found: dict[str, list[Scored]] | None = None) -> None:
+                      found: dict[str, list[Scored]]) -> None:
     """Compare the total with its 大写 form: agreement confirms it, a disagreement the sum settles."""
     upper = _upper_amount(index)
     if upper is None:
@@ -1015,22 +1025,20 @@ def _check_with_upper(index: PageIndex, result: dict[str, FieldValue], chosen: d
         # the total read without the leading digits its words have (245.55 for 壹仟贰佰肆拾伍元伍角伍分)
         result["total_cost"] = FieldValue(money.fmt(amount), LEADING_LOST_CONFIDENCE, ln.page, ln.box, ln.text, True,
                                           f"from {in_words}; read {total.value}: its leading digits lost")
-        _costs_after_words(found or {}, result, chosen, amount)
+        _costs_after_words(found, result, chosen, amount)
         return
     sum_agrees = labor is not None and parts is not None and money.totals_agree(
         labor, parts, amount, _amount(chosen.get("other_cost")), _amount(chosen.get("discount")))
-    pair = _costs_for_total(found or {}, chosen, amount) if not sum_agrees else None
+    pair = _costs_for_total(found, chosen, amount) if not sum_agrees else None
     if pair is not None:
         # other readings of labour and parts make the words' total (450.00 read again where 50.00
         # was taken, the 4 as a currency mark; the total read 70.00, its 4 under the seal)
         result["total_cost"] = FieldValue(money.fmt(amount), 0.9, ln.page, ln.box, ln.text, True,
                                           f"from {in_words}; labour + parts (+ other - discount) of their other "
                                           "readings agree")
-        for f in ("labor_cost", "parts_cost"):
-            if f not in result or result[f].value != pair[f].parsed.value:
-                was = f" (taken: {result[f].value})" if f in result else ""
-                result[f] = pair[f].to_field()
-                result[f].note = joined(result[f].note, f"with {in_words}, the sum agrees{was}")
+        changed = {f: s for f, s in pair.items() if f not in result or result[f].value != s.parsed.value}
+        _take_costs(result, changed, f"with {in_words}, the sum agrees")
+        for f in pair:
             result[f].confidence = max(min(result[f].confidence, 0.9), WORDS_AND_SUM_CONFIDENCE)
         return
     if total is None or not total.valid or sum_agrees:

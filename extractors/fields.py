@@ -129,9 +129,9 @@ _NUMBER_INTO_WORD = re.compile(rf"^\s*\d{{1,2}}(?=[{CJK_CLASS}])(?![元圆角分
 
 
 def parse_money(text: str, today: date) -> Parsed | None:
-    if _NUMBER_INTO_WORD.match(nfkc(text)):
-        return None
     read = nfkc(text).upper()
+    if _NUMBER_INTO_WORD.match(read):
+        return None
     repaired, why = read, []
     for pattern, replacement, what in _MONEY_REPAIRS:
         fixed = pattern.sub(replacement, repaired)
@@ -174,10 +174,9 @@ def parse_mileage(text: str, today: date) -> Parsed | None:
         v = mileage.normalize_mileage(_SLASH_IN_NUMBER.sub("7", s))
         if v is not None:
             return Parsed(v, MARKED_MILEAGE_CONFIDENCE, True, f"read {text.strip()}: a 7 read as a slash")
-    if (m := _LEADING_ZERO.search(s)) and mileage.normalize_mileage(s[m.start():]) == mileage.normalize_mileage(s):
-        v = mileage.normalize_mileage(s)
-        if v is not None and v != "0":
-            return Parsed(v, MARKED_MILEAGE_CONFIDENCE, True, f"read {text.strip()}: a number that starts with 0, its first digit lost?")
+    if (m := _LEADING_ZERO.search(s)) and (v := mileage.normalize_mileage(s)) not in (None, "0") \
+            and mileage.normalize_mileage(s[m.start():]) == v:  # the zero-led number is the odometer's
+        return Parsed(v, MARKED_MILEAGE_CONFIDENCE, True, f"read {text.strip()}: a number that starts with 0, its first digit lost?")
     if _FIVE_AS_DOLLAR.match(s):
         v = mileage.normalize_mileage(_FIVE_AS_DOLLAR.sub("5", s, count=1))
         if v is not None:

@@ -188,6 +188,11 @@ def _candidates(base: str, changes: int) -> list[str]:
     return out
 
 
+def _validating(base: str, changes: int, read_wmi_known: bool) -> set[str]:
+    """The repairs of ``changes`` OCR confusions of ``base`` that validate and look like a real VIN."""
+    return {c for c in _candidates(base, changes) if is_valid(c) and plausible(c, read_wmi_known)}
+
+
 def distance(a: str, b: str) -> int | None:
     """How many OCR confusions turn reading ``a`` into VIN ``b`` (``None``: not by confusions)."""
     if len(a) != len(b):
@@ -313,8 +318,8 @@ def read_vin(text: str, known: Collection[str] = ()) -> VinReading | None:
     if forced != cand and is_valid(forced):
         return VinReading(forced, True, 0.9, f"repaired I/O/Q from {cand}", manufacturer(forced))
     wmi_known = forced[:3] in WMI
-    one = {c for c in _candidates(forced, 1) if is_valid(c) and plausible(c, wmi_known)}
-    two = {c for c in _candidates(forced, 2) if is_valid(c) and plausible(c, wmi_known)} - one
+    one = _validating(forced, 1, wmi_known)
+    two = _validating(forced, 2, wmi_known) - one
     valid = sorted(one | two)
     if len(valid) == 1 and valid[0] in one:
         v = valid[0]
@@ -394,8 +399,7 @@ def _first_l_lost(read: str) -> VinReading | None:
     # ... and one letter of the rest a misread digit (BVY5CSU5HK154749: the S a 5; a letter for a
     # digit only, which halves the chance repairs): taken when exactly one such repair validates
     # with a known WMI (for review, as above)
-    fits = [c for c in _candidates(v, 1) if c[0] == "L" and is_valid(c) and plausible(c, False)
-            and all(b.isdigit() for a, b in zip(v, c, strict=True) if a != b)]
+    fits = [c for c in _validating(v, 1, False) if c[0] == "L" and all(b.isdigit() for a, b in zip(v, c, strict=True) if a != b)]
     if len(fits) == 1:
         return VinReading(fits[0], True, WMI_REPAIR_CONFIDENCE,
                           f"repaired the first character L, not read, and {_changes(v, fits[0])} (read {read})",
