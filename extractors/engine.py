@@ -605,6 +605,19 @@ def _one_mark_misread(misread: list[Scored], total: Scored | None) -> bool:
     return len(marks) == 1  # the digit each reading starts with: the mark as read
 
 
+def _two_marks_misread(misread: list[Scored], total: Scored | None) -> bool:
+    """Two currency marks read as digits: one of them the total's (¥812.00 and ¥2,820.00 as
+    4812.00 and 12,820.00), or, the total read as printed, both read as one digit (¥1330.00 and
+    ¥2.00 as 71330.00 and 72.00 beside a total of 2080.00): one printer's ¥ read one way. Not two
+    amounts' other leading digits, which a total read without its own keeps adding up."""
+    if not all(CURRENCY_MARK in c.parsed.note for c in misread):
+        return False
+    if total in misread:
+        return True
+    marks = {m.group(0) for c in misread if (m := re.search(r"\d", c.cand.text)) is not None}
+    return len(marks) == 1
+
+
 def _sum_options(found: dict[str, list[Scored]], chosen: dict[str, Scored], f: str, repairs: bool) -> list[Scored | None]:
     """The readings of amount ``f`` the sum search tries: the chosen one first, then the other
     candidates (distinct values), with ``repairs`` also their misreadings; None for an
@@ -642,8 +655,7 @@ def _sum_combination(found: dict[str, list[Scored]], chosen: dict[str, Scored]) 
             # one of them the total's. Not more: dropping the leading digit of several four-digit
             # amounts keeps a sum whose leading digits add up (3300 + 2115.90 + 14.10 = 5430)
             misread = [c for c in (lab, par, tot, oth, dis) if c is not None and c.parsed.note.startswith("read ")]
-            if len(misread) > most or (len(misread) == 2 and most == 2 and (
-                    tot not in misread or not all(CURRENCY_MARK in c.parsed.note for c in misread))) \
+            if len(misread) > most or (len(misread) == 2 and most == 2 and not _two_marks_misread(misread, tot)) \
                     or (most > 2 and not _one_mark_misread(misread, tot)):
                 continue
             if money.totals_agree(_amount(lab), _amount(par), _amount(tot), _amount(oth), _amount(dis)):

@@ -111,6 +111,10 @@ _SEMICOLON_FOR_COMMA = re.compile(r"(?<=\d)[;；](?=\d{3}(?!\d))")
 # RMB 3:030.00: ... or as a colon (else 3.00 is read, with confidence; a colon before two digits
 # is the decimal point, money.parse_amount)
 _COLON_FOR_COMMA = re.compile(r"(?<=\d)[:：](?=\d{3}(?!\d))")
+# ￥1168 00: the point lost to a gap, two digits after it — an amount with no point, comma or
+# colon anywhere whose last group is two digits after three or more (spaced print, ¥ 3 3 8 0 0,
+# has no three together)
+_SPACE_FOR_POINT = re.compile(r"^(?=[^.,:;]*$)(.*?\d{3})\s+(\d{2})(?=\s*元?\s*$)")
 MONEY_REPAIRED_CONFIDENCE = 0.6
 _MONEY_REPAIRS = (
     (_H_AS_ELEVEN, "11", "an 11 read as H"),
@@ -120,6 +124,7 @@ _MONEY_REPAIRS = (
     (_COMMA_FOR_POINT, ".", "a comma for the point"),
     (_SEMICOLON_FOR_COMMA, ",", "a semicolon for the comma"),
     (_COLON_FOR_COMMA, ",", "a colon for the comma"),
+    (_SPACE_FOR_POINT, r"\1.\2", "a gap for the point"),
 )
 
 

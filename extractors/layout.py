@@ -222,13 +222,20 @@ UNDER_SHARE = 0.25  # of a box's width under a label (and its margins) for it to
 
 
 TOUCHING = 0.15  # boxes of one row this close (line heights) are one box the text detector cut
+# ... or this close when the first ends in the point and the second is its cents (￥1506. | 15):
+# no two amounts of a row are printed that near, nor does one end in a bare point
+CUT_AT_POINT = 0.5
 _AMOUNT_HEAD = re.compile(r"^(?:[¥￥Yy]|RMB)?\s*\d[\d,，]*$")
+_AMOUNT_TO_POINT = re.compile(r"^(?:[¥￥Yy]|RMB)?\s*\d[\d,，]*[.．]$")
 
 
 def _joined_amount(head: str, tail: str) -> str:
     """An amount cut in two boxes, as one: ``￥8`` and ``70.00`` are ``￥870.00``; ``RMB375`` and
-    ``42``, its point lost between them, ``RMB375.42``. "" when the pieces are no such amount."""
+    ``42``, its point lost between them, ``RMB375.42``; ``￥1506.`` and ``15``, ``￥1506.15``. ""
+    when the pieces are no such amount."""
     head, tail = head.strip(), tail.strip()
+    if _AMOUNT_TO_POINT.match(head):
+        return head + tail if re.fullmatch(r"\d{2}", tail) else ""
     if not _AMOUNT_HEAD.match(head):
         return ""
     if re.fullmatch(r"\d[\d,，]*[.．]\d{2}", tail):
@@ -269,7 +276,8 @@ def _below(hit_line: Line, k: int, label_box: Box, page_lines: list[Line], below
                 out = [Candidate(v, b.page, b.box, b.conf, "below")]
                 # the value's box cut in two where nothing parts them (￥8 | 70.00 of ￥870.00, at a
                 # seal's edge): the two boxes as one, first
-                nxt = min((o for o in row if o is not b and 0 <= o.box[0] - b.box[2] < TOUCHING * h), key=lambda o: o.box[0],
+                near = (CUT_AT_POINT if _AMOUNT_TO_POINT.match(v.strip()) else TOUCHING) * h
+                nxt = min((o for o in row if o is not b and 0 <= o.box[0] - b.box[2] < near), key=lambda o: o.box[0],
                           default=None)
                 if nxt is not None and not _starts_with_label(nxt) and (w := _joined_amount(v, _value_of_line(nxt))):
                     box = (b.box[0], min(b.box[1], nxt.box[1]), nxt.box[2], max(b.box[3], nxt.box[3]))

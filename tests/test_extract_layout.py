@@ -439,6 +439,9 @@ def test_plate_without_its_province_gets_the_dealers_from_the_form() -> None:
     # ... as 4 before the discount and the total
     ((("人工费：￥1,537.00", 0.57), ("配件费：￥2,808.39", 0.42), ("外加工费：￥0.00", 0.72), ("折扣：45.39", 0.47),
       ("应收金额：44，340.00", 0.42)), ("1537.00", "2808.39", "4340.00")),
+    # ... as 7 before the parts and the discount, the total read without its mark (wo11007_054)
+    ((("工时费：672.00", 0.9), ("材料费：71330.00", 0.52), ("管理费：80.00", 0.99), ("优惠：72.00", 0.83),
+      ("总计：2080.00", 0.99)), ("672.00", "1330.00", "2080.00")),
 ])
 def test_two_currency_marks_read_as_digits_add_up_for_review(rows: tuple[tuple[str, float], ...],
                                                             want: tuple[str, str, str]) -> None:
@@ -508,6 +511,9 @@ COST_LABELS = [L("工时费", 182, 1004, 262, 1053, 1.0), L("配件费", 469, 10
      {"discount": "375.42", "total_cost": "2753.05"}),
     ("a total cut after its first digit", {"total_cost": [L("￥2", 1311, 1056, 1340, 1103), L("753.05", 1342, 1056, 1507, 1103)]},
      {"discount": "375.42", "total_cost": "2753.05"}),
+    # a gap of a third of the line's height after the point: too wide for any other cut
+    ("a total cut after its point", {"total_cost": [L("RMB2,753.", 1311, 1056, 1460, 1103), L("05", 1475, 1060, 1507, 1100)]},
+     {"discount": "375.42", "total_cost": "2753.05"}),
 ])
 def test_a_value_cut_in_two_boxes_is_read_as_one(case: str, cut: dict[str, list[OcrLine]], want: dict[str, str]) -> None:
     values = {"labor_cost": [L("RMB 650.00", 187, 1058, 352, 1099)], "parts_cost": [L("RMB 2,428.47", 469, 1056, 653, 1100)],
@@ -524,6 +530,8 @@ def test_a_value_cut_in_two_boxes_is_read_as_one(case: str, cut: dict[str, list[
     ("￥8", "70.00", "￥870.00"),
     ("RMB375", "42", "RMB375.42"),
     ("RMB375", "4", ""),  # no cents: what the piece is, nothing tells
+    ("￥1506.", "15", "￥1506.15"),  # cut after the point
+    ("￥1506.", "15.00", ""),  # a point each: two amounts
     ("工时", "42", ""),  # no amount before it
     ("￥8.00", "70.00", ""),  # two amounts
 ])

@@ -501,6 +501,10 @@ def test_mileage_with_a_mark_before_the_number_goes_to_review(text: str, value: 
     ("¥1;110.00", "1110.00", True),  # the thousands comma read as a semicolon
     ("RMB 3:030.00", "3030.00", True),  # ... or as a colon
     ("¥1581:14", "1581.14", False),  # a colon before two digits is the decimal point
+    ("￥1168 00", "1168.00", True),  # the point lost to a gap before the cents
+    ("1 168 00元", "1168.00", True),
+    ("¥ 3 3 8 0 0", "33800.00", False),  # spaced print: no three digits together before the gap
+    ("¥80. 00", "80.00", False),  # the point read: a gap after it is only a gap
 ])
 def test_money_dot_matrix_misreadings_repaired_for_review(text: str, want: str, repaired: bool) -> None:
     p = parse_money(text, date(2026, 12, 1))
