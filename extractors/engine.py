@@ -16,7 +16,7 @@ from typing import Any
 from core.identifiers import is_cjk
 from core.models import CANONICAL_FIELDS, Box, FieldValue, OcrLine, PageText
 from core.settings import Settings
-from extractors import money, plate, unlabelled, vin
+from extractors import cut_amounts, money, plate, unlabelled, vin
 from extractors.car_series import from_alternatives, lone_character, series_repair
 from extractors.fields import MONEY_FIELDS, PARSERS, UNSURE_OCR, Parsed
 from extractors.items import extract_items
@@ -38,6 +38,7 @@ from extractors.learn import (
 )
 from extractors.locality import local_province
 from extractors.templates import Template, choose_template, load_templates
+from extractors.text import nfkc
 from extractors.value_strip import FIELDS as REREAD_FIELDS
 from extractors.value_strip import (
     PERSON_FIELDS,
@@ -932,6 +933,71 @@ def _parts_by_the_sum(index: PageIndex, chosen: dict[str, Scored], today: date) 
     lab.add_note("the parts label not read: the sum found its amount", cap=UNLABELLED_PARTS_CONFIDENCE)
 
 
+SEALED_CONFIDENCE = 0.75  # a discount and total the sum found among their pieces: for review
+EVEN_CELLS = 0.1  # cells' starts this even (of their spacing): a row of cells of one width
+COST_ROW = ("labor_cost", "parts_cost", "other_cost", "discount", "total_cost")  # as every form prints them
+
+
+def _label_x0(ln: Line, fld: str) -> float:
+    hit = next(h for h in ln.hits if h.field == fld)
+    return ln.span_box(hit.start, hit.end)[0]
+
+
+def _costs_under_a_seal(index: PageIndex, seen: dict[str, Line], chosen: dict[str, Scored], today: date) -> None:
+    """The discount and the total read in pieces under a seal (``cut_amounts``): on a costs row
+    printed under its labels with the currency mark, labour and parts read whole, and the sum not
+    closing with a total read whole, the one pair that fits the pieces is taken, for review."""
+    lab, par = chosen.get("labor_cost"), chosen.get("parts_cost")
+    if lab is None or par is None or not lab.parsed.valid or not par.parsed.valid \
+            or not all(f in seen for f in ("labor_cost", "parts_cost", "discount")):
+        return
+    if "other_cost" in seen and not ("other_cost" in chosen and chosen["other_cost"].parsed.valid):
+        return
+    other = _amount(chosen.get("other_cost")) or Decimal(0)
+    labor, parts = Decimal(lab.parsed.value), Decimal(par.parsed.value)
+    if money.totals_agree(labor, parts, _amount(chosen.get("total_cost")), other, _amount(chosen.get("discount"))):
+        return
+    text = nfkc(lab.cand.text).replace(" ", "")
+    ll = seen["labor_cost"]
+    if text[:1] not in cut_amounts.MARKS or nfkc(par.cand.text).strip()[:1] not in cut_amounts.MARKS \
+            or any(seen[f].page != lab.cand.page or not same_row(seen[f].box, ll.box) for f in COST_ROW if f in seen) \
+            or lab.cand.box[1] < ll.box[3] - 0.5 * ll.height:
+        return
+    starts = [_label_x0(seen[f], f) for f in COST_ROW if f in seen]
+    if "total_cost" not in seen:
+        # the total's label under the seal too: the next cell of a row of cells of one width
+        gaps = [b - a for a, b in itertools.pairwise(starts)]
+        if len(gaps) < 2 or max(gaps) - min(gaps) > EVEN_CELLS * min(gaps):
+            return
+        starts.append(starts[-1] + statistics.mean(gaps))
+    width = (lab.cand.box[2] - lab.cand.box[0]) / len(text)
+    shift = lab.cand.box[0] - starts[0]  # the print's register against the form
+    d0, t0 = starts[-2] + shift, starts[-1] + shift
+    row = sorted((ln for ln in index.pages[lab.cand.page - 1] if same_row(ln.box, lab.cand.box)), key=lambda ln: ln.box[0])
+    disc = [p for ln in row if d0 - width <= ln.box[0] < t0 - width
+            and (p := cut_amounts.piece(ln.text, ln.box[0], ln.box[2], d0, width)) is not None]
+    tot = [p for ln in row if ln.box[0] >= t0 - width
+           and (p := cut_amounts.piece(ln.text, ln.box[0], ln.box[2], t0, width)) is not None]
+    if "total_cost" in chosen and len(tot) < 2:  # a total read whole that disagrees: no seal's doing
+        return
+    found = cut_amounts.solve(labor + parts + other, disc, tot)
+    if found is None or any(p.digits == money.fmt(found[1]) for p in tot):  # the total read whole: no seal over it
+        return
+    why = ("read in pieces (a seal over the discount and the total): the one discount and total that add up "
+           "with labour, parts and other fees and fit the pieces")
+    taken = {}
+    for fld, amount, x0 in (("discount", found[0], d0), ("total_cost", found[1], t0)):
+        box = (x0, lab.cand.box[1], x0 + width * (len(money.fmt(amount)) + 1), lab.cand.box[3])
+        sc = _score(fld, Candidate(money.fmt(amount), lab.cand.page, box, lab.cand.ocr_conf, "below"), 99, True, today)
+        if sc is None or not sc.parsed.valid:
+            return
+        sc.add_note(why, cap=SEALED_CONFIDENCE)
+        taken[fld] = sc
+    chosen.update(taken)
+    for f in ("labor_cost", "parts_cost"):
+        chosen[f].add_note("the total found by the sum, not read: labour and parts unchecked", cap=SEALED_CONFIDENCE)
+
+
 def _infer_total(index: PageIndex, chosen: dict[str, Scored], today: date) -> FieldValue | None:
     """No total read under a label: find the amount that labour + parts (+ other - discount) make.
 
@@ -1366,6 +1432,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     if vins_for_plate is not None:
         _vin_with_evidence(found, chosen, vins_for_plate)
     _cross_check_money(index, found, chosen)
+    _costs_under_a_seal(index, seen, chosen, today)
     _parts_by_the_sum(index, chosen, today)
     _cross_check_dates(chosen)
     page_text = "\n".join(ln.text for ln in index.all_lines())

@@ -15,6 +15,7 @@ import pytest
 from core.models import OcrLine, PageText
 from core.settings import Settings
 from extractors import extract
+from extractors.cut_amounts import Piece
 
 TODAY = date(2026, 12, 1)
 
@@ -244,3 +245,56 @@ def test_a_total_read_without_the_leading_digits_its_words_have_is_the_words() -
     got = fields(lines)
     assert got["total_cost"][0] == "1245.55" and got["total_cost"][1] < Settings().review_threshold
     assert "leading digits lost" in got["total_cost"][2]
+
+
+# -- a seal over the discount and the total: their pieces and the sum (extractors.cut_amounts) --
+
+W = 28.0  # the dot-matrix print's character width in these rows
+
+
+@pytest.mark.parametrize(("known", "discount", "total", "want"), [
+    # ¥8.8 and ￥66 | 00 of ¥8.89 and ¥660.00 (wo11004_050)
+    ("668.89", [("¥8.8", 0, 112)], [("￥66", 0, 84), ("00", 140, 196)], ("8.89", "660.00")),
+    # the mark, then the seal, then 21: the box's right edge places it (¥8.21, ¥2270.00)
+    ("2278.21", [("￥ 21", 0, 140)], [("270.00", 56, 224)], ("8.21", "2270.00")),
+    # ￥3 | 20 and 859.80, the total's first digits under the seal (¥328.20, ¥1859.80)
+    ("2188.00", [("￥3", 0, 56), ("20", 140, 196)], [("859.80", 56, 224)], ("328.20", "1859.80")),
+    # nothing but the cents: every split fits — none taken
+    ("2188.00", [("20", 140, 196)], [("80", 168, 224)], None),
+    # a piece no pair fits (92 | 7 of ¥92.88: the 8 read as 7)
+    ("1857.53", [("92", 28, 84), ("7", 140, 168)], [("1764.65", 28, 224)], None),
+    # pieces with no digit (the seal's characters) say nothing: no cell, no pair
+    ("668.89", [("鑫", 0, 28)], [("￥66", 0, 84), ("00", 140, 196)], None),
+])
+def test_the_discount_and_total_under_a_seal_are_the_one_pair_that_fits_their_pieces(
+        known: str, discount: list[tuple[str, float, float]], total: list[tuple[str, float, float]],
+        want: tuple[str, str] | None) -> None:
+    from decimal import Decimal
+
+    from extractors.cut_amounts import piece, solve
+
+    def cell(pieces: list[tuple[str, float, float]]) -> list[Piece]:
+        return [p for t, x0, x1 in pieces if (p := piece(t, x0, x1, 0, W)) is not None]
+
+    got = solve(Decimal(known), cell(discount), cell(total))
+    assert (None if got is None else (f"{got[0]:.2f}", f"{got[1]:.2f}")) == want
+
+
+SEALED_ROW = [  # wo11004_058 as OCR read it: the total's label and most of both amounts under the seal
+    L("人工费", 182, 1630, 252, 1677, 1.0), L("零件费", 458, 1628, 539, 1676, 1.0), L("管理费", 742, 1627, 811, 1673, 1.0),
+    L("优惠", 1016, 1629, 1074, 1675, 1.0), L("马汽车腐", 1202, 1624, 1334, 1693, 0.33),
+    L("￥986.00", 206, 1693, 407, 1739, 0.8), L("￥380.00", 488, 1692, 688, 1737, 0.75),
+    L("￥50.00", 768, 1692, 937, 1736, 0.76), L("￥16", 1047, 1688, 1131, 1736, 0.7), L("9", 1195, 1700, 1217, 1724, 0.94),
+    L("6.08", 1442, 1692, 1563, 1737, 0.99),
+]
+
+
+@pytest.mark.parametrize(("lines", "want"), [
+    (SEALED_ROW, "1246.08"),  # ¥169.92 and ¥1246.08: the one pair that fits
+    # nothing of the total read: no pair is told — the sum with the discount as read (￥16), for review
+    ([ln for ln in SEALED_ROW if ln.text != "6.08"], "1400.00"),
+])
+def test_a_total_under_the_seal_is_read_from_its_pieces_for_review(lines: list[OcrLine], want: str) -> None:
+    ex = extract([PageText(1, 1654, 2339, 200, lines)], Settings(), today=TODAY)
+    t = ex.fields["total_cost"]
+    assert t.value == want and t.confidence < Settings().review_threshold and ex.needs_review
