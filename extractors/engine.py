@@ -1035,13 +1035,48 @@ def _infer_total(index: PageIndex, chosen: dict[str, Scored], today: date) -> Fi
                       "not read; computed as labour + parts (+ other - discount)")
 
 
-def _upper_amount(index: PageIndex) -> tuple[Decimal, Line] | None:
+def _upper_amount(index: PageIndex, read: Callable[[str], Decimal | None] = money.parse_upper_amount
+                  ) -> tuple[Decimal, Line] | None:
     """The total in Chinese capital numerals (金额大写), an independent second reading of it."""
     for ln in index.all_lines():
-        a = money.parse_upper_amount(ln.text)
+        a = read(ln.text)
         if a is not None and a > 0:
             return a, ln
     return None
+
+
+LOOSE_WORDS_CONFIDENCE = 0.85  # words read with look-alike numerals that the sum, or the total read, confirms
+LOOSE_WORDS_ALONE_CONFIDENCE = 0.6  # ... that nothing confirms: for review
+
+
+def _check_with_loose_upper(index: PageIndex, result: dict[str, FieldValue], chosen: dict[str, Scored]) -> None:
+    """The words read only with look-alike numerals (叁什零柒拾元肆角肆分): they confirm a total read
+    as they say, or the sum's total where the total was misread (汽9070.44 for 3070.44); they
+    deny nothing."""
+    upper = _upper_amount(index, money.upper_amount_read_loosely)
+    total = result.get("total_cost")
+    if upper is None or total is None:
+        return
+    amount, ln = upper
+    in_words = f"the amount in words, read with look-alike numerals ({money.fmt(amount)})"
+    if total.valid and total.value == money.fmt(amount):
+        total.confidence = max(total.confidence, LOOSE_WORDS_CONFIDENCE)
+        total.note = joined(total.note, f"{in_words} agrees")
+        return
+    labor, parts = _amount(chosen.get("labor_cost")), _amount(chosen.get("parts_cost"))
+    if labor is None or parts is None or not money.totals_agree(
+            labor, parts, amount, _amount(chosen.get("other_cost")), _amount(chosen.get("discount"))):
+        if total.box is None:  # no total read, only the sum computed: the words are the one reading of it
+            result["total_cost"] = FieldValue(money.fmt(amount), LOOSE_WORDS_ALONE_CONFIDENCE, ln.page, ln.box, ln.text,
+                                              True, f"from {in_words}; the sum ({total.value}) disagrees")
+        return
+    read = f"; read {total.value}" if total.value is not None and total.raw else ""
+    result["total_cost"] = FieldValue(money.fmt(amount), LOOSE_WORDS_CONFIDENCE, ln.page, ln.box, ln.text, True,
+                                      f"from {in_words}; labour + parts (+ other - discount) agree{read}")
+    for f in ("labor_cost", "parts_cost"):
+        if f in result:
+            result[f].confidence = max(result[f].confidence, LOOSE_WORDS_CONFIDENCE)
+            result[f].note = joined(result[f].note, f"with {in_words}, the sum agrees")
 
 
 def _costs_for_total(found: dict[str, list[Scored]], chosen: dict[str, Scored], total: Decimal) -> dict[str, Scored] | None:
@@ -1089,6 +1124,7 @@ def _check_with_upper(index: PageIndex, result: dict[str, FieldValue], chosen: d
     """Compare the total with its 大写 form: agreement confirms it, a disagreement the sum settles."""
     upper = _upper_amount(index)
     if upper is None:
+        _check_with_loose_upper(index, result, chosen)
         return
     amount, ln = upper
     total = result.get("total_cost")

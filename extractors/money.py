@@ -81,6 +81,20 @@ def _whole_run(text: str, start: int, end: int) -> bool:
     return not (is_cjk(before) and before not in _UPPER_BEFORE) and not is_cjk(after)
 
 
+# characters dot-matrix capital numerals are read as, each with the numeral or unit it looks like
+# (仟 as 什 or 任, 拾 as 恰 or 抬, 叁 as 参, 贰 as 或, 捌 as 别 or 棚, 壹 as 登): no amount in words
+# has any of them
+UPPER_LOOKALIKES = str.maketrans({"什": "仟", "任": "仟", "恰": "拾", "抬": "拾", "给": "拾", "参": "叁", "或": "贰",
+                                  "别": "捌", "棚": "捌", "登": "壹", "伯": "佰", "染": "柒", "玫": "玖", "肄": "肆"})
+
+
+def upper_amount_read_loosely(text: str) -> Decimal | None:
+    """The amount in words with the look-alikes of ``UPPER_LOOKALIKES`` read as the numerals they
+    stand for (叁什零柒拾元肆角肆分 as 3070.44): a guess, to be checked against an amount read
+    otherwise, never taken alone."""
+    return parse_upper_amount(text.translate(UPPER_LOOKALIKES))
+
+
 def parse_upper_amount(text: str) -> Decimal | None:
     """An amount in Chinese capital numerals (金额大写): ``壹仟叁佰陆拾元整`` → ``1360.00``.
 

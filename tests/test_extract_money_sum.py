@@ -247,6 +247,24 @@ def test_a_total_read_without_the_leading_digits_its_words_have_is_the_words() -
     assert "leading digits lost" in got["total_cost"][2]
 
 
+@pytest.mark.parametrize(("total", "words", "want", "confident"), [
+    # the total misread (汽9070.44), its words read only with 仟 as 什: the words and the sum agree
+    ("汽9070.44", "金额大写：叁什零柒拾元肆角肆分", "3070.44", True),
+    # the loose words deny nothing: a total the sum does not confirm stays as read, for review
+    ("汽9070.44", "金额大写：叁什零玖拾元肆角肆分", "9070.44", False),
+    # no total read: the words are the one reading of it, for review (the sum disagrees)
+    ("", "金额大写：叁什零玖拾元肆角肆分", "3090.44", False),
+])
+def test_words_read_with_look_alike_numerals_confirm_the_sum_only(total: str, words: str, want: str,
+                                                                  confident: bool) -> None:
+    lines = [ln for ln in costs("Y1624.00", "￥1396. 44", "￥50.00", "￥0.00", total) if ln.text] \
+        + [L(words, 141, 1849, 597, 1893, 0.47)]
+    got = fields(lines)
+    assert got["total_cost"][0] == want
+    assert (got["total_cost"][1] >= Settings().review_threshold) is confident
+    assert (got["labor_cost"][1] >= Settings().review_threshold) is confident
+
+
 # -- a seal over the discount and the total: their pieces and the sum (extractors.cut_amounts) --
 
 W = 28.0  # the dot-matrix print's character width in these rows

@@ -333,6 +333,20 @@ def test_amount_in_chinese_capital_numerals(text: str, expected: str | None) -> 
     assert (money.fmt(a) if a is not None else None) == expected
 
 
+@pytest.mark.parametrize(("text", "strict", "loose"), [
+    ("金额大写：叁什零柒拾元肆角肆分", None, "3070.44"),  # 仟 read as 什
+    ("金额大写：陆佰贰恰捌元陆角伍分", None, "628.65"),  # 拾 as 恰
+    ("金额大写：登仟零肆拾元整", None, "1040.00"),  # 壹 as 登
+    ("金额大写：叁仟零棚拾元整", None, "3080.00"),  # 捌 as 棚
+    ("金额大写：壹仟叁佰陆拾元整", "1360.00", "1360.00"),
+    ("金额大写：抓什优佰零玖元登加宣分", None, None),  # still cut by characters like no numeral
+])
+def test_amount_in_words_read_with_look_alike_numerals_only_loosely(text: str, strict: str | None,
+                                                                    loose: str | None) -> None:
+    a, b = money.parse_upper_amount(text), money.upper_amount_read_loosely(text)
+    assert (money.fmt(a) if a is not None else None, money.fmt(b) if b is not None else None) == (strict, loose)
+
+
 def test_totals_cross_check() -> None:
     D = money.Decimal
     assert money.totals_agree(D("100.00"), D("250.50"), D("350.50")) is True
