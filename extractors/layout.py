@@ -85,7 +85,8 @@ ITEM_TABLE_TITLES = ("作业项目", "维修项目", "项目名称", "配件名�
 
 
 def _item_table_title(cell: str) -> bool:
-    return len(cell) == 4 and any(levenshtein_le1(cell, t) for t in ITEM_TABLE_TITLES)
+    """An item table's name column title, one character misread, or lost (维修项 of a fax)."""
+    return len(cell) in (3, 4) and any(levenshtein_le1(cell, t) for t in ITEM_TABLE_TITLES)
 
 
 def _titles(cell: str) -> list[str]:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from core.identifiers import VIN_CHARS, VIN_LEN
 from core.models import Box
 from extractors.car_series import listed_series
 from extractors.dates import find_dates
@@ -46,10 +47,13 @@ def header_lines(index: PageIndex) -> list[Line]:
     tops = [ln.box[1] for ln in lines if ln.table_header]
     if not tops:
         return []
-    top = min(tops)
+    # ... or above the first cost label (1时费 of an item table's 工时费 column whose other titles
+    # OCR lost): the header holds no amount
+    top = min(tops + [ln.box[1] for ln in lines if any(h.field in COST_FIELDS for h in ln.hits)])
     return [ln for ln in lines if not ln.hits and not ln.table_header and (ln.box[1] + ln.box[3]) / 2 < top]
 
 
+COST_FIELDS = ("labor_cost", "parts_cost", "other_cost", "discount", "total_cost")
 _DATE_ONLY = re.compile(r"[\d\s\-/.:：年月日]+")
 
 
@@ -119,6 +123,8 @@ def _order_like(ln: Line, today: date) -> bool:
         return False
     if sum(c.isdigit() for c in s) < 8 or not any(c.isalpha() for c in s):
         return False  # a phone, a mileage, a plate: an order number has a date's digits and a letter
+    if len(s) == VIN_LEN and set(s.upper()) <= VIN_CHARS and any(c.isalpha() for c in s[3:]):
+        return False  # a VIN misread past its check digit (LE4FE1UASLS834327): letters past a prefix
     others = (parse(s, today) for parse in (parse_vin, parse_plate))
     return not any(o is not None and o.valid for o in others)
 
@@ -136,13 +142,26 @@ def order_no(index: PageIndex, today: date) -> list[Unlabelled]:
 _KM_ALONE = re.compile(r"\s*\d[\d,，.]*\s*(?:公里|KM|km|Km)\s*")
 
 
+# 248,234 (or 248.234, the comma read as a point): thousands grouped, no cents — no amount, phone
+# or order number is printed so
+_GROUPED_ALONE = re.compile(r"\s*\d{1,3}[,，.]\d{3}\s*")
+
+
 def mileage(index: PageIndex) -> list[Unlabelled]:
-    """The one box on the document that is a distance and nothing else (128903公里)."""
+    """The one box on the document that is a distance and nothing else (128903公里); else the
+    header's one number grouped in thousands (248,234)."""
     boxes = [ln for ln in index.all_lines() if not ln.hits and _KM_ALONE.fullmatch(ln.text)]
-    if len(boxes) != 1:
+    if len(boxes) == 1:
+        ln = boxes[0]
+        return [Unlabelled("mileage_km", ln, ln.text, "no mileage label read; the one distance printed on the page")]
+    if boxes:
         return []
-    ln = boxes[0]
-    return [Unlabelled("mileage_km", ln, ln.text, "no mileage label read; the one distance printed on the page")]
+    grouped = [ln for ln in header_lines(index) if _GROUPED_ALONE.fullmatch(ln.text)]
+    if len(grouped) != 1:
+        return []
+    ln = grouped[0]
+    return [Unlabelled("mileage_km", ln, ln.text,
+                       "no mileage label read; the header's one number grouped in thousands")]
 
 
 _OTHER_PERSON = {"customer_name": "advisor", "advisor": "customer_name"}

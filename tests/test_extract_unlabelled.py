@@ -176,3 +176,37 @@ def test_a_mobile_found_elsewhere_when_its_label_gave_none_is_for_review() -> No
                                            L("13912345678", 140, 1600, 300, 1640, 0.99)])
     f = extract([page], Settings(), today=TODAY).fields["phone"]
     assert f.value == "13912345678" and f.confidence < REVIEW and "its label's value was not read" in f.note
+
+
+# a fax of a label-above form (wo11005_063): the title read, the header's labels lost, the item
+# table's titles read in part (序号 as 号, 维修项目 as 维修项, 工时费 as 1.时费)
+FAX_TITLE = L("维修委托书", 737, 247, 996, 312, 0.99)
+FAX_TABLE = [L("号", 178, 885, 243, 940), L("维修项", 279, 891, 355, 935), L("1时", 1046, 891, 1100, 935, 0.4),
+             L("1.时费", 1254, 889, 1328, 936),
+             L("1", 170, 948, 199, 982), L("底盘检查", 274, 942, 381, 987), L("0.5", 1185, 940, 1220, 987),
+             L("310.00", 1478, 941, 1552, 982), L("151.141", 1478, 995, 1552, 1030, 0.17)]
+FAX_PARTS = [L("序号", 165, 1221, 239, 1268), L("零件编号", 279, 1224, 386, 1269), L("数量", 1054, 1222, 1103, 1271),
+             L("单价", 1173, 1225, 1231, 1270)]
+FAX_HEADER = [L("3151", 380, 341, 441, 382, 0.32), L("WO202212121286", 389, 379, 622, 419),
+              L("LE4FE1UASLS834327", 792, 576, 1091, 619), L("248.234", 510, 672, 621, 720), L("银色", 1027, 676, 1091, 725)]
+
+
+@pytest.mark.parametrize(("case", "lines", "fld", "want"), [
+    ("the title is no order number's label; the VIN misread is no order number",
+     [DEALER, FAX_TITLE, *FAX_HEADER, *FAX_TABLE], "order_no", "WO202212121286"),
+    ("the header's one number grouped in thousands is the mileage", [DEALER, FAX_TITLE, *FAX_HEADER, *FAX_TABLE],
+     "mileage_km", "248234"),
+    # the item table's titles lost but its 工时费 (1时费); an amount misread as grouped (151.141 of
+    # 186.00) under it, the parts table's header further down: the header ends at the cost label
+    ("an item's amount is not the header's",
+     [DEALER, FAX_TITLE, *FAX_HEADER[:3], FAX_TABLE[0], L("1时费", 1259, 748, 1335, 788), FAX_TABLE[-1], *FAX_PARTS],
+     "mileage_km", None),
+    ("two grouped numbers: which?", [DEALER, FAX_TITLE, *FAX_HEADER, L("12,500", 1300, 672, 1400, 720), *FAX_TABLE],
+     "mileage_km", None),
+])
+def test_a_fax_that_lost_its_header_labels(case: str, lines: list[OcrLine], fld: str, want: str | None) -> None:
+    page = PageText(1, 1654, 2339, 200.0, lines)
+    f = extract([page], Settings(), today=TODAY).fields.get(fld)
+    assert (f.value if f is not None else None) == want, case
+    if want is not None:
+        assert f is not None and f.confidence < REVIEW, case
