@@ -12,8 +12,9 @@ MONTHS = {m: i for i, m in enumerate(
 MIN_YEAR = 1990
 _SEP = r"\s*[-/.]\s*"
 
-# after a four-digit year OCR may read the dot as a colon: "2020:02.15"
-_YSEP = r"\s*[-/.:]\s*"
+# after a four-digit year OCR may read the dot as a colon: "2020:02.15", or a dot-matrix slash as
+# a semicolon: "2021;7:18"
+_YSEP = r"\s*[-/.:;]\s*"
 _YMD = re.compile(rf"(?<!\d)(\d{{4}})(?:{_YSEP}|\s*年\s*)(\d{{1,2}})(?:{_YSEP}|\s*月\s*)(\d{{1,2}})(?![\d:])")
 _YMD_COMPACT = re.compile(r"(?<!\d)((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
 # day-month-year: one separator used twice, no spaces ("03-7 - 15" on a receipt is a part number)

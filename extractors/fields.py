@@ -91,6 +91,8 @@ def parse_date(text: str, today: date) -> Parsed | None:
                       f"read {text.strip()}: no 日 after the day, its last digit may be the 日 misread", raw)
     if _GAP_BEFORE_DIGIT.search(raw):
         return Parsed(d.isoformat(), DATE_DOUBTED_CONFIDENCE, True, f"read {raw}: a gap before a digit, one lost?", raw)
+    if ";" in raw:  # 2021;7:18: a separator misread, the digits beside it may be too
+        return Parsed(d.isoformat(), DATE_DOUBTED_CONFIDENCE, True, f"read {raw}: a separator misread", raw)
     if re.match(r"[0O]{2}\d\d\D", raw):  # 0010年9月3日: a four-digit year's first digits misread
         return Parsed(d.isoformat(), 0.6, True, f"read {raw}: the year's first digits misread", raw)
     return Parsed(d.isoformat(), 1.0, True, raw=raw)

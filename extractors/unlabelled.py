@@ -54,7 +54,7 @@ def header_lines(index: PageIndex) -> list[Line]:
 
 
 COST_FIELDS = ("labor_cost", "parts_cost", "other_cost", "discount", "total_cost")
-_DATE_ONLY = re.compile(r"[\d\s\-/.:：年月日]+")
+_DATE_ONLY = re.compile(r"[\d\s\-/.:：;；年月日]+")
 
 
 def _date_only(ln: Line, today: date) -> date | None:

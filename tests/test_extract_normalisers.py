@@ -419,6 +419,8 @@ def test_date_gallery(text: str, expected: str | None) -> None:
     ("2021年 1月17日", "2021-01-17", False),  # ... before a one-digit month (11月?)
     ("2019年1月6日", "2019-01-06", True),
     ("2021年11月 17日", "2021-11-17", True),  # a gap before two digits: nothing lost
+    ("2021;7:18 11:05", "2021-07-18", False),  # a dot-matrix slash read as a semicolon
+    ("2021:7:18", "2021-07-18", True),  # a colon after the year: the dot as read on many prints
     ],
 )
 def test_a_date_field_repaired_from_its_punctuation(text: str, expected: str | None, sure: bool) -> None:
