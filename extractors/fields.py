@@ -230,6 +230,8 @@ def parse_order_no(text: str, today: date) -> Parsed | None:
         v, note, conf = segmented, f"read {v}: letters and digits of its parts told apart", min(conf, 0.7)
     elif re.match(r"[A-Z0-9]-\d", v):  # 5- or S-20220901-9382: a letters prefix (JS-) misread or cut
         note, conf = "one character before the first hyphen: a letters prefix misread?", min(conf, 0.7)
+    elif re.match(r"\d{2}-(?:19|20)\d{6}(?:-|$)", v):  # 15-20230205-2651: JS- read as digits
+        note, conf = "digits before the date part: a letters prefix misread?", min(conf, 0.7)
     return Parsed(v, conf, digits >= 4, note)
 
 
@@ -372,6 +374,9 @@ _DESIGNATIONS = (
     (re.compile(r"(?<=\d{3})TURB[O0](?![A-Za-z0-9])"), "TURBO"),
     (re.compile(r"(?<=\d{3})L[1Il|](?![A-Za-z0-9])"), "Li"),  # a long-wheelbase BMW (530Li, 320Li)
     (re.compile(r"(?<=\d{3})Ti(?![A-Za-z0-9])"), "Li"),  # ... its L read as T (530Ti领先型)
+    (re.compile(r"^\$(?=\d{2}Li?(?![a-z]))"), "5"),  # ... its 5 read as $ ($30Li)
+    # ... its i lost before the trim (530L领先型: a Mercedes' L follows a letter's number, E300L)
+    (re.compile(rf"(?<![A-Za-z\d])(\d{{3}})L(?=[{CJK_CLASS}])"), r"\1Li"),
     # BMW's all-wheel drive (X3 xDrive30i) with its x read as v, X, Y or × (sDrive is another),
     # its i lost (xDrve30i), and the X of an X model before it read as K (no K3 has xDrive)
     (re.compile(r"[vVXY×](?=Drive\d{2})"), "x"),

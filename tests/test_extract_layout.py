@@ -185,6 +185,8 @@ def test_totals_that_do_not_add_up_lower_confidence() -> None:
     ("JS-2024O1O1-0007", "JS-2024O1O1-0007", 1.0),  # two odd characters in a part: kept as read
     ("5-20220901-9382", "5-20220901-9382", 0.75),  # one digit before the hyphen: JS- lost but its S?
     ("S-20220623-1413", "S-20220623-1413", 0.75),  # ... or one letter: JS- with its J lost
+    ("15-20230205-2651", "15-20230205-2651", 0.75),  # two digits before the date: JS- read as 15?
+    ("01-2023-001", "01-2023-001", 1.0),  # a store's number before a year: no date part to doubt
     # a number of one run: one odd character among its digits is a digit misread, for review
     ("W20230901B15", "W20230901815", 0.75),
     ("RO20U2015720", "RO2002015720", 0.75),

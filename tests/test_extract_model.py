@@ -30,6 +30,8 @@ TODAY = date(2026, 11, 27)
         ("帕萨特330T5工", "帕萨特330TSI", False),  # a serif I read as 工
         ("530L1 领先型", "530Li领先型", False),
         ("530Ti领先型", "530Li领先型", False),  # ... its L read as T
+        ("530L领先型", "530Li领先型", False),  # ... its i lost
+        ("$30Li领先型", "530Li领先型", False),  # ... its 5 read as $
         ("X3 vDrive30i", "X3xDrive30i", False),  # BMW's xDrive with its x read as v
         ("X5 XDrive40i", "X5xDrive40i", False),
         ("X5 xDrive40i", "X5xDrive40i", True),
