@@ -253,12 +253,14 @@ def _cut_reading(text: str) -> VinReading:
     """More than 17 characters read in a row. An H read as II (or 11) is joined back when exactly
     one such reading validates (taken when one H was split; two: for review). Otherwise a window
     of 17 that validates as read is offered for review (one character read as two leaves no
-    window that is the VIN, and a window validates by chance 1 time in 11). Nothing else is
-    repaired."""
+    window that is the VIN, and a window validates by chance 1 time in 11: it must also look like a
+    real VIN, ``plausible``). Nothing else is repaired."""
     run = max(re.findall(r"[0-9A-Z]+", nfkc(text).upper()) + [compact(text)], key=len)
     joined = _joined_h(run)
     windows = {run[i:i + VIN_LEN] for i in range(len(run) - VIN_LEN + 1)} - joined
-    valid = sorted(joined | {w for w in windows if is_valid(w)})
+    # a window's check digit validates by chance 1 time in 11, and a long run has several: only
+    # one with a real VIN's structure (a known WMI) counts
+    valid = sorted(joined | {w for w in windows if is_valid(w) and plausible(w, False)})
     if len(valid) == 1:
         v = valid[0]
         if v in joined:

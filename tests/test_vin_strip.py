@@ -209,6 +209,9 @@ def test_second_reading_against_a_repaired_first(first: str, reads: list[str], w
     ("LSGR46Y16J1125292X", "LSGR46Y16J1125292", False, 0.0, 0.5),
     ("LFVDTHPW9HT5795122", "LFVDTHPW9HT579512", True, 0.0, 0.7),  # a rule read as a 2: the window, for review
     ("VIN LSGR46Y16JH252922", "LSGR46Y16JH252922", True, 1.0, 1.0),  # a separate 17: as read
+    # a garbled run of 24 whose one validating window (8104575A3R0FVE301) has no known WMI and a
+    # letter among its last four: chance, no VIN (wo11002_094's reading)
+    ("BVXIKGD8104575A3R0FVE301", "BVXIKGD8104575A3R", False, 0.0, 0.5),
 ])
 def test_more_than_17_read_in_a_row(text: str, value: str, valid: bool, min_conf: float, max_conf: float) -> None:
     r = vin.read_vin(text)
