@@ -998,6 +998,47 @@ def _costs_under_a_seal(index: PageIndex, seen: dict[str, Line], chosen: dict[st
         chosen[f].add_note("the total found by the sum, not read: labour and parts unchecked", cap=SEALED_CONFIDENCE)
 
 
+BY_POSITION_CONFIDENCE = 0.75  # costs whose labels OCR lost, told by their cells' order and the sum: for review
+
+
+def _costs_by_position(index: PageIndex, seen: dict[str, Line], chosen: dict[str, Scored], today: date) -> None:
+    """A costs row of five label cells, some labels read (材材管理费, 优惠金物) and the others lost
+    or garbled past recognising (时费, 有件费, 收融): every form prints labour, parts, other fees,
+    discount and total in that order, so each cell is known by its place. The amounts under the
+    cells whose field has no value are taken when the five then add up, for review."""
+    missing = [f for f in MONEY_FIELDS if f not in chosen or not chosen[f].parsed.valid]
+    read = [f for f in COST_ROW if f in seen and f not in missing]
+    if missing in ([], ["total_cost"]) or len(read) < 2:  # a total alone: _infer_total finds it printed
+        return
+    first = seen[read[0]]
+    if any(seen[f].page != first.page or not same_row(seen[f].box, first.box) for f in read):
+        return
+    cells = sorted((ln for ln in index.pages[first.page - 1] if same_row(ln.box, first.box)), key=lambda ln: ln.box[0])
+    if len(cells) != len(COST_ROW) or any(cells[COST_ROW.index(f)] is not seen[f] for f in read):
+        return
+    h = first.height
+    taken: dict[str, Scored] = {}
+    for f in missing:
+        cell = cells[COST_ROW.index(f)]
+        below = [ln for ln in index.pages[first.page - 1] if 0 <= ln.box[1] - cell.box[3] < 1.5 * h
+                 and ln.box[0] < cell.box[2] and ln.box[2] > cell.box[0]]
+        if len(below) != 1:
+            return
+        ln = below[0]
+        sc = _score(f, Candidate(ln.text, ln.page, ln.box, ln.conf, "below"), 99, True, today)
+        if sc is None or not sc.parsed.valid:
+            return
+        taken[f] = sc
+    costs = {f: (taken[f] if f in taken else chosen[f]) for f in MONEY_FIELDS}
+    if not money.totals_agree(_amount(costs["labor_cost"]), _amount(costs["parts_cost"]), _amount(costs["total_cost"]),
+                              _amount(chosen.get("other_cost")), _amount(chosen.get("discount"))):
+        return
+    for f, sc in taken.items():
+        sc.add_note("its label not read: the costs row's cell in its place, and labour + parts (+ other - discount) "
+                    "= total", cap=BY_POSITION_CONFIDENCE)
+        chosen[f] = sc
+
+
 def _infer_total(index: PageIndex, chosen: dict[str, Scored], today: date) -> FieldValue | None:
     """No total read under a label: find the amount that labour + parts (+ other - discount) make.
 
@@ -1469,6 +1510,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
         _vin_with_evidence(found, chosen, vins_for_plate)
     _cross_check_money(index, found, chosen)
     _costs_under_a_seal(index, seen, chosen, today)
+    _costs_by_position(index, seen, chosen, today)
     _parts_by_the_sum(index, chosen, today)
     _cross_check_dates(chosen)
     page_text = "\n".join(ln.text for ln in index.all_lines())

@@ -316,3 +316,23 @@ def test_a_total_under_the_seal_is_read_from_its_pieces_for_review(lines: list[O
     ex = extract([PageText(1, 1654, 2339, 200, lines)], Settings(), today=TODAY)
     t = ex.fields["total_cost"]
     assert t.value == want and t.confidence < Settings().review_threshold and ex.needs_review
+
+
+# a fax whose costs labels OCR garbled but two (wo11005_063): the cells' order tells the rest
+GARBLED_COSTS = [L("时费", 199, 1469, 260, 1518, 0.94), L("有件费", 459, 1469, 539, 1515, 0.3),
+                 L("材材管理费", 738, 1471, 865, 1516, 0.28), L("优惠金物", 1024, 1469, 1125, 1515, 0.24),
+                 L("收融", 1301, 1467, 1409, 1518, 0.64),
+                 L("¥1.364.00", 184, 1524, 312, 1563, 0.33), L("￥968.00", 458, 1526, 569, 1566, 0.44),
+                 L("N0.00", 742, 1525, 816, 1566, 0.52), L("¥0.00", 1025, 1525, 1097, 1564, 0.49),
+                 L("V2.332.00", 1301, 1524, 1436, 1567, 0.63)]
+
+
+@pytest.mark.parametrize(("total", "want"), [
+    ("V2.332.00", ("1364.00", "968.00", "2332.00")),  # 1364 + 968 + 0 - 0 = 2332: taken, for review
+    ("V2.382.00", (None, None, None)),  # the sum does not close: nothing told by place alone
+])
+def test_costs_whose_labels_were_lost_are_told_by_their_cells_order(total: str, want: tuple[str | None, ...]) -> None:
+    lines = [ln if ln.text != "V2.332.00" else L(total, *ln.box, ln.conf) for ln in GARBLED_COSTS]
+    got = fields(lines)
+    assert tuple(got.get(f, (None,))[0] for f in ("labor_cost", "parts_cost", "total_cost")) == want
+    assert all(got[f][1] < Settings().review_threshold for f in got)
