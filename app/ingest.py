@@ -134,6 +134,7 @@ def _process_pages(
             ocr_runtime=settings.ocr_runtime,
             detector=detector,
             dropout=settings.colour_dropout,
+            detect_contrast=settings.detect_contrast,
         )
         t1 = time.perf_counter()
         if prep.dropout is not None:  # a pre-printed colour form: values and labels read apart
