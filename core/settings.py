@@ -73,10 +73,10 @@ class Settings(BaseModel):
     # Turn pages upright (0/90/180/270) from PP-OCR's text detector. false: pages are taken as
     # scanned; with ocr_engine = "tesseract" no PP-OCR model is then loaded at all.
     detect_orientation: bool = True
-    # Text lines of grey and colour pages are found on the page with its local contrast raised
-    # (CLAHE with this clip limit; 0: on the page as it is), and read on the page as it is: faint
-    # dot-matrix values (a worn ribbon) are found. Measured on four sets of 80 generated documents
-    # (docs/benchmarks.md, issue 12 rules 10): 12 fields more right, none more confidently wrong.
+    # A grey or colour page of faint print throughout (a worn ribbon, a faint copy) has its text
+    # lines found on the page with its local contrast raised (CLAHE with this clip limit; 0: as
+    # it is), and read on the page as it is; other pages are found and read as they are.
+    # Measured in docs/benchmarks.md (issue 12, rules 10).
     detect_contrast: float = 2.0
 
     # Colour dropout (issue 12, pipeline/dropout.py): on a colour scan of a pre-printed colour

@@ -39,8 +39,9 @@ class Unlabelled:
 
 
 def header_lines(index: PageIndex) -> list[Line]:
-    """The first page's lines no label was read in, above its first table header row; none when
-    the page has no table header (nothing then tells the header from the rest)."""
+    """The first page's lines no label was read in, above its first table header row or its first
+    cost label, whichever is higher; none when the page has no table header (nothing then tells
+    the header from the rest)."""
     if not index.pages:
         return []
     lines = index.pages[0]

@@ -117,10 +117,22 @@ CONTRAST_TILE = 16  # tiles across each side of the page: a few text lines high
 
 def local_contrast(grey: np.ndarray, clip: float) -> np.ndarray:
     """The page with its contrast raised tile by tile (CLAHE, clip limit ``clip``): a dot-matrix
-    value printed with a worn ribbon (ink at 215 on paper at 232, 1-2 % contrast once the
-    background is flattened) becomes as dark as the labels beside it, and the text detector finds
-    its line; unraised, it found none of the costs row's five amounts on ``wo11005_026``."""
+    value printed with a worn ribbon (ink at ~215 on paper at ~232: 236 on 255 once the background
+    is flattened) becomes dark enough for the text detector to find its line; on the page as it
+    is, it found none of ``wo11005_026``'s five costs."""
     return np.asarray(cv2.createCLAHE(clipLimit=clip, tileGridSize=(CONTRAST_TILE, CONTRAST_TILE)).apply(grey))
+
+
+# light ink (170-234 once the paper is flattened) per dark pixel (under 140): up to ~40 on the
+# generated sets' pages of any print, over 800 on those printed with a worn ribbon or scanned faint
+FAINT_SHARE = 200.0
+
+
+def faint_print(flat: np.ndarray) -> bool:
+    """The page's print is faint throughout: its ink is light grey, next to none of it dark."""
+    dark = int(np.count_nonzero(flat < 140))
+    light = int(np.count_nonzero((flat >= 170) & (flat < 235)))
+    return light > FAINT_SHARE * max(1, dark)
 
 
 BILEVEL_SIGMA = 1.0  # pixels at 200 dpi: the Gaussian a bilevel page is read through
@@ -225,13 +237,15 @@ def prepare(
     ``detector`` finds the text lines for both (``pipeline.ocr.get_text_detector``); without it,
     the ``ocr_runtime``'s full PP-OCR models do (see ``pipeline.ocr.rapid``). With ``dropout``, a
     colour scan of a pre-printed colour form also gets ``Prepared.dropout`` (``pipeline.dropout``).
-    With ``detect_contrast`` > 0, a grey or colour page's text lines are found on the page with its
-    local contrast raised (``local_contrast``); they are read on the page as it is."""
+    With ``detect_contrast`` > 0, a grey or colour page of faint print (``faint_print``) has its
+    text lines found on the page with its local contrast raised (``local_contrast``); they are read
+    on the page as it is. Other pages are found as they are, so their lines are read as before."""
     arr = to_array(im)
     grey, seals = _grey_and_seals(arr, dpi)
     flat = flatten_background(grey, dpi)
     if orient or text_regions:
-        found_on = local_contrast(flat, detect_contrast) if detect_contrast > 0 and im.mode != "1" else flat
+        faint = detect_contrast > 0 and im.mode != "1" and faint_print(flat)
+        found_on = local_contrast(flat, detect_contrast) if faint else flat
         layout = analyse_layout(found_on, detector or PpOcrDetector(rapidocr_models(1, ocr_runtime)), orient=orient)
     else:
         layout = TextLayout(0, np.zeros((0, 4, 2)))
