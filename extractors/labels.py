@@ -40,10 +40,11 @@ DEFAULT_LABELS: dict[str, tuple[str, ...]] = {
              "颜色", "故障描述", "委托项目", "地址", "金额大写", "温馨提示", "保养里程", "下次保养", "接待员签字",
              # the repair shop on the national standard form, and what is not the customer's
              "承修方", "承修单位", "承修人", "维修企业名称", "维修企业", "企业名称", "托修方签字", "承修方签字",
-             "送修人签字", "维修类型", "维修类别", "维修性质", "服务热线电话", "救援热线",
-             # the document's title, no label: 维修委托书 is 维修委托书号 with a character lost
-             "维修委托书", "汽车维修委托书", "机动车维修委托书", "维修结算单", "汽车维修结算单", "机动车维修结算单"),
+             "送修人签字", "维修类型", "维修类别", "维修性质", "服务热线电话", "救援热线"),
 }
+# a document's title is no label with a character lost (维修委托书 is 维修委托书号 without its 号);
+# a label that starts with one (维修结算单号) is matched as a label all the same
+TITLES = frozenset({"维修委托书", "汽车维修委托书", "机动车维修委托书", "维修结算单", "汽车维修结算单", "机动车维修结算单"})
 
 
 # Labels by meaning: a field's wordings are also composed from what the label says happened
@@ -229,6 +230,8 @@ def find_labels(text: str, lexicon: Lexicon) -> tuple[str, list[LabelHit]]:
                     continue
                 # "入F 时间": a misread character and a stray space; "入/广日期": a stroke read as a mark
                 compact = _STRAY.sub("", window)
+                if compact in TITLES:
+                    continue
                 # ... or its first character read as a letter or digit, the rest exact (1料费 of
                 # 材料费, T时费 of 工时费: a stroke of it lost in faint print)
                 latin_first = len(e.wording) >= 3 and compact[:1].isascii() and compact[:1].isalnum() \

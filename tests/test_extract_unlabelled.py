@@ -213,3 +213,10 @@ def test_a_fax_that_lost_its_header_labels(case: str, lines: list[OcrLine], fld:
     assert (f.value if f is not None else None) == want, case
     if want is not None:
         assert f is not None and f.confidence < REVIEW, case
+
+
+def test_a_label_that_starts_with_a_titles_words_is_a_label() -> None:
+    page = PageText(1, 1654, 2339, 200.0, [DEALER, FAX_TITLE, L("维修结算单号：JS-20221212-1286", 389, 379, 822, 419),
+                                           *FAX_TABLE])
+    f = extract([page], Settings(), today=TODAY).fields["order_no"]
+    assert f.value == "JS-20221212-1286" and f.confidence >= REVIEW
