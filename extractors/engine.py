@@ -18,7 +18,7 @@ from core.models import CANONICAL_FIELDS, Box, FieldValue, OcrLine, PageText
 from core.settings import Settings
 from extractors import cut_amounts, money, plate, unlabelled, vin
 from extractors.car_series import from_alternatives, lone_character, series_repair
-from extractors.fields import MONEY_FIELDS, PARSERS, UNSURE_OCR, Parsed
+from extractors.fields import COST_ROW, MONEY_FIELDS, PARSERS, UNSURE_OCR, Parsed
 from extractors.items import extract_items
 from extractors.labels import IGNORE, Lexicon
 from extractors.layout import Candidate, Line, PageIndex, candidates_for, lines_in_region, same_row
@@ -935,7 +935,6 @@ def _parts_by_the_sum(index: PageIndex, chosen: dict[str, Scored], today: date) 
 
 SEALED_CONFIDENCE = 0.75  # a discount and total the sum found among their pieces: for review
 EVEN_CELLS = 0.1  # cells' starts this even (of their spacing): a row of cells of one width
-COST_ROW = ("labor_cost", "parts_cost", "other_cost", "discount", "total_cost")  # as every form prints them
 
 
 def _label_x0(ln: Line, fld: str) -> float:

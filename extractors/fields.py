@@ -12,6 +12,8 @@ from extractors import dates, mileage, money, phone, plate, vin
 from extractors.text import clean, nfkc
 
 MONEY_FIELDS = ("labor_cost", "parts_cost", "total_cost")
+# the costs row, in the order every form prints it: labour, parts, other fees, discount, total
+COST_ROW = ("labor_cost", "parts_cost", "other_cost", "discount", "total_cost")
 UNSURE_OCR = 0.9  # an OCR line confidence under this: the reading may be a misreading
 
 

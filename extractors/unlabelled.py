@@ -19,6 +19,7 @@ from core.models import Box
 from extractors.car_series import listed_series
 from extractors.dates import find_dates
 from extractors.fields import (
+    COST_ROW,
     canonical_model,
     has_surname,
     parse_order_no,
@@ -50,11 +51,10 @@ def header_lines(index: PageIndex) -> list[Line]:
         return []
     # ... or above the first cost label (1时费 of an item table's 工时费 column whose other titles
     # OCR lost): the header holds no amount
-    top = min(tops + [ln.box[1] for ln in lines if any(h.field in COST_FIELDS for h in ln.hits)])
+    top = min(tops + [ln.box[1] for ln in lines if any(h.field in COST_ROW for h in ln.hits)])
     return [ln for ln in lines if not ln.hits and not ln.table_header and (ln.box[1] + ln.box[3]) / 2 < top]
 
 
-COST_FIELDS = ("labor_cost", "parts_cost", "other_cost", "discount", "total_cost")
 _DATE_ONLY = re.compile(r"[\d\s\-/.:：;；年月日]+")
 
 
@@ -143,8 +143,8 @@ def order_no(index: PageIndex, today: date) -> list[Unlabelled]:
 _KM_ALONE = re.compile(r"\s*\d[\d,，.]*\s*(?:公里|KM|km|Km)\s*")
 
 
-# 248,234 (or 248.234, the comma read as a point): thousands grouped, no cents — no amount, phone
-# or order number is printed so
+# 248,234 (or 248.234, the comma read as a point): thousands grouped, no cents — the header holds
+# no amount (it ends at the first cost label), and no phone or order number is printed so
 _GROUPED_ALONE = re.compile(r"\s*\d{1,3}[,，.]\d{3}\s*")
 
 
