@@ -594,29 +594,32 @@ def _misread_amounts(s: Scored) -> list[Scored]:
     return alts
 
 
+def _marks_read_as_one_digit(misread: list[Scored]) -> bool:
+    """Every misread amount is a currency mark read as a digit, and the same digit: one printer's ¥
+    read one way (the digit each reading starts with: the mark as read)."""
+    if not all(CURRENCY_MARK in c.parsed.note for c in misread):
+        return False
+    marks = {m.group(0) for c in misread if (m := re.search(r"\d", c.cand.text)) is not None}
+    return len(marks) == 1
+
+
 def _one_mark_misread(misread: list[Scored], total: Scored | None) -> bool:
     """Several amounts read with the same digit for their currency mark (¥416.00, ¥989.21 and
     ¥20.00 as 7416.00, 7989.21 and 720.00), the total read with its mark (¥1425.21): one printer's
     ¥ read one way, which the total, not repaired, confirms."""
     if total is None or total in misread or not any(c in total.cand.text for c in "¥￥") or len(misread) < 2:
         return False
-    if not all(CURRENCY_MARK in c.parsed.note for c in misread):
-        return False
-    marks = {m.group(0) for c in misread if (m := re.search(r"\d", c.cand.text)) is not None}
-    return len(marks) == 1  # the digit each reading starts with: the mark as read
+    return _marks_read_as_one_digit(misread)
 
 
 def _two_marks_misread(misread: list[Scored], total: Scored | None) -> bool:
     """Two currency marks read as digits: one of them the total's (¥812.00 and ¥2,820.00 as
     4812.00 and 12,820.00), or, the total read as printed, both read as one digit (¥1330.00 and
-    ¥2.00 as 71330.00 and 72.00 beside a total of 2080.00): one printer's ¥ read one way. Not two
-    amounts' other leading digits, which a total read without its own keeps adding up."""
-    if not all(CURRENCY_MARK in c.parsed.note for c in misread):
-        return False
+    ¥2.00 as 71330.00 and 72.00 beside a total of 2080.00). Not two amounts' other leading digits,
+    which a total read without its own keeps adding up."""
     if total in misread:
-        return True
-    marks = {m.group(0) for c in misread if (m := re.search(r"\d", c.cand.text)) is not None}
-    return len(marks) == 1
+        return all(CURRENCY_MARK in c.parsed.note for c in misread)
+    return _marks_read_as_one_digit(misread)
 
 
 def _sum_options(found: dict[str, list[Scored]], chosen: dict[str, Scored], f: str, repairs: bool) -> list[Scored | None]:
@@ -1103,9 +1106,7 @@ def _check_with_loose_upper(index: PageIndex, result: dict[str, FieldValue], cho
         total.confidence = max(total.confidence, LOOSE_WORDS_CONFIDENCE)
         total.note = joined(total.note, f"{in_words} agrees")
         return
-    labor, parts = _amount(chosen.get("labor_cost")), _amount(chosen.get("parts_cost"))
-    if labor is None or parts is None or not money.totals_agree(
-            labor, parts, amount, _amount(chosen.get("other_cost")), _amount(chosen.get("discount"))):
+    if not _chosen_make(chosen, amount):
         if total.box is None:  # no total read, only the sum computed: the words are the one reading of it
             result["total_cost"] = FieldValue(money.fmt(amount), LOOSE_WORDS_ALONE_CONFIDENCE, ln.page, ln.box, ln.text,
                                               True, f"from {in_words}; the sum ({total.value}) disagrees")
@@ -1113,10 +1114,22 @@ def _check_with_loose_upper(index: PageIndex, result: dict[str, FieldValue], cho
     read = f"; read {total.value}" if total.value is not None and total.raw else ""
     result["total_cost"] = FieldValue(money.fmt(amount), LOOSE_WORDS_CONFIDENCE, ln.page, ln.box, ln.text, True,
                                       f"from {in_words}; labour + parts (+ other - discount) agree{read}")
+    _confirm_costs(result, LOOSE_WORDS_CONFIDENCE, f"with {in_words}, the sum agrees")
+
+
+def _chosen_make(chosen: dict[str, Scored], total: Decimal) -> bool:
+    """The chosen labour and parts (+ other - discount) make ``total``."""
+    return bool(money.totals_agree(_amount(chosen.get("labor_cost")), _amount(chosen.get("parts_cost")), total,
+                                   _amount(chosen.get("other_cost")), _amount(chosen.get("discount"))))
+
+
+def _confirm_costs(result: dict[str, FieldValue], confidence: float, note: str = "") -> None:
+    """Labour and parts trusted to at least ``confidence``: the sum they make is confirmed."""
     for f in ("labor_cost", "parts_cost"):
         if f in result:
-            result[f].confidence = max(result[f].confidence, LOOSE_WORDS_CONFIDENCE)
-            result[f].note = joined(result[f].note, f"with {in_words}, the sum agrees")
+            result[f].confidence = max(result[f].confidence, confidence)
+            if note:
+                result[f].note = joined(result[f].note, note)
 
 
 def _costs_for_total(found: dict[str, list[Scored]], chosen: dict[str, Scored], total: Decimal) -> dict[str, Scored] | None:
@@ -1146,8 +1159,7 @@ def _costs_after_words(found: dict[str, list[Scored]], result: dict[str, FieldVa
     the old total confirmed (both read without their leading 1 at a rule, 334.00 + 324.26 + 80.00 −
     260.74 = 477.52 of 1477.52) are confirmed no more. The readings that make the new total are
     taken, for review; none: the two go to review as read."""
-    labor, parts = _amount(chosen.get("labor_cost")), _amount(chosen.get("parts_cost"))
-    if money.totals_agree(labor, parts, total, _amount(chosen.get("other_cost")), _amount(chosen.get("discount"))):
+    if _chosen_make(chosen, total):
         return
     pair = _costs_for_total(found, chosen, total)
     if pair is not None:
@@ -1168,7 +1180,6 @@ def _check_with_upper(index: PageIndex, result: dict[str, FieldValue], chosen: d
         return
     amount, ln = upper
     total = result.get("total_cost")
-    labor, parts = _amount(chosen.get("labor_cost")), _amount(chosen.get("parts_cost"))
     in_words = f"the amount in words ({money.fmt(amount)})"
     if total is not None and total.value == money.fmt(amount) and total.valid:
         total.confidence = max(total.confidence, 0.95)
@@ -1181,8 +1192,7 @@ def _check_with_upper(index: PageIndex, result: dict[str, FieldValue], chosen: d
                                           f"from {in_words}; read {total.value}: its leading digits lost")
         _costs_after_words(found, result, chosen, amount)
         return
-    sum_agrees = labor is not None and parts is not None and money.totals_agree(
-        labor, parts, amount, _amount(chosen.get("other_cost")), _amount(chosen.get("discount")))
+    sum_agrees = _chosen_make(chosen, amount)
     pair = _costs_for_total(found, chosen, amount) if not sum_agrees else None
     if pair is not None:
         # other readings of labour and parts make the words' total (450.00 read again where 50.00
@@ -1200,9 +1210,7 @@ def _check_with_upper(index: PageIndex, result: dict[str, FieldValue], chosen: d
         note = f"from {in_words}" + ("; labour + parts (+ other - discount) agree" if sum_agrees else "")
         result["total_cost"] = FieldValue(money.fmt(amount), conf, ln.page, ln.box, ln.text, True, note)
         if sum_agrees:
-            for f in ("labor_cost", "parts_cost"):
-                if f in result:
-                    result[f].confidence = max(result[f].confidence, 0.9)
+            _confirm_costs(result, 0.9)
         return
     # the words and the total disagree, and no readings settle it: neither is trusted (a total
     # the sum confirmed, both it and a cost read without the same leading digit: 70.00 and 50.00
