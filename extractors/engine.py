@@ -19,7 +19,7 @@ from core.settings import Settings
 from extractors import cut_amounts, money, plate, unlabelled, vin
 from extractors.car_series import from_alternatives, lone_character, series_repair
 from extractors.fields import COST_ROW, MONEY_FIELDS, PARSERS, UNSURE_OCR, Parsed
-from extractors.items import extract_items
+from extractors.items import extract_items, item_tables
 from extractors.labels import IGNORE, Lexicon
 from extractors.layout import Candidate, Line, PageIndex, candidates_for, lines_in_region, same_row
 from extractors.learn import (
@@ -673,6 +673,51 @@ def _sum_combination(found: dict[str, list[Scored]], chosen: dict[str, Scored]) 
     return None
 
 
+ITEMS_SUM_CONFIDENCE = 0.75  # an amount the item table's sum gives instead of the reading: for review
+
+
+def _costs_by_items(index: PageIndex, found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
+    """Labour or parts read otherwise than its item table adds up to: the work items' amounts make
+    the labour cost, the parts lines' the parts cost (one table of that kind, read whole). The
+    sum is taken where the reading is it without its leading digits (1050.00 read 050.00元, its 1
+    on the cell's rule: the amounts right-aligned in the table lose none), for review; or where
+    with it the costs add up to a total read and as read they add up to none (the sum check then
+    trusts it as a repaired reading). A sum alone proves nothing: a row missed or misread makes it
+    wrong as often as a reading is."""
+    tables = item_tables(index)
+    sums: dict[str, Decimal] = {}
+    for f, kind in (("labor_cost", "labour"), ("parts_cost", "parts")):
+        of_kind = [t for t in tables if t.kind == kind]
+        if len(of_kind) == 1 and of_kind[0].complete and of_kind[0].items:
+            sums[f] = of_kind[0].total()
+    if not sums:
+        return
+    totals = [a for s in found.get("total_cost", []) if s.parsed.valid and (a := _amount(s)) is not None]
+    other, discount = _amount(chosen.get("other_cost")), _amount(chosen.get("discount"))
+
+    def adds_up(labor: Decimal | None, parts: Decimal | None) -> bool:
+        return any(money.totals_agree(labor, parts, t, other, discount) for t in totals)
+
+    read = {f: _amount(chosen.get(f)) for f in ("labor_cost", "parts_cost")}
+    if adds_up(read["labor_cost"], read["parts_cost"]):
+        return
+    differ = [f for f, total in sums.items() if read[f] is not None and read[f] != total]
+    taken: dict[str, str] = {}
+    combos = [c for n in (1, 2) for c in itertools.combinations(differ, n)
+              if adds_up(*({**read, **{f: sums[f] for f in c}}[g] for g in ("labor_cost", "parts_cost")))]
+    if len(combos) == 1:
+        taken = dict.fromkeys(combos[0], "with it labour + parts (+ other - discount) = the total read")
+    for f in differ:
+        if f not in taken and _leading_digits_lost(sums[f], read[f] or Decimal(0), least=Decimal(0)):
+            taken[f] = "its leading digits lost at the cell's rule"
+    for f, why in taken.items():
+        total = sums[f]
+        s = chosen[f]
+        s.parsed = Parsed(money.fmt(total), s.parsed.confidence, True,
+                          f"read {s.parsed.value}: the item table's amounts add up to {money.fmt(total)} ({why})")
+        s.cap(ITEMS_SUM_CONFIDENCE)
+
+
 def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
     labor, parts = _amount(chosen.get("labor_cost")), _amount(chosen.get("parts_cost"))
     other, discount = _amount(chosen.get("other_cost")), _amount(chosen.get("discount"))
@@ -730,7 +775,7 @@ def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen:
             s = chosen[f]
             s.confidence = min(s.confidence, 0.6)
             s.parsed = Parsed(s.parsed.value, s.parsed.confidence, s.parsed.valid,
-                              "labour + parts (+ other - discount) does not equal total")
+                              joined(s.parsed.note, "labour + parts (+ other - discount) does not equal total"))
         read = _amount(chosen["total_cost"])
         expected = money.expected_total(labor, parts, other, discount)
         net = read is not None and _discount_unread(read, expected, discount)  # of a discount not read
@@ -1009,6 +1054,8 @@ def _costs_by_position(index: PageIndex, seen: dict[str, Line], chosen: dict[str
     discount and total in that order, so each cell is known by its place. The amounts under the
     cells whose field has no value are taken when the five then add up, for review."""
     missing = [f for f in MONEY_FIELDS if f not in chosen or not chosen[f].parsed.valid]
+    if missing == ["total_cost"] and "discount" in seen and "discount" not in chosen:
+        missing.append("discount")  # a total and a discount lost together: a seal over both?
     read = [f for f in COST_ROW if f in seen and f not in missing]
     if missing in ([], ["total_cost"]) or len(read) < 2:  # a total alone: _infer_total finds it printed
         return
@@ -1020,24 +1067,43 @@ def _costs_by_position(index: PageIndex, seen: dict[str, Line], chosen: dict[str
         return
     h = first.height
     taken: dict[str, Scored] = {}
+    discount_unread = False
     for f in missing:
-        cell = cells[COST_ROW.index(f)]
+        at = COST_ROW.index(f)
+        cell = cells[at]
+        # the cell spans to the next one's label (a right-aligned amount ends past its own label)
+        right = cells[at + 1].box[0] if at + 1 < len(cells) else float("inf")
         below = [ln for ln in index.pages[first.page - 1] if 0 <= ln.box[1] - cell.box[3] < 1.5 * h
-                 and ln.box[0] < cell.box[2] and ln.box[2] > cell.box[0]]
-        if len(below) != 1:
+                 and ((ln.box[0] < cell.box[2] and ln.box[2] > cell.box[0])
+                      or cell.box[0] <= (ln.box[0] + ln.box[2]) / 2 < right)]
+        sc = None
+        if len(below) == 1:
+            ln = below[0]
+            sc = _score(f, Candidate(ln.text, ln.page, ln.box, ln.conf, "below"), 99, True, today)
+        if sc is not None and sc.parsed.valid:
+            taken[f] = sc
+        elif f == "discount" and len(below) <= 1 and f not in chosen:
+            discount_unread = True  # the seal's place: its amount lost (RMB read, or nothing)
+        else:
             return
-        ln = below[0]
-        sc = _score(f, Candidate(ln.text, ln.page, ln.box, ln.conf, "below"), 99, True, today)
-        if sc is None or not sc.parsed.valid:
-            return
-        taken[f] = sc
     costs = {f: (taken[f] if f in taken else chosen[f]) for f in MONEY_FIELDS}
-    if not money.totals_agree(_amount(costs["labor_cost"]), _amount(costs["parts_cost"]), _amount(costs["total_cost"]),
-                              _amount(chosen.get("other_cost")), _amount(chosen.get("discount"))):
+    labor, parts, total = (_amount(costs[f]) for f in MONEY_FIELDS)
+    other = _amount(taken.get("other_cost") or chosen.get("other_cost"))
+    if discount_unread:
+        # the total's cell in its place, and what it leaves of labour + parts (+ other) a discount
+        # a seal hides: no sum checks it (the discount's own amount is not read)
+        if "total_cost" not in taken or labor is None or parts is None or total is None \
+                or not _discount_unread(total, money.expected_total(labor, parts, other), None):
+            return
+        note = (f"its label not read: the costs row's last cell; no discount read, the total is "
+                f"{money.fmt(money.expected_total(labor, parts, other) - total)} under labour + parts (+ other): "
+                "a discount under the seal?")
+    elif money.totals_agree(labor, parts, total, other, _amount(taken.get("discount") or chosen.get("discount"))):
+        note = "its label not read: the costs row's cell in its place, and labour + parts (+ other - discount) = total"
+    else:
         return
     for f, sc in taken.items():
-        sc.add_note("its label not read: the costs row's cell in its place, and labour + parts (+ other - discount) "
-                    "= total", cap=BY_POSITION_CONFIDENCE)
+        sc.add_note(note, cap=BY_POSITION_CONFIDENCE)
         chosen[f] = sc
 
 
@@ -1515,6 +1581,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
             _learned_values(chosen, lt, today)
     if vins_for_plate is not None:
         _vin_with_evidence(found, chosen, vins_for_plate)
+    _costs_by_items(index, found, chosen)
     _cross_check_money(index, found, chosen)
     _costs_under_a_seal(index, seen, chosen, today)
     _costs_by_position(index, seen, chosen, today)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from extractors.labels import IGNORE
@@ -18,6 +20,24 @@ from extractors.text import nfkc
 NAME_HEADERS = ("维修项目", "作业项目", "项目名称", "配件名称", "零件名称", "材料名称", "维修内容", "项目", "名称")
 QTY_HEADERS = ("数量", "工时")
 AMOUNT_HEADERS = ("金额", "小计", "工时费", "人工费", "费用")
+# what a table lists, told by its name column's title (or an amount column titled as labour):
+# the work items' amounts add up to the labour cost, the parts lines' to the parts cost
+LABOUR_TITLES = ("维修项目", "作业项目", "项目名称", "维修内容", "项目")
+PARTS_TITLES = ("配件名称", "零件名称", "材料名称")
+LABOUR_AMOUNT_TITLES = ("工时费", "人工费")
+
+
+@dataclass
+class ItemTable:
+    """One table of repair items: ``kind`` "labour", "parts" or "" (told by nothing), and whether
+    every row under its header was read as an item up to the next header, labelled line or the
+    page's end (``complete``: a row whose amount was not read ends it short)."""
+    kind: str
+    items: list[dict[str, Any]] = field(default_factory=list)
+    complete: bool = True
+
+    def total(self) -> Decimal:
+        return sum((Decimal(i["amount"]) for i in self.items), Decimal(0))
 
 
 def _rows(lines: list[Line]) -> list[list[Line]]:
@@ -51,7 +71,11 @@ def _find(cells: list[tuple[float, str]], titles: tuple[str, ...]) -> int | None
 
 
 def extract_items(index: PageIndex) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
+    return [item for table in item_tables(index) for item in table.items]
+
+
+def item_tables(index: PageIndex) -> list[ItemTable]:
+    tables: list[ItemTable] = []
     for lines in index.pages:
         rows = _rows(lines)
         for r, row in enumerate(rows):
@@ -61,15 +85,23 @@ def extract_items(index: PageIndex) -> list[dict[str, Any]]:
             cols = (_find(cells, NAME_HEADERS), _find(cells, QTY_HEADERS), _find(cells, AMOUNT_HEADERS))
             if cols[0] is None or cols[2] is None:
                 continue
+            name_title, amount_title = cells[cols[0]][1], cells[cols[2]][1]
+            kind = "labour" if name_title in LABOUR_TITLES or amount_title in LABOUR_AMOUNT_TITLES \
+                else "parts" if name_title in PARTS_TITLES else ""
+            table = ItemTable(kind)
             edges = [x for x, _ in cells]
             for body in rows[r + 1:]:
                 if any(ln.table_header for ln in body) or any(h.field != IGNORE for ln in body for h in ln.hits):
                     break
                 item = _item(body, edges, cols)
                 if item is None:
+                    # a row with something in the amount column that is no item's: an amount misread
+                    # (the table's sum is short); a row with nothing there (a heading) ends it whole
+                    table.complete = not _cell_text(body, edges, cols[2])
                     break
-                items.append(item)
-    return items
+                table.items.append(item)
+            tables.append(table)
+    return tables
 
 
 def _cell_text(row: list[Line], edges: list[float], col: int) -> str:

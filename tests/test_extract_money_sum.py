@@ -336,3 +336,80 @@ def test_costs_whose_labels_were_lost_are_told_by_their_cells_order(total: str, 
     got = fields(lines)
     assert tuple(got.get(f, (None,))[0] for f in ("labor_cost", "parts_cost", "total_cost")) == want
     assert all(got[f][1] < Settings().review_threshold for f in got)
+
+
+# the colour form's item tables (wo11013_014's layout): the work items' amounts make labour, the
+# parts lines' make parts
+def item_tables_of(labour: list[str], parts: list[str]) -> list[OcrLine]:
+    lines = [L("序号", 155, 836, 200, 880), L("维修项目", 251, 840, 353, 880), L("工时", 1019, 840, 1076, 882),
+             L("工时费", 1215, 839, 1295, 880)]
+    y = 889
+    for i, a in enumerate(labour, 1):
+        lines += [L(str(i), 146, y, 169, y + 30), L(f"检查项目{i}", 253, y, 409, y + 40), L("0.5", 1156, y, 1190, y + 40),
+                  L(a, 1449, y, 1526, y + 40)]
+        y += 53
+    lines += [L("配件明细", 138, y + 10, 258, y + 50)]
+    y += 70
+    lines += [L("序号", 150, y, 208, y + 43), L("配件编号", 246, y, 353, y + 43), L("配件名称", 557, y, 658, y + 43),
+              L("数量", 1014, y, 1065, y + 43), L("单价", 1146, y, 1201, y + 43), L("金额", 1334, y, 1398, y + 43)]
+    y += 55
+    for i, a in enumerate(parts, 1):
+        lines += [L(str(i), 145, y, 173, y + 32), L(f"5Q0{i}98601", 249, y, 396, y + 38),
+                  L(("前制动摩擦片", "刹车片消音膏", "左前玻璃升降器总成", "门饰板卡扣")[i - 1], 557, y, 709, y + 40), L("1", 1106, y, 1130, y + 37), L(a, 1241, y, 1314, y + 40),
+                  L(a, 1450, y, 1527, y + 40)]
+        y += 52
+    return lines
+
+
+def costs_row(labour: str, parts: str, total: str) -> list[OcrLine]:
+    return [L("工时费", 147, 1471, 228, 1512), L("材料费", 435, 1471, 505, 1512), L("外加工费", 711, 1471, 812, 1511),
+            L("优惠", 996, 1470, 1037, 1511), L("结算金额", 1260, 1468, 1373, 1513),
+            L(labour, 144, 1518, 258, 1559), L(parts, 429, 1518, 535, 1560), L("0.00元", 696, 1518, 786, 1560),
+            L("0.00元", 991, 1518, 1060, 1560), L(total, 1290, 1518, 1400, 1558)]
+
+
+@pytest.mark.parametrize(("case", "labour_items", "read", "want", "taken"), [
+    ("both lost their 1 on the cell's rule (050.00元, 491.19元), the total under a seal",
+     ["150.00", "300.00", "240.00", "360.00"], ("050.00元", "491.19元", "19元"), ("1050.00", "1491.19"), True),
+    ("a digit misread (516.00 of 616.00): the items and the total read agree",
+     ["150.00", "300.00", "166.00"], ("516.00元", "1491.19元", "2107.19元"), ("616.00", "1491.19"), True),
+    ("read as the items add up: nothing to take",
+     ["150.00", "300.00", "166.00"], ("616.00元", "1491.19元", "2107.19元"), ("616.00", "1491.19"), False),
+    ("a digit misread and no total read: the sum alone proves nothing",
+     ["150.00", "300.00", "166.00"], ("516.00元", "1491.19元", "1元"), ("516.00", "1491.19"), False),
+    ("the costs add up as read: a row of the table misread is no evidence against them",
+     ["150.00", "300.00", "166.00"], ("716.00元", "1491.19元", "2207.19元"), ("716.00", "1491.19"), False),
+])
+def test_labour_and_parts_the_item_tables_add_up_to(case: str, labour_items: list[str], read: tuple[str, str, str],
+                                                     want: tuple[str, str], taken: bool) -> None:
+    lines = item_tables_of(labour_items, ["830.73", "32.46", "592.00", "36.00"]) + costs_row(*read)
+    got = fields(lines)
+    assert (got["labor_cost"][0], got["parts_cost"][0]) == want, case
+    noted = [f for f in ("labor_cost", "parts_cost") if "item table's amounts add up" in got[f][2]]
+    assert bool(noted) == taken, case
+    if taken and "19元" in read:  # the sum alone says so: for review
+        assert all(got[f][1] < Settings().review_threshold for f in noted)
+
+
+def test_an_item_table_a_misread_row_cut_short_is_no_evidence() -> None:
+    lines = item_tables_of(["150.00", "300.00", "240.00", "36O.OO"], ["830.73", "32.46", "592.00", "36.00"]) \
+        + costs_row("050.00元", "491.19元", "19元")
+    got = fields(lines)
+    assert got["labor_cost"][0] != "1050.00" and got["parts_cost"][0] == "1491.19"
+
+
+def test_a_total_in_the_costs_rows_last_cell_with_the_discount_under_a_seal() -> None:
+    """wo11013_130: the total's label garbled (皮奥收金额), the discount's amount lost to the seal
+    (RMB read alone), the total right-aligned past its label's end: the last cell's amount is the
+    total, for review, with what it leaves as the discount noted."""
+    lines = [L("工时费", 141, 1570, 221, 1610), L("配件费", 429, 1569, 497, 1614), L("其他费用", 701, 1569, 806, 1613),
+             L("优惠金额", 988, 1566, 1085, 1612), L("皮奥收金额", 1249, 1574, 1359, 1611, 0.63),
+             L("RMB 1,260.00", 174, 1623, 352, 1661), L("RMB 1,815.11", 454, 1623, 631, 1661),
+             L("RMB0.00", 731, 1624, 857, 1661, 0.95), L("RMB", 1012, 1622, 1072, 1662, 0.72),
+             L("3,070.00", 1364, 1624, 1469, 1661, 0.83)]
+    got = fields(lines)
+    assert got["total_cost"][0] == "3070.00" and got["total_cost"][1] < Settings().review_threshold
+    assert "5.11" in got["total_cost"][2]
+    # a total more than a fifth under labour + parts is no discount a seal hid: not taken by place
+    far = [ln if ln.text != "3,070.00" else L("2,070.00", *ln.box, ln.conf) for ln in lines]
+    assert fields(far).get("total_cost", (None,))[0] != "2070.00"
