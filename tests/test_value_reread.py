@@ -205,6 +205,15 @@ def _read(text: str, conf: float, alternatives: dict[int, list[tuple[str, float]
     ("customer_name", "目云立", [_read("目云立", 0.94, {0: [("目", 0.94), ("月", 0.01), ("自", 0.01)]})], None),
     # a name that starts with a surname keeps it, whatever else the recogniser saw
     ("customer_name", "周霞海", [_read("周霞海", 0.84, {0: [("周", 0.6), ("同", 0.35)]})], None),
+    # a rare surname read beside one of the commonest that is at least a tenth as likely: the common
+    # one (米 beside 宋, wo11013_124); a common one beside a rarer one, or a rare one far surer than
+    # the common one, stays
+    ("customer_name", "米涵英", [_read("米涵英", 0.66, {0: [("米", 0.52), ("宋", 0.43), ("来", 0.01)]})], "宋涵英"),
+    ("customer_name", "米涵英", [_read("米涵英", 0.9, {0: [("米", 0.95), ("宋", 0.04)]})], None),
+    ("customer_name", "宋涵英", [_read("宋涵英", 0.66, {0: [("宋", 0.43), ("米", 0.52)]})], None),
+    # ... and of the choices that make a name of one that starts with none, the likeliest so weighed
+    # (术 read with 米 at 0.31 and 宋 at 0.06)
+    ("advisor", "术敏", [_read("术敏", 0.7, {0: [("术", 0.49), ("米", 0.31), ("宋", 0.06)]})], "宋敏"),
     # not a name
     ("model", "同悦", [_read("同悦", 0.8, {0: [("同", 0.6), ("周", 0.3)]})], None),
 ])
