@@ -16,7 +16,7 @@ from typing import Any
 from core.identifiers import is_cjk
 from core.models import CANONICAL_FIELDS, Box, FieldValue, OcrLine, PageText
 from core.settings import Settings
-from extractors import cut_amounts, money, plate, unlabelled, vin
+from extractors import cut_amounts, mileage, money, plate, unlabelled, vin
 from extractors.car_series import from_alternatives, lone_character, series_repair
 from extractors.fields import COST_ROW, MONEY_FIELDS, PARSERS, UNSURE_OCR, Parsed
 from extractors.items import extract_items, item_tables
@@ -1288,6 +1288,38 @@ def _check_with_upper(index: PageIndex, result: dict[str, FieldValue], chosen: d
             result[f].confidence = min(result[f].confidence, LEADING_LOST_CONFIDENCE)
 
 
+NEXT_SERVICE_CONFIRMED = 0.95  # a mileage the service reminder's next reading confirms
+NEXT_SERVICE_REPAIRED = 0.75  # ... or gives the leading digits of: for review
+NEXT_SERVICE_DOUBT = 0.75  # ... or denies (no round interval between them): for review
+
+
+def _mileage_by_next_service(index: PageIndex, chosen: dict[str, Scored]) -> None:
+    """The mileage against the service reminder's next reading (下次保养里程 149685公里), printed
+    apart from the cell and its rules: a usual interval between them confirms it; a reading that
+    is one of the usual interval's mileages without its leading digits (44685 of 144685, its 1 on
+    the cell's rule) is that mileage, for review; a difference no round interval is (not a
+    multiple of 500 km from 1,000 to 30,000) doubts it, for review."""
+    s = chosen.get("mileage_km")
+    nexts = {k for ln in index.all_lines() if (k := mileage.next_service_km(ln.text)) is not None}
+    if s is None or not s.parsed.valid or len(nexts) != 1:
+        return
+    nxt = nexts.pop()
+    read = int(s.parsed.value)
+    options = mileage.this_visit_km(nxt)
+    if read in options:
+        s.add_note(f"the next service at {nxt} km is a usual interval after it")
+        s.lift(NEXT_SERVICE_CONFIRMED)
+        return
+    lost = [o for o in options if 1 <= len(str(o)) - len(str(read)) <= 2 and str(o).endswith(str(read))]
+    if len(lost) == 1:
+        s.parsed = Parsed(str(lost[0]), s.parsed.confidence, True,
+                          joined(s.parsed.note, f"read {read}: its leading digits lost at the cell's rule? the next "
+                                 f"service at {nxt} km is {nxt - lost[0]} km after {lost[0]}"))
+        s.cap(NEXT_SERVICE_REPAIRED)
+    elif not (1000 <= nxt - read <= 30000 and (nxt - read) % 500 == 0):
+        s.add_note(f"the next service at {nxt} km is no round interval after it: misread?", cap=NEXT_SERVICE_DOUBT)
+
+
 def _plate_with_local_province(page_text: str, found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
     """A plate read without its province character gets the dealer's province, for review: the
     surest of the plate's readings that becomes a plate so (not only the one chosen, which may be
@@ -1587,6 +1619,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     _costs_by_position(index, seen, chosen, today)
     _parts_by_the_sum(index, chosen, today)
     _cross_check_dates(chosen)
+    _mileage_by_next_service(index, chosen)
     page_text = "\n".join(ln.text for ln in index.all_lines())
     _plate_with_local_province(page_text, found, chosen)
     _model_series(pages, page_text, chosen)

@@ -40,3 +40,22 @@ def normalize_mileage(text: str) -> str | None:
     if not 0 <= km < MAX_KM:
         return None
     return str(int(round(km)))
+
+
+# The service reminder many DMS print under the costs (温馨提示：建议下次保养里程 149685公里 或
+# 2021/5/21): the next service's odometer reading is this visit's plus a service interval. The
+# intervals Chinese dealers schedule (5,000 km for mineral and semi-synthetic oil, 7,500 and
+# 10,000 km for full synthetic).
+SERVICE_INTERVALS_KM = (5000, 7500, 10000)
+_NEXT_SERVICE = re.compile(r"(?:下次保养|保养里程|下次保养里程)\D{0,6}?(\d{4,7})\s*(?:公里|km|KM|Km)")
+
+
+def next_service_km(text: str) -> int | None:
+    """The next service's odometer reading a reminder line gives, or None."""
+    m = _NEXT_SERVICE.search(nfkc(text))
+    return int(m.group(1)) if m else None
+
+
+def this_visit_km(next_km: int) -> list[int]:
+    """What this visit's reading is, for each usual interval before the next service's."""
+    return [next_km - k for k in SERVICE_INTERVALS_KM if next_km - k > 0]
