@@ -328,6 +328,24 @@ def has_surname(name: str) -> bool:
     return name[:1] in SURNAMES or name[:2] in DOUBLE_SURNAMES
 
 
+# Characters no Chinese name has: sentence particles (谭梓了 is 谭梓子 misread)
+NOT_IN_NAMES = frozenset("了么吗呢吧啊嘛哦呀的")
+
+
+def _person_doubt(s: str) -> Parsed | None:
+    """Why a person's name as read is doubted (for review), or None: it starts with no surname,
+    it is a given name whose surname may be lost at the cell's rule, or it has a character no name has."""
+    if any(c in NOT_IN_NAMES for c in s):
+        return Parsed(s, 0.6, True, "a character no name has: misread?")
+    if not has_surname(s):
+        return Parsed(s, 0.6, True, "does not start with a common surname")
+    if len(s) == 2 and s[0] in GIVEN_NAME_CHARACTERS and s[0] not in COMMON_SURNAMES:
+        # 国乐 of 李国乐: a rare surname that is a given name's character may be the given name
+        # with the surname lost at the cell's rule
+        return Parsed(s, 0.7, True, "a given name without its surname?")
+    return None
+
+
 def parse_name(text: str, today: date) -> Parsed | None:
     s = _free_text(text, 40)
     if not s or re.fullmatch(r"[\d\s\-+]+", s) or looks_like_label(s):
@@ -335,6 +353,9 @@ def parse_name(text: str, today: date) -> Parsed | None:
     ok = bool(CJK_RE.search(s)) or bool(re.search(r"[A-Za-z]{2}", s))
     if re.fullmatch(rf"[{CJK_CLASS}]", s):  # 丁 of 丁秀: the rest of the name lost
         return Parsed(s, 0.6, True, "one character: a name has two or more")
+    if re.fullmatch(rf"[{CJK_CLASS}]{{2,3}}", s) and (doubt := _person_doubt(s)) is not None:
+        # two or three characters are a person's name (a company's is longer: 物流有限公司)
+        return doubt
     return Parsed(s, 0.95 if ok else 0.5, ok)
 
 
@@ -344,12 +365,8 @@ def parse_person(text: str, today: date) -> Parsed | None:
         return None
     cjk = bool(re.fullmatch(rf"[{CJK_CLASS}·]{{2,5}}", s))
     ok = cjk or bool(re.fullmatch(r"[A-Za-z .]{2,20}", s))
-    if cjk and not has_surname(s):
-        return Parsed(s, 0.6, True, "does not start with a common surname")
-    if cjk and len(s) == 2 and s[0] in GIVEN_NAME_CHARACTERS and s[0] not in COMMON_SURNAMES:
-        # 国乐 of 李国乐: a rare surname that is a given name's character may be the given name
-        # with the surname lost at the cell's rule
-        return Parsed(s, 0.7, True, "a given name without its surname?")
+    if cjk and (doubt := _person_doubt(s)) is not None:
+        return doubt
     return Parsed(s, 0.95 if ok else 0.5, ok)
 
 

@@ -470,6 +470,26 @@ def test_a_two_character_name_that_may_have_lost_its_surname(value: str, confide
     assert (p.confidence >= 0.8) is confident
 
 
+@pytest.mark.parametrize(("fld", "value", "confident"), [
+    # a customer of two or three characters is a person: the same doubts as an advisor's name
+    ("customer_name", "俊芳", False),  # 覃俊芳 with its surname lost at the cell's rule (wo11013_148)
+    ("customer_name", "国乐", False),
+    ("customer_name", "陈俊芳", True),
+    ("customer_name", "广州顺达物流有限公司", True),  # a company: no surname expected
+    ("customer_name", "达物流有限公司", True),
+    # a sentence particle is in no name (谭梓子 read 谭梓了, wo11013_019)
+    ("advisor", "谭梓了", False),
+    ("customer_name", "王了", False),
+    ("advisor", "谭梓子", True),
+])
+def test_a_name_no_person_has_is_doubted(fld: str, value: str, confident: bool) -> None:
+    from extractors.fields import PARSERS
+
+    p = PARSERS[fld](value, TODAY)
+    assert p is not None and p.value == value and p.valid
+    assert (p.confidence >= 0.8) is confident, p
+
+
 @pytest.mark.parametrize(("first", "reads", "want"), [
     # two second readings see a third character, neither the same: the name was cut, for review
     ("邓春", [("邓春磊", 0.88), ("邓春蕊", 0.76)], ["邓春磊", "邓春蕊"]),
