@@ -680,7 +680,8 @@ def _costs_by_items(index: PageIndex, found: dict[str, list[Scored]], chosen: di
     """Labour or parts read otherwise than its item table adds up to: the work items' amounts make
     the labour cost, the parts lines' the parts cost (one table of that kind, read whole). The
     sum is taken where the reading is it without its leading digits (1050.00 read 050.00元, its 1
-    on the cell's rule: the amounts right-aligned in the table lose none), for review; or where
+    on the cell's rule: the amounts right-aligned in the table lose none) or with one digit more
+    before it (8469.14 of ¥469.14: the mark or the rule read as a digit), for review; or where
     with it the costs add up to a total read and as read they add up to none (the sum check then
     trusts it as a repaired reading). A sum alone proves nothing: a row missed or misread makes it
     wrong as often as a reading is."""
@@ -707,9 +708,24 @@ def _costs_by_items(index: PageIndex, found: dict[str, list[Scored]], chosen: di
               if adds_up(*({**read, **{f: sums[f] for f in c}}[g] for g in ("labor_cost", "parts_cost")))]
     if len(combos) == 1:
         taken = dict.fromkeys(combos[0], "with it labour + parts (+ other - discount) = the total read")
+    elif not combos:
+        # ... or the total read without its cents (¥885. of ¥885.16): the sum gives those, for review
+        raws = [s.cand.text for s in found.get("total_cost", [])]
+        loose = [c for n in (1, 2) for c in itertools.combinations(differ, n)
+                 if (v := {**read, **{f: sums[f] for f in c}})["labor_cost"] is not None and v["parts_cost"] is not None
+                 and any(_cents_lost(money.expected_total(v["labor_cost"], v["parts_cost"], other, discount), r)
+                         for r in raws)]
+        if len(loose) == 1:
+            taken = dict.fromkeys(loose[0], "with it labour + parts (+ other - discount) = the total read without "
+                                            "its cents")
     for f in differ:
-        if f not in taken and _leading_digits_lost(sums[f], read[f] or Decimal(0), least=Decimal(0)):
+        first = read[f] or Decimal(0)
+        if f in taken:
+            continue
+        if _leading_digits_lost(sums[f], first, least=Decimal(0)):
             taken[f] = "its leading digits lost at the cell's rule"
+        elif len(money.fmt(first)) == len(money.fmt(sums[f])) + 1 and _leading_digits_lost(first, sums[f], least=Decimal(0)):
+            taken[f] = "a currency mark or the cell's rule read as a first digit"
     for f, why in taken.items():
         total = sums[f]
         s = chosen[f]

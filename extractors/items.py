@@ -63,11 +63,28 @@ def _header_cells(row: list[Line]) -> list[tuple[float, str]]:
 
 
 def _find(cells: list[tuple[float, str]], titles: tuple[str, ...]) -> int | None:
+    """The first cell that is one of ``titles`` (in their order); else one that is a title of four
+    characters or more with one of them misread (作业项日, 哪件名称): the header row is known to be
+    one already, and its garbled cell is nothing else."""
     for t in titles:
         for i, (_, c) in enumerate(cells):
             if c == t:
                 return i
+    for t in titles:
+        for i, (_, c) in enumerate(cells):
+            if len(t) >= 4 and _one_misread(c, t):
+                return i
     return None
+
+
+def _one_misread(cell: str, title: str) -> bool:
+    return len(cell) == len(title) and sum(a != b for a, b in zip(cell, title, strict=True)) == 1
+
+
+def _canonical(title: str, titles: tuple[str, ...]) -> str:
+    """``title`` as the one of ``titles`` it is, a character misread allowed (作业项日: 作业项目)."""
+    return next((t for t in titles if t == title), None) or next(
+        (t for t in titles if len(t) >= 4 and _one_misread(title, t)), title)
 
 
 def extract_items(index: PageIndex) -> list[dict[str, Any]]:
@@ -85,7 +102,7 @@ def item_tables(index: PageIndex) -> list[ItemTable]:
             cols = (_find(cells, NAME_HEADERS), _find(cells, QTY_HEADERS), _find(cells, AMOUNT_HEADERS))
             if cols[0] is None or cols[2] is None:
                 continue
-            name_title, amount_title = cells[cols[0]][1], cells[cols[2]][1]
+            name_title, amount_title = _canonical(cells[cols[0]][1], NAME_HEADERS), cells[cols[2]][1]
             kind = "labour" if name_title in LABOUR_TITLES or amount_title in LABOUR_AMOUNT_TITLES \
                 else "parts" if name_title in PARTS_TITLES else ""
             table = ItemTable(kind)
