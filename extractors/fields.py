@@ -346,9 +346,13 @@ def _person_doubt(s: str) -> Parsed | None:
     return None
 
 
+# sentence punctuation inside a value: a sentence (客户指述：冷车启动时…, 客户描述 misread), no name
+_SENTENCE_MARKS = re.compile(r"(?<=.)[：:，,、；;。！？](?=.)")
+
+
 def parse_name(text: str, today: date) -> Parsed | None:
     s = _free_text(text, 40)
-    if not s or re.fullmatch(r"[\d\s\-+]+", s) or looks_like_label(s):
+    if not s or re.fullmatch(r"[\d\s\-+]+", s) or looks_like_label(s) or (_SENTENCE_MARKS.search(s) and CJK_RE.search(s)):
         return None
     ok = bool(CJK_RE.search(s)) or bool(re.search(r"[A-Za-z]{2}", s))
     if re.fullmatch(rf"[{CJK_CLASS}]", s):  # 丁 of 丁秀: the rest of the name lost

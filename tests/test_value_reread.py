@@ -470,6 +470,20 @@ def test_a_two_character_name_that_may_have_lost_its_surname(value: str, confide
     assert (p.confidence >= 0.8) is confident
 
 
+@pytest.mark.parametrize(("value", "name"), [
+    # 客户描述 misread 客户指述: the label 客户 and a sentence after it, no name (wo11013_065)
+    ("指述:冷车启动时发动机抖动,故灯亮、", None),
+    ("张三", "张三"),
+    ("广州顺达物流有限公司", "广州顺达物流有限公司"),
+    ("Zhang, San", "Zhang, San"),  # a Latin name's comma is no sentence
+])
+def test_a_sentence_is_no_customers_name(value: str, name: str | None) -> None:
+    from extractors.fields import PARSERS
+
+    p = PARSERS["customer_name"](value, TODAY)
+    assert (p.value if p is not None else None) == name
+
+
 @pytest.mark.parametrize(("fld", "value", "confident"), [
     # a customer of two or three characters is a person: the same doubts as an advisor's name
     ("customer_name", "俊芳", False),  # 覃俊芳 with its surname lost at the cell's rule (wo11013_148)
