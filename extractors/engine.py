@@ -703,35 +703,38 @@ def _costs_by_items(index: PageIndex, found: dict[str, list[Scored]], chosen: di
     if adds_up(read["labor_cost"], read["parts_cost"]):
         return
     differ = [f for f, total in sums.items() if read[f] is not None and read[f] != total]
-    taken: dict[str, str] = {}
-    combos = [c for n in (1, 2) for c in itertools.combinations(differ, n)
-              if adds_up(*({**read, **{f: sums[f] for f in c}}[g] for g in ("labor_cost", "parts_cost")))]
-    if len(combos) == 1:
-        taken = dict.fromkeys(combos[0], "with it labour + parts (+ other - discount) = the total read")
-    elif not combos:
-        # ... or the total read without its cents (¥885. of ¥885.16): the sum gives those, for review
-        raws = [s.cand.text for s in found.get("total_cost", [])]
-        loose = [c for n in (1, 2) for c in itertools.combinations(differ, n)
-                 if (v := {**read, **{f: sums[f] for f in c}})["labor_cost"] is not None and v["parts_cost"] is not None
-                 and any(_cents_lost(money.expected_total(v["labor_cost"], v["parts_cost"], other, discount), r)
-                         for r in raws)]
-        if len(loose) == 1:
-            taken = dict.fromkeys(loose[0], "with it labour + parts (+ other - discount) = the total read without "
-                                            "its cents")
+
+    def with_sums(fields: tuple[str, ...]) -> tuple[Decimal | None, Decimal | None]:
+        v = {**read, **{f: sums[f] for f in fields}}
+        return v["labor_cost"], v["parts_cost"]
+
+    def cents_lost(labor: Decimal | None, parts: Decimal | None) -> bool:
+        return labor is not None and parts is not None and any(
+            _cents_lost(money.expected_total(labor, parts, other, discount), s.cand.text) for s in found.get("total_cost", []))
+
+    options = [c for n in (1, 2) for c in itertools.combinations(differ, n)]
+    confirmed = [c for c in options if adds_up(*with_sums(c))]
+    loose = [c for c in options if cents_lost(*with_sums(c))] if not confirmed else []
+    taken: dict[str, tuple[str, bool]] = {}  # field -> (why, for review)
+    if len(confirmed) == 1:  # the sum check that follows trusts it as a repaired reading
+        taken = dict.fromkeys(confirmed[0], ("with it labour + parts (+ other - discount) = the total read", False))
+    elif len(loose) == 1:  # ¥885. of ¥885.16: the sum gives the cents
+        taken = dict.fromkeys(loose[0], ("with it labour + parts (+ other - discount) = the total read without its "
+                                         "cents", True))
     for f in differ:
         first = read[f] or Decimal(0)
         if f in taken:
             continue
         if _leading_digits_lost(sums[f], first, least=Decimal(0)):
-            taken[f] = "its leading digits lost at the cell's rule"
+            taken[f] = ("its leading digits lost at the cell's rule", True)
         elif len(money.fmt(first)) == len(money.fmt(sums[f])) + 1 and _leading_digits_lost(first, sums[f], least=Decimal(0)):
-            taken[f] = "a currency mark or the cell's rule read as a first digit"
-    for f, why in taken.items():
-        total = sums[f]
+            taken[f] = ("a currency mark or the cell's rule read as a first digit", True)
+    for f, (why, review) in taken.items():
         s = chosen[f]
-        s.parsed = Parsed(money.fmt(total), s.parsed.confidence, True,
-                          f"read {s.parsed.value}: the item table's amounts add up to {money.fmt(total)} ({why})")
-        s.cap(ITEMS_SUM_CONFIDENCE)
+        s.parsed = Parsed(money.fmt(sums[f]), s.parsed.confidence, True,
+                          f"read {s.parsed.value}: the item table's amounts add up to {money.fmt(sums[f])} ({why})")
+        if review:
+            s.cap(ITEMS_SUM_CONFIDENCE)
 
 
 def _cross_check_money(index: PageIndex, found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
