@@ -213,7 +213,7 @@ def parse_phone(text: str, today: date) -> Parsed | None:
 
 
 _ORDER = re.compile(r"[A-Z0-9][A-Z0-9\-_/]{3,29}")
-_RO_WO = re.compile(r"^[RW]0\d{6,}$")
+_RO_WO = re.compile(r"^[RW][0Q]\d{6,}$")  # RO / WO with its O read as 0 or Q (domain.md: O/0, Q/0)
 
 
 def parse_order_no(text: str, today: date) -> Parsed | None:

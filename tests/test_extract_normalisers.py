@@ -539,3 +539,14 @@ def test_money_dot_matrix_misreadings_repaired_for_review(text: str, want: str, 
 def test_a_number_run_into_a_word_is_no_amount(text: str, want: str | None) -> None:
     p = PARSERS["labor_cost"](text, TODAY)
     assert (p.value if p is not None and p.valid else None) == want
+
+
+@pytest.mark.parametrize(("text", "want", "note"), [
+    ("WQ202003076022", "WO202003076022", "read WQ as WO"),  # Q for O (domain.md: O/0, Q/0)
+    ("R0202003076022", "RO202003076022", "read R0 as RO"),
+    ("WO202003076022", "WO202003076022", ""),
+    ("Q2020-0301", "Q2020-0301", ""),  # no RO / WO: as read
+])
+def test_a_repair_or_work_orders_o_read_as_zero_or_q(text: str, want: str, note: str) -> None:
+    p = PARSERS["order_no"](text, TODAY)
+    assert p is not None and (p.value, p.note) == (want, note)
