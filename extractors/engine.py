@@ -678,7 +678,8 @@ ITEMS_SUM_CONFIDENCE = 0.75  # an amount the item table's sum gives instead of t
 
 def _costs_by_items(index: PageIndex, found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
     """Labour or parts read otherwise than its item table adds up to: the work items' amounts make
-    the labour cost, the parts lines' the parts cost (one table of that kind, read whole). The
+    the labour cost, the parts lines' the parts cost (the tables of that kind, a table continued on
+    the next page repeating its header, each read whole). The
     sum is taken where the reading is it without its leading digits (1050.00 read 050.00元, its 1
     on the cell's rule: the amounts right-aligned in the table lose none) or with one digit more
     before it (8469.14 of ¥469.14: the mark or the rule read as a digit), for review; or where
@@ -688,9 +689,9 @@ def _costs_by_items(index: PageIndex, found: dict[str, list[Scored]], chosen: di
     tables = item_tables(index)
     sums: dict[str, Decimal] = {}
     for f, kind in (("labor_cost", "labour"), ("parts_cost", "parts")):
-        of_kind = [t for t in tables if t.kind == kind]
-        if len(of_kind) == 1 and of_kind[0].complete and of_kind[0].items:
-            sums[f] = of_kind[0].total()
+        of_kind = [t for t in tables if t.kind == kind]  # a table continued on the next page repeats its header
+        if of_kind and all(t.complete and t.items for t in of_kind):
+            sums[f] = sum((t.total() for t in of_kind), Decimal(0))
     if not sums:
         return
     totals = [a for s in found.get("total_cost", []) if s.parsed.valid and (a := _amount(s)) is not None]

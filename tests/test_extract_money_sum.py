@@ -430,3 +430,19 @@ def test_a_total_in_the_costs_rows_last_cell_with_the_discount_under_a_seal() ->
     # a total more than a fifth under labour + parts is no discount a seal hid: not taken by place
     far = [ln if ln.text != "3,070.00" else L("2,070.00", *ln.box, ln.conf) for ln in lines]
     assert fields(far).get("total_cost", (None,))[0] != "2070.00"
+
+
+def test_a_parts_table_continued_on_the_next_page_adds_up_with_its_first_part() -> None:
+    """A two-page order: the parts table's header printed again on page 2 over the rest of its
+    rows; the costs under it, parts read without its leading 1 (491.19元 of 1491.19)."""
+    first = item_tables_of(["150.00", "300.00", "240.00", "360.00"], ["830.73", "32.46"])
+    rest = [L("序号", 150, 200, 208, 243), L("配件编号", 246, 200, 353, 243), L("配件名称", 557, 200, 658, 243),
+            L("数量", 1014, 200, 1065, 243), L("单价", 1146, 200, 1201, 243), L("金额", 1334, 200, 1398, 243),
+            L("3", 145, 255, 173, 287), L("6RD837461", 249, 255, 396, 293), L("左前玻璃升降器总成", 557, 255, 709, 295),
+            L("1", 1106, 255, 1130, 292), L("592.00", 1241, 255, 1314, 295), L("592.00", 1450, 255, 1527, 295),
+            L("4", 145, 307, 173, 339), L("5Q0868243", 249, 307, 396, 345), L("门饰板卡扣", 557, 307, 709, 347),
+            L("6", 1106, 307, 1130, 344), L("6.00", 1241, 307, 1314, 347), L("36.00", 1450, 307, 1527, 347)]
+    pages = [PageText(1, 1654, 2339, 200, first), PageText(2, 1654, 2339, 200, rest + costs_row("1050.00元", "491.19元", "19元"))]
+    got = extract(pages, Settings(), today=TODAY).fields
+    assert got["parts_cost"].value == "1491.19" and "item table" in got["parts_cost"].note
+    assert got["parts_cost"].confidence < Settings().review_threshold
