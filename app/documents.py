@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import index
-from app.evidence import vins_for_plate
+from app.evidence import mileages_for_vehicle, vins_for_plate
 from app.lifecycle.retention import apply_retention
 from app.links import link_invoice
 from app.templates import learn_from_document, learned_templates
@@ -66,11 +66,13 @@ def extract_fields(doc: Document, settings: Settings, archive: Archive | None = 
     """Extract the fields of ``doc`` from its pages (no OCR), then re-apply review corrections.
 
     With ``archive``, the VINs it has seen with the document's plate are evidence for a VIN repair,
-    and its learned templates (taught by corrections) apply to documents of their layout.
+    the mileages of the vehicle's other orders for a mileage misread, and its learned templates
+    (taught by corrections) apply to documents of their layout.
     """
     lookup = vins_for_plate(archive, exclude_id=doc.id) if archive is not None else None
+    mileages = mileages_for_vehicle(archive, exclude_id=doc.id) if archive is not None else None
     learned = learned_templates(archive) if archive is not None else None
-    result = extract(doc.pages, settings, vins_for_plate=lookup, learned=learned)
+    result = extract(doc.pages, settings, vins_for_plate=lookup, learned=learned, mileages_for=mileages)
     doc.doc_type, doc.doc_fields = result.doc_type, result.doc_fields
     if archive is not None:
         link_invoice(archive, doc)

@@ -1468,6 +1468,34 @@ def _vin_with_evidence(found: dict[str, list[Scored]], chosen: dict[str, Scored]
             return
 
 
+ODOMETER_DOUBT = 0.6  # a mileage the vehicle's other orders deny (the odometer ran backwards): for review
+MileagesFor = Callable[[str], Collection[tuple[str, int]]]
+
+
+def _mileage_with_history(chosen: dict[str, Scored], mileages_for: MileagesFor) -> None:
+    """The mileage against the vehicle's other orders in the archive (by its VIN, else its plate):
+    an odometer does not run backwards, so an earlier order's higher reading, or a later order's
+    lower one, doubts this one (177821 read 77821, its 1 on the cell's rule, after 170000 km
+    three months before), for review."""
+    s, day = chosen.get("mileage_km"), chosen.get("date_in") or chosen.get("date_out")
+    v, p = chosen.get("vin"), chosen.get("plate")
+    key = v.parsed.value if v is not None and v.parsed.valid else p.parsed.value if p is not None and p.parsed.valid else None
+    if s is None or not s.parsed.valid or day is None or not day.parsed.valid or key is None:
+        return
+    km, when = int(s.parsed.value), day.parsed.value
+    others = list(mileages_for(key))
+    earlier = [(d, m) for d, m in others if d < when and m > km]
+    later = [(d, m) for d, m in others if d > when and m < km]
+    if earlier:
+        d, m = max(earlier, key=lambda dm: dm[1])
+        s.add_note(f"an earlier order of this vehicle ({d}) read {m} km: an odometer does not run backwards",
+                   cap=ODOMETER_DOUBT)
+    elif later:
+        d, m = min(later, key=lambda dm: dm[1])
+        s.add_note(f"a later order of this vehicle ({d}) read {m} km, fewer: an odometer does not run backwards",
+                   cap=ODOMETER_DOUBT)
+
+
 def _from_learned(index: PageIndex, pages: list[PageText], t: LearnedTemplate, today: date,
                   marks: list[Mark] | None = None) -> dict[str, list[Scored]]:
     """Candidates where the learned template says the value is; trusted as far as the rule was right.
@@ -1589,12 +1617,15 @@ def _learned_values(chosen: dict[str, Scored], t: LearnedTemplate, today: date) 
 
 
 def extract(pages: list[PageText], settings: Settings, *, today: date | None = None,
-            vins_for_plate: VinsForPlate | None = None, learned: list[LearnedTemplate] | None = None) -> Extraction:
+            vins_for_plate: VinsForPlate | None = None, learned: list[LearnedTemplate] | None = None,
+            mileages_for: MileagesFor | None = None) -> Extraction:
     """Canonical fields and repair items of one document's pages.
 
     ``vins_for_plate(plate)``: the VINs the archive has seen with a plate (from app/ingest), the
     evidence that confirms a VIN repair. ``learned``: the archive's learned templates; the one
     whose layout fingerprint matches this document adds its learned candidates.
+    ``mileages_for(vin_or_plate)``: the (date, km) of the vehicle's other orders, evidence that a
+    mileage was misread (``_mileage_with_history``).
     """
     today = today or date.today()
     templates = load_templates(settings.templates_dir) if settings.templates_dir else []
@@ -1640,6 +1671,8 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     _parts_by_the_sum(index, chosen, today)
     _cross_check_dates(chosen)
     _mileage_by_next_service(index, chosen)
+    if mileages_for is not None:
+        _mileage_with_history(chosen, mileages_for)
     page_text = "\n".join(ln.text for ln in index.all_lines())
     _plate_with_local_province(page_text, found, chosen)
     _model_series(pages, page_text, chosen)
