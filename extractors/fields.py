@@ -417,6 +417,10 @@ _DESIGNATIONS = (
     (re.compile(r"(?<=DM-)[I1l|](?![A-Za-z0-9])"), "i"),  # ... DM-I
     # a displacement has one decimal and its unit (2.5L): 2.51豪华版 is 2.5L with its L read as 1
     (re.compile(rf"(?<=\d\.\d)[1l|I](?=[{CJK_CLASS}]|$)"), "L"),
+    # the gearbox after the displacement (1.5L CVT, 1.4T DCT) with its last letter lost at the
+    # value's end: no model ends in CV or DC
+    (re.compile(r"(?<=\d\.\d[LT])CV$"), "CVT"),
+    (re.compile(r"(?<=\d\.\d[LT])DC$"), "DCT"),
 )
 DESIGNATION_CONFIDENCE = 0.6
 # a displacement is printed with its unit (1.5L, 2.0T): 宝来1.5, 奇骏2.0四驱 and 飞度1.5CVT have lost a letter

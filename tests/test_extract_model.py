@@ -38,6 +38,9 @@ TODAY = date(2026, 11, 27)
         ("K3xDrive30i", "X3xDrive30i", False),  # the X read as K
         ("X3xDrve30i", "X3xDrive30i", False),  # the i of Drive lost
         ("B25LiM运动套装", "325LiM运动套装", False),  # the 3 read as B
+        ("飞度 1.5L CV", "飞度1.5LCVT", False),  # the gearbox's T lost at the value's end (wo11013_093)
+        ("明锐1.4TDC", "明锐1.4TDCT", False),
+        ("飞度 1.5L CVT", "飞度1.5LCVT", True),
         ("K3 1.5L", "K31.5L", True),  # Kia's K3 is a model
         ("秦PLUS DN-i", "秦PLUSDM-i", False),  # BYD's DM-i with its M read N
         ("宋PLUS DM-I", "宋PLUSDM-i", False),  # ... its i read I
