@@ -82,11 +82,10 @@ def _one_apart(a: str, b: str) -> bool:
 
 
 def _of_named_make(near: list[str], page_text: str) -> list[str]:
-    """Of several series, those of a make ``page_text`` names; all of them when it names none."""
-    if len(near) < 2:
-        return near
+    """Of the series, those of a make ``page_text`` names (a 4S shop's name carries its make: a
+    Chevrolet 赛欧 is no repair on a Ford dealer's form); all of them when it names none."""
     named = {s for marks, series in MAKES.values() if any(k in page_text for k in marks) for s in series}
-    return [s for s in near if s in named]
+    return [s for s in near if s in named] if named else near
 
 
 def lone_character(model: str) -> bool:
@@ -120,7 +119,9 @@ def series_repair(model: str, page_text: str = "") -> str | None:
         near = _of_named_make(sorted(s for s in SERIES if len(s) == 2 and s.endswith(head)), page_text)
         return near[0] + model[1:] if len(near) == 1 else None
     for n in range(len(head), 1, -1):
-        near = _of_named_make(sorted(s for s in SERIES if _one_apart(s, head[:n])), page_text)
+        # one character misread, or the first lost (迪欧 of 蒙迪欧, on the cell's rule)
+        near = _of_named_make(sorted(s for s in SERIES if _one_apart(s, head[:n])
+                                     or (len(s) == n + 1 and s.endswith(head[:n]))), page_text)
         if len(near) == 1:
             return near[0] + model[n:]
         if near:

@@ -126,6 +126,13 @@ def test_numbers_alone_are_not_a_model() -> None:
         ("5系530Li", "", None),  # no series ends with 系: 宝马's 5 series, left as read
         ("X5", "", None),  # a Latin series name is none of that
         ("B朗逸1.5L", "", None),  # a series after the letter: not the letter's to replace
+        # 蒙迪欧 with its 蒙 lost on a Ford dealer's form (wo11013_006): not Chevrolet's 赛欧, one
+        # character from 迪欧; with no make named, the two are one repair each: none
+        ("迪欧EcoBoost245", "重庆骏达福特汽车销售服务有限公司 长安福特", "蒙迪欧EcoBoost245"),
+        ("迪欧EcoBoost245", "", None),
+        ("迪欧1.5L", "上海通用雪佛兰4S店", "赛欧1.5L"),
+        # a single repair of another make than the page names is none
+        ("减派180TURBO", "长安福特汽车销售服务有限公司", None),  # 凌派 is 本田's
     ],
 )
 def test_series_name_repair(read: str, page: str, want: str | None) -> None:
