@@ -120,7 +120,10 @@ _COLON_FOR_COMMA = re.compile(r"(?<=\d)[:：](?=\d{3}(?!\d))")
 # has no three together)
 _SPACE_FOR_POINT = re.compile(r"^(?=[^.,:;]*$)(.*?\d{3})\s+(\d{2})(?=\s*元?\s*$)")
 MONEY_REPAIRED_CONFIDENCE = 0.6
+# a thousands group with two digits more and no point (¥5,78822): the point before the cents lost
+_POINT_LOST_AFTER_GROUP = re.compile(r"(?<=[,，]\d{3})(?=\d{2}(?![\d.．]))")
 _MONEY_REPAIRS = (
+    (_POINT_LOST_AFTER_GROUP, ".", "the point after the thousands group lost"),
     (_H_AS_ELEVEN, "11", "an 11 read as H"),
     (_SPECK_IN_CENTS, r".\1\2", "a speck between the cents read as a point"),
     (_SPECK_AFTER_POINT, ".", "a speck after the point"),

@@ -521,6 +521,10 @@ def test_mileage_with_a_mark_before_the_number_goes_to_review(text: str, value: 
     ("1 168 00元", "1168.00", True),
     ("¥ 3 3 8 0 0", "33800.00", False),  # spaced print: no three digits together before the gap
     ("¥80. 00", "80.00", False),  # the point read: a gap after it is only a gap
+    ("¥5,78822", "5788.22", True),  # a thousands group with the cents after it: the point lost
+    ("12,34567元", "12345.67", True),
+    ("¥5,788", "5788.00", False),
+    ("¥5,788.22", "5788.22", False),
 ])
 def test_money_dot_matrix_misreadings_repaired_for_review(text: str, want: str, repaired: bool) -> None:
     p = parse_money(text, date(2026, 12, 1))
