@@ -678,18 +678,20 @@ ITEMS_SUM_CONFIDENCE = 0.75  # an amount the item table's sum gives instead of t
 
 def _costs_by_items(index: PageIndex, found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
     """Labour or parts read otherwise than its item table adds up to: the work items' amounts make
-    the labour cost, the parts lines' the parts cost (the tables of that kind, a table continued on
-    the next page repeating its header, each read whole). The
-    sum is taken where the reading is it without its leading digits (1050.00 read 050.00元, its 1
-    on the cell's rule: the amounts right-aligned in the table lose none) or with one digit more
-    before it (8469.14 of ¥469.14: the mark or the rule read as a digit), for review; or where
-    with it the costs add up to a total read and as read they add up to none (the sum check then
-    trusts it as a repaired reading). A sum alone proves nothing: a row missed or misread makes it
-    wrong as often as a reading is."""
+    the labour cost, the parts lines' the parts cost (the tables of that kind, each read whole; a
+    table continued on the next page repeats its header).
+
+    The sum is taken where the reading is it without its leading digits (1050.00 read 050.00元, its
+    1 on the cell's rule: the amounts right-aligned in the table lose none), or with one digit more
+    before it (8469.14 of ¥469.14: the mark or the rule read as a digit), or where with it the costs
+    make the total read without its cents (¥885. of 885.16), for review; or where with it the costs
+    add up to a total read and as read they add up to none (the sum check then trusts it as a
+    repaired reading). A sum alone proves nothing: a row missed or misread makes it wrong as often
+    as a reading is."""
     tables = item_tables(index)
     sums: dict[str, Decimal] = {}
     for f, kind in (("labor_cost", "labour"), ("parts_cost", "parts")):
-        of_kind = [t for t in tables if t.kind == kind]  # a table continued on the next page repeats its header
+        of_kind = [t for t in tables if t.kind == kind]
         if of_kind and all(t.complete and t.items for t in of_kind):
             sums[f] = sum((t.total() for t in of_kind), Decimal(0))
     if not sums:
@@ -723,9 +725,9 @@ def _costs_by_items(index: PageIndex, found: dict[str, list[Scored]], chosen: di
         taken = dict.fromkeys(loose[0], ("with it labour + parts (+ other - discount) = the total read without its "
                                          "cents", True))
     for f in differ:
-        first = read[f] or Decimal(0)
         if f in taken:
             continue
+        first = read[f] or Decimal(0)
         if _leading_digits_lost(sums[f], first, least=Decimal(0)):
             taken[f] = ("its leading digits lost at the cell's rule", True)
         elif len(money.fmt(first)) == len(money.fmt(sums[f])) + 1 and _leading_digits_lost(first, sums[f], least=Decimal(0)):
