@@ -47,7 +47,7 @@ def normalize_mileage(text: str) -> str | None:
 # intervals Chinese dealers schedule (5,000 km for mineral and semi-synthetic oil, 7,500 and
 # 10,000 km for full synthetic).
 SERVICE_INTERVALS_KM = (5000, 7500, 10000)
-_NEXT_SERVICE = re.compile(r"(?:下次保养|保养里程|下次保养里程)\D{0,6}?(\d{4,7})\s*(?:公里|km|KM|Km)")
+_NEXT_SERVICE = re.compile(r"(?:下次保养|保养里程)\D{0,6}?(\d{4,7})\s*(?:公里|km|KM|Km)")
 
 
 def next_service_km(text: str) -> int | None:

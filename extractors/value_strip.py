@@ -274,9 +274,9 @@ def _surname_prior(name: str) -> float:
 def _surname_from_alternatives(text: str, line: OcrLine) -> str:
     """``text`` (a name cut from the reading ``line``) with its first character replaced by the
     recogniser's other choice for it that makes the likeliest name: the recogniser's probability
-    times how common the surname it makes is (``RARE_SURNAME_PRIOR``). A name that starts with no
-    surname takes a choice given at least ``SURNAME_ALTERNATIVE`` that makes it one (同霞海 →
-    周霞海 with 周 at 0.35 beside 同); one that starts with a rare surname, a choice that makes
+    times how common the surname it makes is (``RARE_SURNAME_PRIOR``), of the choices given at
+    least ``SURNAME_ALTERNATIVE``. A name that starts with no surname takes one that makes it one
+    (同霞海 → 周霞海 with 周 at 0.35 beside 同); one that starts with a rare surname, one that makes
     a common one likelier (米涵英 → 宋涵英). ``text`` when none does."""
     at = line.text.find(text)
     if at < 0 or len(line.alternatives) != len(line.text) or not line.alternatives[at]:
@@ -285,7 +285,7 @@ def _surname_from_alternatives(text: str, line: OcrLine) -> str:
     best, score = text, own * _surname_prior(text)
     for ch, p in line.alternatives[at]:
         name = ch + text[1:]
-        if ch == text[:1] or (score == 0 and p < SURNAME_ALTERNATIVE):
+        if ch == text[:1] or p < SURNAME_ALTERNATIVE:
             continue
         if p * _surname_prior(name) > score:
             best, score = name, p * _surname_prior(name)
