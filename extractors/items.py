@@ -92,6 +92,8 @@ def extract_items(index: PageIndex) -> list[dict[str, Any]]:
 
 
 def item_tables(index: PageIndex) -> list[ItemTable]:
+    """Every item table on the pages, in reading order: a header row (``Line.table_header``) with a
+    name and an amount column, and the rows under it that are items."""
     tables: list[ItemTable] = []
     for lines in index.pages:
         rows = _rows(lines)
