@@ -23,6 +23,8 @@ _D_MON_Y = re.compile(r"(?<!\d)(\d{1,2})\s*[-/ ]?\s*([A-Z]{3})[A-Z]*\.?\s*[-/ ,]
 _MON_D_Y = re.compile(r"\b([A-Z]{3})[A-Z]*\.?\s*(\d{1,2})(?:ST|ND|RD|TH)?,?\s*(\d{4})(?!\d)")
 
 
+# ... or reads it as a colon: "2024/11/28:10:30" is the 28th at 10:30 (not the 2nd at 8:10:30)
+COLON_BEFORE_TIME = re.compile(r"(\d{4}[-/.]\d{1,2}[-/.]\d{1,2})[:：](\d{1,2}[:：]\d{2})(?!\d)")
 # OCR drops the space before a time: "2020.02.1414:45"
 # the hour is taken as two digits when it can be: "2022/10/316:50" is the 3rd at 16:50
 GLUED_TIME = re.compile(
@@ -80,6 +82,7 @@ def find_dates(text: str, today: date | None = None, day_first: bool = True) -> 
     today = today or date.today()
     s = nfkc(text).upper()
     s = _NUMERIC_DATE.sub(lambda m: m.group(0).translate(_AS_DIGIT), s)
+    s = COLON_BEFORE_TIME.sub(r"\1 \2", s)
     s = GLUED_TIME.sub(r"\1 \2", s)
     s = GLUED_TIME_NO_COLON.sub(r"\1 \2:\3", s)
     found: list[tuple[int, date, str]] = []
