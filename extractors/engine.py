@@ -19,7 +19,7 @@ from core.settings import Settings
 from extractors import cut_amounts, mileage, money, plate, unlabelled, vin
 from extractors.car_series import from_alternatives, lone_character, series_repair
 from extractors.fields import COST_ROW, MONEY_FIELDS, PARSERS, UNSURE_OCR, Parsed
-from extractors.items import extract_items, item_tables
+from extractors.items import ItemTable, item_tables
 from extractors.labels import IGNORE, Lexicon
 from extractors.layout import Candidate, Line, PageIndex, candidates_for, lines_in_region, same_row
 from extractors.learn import (
@@ -676,7 +676,7 @@ def _sum_combination(found: dict[str, list[Scored]], chosen: dict[str, Scored]) 
 ITEMS_SUM_CONFIDENCE = 0.75  # an amount the item table's sum gives instead of the reading: for review
 
 
-def _costs_by_items(index: PageIndex, found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
+def _costs_by_items(tables: list[ItemTable], found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
     """Labour or parts read otherwise than its item table adds up to: the work items' amounts make
     the labour cost, the parts lines' the parts cost (the tables of that kind, each read whole; a
     table continued on the next page repeats its header).
@@ -688,7 +688,6 @@ def _costs_by_items(index: PageIndex, found: dict[str, list[Scored]], chosen: di
     add up to a total read and as read they add up to none (the sum check then trusts it as a
     repaired reading). A sum alone proves nothing: a row missed or misread makes it wrong as often
     as a reading is."""
-    tables = item_tables(index)
     sums: dict[str, Decimal] = {}
     for f, kind in (("labor_cost", "labour"), ("parts_cost", "parts")):
         of_kind = [t for t in tables if t.kind == kind]
@@ -1110,11 +1109,12 @@ def _costs_by_position(index: PageIndex, seen: dict[str, Line], chosen: dict[str
             return
     costs = {f: (taken[f] if f in taken else chosen[f]) for f in MONEY_FIELDS}
     labor, parts, total = (_amount(costs[f]) for f in MONEY_FIELDS)
-    other = _amount(taken.get("other_cost") or chosen.get("other_cost"))
+    other = _amount(chosen.get("other_cost"))  # never among the missing: only the costs and the discount are
     if discount_unread:
         # the total's cell in its place, and what it leaves of labour + parts (+ other) a discount
         # a seal hides: no sum checks it (the discount's own amount is not read)
-        if "total_cost" not in taken or labor is None or parts is None or total is None \
+        # (the discount is among the missing only with the total, which was taken or ended it)
+        if labor is None or parts is None or total is None \
                 or not _discount_unread(total, money.expected_total(labor, parts, other), None):
             return
         note = (f"its label not read: the costs row's last cell; no discount read, the total is "
@@ -1332,7 +1332,7 @@ def _mileage_by_next_service(index: PageIndex, chosen: dict[str, Scored]) -> Non
         s.add_note(f"the next service at {nxt} km is a usual interval after it")
         s.lift(NEXT_SERVICE_CONFIRMED)
         return
-    lost = [o for o in options if 1 <= len(str(o)) - len(str(read)) <= 2 and str(o).endswith(str(read))]
+    lost = [o for o in options if _leading_digits_lost(Decimal(o), Decimal(read), least=Decimal(0))]
     if len(lost) == 1:
         s.parsed = Parsed(str(lost[0]), s.parsed.confidence, True,
                           joined(s.parsed.note, f"read {read}: its leading digits lost at the cell's rule? the next "
@@ -1666,7 +1666,8 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
             _learned_values(chosen, lt, today)
     if vins_for_plate is not None:
         _vin_with_evidence(found, chosen, vins_for_plate)
-    _costs_by_items(index, found, chosen)
+    tables = item_tables(index)  # once: evidence for the costs here, the document's items below
+    _costs_by_items(tables, found, chosen)
     _cross_check_money(index, found, chosen)
     _costs_under_a_seal(index, seen, chosen, today)
     _costs_by_position(index, seen, chosen, today)
@@ -1695,7 +1696,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
                 if f in result.fields:
                     result.fields[f].confidence = min(result.fields[f].confidence, 0.75)
     _check_with_upper(index, result.fields, chosen, found)
-    result.items = extract_items(index)
+    result.items = [item for table in tables for item in table.items]
     _document_type(pages, lexicon, result, today, settings.review_threshold)
     _poor_copy(pages, result, settings.review_threshold)
     finish(result.fields, result, settings.review_threshold)

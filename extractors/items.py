@@ -87,10 +87,6 @@ def _canonical(title: str, titles: tuple[str, ...]) -> str:
         (t for t in titles if len(t) >= 4 and _one_misread(title, t)), title)
 
 
-def extract_items(index: PageIndex) -> list[dict[str, Any]]:
-    return [item for table in item_tables(index) for item in table.items]
-
-
 def item_tables(index: PageIndex) -> list[ItemTable]:
     """Every item table on the pages, in reading order: a header row (``Line.table_header``) with a
     name and an amount column, and the rows under it that are items."""
