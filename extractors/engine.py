@@ -321,8 +321,14 @@ def _reread(pages: list[PageText], fld: str, today: date, first: Collection[str]
             sc.add_note("the recogniser is unsure of every reading: for review", cap=0.7)
     values = sorted({sc.parsed.value for sc in out if sc.parsed.valid})
     if len(values) > 1:  # two readings that both validate: review, never a guess
-        for sc in out:  # (the value offered: one that validates as read over a repaired one)
-            sc.cap(min(sc.confidence, 0.5) * (1.0 if vin.validates_as_read(sc.cand.text) else 0.9))
+        # the value offered: one with a known manufacturer code over one without (1VSP159F6M1373509
+        # beside LVSP159E6ML373509: a faint L read as 1, the check digit satisfied by chance by the
+        # other misreadings), then one that validates as read over a repaired one
+        any_known = any(vin.manufacturer(v) for v in values)
+        for sc in out:
+            unknown = any_known and sc.parsed.valid and vin.manufacturer(sc.parsed.value) is None
+            sc.cap(min(sc.confidence, 0.5) * (0.8 if unknown else 1.0)
+                   * (1.0 if vin.validates_as_read(sc.cand.text) else 0.9))
             sc.parsed = Parsed(sc.parsed.value, sc.parsed.confidence, sc.parsed.valid,
                                f"readings of the boxes disagree: {', '.join(values)}")
     return out
@@ -378,7 +384,7 @@ def _reread_values(pages: list[PageText], found: dict[str, list[Scored]], chosen
 # character (闽A59605 with S at 0.30 beside its last 5; 蒙迪欧 FcoBoost with E at 0.43 beside F),
 # or that a sure second reading gives one character otherwise (鲁A75846, read again as 鲁A7S846
 # at 0.98): for review
-DOUBTED_FIELDS = ("plate", "model", "order_no", "phone")
+DOUBTED_FIELDS = ("plate", "model", "order_no", "phone", "mileage_km")
 DOUBT = 0.25
 DOUBT_SURE_READING = 0.9
 DOUBTED_CONFIDENCE = 0.75
@@ -401,10 +407,12 @@ def _doubted_characters(pages: list[PageText], chosen: dict[str, Scored], thresh
         value = _compact(s.parsed.value)
         reads = [ln for p in pages if p.page_no == s.cand.page for ln in p.region_reads.get(fld, [])
                  if _overlap(ln.box, s.cand.box) > 0]
+        # a mileage's digits alone (53,654公里 is 53654)
+        keep = str.isdigit if fld == "mileage_km" else (lambda c: not _formatting(c))
         for r in reads:
-            text = _compact(value_text(r.text))
+            text = "".join(c for c in value_text(r.text) if keep(c))
             if text == value and len(r.alternatives) == len(r.text):
-                kept = [a for c, a in zip(r.text, r.alternatives, strict=True) if not _formatting(c)]
+                kept = [a for c, a in zip(r.text, r.alternatives, strict=True) if keep(c)]
                 doubts = [(at[0][0], ch, p) for at in kept for ch, p in at[1:2]
                           if p >= DOUBT and ch.isalnum() and ch.upper() != at[0][0].upper()]
                 if doubts:
@@ -443,6 +451,8 @@ def _vin_combined(pages: list[PageText], found: dict[str, list[Scored]], chosen:
     if got is None or (s is not None and s.parsed.valid and got[0] == s.parsed.value):
         return
     v, changed = got
+    if s is not None and s.parsed.valid and vin.manufacturer(s.parsed.value) and not vin.manufacturer(v):
+        return  # a vote that leaves no known manufacturer code is no better than the reading that has one
     ln = reads[0] if reads else first[0]
     page = s.cand.page if s is not None else pages[0].page_no
     how = f", {changed} of them changed to characters the readings also give" if changed else ""

@@ -239,6 +239,19 @@ def test_a_vin_for_review_takes_the_combined_readings_for_review() -> None:
     assert f.confidence < Settings().review_threshold and "combined" in f.note
 
 
+def test_of_two_readings_that_validate_the_known_manufacturers_is_offered() -> None:
+    # wo11025_057: a dot-matrix VIN on a colour form, its faint Ls read as 1 (and E as F) in one
+    # reading, which the check digit passes by chance; no maker has 1VS, Changan Ford has LVS
+    assert ref_valid("1VSP159F6M1373509") and ref_valid("LVSP159E6ML373509")
+    page = PageText(1, 1654, 2339, 200.0, [OcrLine("车架号", (760, 490, 880, 550), 0.99),
+                                           OcrLine("TVSP159F6MT373509", (918, 490, 1300, 550), 0.5)],
+                    region_reads={"vin": [_sure("IVSP159F6MI373509", 0.9), _sure("LVSP159E6ML373509", 0.85)],
+                                  VIN_CELL: [_sure("IVSP159F6MI373509", 0.9)]})
+    f = extract([page], Settings(), today=TODAY).fields["vin"]
+    assert f.value == "LVSP159E6ML373509"
+    assert f.confidence < Settings().review_threshold and "disagree" in f.note  # for review all the same
+
+
 @pytest.mark.parametrize(("read", "want", "confident"), [
     # a faint L read as T or C: the check digit counts them alike, no maker has TVS or CGB
     ("TVSUXUZY5NM540864", "LVSUXUZY5NM540864", False),

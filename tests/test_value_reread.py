@@ -583,3 +583,23 @@ def test_a_second_reading_the_parser_makes_the_value_raises_no_doubt(case: str, 
     f = extract([page], Settings(), today=TODAY).fields["order_no"]
     assert f.value == "RO2409168177", case
     assert (f.confidence < 0.8) is doubted, case
+
+
+def _mileage_page(first: str, reads: list[OcrLine]) -> list[PageText]:
+    lines = [OcrLine("行驶里程", (101, 375, 180, 408), 1.0), OcrLine(first, (221, 382, 287, 412), 0.92),
+             OcrLine("车身颜色", (451, 375, 529, 408), 1.0), OcrLine("银色", (567, 381, 615, 417), 0.99)]
+    return [PageText(1, 1269, 1774, 150.0, lines, region_reads={"mileage_km": reads})]
+
+
+@pytest.mark.parametrize(("case", "reads", "doubted"), [
+    # 63654 printed in dots, read 53,654 with a 6 at 0.49 beside the 5 (wo11023_050): the thousands
+    # comma is no character of the value, the digits line up with their choices
+    ("a 5 with a 6 at 0.49 beside it", [_with_choices("53,654", {0: ("6", 0.49)}, 0.92)], True),
+    ("the same reading with its unit", [_with_choices("53,654公里", {0: ("6", 0.49)}, 0.92)], True),
+    ("a 6 the recogniser hardly saw", [_with_choices("53,654", {0: ("6", 0.05)}, 0.92)], False),
+])
+def test_a_mileage_the_recogniser_was_in_two_minds_about_goes_to_review(
+        case: str, reads: list[OcrLine], doubted: bool) -> None:
+    f = extract(_mileage_page("53,654", reads), Settings(), today=TODAY).fields["mileage_km"]
+    assert f.value == "53654", case
+    assert (f.confidence < 0.8) is doubted, case
