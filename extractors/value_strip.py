@@ -231,7 +231,7 @@ LABEL_EDGES = _label_edges(Lexicon())  # the default wordings' (building a Lexic
 
 def _one_character_lost(fld: str, first_key: str | None, best: dict[str, tuple[Parsed, str, float]],
                         votes: Counter[str]) -> Choice | None:
-    """The first pass read a three-character name as two, its first or last character lost (贺博
+    """The first pass read a three-character name as two, its first, middle or last character lost (贺博
     for 贺博霞: the text detector's box ended before it), and one second reading the recogniser
     is all but certain of (``LOST_SURE``) holds it; the last character, one it is sure of
     (``LOST_LIKELY``) when no other reading agrees with the first. The character gained is no label's start
@@ -249,7 +249,9 @@ def _one_character_lost(fld: str, first_key: str | None, best: dict[str, tuple[P
             continue
         first_lost = k.endswith(first_key) and k[0] not in ends and conf >= LOST_SURE  # (a surname: CJK)
         last_lost = k.startswith(first_key) and is_cjk(k[2]) and k[2] not in starts and conf >= last_sure
-        if first_lost or last_lost:
+        # ... or its middle one, faint dot-matrix print the first pass read past (顾超 of 顾霞超)
+        middle_lost = k[0] == first_key[0] and k[2] == first_key[1] and is_cjk(k[1]) and conf >= LOST_SURE
+        if first_lost or last_lost or middle_lost:
             return Choice(p, text, conf, votes[k])
     return None
 

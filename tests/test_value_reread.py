@@ -158,6 +158,8 @@ def test_value_images_fade_coloured_rules_and_remove_black_ones() -> None:
     # ... unless the recogniser is all but certain of it, a character gained at either end
     ("advisor", "贺博", 0.995, [("贺博霞", 0.999)], "贺博霞", 1),
     ("customer_name", "丽生", 0.92, [("董丽生", 0.997)], "董丽生", 1),
+    ("advisor", "顾超", 0.98, [("顾霞超", 0.9998)], "顾霞超", 1),  # its middle one (faint print read past)
+    ("advisor", "顾超", 0.98, [("顾霞超", 0.95)], None, 0),  # ... not sure enough
     ("customer_name", "方伟", 0.9, [("方伟", 0.95), ("方伟丽", 0.98)], None, 0),  # not sure enough
     # ... and sure of it when no other reading agrees with the first
     ("advisor", "向超", 0.99, [("向超鹏", 0.921)], "向超鹏", 1),
