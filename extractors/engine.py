@@ -18,7 +18,7 @@ from core.models import CANONICAL_FIELDS, Box, FieldValue, OcrLine, PageText
 from core.settings import Settings
 from extractors import cut_amounts, mileage, money, plate, unlabelled, vin
 from extractors.car_series import from_alternatives, lone_character, series_repair
-from extractors.fields import COST_ROW, MONEY_FIELDS, PARSERS, UNSURE_OCR, Parsed
+from extractors.fields import COMMON_SURNAMES, COST_ROW, MONEY_FIELDS, PARSERS, UNSURE_OCR, Parsed
 from extractors.items import ItemTable, item_tables
 from extractors.labels import IGNORE, Lexicon
 from extractors.layout import Candidate, Line, PageIndex, candidates_for, lines_in_region, same_row
@@ -422,6 +422,31 @@ def _doubted_characters(pages: list[PageText], chosen: dict[str, Scored], thresh
             elif r.conf >= DOUBT_SURE_READING and len(read := _as_parsed(fld, value_text(r.text), today)) == len(value) \
                     and sum(a != b for a, b in zip(read, value, strict=True)) == 1:
                 s.add_note(f"read again as {value_text(r.text)}", cap=DOUBTED_CONFIDENCE)
+                break
+
+
+# A name that starts with a rare surname where the recogniser saw one of the commonest as well
+# (干磊福 with 于 at 0.05 beside its 干: the surname prior weighs 于 ten times 干, not enough to
+# take it) is for review: a misread surname reads as a real, rare one
+SURNAME_DOUBT = 0.03
+
+
+def _doubted_surnames(pages: list[PageText], chosen: dict[str, Scored], threshold: float) -> None:
+    for fld in PERSON_FIELDS:
+        s = chosen.get(fld)
+        if s is None or s.confidence < threshold or not s.parsed.value or s.parsed.value[0] in COMMON_SURNAMES:
+            continue
+        value = s.parsed.value
+        for r in (ln for p in pages if p.page_no == s.cand.page for ln in p.region_reads.get(fld, [])
+                  if _overlap(ln.box, s.cand.box) > 0):
+            at = r.text.find(value)
+            if at < 0 or len(r.alternatives) != len(r.text):
+                continue
+            common = [(ch, p) for ch, p in r.alternatives[at][1:] if ch in COMMON_SURNAMES and p >= SURNAME_DOUBT]
+            if common:
+                ch, p = common[0]
+                s.add_note(f"read again, the recogniser saw {ch} ({p:.2f}), a commoner surname, as well as "
+                           f"{value[0]}", cap=DOUBTED_CONFIDENCE)
                 break
 
 
@@ -1669,6 +1694,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     _vin_cut_at_the_next_label(index, found, chosen)
     _reread_values(pages, found, chosen, today)
     _doubted_characters(pages, chosen, settings.review_threshold, today)
+    _doubted_surnames(pages, chosen, settings.review_threshold)
     if lt is not None:
         _learned_not_anothers(found, chosen)
         _learned_evidence(found, chosen, lt)

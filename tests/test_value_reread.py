@@ -605,3 +605,22 @@ def test_a_mileage_the_recogniser_was_in_two_minds_about_goes_to_review(
     f = extract(_mileage_page("53,654", reads), Settings(), today=TODAY).fields["mileage_km"]
     assert f.value == "53654", case
     assert (f.confidence < 0.8) is doubted, case
+
+
+@pytest.mark.parametrize(("case", "name", "seconds", "doubted"), [
+    # 于磊福 read 干磊福 with 于 at 0.05 beside its 干 (wo11025_012): 干 is a surname, a rare one
+    ("a rare surname with a common one beside it", "干磊福", {0: ("于", 0.05)}, True),
+    ("a rare surname the recogniser saw alone", "干磊福", {}, False),
+    ("a rare surname beside another rare one", "干磊福", {0: ("千", 0.2)}, False),
+    ("a common surname with another beside it", "王磊福", {0: ("于", 0.2)}, False),
+])
+def test_a_rare_surname_read_beside_a_common_one_goes_to_review(
+        case: str, name: str, seconds: dict[int, tuple[str, float]], doubted: bool) -> None:
+    from extractors.fields import COMMON_SURNAMES
+
+    assert "于" in COMMON_SURNAMES and "王" in COMMON_SURNAMES and "干" not in COMMON_SURNAMES and "千" not in COMMON_SURNAMES
+    lines = [OcrLine("服务顾问", (100, 355, 200, 395), 1.0), OcrLine(name, (240, 358, 330, 396), 0.97)]
+    page = PageText(1, 1654, 2339, 200.0, lines, region_reads={"advisor": [_with_choices(name, seconds, 0.97)]})
+    f = extract([page], Settings(), today=TODAY).fields["advisor"]
+    assert f.value == name, case
+    assert (f.confidence < 0.8) is doubted, case
