@@ -563,9 +563,14 @@ def _amount(s: Scored | None) -> Decimal | None:
 _MONEY_SHAPED = re.compile(r"[¥￥元]|\d[.．]\d{2}(?!\d)")
 
 
-def _printed_amounts(index: PageIndex) -> set[Decimal]:
+def _printed_amounts(index: PageIndex, besides: Candidate | None = None) -> set[Decimal]:
+    """The amounts printed on the pages; ``besides``: not those on lines that overlap its box on
+    its row (its own print read in two pieces: ¥2650 and 0.99 of ¥2650.99)."""
     out = set()
     for ln in index.all_lines():
+        if besides is not None and ln.page == besides.page and same_row(ln.box, besides.box) \
+                and ln.box[0] < besides.box[2] and ln.box[2] > besides.box[0]:
+            continue
         for piece in ln.text.split():
             a = money.parse_amount(piece) if _MONEY_SHAPED.search(piece) else None
             if a is not None:
@@ -580,11 +585,11 @@ def _agree_with_printed_difference(index: PageIndex, totals: list[Scored], labor
     The discount's label or value is often what OCR loses (a seal over it); an amount exact to the
     cent that closes the sum is strong evidence.
     """
-    printed = _printed_amounts(index)
     out = []
     for s in totals:
         t = _amount(s)
         assert t is not None
+        printed = _printed_amounts(index, besides=s.cand)
         need_discount = labor + parts + (other or Decimal(0)) - t
         need_other = t - labor - parts + abs(discount or Decimal(0))
         if (Decimal(0) < need_discount < t and need_discount in printed) or (Decimal(0) < need_other < t and need_other in printed):

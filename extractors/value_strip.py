@@ -249,8 +249,9 @@ def _one_character_lost(fld: str, first_key: str | None, best: dict[str, tuple[P
             continue
         first_lost = k.endswith(first_key) and k[0] not in ends and conf >= LOST_SURE  # (a surname: CJK)
         last_lost = k.startswith(first_key) and is_cjk(k[2]) and k[2] not in starts and conf >= last_sure
-        # ... or its middle one, faint dot-matrix print the first pass read past (顾超 of 顾霞超)
-        middle_lost = k[0] == first_key[0] and k[2] == first_key[1] and is_cjk(k[1]) and conf >= LOST_SURE
+        # ... or its middle one, faint dot-matrix print the first pass read past (顾超 of 顾霞超): no
+        # label starts or ends inside a value, so as sure as the last one needs
+        middle_lost = k[0] == first_key[0] and k[2] == first_key[1] and is_cjk(k[1]) and conf >= last_sure
         if first_lost or last_lost or middle_lost:
             return Choice(p, text, conf, votes[k])
     return None

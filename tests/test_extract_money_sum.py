@@ -446,3 +446,27 @@ def test_a_parts_table_continued_on_the_next_page_adds_up_with_its_first_part() 
     got = extract(pages, Settings(), today=TODAY).fields
     assert got["parts_cost"].value == "1491.19" and "item table" in got["parts_cost"].note
     assert got["parts_cost"].confidence < Settings().review_threshold
+
+
+def test_a_total_read_in_two_pieces_is_no_printed_discount() -> None:
+    # wo11027_055: the total ¥2650.99 read as ¥2650 and 0.99, the boxes overlapping at the 0; the
+    # 0.99 closes labour + parts + other − total as a discount would (抹零), but it is the total's
+    # own cents: the total is not confirmed as 2650.00
+    row = [("工时费", (186, 1739, 267, 1786)), ("零件费", (462, 1736, 546, 1786)), ("外加工费", (743, 1739, 854, 1784)),
+           ("折扣", (1023, 1736, 1090, 1788)), ("总计", (1301, 1736, 1366, 1787)),
+           ("￥1160.00", (191, 1794, 420, 1833)), ("￥1440.99", (474, 1793, 702, 1833)), ("￥50.00", (749, 1793, 925, 1836)),
+           ("￥0.00", (1032, 1792, 1174, 1836)), ("￥2650", (1309, 1788, 1458, 1839)), ("0.99", (1442, 1795, 1539, 1841))]
+    page = PageText(1, 1654, 2339, 200.0, [OcrLine(t, b, 0.97) for t, b in row])
+    f = extract([page], Settings(), today=TODAY).fields["total_cost"]
+    assert f.value != "2650.00" or f.confidence < Settings().review_threshold
+
+
+def test_a_printed_amount_that_closes_the_sum_confirms_the_total() -> None:
+    # the same row with the rounding written off printed apart, in its own place (抹零 0.99)
+    row = [("工时费", (186, 1739, 267, 1786)), ("零件费", (462, 1736, 546, 1786)), ("外加工费", (743, 1739, 854, 1784)),
+           ("总计", (1301, 1736, 1366, 1787)),
+           ("￥1160.00", (191, 1794, 420, 1833)), ("￥1440.99", (474, 1793, 702, 1833)), ("￥50.00", (749, 1793, 925, 1836)),
+           ("￥2650.00", (1309, 1788, 1480, 1839)), ("抹零：0.99", (200, 1900, 420, 1940))]
+    page = PageText(1, 1654, 2339, 200.0, [OcrLine(t, b, 0.97) for t, b in row])
+    f = extract([page], Settings(), today=TODAY).fields["total_cost"]
+    assert f.value == "2650.00" and f.confidence >= Settings().review_threshold

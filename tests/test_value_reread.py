@@ -159,7 +159,9 @@ def test_value_images_fade_coloured_rules_and_remove_black_ones() -> None:
     ("advisor", "贺博", 0.995, [("贺博霞", 0.999)], "贺博霞", 1),
     ("customer_name", "丽生", 0.92, [("董丽生", 0.997)], "董丽生", 1),
     ("advisor", "顾超", 0.98, [("顾霞超", 0.9998)], "顾霞超", 1),  # its middle one (faint print read past)
-    ("advisor", "顾超", 0.98, [("顾霞超", 0.95)], None, 0),  # ... not sure enough
+    ("customer_name", "潘阳", 0.94, [("潘飞阳", 0.986)], "潘飞阳", 1),
+    ("advisor", "顾超", 0.98, [("顾霞超", 0.85)], None, 0),  # ... not sure enough
+    ("advisor", "顾超", 0.98, [("顾超", 0.97), ("顾霞超", 0.95)], None, 0),  # ... with another reading as the first
     ("customer_name", "方伟", 0.9, [("方伟", 0.95), ("方伟丽", 0.98)], None, 0),  # not sure enough
     # ... and sure of it when no other reading agrees with the first
     ("advisor", "向超", 0.99, [("向超鹏", 0.921)], "向超鹏", 1),
