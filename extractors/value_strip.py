@@ -233,7 +233,7 @@ def _one_character_lost(fld: str, first_key: str | None, best: dict[str, tuple[P
                         votes: Counter[str]) -> Choice | None:
     """The first pass read a three-character name as two, its first, middle or last character lost (贺博
     for 贺博霞: the text detector's box ended before it), and one second reading the recogniser
-    is all but certain of (``LOST_SURE``) holds it; the last character, one it is sure of
+    is all but certain of (``LOST_SURE``) holds it; the last or middle character, one it is sure of
     (``LOST_LIKELY``) when no other reading agrees with the first. The character gained is no label's start
     (after the value: the next key, 张三结 of 结算日期) or end (before it: its own label, 方 of
     托修方), and the name starts with a surname."""
