@@ -20,7 +20,7 @@ from extractors import cut_amounts, mileage, money, plate, unlabelled, vin
 from extractors.car_series import from_alternatives, lone_character, series_repair
 from extractors.fields import COMMON_SURNAMES, COST_ROW, MONEY_FIELDS, PARSERS, UNSURE_OCR, Parsed
 from extractors.items import ItemTable, item_tables
-from extractors.labels import IGNORE, Lexicon
+from extractors.labels import IGNORE, Lexicon, levenshtein_le1
 from extractors.layout import Candidate, Line, PageIndex, candidates_for, lines_in_region, same_row
 from extractors.learn import (
     PLACED,
@@ -1355,6 +1355,54 @@ NEXT_SERVICE_REPAIRED = 0.75  # ... or gives the leading digits of: for review
 NEXT_SERVICE_DOUBT = 0.75  # ... or denies (no round interval between them): for review
 
 
+# A value printed over its cell's left rule loses its first character on the first pass (JS-… read
+# S-…, 010-7258… read 10-7258…); a mileage's lost leading 1 leaves no trace (a 1 on the vertical
+# rule: 118,083 read 18,083 at 0.96, the second reading too). Values printed out of register are
+# all shifted alike, so where another value of the mileage's column (labels starting together)
+# lost its first character, the mileage is for review.
+COLUMN_LOST_FIELDS = ("mileage_km",)
+COLUMN_LOST_CONFIDENCE = 0.75
+
+
+def _label_left_of(index: PageIndex, fld: str, box: Box, page: int) -> Line | None:
+    """The line holding ``fld``'s label on the row of ``box``, left of it (the nearest)."""
+    rows = [ln for ln in index.pages[page - 1] if ln.box[2] <= box[0] + 0.5 * ln.height
+            and same_row(ln.box, box) and any(h.field == fld for h in ln.hits)]
+    return max(rows, key=lambda ln: ln.box[2], default=None)
+
+
+def _first_character_lost(first: str, value: str) -> bool:
+    """``first`` (the first pass's reading) is ``value`` without its first character, one other
+    misread allowed (O and 0 alike)."""
+    a = "".join(c for c in first.upper() if c.isalnum()).replace("O", "0")
+    b = "".join(c for c in value.upper() if c.isalnum()).replace("O", "0")
+    return len(b) >= 5 and len(a) == len(b) - 1 and levenshtein_le1(a, b[1:]) and not levenshtein_le1(a, b[:-1])
+
+
+def _columns_lost_first(index: PageIndex, found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
+    labelled: dict[str, tuple[Line, Scored]] = {}
+    for fld, s in chosen.items():
+        lab = _label_left_of(index, fld, s.cand.box, s.cand.page)
+        if lab is not None:
+            labelled[fld] = (lab, s)
+    lost = []
+    for fld, (lab, s) in labelled.items():
+        if fld in ("vin", "plate"):  # a VIN's faint first L, a plate's province character: lost anywhere
+            continue
+        firsts = [c for c in found.get(fld, []) if c.cand.how == "right" and c.cand.page == lab.page
+                  and same_row(c.cand.box, lab.box)]
+        if firsts and _first_character_lost(firsts[0].cand.text, s.parsed.value):
+            lost.append((fld, lab))
+    for fld in COLUMN_LOST_FIELDS:
+        if fld not in labelled:
+            continue
+        lab, s = labelled[fld]
+        others = [g for g, la in lost if g != fld and la.page == lab.page and abs(la.box[0] - lab.box[0]) < 0.5 * lab.height]
+        if others:
+            s.add_note(f"the {', '.join(g.replace('_', ' ') for g in others)} of its column lost the first character on the cell's rule: "
+                       "a lost leading 1 would leave no trace", cap=COLUMN_LOST_CONFIDENCE)
+
+
 def _mileage_by_next_service(index: PageIndex, chosen: dict[str, Scored]) -> None:
     """The mileage against the service reminder's next reading (下次保养里程 149685公里), printed
     apart from the cell and its rules: a usual interval between them confirms it; a reading that
@@ -1714,6 +1762,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     _costs_by_position(index, seen, chosen, today)
     _parts_by_the_sum(index, chosen, today)
     _cross_check_dates(chosen)
+    _columns_lost_first(index, found, chosen)
     _mileage_by_next_service(index, chosen)
     if mileages_for is not None:
         _mileage_with_history(chosen, mileages_for)

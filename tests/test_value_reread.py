@@ -626,3 +626,41 @@ def test_a_rare_surname_read_beside_a_common_one_goes_to_review(
     f = extract([page], Settings(), today=TODAY).fields["advisor"]
     assert f.value == name, case
     assert (f.confidence < 0.8) is doubted, case
+
+
+def _out_of_register_page(first_order: str) -> list[PageText]:
+    # a colour form's first column (wo11023_062): the order number's first reading, then the mileage
+    # 135482 read 35482 at 0.98 (the 1 on the cell's vertical rule), its second reading too
+    lines = [OcrLine("工单号", (116, 249, 175, 284), 1.0), OcrLine(first_order, (239, 249, 420, 277), 0.97),
+             OcrLine("进厂日期", (466, 249, 547, 283), 0.98), OcrLine("2022年1月13日", (578, 250, 718, 282), 0.95),
+             OcrLine("车牌号", (114, 340, 175, 375), 1.0), OcrLine("豫AB5C94", (231, 339, 328, 370), 0.97),
+             OcrLine("行驶里程", (116, 385, 196, 416), 0.99), OcrLine("35482公里", (241, 384, 341, 416), 0.98)]
+    return [PageText(1, 1269, 1774, 150.0, lines,
+                     region_reads={"order_no": [OcrLine("JS-20230313-2689", (205, 242, 430, 284), 0.99)]})]
+
+
+@pytest.mark.parametrize(("case", "first_order", "doubted"), [
+    ("the order number of its column lost its first character (S-… of JS-…)", "S-20230313-2689", True),
+    ("the order number read whole", "JS-20230313-2689", False),
+])
+def test_a_mileage_whose_column_lost_first_characters_goes_to_review(case: str, first_order: str, doubted: bool) -> None:
+    fields = extract(_out_of_register_page(first_order), Settings(), today=TODAY).fields
+    assert fields["order_no"].value == "JS-20230313-2689", case
+    f = fields["mileage_km"]
+    assert f.value == "35482", case
+    assert (f.confidence < 0.8) is doubted, case
+    assert ("order no of its column" in f.note) is doubted, case
+
+
+@pytest.mark.parametrize(("first", "value", "lost"), [
+    ("S-20230313-2689", "JS-20230313-2689", True),
+    ("10-72582584", "01072582584", True),
+    ("02201135739", "RO2201136739", True),  # O and 0 alike, one other misread
+    ("JS-20230313-2689", "JS-20230313-2689", False),
+    ("JS-20230313-268", "JS-20230313-2689", False),  # its last character lost, not its first
+    ("135", "1135", False),  # too short to tell
+])
+def test_a_first_reading_that_lost_its_first_character(first: str, value: str, lost: bool) -> None:
+    from extractors.engine import _first_character_lost
+
+    assert _first_character_lost(first, value) is lost
