@@ -649,10 +649,11 @@ def _roster_match(fld: str, known: dict[str, int], value: str, ocr_conf: float, 
     inside = [k for k in known if len(k) >= 2 and k in value and len(value) - len(k) >= 2] if fld == "advisor" else []
     if len(inside) == 1:
         return inside[0], "text of a neighbouring box run in"
-    # an advisor's name without its first character (俊洋 for 董俊洋: the character printed over
-    # the cell's rule, never in the text box), whatever OCR's confidence, where names repeat
+    # an advisor's name or a model without its first character (俊洋 for 董俊洋, 3xDrive30i for
+    # X3xDrive30i: the character printed over the cell's rule, never in the text box), whatever
+    # OCR's confidence, where names repeat
     lost = [k for k in known if len(k) == len(value) + 1 and len(value) >= 2 and fold(k[1:]) == fv] \
-        if fld == "advisor" and held else []
+        if held else []
     if len(lost) == 1:
         return lost[0], "its first character lost"
     # OCR sure of a two-character name one character off a known one: another name (张敏, 张伟);

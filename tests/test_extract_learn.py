@@ -772,3 +772,19 @@ def test_a_learned_place_does_not_lift_a_value_a_rule_doubted() -> None:
     fv = extract(doc, Settings(), today=TODAY, learned=[t]).fields["mileage_km"]
     assert fv.value == "24313" and "the rule read as 1" in fv.note and "confirmed by learned template" in fv.note
     assert fv.confidence < Settings().review_threshold
+
+
+@pytest.mark.parametrize(("known", "read", "held", "want"), [
+    # a model printed over the cell's rule, its first character lost, read with confidence (learning 11014)
+    ({"X3xDrive30i": 3, "530Li领先型": 2}, "3xDrive30i", True, "X3xDrive30i"),
+    ({"X3xDrive30i": 3, "530Li领先型": 2}, "3xDrive30i", False, None),  # the models have not repeated here
+    ({"X3xDrive30i": 3, "Z3xDrive30i": 2}, "3xDrive30i", True, None),  # two known models end so
+])
+def test_a_model_read_without_the_first_character_of_a_known_one(
+        known: dict[str, int], read: str, held: bool, want: str | None) -> None:
+    from extractors.learn import _roster_match
+
+    got = _roster_match("model", known, read, 0.95, held)
+    assert (got[0] if got else None) == want
+    if want:
+        assert got is not None and got[1] == "its first character lost"
