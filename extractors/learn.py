@@ -31,6 +31,7 @@ from extractors.fields import MONEY_FIELDS, PARSERS, UNSURE_OCR, cut_at_hyphen
 from extractors.labels import Lexicon
 from extractors.layout import Candidate, Line, PageIndex
 from extractors.text import edit_distance, nfkc
+from extractors.vin import manufacturer
 
 log = logging.getLogger(__name__)
 
@@ -498,7 +499,7 @@ def learn(t: LearnedTemplate, pages: list[PageText], truth: dict[str, str], doc_
 # number of documents, is how far a repair or a doubt from these values is trusted.
 
 ROSTER_FIELDS = ("advisor", "model")  # a few values that repeat: repaired to a known one
-VALUE_FIELDS = ("order_no", "plate", *ROSTER_FIELDS, *MONEY_FIELDS)
+VALUE_FIELDS = ("order_no", "plate", "vin", *ROSTER_FIELDS, *MONEY_FIELDS)
 VALUE_MIN_DOCUMENTS = 3  # a pattern needs this many corrected documents ...
 VALUE_MIN_SHARE = 0.8  # ... and this share of them, before it repairs or doubts a reading
 # OCR's confusions between letters and digits, both ways
@@ -555,6 +556,8 @@ def _value_key(fld: str, value: str, raw: str = "") -> str:
         return shape(value)
     if fld == "plate" and len(value) >= 2:
         return value[:2]  # province and city: a dealer's cars are mostly local
+    if fld == "vin" and len(value) == 17:
+        return value[:3]  # the manufacturer code: a dealer services its brand's cars
     if fld in ROSTER_FIELDS:
         return value
     if fld in MONEY_FIELDS:
@@ -777,6 +780,16 @@ def check_value(t: LearnedTemplate, fld: str, value: str, raw: str = "", ocr_con
                                   f"read {value}; repaired to this layout's order-number pattern {key} ({n} of {total} documents)")
         return ValueCheck(value, False, False, trust,
                           f"does not fit this layout's order-number pattern {key} ({n} of {total} documents)")
+    if fld == "vin":
+        # a VIN with no known manufacturer's code one character off this layout's (LBWWGDLH0P4380631
+        # on a BMW dealer's form: V read as W twice, the check digit satisfied by chance): for review;
+        # another known maker's code is another brand's car, no misreading
+        if value[:3] == key:
+            return ValueCheck(value, False, True, trust, f"this layout's manufacturer code {key}")
+        if manufacturer(value) is None and edit_distance(value[:3], key) == 1:
+            return ValueCheck(value, False, False, trust, f"manufacturer code {value[:3]} is no known maker's; "
+                              f"this layout's VINs start {key} ({n} of {total} documents)")
+        return None
     # plate: the province misread (电A84227 on a layout whose plates are 粤A): only an invalid
     # reading is repaired (a car from another province is no misreading)
     if value[:2] == key:  # (鲁A:4848N is read as 鲁A4848N: extractors.plate)

@@ -788,3 +788,23 @@ def test_a_model_read_without_the_first_character_of_a_known_one(
     assert (got[0] if got else None) == want
     if want:
         assert got is not None and got[1] == "its first character lost"
+
+
+@pytest.mark.parametrize(("read", "agrees", "note"), [
+    # a BMW dealer's VINs (LBV…, BMW Brilliance): V read as W twice, the check digit satisfied by
+    # chance, LBW no known maker's code (learning 11014, confidently wrong at 0.81): for review
+    ("LBWWGDLH0P4380631", False, "no known maker's"),
+    ("LBVVGDLH0P4380631", True, "this layout's manufacturer code LBV"),
+    ("LSVAESE83JH233693", None, ""),  # another known maker's car (SAIC-VW): no misreading
+])
+def test_a_vin_against_the_layouts_manufacturer_code(read: str, agrees: bool | None, note: str) -> None:
+    from extractors import vin
+    from extractors.learn import LearnedTemplate, check_value
+
+    assert vin.is_valid(read)
+    t = LearnedTemplate("layout-test", [], values={"vin": {"LBV": 5}}, checks={"vin": [4, 0]})
+    vc = check_value(t, "vin", read, read, 0.99)
+    if agrees is None:
+        assert vc is None
+    else:
+        assert vc is not None and vc.agrees is agrees and not vc.repaired and note in vc.note
