@@ -379,6 +379,13 @@ def _leading_character_lost(fld: str, first_key: str | None, best: dict[str, tup
 CUT_FIELDS = ("order_no", "date_in", "date_out", "mileage_km", "phone")
 
 
+def _start_lost(first: str, second: str) -> bool:
+    """``second`` is ``first`` without its first letter or digit, one a rule does not look like."""
+    a = "".join(c for c in first if c.isascii() and c.isalnum())
+    b = "".join(c for c in second if c.isascii() and c.isalnum())
+    return len(b) >= 4 and len(a) == len(b) + 1 and a.endswith(b) and a[0] not in RULE_LIKE
+
+
 def _cut_short(first: str, second: str) -> bool:
     if second.rstrip().endswith("日"):  # a date closed by its 日 is whole (2019年5月2日 of 2019年5月28)
         return False
@@ -496,6 +503,11 @@ def reread_choice(fld: str, first: str | None, first_conf: float, readings: list
         return None  # the first reading with its label's last character before it (方 of 托修方)
     if first_key is not None and fld in CUT_FIELDS and votes[top] <= votes[first_key] \
             and _cut_short(first or "", best[top][1]):
+        return None
+    if first_key is not None and fld in CUT_FIELDS and _start_lost(first or "", best[top][1]):
+        # the first reading and a character before all of the second's that no rule looks like
+        # (239569, read again twice as 39569): the wider strip's start is on the cell's rule; its
+        # readings are of one image, their agreement no second witness
         return None
     p, text, conf = best[top]
     return Choice(p, text, conf, votes[top])

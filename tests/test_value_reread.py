@@ -178,6 +178,10 @@ def test_value_images_fade_coloured_rules_and_remove_black_ones() -> None:
     ("order_no", "21266589", 1.0, [("|21266589", 0.99)], None, 0),
     ("mileage_km", "49150", 0.99, [("249150", 0.85)], None, 0),  # not sure enough
     ("mileage_km", "49150", 0.99, [("2249150", 0.99)], None, 0),  # two characters gained
+    # the second readings lost the first digit on the cell's rule, twice (one image, two variants):
+    # the first reading's 2 is no rule read as a digit (wo11031_058)
+    ("mileage_km", "239569", 0.9, [("39569", 0.95), ("39569", 0.93)], None, 0),
+    ("mileage_km", "124313", 0.9, [("24313", 0.95), ("24313", 0.93)], "24313", 2),  # its 1 may be the rule
     # a second reading closed by its 日 is no date cut short: the first read the 日 as a digit
     ("date_out", "2019年5月28", 0.96, [("2019年5月2日", 1.0)], "2019-05-02", 1),
     ("date_out", "2020.11.12", 0.96, [("2020.11.1", 1.0)], None, 0),  # this one is
