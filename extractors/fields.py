@@ -58,6 +58,40 @@ _DAY_WITHOUT_RI = re.compile(r"年\s*\d{1,2}\s*月\s*\d[0-9]\s*$")
 _GAP_BEFORE_DIGIT = re.compile(r"[年月]\s+\d(?!\d)")
 DATE_REPAIRED_CONFIDENCE = 0.9
 DATE_DOUBTED_CONFIDENCE = 0.75
+# a dot-matrix slash read as 7 (201977730 for 2019/7/30, 202178/21 for 2021/8/21): a year, then
+# digits and slashes that make a date only with 7s as its two separators
+_SLASHED_RUN = re.compile(r"(?<![\dA-Za-z])((?:19|20)\d\d)([7/][\d/]{2,5})(?![\d/])")
+# ... a digit read as the letter it looks like (2019-0B-13)
+_LETTER_IN_DATE = re.compile(r"(?<![\dA-Z])((?:19|20)\d\d)([-/.])([\dOBSIlZ]{1,2})\2([\dOBSIlZ]{1,2})(?![\dA-Za-z])")
+_DATE_LETTER_DIGIT = str.maketrans("OBSIlZ", "085112")
+
+
+def _slashes_as_sevens(text: str, today: date) -> Parsed | None:
+    """The one date a run of digits and slashes after a year makes with 7s read for its slashes:
+    the first character after the year and one more are the separators, every slash among them."""
+    for m in _SLASHED_RUN.finditer(text):
+        y, rest = m[1], m[2]
+        found = set()
+        for j in range(2, len(rest) - 1):
+            month, day = rest[1:j], rest[j + 1:]
+            if rest[j] not in "7/" or "/" in month + day or not (1 <= len(month) <= 2 and 1 <= len(day) <= 2):
+                continue
+            if got := dates.find_dates(f"{y}-{month}-{day}", today, day_first=False):
+                found.add(got[0][0])
+        if len(found) == 1 and "7" in rest:  # (two slashes: a date as printed, no repair)
+            d = found.pop()
+            return Parsed(d.isoformat(), DATE_DOUBTED_CONFIDENCE, True, f"read {m[0]}: a slash read as 7", m[0])
+    return None
+
+
+def _letter_in_date(text: str, today: date) -> Parsed | None:
+    m = _LETTER_IN_DATE.search(text)
+    if m is None or (m[3] + m[4]).isdigit():
+        return None
+    month, day = m[3].translate(_DATE_LETTER_DIGIT), m[4].translate(_DATE_LETTER_DIGIT)
+    if got := dates.find_dates(f"{m[1]}-{month}-{day}", today, day_first=False):
+        return Parsed(got[0][0].isoformat(), DATE_DOUBTED_CONFIDENCE, True, f"read {m[0]}: a digit read as a letter", m[0])
+    return None
 
 
 def _date_repaired(text: str, today: date) -> Parsed | None:
@@ -78,7 +112,7 @@ def _date_repaired(text: str, today: date) -> Parsed | None:
         fixed = pattern.sub(replacement, plain, count=1)
         if fixed != plain and (found := dates.find_dates(fixed, today, day_first=False)):
             return Parsed(found[0][0].isoformat(), DATE_DOUBTED_CONFIDENCE, True, f"read {text.strip()}: {why}", text.strip())
-    return None
+    return _slashes_as_sevens(plain, today) or _letter_in_date(plain, today)
 
 
 def parse_date(text: str, today: date) -> Parsed | None:

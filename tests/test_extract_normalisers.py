@@ -415,6 +415,18 @@ def test_date_gallery(text: str, expected: str | None) -> None:
         ("024", None, False),  # no date
         ("2024 13 03", None, False),
         ("10 24 2024", None, False),  # spaces, not a year first: no guess
+        # dot-matrix slashes read as 7 (colour forms): the one date 7s as its separators make, for review
+        ("201977730", "2019-07-30", False),
+        ("202178/21", "2021-08-21", False),
+        ("2019/7716", "2019-07-16", False),
+        ("20197877 11:05", "2019-08-07", False),
+        ("20197777", "2019-07-07", False),  # 2019/7/7: the 7s either way
+        ("2019712727", "2019-12-27", False),
+        ("201977", None, False),  # nothing after the month
+        ("RO2019712727", None, False),  # an order number's digits, no date
+        ("2019-0B-13", "2019-08-13", False),  # an 8 read as B
+        ("2019-OB-13", "2019-08-13", False),
+        ("2019-AB-13", None, False),  # letters no digit looks like
     ("2019年5月28", "2019-05-28", False),  # no 日 after the day: the 日 read as 8?
     ("2019年5月28日", "2019-05-28", True),
     ("2019年1月 6日", "2019-01-06", False),  # a gap before a one-digit day: 26 with its 2 lost?
