@@ -35,6 +35,8 @@ class ItemTable:
     kind: str
     items: list[dict[str, Any]] = field(default_factory=list)
     complete: bool = True
+    page: int = 1
+    box: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # its header row's
 
     def total(self) -> Decimal:
         return sum((Decimal(i["amount"]) for i in self.items), Decimal(0))
@@ -103,7 +105,8 @@ def item_tables(index: PageIndex) -> list[ItemTable]:
             name_title, amount_title = _canonical(cells[cols[0]][1], NAME_HEADERS), cells[cols[2]][1]
             kind = "labour" if name_title in LABOUR_TITLES or amount_title in LABOUR_AMOUNT_TITLES \
                 else "parts" if name_title in PARTS_TITLES else ""
-            table = ItemTable(kind)
+            table = ItemTable(kind, page=row[0].page, box=(min(ln.box[0] for ln in row), min(ln.box[1] for ln in row),
+                                                           max(ln.box[2] for ln in row), max(ln.box[3] for ln in row)))
             edges = [x for x, _ in cells]
             for body in rows[r + 1:]:
                 if any(ln.table_header for ln in body) or any(h.field != IGNORE for ln in body for h in ln.hits):

@@ -470,3 +470,25 @@ def test_a_printed_amount_that_closes_the_sum_confirms_the_total() -> None:
     page = PageText(1, 1654, 2339, 200.0, [OcrLine(t, b, 0.97) for t, b in row])
     f = extract([page], Settings(), today=TODAY).fields["total_cost"]
     assert f.value == "2650.00" and f.confidence >= Settings().review_threshold
+
+
+def costs_row_without(dropped: tuple[str, ...], labour: str, parts: str, total: str) -> list[OcrLine]:
+    """``costs_row`` with the amounts of ``dropped`` fields not read (a faded carbon copy's cells)."""
+    at = {"labor_cost": 5, "parts_cost": 6, "total_cost": 9}
+    gone = {at[f] for f in dropped}
+    return [ln for i, ln in enumerate(costs_row(labour, parts, total)) if i not in gone]
+
+
+@pytest.mark.parametrize(("case", "dropped", "want", "sure"), [
+    # wo11031_002: a carbon copy's costs faded, its item tables read: their sums, for review
+    ("labour and parts not read, nor the total", ("labor_cost", "parts_cost", "total_cost"), ("616.00", "1491.19"), False),
+    ("labour not read: the items, with parts, make the total read", ("labor_cost",), ("616.00", "1491.19"), True),
+])
+def test_a_cost_not_read_is_what_its_item_table_adds_up_to(case: str, dropped: tuple[str, ...],
+                                                          want: tuple[str, str], sure: bool) -> None:
+    lines = item_tables_of(["150.00", "300.00", "166.00"], ["830.73", "32.46", "592.00", "36.00"]) \
+        + costs_row_without(dropped, "616.00元", "1491.19元", "2107.19元")
+    got = fields(lines)
+    assert (got["labor_cost"][0], got["parts_cost"][0]) == want, case
+    assert "item table's amounts add up" in got["labor_cost"][2], case
+    assert (got["labor_cost"][1] >= Settings().review_threshold) is sure, case
