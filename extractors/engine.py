@@ -490,6 +490,26 @@ def _vin_combined(pages: list[PageText], found: dict[str, list[Scored]], chosen:
                            (page, ln.box[1], ln.box[0]))
 
 
+BAR_LOST_CONFIDENCE = 0.6  # a dot-matrix letter with a bar lost: a last resort, for review
+
+
+def _vin_bar_lost(found: dict[str, list[Scored]], chosen: dict[str, Scored]) -> None:
+    """No reading of the VIN validates: the chosen one's one character with a bar the dot-matrix
+    print lost (LSVE814D1LJ040601: the F read as 1) that makes one (``vin.bar_lost_repair``)."""
+    s = chosen.get("vin")
+    if s is None or s.parsed.valid or any(o.parsed.valid for o in found.get("vin", [])):
+        return
+    v = vin.compact(s.parsed.value)
+    fixed = vin.bar_lost_repair(v)
+    if fixed is None:
+        return
+    s.parsed = Parsed(fixed, BAR_LOST_CONFIDENCE, True, f"read {v}: the check digit fails; repaired "
+                      f"{vin.changes(v, fixed)}, a dot-matrix character with a bar lost (manufacturer "
+                      f"{vin.manufacturer(fixed)})")
+    s.confidence = BAR_LOST_CONFIDENCE
+    s.cap(BAR_LOST_CONFIDENCE)
+
+
 VIN_LAST_LOST_CONFIDENCE = 0.5  # a guess the place of the cut supports: for review
 
 
@@ -1756,6 +1776,7 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
     _vin_readings_disagree(found, chosen)
     _vin_combined(pages, found, chosen, settings.review_threshold)
     _vin_cut_at_the_next_label(index, found, chosen)
+    _vin_bar_lost(found, chosen)
     _reread_values(pages, found, chosen, today)
     _doubted_characters(pages, chosen, settings.review_threshold, today)
     _doubted_surnames(pages, chosen, settings.review_threshold)

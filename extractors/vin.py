@@ -208,10 +208,36 @@ def distance(a: str, b: str) -> int | None:
     return n
 
 
+# Dot-matrix letters whose bars the print lost read as others (E as F, E or F as 1 when only the
+# upright is left, Z as 7): too often right as read to be confusion pairs (each adds candidates
+# that validate by chance), a last resort for a reading whose check digit fails
+BAR_LOST = {"F": "E", "1": "EFL", "7": "Z"}
+
+
+def bar_lost_repair(v: str) -> str | None:
+    """The one VIN a single bar-lost character of ``v`` (17 characters, its check digit failing)
+    makes that validates, with a model-year code and a known manufacturer's code; None when none
+    or several do. (``changes`` says what changed.)"""
+    if len(v) != VIN_LEN or is_valid(v):
+        return None
+    out = set()
+    for i, c in enumerate(v):
+        for a in BAR_LOST.get(c, "") if i != 8 else "":
+            cand = v[:i] + a + v[i + 1:]
+            if is_valid(cand) and plausible(cand, False):
+                out.add(cand)
+    return out.pop() if len(out) == 1 else None
+
+
 def plausible(v: str, read_wmi_known: bool) -> bool:
     """The structure a real VIN has: a model-year code, the serial's last four characters digits
     (ISO 3779, GB 16735), a known WMI when the reading had none."""
     return v[9] in YEAR_CODES and v[-4:].isdigit() and (read_wmi_known or v[:3] in WMI)
+
+
+def changes(read: str, v: str) -> str:
+    """What changed from the reading ``read`` to the VIN ``v`` (``1→F at 6``)."""
+    return _changes(read, v)
 
 
 def _changes(read: str, v: str) -> str:

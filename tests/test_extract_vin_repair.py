@@ -320,3 +320,24 @@ def test_a_first_reading_cut_at_the_next_label_is_completed_when_a_shorter_secon
     pages[0].region_reads = {"vin_cell": [OcrLine("LVSB9N547PH2861", (700.0, 430.0, 1078.0, 500.0), 0.999)]}
     f = extract(pages, Settings(), today=TODAY).fields["vin"]
     assert f.value == "LVSB9N547PH286161" and f.valid and f.confidence < 0.8 and "next label" in f.note
+
+
+@pytest.mark.parametrize(("read", "want"), [
+    # dot-matrix letters that lost a bar (colour forms): F read as 1, E as 1, E as F
+    ("LSVE814D1LJ040601", "LSVE8F4D1LJ040601"),
+    ("LFVJP1CZ5GU008856", "LFVJPECZ5GU008856"),
+    ("LFMMKFNW2F1875702", "LFMMKENW2F1875702"),
+    ("LSVE8F4D1LJ040601", None),  # valid as read: nothing to repair
+    ("LSVE814D1LJ04060", None),  # sixteen characters
+])
+def test_a_vin_whose_check_digit_fails_repaired_from_a_bar_lost(read: str, want: str | None) -> None:
+    if want is not None:
+        assert ref_valid(want) and not ref_valid(read)
+    assert vin.bar_lost_repair(read) == want
+
+
+def test_a_bar_lost_repair_is_for_review() -> None:
+    page = PageText(1, 1654, 2339, 200.0, [OcrLine("VIN：LSVE814D1LJ040601", (100, 400, 700, 440), 0.95)])
+    f = extract([page], Settings(), today=TODAY).fields["vin"]
+    assert f.value == "LSVE8F4D1LJ040601" and f.valid
+    assert f.confidence < Settings().review_threshold and "bar lost" in f.note
