@@ -1219,6 +1219,9 @@ def _infer_total(index: PageIndex, chosen: dict[str, Scored], today: date) -> Fi
                 conf = 0.9 * ocr_factor(ln.conf)
                 return FieldValue(money.fmt(a), conf, ln.page, ln.box, ln.text, True,
                                   "total label not read; the amount equals labour + parts (+ other - discount)")
+    found = _total_beside_a_discount_without_cents(index, chosen, expected)
+    if found is not None:
+        return found
     if chosen.get("discount") is None:
         # the discount's label may be lost too: a printed pair total + discount = the sum
         gross = expected
@@ -1235,6 +1238,33 @@ def _infer_total(index: PageIndex, chosen: dict[str, Scored], today: date) -> Fi
                                       "total label not read; total + a printed discount = labour + parts (+ other)")
     return FieldValue(money.fmt(expected), 0.5, None, None, None, False,
                       "not read; computed as labour + parts (+ other - discount)")
+
+
+def _total_beside_a_discount_without_cents(index: PageIndex, chosen: dict[str, Scored],
+                                           expected: Decimal) -> FieldValue | None:
+    """The discount read without its cents (``￥1.`` of ¥1.62, the dealer's 抹零 written off): the
+    total is under labour + parts (+ other) − the discount read by less than a yuan, and an amount
+    printed so on the costs row, its label not read, is it — for review."""
+    d = chosen.get("discount")
+    costs = [chosen[f] for f in ("labor_cost", "parts_cost") if f in chosen]
+    read = _amount(d)
+    if d is None or read is None or not _CENTS_NOT_READ.search(d.cand.text) or not costs:
+        return None
+    for ln in index.all_lines():
+        if ln.table_header or not any(ln.page == c.cand.page and same_row(ln.box, c.cand.box) for c in costs):
+            continue
+        if not _MONEY_SHAPED.search(ln.text):
+            continue
+        for a in {money.parse_amount(p) for p in [ln.text, *ln.text.split()]}:
+            if a is not None and expected - 1 < a < expected and a not in (_amount(c) for c in costs):
+                return FieldValue(money.fmt(a), DISCOUNT_CENTS_CONFIDENCE, ln.page, ln.box, ln.text, True,
+                                  f"{DISCOUNT_CENTS_NOTE} ({d.cand.text.strip()}): "
+                                  f"labour + parts (+ other) − {money.fmt(expected - a + read)} is this amount")
+    return None
+
+
+DISCOUNT_CENTS_CONFIDENCE = 0.75
+DISCOUNT_CENTS_NOTE = "total label not read; the discount read without its cents"
 
 
 def _upper_amount(index: PageIndex, read: Callable[[str], Decimal | None] = money.parse_upper_amount
@@ -1813,7 +1843,9 @@ def extract(pages: list[PageText], settings: Settings, *, today: date | None = N
         inferred = _infer_total(index, chosen, today)
         if inferred is not None:
             result.fields["total_cost"] = inferred
-        if inferred is None or not inferred.valid:  # a computed total (or none) checks nothing: labour and parts stay unverified
+        # a computed total (or none) checks nothing, one that leaves the discount's cents open
+        # checks them to the yuan: labour and parts stay unverified
+        if inferred is None or not inferred.valid or inferred.note.startswith(DISCOUNT_CENTS_NOTE):
             for f in ("labor_cost", "parts_cost"):
                 if f in result.fields:
                     result.fields[f].confidence = min(result.fields[f].confidence, 0.75)

@@ -492,3 +492,26 @@ def test_a_cost_not_read_is_what_its_item_table_adds_up_to(case: str, dropped: t
     assert (got["labor_cost"][0], got["parts_cost"][0]) == want, case
     assert "item table's amounts add up" in got["labor_cost"][2], case
     assert (got["labor_cost"][1] >= Settings().review_threshold) is sure, case
+
+
+@pytest.mark.parametrize(("discount", "total", "want"), [
+    # learning 11014's label-above dealer writes the cents off (抹零): the total 4220.00, the
+    # discount ¥1.62 read as ¥1. and a 6, the total's label garbled: the printed 4220.00 on the costs row
+    ("￥1.", "￥4220.00", "4220.00"),
+    ("￥1.", "￥4219.00", None),  # more than the discount's lost cents under the sum: not it
+    ("￥1.62", "￥4220.00", None),  # the discount read whole: 4220.00 closes the sum exactly, or nothing does
+])
+def test_a_total_beside_a_discount_read_without_its_cents(discount: str, total: str, want: str | None) -> None:
+    lines = [L("工时费", 138, 970, 215, 1015), L("零件费", 418, 973, 488, 1014), L("管理费", 700, 969, 770, 1017),
+             L("优惠金额", 974, 972, 1079, 1016), L("会计", 1259, 972, 1310, 1023),
+             L("￥2604.00", 138, 1025, 369, 1067), L("¥1617.62", 417, 1026, 645, 1068), L("￥0.00", 694, 1023, 873, 1070),
+             L(discount, 982, 1026, 1045, 1067), L(total, 1255, 1018, 1487, 1074)]
+    got = fields(lines)
+    if want is None:
+        assert got.get("total_cost", (None, 0.0, ""))[0] != "4220.00" or got["total_cost"][1] >= 0.8
+        assert "discount read without its cents" not in got.get("total_cost", (None, 0.0, ""))[2]
+    else:
+        assert got["total_cost"][0] == want and got["total_cost"][1] < Settings().review_threshold
+        assert "discount read without its cents" in got["total_cost"][2]
+        # the total checks labour and parts only to the yuan: they stay for review
+        assert got["labor_cost"][1] < Settings().review_threshold and got["parts_cost"][1] < Settings().review_threshold
