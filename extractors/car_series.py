@@ -147,6 +147,31 @@ TRIMS: frozenset[str] = frozenset(
                           "经典", "新锐", "超越", "优雅", "典雅", "睿智", "科技", "梦想", "探索", "豪华运动")
     for kind in ("版", "型")) | frozenset(("四驱", "两驱", "前驱", "自动挡", "手动挡", "混动", "插混", "长续航"))
 
+# Latin words of the engines and drives makers print in a model (蒙迪欧 EcoBoost 245, X3 xDrive30i),
+# from the makers' line-ups; not complete. A word of five letters or more no listed word is, one
+# letter from exactly one of them, is that word misread (FcoBoost: the E's bottom bar lost).
+ENGINE_WORDS: tuple[str, ...] = ("EcoBoost", "TURBO", "xDrive", "sDrive", "Hybrid", "e-POWER", "Quattro", "BlueMotion",
+                                 "SKYACTIV", "VTEC", "EcoTec", "TwinPower", "Ingenium")
+_LATIN_WORD = re.compile(r"[A-Za-z]{5,}")
+
+
+def engine_word_repair(model: str) -> str | None:
+    """``model`` with a Latin word of five letters or more that is no engine or drive word
+    (``ENGINE_WORDS``) replaced by the one such word a letter from it, case aside; None when
+    there is no such word, or none or two fit."""
+    known = {w.upper(): w for w in ENGINE_WORDS}
+    out = model
+    for m in _LATIN_WORD.finditer(model):
+        word = m.group(0)
+        if word.upper() in known:
+            continue
+        fits = [w for k, w in known.items() if len(k) == len(word)
+                and sum(a != b for a, b in zip(k, word.upper(), strict=True)) == 1]
+        if len(fits) == 1:
+            out = out[:m.start()] + fits[0] + out[m.end():]
+    return out if out != model else None
+
+
 # a second choice the recogniser gave a character at least this much is evidence enough to take it
 # when it alone makes a series or trim of an unknown word (探品 with 岳 at 0.23: 探岳; 耦英版 with
 # 精 at 0.20: 精英版)

@@ -17,7 +17,7 @@ from core.identifiers import is_cjk
 from core.models import CANONICAL_FIELDS, Box, FieldValue, OcrLine, PageText
 from core.settings import Settings
 from extractors import cut_amounts, mileage, money, plate, unlabelled, vin
-from extractors.car_series import from_alternatives, lone_character, series_repair
+from extractors.car_series import engine_word_repair, from_alternatives, lone_character, series_repair
 from extractors.fields import COMMON_SURNAMES, COST_ROW, MONEY_FIELDS, PARSERS, UNSURE_OCR, Parsed
 from extractors.items import ItemTable, item_tables
 from extractors.labels import IGNORE, Lexicon, levenshtein_le1
@@ -1532,6 +1532,9 @@ def _model_series(pages: list[PageText], page_text: str, chosen: dict[str, Score
     r = series_repair(s.parsed.value, page_text)
     if r is not None:
         s.parsed = Parsed(r, SERIES_CONFIDENCE, True, f"read {s.parsed.value}: a character of the series name misread")
+        s.confidence = min(s.confidence, SERIES_CONFIDENCE)
+    elif (r := engine_word_repair(s.parsed.value)) is not None:
+        s.parsed = Parsed(r, SERIES_CONFIDENCE, True, f"read {s.parsed.value}: a letter of an engine's name misread")
         s.confidence = min(s.confidence, SERIES_CONFIDENCE)
     elif lone_character(s.parsed.value) and s.parsed.confidence > SERIES_CONFIDENCE:
         s.parsed = Parsed(s.parsed.value, SERIES_CONFIDENCE, s.parsed.valid,

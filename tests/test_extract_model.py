@@ -180,3 +180,27 @@ def _read(text: str, seconds: dict[int, tuple[str, float]]) -> OcrLine:
 def test_model_words_repaired_from_the_recognisers_second_choice(case: str, model: str, line: OcrLine,
                                                                  want: str | None) -> None:
     assert from_alternatives(model, line) == want, case
+
+
+@pytest.mark.parametrize(("read", "want"), [
+    # the E's bottom bar lost in dot-matrix print (wo11033_006, confidently wrong at 0.89 before)
+    ("蒙迪欧FcoBoost245", "蒙迪欧EcoBoost245"),
+    ("X3 xDrlve30i", "X3 xDrive30i"),
+    ("蒙迪欧EcoBoost245", None),  # read right
+    ("探岳380TSI", None),  # no word of five letters
+    ("福克斯Zetec", None),  # a word no listed one is a letter from: left as read
+])
+def test_an_engine_word_a_letter_off_a_known_one(read: str, want: str | None) -> None:
+    from extractors.car_series import engine_word_repair
+
+    assert engine_word_repair(read) == want
+
+
+def test_an_engine_word_repaired_is_for_review() -> None:
+    from core.models import PageText
+    from core.settings import Settings
+    from extractors import extract
+
+    lines = [OcrLine("车型", (100, 400, 160, 440), 1.0), OcrLine("蒙迪欧FcoBoost245", (200, 400, 520, 440), 0.99)]
+    f = extract([PageText(1, 1654, 2339, 200.0, lines)], Settings(), today=TODAY).fields["model"]
+    assert f.value == "蒙迪欧EcoBoost245" and f.confidence < Settings().review_threshold
