@@ -152,6 +152,7 @@ TRIMS: frozenset[str] = frozenset(
 # letter from exactly one of them, is that word misread (FcoBoost: the E's bottom bar lost).
 ENGINE_WORDS: tuple[str, ...] = ("EcoBoost", "TURBO", "xDrive", "sDrive", "Hybrid", "e-POWER", "Quattro", "BlueMotion",
                                  "SKYACTIV", "VTEC", "EcoTec", "TwinPower", "Ingenium")
+_ENGINE_WORDS_UPPER = {w.upper(): w for w in ENGINE_WORDS}
 _LATIN_WORD = re.compile(r"[A-Za-z]{5,}")
 
 
@@ -159,7 +160,7 @@ def engine_word_repair(model: str) -> str | None:
     """``model`` with a Latin word of five letters or more that is no engine or drive word
     (``ENGINE_WORDS``) replaced by the one such word a letter from it, case aside; None when
     there is no such word, or none or two fit."""
-    known = {w.upper(): w for w in ENGINE_WORDS}
+    known = _ENGINE_WORDS_UPPER
     out = model
     for m in _LATIN_WORD.finditer(model):
         word = m.group(0)

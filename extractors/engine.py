@@ -763,8 +763,6 @@ def _costs_by_items(tables: list[ItemTable], found: dict[str, list[Scored]], cho
         return any(money.totals_agree(labor, parts, t, other, discount) for t in totals)
 
     read = {f: _amount(chosen.get(f)) for f in ("labor_cost", "parts_cost")}
-    if adds_up(read["labor_cost"], read["parts_cost"]):
-        return
     for f, total in sums.items():
         if read[f] is None:  # not read at all (a faded carbon copy's cell, a seal over it): the sum, for review
             table = next(t for t in tables if t.kind == ("labour" if f == "labor_cost" else "parts"))

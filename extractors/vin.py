@@ -237,10 +237,6 @@ def plausible(v: str, read_wmi_known: bool) -> bool:
 
 def changes(read: str, v: str) -> str:
     """What changed from the reading ``read`` to the VIN ``v`` (``1→F at 6``)."""
-    return _changes(read, v)
-
-
-def _changes(read: str, v: str) -> str:
     return ", ".join(f"{a}→{b} at {i + 1}" for i, (a, b) in enumerate(zip(read, v, strict=True)) if a != b)
 
 
@@ -341,7 +337,7 @@ def read_vin(text: str, known: Collection[str] = ()) -> VinReading | None:
     confirmed = sorted(k for k in known if (d := distance(cand, k)) is not None and d <= MAX_REPAIRS)
     if len(confirmed) == 1:
         v = confirmed[0]
-        return VinReading(v, True, 0.97, f"repaired {_changes(cand, v)} (read {cand}); the same plate's earlier "
+        return VinReading(v, True, 0.97, f"repaired {changes(cand, v)} (read {cand}); the same plate's earlier "
                           "orders have this VIN", manufacturer(v))
     if forced != cand and is_valid(forced):
         return VinReading(forced, True, 0.9, f"repaired I/O/Q from {cand}", manufacturer(forced))
@@ -351,14 +347,14 @@ def read_vin(text: str, known: Collection[str] = ()) -> VinReading | None:
     valid = sorted(one | two)
     if len(valid) == 1 and valid[0] in one:
         v = valid[0]
-        return VinReading(v, True, 0.9, f"repaired OCR confusion {_changes(cand, v)} (read {cand})", manufacturer(v))
+        return VinReading(v, True, 0.9, f"repaired OCR confusion {changes(cand, v)} (read {cand})", manufacturer(v))
     if valid:
         return VinReading(forced, False, 0.3, f"check digit fails; {len(valid)} repairs possible: {', '.join(valid[:4])}")
     if not wmi_known:
         by_table = _wmi_neighbours(forced)
         if len(by_table) == 1:
             v = by_table[0]
-            return VinReading(v, True, WMI_REPAIR_CONFIDENCE, f"repaired the manufacturer code {_changes(cand, v)} "
+            return VinReading(v, True, WMI_REPAIR_CONFIDENCE, f"repaired the manufacturer code {changes(cand, v)} "
                               f"(read {cand}): the one known WMI a character away that validates", manufacturer(v))
     return VinReading(forced, False, 0.3, f"check digit fails (expected {check_digit(forced)} at position 9)")
 
@@ -430,7 +426,7 @@ def _first_l_lost(read: str) -> VinReading | None:
     fits = [c for c in _validating(v, 1, False) if c[0] == "L" and all(b.isdigit() for a, b in zip(v, c, strict=True) if a != b)]
     if len(fits) == 1:
         return VinReading(fits[0], True, WMI_REPAIR_CONFIDENCE,
-                          f"repaired the first character L, not read, and {_changes(v, fits[0])} (read {read})",
+                          f"repaired the first character L, not read, and {changes(v, fits[0])} (read {read})",
                           manufacturer(fits[0]))
     return None
 
